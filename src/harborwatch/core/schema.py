@@ -1,0 +1,194 @@
+"""Canonical Arrow schemas of the store, with units.
+
+Every table carries ``source_file`` and ``source_ref`` (the 1-based line of a text
+format, or the 1-based data row of a CSV, header excluded) so that any figure can be
+traced to the record it came from, and ``record_hash``: a 64-bit content hash used to
+make ingest idempotent (see DESIGN.md, "Record identity").
+
+Timestamps are ``timestamp[ms, tz=UTC]``. Coordinates are WGS 84 decimal degrees
+(EPSG:4326). Null means "not available" — AIS sentinel values (lat 91, lon 181,
+sog 102.3, heading 511, ...) are mapped to null at ingest by :data:`SENTINELS`.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TIMESTAMP = pa.timestamp("ms", tz="UTC")
+
+#: Receiver kinds (dictionary values of the ``receiver`` column).
+RECEIVERS = ("terrestrial", "satellite", "unknown")
+
+
+def _f(name: str, typ: pa.DataType, doc: str, nullable: bool = True) -> pa.Field:
+    return pa.field(name, typ, nullable=nullable, metadata={"doc": doc})
+
+
+_PROVENANCE = [
+    _f("source_file", pa.string(), "input file (archive members as archive.zip!member)", False),
+    _f("source_ref", pa.int64(), "1-based line (text formats) or data row (CSV) in source_file", False),
+    _f("record_hash", pa.uint64(), "64-bit content hash; the record's identity for de-duplication", False),
+]
+
+POSITIONS = pa.schema(
+    [
+        _f("mmsi", pa.uint32(), "Maritime Mobile Service Identity of a vessel (9 digits, known MID)", False),
+        _f("timestamp", TIMESTAMP, "time of reception (tag block c:, vendor column or export time), UTC", False),
+        _f("lat", pa.float64(), "latitude, degrees north, WGS 84; null if not available"),
+        _f("lon", pa.float64(), "longitude, degrees east, WGS 84, -180..180; null if not available"),
+        _f("sog_kn", pa.float32(), "speed over ground, knots; 102.2 means >= 102.2"),
+        _f("cog_deg", pa.float32(), "course over ground, degrees true, 0 <= cog < 360"),
+        _f("heading_deg", pa.int16(), "true heading, degrees, 0..359"),
+        _f("rot_deg_min", pa.float32(), "rate of turn, degrees per minute, + = starboard (ITU: (ROT_AIS/4.733)^2)"),
+        _f("nav_status", pa.int8(), "navigational status code 0..14 (ITU-R M.1371 table 45); 15 -> null"),
+        _f("position_accuracy", pa.bool_(), "true = high (< 10 m, DGNSS)"),
+        _f("msg_type", pa.int8(), "AIS message type (1, 2, 3, 18, 19, 27; null if the source does not say)"),
+        _f("receiver", pa.string(), "terrestrial | satellite | unknown"),
+        _f("station", pa.string(), "receiving station (tag block s:, or the source's station column)"),
+        *_PROVENANCE,
+    ]
+)
+
+STATIC = pa.schema(
+    [
+        _f("mmsi", pa.uint32(), "MMSI of the vessel", False),
+        _f("timestamp", TIMESTAMP, "time of reception, UTC", False),
+        _f("msg_type", pa.int8(), "AIS message type (5, 19, 24; null for CSV exports)"),
+        _f("imo", pa.uint32(), "IMO ship number as reported (check digit NOT guaranteed: see imo_valid)"),
+        _f("imo_valid", pa.bool_(), "IMO has 7 digits and a correct check digit"),
+        _f("name", pa.string(), "vessel name, upper case, trimmed"),
+        _f("callsign", pa.string(), "radio call sign"),
+        _f("ship_type", pa.int16(), "ship and cargo type code 1..99 (ITU-R M.1371 table 53)"),
+        _f("ship_type_text", pa.string(), "ship type as text when the source gives no code"),
+        _f("length_m", pa.float32(), "overall length, metres (to_bow + to_stern)"),
+        _f("beam_m", pa.float32(), "beam, metres (to_port + to_starboard)"),
+        _f("draught_m", pa.float32(), "present static draught, metres"),
+        _f("destination", pa.string(), "destination as typed by the crew"),
+        _f("eta", TIMESTAMP, "estimated time of arrival, UTC (year inferred from the report time)"),
+        _f("deadweight_t", pa.float32(), "deadweight, metric tonnes (exports that carry it)"),
+        _f("flag", pa.string(), "flag state, ISO 3166 alpha-2, as given by the source (not from the MID)"),
+        _f("receiver", pa.string(), "terrestrial | satellite | unknown"),
+        _f("station", pa.string(), "receiving station"),
+        *_PROVENANCE,
+    ]
+)
+
+STATIONS = pa.schema(
+    [
+        _f("mmsi", pa.uint32(), "MMSI of the non-vessel station", False),
+        _f("timestamp", TIMESTAMP, "time of reception, UTC", False),
+        _f("station_class", pa.string(), "coast_station, aid_to_navigation, sar_aircraft, ... (ITU-R M.585)", False),
+        _f("msg_type", pa.int8(), "AIS message type"),
+        _f("lat", pa.float64(), "latitude, degrees, WGS 84"),
+        _f("lon", pa.float64(), "longitude, degrees, WGS 84"),
+        _f("name", pa.string(), "name (aids to navigation)"),
+        _f("receiver", pa.string(), "terrestrial | satellite | unknown"),
+        _f("station", pa.string(), "receiving station"),
+        *_PROVENANCE,
+    ]
+)
+
+OTHER_MESSAGES = pa.schema(
+    [
+        _f("mmsi", pa.uint32(), "source MMSI"),
+        _f("timestamp", TIMESTAMP, "time of reception, UTC", False),
+        _f("msg_type", pa.int8(), "AIS message type (binary, safety, acknowledgement, ...)"),
+        _f("raw", pa.string(), "the record as read (NMEA sentences joined by newline, or the CSV row)", False),
+        _f("station", pa.string(), "receiving station"),
+        *_PROVENANCE,
+    ]
+)
+
+QUARANTINE = pa.schema(
+    [
+        _f("source_file", pa.string(), "input file", False),
+        _f("source_ref", pa.int64(), "1-based line or data row", False),
+        _f("reason", pa.string(), "reason code (see DESIGN.md, 'Quarantine reasons')", False),
+        _f("field", pa.string(), "offending field, when one is known"),
+        _f("detail", pa.string(), "human-readable detail"),
+        _f("raw", pa.string(), "the record as read", False),
+        _f("record_hash", pa.uint64(), "hash of (raw, reason): re-ingesting the file adds nothing", False),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "positions": POSITIONS,
+    "static": STATIC,
+    "stations": STATIONS,
+    "other_messages": OTHER_MESSAGES,
+    "quarantine": QUARANTINE,
+}
+
+# ---------------------------------------------------------------------------
+# "Not available" sentinels, one table per message type (ITU-R M.1371-5).
+# Values are in the *decoded* unit (degrees, knots, ...). A field equal to its
+# sentinel becomes null; it is not a reason to quarantine.
+# ---------------------------------------------------------------------------
+_CLASS_A = {
+    "lat": 91.0,
+    "lon": 181.0,
+    "sog_kn": 102.3,
+    "cog_deg": 360.0,
+    "heading_deg": 511,
+    "nav_status": 15,
+    "rot_raw": -128,
+}
+_CLASS_B = {"lat": 91.0, "lon": 181.0, "sog_kn": 102.3, "cog_deg": 360.0, "heading_deg": 511}
+_STATIC = {
+    "imo": 0,
+    "ship_type": 0,
+    "draught_m": 0.0,
+    "length_m": 0.0,
+    "beam_m": 0.0,
+    "name": "",
+    "callsign": "",
+    "destination": "",
+}
+
+SENTINELS: dict[int, dict[str, float | int | str]] = {
+    1: _CLASS_A,
+    2: _CLASS_A,
+    3: _CLASS_A,
+    4: {"lat": 91.0, "lon": 181.0},
+    5: _STATIC,
+    9: {"lat": 91.0, "lon": 181.0, "sog_kn": 1023.0, "cog_deg": 360.0},
+    18: _CLASS_B,
+    19: {**_CLASS_B, **_STATIC},
+    21: {"lat": 91.0, "lon": 181.0, "name": ""},
+    24: _STATIC,
+    # Type 27 (long range): position in 1/10 minute, speed in whole knots (63 = n/a),
+    # course in whole degrees (511 = n/a).
+    27: {"lat": 91.0, "lon": 181.0, "sog_kn": 63.0, "cog_deg": 511.0, "nav_status": 15},
+}
+
+#: Used for exports that do not say which message a row came from.
+SENTINELS_UNKNOWN_TYPE = {**_CLASS_A, **_STATIC}
+
+#: Valid ranges after sentinel mapping; a value outside quarantines the record.
+RANGES: dict[str, tuple[float, float]] = {
+    "lat": (-90.0, 90.0),
+    "lon": (-180.0, 180.0),
+    "sog_kn": (0.0, 102.2),
+    "cog_deg": (0.0, 359.95),
+    "heading_deg": (0, 359),
+    "nav_status": (0, 14),
+    "draught_m": (0.0, 25.5),
+    "length_m": (0.0, 1000.0),
+    "beam_m": (0.0, 150.0),
+}
+
+
+def rot_deg_per_min(rot_raw: int) -> float | None:
+    """Convert the ITU ROT indicator (-128..127) to degrees per minute.
+
+    -128 means not available; +-127 means turning faster than 5 deg/30 s with no turn
+    indicator: the magnitude is unknown, so both are None.
+    """
+    if rot_raw in (-128, 127, -127):
+        return None
+    value = (rot_raw / 4.733) ** 2
+    return value if rot_raw >= 0 else -value
+
+
+def empty_table(name: str) -> pa.Table:
+    return TABLES[name].empty_table()

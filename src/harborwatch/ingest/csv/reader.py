@@ -1,0 +1,284 @@
+"""Streaming CSV reader: pyarrow's incremental CSV parser + a :class:`Mapping` -> Decoded.
+
+Every column is read as text and converted here, so that a bad value rejects one row
+(with the field named) instead of failing a whole block. ``source_ref`` is the physical
+line in the file (the header is line 1), the number a text editor shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from harborwatch.core.errors import FormatError
+from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, TEXT_FIELDS, Mapping, split_header
+from harborwatch.ingest.records import POSITION_TYPES, TS_MISSING, Decoded
+
+BLOCK_BYTES = 4 << 20
+STATIC_FIELDS = ("imo", "name", "callsign", "ship_type", "ship_type_text", "length_m", "beam_m", "draught_m",
+                 "destination", "eta", "deadweight_t", "flag", "eta_month")
+INT_LIKE = {"mmsi", "msg_type", "heading_deg", "nav_status", "accuracy", "imo", "ship_type", "eta_month", "eta_day",
+            "eta_hour", "eta_minute"}
+
+
+def read_csv(
+    stream: BinaryIO,
+    mapping: Mapping,
+    source_name: str,
+    on_progress: Callable[[int], None] | None = None,
+    block_bytes: int = BLOCK_BYTES,
+) -> Iterator[Decoded]:
+    first = stream.readline()
+    header_text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    header = split_header(header_text, mapping.delimiter)
+    missing = sorted(c for c in mapping.required_columns() if c not in header)
+    if missing:
+        raise FormatError(
+            f"{source_name}:1: columns {missing} required by mapping {mapping.name!r} are not in the header",
+            hint="check --format / --mapping",
+        )
+    invalid: list[tuple[int, str]] = []
+
+    def on_invalid(row) -> str:
+        invalid.append((int(row.number) if row.number is not None else -1, row.text))
+        return "skip"
+
+    reader = pacsv.open_csv(
+        stream,
+        read_options=pacsv.ReadOptions(column_names=header, block_size=block_bytes, use_threads=False),
+        parse_options=pacsv.ParseOptions(
+            delimiter=mapping.delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in header},
+            include_columns=sorted(mapping.required_columns()),
+            null_values=list(mapping.null_values),
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    next_line = 2  # physical line of the next data row (header is line 1)
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            batch = None
+        except pa.ArrowInvalid as e:
+            raise FormatError(f"{source_name}: CSV parse error near line {next_line}: {e}") from e
+        # rows Arrow skipped (wrong column count); their numbers are physical lines (1-based)
+        # counted from the start of the stream *after* the header we consumed
+        bad = [(n + 1, t) for n, t in invalid]
+        invalid.clear()
+        nrows = batch.num_rows if batch is not None else 0
+        bad_lines = {n for n, _ in bad}
+        lines = _assign_lines(next_line, nrows, bad_lines)
+        blank_bad = [(n, t) for n, t in bad if t.strip() == ""]
+        real_bad = [(n, t) for n, t in bad if t.strip() != ""]
+        if nrows:
+            next_line = int(lines[-1]) + 1
+        if bad:
+            next_line = max(next_line, max(bad_lines) + 1)
+        if nrows or real_bad:
+            yield _decode(batch, lines, real_bad, mapping, source_name, header)
+        if on_progress:
+            on_progress(nrows + len(bad))
+        del blank_bad
+        if batch is None:
+            return
+
+
+def _assign_lines(start: int, nrows: int, skipped: set[int]) -> np.ndarray:
+    if not skipped:
+        return np.arange(start, start + nrows, dtype=np.int64)
+    cand = np.arange(start, start + nrows + len(skipped), dtype=np.int64)
+    return cand[~np.isin(cand, np.fromiter(skipped, dtype=np.int64))][:nrows]
+
+
+def _to_float(col: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(values, bad) where bad marks non-null text that is not a number."""
+    try:
+        vals = pc.cast(col, pa.float64())
+        return vals.to_numpy(zero_copy_only=False), np.zeros(len(col), dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        s = pd.Series(col.to_numpy(zero_copy_only=False), dtype=object)
+        num = pd.to_numeric(s.str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.isnan(num) & s.notna().to_numpy()
+        return num, bad
+
+
+def _parse_time(col: pa.Array, fmt: str, tz: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(epoch ms with TS_MISSING, bad) for a text column."""
+    n = len(col)
+    if fmt in ("unix_s", "unix_ms"):
+        vals, bad = _to_float(col)
+        ms = vals * (1000.0 if fmt == "unix_s" else 1.0)
+        out = np.where(np.isnan(ms), TS_MISSING, np.round(np.nan_to_num(ms))).astype(np.int64)
+        return out, bad
+    parsed = pc.strptime(col, format=fmt, unit="ms", error_is_null=True)
+    bad = (parsed.is_null() if n else pa.array([], pa.bool_())).to_numpy(zero_copy_only=False) & ~col.is_null().to_numpy(
+        zero_copy_only=False
+    )
+    ms = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    ms = np.where(pd.isna(ms), TS_MISSING, ms).astype(np.int64) if parsed.null_count else ms.astype(np.int64)
+    if tz and tz.upper() != "UTC" and "%z" not in fmt:
+        ok = ms != TS_MISSING
+        if ok.any():
+            local = pd.to_datetime(ms[ok], unit="ms").tz_localize(ZoneInfo(tz), ambiguous="NaT", nonexistent="NaT")
+            conv = local.tz_convert("UTC").as_unit("ms").asi8
+            ms[ok] = np.where(local.isna(), TS_MISSING, conv)
+    return ms, bad
+
+
+def _decode(
+    batch: pa.RecordBatch | None, lines: np.ndarray, bad_rows: list[tuple[int, str]], m: Mapping, source: str,
+    header: list[str],
+) -> Decoded:
+    n_ok = batch.num_rows if batch is not None else 0
+    n = n_ok + len(bad_rows)
+    reject = np.full(n, None, dtype=object)
+    rfield = np.full(n, None, dtype=object)
+    rdetail = np.full(n, None, dtype=object)
+    ref = np.concatenate([lines, np.array([b[0] for b in bad_rows], dtype=np.int64)])
+    cols: dict[str, np.ndarray] = {}
+    ts = np.full(n, TS_MISSING, dtype=np.int64)
+    mmsi = np.full(n, -1, dtype=np.int64)
+    msg_type = np.full(n, -1, dtype=np.int64)
+
+    def mark(bad: np.ndarray, reason: str, field: str, detail: Callable[[int], str]) -> None:
+        idx = np.flatnonzero(bad)
+        for i in idx:
+            if reject[i] is None:
+                reject[i] = reason
+                rfield[i] = field
+                rdetail[i] = detail(int(i))
+
+    if n_ok:
+        get = {name: batch.column(name) for name in batch.schema.names}
+        t, tbad = _parse_time(get[m.time_column], m.time_format, m.timezone)
+        if m.ms_column:
+            extra, ebad = _to_float(get[m.ms_column])
+            t = np.where((t != TS_MISSING) & ~np.isnan(extra), t + np.nan_to_num(extra).astype(np.int64), t)
+        ts[:n_ok] = t
+        tcol = get[m.time_column]
+        mark(np.pad(tbad, (0, len(bad_rows))), "bad_timestamp", m.time_column,
+             lambda i: f"{m.time_column}={tcol[i].as_py()!r} does not match {m.time_format!r}")
+        for name, spec in m.columns.items():
+            if name in NUMERIC_FIELDS:
+                total = np.zeros(n_ok)
+                anybad = np.zeros(n_ok, dtype=bool)
+                for c in spec.columns:
+                    col = get[c]
+                    if spec.strip_prefix:
+                        col = pc.replace_substring_regex(col, f"^{spec.strip_prefix}", "")
+                    if spec.values:
+                        mapped = pd.Series(col.to_numpy(zero_copy_only=False), dtype=object).map(spec.values)
+                        unknown = mapped.isna().to_numpy() & ~col.is_null().to_numpy(zero_copy_only=False)
+                        vals = mapped.to_numpy(dtype=np.float64, na_value=np.nan)
+                        # numbers are accepted as codes too
+                        num, nbad = _to_float(col)
+                        vals = np.where(unknown & ~nbad, num, vals)
+                        bad = unknown & nbad
+                    else:
+                        vals, bad = _to_float(col)
+                    total = total + vals
+                    anybad |= bad
+                values = total * spec.scale
+                col0 = get[spec.columns[0]]
+                mark(np.pad(anybad, (0, len(bad_rows))), "bad_value", name,
+                     lambda i, c=spec.columns[0], col0=col0: f"{c}={col0[i].as_py()!r} is not a number")
+                if name in INT_LIKE:
+                    frac = ~np.isnan(values) & (values != np.round(values))
+                    mark(np.pad(frac, (0, len(bad_rows))), "bad_value", name,
+                         lambda i, c=spec.columns[0], col0=col0: f"{c}={col0[i].as_py()!r} is not an integer")
+                    ints = np.where(np.isnan(values) | frac, -1, np.nan_to_num(values)).astype(np.int64)
+                    arr = np.full(n, -1, dtype=np.int64)
+                    arr[:n_ok] = ints
+                else:
+                    arr = np.full(n, np.nan)
+                    arr[:n_ok] = values
+                if name == "mmsi":
+                    mmsi = arr
+                elif name == "msg_type":
+                    msg_type = arr
+                else:
+                    cols[name] = arr
+            elif name in TEXT_FIELDS:
+                arr = np.full(n, None, dtype=object)
+                text = pc.utf8_trim_whitespace(get[spec.columns[0]])
+                vals = text.to_numpy(zero_copy_only=False).astype(object)
+                vals[vals == ""] = None
+                arr[:n_ok] = vals
+                if name in ("name", "callsign", "destination"):
+                    upper = pc.utf8_upper(text).to_numpy(zero_copy_only=False).astype(object)
+                    upper[upper == ""] = None
+                    arr[:n_ok] = upper
+                cols[name] = arr
+            elif name == "eta":
+                e, ebad = _parse_time(get[spec.columns[0]], spec.format or m.time_format, m.timezone)
+                arr = np.full(n, TS_MISSING, dtype=np.int64)
+                arr[:n_ok] = e
+                cols["eta_ms"] = arr
+        mmsi_col = get[m.columns["mmsi"].columns[0]]
+        mark(np.pad(mmsi[:n_ok] < 0, (0, len(bad_rows))) & (np.arange(n) < n_ok) & (reject == None),  # noqa: E711
+             "missing_mmsi", "mmsi", lambda i: f"MMSI={mmsi_col[i].as_py()!r}")
+    for j, (line, text) in enumerate(bad_rows):
+        i = n_ok + j
+        reject[i] = "wrong_column_count"
+        got = len(text.split(m.delimiter))
+        rdetail[i] = f"{got} columns, header has {len(header)}"
+
+    lat = cols.get("lat", np.full(n, np.nan))
+    lon = cols.get("lon", np.full(n, np.nan))
+    if "msg_type" in m.columns:
+        has_pos = np.isin(msg_type, POSITION_TYPES)
+    else:
+        has_pos = ~np.isnan(lat) | ~np.isnan(lon)
+    has_static = np.zeros(n, dtype=bool)
+    for f in STATIC_FIELDS:
+        key = "eta_ms" if f == "eta" else f
+        if key not in cols:
+            continue
+        a = cols[key]
+        if a.dtype == object:
+            has_static |= a != None  # noqa: E711
+        elif a.dtype.kind == "f":
+            has_static |= ~np.isnan(a)
+        elif key == "eta_ms":
+            has_static |= a != TS_MISSING
+        else:
+            has_static |= a >= 0
+    ok = reject == None  # noqa: E711
+    has_pos &= ok
+    has_static &= ok
+    if "msg_type" in m.columns:
+        # a decoded-message dump: only static message types carry static data
+        has_static &= np.isin(msg_type, (5, 19, 24)) | (msg_type < 0) | has_pos
+    cols["reject_field"] = rfield
+    cols["reject_detail"] = rdetail
+    delim = m.delimiter
+    names = [c for c in header if batch is not None and c in batch.schema.names]
+    bad_text = [t for _, t in bad_rows]
+
+    def raw(idx: np.ndarray) -> list[str]:
+        out = []
+        for i in idx:
+            i = int(i)
+            if i >= n_ok:
+                out.append(bad_text[i - n_ok])
+            else:
+                row = batch.slice(i, 1).to_pylist()[0]
+                out.append(delim.join(f"{c}={'' if row[c] is None else row[c]}" for c in names))
+        return out
+
+    station = cols.pop("station", None)
+    return Decoded(
+        ref=ref, ts_ms=ts, mmsi=mmsi, msg_type=msg_type, has_pos=has_pos, has_static=has_static, raw=raw,
+        cols=cols, station=station, reject=reject,
+    )

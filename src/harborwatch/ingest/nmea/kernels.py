@@ -1,0 +1,570 @@
+"""Numba kernels for NMEA 0183 AIS: scan lines, then decode 6-bit payloads in batches.
+
+Pure functions over a ``uint8`` buffer holding many lines; no I/O, no Python objects.
+
+``scan_lines`` parses one line per call-site index:
+
+* optional NMEA 4.10 tag block ``\\c:1635731889,s:station,g:1-2-3454*hh\\`` (checksum
+  verified), or a vendor Unix timestamp before the sentence (``1635731889 !AIVDM...``,
+  ``1635731889.5,!AIVDM...``) or after it (``!AIVDM...*hh,1635731889``);
+* the sentence ``!xxVDM,count,number,seq,channel,payload,fill*hh`` (``VDM`` or ``VDO``,
+  any talker), with its checksum.
+
+``decode_payloads`` decodes payloads of message types 1, 2, 3, 4, 5, 9, 18, 19, 21, 24
+and 27 into columns; any other type yields only ``msg_type`` and ``mmsi``.
+
+Null conventions in the output arrays: NaN for floats, -1 for integers (``rot_raw``:
+``ROT_MISSING``), timestamp ``TS_MISSING``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+TS_MISSING = np.iinfo(np.int64).min
+ROT_MISSING = -1000
+
+# scan status codes (index into SCAN_REASONS)
+S_OK = 0
+S_BLANK = 1
+S_NOT_NMEA = 2
+S_BAD_CHECKSUM = 3
+S_BAD_TAG_CHECKSUM = 4
+S_MALFORMED = 5
+S_BAD_FILL = 6
+S_BAD_FRAGMENT = 7
+S_BAD_CHAR = 8
+S_EMPTY_PAYLOAD = 9
+
+SCAN_REASONS = (
+    "ok",
+    "blank",
+    "not_nmea",
+    "bad_checksum",
+    "bad_tag_block_checksum",
+    "malformed_sentence",
+    "bad_fill_bits",
+    "bad_fragment_fields",
+    "bad_payload_character",
+    "empty_payload",
+)
+
+# decode status codes
+D_OK = 0
+D_TOO_SHORT = 1
+
+STR_NAME = 20
+STR_CALLSIGN = 7
+STR_DEST = 20
+
+
+@njit(cache=True, inline="always")
+def _hexval(c: int) -> int:
+    if 48 <= c <= 57:
+        return c - 48
+    if 65 <= c <= 70:
+        return c - 55
+    if 97 <= c <= 102:
+        return c - 87
+    return -1
+
+
+@njit(cache=True)
+def _parse_epoch_ms(buf, i: int, end: int):
+    """Parse a Unix time (seconds, optional fraction; or milliseconds if 13 digits).
+
+    Returns (ms, next_index) or (TS_MISSING, i) when no number starts at i.
+    """
+    j = i
+    whole = 0
+    nd = 0
+    while j < end and 48 <= buf[j] <= 57 and nd < 16:
+        whole = whole * 10 + (buf[j] - 48)
+        j += 1
+        nd += 1
+    if nd < 9:  # a Unix time in seconds since 2001 has >= 9 digits
+        return TS_MISSING, i
+    frac_ms = 0
+    if j < end and buf[j] == 46:  # '.'
+        j += 1
+        scale = 100
+        while j < end and 48 <= buf[j] <= 57:
+            if scale > 0:
+                frac_ms += (buf[j] - 48) * scale
+                scale //= 10
+            j += 1
+    if nd >= 12:  # already milliseconds
+        return whole, j
+    return whole * 1000 + frac_ms, j
+
+
+@njit(cache=True)
+def scan_lines(
+    buf,
+    starts,
+    ends,
+    status,
+    ts_ms,
+    st_start,
+    st_len,
+    g_num,
+    g_tot,
+    g_id,
+    frag_count,
+    frag_num,
+    seq_id,
+    channel,
+    p_start,
+    p_len,
+    fill,
+    sent_start,
+):
+    n = starts.shape[0]
+    fstart = np.empty(7, np.int64)
+    fend = np.empty(7, np.int64)
+    vals = np.empty(2, np.int64)
+    for k in range(n):
+        s = starts[k]
+        e = ends[k]
+        # trim CR / whitespace at both ends
+        while e > s and (buf[e - 1] == 13 or buf[e - 1] == 32 or buf[e - 1] == 9):
+            e -= 1
+        while s < e and (buf[s] == 32 or buf[s] == 9):
+            s += 1
+        ts_ms[k] = TS_MISSING
+        st_start[k] = -1
+        st_len[k] = 0
+        g_num[k] = -1
+        g_tot[k] = -1
+        g_id[k] = -1
+        frag_count[k] = -1
+        frag_num[k] = -1
+        seq_id[k] = -1
+        channel[k] = 0
+        p_start[k] = -1
+        p_len[k] = 0
+        fill[k] = -1
+        sent_start[k] = -1
+        if s >= e:
+            status[k] = S_BLANK
+            continue
+        i = s
+        # ---- tag block(s) ------------------------------------------------
+        bad_tag = False
+        while i < e and buf[i] == 92:  # '\'
+            j = i + 1
+            star = -1
+            while j < e and buf[j] != 92:
+                if buf[j] == 42:
+                    star = j
+                j += 1
+            if j >= e:  # unterminated tag block
+                break
+            content_end = star if star >= 0 else j
+            if star >= 0:
+                cs = 0
+                for q in range(i + 1, star):
+                    cs ^= buf[q]
+                if j != star + 3:
+                    bad_tag = True
+                else:
+                    h1 = _hexval(buf[star + 1])
+                    h2 = _hexval(buf[star + 2])
+                    if h1 < 0 or h2 < 0 or h1 * 16 + h2 != cs:
+                        bad_tag = True
+            # fields key:value separated by ','
+            q = i + 1
+            while q < content_end:
+                r = q
+                while r < content_end and buf[r] != 44:
+                    r += 1
+                if r - q >= 2 and buf[q + 1] == 58:  # 'x:'
+                    key = buf[q]
+                    if key == 99:  # c: unix time
+                        v, nxt = _parse_epoch_ms(buf, q + 2, r)
+                        if v != TS_MISSING:
+                            ts_ms[k] = v
+                    elif key == 115:  # s: source
+                        st_start[k] = q + 2
+                        st_len[k] = r - (q + 2)
+                    elif key == 103:  # g: n-m-id
+                        a = 0
+                        part = 0
+                        vals0 = -1
+                        vals1 = -1
+                        ok = True
+                        has = False
+                        for t in range(q + 2, r):
+                            c = buf[t]
+                            if 48 <= c <= 57:
+                                a = a * 10 + (c - 48)
+                                has = True
+                            elif c == 45 and has:
+                                if part == 0:
+                                    vals0 = a
+                                elif part == 1:
+                                    vals1 = a
+                                part += 1
+                                a = 0
+                                has = False
+                            else:
+                                ok = False
+                        if ok and part == 2 and has:
+                            g_num[k] = vals0
+                            g_tot[k] = vals1
+                            g_id[k] = a
+                q = r + 1
+            i = j + 1
+        if bad_tag:
+            status[k] = S_BAD_TAG_CHECKSUM
+            continue
+        # ---- vendor prefix timestamp ---------------------------------------
+        if i < e and buf[i] != 33 and buf[i] != 36:
+            v, nxt = _parse_epoch_ms(buf, i, e)
+            if v != TS_MISSING:
+                if ts_ms[k] == TS_MISSING:
+                    ts_ms[k] = v
+                i = nxt
+                while i < e and (buf[i] == 32 or buf[i] == 44 or buf[i] == 59 or buf[i] == 9):
+                    i += 1
+        # ---- sentence -------------------------------------------------------
+        if i >= e or (buf[i] != 33 and buf[i] != 36):
+            status[k] = S_NOT_NMEA
+            continue
+        # need "!ttVDM," or "!ttVDO,"
+        if (
+            i + 7 > e
+            or buf[i + 3] != 86
+            or buf[i + 4] != 68
+            or (buf[i + 5] != 77 and buf[i + 5] != 79)
+            or buf[i + 6] != 44
+        ):
+            status[k] = S_NOT_NMEA
+            continue
+        sent_start[k] = i
+        star = -1
+        cs = 0
+        q = i + 1
+        while q < e:
+            if buf[q] == 42:
+                star = q
+                break
+            cs ^= buf[q]
+            q += 1
+        if star < 0 or star + 3 > e:
+            status[k] = S_MALFORMED
+            continue
+        h1 = _hexval(buf[star + 1])
+        h2 = _hexval(buf[star + 2])
+        if h1 < 0 or h2 < 0 or h1 * 16 + h2 != cs:
+            status[k] = S_BAD_CHECKSUM
+            continue
+        # vendor suffix timestamp after the checksum
+        t = star + 3
+        if t < e:
+            while t < e and (buf[t] == 32 or buf[t] == 44 or buf[t] == 59 or buf[t] == 9):
+                t += 1
+            v, nxt = _parse_epoch_ms(buf, t, e)
+            if v != TS_MISSING and ts_ms[k] == TS_MISSING:
+                ts_ms[k] = v
+        # split the comma fields between i+7 and star
+        nf = 0
+        a = i + 7
+        q = a
+        while q <= star and nf < 7:
+            if q == star or buf[q] == 44:
+                fstart[nf] = a
+                fend[nf] = q
+                nf += 1
+                a = q + 1
+            q += 1
+        if nf != 6 or fend[5] != star:
+            status[k] = S_MALFORMED
+            continue
+        # fragment count / number
+        bad = False
+        for f in range(2):
+            if fend[f] - fstart[f] != 1 or not (49 <= buf[fstart[f]] <= 57):
+                bad = True
+                break
+            vals[f] = buf[fstart[f]] - 48
+        if bad or vals[1] > vals[0]:
+            status[k] = S_BAD_FRAGMENT
+            continue
+        frag_count[k] = vals[0]
+        frag_num[k] = vals[1]
+        if fend[2] - fstart[2] == 1 and 48 <= buf[fstart[2]] <= 57:
+            seq_id[k] = buf[fstart[2]] - 48
+        elif fend[2] != fstart[2]:
+            status[k] = S_BAD_FRAGMENT
+            continue
+        if fend[3] - fstart[3] == 1:
+            channel[k] = buf[fstart[3]]
+        # fill bits
+        if fend[5] - fstart[5] != 1 or not (48 <= buf[fstart[5]] <= 53):
+            status[k] = S_BAD_FILL
+            continue
+        fill[k] = buf[fstart[5]] - 48
+        plen = fend[4] - fstart[4]
+        p_start[k] = fstart[4]
+        p_len[k] = plen
+        if plen == 0:
+            status[k] = S_EMPTY_PAYLOAD
+            continue
+        badc = False
+        for q in range(fstart[4], fend[4]):
+            c = buf[q]
+            if not ((48 <= c <= 87) or (96 <= c <= 119)):
+                badc = True
+                break
+        if badc:
+            status[k] = S_BAD_CHAR
+            continue
+        if fill[k] > 0 and plen * 6 - fill[k] < 6:
+            status[k] = S_BAD_FILL
+            continue
+        status[k] = S_OK
+    return 0
+
+
+@njit(cache=True, inline="always")
+def _six(c: int) -> int:
+    v = c - 48
+    if v > 40:
+        v -= 8
+    return v
+
+
+@njit(cache=True)
+def _bits(buf, p0: int, off: int, n: int) -> int:
+    """Unsigned integer of ``n`` bits starting at bit ``off`` of the payload at ``p0``."""
+    v = 0
+    i = off
+    end = off + n
+    while i < end:
+        ci = i // 6
+        bi = i - ci * 6
+        take = 6 - bi
+        if end - i < take:
+            take = end - i
+        c = _six(buf[p0 + ci])
+        chunk = (c >> (6 - bi - take)) & ((1 << take) - 1)
+        v = (v << take) | chunk
+        i += take
+    return v
+
+
+@njit(cache=True, inline="always")
+def _sbits(buf, p0: int, off: int, n: int) -> int:
+    v = _bits(buf, p0, off, n)
+    if v & (1 << (n - 1)):
+        v -= 1 << n
+    return v
+
+
+@njit(cache=True)
+def _text(buf, p0: int, nbits: int, off: int, nchars: int, out, row: int) -> None:
+    """6-bit text: stop at '@', strip spaces at both ends; zero-pad the output row."""
+    width = out.shape[1]
+    for j in range(width):
+        out[row, j] = 0
+    tmp = np.zeros(nchars, np.uint8)
+    m = 0
+    for j in range(nchars):
+        b = off + 6 * j
+        if b >= nbits:
+            break
+        take = 6 if nbits - b >= 6 else nbits - b
+        v = _bits(buf, p0, b, take) << (6 - take)
+        if v < 32:
+            v += 64
+        if v == 64:
+            break
+        tmp[m] = v
+        m += 1
+    lo = 0
+    while lo < m and tmp[lo] == 32:
+        lo += 1
+    hi = m
+    while hi > lo and tmp[hi - 1] == 32:
+        hi -= 1
+    for j in range(lo, hi):
+        out[row, j - lo] = tmp[j]
+
+
+@njit(cache=True)
+def decode_payloads(
+    buf,
+    p_start,
+    p_len,
+    fill,
+    status,
+    msg_type,
+    mmsi,
+    lat,
+    lon,
+    sog,
+    cog,
+    heading,
+    rot_raw,
+    nav_status,
+    accuracy,
+    imo,
+    ship_type,
+    to_bow,
+    to_stern,
+    to_port,
+    to_starboard,
+    draught,
+    eta_month,
+    eta_day,
+    eta_hour,
+    eta_minute,
+    part_no,
+    name,
+    callsign,
+    destination,
+):
+    n = p_start.shape[0]
+    for k in range(n):
+        p0 = p_start[k]
+        nbits = p_len[k] * 6 - fill[k]
+        msg_type[k] = -1
+        mmsi[k] = -1
+        lat[k] = np.nan
+        lon[k] = np.nan
+        sog[k] = np.nan
+        cog[k] = np.nan
+        heading[k] = -1
+        rot_raw[k] = ROT_MISSING
+        nav_status[k] = -1
+        accuracy[k] = -1
+        imo[k] = -1
+        ship_type[k] = -1
+        to_bow[k] = -1
+        to_stern[k] = -1
+        to_port[k] = -1
+        to_starboard[k] = -1
+        draught[k] = np.nan
+        eta_month[k] = -1
+        eta_day[k] = -1
+        eta_hour[k] = -1
+        eta_minute[k] = -1
+        part_no[k] = -1
+        status[k] = D_OK
+        if nbits < 38:
+            status[k] = D_TOO_SHORT
+            if nbits >= 6:
+                msg_type[k] = _bits(buf, p0, 0, 6)
+            continue
+        t = _bits(buf, p0, 0, 6)
+        msg_type[k] = t
+        mmsi[k] = _bits(buf, p0, 8, 30)
+        if t == 1 or t == 2 or t == 3:
+            if nbits < 137:
+                status[k] = D_TOO_SHORT
+                continue
+            nav_status[k] = _bits(buf, p0, 38, 4)
+            rot_raw[k] = _sbits(buf, p0, 42, 8)
+            sog[k] = _bits(buf, p0, 50, 10) / 10.0
+            accuracy[k] = _bits(buf, p0, 60, 1)
+            lon[k] = ((10 * _sbits(buf, p0, 61, 28) + 3) // 6) / 1e6
+            lat[k] = ((10 * _sbits(buf, p0, 89, 27) + 3) // 6) / 1e6
+            cog[k] = _bits(buf, p0, 116, 12) / 10.0
+            heading[k] = _bits(buf, p0, 128, 9)
+        elif t == 18 or t == 19:
+            if nbits < 133:
+                status[k] = D_TOO_SHORT
+                continue
+            sog[k] = _bits(buf, p0, 46, 10) / 10.0
+            accuracy[k] = _bits(buf, p0, 56, 1)
+            lon[k] = ((10 * _sbits(buf, p0, 57, 28) + 3) // 6) / 1e6
+            lat[k] = ((10 * _sbits(buf, p0, 85, 27) + 3) // 6) / 1e6
+            cog[k] = _bits(buf, p0, 112, 12) / 10.0
+            heading[k] = _bits(buf, p0, 124, 9)
+            if t == 19:
+                if nbits < 301:
+                    status[k] = D_TOO_SHORT
+                    continue
+                _text(buf, p0, nbits, 143, 20, name, k)
+                ship_type[k] = _bits(buf, p0, 263, 8)
+                to_bow[k] = _bits(buf, p0, 271, 9)
+                to_stern[k] = _bits(buf, p0, 280, 9)
+                to_port[k] = _bits(buf, p0, 289, 6)
+                to_starboard[k] = _bits(buf, p0, 295, 6)
+        elif t == 27:
+            if nbits < 94:
+                status[k] = D_TOO_SHORT
+                continue
+            accuracy[k] = _bits(buf, p0, 38, 1)
+            nav_status[k] = _bits(buf, p0, 40, 4)
+            lon[k] = ((10000 * _sbits(buf, p0, 44, 18) + 3) // 6) / 1e6
+            lat[k] = ((10000 * _sbits(buf, p0, 62, 17) + 3) // 6) / 1e6
+            sog[k] = float(_bits(buf, p0, 79, 6))
+            cog[k] = float(_bits(buf, p0, 85, 9))
+        elif t == 4:
+            if nbits < 134:
+                status[k] = D_TOO_SHORT
+                continue
+            accuracy[k] = _bits(buf, p0, 78, 1)
+            lon[k] = ((10 * _sbits(buf, p0, 79, 28) + 3) // 6) / 1e6
+            lat[k] = ((10 * _sbits(buf, p0, 107, 27) + 3) // 6) / 1e6
+        elif t == 9:
+            if nbits < 128:
+                status[k] = D_TOO_SHORT
+                continue
+            sog[k] = float(_bits(buf, p0, 50, 10))
+            accuracy[k] = _bits(buf, p0, 60, 1)
+            lon[k] = ((10 * _sbits(buf, p0, 61, 28) + 3) // 6) / 1e6
+            lat[k] = ((10 * _sbits(buf, p0, 89, 27) + 3) // 6) / 1e6
+            cog[k] = _bits(buf, p0, 116, 12) / 10.0
+        elif t == 21:
+            if nbits < 219:
+                status[k] = D_TOO_SHORT
+                continue
+            _text(buf, p0, nbits, 43, 20, name, k)
+            accuracy[k] = _bits(buf, p0, 163, 1)
+            lon[k] = ((10 * _sbits(buf, p0, 164, 28) + 3) // 6) / 1e6
+            lat[k] = ((10 * _sbits(buf, p0, 192, 27) + 3) // 6) / 1e6
+        elif t == 5:
+            if nbits < 302:
+                status[k] = D_TOO_SHORT
+                continue
+            imo[k] = _bits(buf, p0, 40, 30)
+            _text(buf, p0, nbits, 70, 7, callsign, k)
+            _text(buf, p0, nbits, 112, 20, name, k)
+            ship_type[k] = _bits(buf, p0, 232, 8)
+            to_bow[k] = _bits(buf, p0, 240, 9)
+            to_stern[k] = _bits(buf, p0, 249, 9)
+            to_port[k] = _bits(buf, p0, 258, 6)
+            to_starboard[k] = _bits(buf, p0, 264, 6)
+            eta_month[k] = _bits(buf, p0, 274, 4)
+            eta_day[k] = _bits(buf, p0, 278, 5)
+            eta_hour[k] = _bits(buf, p0, 283, 5)
+            eta_minute[k] = _bits(buf, p0, 288, 6)
+            draught[k] = _bits(buf, p0, 294, 8) / 10.0
+            _text(buf, p0, nbits, 302, 20, destination, k)
+        elif t == 24:
+            if nbits < 40:
+                status[k] = D_TOO_SHORT
+                continue
+            pn = _bits(buf, p0, 38, 2)
+            part_no[k] = pn
+            if pn == 0:
+                if nbits < 160:
+                    status[k] = D_TOO_SHORT
+                    continue
+                _text(buf, p0, nbits, 40, 20, name, k)
+            elif pn == 1:
+                if nbits < 162:
+                    status[k] = D_TOO_SHORT
+                    continue
+                ship_type[k] = _bits(buf, p0, 40, 8)
+                _text(buf, p0, nbits, 90, 7, callsign, k)
+                if not (mmsi[k] // 10000000 == 98):  # auxiliary craft carry a mothership MMSI
+                    to_bow[k] = _bits(buf, p0, 132, 9)
+                    to_stern[k] = _bits(buf, p0, 141, 9)
+                    to_port[k] = _bits(buf, p0, 150, 6)
+                    to_starboard[k] = _bits(buf, p0, 156, 6)
+    return 0

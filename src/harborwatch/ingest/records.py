@@ -1,0 +1,480 @@
+"""Decoded records and their normalisation into the canonical tables.
+
+Every reader (NMEA, CSV) fills one :class:`Decoded` batch: NumPy columns, one row per
+input record, in source units already converted to the canonical ones (degrees, knots,
+metres), with AIS sentinels still in place. :func:`normalize` then
+
+1. maps "not available" sentinels to null, from :data:`harborwatch.core.schema.SENTINELS`
+   (one table per message type);
+2. checks ranges, timestamps and MMSIs; each failure becomes a quarantine row with a
+   reason code (or a :class:`~harborwatch.core.errors.DataError` in strict mode);
+3. routes every record to exactly one primary table (positions, static, stations,
+   other_messages, quarantine) and computes its content hash.
+
+The identity ``records_in == sum of primary rows`` holds for every batch by construction
+and is asserted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from harborwatch.core import schema as S
+from harborwatch.core.errors import DataError
+from harborwatch.core.identifiers import (
+    MMSI_CLASS_NAMES,
+    MMSI_INVALID,
+    MMSI_UNKNOWN_MID,
+    MMSI_VESSEL,
+    classify_mmsi,
+    imo_is_valid,
+)
+
+TS_MISSING = np.iinfo(np.int64).min
+
+POSITION_TYPES = (1, 2, 3, 18, 19, 27)
+STATION_POSITION_TYPES = (4, 9, 21)
+STATIC_TYPES = (5, 19, 24)
+
+FLOAT_FIELDS = ("lat", "lon", "sog_kn", "cog_deg", "rot_deg_min", "length_m", "beam_m", "draught_m", "deadweight_t")
+INT_FIELDS = ("heading_deg", "nav_status", "accuracy", "imo", "ship_type", "rot_raw")
+TEXT_FIELDS = ("name", "callsign", "destination", "ship_type_text", "flag", "reject_detail", "reject_field")
+
+
+@dataclass
+class Decoded:
+    """Columns of ``n`` decoded records (NumPy; floats NaN = missing, ints -1 = missing).
+
+    ``raw(indices)`` returns the raw text of those records (only called for the rows
+    that need it: quarantined and undecoded messages). ``reject`` holds a reason code
+    where the reader already rejected the record (checksum, incomplete multipart, ...).
+    """
+
+    ref: np.ndarray
+    ts_ms: np.ndarray
+    mmsi: np.ndarray
+    msg_type: np.ndarray
+    has_pos: np.ndarray
+    has_static: np.ndarray
+    raw: Callable[[np.ndarray], Sequence[str]]
+    cols: dict[str, np.ndarray] = field(default_factory=dict)
+    station: np.ndarray | None = None  # object array of str / None
+    reject: np.ndarray | None = None  # object array of reason codes / None
+
+    def __len__(self) -> int:
+        return len(self.ref)
+
+    def col(self, name: str) -> np.ndarray:
+        """A column, created as all-missing on first use."""
+        if name not in self.cols:
+            n = len(self)
+            if name in FLOAT_FIELDS:
+                self.cols[name] = np.full(n, np.nan)
+            elif name in INT_FIELDS:
+                self.cols[name] = np.full(n, -1, dtype=np.int64)
+            elif name == "eta_ms":
+                self.cols[name] = np.full(n, TS_MISSING, dtype=np.int64)
+            else:
+                self.cols[name] = np.full(n, None, dtype=object)
+        return self.cols[name]
+
+
+@dataclass
+class NormalizedBatch:
+    """One batch ready for the store: Arrow tables in the canonical schemas."""
+
+    records_in: int
+    positions: pa.Table
+    static: pa.Table  # primary static records (static reports)
+    static_secondary: pa.Table  # static attributes carried by position rows (CSV exports)
+    stations: pa.Table
+    other_messages: pa.Table
+    quarantine: pa.Table
+    mmsi_classes: Counter = field(default_factory=Counter)
+
+    def primary_tables(self) -> dict[str, pa.Table]:
+        return {
+            "positions": self.positions,
+            "static": self.static,
+            "stations": self.stations,
+            "other_messages": self.other_messages,
+            "quarantine": self.quarantine,
+        }
+
+
+@dataclass(frozen=True)
+class NormalizeOptions:
+    source_file: str
+    strict: bool = False
+    receiver: str = "unknown"
+    assume_time_ms: int | None = None
+
+
+# ---------------------------------------------------------------------------
+# hashing
+# ---------------------------------------------------------------------------
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def _mix(h: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """splitmix64 step of (h ^ x); vectorised, wrapping uint64 arithmetic."""
+    z = (h ^ x.astype(np.uint64)) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def _q(values: np.ndarray, scale: float) -> np.ndarray:
+    """Quantise floats for hashing; NaN -> a fixed code."""
+    out = np.where(np.isnan(values), -(2**62), np.round(values * scale))
+    return out.astype(np.int64).view(np.uint64)
+
+
+def _hash_text(values: np.ndarray) -> np.ndarray:
+    filled = np.where(pd.isna(values), "\x00", values).astype(object)
+    return pd.util.hash_array(filled, categorize=True)
+
+
+def hash_strings(values: Sequence[str]) -> np.ndarray:
+    return pd.util.hash_array(np.asarray(values, dtype=object), categorize=False)
+
+
+# ---------------------------------------------------------------------------
+# normalisation
+# ---------------------------------------------------------------------------
+def _apply_sentinels(d: Decoded) -> None:
+    mt = d.msg_type
+    known = np.zeros(len(d), dtype=bool)
+    for t, table in S.SENTINELS.items():
+        m = mt == t
+        if not m.any():
+            continue
+        known |= m
+        _null_sentinels(d, m, table)
+    unknown = ~known
+    if unknown.any():
+        _null_sentinels(d, unknown, S.SENTINELS_UNKNOWN_TYPE)
+
+
+def _null_sentinels(d: Decoded, m: np.ndarray, table: dict) -> None:
+    for name, sentinel in table.items():
+        if name not in d.cols:
+            continue
+        arr = d.cols[name]
+        if arr.dtype == object:
+            hit = m & (arr == sentinel)
+            arr[hit] = None
+        elif arr.dtype.kind == "f":
+            # decoded values are exact (k / 10.0), so exact comparison is right here
+            hit = m & (arr == float(sentinel))
+            arr[hit] = np.nan
+        else:
+            hit = m & (arr == int(sentinel))
+            arr[hit] = -1 if name != "rot_raw" else -1000
+
+
+def _reject(
+    reasons: np.ndarray, fields: np.ndarray, details: np.ndarray, mask: np.ndarray, reason: str, fld: str | None, detail
+) -> None:
+    new = mask & (reasons == None)  # noqa: E711  (object array comparison)
+    if not new.any():
+        return
+    reasons[new] = reason
+    fields[new] = fld
+    if callable(detail):
+        idx = np.flatnonzero(new)
+        details[idx] = detail(idx)
+    else:
+        details[new] = detail
+
+
+def _eta_ms(d: Decoded, ts_ms: np.ndarray) -> None:
+    """Turn ETA month/day/hour/minute (no year) into a UTC timestamp near the report time."""
+    cols = d.cols
+    if "eta_month" not in cols:
+        return
+    mo, dy, hr, mi = (cols.pop(k) for k in ("eta_month", "eta_day", "eta_hour", "eta_minute"))
+    ok = (mo >= 1) & (mo <= 12) & (dy >= 1) & (dy <= 31) & (hr >= 0) & (hr < 24) & (mi >= 0) & (mi < 60)
+    ok &= ts_ms != TS_MISSING
+    eta = np.full(len(d), TS_MISSING, dtype=np.int64)
+    if ok.any():
+        idx = np.flatnonzero(ok)
+        year = ts_ms[idx].astype("datetime64[ms]").astype("datetime64[Y]").astype(np.int64) + 1970
+        for bump in (0, 1):
+            months = (year + bump - 1970) * 12 + (mo[idx] - 1)
+            start = months.astype("datetime64[M]")
+            days_in_month = ((start + 1).astype("datetime64[D]") - start.astype("datetime64[D]")).astype(np.int64)
+            valid_day = dy[idx] <= days_in_month
+            t = (
+                start.astype("datetime64[D]")
+                + (dy[idx] - 1).astype("timedelta64[D]")
+                + (hr[idx] * 60 + mi[idx]).astype("timedelta64[m]")
+            ).astype("datetime64[ms]").astype(np.int64)
+            # an ETA more than ~half a year in the past is next year's
+            use = valid_day & ((bump == 1) | (t >= ts_ms[idx] - 183 * 86_400_000))
+            if bump == 0:
+                eta[idx[use]] = t[use]
+            else:
+                late = (eta[idx] == TS_MISSING) & valid_day & (t - 366 * 86_400_000 < ts_ms[idx] - 183 * 86_400_000)
+                eta[idx[late]] = t[late]
+    d.cols["eta_ms"] = eta
+
+
+def _ts_array(ms: np.ndarray) -> pa.Array:
+    mask = ms == TS_MISSING
+    return pa.array(np.where(mask, 0, ms), type=pa.int64(), mask=mask).cast(S.TIMESTAMP)
+
+
+def _num(values: np.ndarray, typ: pa.DataType, missing: int = -1) -> pa.Array:
+    if values.dtype.kind == "f":
+        mask = np.isnan(values)
+        return pa.array(np.where(mask, 0, values), mask=mask).cast(typ, safe=False)
+    mask = values == missing
+    return pa.array(np.where(mask, 0, values), mask=mask).cast(typ, safe=False)
+
+
+def _text(values: np.ndarray) -> pa.Array:
+    return pa.array(values, type=pa.string(), from_pandas=True)
+
+
+def _repeat(value: str | None, n: int) -> pa.Array:
+    if value is None:
+        return pa.nulls(n, pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value])).cast(pa.string())
+
+
+def _station_array(d: Decoded, idx: np.ndarray) -> pa.Array:
+    if d.station is None:
+        return pa.nulls(len(idx), pa.string())
+    return _text(d.station[idx])
+
+
+def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
+    n = len(d)
+    reasons = d.reject.copy() if d.reject is not None else np.full(n, None, dtype=object)
+    rfields = d.cols.pop("reject_field", np.full(n, None, dtype=object))
+    details = d.cols.pop("reject_detail", np.full(n, None, dtype=object))
+
+    ts = d.ts_ms.copy()
+    if opt.assume_time_ms is not None:
+        ts[ts == TS_MISSING] = opt.assume_time_ms
+    _reject(
+        reasons, rfields, details, ts == TS_MISSING, "no_timestamp", "timestamp",
+        "no time in the record (no tag block c:, no time column); pass --assume-time to ingest it",
+    )
+    _apply_sentinels(d)
+    if "rot_raw" in d.cols:
+        raw = d.cols.pop("rot_raw")
+        rot = d.col("rot_deg_min")
+        ok = (raw > -127) & (raw < 127)
+        rot[ok] = np.copysign((raw[ok] / 4.733) ** 2, raw[ok])
+    _eta_ms(d, ts)
+
+    # message type decides what a record is; CSV rows say it through has_pos / has_static
+    mt = d.msg_type
+    has_pos = d.has_pos.copy()
+    has_static = d.has_static.copy()
+
+    # ranges (after sentinels)
+    for name, (lo, hi) in S.RANGES.items():
+        if name not in d.cols:
+            continue
+        arr = d.cols[name]
+        if arr.dtype.kind == "f":
+            bad = ~np.isnan(arr) & ((arr < lo) | (arr > hi))
+        else:
+            bad = (arr != -1) & ((arr < lo) | (arr > hi))
+        if name in ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status"):
+            bad &= has_pos | np.isin(mt, STATION_POSITION_TYPES)
+        _reject(reasons, rfields, details, bad, f"{name}_out_of_range", name,
+                lambda idx, arr=arr, name=name, lo=lo, hi=hi: [f"{name}={arr[i]} not in [{lo}, {hi}]" for i in idx])
+
+    mclass = classify_mmsi(d.mmsi)
+    _reject(reasons, rfields, details, mclass == MMSI_INVALID, "mmsi_invalid", "mmsi",
+            lambda idx: [f"mmsi={d.mmsi[i]} is not a valid MMSI" for i in idx])
+    _reject(reasons, rfields, details, mclass == MMSI_UNKNOWN_MID, "mmsi_unknown_mid", "mmsi",
+            lambda idx: [f"mmsi={d.mmsi[i]:09d}: MID {d.mmsi[i] // 1_000_000} is not allocated" for i in idx])
+
+    rejected = reasons != None  # noqa: E711
+    if opt.strict and rejected.any():
+        i = int(np.flatnonzero(rejected)[0])
+        raw_text = d.raw(np.array([i]))[0]
+        raise DataError(
+            f"{details[i] or reasons[i]}; record: {raw_text[:120]!r}",
+            source=opt.source_file, ref=int(d.ref[i]), reason=str(reasons[i]), field=rfields[i],
+            hint="run without --strict to quarantine bad records and continue",
+        )
+
+    ok = ~rejected
+    is_vessel = mclass == MMSI_VESSEL
+    station_kind = ok & ~is_vessel & (has_pos | has_static | np.isin(mt, STATION_POSITION_TYPES))
+    pos_rows = ok & is_vessel & has_pos
+    static_rows = ok & is_vessel & has_static & ~has_pos
+    secondary_rows = ok & is_vessel & has_static & has_pos
+    other_rows = ok & ~pos_rows & ~static_rows & ~station_kind
+
+    counts = Counter({MMSI_CLASS_NAMES[int(c)]: int(k) for c, k in zip(*np.unique(mclass[ok], return_counts=True))})
+
+    batch = NormalizedBatch(
+        records_in=n,
+        positions=_positions(d, np.flatnonzero(pos_rows), ts, opt),
+        static=_static(d, np.flatnonzero(static_rows), ts, opt),
+        static_secondary=_static(d, np.flatnonzero(secondary_rows), ts, opt),
+        stations=_stations(d, np.flatnonzero(station_kind), ts, mclass, opt),
+        other_messages=_other(d, np.flatnonzero(other_rows), ts, opt),
+        quarantine=_quarantine(d, np.flatnonzero(rejected), reasons, rfields, details, opt),
+        mmsi_classes=counts,
+    )
+    total = sum(t.num_rows for t in batch.primary_tables().values())
+    assert total == n, f"accounting broken: {total} != {n}"
+    return batch
+
+
+def _provenance(d: Decoded, idx: np.ndarray, h: np.ndarray, opt: NormalizeOptions) -> list[pa.Array]:
+    return [_repeat(opt.source_file, len(idx)), pa.array(d.ref[idx], pa.int64()), pa.array(h, pa.uint64())]
+
+
+def _positions(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) -> pa.Table:
+    c = {k: d.col(k)[idx] for k in ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "rot_deg_min", "nav_status", "accuracy")}
+    mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
+    h = np.zeros(len(idx), dtype=np.uint64)
+    for x in (mmsi.astype(np.uint64), t.view(np.uint64), _q(c["lat"], 1e6), _q(c["lon"], 1e6),
+              _q(c["sog_kn"], 10), _q(c["cog_deg"], 10), c["heading_deg"].astype(np.uint64),
+              c["nav_status"].astype(np.uint64), _q(c["rot_deg_min"], 10)):
+        h = _mix(h, x)
+    acc = c["accuracy"]
+    arrays = [
+        pa.array(mmsi, pa.uint32()),
+        _ts_array(t),
+        _num(c["lat"], pa.float64()),
+        _num(c["lon"], pa.float64()),
+        _num(c["sog_kn"], pa.float32()),
+        _num(c["cog_deg"], pa.float32()),
+        _num(c["heading_deg"], pa.int16()),
+        _num(c["rot_deg_min"], pa.float32()),
+        _num(c["nav_status"], pa.int8()),
+        pa.array(acc == 1, mask=acc == -1),
+        _num(mt, pa.int8()),
+        _repeat(opt.receiver, len(idx)),
+        _station_array(d, idx),
+        *_provenance(d, idx, h, opt),
+    ]
+    return pa.Table.from_arrays(arrays, schema=S.POSITIONS)
+
+
+def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) -> pa.Table:
+    keys = ("imo", "name", "callsign", "ship_type", "ship_type_text", "length_m", "beam_m", "draught_m",
+            "destination", "eta_ms", "deadweight_t", "flag")
+    c = {k: d.col(k)[idx] for k in keys}
+    mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
+    h = np.zeros(len(idx), dtype=np.uint64)
+    h = _mix(h, np.full(len(idx), 0x5747, dtype=np.uint64))  # domain: static
+    for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), c["imo"].astype(np.uint64),
+              _hash_text(c["name"]), _hash_text(c["callsign"]), c["ship_type"].astype(np.uint64),
+              _hash_text(c["ship_type_text"]), _q(c["length_m"], 10), _q(c["beam_m"], 10),
+              _q(c["draught_m"], 10), _hash_text(c["destination"]), c["eta_ms"].view(np.uint64),
+              _q(c["deadweight_t"], 1), _hash_text(c["flag"])):
+        h = _mix(h, x)
+    imo = c["imo"]
+    arrays = [
+        pa.array(mmsi, pa.uint32()),
+        _ts_array(t),
+        _num(mt, pa.int8()),
+        _num(imo, pa.uint32()),
+        pa.array(imo_is_valid(imo), mask=imo == -1),
+        _text(c["name"]),
+        _text(c["callsign"]),
+        _num(c["ship_type"], pa.int16()),
+        _text(c["ship_type_text"]),
+        _num(c["length_m"], pa.float32()),
+        _num(c["beam_m"], pa.float32()),
+        _num(c["draught_m"], pa.float32()),
+        _text(c["destination"]),
+        _ts_array(c["eta_ms"]),
+        _num(c["deadweight_t"], pa.float32()),
+        _text(c["flag"]),
+        _repeat(opt.receiver, len(idx)),
+        _station_array(d, idx),
+        *_provenance(d, idx, h, opt),
+    ]
+    return pa.Table.from_arrays(arrays, schema=S.STATIC)
+
+
+def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, opt: NormalizeOptions) -> pa.Table:
+    lat, lon, name = d.col("lat")[idx], d.col("lon")[idx], d.col("name")[idx]
+    mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
+    h = np.zeros(len(idx), dtype=np.uint64)
+    h = _mix(h, np.full(len(idx), 0x5354, dtype=np.uint64))  # domain: stations
+    for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), _q(lat, 1e6), _q(lon, 1e6),
+              _hash_text(name)):
+        h = _mix(h, x)
+    names = np.array([MMSI_CLASS_NAMES[int(c)] for c in range(12)], dtype=object)
+    arrays = [
+        pa.array(mmsi, pa.uint32()),
+        _ts_array(t),
+        pa.array(names[mclass[idx]], pa.string()),
+        _num(mt, pa.int8()),
+        _num(lat, pa.float64()),
+        _num(lon, pa.float64()),
+        _text(name),
+        _repeat(opt.receiver, len(idx)),
+        _station_array(d, idx),
+        *_provenance(d, idx, h, opt),
+    ]
+    return pa.Table.from_arrays(arrays, schema=S.STATIONS)
+
+
+def _other(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) -> pa.Table:
+    raw = np.asarray(d.raw(idx), dtype=object) if len(idx) else np.empty(0, dtype=object)
+    mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
+    h = np.zeros(len(idx), dtype=np.uint64)
+    h = _mix(h, np.full(len(idx), 0x4F54, dtype=np.uint64))
+    h = _mix(_mix(h, t.view(np.uint64)), _hash_text(_payload_only(raw)))
+    arrays = [
+        _num(mmsi, pa.uint32()),
+        _ts_array(t),
+        _num(mt, pa.int8()),
+        _text(raw),
+        _station_array(d, idx),
+        *_provenance(d, idx, h, opt),
+    ]
+    return pa.Table.from_arrays(arrays, schema=S.OTHER_MESSAGES)
+
+
+def _payload_only(raw: np.ndarray) -> np.ndarray:
+    """Strip tag blocks and vendor prefixes so that the same message from two receivers hashes alike."""
+    out = np.empty(len(raw), dtype=object)
+    for i, r in enumerate(raw):
+        parts = []
+        for line in str(r).split("\n"):
+            k = line.find("!")
+            line = line[k:] if k >= 0 else line
+            parts.append(line.split(",", 5)[-1] if line.startswith("!") else line)
+        out[i] = "\n".join(parts)
+    return out
+
+
+def _quarantine(
+    d: Decoded, idx: np.ndarray, reasons: np.ndarray, rfields: np.ndarray, details: np.ndarray, opt: NormalizeOptions
+) -> pa.Table:
+    raw = list(d.raw(idx)) if len(idx) else []
+    rs = reasons[idx].astype(object)
+    h = _mix(_mix(np.zeros(len(idx), np.uint64), hash_strings(raw) if raw else np.zeros(0, np.uint64)),
+             hash_strings(list(rs)) if len(rs) else np.zeros(0, np.uint64))
+    arrays = [
+        _repeat(opt.source_file, len(idx)),
+        pa.array(d.ref[idx], pa.int64()),
+        pa.array(rs, pa.string()),
+        _text(rfields[idx]),
+        _text(details[idx]),
+        pa.array(raw, pa.string()),
+        pa.array(h, pa.uint64()),
+    ]
+    return pa.Table.from_arrays(arrays, schema=S.QUARANTINE)

@@ -1,0 +1,132 @@
+"""Opening input files: transparent .gz / .bz2 / .zip (by content, not by name) and format detection."""
+
+from __future__ import annotations
+
+import bz2
+import hashlib
+import gzip
+import io
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from harborwatch.core.errors import FormatError, InputFileError
+
+GZIP_MAGIC = b"\x1f\x8b"
+BZ2_MAGIC = b"BZh"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One logical input: a plain file, or one member of an archive."""
+
+    name: str  # shown in accounting and provenance: "path" or "path!member"
+    path: Path
+    member: str | None
+    size: int  # bytes read for progress: on disk (plain, gz, bz2) or the zip member uncompressed
+    compression: str | None
+
+
+def list_members(path: str | Path) -> list[Member]:
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(f"{p}: no such file", hint="check the path")
+    if p.is_dir():
+        raise InputFileError(f"{p}: is a directory", hint="pass the files inside it (e.g. DIR/*.nmea)")
+    try:
+        with open(p, "rb") as f:
+            head = f.read(4)
+    except OSError as e:
+        raise InputFileError(f"{p}: cannot read ({e.strerror})") from e
+    size = p.stat().st_size
+    if head.startswith(ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(p) as z:
+                infos = [i for i in z.infolist() if not i.is_dir()]
+        except zipfile.BadZipFile as e:
+            raise InputFileError(f"{p}: damaged zip archive ({e})") from e
+        return [Member(f"{p}!{i.filename}", p, i.filename, i.file_size, "zip") for i in infos]
+    comp = "gzip" if head.startswith(GZIP_MAGIC) else "bz2" if head.startswith(BZ2_MAGIC) else None
+    return [Member(str(p), p, None, size, comp)]
+
+
+class _CountingReader(io.RawIOBase):
+    """Wraps the raw (compressed) file to report how many bytes were consumed."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.consumed = 0
+        self.sha256 = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        n = self._raw.readinto(b) or 0
+        self.consumed += n
+        if n:
+            self.sha256.update(memoryview(b)[:n])
+        return n
+
+
+@contextmanager
+def open_member(m: Member) -> Iterator[tuple[BinaryIO, _CountingReader]]:
+    """Yield (decompressed binary stream, counter of compressed bytes consumed)."""
+    try:
+        raw = open(m.path, "rb")
+    except OSError as e:
+        raise InputFileError(f"{m.path}: cannot open ({e.strerror})") from e
+    try:
+        if m.compression == "zip":
+            z = zipfile.ZipFile(raw)
+            inner = z.open(m.member or "")
+            counter = _CountingReader(inner)  # zip: progress and hash over the member's content
+            yield io.BufferedReader(counter, buffer_size=1 << 20), counter
+            return
+        counter = _CountingReader(raw)
+        buffered = io.BufferedReader(counter, buffer_size=1 << 20)
+        if m.compression == "gzip":
+            yield gzip.GzipFile(fileobj=buffered), counter
+        elif m.compression == "bz2":
+            yield bz2.BZ2File(buffered), counter
+        else:
+            yield buffered, counter
+    except (EOFError, OSError, zipfile.BadZipFile) as e:
+        if isinstance(e, InputFileError):
+            raise
+        raise InputFileError(f"{m.name}: cannot decompress ({e})", hint="the file may be truncated") from e
+    finally:
+        raw.close()
+
+
+def sniff(m: Member, nbytes: int = 65536) -> bytes:
+    """The first bytes of a member, decompressed."""
+    with open_member(m) as (stream, _):
+        try:
+            return stream.read(nbytes)
+        except (EOFError, OSError) as e:
+            raise InputFileError(f"{m.name}: cannot decompress ({e})") from e
+
+
+def detect_format(head: bytes, name: str) -> str:
+    """'nmea' or the name of a CSV layout, from the content of the first lines."""
+    from harborwatch.ingest.csv.mapping import detect_csv_format
+
+    text = head.decode("utf-8", errors="replace")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise FormatError(f"{name}: empty file, nothing to ingest")
+    nmea_like = sum(1 for ln in lines[:50] if "!AIVD" in ln or "VDM," in ln or "VDO," in ln)
+    if nmea_like >= max(1, min(len(lines), 50) // 2):
+        return "nmea"
+    fmt = detect_csv_format(lines[0])
+    if fmt is None:
+        raise FormatError(
+            f"{name}: unrecognised format (first line: {lines[0][:100]!r})",
+            hint="pass --format NAME or --mapping FILE.toml (see `harborwatch formats`)",
+        )
+    return fmt

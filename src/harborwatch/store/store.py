@@ -1,0 +1,371 @@
+"""The embedded store: one DuckDB database file in a directory.
+
+Layout (see DESIGN.md, "Store")::
+
+    DIR/harborwatch.duckdb   tables positions, static, stations, other_messages,
+                             quarantine, ingest_files, mid; view identity
+
+* **Idempotent** — every row has a ``record_hash``; a batch is inserted with an anti-join
+  against the rows already stored (restricted to the batch's time range, so DuckDB's
+  zone maps prune the scan), after de-duplicating the batch itself.
+* **Atomic** — one transaction per batch, which also updates the file's accounting row.
+  A process killed mid-ingest leaves every committed batch and nothing of the others;
+  re-running the same ingest stores the rest and counts the committed part as duplicates.
+* **Queryable** — :meth:`Store.sql` returns Arrow; ``harborwatch sql`` prints it;
+  :meth:`Store.export_parquet` writes Hive-partitioned Parquet by UTC day for Spark,
+  pandas and QGIS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from harborwatch import __version__
+from harborwatch.core import schema as S
+from harborwatch.core.errors import StoreError
+from harborwatch.core.identifiers import mid_table
+
+DB_NAME = "harborwatch.duckdb"
+SCHEMA_VERSION = 1
+
+_ACCOUNTING_DDL = """
+CREATE TABLE IF NOT EXISTS ingest_files (
+    run_id        VARCHAR NOT NULL,   -- one ingest invocation
+    file          VARCHAR NOT NULL,   -- path, or archive!member
+    format        VARCHAR NOT NULL,
+    sha256        VARCHAR,            -- of the bytes read (set when the file completes)
+    started_at    TIMESTAMPTZ NOT NULL,
+    finished_at   TIMESTAMPTZ,
+    complete      BOOLEAN NOT NULL,
+    records_in    BIGINT NOT NULL,
+    stored        BIGINT NOT NULL,
+    quarantined   BIGINT NOT NULL,
+    duplicates    BIGINT NOT NULL,
+    stored_by_table     VARCHAR NOT NULL,  -- JSON {table: rows}
+    quarantine_reasons  VARCHAR NOT NULL,  -- JSON {reason: rows}
+    mmsi_classes        VARCHAR NOT NULL,  -- JSON {class: records}
+    software_version    VARCHAR NOT NULL,
+    PRIMARY KEY (run_id, file)
+);
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+
+IDENTITY_VIEW = """
+CREATE OR REPLACE VIEW identity AS
+WITH filled AS (
+    SELECT
+        mmsi, timestamp,
+        last_value(name IGNORE NULLS) OVER w AS name,
+        last_value(CASE WHEN imo_valid THEN imo END IGNORE NULLS) OVER w AS imo,
+        last_value(CASE WHEN NOT imo_valid THEN imo END IGNORE NULLS) OVER w AS imo_invalid_reported,
+        last_value(callsign IGNORE NULLS) OVER w AS callsign,
+        last_value(ship_type IGNORE NULLS) OVER w AS ship_type,
+        last_value(length_m IGNORE NULLS) OVER w AS length_m,
+        last_value(beam_m IGNORE NULLS) OVER w AS beam_m,
+        last_value(flag IGNORE NULLS) OVER w AS flag_reported
+    FROM static
+    WINDOW w AS (PARTITION BY mmsi ORDER BY timestamp, record_hash
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+), changes AS (
+    SELECT *,
+        CASE WHEN name IS DISTINCT FROM lag(name) OVER o
+               OR imo IS DISTINCT FROM lag(imo) OVER o
+               OR callsign IS DISTINCT FROM lag(callsign) OVER o
+               OR ship_type IS DISTINCT FROM lag(ship_type) OVER o
+               OR length_m IS DISTINCT FROM lag(length_m) OVER o
+               OR beam_m IS DISTINCT FROM lag(beam_m) OVER o
+               OR flag_reported IS DISTINCT FROM lag(flag_reported) OVER o
+             THEN 1 ELSE 0 END AS changed
+    FROM filled
+    WINDOW o AS (PARTITION BY mmsi ORDER BY timestamp)
+), periods AS (
+    SELECT *, sum(changed) OVER (PARTITION BY mmsi ORDER BY timestamp
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS period
+    FROM changes
+)
+SELECT
+    p.mmsi,
+    min(p.timestamp) AS valid_from,
+    max(p.timestamp) AS valid_to,
+    count(*) AS n_reports,
+    any_value(p.name) AS name,
+    any_value(p.imo) AS imo,
+    any_value(p.imo_invalid_reported) AS imo_invalid_reported,
+    any_value(p.callsign) AS callsign,
+    any_value(p.ship_type) AS ship_type,
+    any_value(p.length_m) AS length_m,
+    any_value(p.beam_m) AS beam_m,
+    any_value(m.iso2) AS flag,
+    any_value(p.flag_reported) AS flag_reported
+FROM periods p
+LEFT JOIN mid m ON m.mid = CAST(p.mmsi // 1000000 AS INTEGER)
+GROUP BY p.mmsi, p.period
+"""
+
+
+class Store:
+    """An open harborwatch store. Use :meth:`open`; close with :meth:`close` or ``with``."""
+
+    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection) -> None:
+        self.path = path
+        self.con = con
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(cls, directory: str | Path, *, create: bool = True, read_only: bool = False) -> Store:
+        d = Path(directory)
+        db = d / DB_NAME
+        if not db.exists():
+            if not create or read_only:
+                raise StoreError(f"{d}: no harborwatch store here", hint="ingest something first: harborwatch ingest FILE --store DIR")
+            d.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(db), read_only=read_only)
+        except duckdb.IOException as e:
+            msg = str(e).splitlines()[0]
+            raise StoreError(f"{db}: cannot open ({msg})", hint="another harborwatch process may be using the store") from e
+        except duckdb.Error as e:
+            raise StoreError(f"{db}: not a valid store ({str(e).splitlines()[0]})") from e
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET memory_limit = '512MB'")
+        store = cls(d, con)
+        if not read_only:
+            store._init_schema()
+        return store
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _init_schema(self) -> None:
+        c = self.con
+        c.execute("BEGIN TRANSACTION")
+        try:
+            for name, schema in S.TABLES.items():
+                exists = c.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+                ).fetchone()[0]
+                if not exists:
+                    empty = schema.empty_table()  # noqa: F841  (referenced by name in SQL)
+                    c.execute(f"CREATE TABLE {name} AS SELECT * FROM empty")
+            c.execute(_ACCOUNTING_DDL)
+            if not c.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'mid'").fetchone()[0]:
+                mids = pa.table({
+                    "mid": pa.array(list(mid_table()), pa.int32()),
+                    "iso2": [v[0] for v in mid_table().values()],
+                    "country": [v[1] for v in mid_table().values()],
+                })
+                c.execute("CREATE TABLE mid AS SELECT * FROM mids")
+            c.execute(IDENTITY_VIEW)
+            c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+            c.execute("COMMIT")
+        except Exception:
+            c.execute("ROLLBACK")
+            raise
+
+    # ------------------------------------------------------------------ writing
+    def write_batch(self, tables: dict[str, pa.Table], secondary: dict[str, pa.Table], account: dict) -> dict[str, int]:
+        """Insert one batch atomically; return newly stored rows per table.
+
+        ``tables`` hold primary records (each counts in the accounting), ``secondary``
+        records derived from them (static attributes of CSV position rows). ``account`` is
+        ``{'run_id', 'file', ...}``; the file's accounting row is updated in the same
+        transaction.
+        """
+        c = self.con
+        new: dict[str, int] = {}
+        c.execute("BEGIN TRANSACTION")
+        try:
+            reasons: dict[str, int] = {}
+            for name, table in tables.items():
+                new[name] = self._insert_dedup(name, table)
+                if name == "quarantine":
+                    for r in self._last_reasons:
+                        reasons[r] = reasons.get(r, 0) + 1
+            for name, table in secondary.items():
+                self._insert_dedup(name, table)
+            self._update_account({**account, "reasons": reasons}, new)
+            c.execute("COMMIT")
+        except BaseException:
+            try:
+                c.execute("ROLLBACK")
+            finally:
+                pass
+            raise
+        return new
+
+    def _insert_dedup(self, name: str, table: pa.Table) -> int:
+        self._last_reasons: list[str] = []
+        if table.num_rows == 0:
+            return 0
+        h = table.column("record_hash").to_numpy()
+        _, first = np.unique(h, return_index=True)
+        if len(first) != len(h):
+            table = table.take(pa.array(np.sort(first)))
+        batch = table  # noqa: F841  (referenced by name in SQL)
+        if "timestamp" in table.column_names:
+            ts = table.column("timestamp")
+            lo, hi = pa.compute.min(ts).as_py(), pa.compute.max(ts).as_py()
+            sql = (
+                f"INSERT INTO {name} SELECT * FROM batch b WHERE b.record_hash NOT IN "
+                f"(SELECT record_hash FROM {name} WHERE timestamp BETWEEN ? AND ?)"
+            )
+            params: list = [lo, hi]
+        else:
+            sql = f"INSERT INTO {name} SELECT * FROM batch b WHERE b.record_hash NOT IN (SELECT record_hash FROM {name})"
+            params = []
+        if name == "quarantine":
+            # the accounting counts the reasons of the rows actually inserted
+            self._last_reasons = [r[0] for r in self.con.execute(sql + " RETURNING reason", params).fetchall()]
+            return len(self._last_reasons)
+        return int(self.con.execute(sql, params).fetchone()[0])
+
+    def start_file(self, run_id: str, file: str, fmt: str) -> None:
+        self.con.execute(
+            "INSERT OR REPLACE INTO ingest_files VALUES (?, ?, ?, NULL, ?, NULL, false, 0, 0, 0, 0, '{}', '{}', '{}', ?)",
+            [run_id, file, fmt, datetime.now(UTC), __version__],
+        )
+
+    def _update_account(self, a: dict, new: dict[str, int]) -> None:
+        row = self.con.execute(
+            "SELECT records_in, stored, quarantined, duplicates, stored_by_table, quarantine_reasons, mmsi_classes "
+            "FROM ingest_files WHERE run_id = ? AND file = ?",
+            [a["run_id"], a["file"]],
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no accounting row for {a['file']}")
+        rin, stored, quar, dups, by_table, reasons, classes = row
+        by_table, reasons, classes = json.loads(by_table), json.loads(reasons), json.loads(classes)
+        n_q = new.get("quarantine", 0)
+        n_s = sum(v for k, v in new.items() if k != "quarantine")
+        for k, v in new.items():
+            if k != "quarantine" and v:
+                by_table[k] = by_table.get(k, 0) + v
+        for k, v in a.get("reasons", {}).items():
+            reasons[k] = reasons.get(k, 0) + v
+        for k, v in a.get("mmsi_classes", {}).items():
+            classes[k] = classes.get(k, 0) + v
+        self.con.execute(
+            "UPDATE ingest_files SET records_in = ?, stored = ?, quarantined = ?, duplicates = ?, "
+            "stored_by_table = ?, quarantine_reasons = ?, mmsi_classes = ? WHERE run_id = ? AND file = ?",
+            [rin + a["records_in"], stored + n_s, quar + n_q, dups + a["records_in"] - n_s - n_q,
+             json.dumps(by_table, sort_keys=True), json.dumps(reasons, sort_keys=True),
+             json.dumps(classes, sort_keys=True), a["run_id"], a["file"]],
+        )
+
+    def finish_file(self, run_id: str, file: str, sha256: str | None) -> dict:
+        self.con.execute(
+            "UPDATE ingest_files SET complete = true, finished_at = ?, sha256 = ? WHERE run_id = ? AND file = ?",
+            [datetime.now(UTC), sha256, run_id, file],
+        )
+        return self.file_report(run_id, file)
+
+    def file_report(self, run_id: str, file: str) -> dict:
+        cur = self.con.execute("SELECT * FROM ingest_files WHERE run_id = ? AND file = ?", [run_id, file])
+        cols = [d[0] for d in cur.description]
+        rec = dict(zip(cols, cur.fetchone(), strict=True))
+        for k in ("stored_by_table", "quarantine_reasons", "mmsi_classes"):
+            rec[k] = json.loads(rec[k])
+        return rec
+
+    # ------------------------------------------------------------------ reading
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run SQL against the store and return an Arrow table."""
+        try:
+            rel = self.con.sql(query, params=list(params) if params else None)
+            return rel.to_arrow_table() if rel is not None else pa.table({})
+        except duckdb.Error as e:
+            from harborwatch.core.errors import HarborwatchError
+
+            raise HarborwatchError(f"SQL error: {str(e).splitlines()[0]}", hint="tables: " + ", ".join(self.tables())) from e
+
+    def tables(self) -> list[str]:
+        rows = self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def positions(self, mmsi: int | Sequence[int] | None = None, since: datetime | None = None,
+                  until: datetime | None = None) -> pa.Table:
+        """Vessel positions ordered by (mmsi, timestamp), optionally filtered."""
+        where, params = [], []
+        if mmsi is not None:
+            ids = [mmsi] if isinstance(mmsi, int) else list(mmsi)
+            where.append(f"mmsi IN ({','.join('?' * len(ids))})")
+            params += ids
+        if since is not None:
+            where.append("timestamp >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("timestamp < ?")
+            params.append(until)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        return self.sql(f"SELECT * FROM positions {clause} ORDER BY mmsi, timestamp, record_hash", params)
+
+    def identity(self, mmsi: int | None = None) -> pa.Table:
+        """Per-MMSI, time-ranged identity history (name, IMO, call sign, type, size, flag)."""
+        if mmsi is None:
+            return self.sql("SELECT * FROM identity ORDER BY mmsi, valid_from")
+        return self.sql("SELECT * FROM identity WHERE mmsi = ? ORDER BY valid_from", [mmsi])
+
+    def quarantine(self, limit: int | None = None, reason: str | None = None) -> pa.Table:
+        q = "SELECT source_file, source_ref, reason, field, detail, raw FROM quarantine"
+        params: list = []
+        if reason:
+            q += " WHERE reason = ?"
+            params.append(reason)
+        q += " ORDER BY source_file, source_ref"
+        if limit:
+            q += f" LIMIT {int(limit)}"
+        return self.sql(q, params)
+
+    def info(self) -> dict:
+        counts = {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in S.TABLES}
+        span = self.con.execute("SELECT min(timestamp), max(timestamp), count(DISTINCT mmsi) FROM positions").fetchone()
+        files = self.con.execute(
+            "SELECT count(*), sum(records_in), sum(stored), sum(quarantined), sum(duplicates), "
+            "count(*) FILTER (WHERE NOT complete) FROM ingest_files"
+        ).fetchone()
+        reasons = self.con.execute("SELECT reason, count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC").fetchall()
+        db = self.path / DB_NAME
+        return {
+            "store": str(self.path),
+            "size_bytes": db.stat().st_size if db.exists() else 0,
+            "rows": counts,
+            "vessels": span[2],
+            "first_timestamp": span[0].isoformat() if span[0] else None,
+            "last_timestamp": span[1].isoformat() if span[1] else None,
+            "ingests": {
+                "files": files[0], "records_in": int(files[1] or 0), "stored": int(files[2] or 0),
+                "quarantined": int(files[3] or 0), "duplicates": int(files[4] or 0), "incomplete": files[5],
+            },
+            "quarantine_reasons": dict(reasons),
+        }
+
+    def export_parquet(self, out_dir: str | Path, tables: Sequence[str] = ("positions", "static", "stations")) -> list[Path]:
+        """Write tables as Parquet, Hive-partitioned by UTC day (``day=YYYY-MM-DD``)."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for t in tables:
+            target = out / t
+            self.con.execute(
+                f"COPY (SELECT *, strftime(timestamp, '%Y-%m-%d') AS day FROM {t} ORDER BY mmsi, timestamp) "
+                f"TO '{target}' (FORMAT PARQUET, PARTITION_BY (day), OVERWRITE_OR_IGNORE true)"
+            )
+            written.append(target)
+        return written
+
