@@ -22,6 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TransferSpeedColumn,
 )
+from rich.markup import escape
 from rich.table import Table
 
 from harborwatch import __version__
@@ -272,7 +273,7 @@ def main() -> None:
             raise
         msg = str(e).replace("\n", " ")
         hint = f" ({e.hint})" if e.hint else ""
-        err.print(f"[bold red]error:[/bold red] {msg}{hint}", highlight=False, markup=True)
+        err.print(f"[bold red]error:[/bold red] {escape(msg)}{escape(hint)}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted; committed batches are kept, re-run the same command to complete")

@@ -78,6 +78,7 @@ WITH filled AS (
     SELECT *,
         CASE WHEN name IS DISTINCT FROM lag(name) OVER o
                OR imo IS DISTINCT FROM lag(imo) OVER o
+               OR imo_invalid_reported IS DISTINCT FROM lag(imo_invalid_reported) OVER o
                OR callsign IS DISTINCT FROM lag(callsign) OVER o
                OR ship_type IS DISTINCT FROM lag(ship_type) OVER o
                OR length_m IS DISTINCT FROM lag(length_m) OVER o
@@ -157,12 +158,12 @@ class Store:
             for name, schema in S.TABLES.items():
                 exists = c.execute(
                     "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-                ).fetchone()[0]
+                ).fetchall()[0][0]
                 if not exists:
                     empty = schema.empty_table()  # noqa: F841  (referenced by name in SQL)
                     c.execute(f"CREATE TABLE {name} AS SELECT * FROM empty")
             c.execute(_ACCOUNTING_DDL)
-            if not c.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'mid'").fetchone()[0]:
+            if not c.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'mid'").fetchall()[0][0]:
                 mids = pa.table({
                     "mid": pa.array(list(mid_table()), pa.int32()),
                     "iso2": [v[0] for v in mid_table().values()],
@@ -231,7 +232,7 @@ class Store:
             # the accounting counts the reasons of the rows actually inserted
             self._last_reasons = [r[0] for r in self.con.execute(sql + " RETURNING reason", params).fetchall()]
             return len(self._last_reasons)
-        return int(self.con.execute(sql, params).fetchone()[0])
+        return int(self.con.execute(sql, params).fetchall()[0][0])
 
     def start_file(self, run_id: str, file: str, fmt: str) -> None:
         self.con.execute(
@@ -244,7 +245,8 @@ class Store:
             "SELECT records_in, stored, quarantined, duplicates, stored_by_table, quarantine_reasons, mmsi_classes "
             "FROM ingest_files WHERE run_id = ? AND file = ?",
             [a["run_id"], a["file"]],
-        ).fetchone()
+        ).fetchall()
+        row = row[0] if row else None
         if row is None:
             raise StoreError(f"no accounting row for {a['file']}")
         rin, stored, quar, dups, by_table, reasons, classes = row
@@ -276,7 +278,7 @@ class Store:
     def file_report(self, run_id: str, file: str) -> dict:
         cur = self.con.execute("SELECT * FROM ingest_files WHERE run_id = ? AND file = ?", [run_id, file])
         cols = [d[0] for d in cur.description]
-        rec = dict(zip(cols, cur.fetchone(), strict=True))
+        rec = dict(zip(cols, cur.fetchall()[0], strict=True))
         for k in ("stored_by_table", "quarantine_reasons", "mmsi_classes"):
             rec[k] = json.loads(rec[k])
         return rec
@@ -333,12 +335,12 @@ class Store:
         return self.sql(q, params)
 
     def info(self) -> dict:
-        counts = {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in S.TABLES}
-        span = self.con.execute("SELECT min(timestamp), max(timestamp), count(DISTINCT mmsi) FROM positions").fetchone()
+        counts = {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in S.TABLES}
+        span = self.con.execute("SELECT min(timestamp), max(timestamp), count(DISTINCT mmsi) FROM positions").fetchall()[0]
         files = self.con.execute(
             "SELECT count(*), sum(records_in), sum(stored), sum(quarantined), sum(duplicates), "
             "count(*) FILTER (WHERE NOT complete) FROM ingest_files"
-        ).fetchone()
+        ).fetchall()[0]
         reasons = self.con.execute("SELECT reason, count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC").fetchall()
         db = self.path / DB_NAME
         return {

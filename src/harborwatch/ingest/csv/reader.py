@@ -8,6 +8,7 @@ line in the file (the header is line 1), the number a text editor shows.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
@@ -38,19 +39,37 @@ def read_csv(
     first = stream.readline()
     header_text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
     header = split_header(header_text, mapping.delimiter)
-    missing = sorted(c for c in mapping.required_columns() if c not in header)
+    # MMSI and time are required; any other mapped field whose column is absent reads as null
+    essential = {mapping.time_column, *mapping.columns["mmsi"].columns}
+    if mapping.ms_column:
+        essential.add(mapping.ms_column)
+    missing = sorted(c for c in essential if c not in header)
     if missing:
         raise FormatError(
             f"{source_name}:1: columns {missing} required by mapping {mapping.name!r} are not in the header",
             hint="check --format / --mapping",
         )
+    present = set(header)
+    mapping = replace(
+        mapping, columns={k: v for k, v in mapping.columns.items() if all(c in present for c in v.columns)}
+    )
     invalid: list[tuple[int, str]] = []
 
     def on_invalid(row) -> str:
         invalid.append((int(row.number) if row.number is not None else -1, row.text))
         return "skip"
 
-    reader = pacsv.open_csv(
+    try:
+        reader = _open(stream, header, mapping, on_invalid, block_bytes)
+    except pa.ArrowInvalid as e:
+        if "Empty CSV" in str(e):
+            return  # a header and no rows: no records
+        raise FormatError(f"{source_name}: cannot parse as CSV ({e})") from e
+    yield from _batches(reader, invalid, mapping, source_name, header, on_progress)
+
+
+def _open(stream, header, mapping, on_invalid, block_bytes):
+    return pacsv.open_csv(
         stream,
         read_options=pacsv.ReadOptions(column_names=header, block_size=block_bytes, use_threads=False),
         parse_options=pacsv.ParseOptions(
@@ -64,6 +83,9 @@ def read_csv(
             quoted_strings_can_be_null=True,
         ),
     )
+
+
+def _batches(reader, invalid, mapping, source_name, header, on_progress) -> Iterator[Decoded]:
     next_line = 2  # physical line of the next data row (header is line 1)
     while True:
         try:

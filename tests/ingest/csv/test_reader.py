@@ -1,0 +1,127 @@
+"""CSV layouts: built-in mappings on hand-made fixtures, user mappings, bad rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harborwatch.core.errors import FormatError
+from harborwatch.ingest.csv.mapping import builtin_mappings, detect_csv_format, load_mapping, parse_mapping
+from harborwatch.ingest.csv.reader import read_csv
+from harborwatch.ingest.records import NormalizeOptions, normalize
+from harborwatch.ingest.sources import detect_format
+
+FIX = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def _normalized(path: Path, fmt: str):
+    m = builtin_mappings()[fmt]
+    with open(path, "rb") as f:
+        return [normalize(d, NormalizeOptions(str(path), receiver=m.receiver)) for d in read_csv(f, m, str(path))]
+
+
+def test_marinetraffic_fixture():
+    path = FIX / "marinetraffic_export.csv"
+    assert detect_format(path.read_bytes()[:4000], str(path)) == "marinetraffic"
+    (b,) = _normalized(path, "marinetraffic")
+    assert b.records_in == 8
+    pos = b.positions.to_pandas()
+    assert len(pos) == 5  # rows 2-6 of the file (one an exact duplicate, removed by the store, not here)
+    first = pos.iloc[1]
+    assert first.sog_kn == pytest.approx(8.3) and first.source_ref == 3
+    assert str(first.timestamp) == "2023-08-14 07:40:00+00:00"
+    dprk = pos[pos.mmsi == 445123000].iloc[0]
+    assert np.isnan(dprk.heading_deg)  # 511 = not available
+    static = b.static_secondary.to_pandas()
+    s0 = static.iloc[0]
+    assert s0.draught_m == pytest.approx(5.8) and s0.deadweight_t == 7200 and s0.flag == "RU" and s0.imo == 9305609
+    assert bool(s0.imo_valid)
+    assert not static[static.name == "BADIMO"].imo_valid.iloc[0]
+    q = b.quarantine.to_pandas().set_index("source_ref")
+    assert q.loc[7, "reason"] == "lat_out_of_range"
+    assert q.loc[8, "reason"] == "bad_timestamp"
+    assert q.loc[9, "reason"] == "wrong_column_count"
+    assert "SHORTROW" in q.loc[9, "raw"]
+
+
+def test_dma_fixture_day_first_and_text_codes():
+    path = FIX / "dma_aisdk_sample.csv"
+    assert detect_format(path.read_bytes(), str(path)) == "dma"
+    (b,) = _normalized(path, "dma")
+    pos = b.positions.to_pandas()
+    assert str(pos.timestamp.iloc[0]) == "2021-11-01 00:00:00+00:00"
+    assert pos.nav_status.iloc[0] == 0 and pos.receiver.iloc[0] == "terrestrial"
+    assert str(pos[pos.mmsi == 219000002].timestamp.iloc[0]) == "2021-11-13 12:30:00+00:00"  # 13/11, day first
+    assert b.stations.num_rows == 1 and b.stations.column("station_class")[0].as_py() == "coast_station"
+    st = b.static_secondary.to_pandas()
+    assert str(st.eta.iloc[0]) == "2021-11-02 06:00:00+00:00" and st.imo.isna().all()
+
+
+def test_user_mapping_with_units_and_local_time(tmp_path: Path):
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        """
+[format]
+name = "myexport"
+delimiter = "|"
+[time]
+column = "when"
+format = "%Y-%m-%d %H:%M"
+timezone = "Asia/Vladivostok"
+[columns]
+mmsi = "id"
+lat = "y"
+lon = "x"
+sog_kn = { column = "speed", unit = "m/s" }
+length_m = { column = "len", unit = "ft" }
+name = "vessel"
+"""
+    )
+    data = tmp_path / "d.txt"
+    data.write_text("id|when|y|x|speed|len|vessel\n273312980|2023-07-26 10:00|43.1|131.9|5.144|328|Sim One\n")
+    m = load_mapping(mapping)
+    with open(data, "rb") as f:
+        (d,) = list(read_csv(f, m, str(data)))
+    b = normalize(d, NormalizeOptions(str(data)))
+    p = b.positions.to_pandas().iloc[0]
+    assert str(p.timestamp) == "2023-07-26 00:00:00+00:00"  # Vladivostok is UTC+10
+    assert p.sog_kn == pytest.approx(10.0, abs=0.01)
+    s = b.static_secondary.to_pandas().iloc[0]
+    assert s.length_m == pytest.approx(99.97, abs=0.01) and s["name"] == "SIM ONE"
+
+
+def test_mapping_errors_are_clear():
+    with pytest.raises(FormatError, match="timezone"):
+        parse_mapping({"format": {}, "time": {"column": "t", "format": "%Y"}, "columns": {"mmsi": "m"}}, "x.toml")
+    with pytest.raises(FormatError, match="unknown field"):
+        parse_mapping({"format": {}, "time": {"column": "t", "format": "unix_s"}, "columns": {"mmsi": "m", "spd": "s"}},
+                      "x.toml")
+
+
+def test_missing_columns_named(tmp_path: Path):
+    p = tmp_path / "x.csv"
+    p.write_text("MMSI,BaseDateTime,LAT\n1,2,3\n")
+    with open(p, "rb") as f:
+        list(read_csv(f, builtin_mappings()["noaa"], str(p)))
+    p.write_text("LAT,LON,BaseDateTime\n1,2,3\n")
+    with open(p, "rb") as f, pytest.raises(FormatError, match="MMSI"):
+        list(read_csv(f, builtin_mappings()["noaa"], str(p)))
+
+
+@pytest.mark.parametrize(
+    "name,fmt",
+    [
+        ("aisdb_test_data_noaa_20230111.csv", "noaa"),
+        ("aisdb_test_data_20210701_spire_decoded.csv", "decoded_dump"),
+        ("baltic_april_2018_20k_sample.csv", "baltic_decoded"),
+        ("aisdb_test_data_20211101.nm4", "nmea"),
+        ("pyais_nmea_data_sample.txt", "nmea"),
+    ],
+)
+def test_detection_on_real_files(ais_dir: Path, name: str, fmt: str):
+    path = ais_dir / name
+    assert detect_format(path.read_bytes()[:65536], str(path)) == fmt
+    if fmt != "nmea":
+        assert detect_csv_format(path.read_text().splitlines()[0]) == fmt
