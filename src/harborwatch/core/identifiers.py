@@ -12,6 +12,7 @@ from functools import lru_cache
 from importlib.resources import files
 
 import numpy as np
+from numba import njit
 
 # MMSI classes (int8 codes, stable: they are stored)
 MMSI_INVALID = 0
@@ -79,45 +80,60 @@ def _mid_iso2() -> np.ndarray:
     return iso
 
 
-def _digits(v: np.ndarray, start: int, n: int) -> np.ndarray:
-    """Digits ``start .. start+n`` (0 = leftmost) of the 9-digit zero-padded number."""
-    return (v // 10 ** (9 - start - n)) % 10**n
+@njit(cache=True, inline="always")
+def mmsi_class_one(v: int, known) -> int:
+    """Class of one MMSI (see the MMSI_* codes); ``known[mid]`` marks allocated MIDs."""
+    if v <= 0 or v > 999_999_999:
+        return MMSI_INVALID
+    d1 = v // 100_000_000
+    d2 = v // 10_000_000
+    d3 = v // 1_000_000
+    if d3 == 970:
+        return MMSI_SART
+    if d3 == 972:
+        return MMSI_MOB
+    if d3 == 974:
+        return MMSI_EPIRB
+    if 2 <= d1 <= 7:
+        return MMSI_VESSEL if known[d3] else MMSI_UNKNOWN_MID
+    if d2 == 0:  # 00MIDxxxx
+        return MMSI_COAST_STATION if known[(v // 10_000) % 1000] else MMSI_INVALID
+    if d1 == 0:  # 0MIDxxxxx
+        return MMSI_GROUP if known[(v // 100_000) % 1000] else MMSI_INVALID
+    if d3 == 111:  # 111MIDxxx
+        return MMSI_SAR_AIRCRAFT if known[(v // 1000) % 1000] else MMSI_INVALID
+    if d2 == 99:  # 99MIDxxxx
+        return MMSI_ATON if known[(v // 10_000) % 1000] else MMSI_INVALID
+    if d2 == 98:  # 98MIDxxxx
+        return MMSI_AUXILIARY if known[(v // 10_000) % 1000] else MMSI_INVALID
+    if d1 == 8:  # 8MIDxxxxx
+        return MMSI_HANDHELD if known[(v // 100_000) % 1000] else MMSI_INVALID
+    return MMSI_INVALID
+
+
+@njit(cache=True)
+def _classify(v, known, out):
+    for i in range(v.shape[0]):
+        out[i] = mmsi_class_one(v[i], known)
+
+
+def mid_known() -> np.ndarray:
+    """Boolean array indexed by MID (0..999): allocated by the ITU."""
+    return _mid_known()
 
 
 def classify_mmsi(mmsi: np.ndarray) -> np.ndarray:
     """Classify MMSIs (int array; negative = missing) into the ``MMSI_*`` codes."""
-    v = np.asarray(mmsi, dtype=np.int64)
-    out = np.full(v.shape, MMSI_INVALID, dtype=np.int8)
-    ok = (v > 0) & (v <= 999_999_999)
-    known = _mid_known()
-    d1 = _digits(v, 0, 1)
-    d2 = _digits(v, 0, 2)
-    d3 = _digits(v, 0, 3)
-
-    def mid_at(start: int) -> np.ndarray:
-        return known[np.clip(_digits(v, start, 3), 0, 999)]
-
-    vessel = ok & (d1 >= 2) & (d1 <= 7)
-    out[vessel & mid_at(0)] = MMSI_VESSEL
-    out[vessel & ~mid_at(0)] = MMSI_UNKNOWN_MID
-    coast = ok & (d2 == 0)
-    out[coast & mid_at(2)] = MMSI_COAST_STATION
-    group = ok & (d1 == 0) & (d2 != 0)
-    out[group & mid_at(1)] = MMSI_GROUP
-    out[ok & (d3 == 111) & mid_at(3)] = MMSI_SAR_AIRCRAFT
-    out[ok & (d2 == 99) & mid_at(2)] = MMSI_ATON
-    out[ok & (d2 == 98) & mid_at(2)] = MMSI_AUXILIARY
-    out[ok & (d1 == 8) & mid_at(1)] = MMSI_HANDHELD
-    out[ok & (d3 == 970)] = MMSI_SART
-    out[ok & (d3 == 972)] = MMSI_MOB
-    out[ok & (d3 == 974)] = MMSI_EPIRB
+    v = np.ascontiguousarray(mmsi, dtype=np.int64)
+    out = np.empty(v.shape[0], dtype=np.int8)
+    _classify(v, _mid_known(), out)
     return out
 
 
 def mmsi_flag(mmsi: np.ndarray) -> np.ndarray:
     """ISO 3166 alpha-2 flag of each vessel MMSI from its MID (object array, None if unknown)."""
     v = np.asarray(mmsi, dtype=np.int64)
-    mid = np.clip(_digits(v, 0, 3), 0, 999)
+    mid = np.clip(v // 1_000_000, 0, 999)
     flags = _mid_iso2()[mid]
     flags[classify_mmsi(v) != MMSI_VESSEL] = None
     return flags

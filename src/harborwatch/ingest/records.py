@@ -27,14 +27,8 @@ import pyarrow as pa
 
 from harborwatch.core import schema as S
 from harborwatch.core.errors import DataError
-from harborwatch.core.identifiers import (
-    MMSI_CLASS_NAMES,
-    MMSI_INVALID,
-    MMSI_UNKNOWN_MID,
-    MMSI_VESSEL,
-    classify_mmsi,
-    imo_is_valid,
-)
+from harborwatch.core.identifiers import MMSI_CLASS_NAMES, MMSI_VESSEL, imo_is_valid, mid_known
+from harborwatch.ingest import validate as V
 
 TS_MISSING = np.iinfo(np.int64).min
 
@@ -64,7 +58,7 @@ class Decoded:
     has_static: np.ndarray
     raw: Callable[[np.ndarray], Sequence[str]]
     cols: dict[str, np.ndarray] = field(default_factory=dict)
-    station: np.ndarray | None = None  # object array of str / None
+    station: np.ndarray | pd.Categorical | None = None  # str per record (None = unknown)
     reject: np.ndarray | None = None  # object array of reason codes / None
 
     def __len__(self) -> int:
@@ -149,52 +143,6 @@ def hash_strings(values: Sequence[str]) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # normalisation
 # ---------------------------------------------------------------------------
-def _apply_sentinels(d: Decoded) -> None:
-    mt = d.msg_type
-    known = np.zeros(len(d), dtype=bool)
-    for t, table in S.SENTINELS.items():
-        m = mt == t
-        if not m.any():
-            continue
-        known |= m
-        _null_sentinels(d, m, table)
-    unknown = ~known
-    if unknown.any():
-        _null_sentinels(d, unknown, S.SENTINELS_UNKNOWN_TYPE)
-
-
-def _null_sentinels(d: Decoded, m: np.ndarray, table: dict) -> None:
-    for name, sentinel in table.items():
-        if name not in d.cols:
-            continue
-        arr = d.cols[name]
-        if arr.dtype == object:
-            hit = m & (arr == sentinel)
-            arr[hit] = None
-        elif arr.dtype.kind == "f":
-            # decoded values are exact (k / 10.0), so exact comparison is right here
-            hit = m & (arr == float(sentinel))
-            arr[hit] = np.nan
-        else:
-            hit = m & (arr == int(sentinel))
-            arr[hit] = -1 if name != "rot_raw" else -1000
-
-
-def _reject(
-    reasons: np.ndarray, fields: np.ndarray, details: np.ndarray, mask: np.ndarray, reason: str, fld: str | None, detail
-) -> None:
-    new = mask & (reasons == None)  # noqa: E711  (object array comparison)
-    if not new.any():
-        return
-    reasons[new] = reason
-    fields[new] = fld
-    if callable(detail):
-        idx = np.flatnonzero(new)
-        details[idx] = detail(idx)
-    else:
-        details[new] = detail
-
-
 def _eta_ms(d: Decoded, ts_ms: np.ndarray) -> None:
     """Turn ETA month/day/hour/minute (no year) into a UTC timestamp near the report time."""
     cols = d.cols
@@ -251,58 +199,90 @@ def _repeat(value: str | None, n: int) -> pa.Array:
 
 
 def _station_array(d: Decoded, idx: np.ndarray) -> pa.Array:
+    """Stations may be an object array or a pandas Categorical (codes into few names)."""
     if d.station is None:
         return pa.nulls(len(idx), pa.string())
+    if isinstance(d.station, pd.Categorical):
+        codes = d.station.codes[idx]
+        return pa.DictionaryArray.from_arrays(
+            pa.array(codes, mask=codes < 0), pa.array(list(d.station.categories), pa.string())
+        ).cast(pa.string())
     return _text(d.station[idx])
+
+
+def _field_matrices(d: Decoded) -> tuple[np.ndarray, np.ndarray]:
+    """Stack the kernel's float fields (lat, lon, sog, cog, length, beam, draught) and int fields
+    (heading, nav_status, rot_raw, imo, ship_type) as 2-D arrays, rows in FIELDS order."""
+    n = len(d)
+    fl = np.empty((7, n), dtype=np.float64)
+    for row, name in enumerate(("lat", "lon", "sog_kn", "cog_deg", "length_m", "beam_m", "draught_m")):
+        fl[row] = d.col(name)
+    it = np.empty((5, n), dtype=np.int64)
+    for row, name in enumerate(("heading_deg", "nav_status", "rot_raw", "imo", "ship_type")):
+        if name == "rot_raw" and name not in d.cols:
+            it[row] = -1000  # the source gives deg/min directly (or nothing)
+        else:
+            it[row] = d.col(name)
+    return fl, it
+
+
+def _unstack(d: Decoded, fl: np.ndarray, it: np.ndarray) -> None:
+    for row, name in enumerate(("lat", "lon", "sog_kn", "cog_deg", "length_m", "beam_m", "draught_m")):
+        d.cols[name] = fl[row]
+    for row, name in enumerate(("heading_deg", "nav_status", "rot_raw", "imo", "ship_type")):
+        d.cols[name] = it[row]
+
+
+_REASON_NAMES = V.reason_names()
 
 
 def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
     n = len(d)
-    reasons = d.reject.copy() if d.reject is not None else np.full(n, None, dtype=object)
+    pre = d.reject if d.reject is not None else np.full(n, None, dtype=object)
+    pre_mask = pre != None  # noqa: E711
     rfields = d.cols.pop("reject_field", np.full(n, None, dtype=object))
     details = d.cols.pop("reject_detail", np.full(n, None, dtype=object))
 
     ts = d.ts_ms.copy()
     if opt.assume_time_ms is not None:
         ts[ts == TS_MISSING] = opt.assume_time_ms
-    _reject(
-        reasons, rfields, details, ts == TS_MISSING, "no_timestamp", "timestamp",
-        "no time in the record (no tag block c:, no time column); pass --assume-time to ingest it",
-    )
-    _apply_sentinels(d)
-    if "rot_raw" in d.cols:
-        raw = d.cols.pop("rot_raw")
-        rot = d.col("rot_deg_min")
-        ok = (raw > -127) & (raw < 127)
-        rot[ok] = np.copysign((raw[ok] / 4.733) ** 2, raw[ok])
+    for name in ("name", "callsign", "destination"):
+        arr = d.cols.get(name)
+        if arr is not None:
+            arr[arr == ""] = None
+    fl, it = _field_matrices(d)
+    rot = d.col("rot_deg_min")
+    code = np.empty(n, dtype=np.int16)
+    mclass = np.empty(n, dtype=np.int8)
+    pos_hash = np.empty(n, dtype=np.uint64)
+    V.validate(d.msg_type.astype(np.int64, copy=False), d.mmsi.astype(np.int64, copy=False), ts, d.has_pos,
+               pre_mask, fl, it, rot, V.SENT, V.KNOWN_TYPE, V.LO, V.HI, V.RANGE_COL, V.RANGE_POS, mid_known(), code,
+               mclass, pos_hash)
+    _unstack(d, fl, it)
     _eta_ms(d, ts)
 
-    # message type decides what a record is; CSV rows say it through has_pos / has_static
-    mt = d.msg_type
-    has_pos = d.has_pos.copy()
-    has_static = d.has_static.copy()
+    rejected = code != V.OK
+    reasons = pre.copy()
+    new = np.flatnonzero(rejected & ~pre_mask)
+    if len(new):
+        reasons[new] = _REASON_NAMES[code[new]]
+        for i in new:
+            c = int(code[i])
+            name = str(_REASON_NAMES[c])
+            if c == V.NO_TIMESTAMP:
+                rfields[i] = "timestamp"
+                details[i] = "no time in the record (no tag block c:, no time column); pass --assume-time to ingest it"
+            elif c in (V.MMSI_BAD, V.MMSI_MID):
+                rfields[i] = "mmsi"
+                m = int(d.mmsi[i])
+                details[i] = (f"mmsi={m} is not a valid MMSI" if c == V.MMSI_BAD
+                              else f"mmsi={m:09d}: MID {m // 1_000_000} is not allocated")
+            else:
+                f = name.removesuffix("_out_of_range")
+                lo, hi = S.RANGES[f]
+                rfields[i] = f
+                details[i] = f"{f}={d.cols[f][i]} not in [{lo}, {hi}]"
 
-    # ranges (after sentinels)
-    for name, (lo, hi) in S.RANGES.items():
-        if name not in d.cols:
-            continue
-        arr = d.cols[name]
-        if arr.dtype.kind == "f":
-            bad = ~np.isnan(arr) & ((arr < lo) | (arr > hi))
-        else:
-            bad = (arr != -1) & ((arr < lo) | (arr > hi))
-        if name in ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status"):
-            bad &= has_pos | np.isin(mt, STATION_POSITION_TYPES)
-        _reject(reasons, rfields, details, bad, f"{name}_out_of_range", name,
-                lambda idx, arr=arr, name=name, lo=lo, hi=hi: [f"{name}={arr[i]} not in [{lo}, {hi}]" for i in idx])
-
-    mclass = classify_mmsi(d.mmsi)
-    _reject(reasons, rfields, details, mclass == MMSI_INVALID, "mmsi_invalid", "mmsi",
-            lambda idx: [f"mmsi={d.mmsi[i]} is not a valid MMSI" for i in idx])
-    _reject(reasons, rfields, details, mclass == MMSI_UNKNOWN_MID, "mmsi_unknown_mid", "mmsi",
-            lambda idx: [f"mmsi={d.mmsi[i]:09d}: MID {d.mmsi[i] // 1_000_000} is not allocated" for i in idx])
-
-    rejected = reasons != None  # noqa: E711
     if opt.strict and rejected.any():
         i = int(np.flatnonzero(rejected)[0])
         raw_text = d.raw(np.array([i]))[0]
@@ -312,6 +292,8 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
             hint="run without --strict to quarantine bad records and continue",
         )
 
+    mt = d.msg_type
+    has_pos, has_static = d.has_pos, d.has_static
     ok = ~rejected
     is_vessel = mclass == MMSI_VESSEL
     station_kind = ok & ~is_vessel & (has_pos | has_static | np.isin(mt, STATION_POSITION_TYPES))
@@ -320,11 +302,12 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
     secondary_rows = ok & is_vessel & has_static & has_pos
     other_rows = ok & ~pos_rows & ~static_rows & ~station_kind
 
-    counts = Counter({MMSI_CLASS_NAMES[int(c)]: int(k) for c, k in zip(*np.unique(mclass[ok], return_counts=True))})
-
+    cls, cnt = np.unique(mclass[ok], return_counts=True)
+    counts = Counter({MMSI_CLASS_NAMES[int(c)]: int(k) for c, k in zip(cls, cnt, strict=True)})
+    pidx = np.flatnonzero(pos_rows)
     batch = NormalizedBatch(
         records_in=n,
-        positions=_positions(d, np.flatnonzero(pos_rows), ts, opt),
+        positions=_positions(d, pidx, ts, pos_hash[pidx], opt),
         static=_static(d, np.flatnonzero(static_rows), ts, opt),
         static_secondary=_static(d, np.flatnonzero(secondary_rows), ts, opt),
         stations=_stations(d, np.flatnonzero(station_kind), ts, mclass, opt),
@@ -341,24 +324,20 @@ def _provenance(d: Decoded, idx: np.ndarray, h: np.ndarray, opt: NormalizeOption
     return [_repeat(opt.source_file, len(idx)), pa.array(d.ref[idx], pa.int64()), pa.array(h, pa.uint64())]
 
 
-def _positions(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) -> pa.Table:
-    c = {k: d.col(k)[idx] for k in ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "rot_deg_min", "nav_status", "accuracy")}
+def _positions(d: Decoded, idx: np.ndarray, ts: np.ndarray, h: np.ndarray, opt: NormalizeOptions) -> pa.Table:
+    c = {k: d.col(k)[idx] for k in ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "rot_deg_min", "nav_status",
+                                    "accuracy")}
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
-    h = np.zeros(len(idx), dtype=np.uint64)
-    for x in (mmsi.astype(np.uint64), t.view(np.uint64), _q(c["lat"], 1e6), _q(c["lon"], 1e6),
-              _q(c["sog_kn"], 10), _q(c["cog_deg"], 10), c["heading_deg"].astype(np.uint64),
-              c["nav_status"].astype(np.uint64), _q(c["rot_deg_min"], 10)):
-        h = _mix(h, x)
     acc = c["accuracy"]
     arrays = [
         pa.array(mmsi, pa.uint32()),
         _ts_array(t),
-        _num(c["lat"], pa.float64()),
-        _num(c["lon"], pa.float64()),
-        _num(c["sog_kn"], pa.float32()),
-        _num(c["cog_deg"], pa.float32()),
+        pa.array(c["lat"], from_pandas=True),
+        pa.array(c["lon"], from_pandas=True),
+        pa.array(c["sog_kn"].astype(np.float32), from_pandas=True),
+        pa.array(c["cog_deg"].astype(np.float32), from_pandas=True),
         _num(c["heading_deg"], pa.int16()),
-        _num(c["rot_deg_min"], pa.float32()),
+        pa.array(c["rot_deg_min"].astype(np.float32), from_pandas=True),
         _num(c["nav_status"], pa.int8()),
         pa.array(acc == 1, mask=acc == -1),
         _num(mt, pa.int8()),

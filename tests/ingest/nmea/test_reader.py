@@ -49,8 +49,9 @@ def rows(text: str) -> dict[int, dict]:
     out = {}
     for d in read(text):
         for i in range(len(d)):
+            st = d.station[i] if d.station is not None else None
             r = {"reject": d.reject[i], "msg_type": int(d.msg_type[i]), "mmsi": int(d.mmsi[i]), "ts": int(d.ts_ms[i]),
-                 "station": d.station[i]}
+                 "station": st if isinstance(st, str) else None}
             for k, v in d.cols.items():
                 r[k] = v[i]
             out[int(d.ref[i])] = r

@@ -20,7 +20,7 @@ Null conventions in the output arrays: NaN for floats, -1 for integers (``rot_ra
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 TS_MISSING = np.iinfo(np.int64).min
 ROT_MISSING = -1000
@@ -70,7 +70,7 @@ def _hexval(c: int) -> int:
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _parse_epoch_ms(buf, i: int, end: int):
     """Parse a Unix time (seconds, optional fraction; or milliseconds if 13 digits).
 
@@ -99,7 +99,7 @@ def _parse_epoch_ms(buf, i: int, end: int):
     return whole * 1000 + frac_ms, j
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def scan_lines(
     buf,
     starts,
@@ -121,10 +121,24 @@ def scan_lines(
     sent_start,
 ):
     n = starts.shape[0]
-    fstart = np.empty(7, np.int64)
-    fend = np.empty(7, np.int64)
-    vals = np.empty(2, np.int64)
-    for k in range(n):
+    nblocks = (n + _BLOCK - 1) // _BLOCK
+    for b in prange(nblocks):
+        fstart = np.empty(7, np.int64)
+        fend = np.empty(7, np.int64)
+        vals = np.empty(2, np.int64)
+        for k in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
+            _scan_one(buf, k, starts, ends, status, ts_ms, st_start, st_len, g_num, g_tot, g_id, frag_count,
+                      frag_num, seq_id, channel, p_start, p_len, fill, sent_start, fstart, fend, vals)
+    return 0
+
+
+_BLOCK = 4096
+
+
+@njit(cache=True, inline="always")
+def _scan_one(buf, k, starts, ends, status, ts_ms, st_start, st_len, g_num, g_tot, g_id, frag_count, frag_num,
+              seq_id, channel, p_start, p_len, fill, sent_start, fstart, fend, vals):
+    if True:
         s = starts[k]
         e = ends[k]
         # trim CR / whitespace at both ends
@@ -146,9 +160,11 @@ def scan_lines(
         p_len[k] = 0
         fill[k] = -1
         sent_start[k] = -1
+        starts[k] = s
+        ends[k] = e
         if s >= e:
             status[k] = S_BLANK
-            continue
+            return
         i = s
         # ---- tag block(s) ------------------------------------------------
         bad_tag = False
@@ -218,7 +234,7 @@ def scan_lines(
             i = j + 1
         if bad_tag:
             status[k] = S_BAD_TAG_CHECKSUM
-            continue
+            return
         # ---- vendor prefix timestamp ---------------------------------------
         if i < e and buf[i] != 33 and buf[i] != 36:
             v, nxt = _parse_epoch_ms(buf, i, e)
@@ -231,7 +247,7 @@ def scan_lines(
         # ---- sentence -------------------------------------------------------
         if i >= e or (buf[i] != 33 and buf[i] != 36):
             status[k] = S_NOT_NMEA
-            continue
+            return
         # need "!ttVDM," or "!ttVDO,"
         if (
             i + 7 > e
@@ -241,7 +257,7 @@ def scan_lines(
             or buf[i + 6] != 44
         ):
             status[k] = S_NOT_NMEA
-            continue
+            return
         sent_start[k] = i
         star = -1
         cs = 0
@@ -254,12 +270,12 @@ def scan_lines(
             q += 1
         if star < 0 or star + 3 > e:
             status[k] = S_MALFORMED
-            continue
+            return
         h1 = _hexval(buf[star + 1])
         h2 = _hexval(buf[star + 2])
         if h1 < 0 or h2 < 0 or h1 * 16 + h2 != cs:
             status[k] = S_BAD_CHECKSUM
-            continue
+            return
         # vendor suffix timestamp after the checksum
         t = star + 3
         if t < e:
@@ -281,7 +297,7 @@ def scan_lines(
             q += 1
         if nf != 6 or fend[5] != star:
             status[k] = S_MALFORMED
-            continue
+            return
         # fragment count / number
         bad = False
         for f in range(2):
@@ -291,27 +307,27 @@ def scan_lines(
             vals[f] = buf[fstart[f]] - 48
         if bad or vals[1] > vals[0]:
             status[k] = S_BAD_FRAGMENT
-            continue
+            return
         frag_count[k] = vals[0]
         frag_num[k] = vals[1]
         if fend[2] - fstart[2] == 1 and 48 <= buf[fstart[2]] <= 57:
             seq_id[k] = buf[fstart[2]] - 48
         elif fend[2] != fstart[2]:
             status[k] = S_BAD_FRAGMENT
-            continue
+            return
         if fend[3] - fstart[3] == 1:
             channel[k] = buf[fstart[3]]
         # fill bits
         if fend[5] - fstart[5] != 1 or not (48 <= buf[fstart[5]] <= 53):
             status[k] = S_BAD_FILL
-            continue
+            return
         fill[k] = buf[fstart[5]] - 48
         plen = fend[4] - fstart[4]
         p_start[k] = fstart[4]
         p_len[k] = plen
         if plen == 0:
             status[k] = S_EMPTY_PAYLOAD
-            continue
+            return
         badc = False
         for q in range(fstart[4], fend[4]):
             c = buf[q]
@@ -320,12 +336,11 @@ def scan_lines(
                 break
         if badc:
             status[k] = S_BAD_CHAR
-            continue
+            return
         if fill[k] > 0 and plen * 6 - fill[k] < 6:
             status[k] = S_BAD_FILL
-            continue
+            return
         status[k] = S_OK
-    return 0
 
 
 @njit(cache=True, inline="always")
@@ -393,7 +408,7 @@ def _text(buf, p0: int, nbits: int, off: int, nchars: int, out, row: int) -> Non
         out[row, j - lo] = tmp[j]
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def decode_payloads(
     buf,
     p_start,
@@ -427,7 +442,7 @@ def decode_payloads(
     destination,
 ):
     n = p_start.shape[0]
-    for k in range(n):
+    for k in prange(n):
         p0 = p_start[k]
         nbits = p_len[k] * 6 - fill[k]
         msg_type[k] = -1
@@ -568,3 +583,168 @@ def decode_payloads(
                     to_port[k] = _bits(buf, p0, 150, 6)
                     to_starboard[k] = _bits(buf, p0, 156, 6)
     return 0
+
+
+# ---------------------------------------------------------------------------
+# multi-sentence reassembly
+# ---------------------------------------------------------------------------
+R_SINGLE = 0  # not part of a multi-sentence message
+R_HEAD = 1  # first line of a complete group: the record (payload in the aux buffer)
+R_MEMBER = 2  # other line of a complete group
+R_BAD_HEAD = 3  # first line of a rejected group: the record
+R_BAD_MEMBER = 4  # other line of a rejected group
+R_CARRY = 5  # line of a group still open at the end of a chunk: re-read with the next chunk
+
+MP_OK = 0
+MP_INCOMPLETE = 1
+MP_OUT_OF_ORDER = 2
+MAX_GROUPS = 64
+MAX_FRAGS = 9
+
+
+@njit(cache=True)
+def station_keys(buf, st_start, st_len):
+    """FNV-1a 64 of each line's station name (0 when none), for grouping fragments."""
+    n = st_start.shape[0]
+    out = np.zeros(n, np.int64)
+    for k in range(n):
+        if st_start[k] < 0:
+            continue
+        h = np.uint64(0xCBF29CE484222325)
+        for q in range(st_start[k], st_start[k] + st_len[k]):
+            h = (h ^ np.uint64(buf[q])) * np.uint64(0x100000001B3)
+        out[k] = np.int64(h >> np.uint64(1)) + 1
+    return out
+
+
+@njit(cache=True)
+def _reject_group(slot, g_members, g_count, role, head, mp_reason, reason):
+    h = g_members[slot, 0]
+    for j in range(g_count[slot]):
+        m = g_members[slot, j]
+        role[m] = R_BAD_MEMBER
+        head[m] = h
+    role[h] = R_BAD_HEAD
+    mp_reason[h] = reason
+
+
+@njit(cache=True)
+def assemble(buf, status, fcount, fnum, seq, chan, g_num, g_tot, g_id, st_key, p_start, p_len, fill,
+             final, max_open, role, head, mp_reason, aux_buf, aux_start, aux_len, aux_fill):
+    """Group fragments into messages (see reader docstring). Returns (aux bytes used, first carried line)."""
+    n = status.shape[0]
+    g_active = np.zeros(MAX_GROUPS, np.bool_)
+    g_kind = np.zeros(MAX_GROUPS, np.int64)
+    g_k1 = np.zeros(MAX_GROUPS, np.int64)
+    g_k2 = np.zeros(MAX_GROUPS, np.int64)
+    g_k3 = np.zeros(MAX_GROUPS, np.int64)
+    g_total = np.zeros(MAX_GROUPS, np.int64)
+    g_count = np.zeros(MAX_GROUPS, np.int64)
+    g_members = np.zeros((MAX_GROUPS, MAX_FRAGS), np.int64)
+    used = 0
+    for k in range(n):
+        role[k] = R_SINGLE
+        head[k] = k
+        mp_reason[k] = MP_OK
+        aux_start[k] = -1
+        aux_len[k] = 0
+        aux_fill[k] = 0
+    for k in range(n):
+        if status[k] != S_OK or fcount[k] < 2:
+            continue
+        if g_id[k] >= 0:
+            kind, k1, k2, k3 = 0, g_id[k], 0, 0
+            num, total = g_num[k], g_tot[k]
+        else:
+            kind, k1, k2, k3 = 1, seq[k], np.int64(chan[k]), st_key[k]
+            num, total = fnum[k], fcount[k]
+        slot = -1
+        for j in range(MAX_GROUPS):
+            if g_active[j] and g_kind[j] == kind and g_k1[j] == k1 and g_k2[j] == k2 and g_k3[j] == k3:
+                slot = j
+                break
+        if num == 1 and total >= 2 and total <= MAX_FRAGS:
+            if slot >= 0:
+                _reject_group(slot, g_members, g_count, role, head, mp_reason, MP_INCOMPLETE)
+            else:
+                oldest = -1
+                for j in range(MAX_GROUPS):
+                    if not g_active[j]:
+                        slot = j
+                        break
+                    if oldest < 0 or g_members[j, 0] < g_members[oldest, 0]:
+                        oldest = j
+                if slot < 0:
+                    slot = oldest
+                    _reject_group(slot, g_members, g_count, role, head, mp_reason, MP_INCOMPLETE)
+            g_active[slot] = True
+            g_kind[slot] = kind
+            g_k1[slot] = k1
+            g_k2[slot] = k2
+            g_k3[slot] = k3
+            g_total[slot] = total
+            g_count[slot] = 1
+            g_members[slot, 0] = k
+            continue
+        if slot < 0 or g_count[slot] + 1 != num or g_total[slot] != total:
+            if slot >= 0:
+                if g_count[slot] < MAX_FRAGS:
+                    g_members[slot, g_count[slot]] = k
+                    g_count[slot] += 1
+                _reject_group(slot, g_members, g_count, role, head, mp_reason, MP_OUT_OF_ORDER)
+                role[k] = R_BAD_MEMBER
+                head[k] = g_members[slot, 0]
+                g_active[slot] = False
+            else:
+                role[k] = R_BAD_HEAD
+                mp_reason[k] = MP_OUT_OF_ORDER
+            continue
+        g_members[slot, g_count[slot]] = k
+        g_count[slot] += 1
+        if num == total:
+            h = g_members[slot, 0]
+            aux_start[h] = used
+            for j in range(g_count[slot]):
+                m = g_members[slot, j]
+                for q in range(p_start[m], p_start[m] + p_len[m]):
+                    aux_buf[used] = buf[q]
+                    used += 1
+                role[m] = R_MEMBER
+                head[m] = h
+            role[h] = R_HEAD
+            aux_len[h] = used - aux_start[h]
+            aux_fill[h] = fill[k]
+            g_active[slot] = False
+        # expire groups left open too long
+        for j in range(MAX_GROUPS):
+            if g_active[j] and k - g_members[j, g_count[j] - 1] > max_open:
+                _reject_group(j, g_members, g_count, role, head, mp_reason, MP_INCOMPLETE)
+                g_active[j] = False
+    carry_from = n
+    for j in range(MAX_GROUPS):
+        if not g_active[j]:
+            continue
+        if final or n - 1 - g_members[j, g_count[j] - 1] > max_open:
+            _reject_group(j, g_members, g_count, role, head, mp_reason, MP_INCOMPLETE)
+        elif g_members[j, 0] < carry_from:
+            carry_from = g_members[j, 0]
+    return used, carry_from
+
+
+@njit(cache=True)
+def gather(buf, starts, ends, idx):
+    """Bytes of lines ``idx`` concatenated, with Arrow int32 offsets."""
+    m = idx.shape[0]
+    offsets = np.empty(m + 1, np.int32)
+    total = 0
+    for j in range(m):
+        offsets[j] = total
+        total += ends[idx[j]] - starts[idx[j]]
+    offsets[m] = total
+    data = np.empty(total, np.uint8)
+    pos = 0
+    for j in range(m):
+        for q in range(starts[idx[j]], ends[idx[j]]):
+            data[pos] = buf[q]
+            pos += 1
+    return data, offsets

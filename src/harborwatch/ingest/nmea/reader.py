@@ -1,112 +1,207 @@
 """Streaming NMEA 0183 AIS reader: chunks of bytes -> :class:`Decoded` batches.
 
-Memory is bounded by the chunk size: lines are scanned and single-sentence payloads
-decoded in numba over the whole chunk; multi-sentence messages are reassembled in
-Python (a few per cent of a feed) and decoded by the same kernel.
+Memory is bounded by the chunk size. All per-line work is done by numba kernels over
+the whole chunk (:mod:`.kernels`): scanning, multi-sentence reassembly, payload decoding
+and gathering raw text for the few records that need it.
 
 Multi-sentence grouping: by the tag block group ``g:n-m-id`` where present, else by
-(sequential message id, channel, station). A group is emitted when its last fragment
-arrives in order; a fragment out of order, a new first fragment while a group is open,
-a group left open for more than ``MAX_OPEN_LINES`` lines or at end of file sends the
-whole group to quarantine (``multipart_out_of_order`` / ``multipart_incomplete``).
+(sequential message id, channel, station). A group is complete when its fragments arrive
+in order. A fragment out of order sends its group to quarantine as
+``multipart_out_of_order``. A group superseded by a new first fragment, left open for
+more than ``MAX_OPEN_LINES`` lines, or open at end of input is quarantined as
+``multipart_incomplete``. A group still open at the end of a chunk is not decided there:
+the chunk is cut before its first line, and those lines are read again with the next
+chunk, so results do not depend on where chunks end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 
 from harborwatch.ingest.nmea import kernels as K
 from harborwatch.ingest.records import POSITION_TYPES, STATIC_TYPES, Decoded
 
 CHUNK_BYTES = 8 << 20
 MAX_OPEN_LINES = 200
+_SCAN_REASONS = np.array(K.SCAN_REASONS, dtype=object)
+_MP_REASONS = np.array([None, "multipart_incomplete", "multipart_out_of_order"], dtype=object)
 
 
-@dataclass
-class _Fragment:
-    line: int
-    text: bytes
-    payload: bytes
-    fill: int
-    ts: int
-    station: str | None
+def read_nmea(
+    stream: BinaryIO,
+    on_progress: Callable[[int], None] | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Iterator[Decoded]:
+    """Yield :class:`Decoded` batches; ``on_progress(lines)`` after each chunk."""
+    carry = b""
+    line_base = 0
+    while True:
+        data = stream.read(chunk_bytes)
+        final = not data
+        block = carry + data
+        if not final:
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                carry = block
+                continue
+            block, carry = block[: cut + 1], block[cut + 1 :]
+        else:
+            carry = b""
+        if block:
+            batch, used_bytes, nlines = _chunk(block, line_base, final)
+            if used_bytes < len(block):  # lines of still-open groups: read them again with more data
+                carry = block[used_bytes:] + carry
+            line_base += nlines
+            if batch is not None and len(batch):
+                yield batch
+            if on_progress:
+                on_progress(nlines)
+        if final:
+            return
 
 
-@dataclass
-class _Group:
-    key: tuple
-    total: int
-    frags: list[_Fragment] = field(default_factory=list)
+class _Scan:
+    """Per-line results of :func:`kernels.scan_lines` over one block."""
 
-
-@dataclass
-class _Pending:
-    """Records produced in Python (groups and rejected fragments) for the next batch."""
-
-    refs: list[int] = field(default_factory=list)
-    ts: list[int] = field(default_factory=list)
-    station: list[str | None] = field(default_factory=list)
-    raw: list[str] = field(default_factory=list)
-    payload: list[bytes] = field(default_factory=list)  # b"" for rejected ones
-    fill: list[int] = field(default_factory=list)
-    reject: list[str | None] = field(default_factory=list)
-
-    def add(self, g_frags: list[_Fragment], reject: str | None) -> None:
-        first = g_frags[0]
-        self.refs.append(first.line)
-        self.ts.append(next((f.ts for f in g_frags if f.ts != K.TS_MISSING), K.TS_MISSING))
-        self.station.append(next((f.station for f in g_frags if f.station), None))
-        self.raw.append("\n".join(f.text.decode("ascii", "replace") for f in g_frags))
-        self.payload.append(b"".join(f.payload for f in g_frags) if reject is None else b"")
-        self.fill.append(g_frags[-1].fill if reject is None else 0)
-        self.reject.append(reject)
+    def __init__(self, buf: np.ndarray) -> None:
+        nl = np.flatnonzero(buf == 10)
+        if len(nl) == 0 or nl[-1] != len(buf) - 1:
+            nl = np.append(nl, len(buf))
+        self.starts = np.concatenate(([0], nl[:-1] + 1)).astype(np.int64)
+        self.ends = nl.astype(np.int64)
+        self.next_line_start = np.append(self.starts[1:], len(buf))
+        n = len(self.starts)
+        i64 = lambda: np.empty(n, np.int64)  # noqa: E731
+        self.status = np.empty(n, np.int8)
+        self.ts, self.st_start, self.st_len = i64(), i64(), i64()
+        self.g_num, self.g_tot, self.g_id = i64(), i64(), i64()
+        self.fcount, self.fnum, self.seq = i64(), i64(), i64()
+        self.chan = np.empty(n, np.uint8)
+        self.p_start, self.p_len, self.fill, self.sent = i64(), i64(), i64(), i64()
+        K.scan_lines(buf, self.starts, self.ends, self.status, self.ts, self.st_start, self.st_len, self.g_num,
+                     self.g_tot, self.g_id, self.fcount, self.fnum, self.seq, self.chan, self.p_start, self.p_len,
+                     self.fill, self.sent)
+        self.st_key = K.station_keys(buf, self.st_start, self.st_len)
 
     def __len__(self) -> int:
-        return len(self.refs)
+        return len(self.starts)
 
 
-class Assembler:
-    def __init__(self) -> None:
-        self.open: dict[tuple, _Group] = {}
-        self.out = _Pending()
+def _assemble(buf: np.ndarray, sc: _Scan, n: int, final: bool):
+    role = np.empty(n, np.int8)
+    head = np.empty(n, np.int64)
+    mp_reason = np.empty(n, np.int8)
+    aux = np.empty(int(sc.p_len[:n].sum()) + 1, np.uint8)
+    aux_start, aux_len, aux_fill = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    used, carry_from = K.assemble(
+        buf, sc.status[:n], sc.fcount[:n], sc.fnum[:n], sc.seq[:n], sc.chan[:n], sc.g_num[:n], sc.g_tot[:n],
+        sc.g_id[:n], sc.st_key[:n], sc.p_start[:n], sc.p_len[:n], sc.fill[:n], final, MAX_OPEN_LINES, role, head,
+        mp_reason, aux, aux_start, aux_len, aux_fill,
+    )
+    return role, head, mp_reason, aux[:used] if used else np.zeros(1, np.uint8), aux_start, aux_len, aux_fill, carry_from
 
-    def feed(self, key: tuple, num: int, total: int, frag: _Fragment) -> None:
-        g = self.open.get(key)
-        if num == 1:
-            if g is not None:
-                self.out.add(g.frags, "multipart_incomplete")
-            self.open[key] = _Group(key, total, [frag])
-            return
-        if g is None or len(g.frags) + 1 != num or g.total != total:
-            if g is not None:
-                del self.open[key]
-                self.out.add(g.frags + [frag], "multipart_out_of_order")
-            else:
-                self.out.add([frag], "multipart_out_of_order")
-            return
-        g.frags.append(frag)
-        if num == total:
-            del self.open[key]
-            self.out.add(g.frags, None)
 
-    def expire(self, current_line: int | None) -> None:
-        """Quarantine groups open for too long (all of them at end of input)."""
-        for key in list(self.open):
-            g = self.open[key]
-            if current_line is None or current_line - g.frags[-1].line > MAX_OPEN_LINES:
-                del self.open[key]
-                self.out.add(g.frags, "multipart_incomplete")
+def _chunk(block: bytes, line_base: int, final: bool) -> tuple[Decoded | None, int, int]:
+    """Decode the lines of ``block``; returns (batch, bytes consumed, lines consumed)."""
+    buf = np.frombuffer(block, dtype=np.uint8)
+    sc = _Scan(buf)
+    n = len(sc)
+    role, head, mp_reason, aux, aux_start, aux_len, aux_fill, carry_from = _assemble(buf, sc, n, final)
+    while carry_from < n:  # cut before the earliest open group, until no decided group crosses the cut
+        if carry_from == 0:
+            return None, 0, 0  # nothing decidable yet: read more
+        n = carry_from
+        role, head, mp_reason, aux, aux_start, aux_len, aux_fill, carry_from = _assemble(buf, sc, n, False)
+    consumed = int(sc.next_line_start[n - 1]) if n else 0
+    lines = line_base + np.arange(1, n + 1, dtype=np.int64)
+    status = sc.status[:n]
+    rejected_line = (status != K.S_OK) & (status != K.S_BLANK)
+    single = (status == K.S_OK) & (role == K.R_SINGLE)
+    complete = role == K.R_HEAD
+    bad_group = role == K.R_BAD_HEAD
+    rec_single = np.flatnonzero(single | rejected_line)
+    rec_multi = np.flatnonzero(complete | bad_group)
+    rows = np.concatenate([rec_single, rec_multi])
+    m1 = len(rec_single)
 
-    def take(self) -> _Pending:
-        out, self.out = self.out, _Pending()
+    # decode in one call: single lines from the block, complete groups from the aux buffer appended to it
+    both = np.concatenate([buf, aux]) if len(rec_multi) else buf
+    dec = _decode_into(
+        both,
+        np.concatenate([sc.p_start[rec_single], len(buf) + aux_start[rec_multi].clip(0)]),
+        np.concatenate([sc.p_len[rec_single], aux_len[rec_multi]]),
+        np.concatenate([np.where(single[rec_single], sc.fill[rec_single], 0), aux_fill[rec_multi]]),
+    )
+    d_status, msg_type, mmsi = dec[0], dec[1], dec[2]
+
+    reject = np.full(len(rows), None, dtype=object)
+    bad = rejected_line[rows]
+    reject[bad] = _SCAN_REASONS[status[rows][bad]]
+    reject[m1:][bad_group[rec_multi]] = _MP_REASONS[mp_reason[rec_multi][bad_group[rec_multi]]]
+    decodable = reject == None  # noqa: E711
+    empty = decodable & (np.concatenate([sc.p_len[rec_single], aux_len[rec_multi]]) == 0)
+    reject[empty] = "empty_payload"
+    reject[decodable & ~empty & (d_status == K.D_TOO_SHORT)] = "payload_too_short"
+    undecoded = reject != None  # noqa: E711
+    msg_type[undecoded] = -1
+    mmsi[undecoded] = -1
+
+    # timestamps and stations of a group: its first line that has them
+    ts = sc.ts[:n].copy()
+    members = np.flatnonzero(role != K.R_SINGLE)
+    if len(members):
+        h = head[members]
+        has_ts = ts[members] != K.TS_MISSING
+        fill_ts = ts[h] == K.TS_MISSING
+        ts[h[has_ts & fill_ts]] = ts[members[has_ts & fill_ts]]
+    st_codes, st_names = _station_codes(buf, sc, n)
+    if len(members):
+        need = (st_codes[head[members]] < 0) & (st_codes[members] >= 0)
+        st_codes[head[members][need]] = st_codes[members[need]]
+
+    starts, ends = sc.starts, sc.ends
+
+    def raw(idx: np.ndarray) -> np.ndarray:
+        idx = np.asarray(idx, dtype=np.int64)
+        out = np.empty(len(idx), dtype=object)
+        if not len(idx):
+            return out
+        line_idx = rows[idx]
+        data, offsets = K.gather(buf, starts, ends, line_idx)
+        arr = pa.BinaryArray.from_buffers(pa.binary(), len(idx), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+        try:
+            out[:] = arr.cast(pa.string()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:  # not UTF-8: decode row by row, replacing bad bytes
+            out[:] = [b.decode("utf-8", "replace") for b in arr.to_pylist()]
+        multi = np.flatnonzero(idx >= m1)
+        if len(multi):  # groups: all their lines, joined
+            texts = group_texts()
+            for j in multi:
+                out[j] = texts[int(line_idx[j])]
         return out
 
+    group_cache: dict[int, str] = {}
 
-def _decode_into(buf: np.ndarray, p_start, p_len, fill) -> tuple[np.ndarray, ...]:
+    def group_texts() -> dict[int, str]:
+        if not group_cache:
+            mem = np.flatnonzero(role != K.R_SINGLE)
+            order = mem[np.lexsort((mem, head[mem]))]
+            for h, x in zip(head[order].tolist(), order.tolist(), strict=True):
+                line = block[starts[x] : ends[x]].decode("utf-8", "replace")
+                group_cache[h] = f"{group_cache[h]}\n{line}" if h in group_cache else line
+        return group_cache
+
+    station = pd.Categorical.from_codes(st_codes[rows], categories=st_names) if len(st_names) else None
+    batch = _make_decoded(lines[rows], ts[rows], station, reject, dec, raw)
+    return batch, consumed, n
+
+
+def _decode_into(buf: np.ndarray, p_start, p_len, fill) -> tuple:
     n = len(p_start)
     status = np.empty(n, np.int8)
     msg_type = np.empty(n, np.int16)
@@ -138,147 +233,22 @@ def _texts(arr: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def read_nmea(
-    stream: BinaryIO,
-    on_progress: Callable[[int], None] | None = None,
-    chunk_bytes: int = CHUNK_BYTES,
-) -> Iterator[Decoded]:
-    """Yield one :class:`Decoded` batch per chunk; ``on_progress(lines)`` after each."""
-    asm = Assembler()
-    carry = b""
-    line_base = 0
-    while True:
-        data = stream.read(chunk_bytes)
-        eof = not data
-        if eof:
-            block = carry
-            carry = b""
-        else:
-            block = carry + data
-            cut = block.rfind(b"\n")
-            if cut < 0:
-                carry = block
-                continue
-            block, carry = block[: cut + 1], block[cut + 1 :]
-        if block:
-            batches, nlines = _chunk(block, line_base, asm)
-            line_base += nlines
-            yield from (b for b in batches if len(b))
-            if on_progress:
-                on_progress(nlines)
-        if eof:
-            asm.expire(None)
-            tail = asm.take()
-            if len(tail):
-                yield _pending_batch(tail)
-            return
-
-
-def _station_strings(buf: np.ndarray, st_start: np.ndarray, st_len: np.ndarray) -> np.ndarray:
-    """Object array of station names, decoding each distinct name once."""
-    n = len(st_start)
-    out = np.full(n, None, dtype=object)
-    has = st_start >= 0
+def _station_codes(buf: np.ndarray, sc: _Scan, n: int) -> tuple[np.ndarray, list[str]]:
+    """Station of each line as a code into a list of distinct names (-1 = none)."""
+    keys = sc.st_key[:n]
+    codes = np.full(n, -1, dtype=np.int32)
+    has = keys != 0
     if not has.any():
-        return out
-    idx = np.flatnonzero(has)
-    maxlen = int(st_len[idx].max())
-    if maxlen == 0:
-        return out
-    # fixed-width byte matrix of the names, then unique rows
-    pos = st_start[idx, None] + np.arange(maxlen)[None, :]
-    valid = np.arange(maxlen)[None, :] < st_len[idx, None]
-    mat = np.where(valid, buf[np.minimum(pos, len(buf) - 1)], 0).astype(np.uint8)
-    keys = np.ascontiguousarray(mat).view(f"S{maxlen}").ravel()
-    uniq, inv = np.unique(keys, return_inverse=True)
-    names = np.array([u.decode("ascii", "replace") for u in uniq], dtype=object)
-    out[idx] = names[inv]
-    return out
-
-
-def _chunk(block: bytes, line_base: int, asm: Assembler) -> tuple[list[Decoded], int]:
-    buf = np.frombuffer(block, dtype=np.uint8)
-    nl = np.flatnonzero(buf == 10)
-    if len(nl) == 0 or nl[-1] != len(buf) - 1:
-        nl = np.append(nl, len(buf))
-    starts = np.concatenate(([0], nl[:-1] + 1)).astype(np.int64)
-    ends = nl.astype(np.int64)
-    n = len(starts)
-    status = np.empty(n, np.int8)
-    ts = np.empty(n, np.int64)
-    st_start = np.empty(n, np.int64)
-    st_len = np.empty(n, np.int64)
-    g_num = np.empty(n, np.int64)
-    g_tot = np.empty(n, np.int64)
-    g_id = np.empty(n, np.int64)
-    fcount = np.empty(n, np.int64)
-    fnum = np.empty(n, np.int64)
-    seq = np.empty(n, np.int64)
-    chan = np.empty(n, np.uint8)
-    p_start = np.empty(n, np.int64)
-    p_len = np.empty(n, np.int64)
-    fill = np.empty(n, np.int64)
-    sent = np.empty(n, np.int64)
-    K.scan_lines(buf, starts, ends, status, ts, st_start, st_len, g_num, g_tot, g_id, fcount, fnum, seq, chan,
-                 p_start, p_len, fill, sent)
-    lines = line_base + np.arange(1, n + 1, dtype=np.int64)
-    stations = _station_strings(buf, st_start, st_len)
-
-    def raw_line(i: int) -> str:
-        return block[starts[i] : ends[i]].decode("ascii", "replace").strip()
-
-    ok = status == K.S_OK
-    multi = ok & (fcount > 1)
-    single = ok & (fcount == 1)
-    # ---- multi-sentence: reassemble in order --------------------------------
-    for i in np.flatnonzero(multi):
-        frag = _Fragment(
-            line=int(lines[i]),
-            text=block[starts[i] : ends[i]].strip(),
-            payload=block[p_start[i] : p_start[i] + p_len[i]],
-            fill=int(fill[i]),
-            ts=int(ts[i]),
-            station=stations[i],
-        )
-        if g_id[i] >= 0:
-            key: tuple = ("g", int(g_id[i]))
-            num, total = int(g_num[i]), int(g_tot[i])
-        else:
-            key = ("s", int(seq[i]), int(chan[i]), stations[i])
-            num, total = int(fnum[i]), int(fcount[i])
-        asm.feed(key, num, total, frag)
-        asm.expire(int(lines[i]))
-    pend = asm.take()
-
-    # ---- single-sentence and rejected lines ----------------------------------
-    rejected_lines = ~ok & (status != K.S_BLANK)
-    rows = np.flatnonzero(single | rejected_lines)
-    m = len(rows)
-    dec = _decode_into(buf, p_start[rows], p_len[rows], np.where(single[rows], fill[rows], 0))
-    d_status, msg_type, mmsi, f, i64, name, callsign, dest = dec
-    reject = np.full(m, None, dtype=object)
-    bad = rejected_lines[rows]
-    reasons = np.array(K.SCAN_REASONS, dtype=object)
-    reject[bad] = reasons[status[rows][bad]]
-    too_short = ~bad & (d_status == K.D_TOO_SHORT)
-    reject[too_short] = "payload_too_short"
-    msg_type[bad] = -1
-    mmsi[bad] = -1
-
-    def raw_single(idx: np.ndarray) -> list[str]:
-        return [raw_line(int(rows[j])) for j in idx]
-
-    single_batch = _make_decoded(
-        refs=lines[rows], ts=ts[rows], station=stations[rows], reject=reject, dec=dec, raw=raw_single,
-    )
-    if len(pend) == 0:
-        return [single_batch], n
-    return [single_batch, _pending_batch(pend)], n
+        return codes, []
+    uniq, first, inv = np.unique(keys[has], return_index=True, return_inverse=True)
+    idx = np.flatnonzero(has)[first]
+    names = [bytes(buf[sc.st_start[i] : sc.st_start[i] + sc.st_len[i]]).decode("utf-8", "replace") for i in idx]
+    codes[has] = inv.ravel()
+    return codes, names
 
 
 def _make_decoded(refs, ts, station, reject, dec, raw) -> Decoded:
     d_status, msg_type, mmsi, f, i64, name, callsign, dest = dec
-    m = len(refs)
     mt = msg_type.astype(np.int64)
     ok = reject == None  # noqa: E711
     has_pos = ok & np.isin(mt, POSITION_TYPES)
@@ -291,7 +261,7 @@ def _make_decoded(refs, ts, station, reject, dec, raw) -> Decoded:
         "eta_month": i64["eta_month"], "eta_day": i64["eta_day"], "eta_hour": i64["eta_hour"],
         "eta_minute": i64["eta_minute"],
     }
-    # dimensions: length = bow + stern, beam = port + starboard; 0 = not available
+    # dimensions: length = bow + stern, beam = port + starboard (0 = not available)
     bow, stern, port, stbd = i64["to_bow"], i64["to_stern"], i64["to_port"], i64["to_starboard"]
     length = np.where((bow >= 0) & (stern >= 0), bow + stern, -1).astype(np.float64)
     beam = np.where((port >= 0) & (stbd >= 0), port + stbd, -1).astype(np.float64)
@@ -303,34 +273,8 @@ def _make_decoded(refs, ts, station, reject, dec, raw) -> Decoded:
     cols["name"] = _texts(name, srows)
     cols["callsign"] = _texts(callsign, srows)
     cols["destination"] = _texts(dest, srows)
-    # class B part A carries only the name, part B the rest: blank the fields not carried
-    # so that they read as "not reported" rather than as "empty"
     return Decoded(
-        ref=np.asarray(refs, dtype=np.int64), ts_ms=np.asarray(ts, dtype=np.int64), mmsi=mmsi,
-        msg_type=msg_type.astype(np.int64), has_pos=has_pos, has_static=static_rows, raw=raw, cols=cols,
-        station=np.asarray(station, dtype=object), reject=reject,
-    )
-
-
-def _pending_batch(p: _Pending) -> Decoded:
-    payload = b"".join(p.payload)
-    buf = np.frombuffer(payload, dtype=np.uint8) if payload else np.zeros(1, np.uint8)
-    lens = np.array([len(x) for x in p.payload], dtype=np.int64)
-    starts = np.concatenate(([0], np.cumsum(lens)[:-1])).astype(np.int64)
-    fill = np.array(p.fill, dtype=np.int64)
-    dec = _decode_into(buf, starts, lens, fill)
-    d_status = dec[0]
-    reject = np.array(p.reject, dtype=object)
-    empty = (reject == None) & (lens == 0)  # noqa: E711
-    reject[empty] = "empty_payload"
-    short = (reject == None) & (d_status == K.D_TOO_SHORT)  # noqa: E711
-    reject[short] = "payload_too_short"
-    bad = reject != None  # noqa: E711
-    dec[1][bad] = -1
-    dec[2][bad] = -1
-    raws = p.raw
-    return _make_decoded(
-        refs=np.array(p.refs, dtype=np.int64), ts=np.array(p.ts, dtype=np.int64),
-        station=np.array(p.station, dtype=object), reject=reject, dec=dec,
-        raw=lambda idx: [raws[int(j)] for j in idx],
+        ref=np.asarray(refs, dtype=np.int64), ts_ms=np.asarray(ts, dtype=np.int64), mmsi=mmsi, msg_type=mt,
+        has_pos=has_pos, has_static=static_rows, raw=raw, cols=cols, station=station,
+        reject=reject,
     )

@@ -1,0 +1,152 @@
+"""One fused numba pass over decoded records: sentinels -> null, ROT, ranges, MMSI class, position hash.
+
+The sentinel and range tables come from :mod:`harborwatch.core.schema` (compiled here
+into lookup arrays once); the MMSI classes from :mod:`harborwatch.core.identifiers`.
+Checks run in a fixed order and the first failure is the record's reason:
+reader rejection, ``no_timestamp``, ranges in :data:`~harborwatch.core.schema.RANGES`
+order, ``mmsi_invalid``, ``mmsi_unknown_mid``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from harborwatch.core import schema as S
+from harborwatch.core.identifiers import MMSI_INVALID, MMSI_UNKNOWN_MID, mmsi_class_one
+
+TS_MISSING = np.iinfo(np.int64).min
+
+#: Numeric fields handled by the kernel, in the order of its lookup tables.
+FIELDS = ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status", "rot_raw", "imo", "ship_type",
+          "length_m", "beam_m", "draught_m")
+F = {name: i for i, name in enumerate(FIELDS)}
+POSITION_CHECKED = ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status")
+
+# reason codes
+OK, PRE_REJECTED, NO_TIMESTAMP, MMSI_BAD, MMSI_MID = 0, 1, 2, 3, 4
+RANGE_BASE = 10  # + index into RANGE_FIELDS
+RANGE_FIELDS = tuple(S.RANGES)
+
+
+def reason_names() -> np.ndarray:
+    names = np.full(RANGE_BASE + len(RANGE_FIELDS), None, dtype=object)
+    names[NO_TIMESTAMP] = "no_timestamp"
+    names[MMSI_BAD] = "mmsi_invalid"
+    names[MMSI_MID] = "mmsi_unknown_mid"
+    for i, f in enumerate(RANGE_FIELDS):
+        names[RANGE_BASE + i] = f"{f}_out_of_range"
+    return names
+
+
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    sent = np.full((len(FIELDS), 65), np.nan)
+    for t, table in S.SENTINELS.items():
+        for name, v in table.items():
+            if name in F:
+                sent[F[name], t] = float(v)
+    for name, v in S.SENTINELS_UNKNOWN_TYPE.items():
+        if name in F:
+            sent[F[name], 64] = float(v)
+    known_type = np.zeros(64, dtype=np.bool_)
+    known_type[list(S.SENTINELS)] = True
+    lo = np.array([S.RANGES[f][0] for f in RANGE_FIELDS], dtype=np.float64)
+    hi = np.array([S.RANGES[f][1] for f in RANGE_FIELDS], dtype=np.float64)
+    return sent, known_type, lo, hi
+
+
+SENT, KNOWN_TYPE, LO, HI = _tables()
+# column index (in FIELDS) of each range-checked field, and whether it is a position field
+RANGE_COL = np.array([F[f] for f in RANGE_FIELDS], dtype=np.int64)
+RANGE_POS = np.array([f in POSITION_CHECKED for f in RANGE_FIELDS], dtype=np.bool_)
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLD = np.uint64(0x9E3779B97F4A7C15)
+_NAN_CODE = np.uint64(0xC000000000000000)
+
+
+@njit(cache=True, inline="always")
+def mix(h, x):
+    """splitmix64 step of (h ^ x)."""
+    z = (h ^ x) + _GOLD
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, inline="always")
+def qf(v, scale):
+    """Quantised float as uint64 for hashing; NaN -> a fixed code."""
+    if np.isnan(v):
+        return _NAN_CODE
+    return np.uint64(np.int64(np.round(v * scale)))
+
+
+@njit(cache=True, parallel=True)
+def validate(mt, mmsi, ts, has_pos, pre, vals_f, vals_i, rot_deg_min, sent, known_type, lo, hi, range_col, range_pos,
+             mid_known, reason, mclass, pos_hash):
+    """In place: null sentinels in ``vals_f`` (float fields, rows = FIELDS indices 0-3, 9-11) and
+    ``vals_i`` (int fields 4-8); fill ``rot_deg_min`` from rot_raw; write reason, class and hash."""
+    n = mt.shape[0]
+    nfields = sent.shape[0]
+    for i in prange(n):
+        t = mt[i]
+        key = t if (t >= 0 and t < 64 and known_type[t]) else 64
+        for f in range(nfields):
+            s = sent[f, key]
+            if np.isnan(s):
+                continue
+            if 4 <= f <= 8:
+                if vals_i[f - 4, i] == np.int64(s):
+                    vals_i[f - 4, i] = -1000 if f == 6 else -1
+            else:
+                row = f if f < 4 else f - 5
+                if vals_f[row, i] == s:
+                    vals_f[row, i] = np.nan
+        raw = vals_i[2, i]
+        if -127 < raw < 127 and raw != -1000:
+            v = (raw / 4.733) ** 2
+            rot_deg_min[i] = v if raw >= 0 else -v
+        elif raw != -1000:
+            rot_deg_min[i] = np.nan
+        cls = mmsi_class_one(mmsi[i], mid_known)
+        mclass[i] = cls
+        r = 0
+        if pre[i]:
+            r = PRE_REJECTED
+        elif ts[i] == TS_MISSING:
+            r = NO_TIMESTAMP
+        else:
+            check_pos = has_pos[i] or t == 4 or t == 9 or t == 21
+            for j in range(range_col.shape[0]):
+                if range_pos[j] and not check_pos:
+                    continue
+                c = range_col[j]
+                if 4 <= c <= 8:
+                    iv = vals_i[c - 4, i]
+                    if iv != -1 and (iv < lo[j] or iv > hi[j]):
+                        r = RANGE_BASE + j
+                        break
+                else:
+                    fv = vals_f[c if c < 4 else c - 5, i]
+                    if not np.isnan(fv) and (fv < lo[j] or fv > hi[j]):
+                        r = RANGE_BASE + j
+                        break
+            if r == 0:
+                if cls == MMSI_INVALID:
+                    r = MMSI_BAD
+                elif cls == MMSI_UNKNOWN_MID:
+                    r = MMSI_MID
+        reason[i] = r
+        h = mix(np.uint64(0), np.uint64(mmsi[i]))
+        h = mix(h, np.uint64(ts[i]))
+        h = mix(h, qf(vals_f[0, i], 1e6))
+        h = mix(h, qf(vals_f[1, i], 1e6))
+        h = mix(h, qf(vals_f[2, i], 10.0))
+        h = mix(h, qf(vals_f[3, i], 10.0))
+        h = mix(h, np.uint64(vals_i[0, i]))
+        h = mix(h, np.uint64(vals_i[1, i]))
+        h = mix(h, qf(rot_deg_min[i], 10.0))
+        pos_hash[i] = h
+    return 0
