@@ -19,6 +19,7 @@ Layout (see DESIGN.md, "Store")::
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,8 @@ from harborwatch.core.identifiers import mid_table
 
 DB_NAME = "harborwatch.duckdb"
 SCHEMA_VERSION = 1
+#: DuckDB buffer pool limit; with the streaming readers this bounds ingest memory (see DESIGN.md).
+MEMORY_LIMIT = os.environ.get("HARBORWATCH_DUCKDB_MEMORY", "256MB")
 
 _ACCOUNTING_DDL = """
 CREATE TABLE IF NOT EXISTS ingest_files (
@@ -136,7 +139,7 @@ class Store:
         except duckdb.Error as e:
             raise StoreError(f"{db}: not a valid store ({str(e).splitlines()[0]})") from e
         con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET memory_limit = '512MB'")
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         store = cls(d, con)
         if not read_only:
             store._init_schema()
