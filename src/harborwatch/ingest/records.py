@@ -56,27 +56,36 @@ class Decoded:
     msg_type: np.ndarray
     has_pos: np.ndarray
     has_static: np.ndarray
-    raw: Callable[[np.ndarray], Sequence[str]]
+    raw: Callable[[np.ndarray], Sequence[str] | pa.Array]
     cols: dict[str, np.ndarray] = field(default_factory=dict)
     station: np.ndarray | pd.Categorical | None = None  # str per record (None = unknown)
     reject: np.ndarray | None = None  # object array of reason codes / None
+    reject_mask: np.ndarray | None = None  # bool, reject != None (readers that have it pass it)
 
     def __len__(self) -> int:
         return len(self.ref)
 
+    def take(self, name: str, idx: np.ndarray) -> np.ndarray:
+        """Column ``name`` at rows ``idx``; an absent column yields all-missing values of len(idx)."""
+        if name in self.cols:
+            return self.cols[name][idx]
+        return _missing(name, len(idx))
+
     def col(self, name: str) -> np.ndarray:
         """A column, created as all-missing on first use."""
         if name not in self.cols:
-            n = len(self)
-            if name in FLOAT_FIELDS:
-                self.cols[name] = np.full(n, np.nan)
-            elif name in INT_FIELDS:
-                self.cols[name] = np.full(n, -1, dtype=np.int64)
-            elif name == "eta_ms":
-                self.cols[name] = np.full(n, TS_MISSING, dtype=np.int64)
-            else:
-                self.cols[name] = np.full(n, None, dtype=object)
+            self.cols[name] = _missing(name, len(self))
         return self.cols[name]
+
+
+def _missing(name: str, n: int) -> np.ndarray:
+    if name in FLOAT_FIELDS:
+        return np.full(n, np.nan)
+    if name in INT_FIELDS:
+        return np.full(n, -1, dtype=np.int64)
+    if name == "eta_ms":
+        return np.full(n, TS_MISSING, dtype=np.int64)
+    return np.full(n, None, dtype=object)
 
 
 @dataclass
@@ -132,8 +141,9 @@ def _q(values: np.ndarray, scale: float) -> np.ndarray:
 
 
 def _hash_text(values: np.ndarray) -> np.ndarray:
-    filled = np.where(pd.isna(values), "\x00", values).astype(object)
-    return pd.util.hash_array(filled, categorize=True)
+    """Hash of each text value; missing values hash like the NUL character (distinct from "")."""
+    arr = pa.array(values, pa.string(), from_pandas=True).fill_null("\x00")
+    return V.hash_text(arr)
 
 
 def hash_strings(values: Sequence[str]) -> np.ndarray:
@@ -193,9 +203,7 @@ def _text(values: np.ndarray) -> pa.Array:
 
 
 def _repeat(value: str | None, n: int) -> pa.Array:
-    if value is None:
-        return pa.nulls(n, pa.string())
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value])).cast(pa.string())
+    return pa.repeat(pa.scalar(value, pa.string()), n)
 
 
 def _station_array(d: Decoded, idx: np.ndarray) -> pa.Array:
@@ -239,17 +247,13 @@ _REASON_NAMES = V.reason_names()
 def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
     n = len(d)
     pre = d.reject if d.reject is not None else np.full(n, None, dtype=object)
-    pre_mask = pre != None  # noqa: E711
+    pre_mask = d.reject_mask if d.reject_mask is not None else pre != None  # noqa: E711
     rfields = d.cols.pop("reject_field", np.full(n, None, dtype=object))
     details = d.cols.pop("reject_detail", np.full(n, None, dtype=object))
 
     ts = d.ts_ms.copy()
     if opt.assume_time_ms is not None:
         ts[ts == TS_MISSING] = opt.assume_time_ms
-    for name in ("name", "callsign", "destination"):
-        arr = d.cols.get(name)
-        if arr is not None:
-            arr[arr == ""] = None
     fl, it = _field_matrices(d)
     rot = d.col("rot_deg_min")
     code = np.empty(n, dtype=np.int16)
@@ -285,7 +289,7 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
 
     if opt.strict and rejected.any():
         i = int(np.flatnonzero(rejected)[0])
-        raw_text = d.raw(np.array([i]))[0]
+        raw_text = _raw_array(d, np.array([i]))[0].as_py()
         raise DataError(
             f"{details[i] or reasons[i]}; record: {raw_text[:120]!r}",
             source=opt.source_file, ref=int(d.ref[i]), reason=str(reasons[i]), field=rfields[i],
@@ -325,8 +329,8 @@ def _provenance(d: Decoded, idx: np.ndarray, h: np.ndarray, opt: NormalizeOption
 
 
 def _positions(d: Decoded, idx: np.ndarray, ts: np.ndarray, h: np.ndarray, opt: NormalizeOptions) -> pa.Table:
-    c = {k: d.col(k)[idx] for k in ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "rot_deg_min", "nav_status",
-                                    "accuracy")}
+    c = {k: d.take(k, idx) for k in ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "rot_deg_min", "nav_status",
+                                      "accuracy")}
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     acc = c["accuracy"]
     arrays = [
@@ -349,9 +353,11 @@ def _positions(d: Decoded, idx: np.ndarray, ts: np.ndarray, h: np.ndarray, opt: 
 
 
 def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) -> pa.Table:
+    if not len(idx):
+        return S.STATIC.empty_table()
     keys = ("imo", "name", "callsign", "ship_type", "ship_type_text", "length_m", "beam_m", "draught_m",
             "destination", "eta_ms", "deadweight_t", "flag")
-    c = {k: d.col(k)[idx] for k in keys}
+    c = {k: d.take(k, idx) for k in keys}
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
     h = _mix(h, np.full(len(idx), 0x5747, dtype=np.uint64))  # domain: static
@@ -387,7 +393,9 @@ def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) 
 
 
 def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, opt: NormalizeOptions) -> pa.Table:
-    lat, lon, name = d.col("lat")[idx], d.col("lon")[idx], d.col("name")[idx]
+    if not len(idx):
+        return S.STATIONS.empty_table()
+    lat, lon, name = d.take("lat", idx), d.take("lon", idx), d.take("name", idx)
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
     h = _mix(h, np.full(len(idx), 0x5354, dtype=np.uint64))  # domain: stations
@@ -411,7 +419,9 @@ def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, o
 
 
 def _other(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) -> pa.Table:
-    raw = np.asarray(d.raw(idx), dtype=object) if len(idx) else np.empty(0, dtype=object)
+    if not len(idx):
+        return S.OTHER_MESSAGES.empty_table()
+    raw = _raw_array(d, idx).to_numpy(zero_copy_only=False)
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
     h = _mix(h, np.full(len(idx), 0x4F54, dtype=np.uint64))
@@ -443,17 +453,26 @@ def _payload_only(raw: np.ndarray) -> np.ndarray:
 def _quarantine(
     d: Decoded, idx: np.ndarray, reasons: np.ndarray, rfields: np.ndarray, details: np.ndarray, opt: NormalizeOptions
 ) -> pa.Table:
-    raw = list(d.raw(idx)) if len(idx) else []
-    rs = reasons[idx].astype(object)
-    h = _mix(_mix(np.zeros(len(idx), np.uint64), hash_strings(raw) if raw else np.zeros(0, np.uint64)),
-             hash_strings(list(rs)) if len(rs) else np.zeros(0, np.uint64))
+    if not len(idx):
+        return S.QUARANTINE.empty_table()
+    raw = _raw_array(d, idx)
+    rs = pa.array(reasons[idx].astype(object), pa.string())
+    h = _mix(_mix(np.zeros(len(idx), np.uint64), V.hash_text(raw)), V.hash_text(rs))
     arrays = [
         _repeat(opt.source_file, len(idx)),
         pa.array(d.ref[idx], pa.int64()),
-        pa.array(rs, pa.string()),
+        rs,
         _text(rfields[idx]),
         _text(details[idx]),
-        pa.array(raw, pa.string()),
+        raw,
         pa.array(h, pa.uint64()),
     ]
     return pa.Table.from_arrays(arrays, schema=S.QUARANTINE)
+
+
+def _raw_array(d: Decoded, idx: np.ndarray) -> pa.Array:
+    """Raw text of records ``idx`` as an Arrow string array (readers may return a list)."""
+    if not len(idx):
+        return pa.array([], pa.string())
+    raw = d.raw(idx)
+    return raw if isinstance(raw, pa.Array) else pa.array(list(raw), pa.string())

@@ -83,7 +83,7 @@ def qf(v, scale):
     return np.uint64(np.int64(np.round(v * scale)))
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def validate(mt, mmsi, ts, has_pos, pre, vals_f, vals_i, rot_deg_min, sent, known_type, lo, hi, range_col, range_pos,
              mid_known, reason, mclass, pos_hash):
     """In place: null sentinels in ``vals_f`` (float fields, rows = FIELDS indices 0-3, 9-11) and
@@ -150,3 +150,32 @@ def validate(mt, mmsi, ts, has_pos, pre, vals_f, vals_i, rot_deg_min, sent, know
         h = mix(h, qf(rot_deg_min[i], 10.0))
         pos_hash[i] = h
     return 0
+
+
+@njit(cache=True, nogil=True)
+def _hash_utf8(offsets, data, start):
+    n = offsets.shape[0] - 1
+    out = np.empty(n, np.uint64)
+    for i in range(n):
+        h = np.uint64(0xCBF29CE484222325)
+        for q in range(offsets[i] - start, offsets[i + 1] - start):
+            h = (h ^ np.uint64(data[q])) * np.uint64(0x100000001B3)
+        out[i] = mix(h, np.uint64(offsets[i + 1] - offsets[i]))
+    return out
+
+
+def hash_text(arr) -> np.ndarray:
+    """64-bit hash of each value of an Arrow string array (FNV-1a of the UTF-8 bytes, then splitmix)."""
+    import pyarrow as pa
+
+    if not isinstance(arr, pa.Array):
+        arr = pa.array(arr, pa.string())
+    if arr.type != pa.string():
+        arr = arr.cast(pa.string())
+    if len(arr) == 0:
+        return np.zeros(0, np.uint64)
+    arr = arr.fill_null("")
+    _, off_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    return _hash_utf8(offsets.astype(np.int64), data, 0)

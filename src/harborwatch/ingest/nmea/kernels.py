@@ -99,7 +99,7 @@ def _parse_epoch_ms(buf, i: int, end: int):
     return whole * 1000 + frac_ms, j
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def scan_lines(
     buf,
     starts,
@@ -351,7 +351,7 @@ def _six(c: int) -> int:
     return v
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bits(buf, p0: int, off: int, n: int) -> int:
     """Unsigned integer of ``n`` bits starting at bit ``off`` of the payload at ``p0``."""
     v = 0
@@ -378,7 +378,7 @@ def _sbits(buf, p0: int, off: int, n: int) -> int:
     return v
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _text(buf, p0: int, nbits: int, off: int, nchars: int, out, row: int) -> None:
     """6-bit text: stop at '@', strip spaces at both ends; zero-pad the output row."""
     width = out.shape[1]
@@ -408,7 +408,7 @@ def _text(buf, p0: int, nbits: int, off: int, nchars: int, out, row: int) -> Non
         out[row, j - lo] = tmp[j]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def decode_payloads(
     buf,
     p_start,
@@ -602,7 +602,7 @@ MAX_GROUPS = 64
 MAX_FRAGS = 9
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def station_keys(buf, st_start, st_len):
     """FNV-1a 64 of each line's station name (0 when none), for grouping fragments."""
     n = st_start.shape[0]
@@ -617,7 +617,7 @@ def station_keys(buf, st_start, st_len):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _reject_group(slot, g_members, g_count, role, head, mp_reason, reason):
     h = g_members[slot, 0]
     for j in range(g_count[slot]):
@@ -628,7 +628,7 @@ def _reject_group(slot, g_members, g_count, role, head, mp_reason, reason):
     mp_reason[h] = reason
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def assemble(buf, status, fcount, fnum, seq, chan, g_num, g_tot, g_id, st_key, p_start, p_len, fill,
              final, max_open, role, head, mp_reason, aux_buf, aux_start, aux_len, aux_fill):
     """Group fragments into messages (see reader docstring). Returns (aux bytes used, first carried line)."""
@@ -731,7 +731,7 @@ def assemble(buf, status, fcount, fnum, seq, chan, g_num, g_tot, g_id, st_key, p
     return used, carry_from
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def gather(buf, starts, ends, idx):
     """Bytes of lines ``idx`` concatenated, with Arrow int32 offsets."""
     m = idx.shape[0]
@@ -747,4 +747,29 @@ def gather(buf, starts, ends, idx):
         for q in range(starts[idx[j]], ends[idx[j]]):
             data[pos] = buf[q]
             pos += 1
+    return data, offsets
+
+
+@njit(cache=True, nogil=True)
+def fixed_text(mat, rows):
+    """Rows of a zero-padded (n, w) byte matrix as Arrow string buffers (data, int32 offsets)."""
+    m = rows.shape[0]
+    w = mat.shape[1]
+    offsets = np.empty(m + 1, np.int32)
+    total = 0
+    for j in range(m):
+        offsets[j] = total
+        k = 0
+        while k < w and mat[rows[j], k] != 0:
+            k += 1
+        total += k
+    offsets[m] = total
+    data = np.empty(total, np.uint8)
+    pos = 0
+    for j in range(m):
+        k = 0
+        while k < w and mat[rows[j], k] != 0:
+            data[pos] = mat[rows[j], k]
+            pos += 1
+            k += 1
     return data, offsets

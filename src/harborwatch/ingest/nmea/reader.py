@@ -28,8 +28,10 @@ from harborwatch.ingest.records import POSITION_TYPES, STATIC_TYPES, Decoded
 
 CHUNK_BYTES = 8 << 20
 MAX_OPEN_LINES = 200
-_SCAN_REASONS = np.array(K.SCAN_REASONS, dtype=object)
-_MP_REASONS = np.array([None, "multipart_incomplete", "multipart_out_of_order"], dtype=object)
+#: reason of each reject code used in _chunk (0 = accepted)
+_REASONS = np.array([None, *K.SCAN_REASONS[1:], "multipart_incomplete", "multipart_incomplete",
+                     "multipart_out_of_order", "payload_too_short"], dtype=object)
+assert _REASONS[10 + K.MP_INCOMPLETE] == "multipart_incomplete" and _REASONS[10 + K.MP_OUT_OF_ORDER] == "multipart_out_of_order"
 
 
 def read_nmea(
@@ -38,6 +40,10 @@ def read_nmea(
     chunk_bytes: int = CHUNK_BYTES,
 ) -> Iterator[Decoded]:
     """Yield :class:`Decoded` batches; ``on_progress(lines)`` after each chunk."""
+    return _read(stream, on_progress, chunk_bytes)
+
+
+def _read(stream: BinaryIO, on_progress: Callable[[int], None] | None, chunk_bytes: int) -> Iterator[Decoded]:
     carry = b""
     line_base = 0
     while True:
@@ -139,15 +145,15 @@ def _chunk(block: bytes, line_base: int, final: bool) -> tuple[Decoded | None, i
     )
     d_status, msg_type, mmsi = dec[0], dec[1], dec[2]
 
-    reject = np.full(len(rows), None, dtype=object)
-    bad = rejected_line[rows]
-    reject[bad] = _SCAN_REASONS[status[rows][bad]]
-    reject[m1:][bad_group[rec_multi]] = _MP_REASONS[mp_reason[rec_multi][bad_group[rec_multi]]]
-    decodable = reject == None  # noqa: E711
+    # reason codes: scan status (< 10), then multipart (10 + mp_reason), empty payload, too short
+    code = np.where(rejected_line[rows], status[rows], 0).astype(np.int16)
+    code[m1:][bad_group[rec_multi]] = 10 + mp_reason[rec_multi][bad_group[rec_multi]]
+    decodable = code == 0
     empty = decodable & (np.concatenate([sc.p_len[rec_single], aux_len[rec_multi]]) == 0)
-    reject[empty] = "empty_payload"
-    reject[decodable & ~empty & (d_status == K.D_TOO_SHORT)] = "payload_too_short"
-    undecoded = reject != None  # noqa: E711
+    code[empty] = K.S_EMPTY_PAYLOAD
+    code[decodable & ~empty & (d_status == K.D_TOO_SHORT)] = 13
+    undecoded = code != 0
+    reject = _REASONS[code]
     msg_type[undecoded] = -1
     mmsi[undecoded] = -1
 
@@ -166,24 +172,24 @@ def _chunk(block: bytes, line_base: int, final: bool) -> tuple[Decoded | None, i
 
     starts, ends = sc.starts, sc.ends
 
-    def raw(idx: np.ndarray) -> np.ndarray:
+    def raw(idx: np.ndarray) -> pa.Array:
+        """Raw text of records ``idx`` (a group: all its lines joined by newlines), as Arrow strings."""
         idx = np.asarray(idx, dtype=np.int64)
-        out = np.empty(len(idx), dtype=object)
-        if not len(idx):
-            return out
         line_idx = rows[idx]
         data, offsets = K.gather(buf, starts, ends, line_idx)
         arr = pa.BinaryArray.from_buffers(pa.binary(), len(idx), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-        try:
-            out[:] = arr.cast(pa.string()).to_numpy(zero_copy_only=False)
-        except pa.ArrowInvalid:  # not UTF-8: decode row by row, replacing bad bytes
-            out[:] = [b.decode("utf-8", "replace") for b in arr.to_pylist()]
         multi = np.flatnonzero(idx >= m1)
-        if len(multi):  # groups: all their lines, joined
-            texts = group_texts()
-            for j in multi:
-                out[j] = texts[int(line_idx[j])]
-        return out
+        try:
+            text = arr.cast(pa.string())
+        except pa.ArrowInvalid:  # not UTF-8: replace the bad bytes
+            text = pa.array([b.decode("utf-8", "replace") for b in arr.to_pylist()], pa.string())
+        if not len(multi):
+            return text
+        texts = group_texts()
+        groups = pa.array([texts[int(line_idx[j])] for j in multi], pa.string())
+        order = np.arange(len(idx))
+        order[multi] = len(idx) + np.arange(len(multi))
+        return pa.concat_arrays([text, groups]).take(pa.array(order))
 
     group_cache: dict[int, str] = {}
 
@@ -197,7 +203,7 @@ def _chunk(block: bytes, line_base: int, final: bool) -> tuple[Decoded | None, i
         return group_cache
 
     station = pd.Categorical.from_codes(st_codes[rows], categories=st_names) if len(st_names) else None
-    batch = _make_decoded(lines[rows], ts[rows], station, reject, dec, raw)
+    batch = _make_decoded(lines[rows], ts[rows], station, reject, dec, raw, undecoded)
     return batch, consumed, n
 
 
@@ -226,9 +232,11 @@ def _texts(arr: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """uint8 (n, w) zero-padded -> object array of str (None when empty)."""
     out = np.full(arr.shape[0], None, dtype=object)
     if len(rows):
-        sub = np.ascontiguousarray(arr[rows]).view(f"S{arr.shape[1]}").ravel()
-        # 6-bit text is ASCII by construction; bytes.decode per value beats np.char.decode
-        out[rows] = [b.decode("ascii") or None for b in sub.tolist()]
+        data, offsets = K.fixed_text(arr, rows)
+        text = pa.StringArray.from_buffers(len(rows), pa.py_buffer(offsets), pa.py_buffer(data))  # 6-bit text is ASCII
+        vals = text.to_numpy(zero_copy_only=False)
+        vals[np.diff(offsets) == 0] = None
+        out[rows] = vals
     return out
 
 
@@ -246,10 +254,10 @@ def _station_codes(buf: np.ndarray, sc: _Scan, n: int) -> tuple[np.ndarray, list
     return codes, names
 
 
-def _make_decoded(refs, ts, station, reject, dec, raw) -> Decoded:
+def _make_decoded(refs, ts, station, reject, dec, raw, rejected) -> Decoded:
     d_status, msg_type, mmsi, f, i64, name, callsign, dest = dec
     mt = msg_type.astype(np.int64)
-    ok = reject == None  # noqa: E711
+    ok = ~rejected
     has_pos = ok & np.isin(mt, POSITION_TYPES)
     static_rows = ok & np.isin(mt, STATIC_TYPES)
     cols: dict[str, np.ndarray] = {
@@ -275,5 +283,5 @@ def _make_decoded(refs, ts, station, reject, dec, raw) -> Decoded:
     return Decoded(
         ref=np.asarray(refs, dtype=np.int64), ts_ms=np.asarray(ts, dtype=np.int64), mmsi=mmsi, msg_type=mt,
         has_pos=has_pos, has_static=static_rows, raw=raw, cols=cols, station=station,
-        reject=reject,
+        reject=reject, reject_mask=rejected,
     )
