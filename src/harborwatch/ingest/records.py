@@ -61,6 +61,8 @@ class Decoded:
     station: np.ndarray | pd.Categorical | None = None  # str per record (None = unknown)
     reject: np.ndarray | None = None  # object array of reason codes / None
     reject_mask: np.ndarray | None = None  # bool, reject != None (readers that have it pass it)
+    #: content hash of undecoded messages (NMEA: the payload alone); None = hash the raw text
+    content_hash: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.ref)
@@ -421,33 +423,23 @@ def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, o
 def _other(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) -> pa.Table:
     if not len(idx):
         return S.OTHER_MESSAGES.empty_table()
-    raw = _raw_array(d, idx).to_numpy(zero_copy_only=False)
+    raw = _raw_array(d, idx)
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
     h = _mix(h, np.full(len(idx), 0x4F54, dtype=np.uint64))
-    h = _mix(_mix(h, t.view(np.uint64)), _hash_text(_payload_only(raw)))
+    # identity: time and content; NMEA readers give a hash of the payload alone, so that the
+    # same message heard by two stations (other tag block) is one record
+    content = d.content_hash(idx) if d.content_hash is not None else V.hash_text(raw)
+    h = _mix(_mix(h, t.view(np.uint64)), content)
     arrays = [
         _num(mmsi, pa.uint32()),
         _ts_array(t),
         _num(mt, pa.int8()),
-        _text(raw),
+        raw,
         _station_array(d, idx),
         *_provenance(d, idx, h, opt),
     ]
     return pa.Table.from_arrays(arrays, schema=S.OTHER_MESSAGES)
-
-
-def _payload_only(raw: np.ndarray) -> np.ndarray:
-    """Strip tag blocks and vendor prefixes so that the same message from two receivers hashes alike."""
-    out = np.empty(len(raw), dtype=object)
-    for i, r in enumerate(raw):
-        parts = []
-        for line in str(r).split("\n"):
-            k = line.find("!")
-            line = line[k:] if k >= 0 else line
-            parts.append(line.split(",", 5)[-1] if line.startswith("!") else line)
-        out[i] = "\n".join(parts)
-    return out
 
 
 def _quarantine(

@@ -259,14 +259,30 @@ def _scan_one(buf, k, starts, ends, status, ts_ms, st_start, st_len, g_num, g_to
             status[k] = S_NOT_NMEA
             return
         sent_start[k] = i
+        # one pass to '*': XOR checksum, comma positions of the fields after "!ttVDM,", and
+        # whether the payload field (the 5th) holds only 6-bit armouring characters
         star = -1
         cs = 0
-        q = i + 1
+        for q in range(i + 1, i + 7):
+            cs ^= buf[q]
+        nf = 0
+        a = i + 7
+        badc = False
+        q = i + 7
         while q < e:
-            if buf[q] == 42:
+            c = buf[q]
+            if c == 42:
                 star = q
                 break
-            cs ^= buf[q]
+            cs ^= c
+            if c == 44:
+                if nf < 7:
+                    fstart[nf] = a
+                    fend[nf] = q
+                nf += 1
+                a = q + 1
+            elif nf == 4 and not ((48 <= c <= 87) or (96 <= c <= 119)):
+                badc = True
             q += 1
         if star < 0 or star + 3 > e:
             status[k] = S_MALFORMED
@@ -276,6 +292,10 @@ def _scan_one(buf, k, starts, ends, status, ts_ms, st_start, st_len, g_num, g_to
         if h1 < 0 or h2 < 0 or h1 * 16 + h2 != cs:
             status[k] = S_BAD_CHECKSUM
             return
+        if nf < 7:
+            fstart[nf] = a
+            fend[nf] = star
+        nf += 1
         # vendor suffix timestamp after the checksum
         t = star + 3
         if t < e:
@@ -284,18 +304,7 @@ def _scan_one(buf, k, starts, ends, status, ts_ms, st_start, st_len, g_num, g_to
             v, nxt = _parse_epoch_ms(buf, t, e)
             if v != TS_MISSING and ts_ms[k] == TS_MISSING:
                 ts_ms[k] = v
-        # split the comma fields between i+7 and star
-        nf = 0
-        a = i + 7
-        q = a
-        while q <= star and nf < 7:
-            if q == star or buf[q] == 44:
-                fstart[nf] = a
-                fend[nf] = q
-                nf += 1
-                a = q + 1
-            q += 1
-        if nf != 6 or fend[5] != star:
+        if nf != 6:
             status[k] = S_MALFORMED
             return
         # fragment count / number
@@ -328,12 +337,6 @@ def _scan_one(buf, k, starts, ends, status, ts_ms, st_start, st_len, g_num, g_to
         if plen == 0:
             status[k] = S_EMPTY_PAYLOAD
             return
-        badc = False
-        for q in range(fstart[4], fend[4]):
-            c = buf[q]
-            if not ((48 <= c <= 87) or (96 <= c <= 119)):
-                badc = True
-                break
         if badc:
             status[k] = S_BAD_CHAR
             return
@@ -631,7 +634,12 @@ def _reject_group(slot, g_members, g_count, role, head, mp_reason, reason):
 @njit(cache=True, nogil=True)
 def assemble(buf, status, fcount, fnum, seq, chan, g_num, g_tot, g_id, st_key, p_start, p_len, fill,
              final, max_open, role, head, mp_reason, aux_buf, aux_start, aux_len, aux_fill):
-    """Group fragments into messages (see reader docstring). Returns (aux bytes used, first carried line)."""
+    """Group fragments into messages (see reader docstring).
+
+    Returns (aux bytes used, lines decided). When groups are still open at the end of the
+    chunk (and it is not the final one) only the lines up to the last point where no group
+    was open are decided; the caller cuts the chunk there and reads the rest again.
+    """
     n = status.shape[0]
     g_active = np.zeros(MAX_GROUPS, np.bool_)
     g_kind = np.zeros(MAX_GROUPS, np.int64)
@@ -642,6 +650,8 @@ def assemble(buf, status, fcount, fnum, seq, chan, g_num, g_tot, g_id, st_key, p
     g_count = np.zeros(MAX_GROUPS, np.int64)
     g_members = np.zeros((MAX_GROUPS, MAX_FRAGS), np.int64)
     used = 0
+    n_active = 0
+    safe = -1  # last line after which no group was open: lines up to it are decided for good
     for k in range(n):
         role[k] = R_SINGLE
         head[k] = k
@@ -651,6 +661,8 @@ def assemble(buf, status, fcount, fnum, seq, chan, g_num, g_tot, g_id, st_key, p
         aux_fill[k] = 0
     for k in range(n):
         if status[k] != S_OK or fcount[k] < 2:
+            if n_active == 0:
+                safe = k
             continue
         if g_id[k] >= 0:
             kind, k1, k2, k3 = 0, g_id[k], 0, 0
@@ -677,6 +689,8 @@ def assemble(buf, status, fcount, fnum, seq, chan, g_num, g_tot, g_id, st_key, p
                 if slot < 0:
                     slot = oldest
                     _reject_group(slot, g_members, g_count, role, head, mp_reason, MP_INCOMPLETE)
+            if not g_active[slot]:
+                n_active += 1
             g_active[slot] = True
             g_kind[slot] = kind
             g_k1[slot] = k1
@@ -695,6 +709,7 @@ def assemble(buf, status, fcount, fnum, seq, chan, g_num, g_tot, g_id, st_key, p
                 role[k] = R_BAD_MEMBER
                 head[k] = g_members[slot, 0]
                 g_active[slot] = False
+                n_active -= 1
             else:
                 role[k] = R_BAD_HEAD
                 mp_reason[k] = MP_OUT_OF_ORDER
@@ -715,20 +730,22 @@ def assemble(buf, status, fcount, fnum, seq, chan, g_num, g_tot, g_id, st_key, p
             aux_len[h] = used - aux_start[h]
             aux_fill[h] = fill[k]
             g_active[slot] = False
+            n_active -= 1
         # expire groups left open too long
         for j in range(MAX_GROUPS):
             if g_active[j] and k - g_members[j, g_count[j] - 1] > max_open:
                 _reject_group(j, g_members, g_count, role, head, mp_reason, MP_INCOMPLETE)
                 g_active[j] = False
-    carry_from = n
-    for j in range(MAX_GROUPS):
-        if not g_active[j]:
-            continue
-        if final or n - 1 - g_members[j, g_count[j] - 1] > max_open:
-            _reject_group(j, g_members, g_count, role, head, mp_reason, MP_INCOMPLETE)
-        elif g_members[j, 0] < carry_from:
-            carry_from = g_members[j, 0]
-    return used, carry_from
+                n_active -= 1
+        if n_active == 0:
+            safe = k
+    if n_active == 0 or final:
+        for j in range(MAX_GROUPS):
+            if g_active[j]:
+                _reject_group(j, g_members, g_count, role, head, mp_reason, MP_INCOMPLETE)
+        return used, n
+    # groups still open: decide nothing after the last safe line; the caller reads the rest again
+    return used, safe + 1
 
 
 @njit(cache=True, nogil=True)
@@ -773,3 +790,40 @@ def fixed_text(mat, rows):
             pos += 1
             k += 1
     return data, offsets
+
+
+@njit(cache=True, nogil=True)
+def gather_groups(buf, starts, ends, members, bounds):
+    """Text of groups: lines ``members[bounds[g]:bounds[g+1]]`` joined by newlines, as Arrow buffers."""
+    m = bounds.shape[0] - 1
+    offsets = np.empty(m + 1, np.int32)
+    total = 0
+    for g in range(m):
+        offsets[g] = total
+        for j in range(bounds[g], bounds[g + 1]):
+            total += ends[members[j]] - starts[members[j]] + (1 if j > bounds[g] else 0)
+    offsets[m] = total
+    data = np.empty(total, np.uint8)
+    pos = 0
+    for g in range(m):
+        for j in range(bounds[g], bounds[g + 1]):
+            if j > bounds[g]:
+                data[pos] = 10
+                pos += 1
+            for q in range(starts[members[j]], ends[members[j]]):
+                data[pos] = buf[q]
+                pos += 1
+    return data, offsets
+
+
+@njit(cache=True, nogil=True)
+def payload_hashes(buf, p_start, p_len):
+    """FNV-1a 64 of each payload (identity of undecoded messages, whatever tag block or station)."""
+    n = p_start.shape[0]
+    out = np.empty(n, np.uint64)
+    for i in range(n):
+        h = np.uint64(0xCBF29CE484222325)
+        for q in range(p_start[i], p_start[i] + p_len[i]):
+            h = (h ^ np.uint64(buf[q])) * np.uint64(0x100000001B3)
+        out[i] = h
+    return out

@@ -117,12 +117,13 @@ def _chunk(block: bytes, line_base: int, final: bool) -> tuple[Decoded | None, i
     buf = np.frombuffer(block, dtype=np.uint8)
     sc = _Scan(buf)
     n = len(sc)
-    role, head, mp_reason, aux, aux_start, aux_len, aux_fill, carry_from = _assemble(buf, sc, n, final)
-    while carry_from < n:  # cut before the earliest open group, until no decided group crosses the cut
-        if carry_from == 0:
-            return None, 0, 0  # nothing decidable yet: read more
-        n = carry_from
-        role, head, mp_reason, aux, aux_start, aux_len, aux_fill, carry_from = _assemble(buf, sc, n, False)
+    role, head, mp_reason, aux, aux_start, aux_len, aux_fill, decided = _assemble(buf, sc, n, final)
+    if decided == 0:
+        return None, 0, 0  # nothing decidable yet: read more
+    if decided < n:  # cut after the last line where no group was open; the rest is read again
+        n = decided
+        role, head, mp_reason = role[:n], head[:n], mp_reason[:n]
+        aux_start, aux_len, aux_fill = aux_start[:n], aux_len[:n], aux_fill[:n]
     consumed = int(sc.next_line_start[n - 1]) if n else 0
     lines = line_base + np.arange(1, n + 1, dtype=np.int64)
     status = sc.status[:n]
@@ -135,14 +136,11 @@ def _chunk(block: bytes, line_base: int, final: bool) -> tuple[Decoded | None, i
     rows = np.concatenate([rec_single, rec_multi])
     m1 = len(rec_single)
 
-    # decode in one call: single lines from the block, complete groups from the aux buffer appended to it
-    both = np.concatenate([buf, aux]) if len(rec_multi) else buf
-    dec = _decode_into(
-        both,
-        np.concatenate([sc.p_start[rec_single], len(buf) + aux_start[rec_multi].clip(0)]),
-        np.concatenate([sc.p_len[rec_single], aux_len[rec_multi]]),
-        np.concatenate([np.where(single[rec_single], sc.fill[rec_single], 0), aux_fill[rec_multi]]),
-    )
+    # decode into one set of columns: single lines from the block, complete groups from the aux buffer
+    dec = _alloc_decoded(len(rows))
+    _decode_into(dec, 0, buf, sc.p_start[rec_single], sc.p_len[rec_single],
+                 np.where(single[rec_single], sc.fill[rec_single], 0))
+    _decode_into(dec, m1, aux, aux_start[rec_multi].clip(0), aux_len[rec_multi], aux_fill[rec_multi])
     d_status, msg_type, mmsi = dec[0], dec[1], dec[2]
 
     # reason codes: scan status (< 10), then multipart (10 + mp_reason), empty payload, too short
@@ -185,30 +183,44 @@ def _chunk(block: bytes, line_base: int, final: bool) -> tuple[Decoded | None, i
             text = pa.array([b.decode("utf-8", "replace") for b in arr.to_pylist()], pa.string())
         if not len(multi):
             return text
-        texts = group_texts()
-        groups = pa.array([texts[int(line_idx[j])] for j in multi], pa.string())
+        # groups: all their lines joined by newlines, gathered in numba
+        mem = np.flatnonzero(role != K.R_SINGLE)
+        mem = mem[np.lexsort((mem, head[mem]))]
+        heads = line_idx[multi]
+        lo = np.searchsorted(head[mem], heads, side="left")
+        hi = np.searchsorted(head[mem], heads, side="right")
+        sel = np.concatenate([mem[a:b] for a, b in zip(lo, hi, strict=True)])
+        bounds = np.concatenate([[0], np.cumsum(hi - lo)]).astype(np.int64)
+        gdata, goffsets = K.gather_groups(buf, starts, ends, sel, bounds)
+        groups = pa.BinaryArray.from_buffers(pa.binary(), len(multi), [None, pa.py_buffer(goffsets),
+                                                                        pa.py_buffer(gdata)])
+        try:
+            groups = groups.cast(pa.string())
+        except pa.ArrowInvalid:
+            groups = pa.array([b.decode("utf-8", "replace") for b in groups.to_pylist()], pa.string())
         order = np.arange(len(idx))
         order[multi] = len(idx) + np.arange(len(multi))
         return pa.concat_arrays([text, groups]).take(pa.array(order))
 
-    group_cache: dict[int, str] = {}
-
-    def group_texts() -> dict[int, str]:
-        if not group_cache:
-            mem = np.flatnonzero(role != K.R_SINGLE)
-            order = mem[np.lexsort((mem, head[mem]))]
-            for h, x in zip(head[order].tolist(), order.tolist(), strict=True):
-                line = block[starts[x] : ends[x]].decode("utf-8", "replace")
-                group_cache[h] = f"{group_cache[h]}\n{line}" if h in group_cache else line
-        return group_cache
-
     station = pd.Categorical.from_codes(st_codes[rows], categories=st_names) if len(st_names) else None
     batch = _make_decoded(lines[rows], ts[rows], station, reject, dec, raw, undecoded)
+    p_start1, p_len1 = sc.p_start[rec_single], sc.p_len[rec_single]
+    p_start2, p_len2 = aux_start[rec_multi].clip(0), aux_len[rec_multi]
+
+    def content_hash(idx: np.ndarray) -> np.ndarray:
+        """Hash of the payload alone (same message, other tag block or station: same hash)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        out = np.empty(len(idx), np.uint64)
+        a, b = idx < m1, idx >= m1
+        out[a] = K.payload_hashes(buf, p_start1[idx[a]], p_len1[idx[a]])
+        out[b] = K.payload_hashes(aux, p_start2[idx[b] - m1], p_len2[idx[b] - m1])
+        return out
+
+    batch.content_hash = content_hash
     return batch, consumed, n
 
 
-def _decode_into(buf: np.ndarray, p_start, p_len, fill) -> tuple:
-    n = len(p_start)
+def _alloc_decoded(n: int) -> tuple:
     status = np.empty(n, np.int8)
     msg_type = np.empty(n, np.int16)
     mmsi = np.empty(n, np.int64)
@@ -219,13 +231,23 @@ def _decode_into(buf: np.ndarray, p_start, p_len, fill) -> tuple:
     name = np.zeros((n, K.STR_NAME), np.uint8)
     callsign = np.zeros((n, K.STR_CALLSIGN), np.uint8)
     dest = np.zeros((n, K.STR_DEST), np.uint8)
-    K.decode_payloads(
-        buf, p_start, p_len, fill, status, msg_type, mmsi, f["lat"], f["lon"], f["sog_kn"], f["cog_deg"],
-        i64["heading_deg"], i64["rot_raw"], i64["nav_status"], i64["accuracy"], i64["imo"], i64["ship_type"],
-        i64["to_bow"], i64["to_stern"], i64["to_port"], i64["to_starboard"], f["draught_m"], i64["eta_month"],
-        i64["eta_day"], i64["eta_hour"], i64["eta_minute"], i64["part_no"], name, callsign, dest,
-    )
     return status, msg_type, mmsi, f, i64, name, callsign, dest
+
+
+def _decode_into(dec: tuple, at: int, buf: np.ndarray, p_start, p_len, fill) -> None:
+    """Decode payloads into rows ``at .. at + len(p_start)`` of the columns ``dec``."""
+    n = len(p_start)
+    if n == 0:
+        return
+    sl = slice(at, at + n)
+    status, msg_type, mmsi, f, i64, name, callsign, dest = dec
+    K.decode_payloads(
+        buf, p_start, p_len, fill, status[sl], msg_type[sl], mmsi[sl], f["lat"][sl], f["lon"][sl], f["sog_kn"][sl],
+        f["cog_deg"][sl], i64["heading_deg"][sl], i64["rot_raw"][sl], i64["nav_status"][sl], i64["accuracy"][sl],
+        i64["imo"][sl], i64["ship_type"][sl], i64["to_bow"][sl], i64["to_stern"][sl], i64["to_port"][sl],
+        i64["to_starboard"][sl], f["draught_m"][sl], i64["eta_month"][sl], i64["eta_day"][sl], i64["eta_hour"][sl],
+        i64["eta_minute"][sl], i64["part_no"][sl], name[sl], callsign[sl], dest[sl],
+    )
 
 
 def _texts(arr: np.ndarray, rows: np.ndarray) -> np.ndarray:
