@@ -61,6 +61,8 @@ class Decoded:
     station: np.ndarray | pd.Categorical | None = None  # str per record (None = unknown)
     reject: np.ndarray | None = None  # object array of reason codes / None
     reject_mask: np.ndarray | None = None  # bool, reject != None (readers that have it pass it)
+    #: (float matrix, int matrix) whose rows are the columns FLOAT_MATRIX / INT_MATRIX, if the reader has them
+    matrices: tuple[np.ndarray, np.ndarray] | None = None
     #: content hash of undecoded messages (NMEA: the payload alone); None = hash the raw text
     content_hash: Callable[[np.ndarray], np.ndarray] | None = None
 
@@ -220,9 +222,17 @@ def _station_array(d: Decoded, idx: np.ndarray) -> pa.Array:
     return _text(d.station[idx])
 
 
+FLOAT_MATRIX = ("lat", "lon", "sog_kn", "cog_deg", "length_m", "beam_m", "draught_m")
+INT_MATRIX = ("heading_deg", "nav_status", "rot_raw", "imo", "ship_type")
+
+
 def _field_matrices(d: Decoded) -> tuple[np.ndarray, np.ndarray]:
     """Stack the kernel's float fields (lat, lon, sog, cog, length, beam, draught) and int fields
-    (heading, nav_status, rot_raw, imo, ship_type) as 2-D arrays, rows in FIELDS order."""
+    (heading, nav_status, rot_raw, imo, ship_type) as 2-D arrays, rows in FIELDS order.
+
+    A reader that already holds them as rows of two matrices (``d.matrices``) is used as is."""
+    if d.matrices is not None:
+        return d.matrices
     n = len(d)
     fl = np.empty((7, n), dtype=np.float64)
     for row, name in enumerate(("lat", "lon", "sog_kn", "cog_deg", "length_m", "beam_m", "draught_m")):
@@ -262,8 +272,8 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
     mclass = np.empty(n, dtype=np.int8)
     pos_hash = np.empty(n, dtype=np.uint64)
     V.validate(d.msg_type.astype(np.int64, copy=False), d.mmsi.astype(np.int64, copy=False), ts, d.has_pos,
-               pre_mask, fl, it, rot, V.SENT, V.KNOWN_TYPE, V.LO, V.HI, V.RANGE_COL, V.RANGE_POS, mid_known(), code,
-               mclass, pos_hash)
+               pre_mask, fl, it, rot, V.SENT_START, V.SENT_FIELD, V.SENT_VALUE, V.KNOWN_TYPE, V.LO, V.HI, V.RANGE_COL,
+               V.RANGE_POS, mid_known(), code, mclass, pos_hash)
     _unstack(d, fl, it)
     _eta_ms(d, ts)
 
@@ -330,24 +340,44 @@ def _provenance(d: Decoded, idx: np.ndarray, h: np.ndarray, opt: NormalizeOption
     return [_repeat(opt.source_file, len(idx)), pa.array(d.ref[idx], pa.int64()), pa.array(h, pa.uint64())]
 
 
+def _arrow(values: np.ndarray, typ: pa.DataType, valid: np.ndarray | None = None) -> pa.Array:
+    """Wrap a NumPy column (and a validity mask) as an Arrow array without copying the values."""
+    bitmap = None
+    nulls = 0
+    if valid is not None:
+        nulls = int(len(valid) - np.count_nonzero(valid))
+        if nulls:
+            bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    if typ == pa.bool_():
+        data = pa.py_buffer(np.packbits(values, bitorder="little"))
+    else:
+        data = pa.py_buffer(np.ascontiguousarray(values))
+    return pa.Array.from_buffers(typ, len(values), [bitmap, data], null_count=nulls)
+
+
 def _positions(d: Decoded, idx: np.ndarray, ts: np.ndarray, h: np.ndarray, opt: NormalizeOptions) -> pa.Table:
-    c = {k: d.take(k, idx) for k in ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "rot_deg_min", "nav_status",
-                                      "accuracy")}
-    mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
-    acc = c["accuracy"]
+    n = len(idx)
+    fl, it = d.matrices if d.matrices is not None else _field_matrices(d)
+    cols = {name: np.empty(n, dtype) for name, dtype in (
+        ("mmsi", np.uint32), ("ts", np.int64), ("lat", np.float64), ("lon", np.float64), ("sog", np.float32),
+        ("cog", np.float32), ("hdg", np.int16), ("rot", np.float32), ("nav", np.int8), ("acc", np.bool_),
+        ("mt", np.int8))}
+    valid = np.empty((9, n), dtype=np.bool_)
+    V.gather_positions(idx, d.mmsi.astype(np.int64, copy=False), ts, fl, it, d.col("rot_deg_min"), d.col("accuracy"),
+                       d.msg_type.astype(np.int64, copy=False), *cols.values(), valid)
     arrays = [
-        pa.array(mmsi, pa.uint32()),
-        _ts_array(t),
-        pa.array(c["lat"], from_pandas=True),
-        pa.array(c["lon"], from_pandas=True),
-        pa.array(c["sog_kn"].astype(np.float32), from_pandas=True),
-        pa.array(c["cog_deg"].astype(np.float32), from_pandas=True),
-        _num(c["heading_deg"], pa.int16()),
-        pa.array(c["rot_deg_min"].astype(np.float32), from_pandas=True),
-        _num(c["nav_status"], pa.int8()),
-        pa.array(acc == 1, mask=acc == -1),
-        _num(mt, pa.int8()),
-        _repeat(opt.receiver, len(idx)),
+        _arrow(cols["mmsi"], pa.uint32()),
+        _arrow(cols["ts"], S.TIMESTAMP),  # positions always have a time (else quarantined)
+        _arrow(cols["lat"], pa.float64(), valid[0]),
+        _arrow(cols["lon"], pa.float64(), valid[1]),
+        _arrow(cols["sog"], pa.float32(), valid[2]),
+        _arrow(cols["cog"], pa.float32(), valid[3]),
+        _arrow(cols["hdg"], pa.int16(), valid[4]),
+        _arrow(cols["rot"], pa.float32(), valid[5]),
+        _arrow(cols["nav"], pa.int8(), valid[6]),
+        _arrow(cols["acc"], pa.bool_(), valid[7]),
+        _arrow(cols["mt"], pa.int8(), valid[8]),
+        _repeat(opt.receiver, n),
         _station_array(d, idx),
         *_provenance(d, idx, h, opt),
     ]

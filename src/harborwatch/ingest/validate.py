@@ -56,6 +56,23 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 SENT, KNOWN_TYPE, LO, HI = _tables()
+
+
+def _per_type(sent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each type key (0..64): the fields that have a sentinel and their values, packed."""
+    start = np.zeros(66, dtype=np.int64)
+    fields, values = [], []
+    for key in range(65):
+        start[key] = len(fields)
+        for f in range(sent.shape[0]):
+            if not np.isnan(sent[f, key]):
+                fields.append(f)
+                values.append(sent[f, key])
+    start[65] = len(fields)
+    return start, np.array(fields, dtype=np.int64), np.array(values, dtype=np.float64)
+
+
+SENT_START, SENT_FIELD, SENT_VALUE = _per_type(SENT)
 # column index (in FIELDS) of each range-checked field, and whether it is a position field
 RANGE_COL = np.array([F[f] for f in RANGE_FIELDS], dtype=np.int64)
 RANGE_POS = np.array([f in POSITION_CHECKED for f in RANGE_FIELDS], dtype=np.bool_)
@@ -84,19 +101,17 @@ def qf(v, scale):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def validate(mt, mmsi, ts, has_pos, pre, vals_f, vals_i, rot_deg_min, sent, known_type, lo, hi, range_col, range_pos,
-             mid_known, reason, mclass, pos_hash):
+def validate(mt, mmsi, ts, has_pos, pre, vals_f, vals_i, rot_deg_min, sent_start, sent_field, sent_value, known_type,
+             lo, hi, range_col, range_pos, mid_known, reason, mclass, pos_hash):
     """In place: null sentinels in ``vals_f`` (float fields, rows = FIELDS indices 0-3, 9-11) and
     ``vals_i`` (int fields 4-8); fill ``rot_deg_min`` from rot_raw; write reason, class and hash."""
     n = mt.shape[0]
-    nfields = sent.shape[0]
     for i in prange(n):
         t = mt[i]
         key = t if (t >= 0 and t < 64 and known_type[t]) else 64
-        for f in range(nfields):
-            s = sent[f, key]
-            if np.isnan(s):
-                continue
+        for p in range(sent_start[key], sent_start[key + 1]):
+            f = sent_field[p]
+            s = sent_value[p]
             if 4 <= f <= 8:
                 if vals_i[f - 4, i] == np.int64(s):
                     vals_i[f - 4, i] = -1000 if f == 6 else -1
@@ -179,3 +194,42 @@ def hash_text(arr) -> np.ndarray:
     offsets = np.frombuffer(off_buf, dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     return _hash_utf8(offsets.astype(np.int64), data, 0)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def gather_positions(idx, mmsi, ts, vals_f, vals_i, rot, acc, mt, o_mmsi, o_ts, o_lat, o_lon, o_sog, o_cog, o_hdg,
+                     o_rot, o_nav, o_acc, o_mt, valid):
+    """Rows ``idx`` into the typed columns of the positions table; ``valid[c, j]`` = not null, for the
+    nullable columns in order lat, lon, sog, cog, heading, rot, nav_status, accuracy, msg_type."""
+    for j in prange(idx.shape[0]):
+        i = idx[j]
+        o_mmsi[j] = mmsi[i]
+        o_ts[j] = ts[i]
+        v = vals_f[0, i]
+        valid[0, j] = not np.isnan(v)
+        o_lat[j] = v if valid[0, j] else 0.0
+        v = vals_f[1, i]
+        valid[1, j] = not np.isnan(v)
+        o_lon[j] = v if valid[1, j] else 0.0
+        v = vals_f[2, i]
+        valid[2, j] = not np.isnan(v)
+        o_sog[j] = v if valid[2, j] else 0.0
+        v = vals_f[3, i]
+        valid[3, j] = not np.isnan(v)
+        o_cog[j] = v if valid[3, j] else 0.0
+        h = vals_i[0, i]
+        valid[4, j] = h != -1
+        o_hdg[j] = h if h != -1 else 0
+        v = rot[i]
+        valid[5, j] = not np.isnan(v)
+        o_rot[j] = v if valid[5, j] else 0.0
+        s = vals_i[1, i]
+        valid[6, j] = s != -1
+        o_nav[j] = s if s != -1 else 0
+        a = acc[i]
+        valid[7, j] = a != -1
+        o_acc[j] = a == 1
+        t = mt[i]
+        valid[8, j] = t != -1
+        o_mt[j] = t if t != -1 else 0
+    return 0

@@ -171,17 +171,17 @@ def _scan_one(buf, k, starts, ends, status, ts_ms, st_start, st_len, g_num, g_to
         while i < e and buf[i] == 92:  # '\'
             j = i + 1
             star = -1
+            cs = 0
             while j < e and buf[j] != 92:
-                if buf[j] == 42:
+                if buf[j] == 42 and star < 0:
                     star = j
+                elif star < 0:
+                    cs ^= buf[j]
                 j += 1
             if j >= e:  # unterminated tag block
                 break
             content_end = star if star >= 0 else j
             if star >= 0:
-                cs = 0
-                for q in range(i + 1, star):
-                    cs ^= buf[q]
                 if j != star + 3:
                     bad_tag = True
                 else:
@@ -383,7 +383,9 @@ def _sbits(buf, p0: int, off: int, n: int) -> int:
 
 @njit(cache=True, nogil=True)
 def _text(buf, p0: int, nbits: int, off: int, nchars: int, out, row: int) -> None:
-    """6-bit text: stop at '@', strip spaces at both ends; zero-pad the output row."""
+    """6-bit text: stop at '@', strip spaces at both ends; zero-pad the output row (none if row < 0)."""
+    if row < 0:
+        return
     width = out.shape[1]
     for j in range(width):
         out[row, j] = 0
@@ -443,7 +445,9 @@ def decode_payloads(
     name,
     callsign,
     destination,
+    text_row,
 ):
+    """Decode payloads; text fields go to row ``text_row[k]`` of the (compact) text matrices."""
     n = p_start.shape[0]
     for k in prange(n):
         p0 = p_start[k]
@@ -505,7 +509,7 @@ def decode_payloads(
                 if nbits < 301:
                     status[k] = D_TOO_SHORT
                     continue
-                _text(buf, p0, nbits, 143, 20, name, k)
+                _text(buf, p0, nbits, 143, 20, name, text_row[k])
                 ship_type[k] = _bits(buf, p0, 263, 8)
                 to_bow[k] = _bits(buf, p0, 271, 9)
                 to_stern[k] = _bits(buf, p0, 280, 9)
@@ -541,7 +545,7 @@ def decode_payloads(
             if nbits < 219:
                 status[k] = D_TOO_SHORT
                 continue
-            _text(buf, p0, nbits, 43, 20, name, k)
+            _text(buf, p0, nbits, 43, 20, name, text_row[k])
             accuracy[k] = _bits(buf, p0, 163, 1)
             lon[k] = ((10 * _sbits(buf, p0, 164, 28) + 3) // 6) / 1e6
             lat[k] = ((10 * _sbits(buf, p0, 192, 27) + 3) // 6) / 1e6
@@ -550,8 +554,8 @@ def decode_payloads(
                 status[k] = D_TOO_SHORT
                 continue
             imo[k] = _bits(buf, p0, 40, 30)
-            _text(buf, p0, nbits, 70, 7, callsign, k)
-            _text(buf, p0, nbits, 112, 20, name, k)
+            _text(buf, p0, nbits, 70, 7, callsign, text_row[k])
+            _text(buf, p0, nbits, 112, 20, name, text_row[k])
             ship_type[k] = _bits(buf, p0, 232, 8)
             to_bow[k] = _bits(buf, p0, 240, 9)
             to_stern[k] = _bits(buf, p0, 249, 9)
@@ -562,7 +566,7 @@ def decode_payloads(
             eta_hour[k] = _bits(buf, p0, 283, 5)
             eta_minute[k] = _bits(buf, p0, 288, 6)
             draught[k] = _bits(buf, p0, 294, 8) / 10.0
-            _text(buf, p0, nbits, 302, 20, destination, k)
+            _text(buf, p0, nbits, 302, 20, destination, text_row[k])
         elif t == 24:
             if nbits < 40:
                 status[k] = D_TOO_SHORT
@@ -573,13 +577,13 @@ def decode_payloads(
                 if nbits < 160:
                     status[k] = D_TOO_SHORT
                     continue
-                _text(buf, p0, nbits, 40, 20, name, k)
+                _text(buf, p0, nbits, 40, 20, name, text_row[k])
             elif pn == 1:
                 if nbits < 162:
                     status[k] = D_TOO_SHORT
                     continue
                 ship_type[k] = _bits(buf, p0, 40, 8)
-                _text(buf, p0, nbits, 90, 7, callsign, k)
+                _text(buf, p0, nbits, 90, 7, callsign, text_row[k])
                 if not (mmsi[k] // 10000000 == 98):  # auxiliary craft carry a mothership MMSI
                     to_bow[k] = _bits(buf, p0, 132, 9)
                     to_stern[k] = _bits(buf, p0, 141, 9)
@@ -826,4 +830,17 @@ def payload_hashes(buf, p_start, p_len):
         for q in range(p_start[i], p_start[i] + p_len[i]):
             h = (h ^ np.uint64(buf[q])) * np.uint64(0x100000001B3)
         out[i] = h
+    return out
+
+
+TEXT_TYPES = (5, 19, 21, 24)
+
+
+@njit(cache=True, nogil=True)
+def first_types(buf, p_start, p_len):
+    """Message type from the first payload character (-1 for an empty payload)."""
+    n = p_start.shape[0]
+    out = np.empty(n, np.int64)
+    for k in range(n):
+        out[k] = _six(buf[p_start[k]]) if p_len[k] > 0 else -1
     return out

@@ -24,9 +24,11 @@ import pandas as pd
 import pyarrow as pa
 
 from harborwatch.ingest.nmea import kernels as K
-from harborwatch.ingest.records import POSITION_TYPES, STATIC_TYPES, Decoded
+from harborwatch.ingest.records import FLOAT_MATRIX, INT_MATRIX, POSITION_TYPES, STATIC_TYPES, Decoded
 
 CHUNK_BYTES = 8 << 20
+_IS_POSITION = np.isin(np.arange(64), POSITION_TYPES)
+_IS_STATIC = np.isin(np.arange(64), STATIC_TYPES)
 MAX_OPEN_LINES = 200
 #: reason of each reject code used in _chunk (0 = accepted)
 _REASONS = np.array([None, *K.SCAN_REASONS[1:], "multipart_incomplete", "multipart_incomplete",
@@ -75,7 +77,7 @@ class _Scan:
     """Per-line results of :func:`kernels.scan_lines` over one block."""
 
     def __init__(self, buf: np.ndarray) -> None:
-        nl = np.flatnonzero(buf == 10)
+        nl = np.flatnonzero(buf == 10)  # numpy's vectorised search beats a scalar loop here
         if len(nl) == 0 or nl[-1] != len(buf) - 1:
             nl = np.append(nl, len(buf))
         self.starts = np.concatenate(([0], nl[:-1] + 1)).astype(np.int64)
@@ -136,11 +138,16 @@ def _chunk(block: bytes, line_base: int, final: bool) -> tuple[Decoded | None, i
     rows = np.concatenate([rec_single, rec_multi])
     m1 = len(rec_single)
 
-    # decode into one set of columns: single lines from the block, complete groups from the aux buffer
-    dec = _alloc_decoded(len(rows))
-    _decode_into(dec, 0, buf, sc.p_start[rec_single], sc.p_len[rec_single],
-                 np.where(single[rec_single], sc.fill[rec_single], 0))
-    _decode_into(dec, m1, aux, aux_start[rec_multi].clip(0), aux_len[rec_multi], aux_fill[rec_multi])
+    # decode into one set of columns: single lines from the block, complete groups from the aux buffer;
+    # text (names, call signs, destinations) only for the message types that carry it
+    p1 = (sc.p_start[rec_single], sc.p_len[rec_single], np.where(single[rec_single], sc.fill[rec_single], 0))
+    p2 = (aux_start[rec_multi].clip(0), aux_len[rec_multi], aux_fill[rec_multi])
+    types = np.concatenate([K.first_types(buf, p1[0], p1[1]), K.first_types(aux, p2[0], p2[1])])
+    has_text = np.isin(types, K.TEXT_TYPES)
+    text_row = np.where(has_text, np.cumsum(has_text) - 1, -1)
+    dec = _alloc_decoded(len(rows), int(has_text.sum()))
+    _decode_into(dec, 0, buf, *p1, text_row[:m1])
+    _decode_into(dec, m1, aux, *p2, text_row[m1:])
     d_status, msg_type, mmsi = dec[0], dec[1], dec[2]
 
     # reason codes: scan status (< 10), then multipart (10 + mp_reason), empty payload, too short
@@ -203,7 +210,7 @@ def _chunk(block: bytes, line_base: int, final: bool) -> tuple[Decoded | None, i
         return pa.concat_arrays([text, groups]).take(pa.array(order))
 
     station = pd.Categorical.from_codes(st_codes[rows], categories=st_names) if len(st_names) else None
-    batch = _make_decoded(lines[rows], ts[rows], station, reject, dec, raw, undecoded)
+    batch = _make_decoded(lines[rows], ts[rows], station, reject, dec, raw, undecoded, text_row)
     p_start1, p_len1 = sc.p_start[rec_single], sc.p_len[rec_single]
     p_start2, p_len2 = aux_start[rec_multi].clip(0), aux_len[rec_multi]
 
@@ -220,21 +227,26 @@ def _chunk(block: bytes, line_base: int, final: bool) -> tuple[Decoded | None, i
     return batch, consumed, n
 
 
-def _alloc_decoded(n: int) -> tuple:
+def _alloc_decoded(n: int, n_text: int) -> tuple:
+    """Output columns of the decoder; the validated fields are rows of two matrices (see records)."""
     status = np.empty(n, np.int8)
     msg_type = np.empty(n, np.int16)
     mmsi = np.empty(n, np.int64)
-    f = {k: np.empty(n, np.float64) for k in ("lat", "lon", "sog_kn", "cog_deg", "draught_m")}
-    i64 = {k: np.empty(n, np.int64) for k in (
-        "heading_deg", "rot_raw", "nav_status", "accuracy", "imo", "ship_type", "to_bow", "to_stern",
-        "to_port", "to_starboard", "eta_month", "eta_day", "eta_hour", "eta_minute", "part_no")}
-    name = np.zeros((n, K.STR_NAME), np.uint8)
-    callsign = np.zeros((n, K.STR_CALLSIGN), np.uint8)
-    dest = np.zeros((n, K.STR_DEST), np.uint8)
+    fl = np.empty((len(FLOAT_MATRIX), n), np.float64)
+    it = np.empty((len(INT_MATRIX), n), np.int64)
+    f = {k: fl[j] for j, k in enumerate(FLOAT_MATRIX)}
+    i64 = {k: it[j] for j, k in enumerate(INT_MATRIX)}
+    i64.update({k: np.empty(n, np.int64) for k in (
+        "accuracy", "to_bow", "to_stern", "to_port", "to_starboard", "eta_month", "eta_day", "eta_hour", "eta_minute",
+        "part_no")})
+    f["_matrices"] = (fl, it)
+    name = np.zeros((max(n_text, 1), K.STR_NAME), np.uint8)
+    callsign = np.zeros((max(n_text, 1), K.STR_CALLSIGN), np.uint8)
+    dest = np.zeros((max(n_text, 1), K.STR_DEST), np.uint8)
     return status, msg_type, mmsi, f, i64, name, callsign, dest
 
 
-def _decode_into(dec: tuple, at: int, buf: np.ndarray, p_start, p_len, fill) -> None:
+def _decode_into(dec: tuple, at: int, buf: np.ndarray, p_start, p_len, fill, text_row) -> None:
     """Decode payloads into rows ``at .. at + len(p_start)`` of the columns ``dec``."""
     n = len(p_start)
     if n == 0:
@@ -246,15 +258,15 @@ def _decode_into(dec: tuple, at: int, buf: np.ndarray, p_start, p_len, fill) -> 
         f["cog_deg"][sl], i64["heading_deg"][sl], i64["rot_raw"][sl], i64["nav_status"][sl], i64["accuracy"][sl],
         i64["imo"][sl], i64["ship_type"][sl], i64["to_bow"][sl], i64["to_stern"][sl], i64["to_port"][sl],
         i64["to_starboard"][sl], f["draught_m"][sl], i64["eta_month"][sl], i64["eta_day"][sl], i64["eta_hour"][sl],
-        i64["eta_minute"][sl], i64["part_no"][sl], name[sl], callsign[sl], dest[sl],
+        i64["eta_minute"][sl], i64["part_no"][sl], name, callsign, dest, text_row,
     )
 
 
-def _texts(arr: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """uint8 (n, w) zero-padded -> object array of str (None when empty)."""
-    out = np.full(arr.shape[0], None, dtype=object)
+def _texts(arr: np.ndarray, rows: np.ndarray, mat_rows: np.ndarray, n: int) -> np.ndarray:
+    """Text of records ``rows`` (rows ``mat_rows`` of the zero-padded byte matrix) -> object array of n."""
+    out = np.full(n, None, dtype=object)
     if len(rows):
-        data, offsets = K.fixed_text(arr, rows)
+        data, offsets = K.fixed_text(arr, mat_rows)
         text = pa.StringArray.from_buffers(len(rows), pa.py_buffer(offsets), pa.py_buffer(data))  # 6-bit text is ASCII
         vals = text.to_numpy(zero_copy_only=False)
         vals[np.diff(offsets) == 0] = None
@@ -276,12 +288,13 @@ def _station_codes(buf: np.ndarray, sc: _Scan, n: int) -> tuple[np.ndarray, list
     return codes, names
 
 
-def _make_decoded(refs, ts, station, reject, dec, raw, rejected) -> Decoded:
+def _make_decoded(refs, ts, station, reject, dec, raw, rejected, text_row) -> Decoded:
     d_status, msg_type, mmsi, f, i64, name, callsign, dest = dec
     mt = msg_type.astype(np.int64)
     ok = ~rejected
-    has_pos = ok & np.isin(mt, POSITION_TYPES)
-    static_rows = ok & np.isin(mt, STATIC_TYPES)
+    t = np.clip(mt, 0, 63)
+    has_pos = ok & _IS_POSITION[t]
+    static_rows = ok & _IS_STATIC[t]
     cols: dict[str, np.ndarray] = {
         "lat": f["lat"], "lon": f["lon"], "sog_kn": f["sog_kn"], "cog_deg": f["cog_deg"],
         "draught_m": f["draught_m"],
@@ -290,20 +303,23 @@ def _make_decoded(refs, ts, station, reject, dec, raw, rejected) -> Decoded:
         "eta_month": i64["eta_month"], "eta_day": i64["eta_day"], "eta_hour": i64["eta_hour"],
         "eta_minute": i64["eta_minute"],
     }
-    # dimensions: length = bow + stern, beam = port + starboard (0 = not available)
-    bow, stern, port, stbd = i64["to_bow"], i64["to_stern"], i64["to_port"], i64["to_starboard"]
-    length = np.where((bow >= 0) & (stern >= 0), bow + stern, -1).astype(np.float64)
-    beam = np.where((port >= 0) & (stbd >= 0), port + stbd, -1).astype(np.float64)
-    length[length < 0] = np.nan
-    beam[beam < 0] = np.nan
+    # dimensions (static rows only): length = bow + stern, beam = port + starboard (0 = not available)
+    srows = np.flatnonzero(static_rows | (mt == 21))
+    length, beam = f["length_m"], f["beam_m"]  # rows of the float matrix
+    length[:] = np.nan
+    beam[:] = np.nan
+    bow, stern = i64["to_bow"][srows], i64["to_stern"][srows]
+    port, stbd = i64["to_port"][srows], i64["to_starboard"][srows]
+    length[srows] = np.where((bow >= 0) & (stern >= 0), bow + stern, np.nan)
+    beam[srows] = np.where((port >= 0) & (stbd >= 0), port + stbd, np.nan)
     cols["length_m"] = length
     cols["beam_m"] = beam
-    srows = np.flatnonzero(static_rows | (mt == 21))
-    cols["name"] = _texts(name, srows)
-    cols["callsign"] = _texts(callsign, srows)
-    cols["destination"] = _texts(dest, srows)
+    srows = srows[text_row[srows] >= 0]
+    cols["name"] = _texts(name, srows, text_row[srows], len(mt))
+    cols["callsign"] = _texts(callsign, srows, text_row[srows], len(mt))
+    cols["destination"] = _texts(dest, srows, text_row[srows], len(mt))
     return Decoded(
         ref=np.asarray(refs, dtype=np.int64), ts_ms=np.asarray(ts, dtype=np.int64), mmsi=mmsi, msg_type=mt,
         has_pos=has_pos, has_static=static_rows, raw=raw, cols=cols, station=station,
-        reject=reject, reject_mask=rejected,
+        reject=reject, reject_mask=rejected, matrices=f["_matrices"],
     )
