@@ -16,6 +16,8 @@ chunk, so results do not depend on where chunks end.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -40,9 +42,52 @@ def read_nmea(
     stream: BinaryIO,
     on_progress: Callable[[int], None] | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    prefetch: bool = True,
 ) -> Iterator[Decoded]:
-    """Yield :class:`Decoded` batches; ``on_progress(lines)`` after each chunk."""
-    return _read(stream, on_progress, chunk_bytes)
+    """Yield :class:`Decoded` batches; ``on_progress(lines)`` after each chunk.
+
+    With ``prefetch`` the next chunk is read and decoded in a background thread while the
+    caller works on the current one (the kernels release the GIL); at most one batch waits.
+    """
+    gen = _read(stream, on_progress, chunk_bytes)
+    return _prefetched(gen) if prefetch else gen
+
+
+_END = object()
+
+
+def _prefetched(gen: Iterator[Decoded]) -> Iterator[Decoded]:
+    q: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in gen:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_END)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the consumer's thread
+            q.put(e)
+
+    t = threading.Thread(target=produce, name="harborwatch-nmea-prefetch", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join(timeout=5)
 
 
 def _read(stream: BinaryIO, on_progress: Callable[[int], None] | None, chunk_bytes: int) -> Iterator[Decoded]:
@@ -51,24 +96,25 @@ def _read(stream: BinaryIO, on_progress: Callable[[int], None] | None, chunk_byt
     while True:
         data = stream.read(chunk_bytes)
         final = not data
-        block = carry + data
+        block = carry + data if carry else data  # the only copy of the chunk
+        end = len(block)
         if not final:
             cut = block.rfind(b"\n")
             if cut < 0:
                 carry = block
                 continue
-            block, carry = block[: cut + 1], block[cut + 1 :]
-        else:
-            carry = b""
-        if block:
-            batch, used_bytes, nlines = _chunk(block, line_base, final)
-            if used_bytes < len(block):  # lines of still-open groups: read them again with more data
-                carry = block[used_bytes:] + carry
+            end = cut + 1
+        if end:
+            view = np.frombuffer(block, dtype=np.uint8, count=end)  # no copy
+            batch, used_bytes, nlines = _chunk(view, line_base, final)
+            carry = block[used_bytes:]  # lines of still-open groups (read again) and the partial last line
             line_base += nlines
             if batch is not None and len(batch):
                 yield batch
             if on_progress:
                 on_progress(nlines)
+        else:
+            carry = b""
         if final:
             return
 
@@ -114,9 +160,9 @@ def _assemble(buf: np.ndarray, sc: _Scan, n: int, final: bool):
     return role, head, mp_reason, aux[:used] if used else np.zeros(1, np.uint8), aux_start, aux_len, aux_fill, carry_from
 
 
-def _chunk(block: bytes, line_base: int, final: bool) -> tuple[Decoded | None, int, int]:
-    """Decode the lines of ``block``; returns (batch, bytes consumed, lines consumed)."""
-    buf = np.frombuffer(block, dtype=np.uint8)
+def _chunk(buf: np.ndarray, line_base: int, final: bool) -> tuple[Decoded | None, int, int]:
+    """Decode the lines of ``buf`` (uint8, ending at a newline unless final); returns
+    (batch, bytes consumed, lines consumed)."""
     sc = _Scan(buf)
     n = len(sc)
     role, head, mp_reason, aux, aux_start, aux_len, aux_fill, decided = _assemble(buf, sc, n, final)
