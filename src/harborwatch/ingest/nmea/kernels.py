@@ -752,7 +752,7 @@ def assemble(buf, status, fcount, fnum, seq, chan, g_num, g_tot, g_id, st_key, p
     return used, safe + 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def gather(buf, starts, ends, idx):
     """Bytes of lines ``idx`` concatenated, with Arrow int32 offsets."""
     m = idx.shape[0]
@@ -763,11 +763,9 @@ def gather(buf, starts, ends, idx):
         total += ends[idx[j]] - starts[idx[j]]
     offsets[m] = total
     data = np.empty(total, np.uint8)
-    pos = 0
-    for j in range(m):
-        for q in range(starts[idx[j]], ends[idx[j]]):
-            data[pos] = buf[q]
-            pos += 1
+    for j in prange(m):
+        s = starts[idx[j]]
+        data[offsets[j] : offsets[j + 1]] = buf[s : s + offsets[j + 1] - offsets[j]]
     return data, offsets
 
 
