@@ -384,39 +384,48 @@ def _positions(d: Decoded, idx: np.ndarray, ts: np.ndarray, h: np.ndarray, opt: 
     return pa.Table.from_arrays(arrays, schema=S.POSITIONS)
 
 
+def _text_col(d: Decoded, name: str, idx: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """A text column at rows ``idx`` as Arrow (converted once) and its hash (null hashes like NUL)."""
+    if name not in d.cols:
+        arr = pa.nulls(len(idx), pa.string())
+    else:
+        arr = pa.array(d.cols[name][idx], type=pa.string(), from_pandas=True)
+    return arr, V.hash_text(arr.fill_null("\x00"))
+
+
 def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) -> pa.Table:
     if not len(idx):
         return S.STATIC.empty_table()
-    keys = ("imo", "name", "callsign", "ship_type", "ship_type_text", "length_m", "beam_m", "draught_m",
-            "destination", "eta_ms", "deadweight_t", "flag")
-    c = {k: d.take(k, idx) for k in keys}
+    num = {k: d.take(k, idx) for k in ("imo", "ship_type", "length_m", "beam_m", "draught_m", "eta_ms",
+                                       "deadweight_t")}
+    text = {k: _text_col(d, k, idx) for k in ("name", "callsign", "ship_type_text", "destination", "flag")}
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
     h = _mix(h, np.full(len(idx), 0x5747, dtype=np.uint64))  # domain: static
-    for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), c["imo"].astype(np.uint64),
-              _hash_text(c["name"]), _hash_text(c["callsign"]), c["ship_type"].astype(np.uint64),
-              _hash_text(c["ship_type_text"]), _q(c["length_m"], 10), _q(c["beam_m"], 10),
-              _q(c["draught_m"], 10), _hash_text(c["destination"]), c["eta_ms"].view(np.uint64),
-              _q(c["deadweight_t"], 1), _hash_text(c["flag"])):
+    for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), num["imo"].astype(np.uint64),
+              text["name"][1], text["callsign"][1], num["ship_type"].astype(np.uint64),
+              text["ship_type_text"][1], _q(num["length_m"], 10), _q(num["beam_m"], 10),
+              _q(num["draught_m"], 10), text["destination"][1], num["eta_ms"].view(np.uint64),
+              _q(num["deadweight_t"], 1), text["flag"][1]):
         h = _mix(h, x)
-    imo = c["imo"]
+    imo = num["imo"]
     arrays = [
         pa.array(mmsi, pa.uint32()),
         _ts_array(t),
         _num(mt, pa.int8()),
         _num(imo, pa.uint32()),
         pa.array(imo_is_valid(imo), mask=imo == -1),
-        _text(c["name"]),
-        _text(c["callsign"]),
-        _num(c["ship_type"], pa.int16()),
-        _text(c["ship_type_text"]),
-        _num(c["length_m"], pa.float32()),
-        _num(c["beam_m"], pa.float32()),
-        _num(c["draught_m"], pa.float32()),
-        _text(c["destination"]),
-        _ts_array(c["eta_ms"]),
-        _num(c["deadweight_t"], pa.float32()),
-        _text(c["flag"]),
+        text["name"][0],
+        text["callsign"][0],
+        _num(num["ship_type"], pa.int16()),
+        text["ship_type_text"][0],
+        _num(num["length_m"], pa.float32()),
+        _num(num["beam_m"], pa.float32()),
+        _num(num["draught_m"], pa.float32()),
+        text["destination"][0],
+        _ts_array(num["eta_ms"]),
+        _num(num["deadweight_t"], pa.float32()),
+        text["flag"][0],
         _repeat(opt.receiver, len(idx)),
         _station_array(d, idx),
         *_provenance(d, idx, h, opt),
