@@ -150,10 +150,6 @@ def _hash_text(values: np.ndarray) -> np.ndarray:
     return V.hash_text(arr)
 
 
-def hash_strings(values: Sequence[str]) -> np.ndarray:
-    return pd.util.hash_array(np.asarray(values, dtype=object), categorize=False)
-
-
 # ---------------------------------------------------------------------------
 # normalisation
 # ---------------------------------------------------------------------------

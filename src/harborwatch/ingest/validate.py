@@ -196,6 +196,14 @@ def hash_text(arr) -> np.ndarray:
     return _hash_utf8(offsets.astype(np.int64), data, 0)
 
 
+@njit(cache=True, inline="always")
+def _valid_float(v):
+    """(not null, value with null as 0)."""
+    if np.isnan(v):
+        return False, 0.0
+    return True, v
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def gather_positions(idx, mmsi, ts, vals_f, vals_i, rot, acc, mt, o_mmsi, o_ts, o_lat, o_lon, o_sog, o_cog, o_hdg,
                      o_rot, o_nav, o_acc, o_mt, valid):
@@ -205,24 +213,14 @@ def gather_positions(idx, mmsi, ts, vals_f, vals_i, rot, acc, mt, o_mmsi, o_ts, 
         i = idx[j]
         o_mmsi[j] = mmsi[i]
         o_ts[j] = ts[i]
-        v = vals_f[0, i]
-        valid[0, j] = not np.isnan(v)
-        o_lat[j] = v if valid[0, j] else 0.0
-        v = vals_f[1, i]
-        valid[1, j] = not np.isnan(v)
-        o_lon[j] = v if valid[1, j] else 0.0
-        v = vals_f[2, i]
-        valid[2, j] = not np.isnan(v)
-        o_sog[j] = v if valid[2, j] else 0.0
-        v = vals_f[3, i]
-        valid[3, j] = not np.isnan(v)
-        o_cog[j] = v if valid[3, j] else 0.0
+        valid[0, j], o_lat[j] = _valid_float(vals_f[0, i])
+        valid[1, j], o_lon[j] = _valid_float(vals_f[1, i])
+        valid[2, j], o_sog[j] = _valid_float(vals_f[2, i])
+        valid[3, j], o_cog[j] = _valid_float(vals_f[3, i])
         h = vals_i[0, i]
         valid[4, j] = h != -1
         o_hdg[j] = h if h != -1 else 0
-        v = rot[i]
-        valid[5, j] = not np.isnan(v)
-        o_rot[j] = v if valid[5, j] else 0.0
+        valid[5, j], o_rot[j] = _valid_float(rot[i])
         s = vals_i[1, i]
         valid[6, j] = s != -1
         o_nav[j] = s if s != -1 else 0

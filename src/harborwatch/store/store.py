@@ -167,7 +167,7 @@ class Store:
                     c.execute(f"CREATE TABLE {name} AS SELECT * FROM empty")
             c.execute(_ACCOUNTING_DDL)
             if not c.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'mid'").fetchall()[0][0]:
-                mids = pa.table({
+                mids = pa.table({  # noqa: F841  (referenced by name in SQL)
                     "mid": pa.array(list(mid_table()), pa.int32()),
                     "iso2": [v[0] for v in mid_table().values()],
                     "country": [v[1] for v in mid_table().values()],

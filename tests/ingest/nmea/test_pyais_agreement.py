@@ -10,7 +10,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pyais
 import pytest
 from pyais.stream import FileReaderStream
 
