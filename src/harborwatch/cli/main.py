@@ -117,10 +117,9 @@ def ingest(
         raise HarborwatchError(f"--receiver {receiver!r}: use terrestrial, satellite or unknown")
     when = _parse_time(assume_time, "--assume-time") if assume_time else None
     opt = IngestOptions(format=format, mapping=mapping, strict=strict, receiver=receiver, assume_time=when)
-    show = not as_json and err.is_terminal or not as_json
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[records]:>10,} rec"),
-        TransferSpeedColumn(), TimeElapsedColumn(), console=err, transient=False, disable=not show,
+        TransferSpeedColumn(), TimeElapsedColumn(), console=err, transient=False, disable=as_json,
     )
     totals = {"records_in": 0, "stored": 0, "quarantined": 0, "duplicates": 0}
     reports = []
@@ -134,15 +133,22 @@ def ingest(
         st.con.execute("CHECKPOINT")
     if not as_json:
         t = Table(title=f"ingest -> {store}", show_lines=False)
-        for col in ("file", "format", "records in", "stored", "quarantined", "duplicates", "top reasons"):
-            t.add_column(col, justify="right" if col not in ("file", "format", "top reasons") else "left")
+        t.add_column("file", overflow="ellipsis", min_width=12, ratio=1)
+        t.add_column("format")
+        for col in ("records in", "stored", "quarantined", "duplicates"):
+            t.add_column(col, justify="right")
         for r in reports:
-            reasons = ", ".join(f"{k} {v}" for k, v in sorted(r["quarantine_reasons"].items(), key=lambda kv: -kv[1])[:3])
             t.add_row(Path(r["file"]).name, r["format"], f"{r['records_in']:,}", f"{r['stored']:,}",
-                      f"{r['quarantined']:,}", f"{r['duplicates']:,}", reasons)
+                      f"{r['quarantined']:,}", f"{r['duplicates']:,}")
         if len(reports) > 1:
-            t.add_row("total", "", *(f"{totals[k]:,}" for k in totals), "")
+            t.add_row("total", "", *(f"{totals[k]:,}" for k in totals))
         out.print(t)
+        for r in reports:
+            if r["quarantine_reasons"]:
+                reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(r["quarantine_reasons"].items(), key=lambda kv: -kv[1]))
+                out.print(f"  quarantined in {Path(r['file']).name}: {reasons}", highlight=False)
+        if any(r["quarantined"] for r in reports):
+            out.print(f"  see them with: harborwatch quarantine --store {store}", highlight=False)
         untimed = sum(r["quarantine_reasons"].get("no_timestamp", 0) for r in reports)
         if untimed:
             err.print(f"[yellow]{untimed:,} records carried no timestamp and were quarantined; "
