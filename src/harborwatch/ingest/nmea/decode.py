@@ -54,6 +54,16 @@ def _sbits(buf, p0: int, off: int, n: int) -> int:
     return v
 
 
+@njit(cache=True, inline="always")
+def _deg(v: int, scale: int) -> float:
+    """Degrees from a coordinate in 1/10000 minute (scale 10) or 1/10 minute (scale 10000).
+
+    round(v / 600000, 6) computed in integers, exactly as pyais does: nearest integer of
+    v * scale / 6, in millionths of a degree (v * scale / 6 is never halfway between integers).
+    """
+    return ((scale * v + 3) // 6) / 1e6
+
+
 @njit(cache=True, nogil=True)
 def _text(buf, p0: int, nbits: int, off: int, nchars: int, out, row: int) -> None:
     """6-bit text: stop at '@', strip spaces at both ends; zero-pad the output row (none if row < 0)."""
@@ -164,8 +174,8 @@ def decode_payloads(
             rot_raw[k] = _sbits(buf, p0, 42, 8)
             sog[k] = _bits(buf, p0, 50, 10) / 10.0
             accuracy[k] = _bits(buf, p0, 60, 1)
-            lon[k] = ((10 * _sbits(buf, p0, 61, 28) + 3) // 6) / 1e6
-            lat[k] = ((10 * _sbits(buf, p0, 89, 27) + 3) // 6) / 1e6
+            lon[k] = _deg(_sbits(buf, p0, 61, 28), 10)
+            lat[k] = _deg(_sbits(buf, p0, 89, 27), 10)
             cog[k] = _bits(buf, p0, 116, 12) / 10.0
             heading[k] = _bits(buf, p0, 128, 9)
         elif t == 18 or t == 19:
@@ -174,8 +184,8 @@ def decode_payloads(
                 continue
             sog[k] = _bits(buf, p0, 46, 10) / 10.0
             accuracy[k] = _bits(buf, p0, 56, 1)
-            lon[k] = ((10 * _sbits(buf, p0, 57, 28) + 3) // 6) / 1e6
-            lat[k] = ((10 * _sbits(buf, p0, 85, 27) + 3) // 6) / 1e6
+            lon[k] = _deg(_sbits(buf, p0, 57, 28), 10)
+            lat[k] = _deg(_sbits(buf, p0, 85, 27), 10)
             cog[k] = _bits(buf, p0, 112, 12) / 10.0
             heading[k] = _bits(buf, p0, 124, 9)
             if t == 19:
@@ -194,8 +204,8 @@ def decode_payloads(
                 continue
             accuracy[k] = _bits(buf, p0, 38, 1)
             nav_status[k] = _bits(buf, p0, 40, 4)
-            lon[k] = ((10000 * _sbits(buf, p0, 44, 18) + 3) // 6) / 1e6
-            lat[k] = ((10000 * _sbits(buf, p0, 62, 17) + 3) // 6) / 1e6
+            lon[k] = _deg(_sbits(buf, p0, 44, 18), 10000)
+            lat[k] = _deg(_sbits(buf, p0, 62, 17), 10000)
             sog[k] = float(_bits(buf, p0, 79, 6))
             cog[k] = float(_bits(buf, p0, 85, 9))
         elif t == 4:
@@ -203,16 +213,16 @@ def decode_payloads(
                 status[k] = D_TOO_SHORT
                 continue
             accuracy[k] = _bits(buf, p0, 78, 1)
-            lon[k] = ((10 * _sbits(buf, p0, 79, 28) + 3) // 6) / 1e6
-            lat[k] = ((10 * _sbits(buf, p0, 107, 27) + 3) // 6) / 1e6
+            lon[k] = _deg(_sbits(buf, p0, 79, 28), 10)
+            lat[k] = _deg(_sbits(buf, p0, 107, 27), 10)
         elif t == 9:
             if nbits < 128:
                 status[k] = D_TOO_SHORT
                 continue
             sog[k] = float(_bits(buf, p0, 50, 10))
             accuracy[k] = _bits(buf, p0, 60, 1)
-            lon[k] = ((10 * _sbits(buf, p0, 61, 28) + 3) // 6) / 1e6
-            lat[k] = ((10 * _sbits(buf, p0, 89, 27) + 3) // 6) / 1e6
+            lon[k] = _deg(_sbits(buf, p0, 61, 28), 10)
+            lat[k] = _deg(_sbits(buf, p0, 89, 27), 10)
             cog[k] = _bits(buf, p0, 116, 12) / 10.0
         elif t == 21:
             if nbits < 219:
@@ -220,8 +230,8 @@ def decode_payloads(
                 continue
             _text(buf, p0, nbits, 43, 20, name, text_row[k])
             accuracy[k] = _bits(buf, p0, 163, 1)
-            lon[k] = ((10 * _sbits(buf, p0, 164, 28) + 3) // 6) / 1e6
-            lat[k] = ((10 * _sbits(buf, p0, 192, 27) + 3) // 6) / 1e6
+            lon[k] = _deg(_sbits(buf, p0, 164, 28), 10)
+            lat[k] = _deg(_sbits(buf, p0, 192, 27), 10)
         elif t == 5:
             if nbits < 302:
                 status[k] = D_TOO_SHORT
