@@ -125,3 +125,21 @@ def test_detection_on_real_files(ais_dir: Path, name: str, fmt: str):
     assert detect_format(path.read_bytes()[:65536], str(path)) == fmt
     if fmt != "nmea":
         assert detect_csv_format(path.read_text().splitlines()[0]) == fmt
+
+
+def test_unparsable_eta_and_milliseconds_are_quarantined_not_dropped(tmp_path: Path):
+    """A bad value in a secondary time column rejects its row with the field named."""
+    dma = (FIX / "dma_aisdk_sample.csv").read_text().splitlines()
+    dma[1] = dma[1].replace("02/11/2021 06:00:00", "soon")
+    p = tmp_path / "dma.csv"
+    p.write_text("\n".join(dma) + "\n")
+    (b,) = _normalized(p, "dma")
+    q = b.quarantine.to_pandas()
+    assert list(q.source_ref) == [2] and q.reason[0] == "bad_value" and q.field[0] == "eta"
+    dump = tmp_path / "dump.csv"
+    dump.write_text("MMSI,Message_ID,Time,Millisecond,Latitude,Longitude\n"
+                    "273312980,1,20210701_185151,680,42.1,131.0\n273312980,1,20210701_185152,abc,42.1,131.0\n")
+    (b,) = _normalized(dump, "decoded_dump")
+    q = b.quarantine.to_pandas()
+    assert list(q.source_ref) == [3] and q.reason[0] == "bad_timestamp" and q.field[0] == "Millisecond"
+    assert str(b.positions.column("timestamp")[0].as_py()) == "2021-07-01 18:51:51.680000+00:00"

@@ -184,13 +184,16 @@ def _decode(
     if n_ok:
         get = {name: batch.column(name) for name in batch.schema.names}
         t, tbad = _parse_time(get[m.time_column], m.time_format, m.timezone)
-        if m.ms_column:
-            extra, ebad = _to_float(get[m.ms_column])
-            t = np.where((t != TS_MISSING) & ~np.isnan(extra), t + np.nan_to_num(extra).astype(np.int64), t)
-        ts[:n_ok] = t
         tcol = get[m.time_column]
         mark(np.pad(tbad, (0, len(bad_rows))), "bad_timestamp", m.time_column,
              lambda i: f"{m.time_column}={tcol[i].as_py()!r} does not match {m.time_format!r}")
+        if m.ms_column:
+            ms_col = get[m.ms_column]
+            extra, ebad = _to_float(ms_col)
+            mark(np.pad(ebad, (0, len(bad_rows))), "bad_timestamp", m.ms_column,
+                 lambda i: f"{m.ms_column}={ms_col[i].as_py()!r} is not a number of milliseconds")
+            t = np.where((t != TS_MISSING) & ~np.isnan(extra), t + np.nan_to_num(extra).astype(np.int64), t)
+        ts[:n_ok] = t
         for name, spec in m.columns.items():
             if name in NUMERIC_FIELDS:
                 total = np.zeros(n_ok)
@@ -243,7 +246,10 @@ def _decode(
                     arr[:n_ok] = upper
                 cols[name] = arr
             elif name == "eta":
-                e, ebad = _parse_time(get[spec.columns[0]], spec.format or m.time_format, m.timezone)
+                eta_col, eta_fmt = get[spec.columns[0]], spec.format or m.time_format
+                e, ebad = _parse_time(eta_col, eta_fmt, m.timezone)
+                mark(np.pad(ebad, (0, len(bad_rows))), "bad_value", name,
+                     lambda i, c=eta_col, f=eta_fmt: f"{spec.columns[0]}={c[i].as_py()!r} does not match {f!r}")
                 arr = np.full(n, TS_MISSING, dtype=np.int64)
                 arr[:n_ok] = e
                 cols["eta_ms"] = arr
