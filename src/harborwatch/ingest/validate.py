@@ -10,6 +10,7 @@ order, ``mmsi_invalid``, ``mmsi_unknown_mid``.
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 from numba import njit, prange
 
 from harborwatch.core import schema as S
@@ -181,8 +182,6 @@ def _hash_utf8(offsets, data, start):
 
 def hash_text(arr) -> np.ndarray:
     """64-bit hash of each value of an Arrow string array (FNV-1a of the UTF-8 bytes, then splitmix)."""
-    import pyarrow as pa
-
     if not isinstance(arr, pa.Array):
         arr = pa.array(arr, pa.string())
     if arr.type != pa.string():

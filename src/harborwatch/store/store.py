@@ -204,10 +204,7 @@ class Store:
             self._update_account({**account, "reasons": reasons}, new)
             c.execute("COMMIT")
         except BaseException:
-            try:
-                c.execute("ROLLBACK")
-            finally:
-                pass
+            c.execute("ROLLBACK")
             raise
         return new
 

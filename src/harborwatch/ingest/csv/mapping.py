@@ -21,7 +21,7 @@ a naive time is UTC only where the format says so.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -72,7 +72,6 @@ class Mapping:
     receiver: str = "unknown"
     null_values: tuple[str, ...] = ("",)
     source: str = "built-in"
-    extra: dict = field(default_factory=dict)
 
     def required_columns(self) -> set[str]:
         cols = {self.time_column}

@@ -101,8 +101,7 @@ def _batches(reader, invalid, mapping, source_name, header, on_progress) -> Iter
         nrows = batch.num_rows if batch is not None else 0
         bad_lines = {n for n, _ in bad}
         lines = _assign_lines(next_line, nrows, bad_lines)
-        blank_bad = [(n, t) for n, t in bad if t.strip() == ""]
-        real_bad = [(n, t) for n, t in bad if t.strip() != ""]
+        real_bad = [(n, t) for n, t in bad if t.strip() != ""]  # blank lines are not records
         if nrows:
             next_line = int(lines[-1]) + 1
         if bad:
@@ -111,7 +110,6 @@ def _batches(reader, invalid, mapping, source_name, header, on_progress) -> Iter
             yield _decode(batch, lines, real_bad, mapping, source_name, header)
         if on_progress:
             on_progress(nrows + len(bad))
-        del blank_bad
         if batch is None:
             return
 

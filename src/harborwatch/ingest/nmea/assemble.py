@@ -15,7 +15,6 @@ R_HEAD = 1  # first line of a complete group: the record (payload in the aux buf
 R_MEMBER = 2  # other line of a complete group
 R_BAD_HEAD = 3  # first line of a rejected group: the record
 R_BAD_MEMBER = 4  # other line of a rejected group
-R_CARRY = 5  # line of a group still open at the end of a chunk: re-read with the next chunk
 
 MP_OK = 0
 MP_INCOMPLETE = 1
