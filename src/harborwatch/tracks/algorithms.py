@@ -96,7 +96,7 @@ class Resample:
         a = track.arrays()
         ok = ~(np.isnan(a["lat"]) | np.isnan(a["lon"]))
         off = np.array([0, int(ok.sum())], np.int64)
-        _, slot, lat, lon, spd = K.resample_fill(off, a["t"][ok], a["lat"][ok], a["lon"][ok],
+        _, slot, lat, lon, spd, _, _ = K.resample_fill(off, a["t"][ok], a["lat"][ok], a["lon"][ok],
                                                  int(self.step_min * 60_000), int(self.max_gap_h * 3_600_000),
                                                  self.min_dt_s)
         step = int(self.step_min * 60_000)

@@ -206,7 +206,8 @@ def resample_fill(offsets, t, lat, lon, step_ms, max_gap_ms, min_dt_s):
     Slots between fixes more than ``max_gap_ms`` apart are skipped (nothing is invented
     across a gap). The speed of a slot is the implied speed, in knots, between the two fixes
     around it (NaN when a fix falls exactly on a slot with no neighbour within the gap).
-    Returns (track index, slot number, lat, lon, speed_kn).
+    Returns (track index, slot number, lat, lon, speed_kn, index of the fix before, index of
+    the fix after).
     """
     cap = resample_count(offsets, t, step_ms)
     trk = np.empty(cap, np.int64)
@@ -214,6 +215,8 @@ def resample_fill(offsets, t, lat, lon, step_ms, max_gap_ms, min_dt_s):
     olat = np.empty(cap, np.float64)
     olon = np.empty(cap, np.float64)
     ospd = np.empty(cap, np.float64)
+    oi0 = np.empty(cap, np.int64)
+    oj = np.empty(cap, np.int64)
     m = 0
     for v in range(offsets.shape[0] - 1):
         a, b = offsets[v], offsets[v + 1]
@@ -250,9 +253,11 @@ def resample_fill(offsets, t, lat, lon, step_ms, max_gap_ms, min_dt_s):
                 olat[m] = la
                 olon[m] = lo
                 ospd[m] = spd
+                oi0[m] = i0
+                oj[m] = j
                 m += 1
             k += 1
-    return trk[:m], slot[:m], olat[:m], olon[:m], ospd[:m]
+    return trk[:m], slot[:m], olat[:m], olon[:m], ospd[:m], oi0[:m], oj[:m]
 
 
 _CELL_OFFSET = 1 << 12

@@ -1,0 +1,160 @@
+"""Engines: run the stages of :mod:`harborwatch.events.stages` over a store.
+
+``local`` partitions vessels over worker processes and joins encounter slots in DuckDB;
+``spark`` (:mod:`harborwatch.events.spark`) runs the same stage functions in
+``applyInArrow`` and the same join in Spark SQL. Both return the same table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from harborwatch.core.errors import HarborwatchError
+from harborwatch.events.params import EVENT_TYPES, EventsConfig
+from harborwatch.events.schema import IDS, PAIRS, RAW, RECEPTION, SLOTS
+from harborwatch.events.stages import Context, finalize, pair_stage, vessel_stage
+from harborwatch.sites.catalogue import SiteCatalogue
+from harborwatch.store.store import Store
+
+#: Below this many positions the local engine works in-process (worker start-up costs more).
+INLINE_ROWS = 400_000
+
+JOIN_SQL = """
+SELECT a.mmsi AS mmsi_a, a.hull AS hull_a, b.mmsi AS mmsi_b, b.hull AS hull_b, a.slot,
+       a.lat AS lat_a, a.lon AS lon_a, a.speed_kn AS speed_a, a.ref0 AS ref0_a, a.ref1 AS ref1_a,
+       b.lat AS lat_b, b.lon AS lon_b, b.speed_kn AS speed_b, b.ref0 AS ref0_b, b.ref1 AS ref1_b
+FROM slots a JOIN slots b ON a.slot = b.slot AND a.cell = b.cell AND a.mmsi < b.mmsi
+"""
+
+
+@dataclass
+class Request:
+    """What to detect: rules, sites, event types and a time window (UTC, end exclusive)."""
+
+    cfg: EventsConfig
+    sites: SiteCatalogue
+    types: Sequence[str] = EVENT_TYPES
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def context(self) -> Context:
+        bad = [t for t in self.types if t not in EVENT_TYPES]
+        if bad:
+            raise HarborwatchError(f"unknown event type {bad[0]!r}; expected some of {', '.join(EVENT_TYPES)}")
+        return Context(self.cfg, self.sites, self.types)
+
+
+def read_inputs(store: Store, req: Request) -> tuple[pa.Table, pa.Table]:
+    """Positions in the window, and static reports of those vessels (from a draught window earlier)."""
+    positions = store.positions(since=req.since, until=req.until)
+    where, params = [], []
+    if req.since is not None:
+        where.append("timestamp >= ?")
+        params.append(req.since - timedelta(hours=req.cfg.port_visits.draught_window_h))
+    if req.until is not None:
+        where.append("timestamp < ?")
+        params.append(req.until)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    static = store.sql(f"SELECT * FROM static {clause} ORDER BY mmsi, timestamp, record_hash", params)
+    return positions, static
+
+
+def partition_bounds(mmsi: np.ndarray, parts: int) -> list[tuple[int, int]]:
+    """Split rows sorted by MMSI into about ``parts`` slices of similar size, never splitting a vessel."""
+    n = len(mmsi)
+    if n == 0:
+        return []
+    cuts = [0]
+    for k in range(1, parts):
+        c = int(np.searchsorted(mmsi, mmsi[min(n - 1, k * n // parts)], side="left"))
+        if c > cuts[-1]:
+            cuts.append(c)
+    cuts.append(n)
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+
+
+def _static_slice(static: pa.Table, lo: int, hi: int) -> pa.Table:
+    import pyarrow.compute as pc
+
+    m = static["mmsi"]
+    return static.filter(pc.and_(pc.greater_equal(m, lo), pc.less_equal(m, hi)))
+
+
+def _run_vessel_stage(args: tuple) -> dict[str, pa.Table]:
+    positions, static, ctx = args
+    return vessel_stage(positions, static, ctx)
+
+
+def join_slots(slots: pa.Table, memory_limit: str | None = None) -> pa.Table:
+    """The space-time bucket join in DuckDB: every pair of vessels sharing a (slot, cell)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET memory_limit = '{memory_limit or os.environ.get('HARBORWATCH_DUCKDB_MEMORY', '1GB')}'")
+        con.register("slots", slots)
+        return con.sql(JOIN_SQL).to_arrow_table().cast(PAIRS)
+    finally:
+        con.close()
+
+
+def run_local(store: Store, req: Request, workers: int | None = None,
+              progress: Callable[[str, int, int], None] | None = None) -> pa.Table:
+    """Detect events with local processes; returns the :data:`~harborwatch.events.schema.EVENTS` table."""
+    ctx = req.context()
+    say = progress or (lambda stage, done, total: None)
+    say("read", 0, 1)
+    positions, static = read_inputs(store, req)
+    say("read", 1, 1)
+    mm = positions["mmsi"].to_numpy(zero_copy_only=False) if positions.num_rows else np.zeros(0, np.uint32)
+    workers = workers or os.cpu_count() or 1
+    parts = partition_bounds(mm, workers * 4 if positions.num_rows > INLINE_ROWS and workers > 1 else 1)
+    # vessels with static reports but no positions still get identity events
+    jobs = []
+    lo_prev = -1
+    for k, (a, b) in enumerate(parts):
+        lo = int(mm[a]) if k else 0
+        hi = int(mm[b - 1]) if k < len(parts) - 1 else 2**32 - 1
+        jobs.append((positions.slice(a, b - a), _static_slice(static, max(lo, lo_prev + 1), hi), ctx))
+        lo_prev = hi
+    if not jobs:
+        jobs.append((positions, static, ctx))
+    outs: list[dict[str, pa.Table]] = []
+    if len(jobs) > 1:
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
+            for k, o in enumerate(ex.map(_run_vessel_stage, jobs)):
+                outs.append(o)
+                say("vessels", k + 1, len(jobs))
+    else:
+        outs.append(_run_vessel_stage(jobs[0]))
+        say("vessels", 1, 1)
+    slots = _concat([o["slots"] for o in outs], SLOTS)
+    say("encounters", 0, 1)
+    pair_events = pair_stage(join_slots(slots), ctx) if slots.num_rows else RAW.empty_table()
+    say("encounters", 1, 1)
+    return finalize([o["events"] for o in outs] + [pair_events], _concat([o["ids"] for o in outs], IDS),
+                    _concat([o["reception"] for o in outs], RECEPTION), ctx)
+
+
+def _concat(tables: Iterable[pa.Table], schema: pa.Schema) -> pa.Table:
+    ts = [t for t in tables if t.num_rows]
+    return pa.concat_tables(ts).combine_chunks() if ts else schema.empty_table()
+
+
+def run(store: Store, req: Request, engine: str = "local", workers: int | None = None,
+        progress: Callable[[str, int, int], None] | None = None) -> pa.Table:
+    if engine == "local":
+        return run_local(store, req, workers=workers, progress=progress)
+    if engine == "spark":
+        from harborwatch.events.spark import run_spark
+
+        return run_spark(store, req, workers=workers, progress=progress)
+    raise HarborwatchError(f"unknown engine {engine!r}; expected local or spark")

@@ -1,0 +1,243 @@
+"""Event kernels: numba functions over tracks laid end to end (``offsets`` per track).
+
+A *track* here is one vessel's main track (its primary segments in time order) or one
+secondary hull segment. Inputs are sorted by time within each track; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from harborwatch.sites.catalogue import nearest_site
+from harborwatch.tracks.geo import haversine_m, speed_kn
+
+
+@njit(cache=True, inline="always")
+def _speed_at(i, a, b, t, lat, lon, sog, min_dt_s):
+    """Reported speed over ground, or the implied speed from the neighbouring fix."""
+    if not math.isnan(sog[i]):
+        return sog[i]
+    if i > a:
+        return speed_kn(haversine_m(lat[i - 1], lon[i - 1], lat[i], lon[i]), t[i] - t[i - 1], min_dt_s)
+    if i + 1 < b:
+        return speed_kn(haversine_m(lat[i], lon[i], lat[i + 1], lon[i + 1]), t[i + 1] - t[i], min_dt_s)
+    return np.nan
+
+
+@njit(cache=True)
+def port_visits(offsets, t, lat, lon, sog, dist, site, entry_m, exit_m, stop_begin_kn, stop_end_kn, min_gap_ms,
+                min_dt_s):
+    """Port visits per track: GFW's entry / stop / gap / exit state machine.
+
+    ``dist``/``site``: distance (m) to, and row of, the nearest port site for every fix.
+    A visit starts at the first fix within ``entry_m`` and ends at the last fix before one
+    beyond ``exit_m`` (or at the track's end). Returns per visit: track, first fix, last fix,
+    site row, entry, stop, gap and exit flags (int8 0/1), and the index of the first fix
+    of the stop (-1 if none).
+    """
+    cap = 16
+    out = np.empty((cap, 9), np.int64)
+    m = 0
+    for v in range(offsets.shape[0] - 1):
+        a, b = offsets[v], offsets[v + 1]
+        inside = False
+        start = -1
+        best_d = 1e300
+        best_site = -1
+        entry = stop = gap = 0
+        stopped = False
+        stop_idx = -1
+        i = a
+        while i <= b:
+            ends = False
+            exited = False
+            if i == b:
+                ends = inside
+            elif inside and dist[i] > exit_m:
+                ends = True
+                exited = True
+            if ends:
+                if m == cap:
+                    cap *= 2
+                    new = np.empty((cap, 9), np.int64)
+                    new[:m] = out[:m]
+                    out = new
+                out[m, 0] = v
+                out[m, 1] = start
+                out[m, 2] = i - 1
+                out[m, 3] = best_site
+                out[m, 4] = entry
+                out[m, 5] = stop
+                out[m, 6] = gap
+                out[m, 7] = 1 if exited else 0
+                out[m, 8] = stop_idx
+                m += 1
+                inside = False
+            if i == b:
+                break
+            if not inside:
+                if dist[i] <= entry_m and site[i] >= 0:
+                    inside = True
+                    start = i
+                    entry = 1 if i > a else 0
+                    stop = gap = 0
+                    stop_idx = -1
+                    best_d = dist[i]
+                    best_site = site[i]
+                    spd = _speed_at(i, a, b, t, lat, lon, sog, min_dt_s)
+                    stopped = spd < stop_begin_kn
+                    if stopped:
+                        stop = 1
+                        stop_idx = i
+            else:
+                if dist[i] < best_d and site[i] >= 0:
+                    best_d = dist[i]
+                    best_site = site[i]
+                if t[i] - t[i - 1] >= min_gap_ms:
+                    gap = 1
+                spd = _speed_at(i, a, b, t, lat, lon, sog, min_dt_s)
+                if not stopped and spd < stop_begin_kn:
+                    stopped = True
+                    if stop == 0:
+                        stop_idx = i
+                    stop = 1
+                elif stopped and spd > stop_end_kn:
+                    stopped = False
+            i += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def slow_runs(offsets, t, lat, lon, sog, max_speed_kn, max_gap_ms, min_dt_s):
+    """Runs of consecutive fixes slower than ``max_speed_kn``, broken by silences > ``max_gap_ms``.
+
+    Returns per run: track, first fix, last fix, along-track distance (m).
+    """
+    cap = 16
+    idx = np.empty((cap, 3), np.int64)
+    dist = np.empty(cap, np.float64)
+    m = 0
+    for v in range(offsets.shape[0] - 1):
+        a, b = offsets[v], offsets[v + 1]
+        start = -1
+        acc = 0.0
+        for i in range(a, b + 1):
+            slow = False
+            if i < b:
+                slow = _speed_at(i, a, b, t, lat, lon, sog, min_dt_s) < max_speed_kn
+                if slow and start >= 0 and t[i] - t[i - 1] > max_gap_ms:
+                    slow = False
+                    # close the current run, then start again at i
+                    if m == cap:
+                        cap *= 2
+                        ni = np.empty((cap, 3), np.int64)
+                        ni[:m] = idx[:m]
+                        idx = ni
+                        nd = np.empty(cap, np.float64)
+                        nd[:m] = dist[:m]
+                        dist = nd
+                    idx[m, 0] = v
+                    idx[m, 1] = start
+                    idx[m, 2] = i - 1
+                    dist[m] = acc
+                    m += 1
+                    start = i
+                    acc = 0.0
+                    continue
+            if slow:
+                if start < 0:
+                    start = i
+                    acc = 0.0
+                else:
+                    acc += haversine_m(lat[i - 1], lon[i - 1], lat[i], lon[i])
+            elif start >= 0:
+                if m == cap:
+                    cap *= 2
+                    ni = np.empty((cap, 3), np.int64)
+                    ni[:m] = idx[:m]
+                    idx = ni
+                    nd = np.empty(cap, np.float64)
+                    nd[:m] = dist[:m]
+                    dist = nd
+                idx[m, 0] = v
+                idx[m, 1] = start
+                idx[m, 2] = i - 1
+                dist[m] = acc
+                m += 1
+                start = -1
+    return idx[:m], dist[:m]
+
+
+@njit(cache=True)
+def encounter_runs(pair_offsets, slot, lat_a, lon_a, spd_a, lat_b, lon_b, spd_b, max_distance_m, min_slots,
+                   max_median_kn, merge_slots, min_port_m, slat, slon, srad, ring_offsets, ring_index, vx, vy,
+                   cell_keys, cell_start, cell_sites, cell_deg):
+    """Encounters per vessel pair from their joined, slot-sorted resampled positions.
+
+    A run is consecutive slots with the two at most ``max_distance_m`` apart; it qualifies
+    with at least ``min_slots`` slots, both median speeds below ``max_median_kn`` and its
+    middle position at least ``min_port_m`` from every port site. Qualifying runs of one
+    pair less than ``merge_slots`` apart merge. Returns (events: pair, first row, last row,
+    middle row, number of close slots; close mask per row; distance per row).
+    """
+    n = slot.shape[0]
+    d = np.empty(n, np.float64)
+    close = np.zeros(n, np.bool_)
+    for i in range(n):
+        d[i] = haversine_m(lat_a[i], lon_a[i], lat_b[i], lon_b[i])
+        close[i] = d[i] <= max_distance_m
+    cap = 16
+    ev = np.empty((cap, 5), np.int64)
+    m = 0
+    for p in range(pair_offsets.shape[0] - 1):
+        a, b = pair_offsets[p], pair_offsets[p + 1]
+        last_end = -1  # row index of the last qualifying run's end, for merging
+        i = a
+        while i < b:
+            if not close[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < b and close[j + 1] and slot[j + 1] == slot[j] + 1:
+                j += 1
+            k = j - i + 1
+            ok = k >= min_slots
+            if ok:
+                sa = spd_a[i:j + 1]
+                sb = spd_b[i:j + 1]
+                ma = np.nanmedian(sa) if np.any(~np.isnan(sa)) else np.nan
+                mb = np.nanmedian(sb) if np.any(~np.isnan(sb)) else np.nan
+                ok = ma < max_median_kn and mb < max_median_kn
+            if ok:
+                mid = i + k // 2
+                pd, _ = nearest_site(0.5 * (lat_a[mid] + lat_b[mid]), lon_a[mid], slat, slon, srad, ring_offsets,
+                                     ring_index, vx, vy, cell_keys, cell_start, cell_sites, cell_deg)
+                ok = pd >= min_port_m
+            if ok:
+                if last_end >= 0 and ev[m - 1, 0] == p and slot[i] - slot[last_end] < merge_slots:
+                    ev[m - 1, 2] = j
+                    ev[m - 1, 4] += k
+                    # keep the middle of the longest constituent run
+                    if k > ev[m - 1, 3] >> 32:
+                        ev[m - 1, 3] = (k << 32) | (i + k // 2)
+                else:
+                    if m == cap:
+                        cap *= 2
+                        ne = np.empty((cap, 5), np.int64)
+                        ne[:m] = ev[:m]
+                        ev = ne
+                    ev[m, 0] = p
+                    ev[m, 1] = i
+                    ev[m, 2] = j
+                    ev[m, 3] = (k << 32) | (i + k // 2)
+                    ev[m, 4] = k
+                    m += 1
+                last_end = j
+            i = j + 1
+    out = ev[:m].copy()
+    for e in range(m):
+        out[e, 3] = out[e, 3] & 0xFFFFFFFF
+    return out, close, d

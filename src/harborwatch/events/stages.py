@@ -1,0 +1,668 @@
+"""The engine-independent stages of event detection.
+
+Both engines call exactly these functions: the local engine over vessel partitions in
+worker processes, the Spark engine inside ``applyInArrow``. Each function's output for a
+vessel depends only on that vessel's rows, and the driver-side functions sort what they
+produce, so any partitioning gives the same events.
+
+Stages:
+
+1. :func:`vessel_stage` (per vessel partition; positions + static reports): cleaning,
+   segmentation, port visits, voyages, gaps, loitering, second hulls, teleports, positions
+   on land, identity changes; plus the resampled slots for the encounter join, reception
+   counts and the (IMO, MMSI) summary.
+2. the space-time bucket join of slots (engine-specific: DuckDB or Spark SQL), giving
+   :data:`~harborwatch.events.schema.PAIRS` rows;
+3. :func:`pair_stage` (per vessel pair): encounters;
+4. :func:`finalize` (driver): identity links across MMSIs, gap reception, event ids, order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from harborwatch.events import kernels as EK
+from harborwatch.events.params import EVENT_TYPES, EventsConfig
+from harborwatch.events.schema import EVENTS, IDS, PAIRS, RAW, RECEPTION, SLOTS, TS
+from harborwatch.sites.catalogue import PORT_KINDS, SiteCatalogue, SiteIndex
+from harborwatch.tracks import kernels as TK
+from harborwatch.tracks.algorithms import prepare
+from harborwatch.tracks.geo import haversine_m
+from harborwatch.tracks.track import TrackCollection, vessel_offsets
+
+H = 3_600_000  # ms per hour
+DAY = 86_400_000
+
+
+class Context:
+    """What every stage needs besides the data: rule parameters, port sites, wanted types."""
+
+    def __init__(self, cfg: EventsConfig, sites: SiteCatalogue, types: Iterable[str] | None = None) -> None:
+        self.cfg = cfg
+        self.types = frozenset(types or EVENT_TYPES)
+        ports = sites.filter_kinds(PORT_KINDS)
+        reach = max(cfg.port_visits.exit_distance_m, cfg.encounters.min_port_distance_m,
+                    cfg.loitering.min_port_distance_m) + 1000.0
+        self.ports: SiteIndex = ports.index(max_query_m=reach)
+        self.port_ids = ports.ids()
+        self.port_names = ports.table["name"].to_pylist()
+
+    def __getstate__(self) -> dict:
+        return self.__dict__
+
+    def __setstate__(self, d: dict) -> None:
+        self.__dict__.update(d)
+
+
+def _j(d: dict) -> str:
+    """Deterministic JSON (sorted keys; floats rounded so every engine prints the same text)."""
+    def r(v: Any) -> Any:
+        if isinstance(v, float | np.floating):
+            v = float(v)
+            return None if math.isnan(v) else round(v, 6)
+        if isinstance(v, np.integer):
+            return int(v)
+        if isinstance(v, dict):
+            return {k: r(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [r(x) for x in v]
+        return v
+    return json.dumps(r(d), sort_keys=True, separators=(",", ":"))
+
+
+class _Events:
+    """Column buffers for RAW rows."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list] = {f.name: [] for f in RAW}
+
+    def add(self, type: str, mmsi: int, start: int, end: int, lat: float | None, lon: float | None,
+            evidence: Any, attributes: dict, mmsi_2: int | None = None, site_id: str | None = None,
+            confidence: int | None = None) -> None:
+        c = self.cols
+        c["type"].append(type)
+        c["mmsi"].append(int(mmsi))
+        c["mmsi_2"].append(None if mmsi_2 is None else int(mmsi_2))
+        c["start"].append(int(start))
+        c["end"].append(int(end))
+        c["lat"].append(None if lat is None or math.isnan(lat) else float(lat))
+        c["lon"].append(None if lon is None or math.isnan(lon) else float(lon))
+        c["site_id"].append(site_id)
+        c["confidence"].append(confidence)
+        c["attributes"].append(_j(attributes))
+        c["evidence"].append([int(x) for x in evidence])
+
+    def table(self) -> pa.Table:
+        return pa.table(self.cols, schema=RAW)
+
+
+def _empty(schema: pa.Schema) -> pa.Table:
+    return schema.empty_table()
+
+
+# ---------------------------------------------------------------------------------------------
+# stage 1: per vessel
+# ---------------------------------------------------------------------------------------------
+
+def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> dict[str, pa.Table]:
+    """Per-vessel events, encounter slots, reception counts and the IMO summary for a partition.
+
+    ``positions``/``static`` hold whole vessels (every row of each MMSI present); order does
+    not matter.
+    """
+    cfg, types = ctx.cfg, ctx.types
+    ev = _Events()
+    out: dict[str, pa.Table] = {}
+    if positions.num_rows:
+        tc = TrackCollection(positions)
+        prep = prepare(tc, cfg.clean, cfg.segment)
+        kept = prep.filter(pc.greater_equal(prep["segment"], 0))
+        hull = pc.if_else(kept["primary"], 0, pc.add(kept["segment"], 1))
+        kept = kept.append_column("hull", pc.cast(hull, pa.int32())).sort_by(
+            [("mmsi", "ascending"), ("hull", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
+        _vessel_events(kept, prep, static, ctx, ev)
+        out["slots"] = _slots(kept, ctx) if "encounter" in types else _empty(SLOTS)
+        out["reception"] = _reception(kept, cfg.gaps.reception_cell_deg)
+    else:
+        out["slots"] = _empty(SLOTS)
+        out["reception"] = _empty(RECEPTION)
+    if static is not None and static.num_rows:
+        _identity_events(static, ctx, ev)
+        out["ids"] = _ids_summary(static)
+    else:
+        out["ids"] = _empty(IDS)
+    out["events"] = ev.table()
+    return out
+
+
+def _arr(t: pa.Table, name: str, dtype: Any = np.float64) -> np.ndarray:
+    col = t[name]
+    if pa.types.is_floating(col.type) or dtype is np.float64:
+        return np.ascontiguousarray(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+    return np.ascontiguousarray(col.to_numpy(zero_copy_only=False), dtype)
+
+
+def _vessel_events(kept: pa.Table, prep: pa.Table, static: pa.Table | None, ctx: Context, ev: _Events) -> None:
+    cfg, types = ctx.cfg, ctx.types
+    n = kept.num_rows
+    if n == 0:
+        return
+    t = np.ascontiguousarray(pc.cast(kept["timestamp"], pa.int64()).to_numpy(zero_copy_only=False), np.int64)
+    lat, lon, sog = _arr(kept, "lat"), _arr(kept, "lon"), _arr(kept, "sog_kn")
+    mm = kept["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
+    hull = kept["hull"].to_numpy(zero_copy_only=False).astype(np.int64)
+    refs = kept["record_hash"].to_numpy(zero_copy_only=False).astype(np.uint64)
+    off = vessel_offsets(mm * 1_000_000 + hull)
+    trk_mmsi = mm[off[:-1]]
+    trk_hull = hull[off[:-1]]
+    dist, site = ctx.ports.nearest(lat, lon)
+    md = cfg.segment.min_dt_s
+
+    def pos(i: int) -> tuple[float, float]:
+        return float(lat[i]), float(lon[i])
+
+    # --- port visits and voyages ----------------------------------------------------------------
+    pv = cfg.port_visits
+    visits = EK.port_visits(off, t, lat, lon, sog, dist, site, pv.entry_distance_m, pv.exit_distance_m,
+                            pv.stop_begin_knots, pv.stop_end_knots, int(pv.min_gap_h * H), md)
+    draught = _draught_lookup(static)
+    vrows = []
+    for v, i0, i1, s, entry, stop, gap, exited, stop_i in visits:
+        conf = (4 if entry and exited and (stop or gap) else 3 if (stop or gap) and (entry or exited)
+                else 2 if entry and exited else 1)
+        k = int(i0 + np.argmin(dist[i0:i1 + 1]))
+        m = int(trk_mmsi[v])
+        attrs = {
+            "site_name": ctx.port_names[s], "entry": bool(entry), "stop": bool(stop), "gap": bool(gap),
+            "exit": bool(exited), "duration_h": (t[i1] - t[i0]) / H, "fixes": int(i1 - i0 + 1),
+            "track": "main" if trk_hull[v] == 0 else f"hull {trk_hull[v]}",
+            "min_distance_m": float(dist[k]),
+            "stop_start": _iso(t[stop_i]) if stop_i >= 0 else None,
+            "arrival_draught_m": draught(m, t[i0], pv.draught_window_h),
+            "departure_draught_m": draught(m, t[i1], pv.draught_window_h),
+        }
+        vrows.append((v, i0, i1, s, conf))
+        if "port_visit" in types:
+            ev.add("port_visit", m, t[i0], t[i1], *pos(k), refs[i0:i1 + 1], attrs, site_id=ctx.port_ids[s],
+                   confidence=conf)
+    if "voyage" in types and vrows:
+        cum = TK.cumulative_distance(off, lat, lon)
+        main = [r for r in vrows if trk_hull[r[0]] == 0 and r[4] >= cfg.voyages.min_visit_confidence]
+        for a, b in zip(main, main[1:], strict=False):
+            if a[0] != b[0]:
+                continue
+            v, i_dep, i_arr = a[0], a[2], b[1]
+            dist_m = float(cum[i_arr] - cum[i_dep])
+            dur_h = (t[i_arr] - t[i_dep]) / H
+            ev.add("voyage", int(trk_mmsi[v]), t[i_dep], t[i_arr], *pos(i_dep), refs[i_dep:i_arr + 1], {
+                "from_site_id": ctx.port_ids[a[3]], "to_site_id": ctx.port_ids[b[3]],
+                "from_site_name": ctx.port_names[a[3]], "to_site_name": ctx.port_names[b[3]],
+                "distance_m": dist_m, "duration_h": dur_h,
+                "mean_speed_kn": dist_m / 1852.0 / dur_h if dur_h > 0 else None,
+                "to_lat": float(lat[i_arr]), "to_lon": float(lon[i_arr]),
+            }, site_id=ctx.port_ids[b[3]], confidence=min(a[4], b[4]))
+
+    # --- gaps ---------------------------------------------------------------------------------
+    if "gap" in types and n > 1:
+        g = cfg.gaps
+        same = np.zeros(n - 1, bool)
+        same[:] = True
+        same[off[1:-1] - 1] = False  # no gap across track boundaries
+        dt = np.diff(t)
+        for i in np.flatnonzero(same & (dt >= g.min_duration_h * H)):
+            i = int(i)
+            d = haversine_m(lat[i], lon[i], lat[i + 1], lon[i + 1])
+            v = int(np.searchsorted(off, i, side="right") - 1)
+            ev.add("gap", int(mm[i]), t[i], t[i + 1], *pos(i), refs[i:i + 2], {
+                "duration_h": dt[i] / H, "distance_m": d, "implied_speed_kn": d / 1852.0 / (dt[i] / H),
+                "end_lat": float(lat[i + 1]), "end_lon": float(lon[i + 1]),
+                "off_site_id": ctx.port_ids[site[i]] if dist[i] <= cfg.port_visits.exit_distance_m else None,
+                "on_site_id": ctx.port_ids[site[i + 1]] if dist[i + 1] <= cfg.port_visits.exit_distance_m
+                else None,
+                "track": "main" if trk_hull[v] == 0 else f"hull {trk_hull[v]}",
+            })
+
+    # --- loitering ----------------------------------------------------------------------------
+    if "loitering" in types:
+        lo = cfg.loitering
+        runs, rdist = EK.slow_runs(off, t, lat, lon, sog, lo.max_speed_knots, int(lo.max_gap_h * H), md)
+        for (v, i0, i1), dm in zip(runs, rdist, strict=True):
+            dur = (t[i1] - t[i0]) / H
+            if dur < lo.min_duration_h:
+                continue
+            mean_kn = dm / 1852.0 / dur
+            mid = int((i0 + i1) // 2)
+            if mean_kn >= lo.max_mean_speed_knots or dist[mid] < lo.min_port_distance_m:
+                continue
+            ev.add("loitering", int(trk_mmsi[v]), t[i0], t[i1], *pos(mid), refs[i0:i1 + 1], {
+                "duration_h": dur, "mean_speed_kn": mean_kn, "distance_m": float(dm), "fixes": int(i1 - i0 + 1),
+                "port_distance_m": None if math.isinf(dist[mid]) else float(dist[mid]),
+            })
+
+    # --- second hulls on one MMSI ---------------------------------------------------------------
+    if "shared_mmsi" in types:
+        for v in range(len(off) - 1):
+            a, b = int(off[v]), int(off[v + 1])
+            if trk_hull[v] == 0 or b - a < cfg.identity.min_hull_fixes:
+                continue
+            m = int(trk_mmsi[v])
+            va = int(np.searchsorted(trk_mmsi, m))  # the main track of the vessel (hull 0 sorts first)
+            mid = (a + b) // 2
+            sep = None
+            if trk_hull[va] == 0:
+                ma, mb = int(off[va]), int(off[va + 1])
+                k = ma + int(np.clip(np.searchsorted(t[ma:mb], t[mid]), 0, mb - ma - 1))
+                sep = haversine_m(lat[mid], lon[mid], lat[k], lon[k])
+            ev.add("shared_mmsi", m, t[a], t[b - 1], *pos(mid), refs[a:b], {
+                "hull": int(trk_hull[v]), "fixes": b - a, "separation_m": sep,
+            }, confidence=2 if sep is not None and sep > 50_000 else 1)
+
+    # --- spoofing: teleports and fixes on land --------------------------------------------------
+    if "teleport" in types:
+        _teleports(prep, kept, cfg.spoofing.teleport_distance_m, ev)
+    if "on_land" in types:
+        sp = cfg.spoofing
+        land = _on_land(lat, lon, sp.land_margin_m) & (dist > cfg.port_visits.exit_distance_m)
+        for v in range(len(off) - 1):
+            a, b = int(off[v]), int(off[v + 1])
+            i = a
+            while i < b:
+                if not land[i]:
+                    i += 1
+                    continue
+                j = i
+                while j + 1 < b and land[j + 1]:
+                    j += 1
+                if j - i + 1 >= sp.min_land_fixes:
+                    ev.add("on_land", int(trk_mmsi[v]), t[i], t[j], *pos((i + j) // 2), refs[i:j + 1],
+                           {"fixes": j - i + 1}, confidence=2)
+                i = j + 1
+
+
+def _iso(ms: int) -> str:
+    return np.datetime_as_string(np.datetime64(int(ms), "ms"), unit="s") + "Z"
+
+
+def _draught_lookup(static: pa.Table | None):
+    """Function (mmsi, t_ms, window_h) -> the last reported draught at or before t within the window."""
+    if static is None or static.num_rows == 0 or "draught_m" not in static.column_names:
+        return lambda m, t, w: None
+    s = static.filter(pc.is_valid(static["draught_m"])).select(["mmsi", "timestamp", "draught_m", "record_hash"])
+    s = s.sort_by([("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
+    mm = s["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
+    ts = pc.cast(s["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
+    dr = pc.cast(s["draught_m"], pa.float64()).to_numpy(zero_copy_only=False)
+    key = mm * (1 << 42) + ts  # ms fit in 42 bits until year 2109
+
+    def look(m: int, t: int, window_h: float) -> float | None:
+        k = int(np.searchsorted(key, m * (1 << 42) + int(t), side="right")) - 1
+        if k < 0 or mm[k] != m or t - ts[k] > window_h * H:
+            return None
+        return round(float(dr[k]), 2)
+
+    return look
+
+
+def _teleports(prep: pa.Table, kept: pa.Table, min_jump_m: float, ev: _Events) -> None:
+    bad = prep.filter(pc.equal(prep["clean_reason"], "outlier"))
+    if bad.num_rows == 0:
+        return
+    main = kept.filter(pc.equal(kept["hull"], 0))
+    mm = main["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
+    tt = pc.cast(main["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
+    la, lo = _arr(main, "lat"), _arr(main, "lon")
+    key = mm * (1 << 42) + tt
+    bm = bad["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
+    bt = pc.cast(bad["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
+    bla, blo = _arr(bad, "lat"), _arr(bad, "lon")
+    bref = bad["record_hash"].to_numpy(zero_copy_only=False)
+    for i in range(bad.num_rows):
+        k = int(np.searchsorted(key, bm[i] * (1 << 42) + bt[i], side="right")) - 1
+        cands = [j for j in (k, k + 1) if 0 <= j < len(key) and mm[j] == bm[i]]
+        if not cands:
+            continue
+        j = min(cands, key=lambda j: abs(int(tt[j]) - int(bt[i])))
+        jump = haversine_m(bla[i], blo[i], la[j], lo[j])
+        if jump >= min_jump_m:
+            ev.add("teleport", int(bm[i]), bt[i], bt[i], float(bla[i]), float(blo[i]), [bref[i]], {
+                "jump_m": jump, "track_lat": float(la[j]), "track_lon": float(lo[j]),
+                "track_time": _iso(int(tt[j])),
+            }, confidence=2 if jump >= 10 * min_jump_m else 1)
+
+
+def _on_land(lat: np.ndarray, lon: np.ndarray, margin_m: float) -> np.ndarray:
+    from global_land_mask import globe
+
+    dlat = margin_m / 111_195.0
+    dlon = dlat / np.maximum(np.cos(np.radians(lat)), 0.01)
+    land = np.ones(lat.shape[0], bool)
+    r = 0.7071
+    for a, b in ((0.0, 0.0), (dlat, 0.0), (-dlat, 0.0), (0.0, dlon), (0.0, -dlon),
+                 (r * dlat, r * dlon), (r * dlat, -r * dlon), (-r * dlat, r * dlon), (-r * dlat, -r * dlon)):
+        la = np.clip(lat + a, -89.999, 89.999)
+        lo = (lon + b + 180.0) % 360.0 - 180.0
+        land &= globe.is_land(la, lo)
+    return land
+
+
+def _slots(kept: pa.Table, ctx: Context) -> pa.Table:
+    e = ctx.cfg.encounters
+    t = np.ascontiguousarray(pc.cast(kept["timestamp"], pa.int64()).to_numpy(zero_copy_only=False), np.int64)
+    lat, lon = _arr(kept, "lat"), _arr(kept, "lon")
+    mm = kept["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
+    hull = kept["hull"].to_numpy(zero_copy_only=False).astype(np.int64)
+    refs = kept["record_hash"].to_numpy(zero_copy_only=False)
+    off = vessel_offsets(mm * 1_000_000 + hull)
+    step = int(e.step_min * 60_000)
+    trk, slot, sl, so, sp, i0, j = TK.resample_fill(off, t, lat, lon, step, int(e.max_interpolation_gap_h * H),
+                                                   ctx.cfg.segment.min_dt_s)
+    rows, cells = TK.ball_cells(sl, so, e.max_distance_m / 2.0, e.cell_m)
+    first = off[:-1][trk]
+    return pa.table({
+        "slot": slot[rows], "cell": cells,
+        "mmsi": pa.array(mm[first][rows], pa.uint32()), "hull": pa.array(hull[first][rows], pa.int32()),
+        "lat": sl[rows], "lon": so[rows], "speed_kn": sp[rows],
+        "ref0": pa.array(refs[i0][rows], pa.uint64()), "ref1": pa.array(refs[j][rows], pa.uint64()),
+    }, schema=SLOTS)
+
+
+def _reception(kept: pa.Table, cell_deg: float) -> pa.Table:
+    lat, lon = _arr(kept, "lat"), _arr(kept, "lon")
+    t = pc.cast(kept["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
+    tab = pa.table({
+        "cell_r": pa.array(np.floor((lat + 90.0) / cell_deg).astype(np.int32)),
+        "cell_c": pa.array(np.floor((lon + 180.0) / cell_deg).astype(np.int32)),
+        "day": pa.array((t // DAY).astype(np.int32)),
+        "receiver": pc.fill_null(kept["receiver"], "unknown"),
+        "mmsi": kept["mmsi"],
+    })
+    g = tab.group_by(["cell_r", "cell_c", "day", "receiver"]).aggregate([("mmsi", "count"),
+                                                                         ("mmsi", "count_distinct")])
+    return pa.table({
+        "cell_r": g["cell_r"], "cell_c": g["cell_c"], "day": g["day"], "receiver": g["receiver"],
+        "positions": pc.cast(g["mmsi_count"], pa.int64()), "vessels": pc.cast(g["mmsi_count_distinct"], pa.int64()),
+    }, schema=RECEPTION)
+
+
+# --- identity from static reports -----------------------------------------------------------------
+
+_ID_FIELDS = ("name", "imo", "callsign", "flag")
+
+
+def _norm(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        v = " ".join(v.upper().split())
+        return v or None
+    return v or None  # IMO 0 means "not given"
+
+
+def _static_sorted(static: pa.Table) -> pa.Table:
+    need = ["mmsi", "timestamp", "record_hash", "imo", "imo_valid", "name", "callsign", "flag"]
+    s = static
+    for c in need:
+        if c not in s.column_names:
+            s = s.append_column(c, pa.nulls(s.num_rows, pa.string() if c in ("name", "callsign", "flag")
+                                            else pa.bool_() if c == "imo_valid" else pa.uint32()))
+    return s.select(need).sort_by([("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
+
+
+def _identity_events(static: pa.Table, ctx: Context, ev: _Events) -> None:
+    types = ctx.types
+    want_change, want_invalid = "identity_change" in types, "invalid_imo" in types
+    if not (want_change or want_invalid):
+        return
+    s = _static_sorted(static)
+    min_reports = ctx.cfg.identity.min_reports
+    cols = {c: s[c].to_pylist() for c in s.column_names}
+    ts = pc.cast(s["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
+    off = vessel_offsets(s["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64))
+    for v in range(len(off) - 1):
+        a, b = int(off[v]), int(off[v + 1])
+        m = cols["mmsi"][a]
+        if want_change:
+            for f in _ID_FIELDS:
+                cur, cur_ref = None, None
+                cand, cand_n, cand_first = None, 0, -1
+                for i in range(a, b):
+                    x = _norm(cols[f][i])
+                    if x is None:
+                        continue
+                    if cur is None:
+                        cur, cur_ref = x, i
+                        continue
+                    if x == cur:
+                        cur_ref, cand, cand_n = i, None, 0
+                        continue
+                    if x != cand:
+                        cand, cand_n, cand_first = x, 0, i
+                    cand_n += 1
+                    if cand_n >= min_reports:
+                        ev.add("identity_change", m, ts[cur_ref], ts[cand_first], None, None,
+                               [cols["record_hash"][cur_ref], cols["record_hash"][cand_first]],
+                               {"field": f, "old": cur, "new": cand, "reports_of_new": cand_n}, confidence=2)
+                        cur, cur_ref, cand, cand_n = cand, i, None, 0
+        if want_invalid:
+            seen: dict[int, list[int]] = {}
+            for i in range(a, b):
+                imo = cols["imo"][i]
+                if imo and cols["imo_valid"][i] is False:
+                    seen.setdefault(imo, []).append(i)
+            for imo, idx in sorted(seen.items()):
+                ev.add("invalid_imo", m, ts[idx[0]], ts[idx[-1]], None, None,
+                       [cols["record_hash"][i] for i in idx], {"imo": imo, "reports": len(idx)}, confidence=2)
+
+
+def _ids_summary(static: pa.Table) -> pa.Table:
+    s = _static_sorted(static)
+    s = s.filter(pc.and_(pc.is_valid(s["imo"]), pc.fill_null(s["imo_valid"], False)))
+    if s.num_rows == 0:
+        return _empty(IDS)
+    g = s.group_by(["imo", "mmsi"], use_threads=False).aggregate(
+        [("timestamp", "min"), ("timestamp", "max"), ("timestamp", "count"), ("record_hash", "first"),
+         ("record_hash", "last")])
+    return pa.table({"imo": g["imo"], "mmsi": g["mmsi"], "first": g["timestamp_min"], "last": g["timestamp_max"],
+                     "reports": pc.cast(g["timestamp_count"], pa.int64()), "ref_first": g["record_hash_first"],
+                     "ref_last": g["record_hash_last"]}, schema=IDS)
+
+
+# ---------------------------------------------------------------------------------------------
+# stage 3: per vessel pair
+# ---------------------------------------------------------------------------------------------
+
+PAIR_ORDER = [("mmsi_a", "ascending"), ("hull_a", "ascending"), ("mmsi_b", "ascending"), ("hull_b", "ascending"),
+              ("slot", "ascending")]
+
+
+def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
+    """Encounters from joined candidate rows (whole pairs; any order, duplicates allowed)."""
+    ev = _Events()
+    if pairs.num_rows == 0 or "encounter" not in ctx.types:
+        return ev.table()
+    e = ctx.cfg.encounters
+    keys = ["mmsi_a", "hull_a", "mmsi_b", "hull_b", "slot"]
+    p = pairs.group_by(keys, use_threads=False).aggregate([(c, "first") for c in PAIRS.names if c not in keys])
+    p = p.rename_columns([c[:-6] if c.endswith("_first") else c for c in p.column_names]).sort_by(PAIR_ORDER)
+    a_m = p["mmsi_a"].to_numpy(zero_copy_only=False).astype(np.int64)
+    a_h = p["hull_a"].to_numpy(zero_copy_only=False).astype(np.int64)
+    b_m = p["mmsi_b"].to_numpy(zero_copy_only=False).astype(np.int64)
+    b_h = p["hull_b"].to_numpy(zero_copy_only=False).astype(np.int64)
+    pk = ((a_m * 64 + a_h) << 36) ^ (b_m * 64 + b_h)
+    poff = np.concatenate([[0], np.flatnonzero((a_m[1:] != a_m[:-1]) | (a_h[1:] != a_h[:-1]) |
+                                               (b_m[1:] != b_m[:-1]) | (b_h[1:] != b_h[:-1])) + 1,
+                           [len(pk)]]).astype(np.int64)
+    slot = p["slot"].to_numpy(zero_copy_only=False).astype(np.int64)
+    la, loa, sa = _arr(p, "lat_a"), _arr(p, "lon_a"), _arr(p, "speed_a")
+    lb, lob, sb = _arr(p, "lat_b"), _arr(p, "lon_b"), _arr(p, "speed_b")
+    step = int(e.step_min * 60_000)
+    min_slots = int(math.ceil(e.min_duration_h * 60 / e.step_min)) + 1
+    merge = int(math.ceil(e.merge_gap_h * 60 / e.step_min))
+    evs, close, d = EK.encounter_runs(poff, slot, la, loa, sa, lb, lob, sb, e.max_distance_m, min_slots,
+                                      e.max_median_speed_knots, merge, e.min_port_distance_m, *ctx.ports.arrays())
+    refs = [p[c].to_numpy(zero_copy_only=False) for c in ("ref0_a", "ref1_a", "ref0_b", "ref1_b")]
+    for pi, r0, r1, mid, nclose in evs:
+        sel = np.arange(r0, r1 + 1)[close[r0:r1 + 1]]
+        evidence = np.unique(np.concatenate([r[sel] for r in refs]))
+        dd = d[sel]
+        ev.add("encounter", int(a_m[r0]), slot[r0] * step, slot[r1] * step, 0.5 * (la[mid] + lb[mid]),
+               float(loa[mid]), evidence, {
+                   "duration_h": (slot[r1] - slot[r0]) * step / H, "close_slots": int(nclose),
+                   "median_distance_m": float(np.median(dd)), "min_distance_m": float(dd.min()),
+                   "median_speed_kn": float(np.nanmedian(sa[sel])) if np.any(~np.isnan(sa[sel])) else None,
+                   "median_speed_2_kn": float(np.nanmedian(sb[sel])) if np.any(~np.isnan(sb[sel])) else None,
+                   "track": "main" if a_h[r0] == 0 else f"hull {a_h[r0]}",
+                   "track_2": "main" if b_h[r0] == 0 else f"hull {b_h[r0]}",
+               }, mmsi_2=int(b_m[r0]), confidence=3 if nclose * e.step_min >= 2 * e.min_duration_h * 60 else 2)
+    return ev.table()
+
+
+# ---------------------------------------------------------------------------------------------
+# stage 4: on the driver
+# ---------------------------------------------------------------------------------------------
+
+def cross_identity(ids: pa.Table, ctx: Context) -> pa.Table:
+    """``shared_imo`` (one IMO on MMSIs reporting at overlapping times) and ``identity_change``
+    of MMSI (the IMO moves to a new MMSI; the flag changes when the MID does)."""
+    ev = _Events()
+    if ids.num_rows == 0 or not ({"shared_imo", "identity_change"} & ctx.types):
+        return ev.table()
+    from harborwatch.core.identifiers import mmsi_flag
+
+    rows = ids.sort_by([("imo", "ascending"), ("first", "ascending"), ("mmsi", "ascending")])
+    cols = {c: rows[c].to_pylist() for c in ("imo", "mmsi", "reports", "ref_first", "ref_last")}
+    first = pc.cast(rows["first"], pa.int64()).to_numpy(zero_copy_only=False)
+    last = pc.cast(rows["last"], pa.int64()).to_numpy(zero_copy_only=False)
+    imo = np.array(cols["imo"], np.int64)
+    off = vessel_offsets(imo)
+    for g in range(len(off) - 1):
+        a, b = int(off[g]), int(off[g + 1])
+        if b - a < 2:
+            continue
+        for i in range(a, b):
+            for j in range(i + 1, b):
+                mi, mj = cols["mmsi"][i], cols["mmsi"][j]
+                lo, hi = (i, j) if mi < mj else (j, i)
+                if first[j] <= last[i] and "shared_imo" in ctx.types:
+                    s, e = max(first[i], first[j]), min(last[i], last[j])
+                    ev.add("shared_imo", cols["mmsi"][lo], s, e, None, None,
+                           [cols["ref_first"][i], cols["ref_last"][i], cols["ref_first"][j], cols["ref_last"][j]],
+                           {"imo": int(imo[a]), "reports": cols["reports"][lo], "reports_2": cols["reports"][hi]},
+                           mmsi_2=cols["mmsi"][hi], confidence=2)
+                elif j == i + 1 and "identity_change" in ctx.types:
+                    fi, fj = mmsi_flag(mi), mmsi_flag(mj)
+                    ev.add("identity_change", mi, last[i], first[j], None, None,
+                           [cols["ref_last"][i], cols["ref_first"][j]],
+                           {"field": "mmsi", "imo": int(imo[a]), "old": mi, "new": mj,
+                            "old_flag": fi, "new_flag": fj, "flag_changed": fi != fj},
+                           mmsi_2=mj, confidence=2)
+    return ev.table()
+
+
+def _reception_rate(rec: pa.Table, cfg: EventsConfig) -> dict:
+    """{(cell_r, cell_c, day): (positions, vessels, satellite positions)} summed over receivers."""
+    out: dict[tuple[int, int, int], list[int]] = {}
+    for r in rec.to_pylist():
+        k = (r["cell_r"], r["cell_c"], r["day"])
+        x = out.setdefault(k, [0, 0, 0])
+        x[0] += r["positions"]
+        x[1] += r["vessels"]
+        if r["receiver"] == "satellite":
+            x[2] += r["positions"]
+    return out
+
+
+def _drop_waterways(raw_t: pa.Table, cfg: EventsConfig) -> pa.Table:
+    """Drop ``on_land`` events in cells where several vessels are on land: water the mask lacks."""
+    sp = cfg.spoofing
+    is_land = pc.equal(raw_t["type"], "on_land").to_numpy(zero_copy_only=False)
+    if not is_land.any():
+        return raw_t
+    la = np.floor(np.asarray(raw_t["lat"].to_pylist(), dtype=float) / sp.waterway_cell_deg)
+    lo = np.floor(np.asarray(raw_t["lon"].to_pylist(), dtype=float) / sp.waterway_cell_deg)
+    mm = raw_t["mmsi"].to_pylist()
+    vessels: dict[tuple, set] = {}
+    for i in np.flatnonzero(is_land):
+        vessels.setdefault((la[i], lo[i]), set()).add(mm[i])
+    keep = np.array([not is_land[i] or len(vessels[(la[i], lo[i])]) < sp.waterway_min_vessels
+                     for i in range(raw_t.num_rows)])
+    return raw_t.filter(pa.array(keep))
+
+
+def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: Context) -> pa.Table:
+    """All events with ids, parameters and evidence counts, in a deterministic order."""
+    cfg = ctx.cfg
+    tables = [t for t in raw if t.num_rows] + [cross_identity(ids, ctx)]
+    raw_t = pa.concat_tables(tables).combine_chunks() if tables else RAW.empty_table()
+    raw_t = raw_t.filter(pc.is_in(raw_t["type"], pa.array(sorted(ctx.types))))
+    raw_t = _drop_waterways(raw_t, cfg)
+    # reception: sum (cell, day) rows coming from different partitions and receivers
+    if reception.num_rows:
+        reception = reception.group_by(["cell_r", "cell_c", "day", "receiver"], use_threads=False).aggregate(
+            [("positions", "sum"), ("vessels", "sum")]).rename_columns(
+            ["cell_r", "cell_c", "day", "receiver", "positions", "vessels"])
+    rate = _reception_rate(reception, cfg) if reception.num_rows else {}
+    g = cfg.gaps
+    attrs = raw_t["attributes"].to_pylist()
+    types = raw_t["type"].to_pylist()
+    lat, lon = raw_t["lat"].to_pylist(), raw_t["lon"].to_pylist()
+    start = pc.cast(raw_t["start"], pa.int64()).to_pylist()
+    end = pc.cast(raw_t["end"], pa.int64()).to_pylist()
+    conf = raw_t["confidence"].to_pylist()
+    half = g.reception_window_days // 2
+
+    def rec_at(la: float, lo: float, day: int) -> tuple[float | None, float | None]:
+        r = int(math.floor((la + 90.0) / g.reception_cell_deg))
+        c = int(math.floor((lo + 180.0) / g.reception_cell_deg))
+        pos = ves = sat = 0
+        for dd in range(day - half, day + half + 1):
+            x = rate.get((r, c, dd))
+            if x:
+                pos, ves, sat = pos + x[0], ves + x[1], sat + x[2]
+        if ves == 0:
+            return None, None
+        return pos / ves, sat / pos
+
+    for i, ty in enumerate(types):
+        if ty != "gap":
+            continue
+        a = json.loads(attrs[i])
+        r0, s0 = rec_at(lat[i], lon[i], start[i] // DAY)
+        r1, _ = rec_at(a["end_lat"], a["end_lon"], end[i] // DAY)
+        good = r0 is not None and r0 >= g.min_reception_positions_per_day
+        likely = bool(a["duration_h"] >= g.disabling_min_duration_h and good)
+        a.update({"reception_start_positions_per_vessel_day": r0, "reception_end_positions_per_vessel_day": r1,
+                  "reception_start_satellite_share": s0, "likely_disabling": likely})
+        attrs[i] = _j(a)
+        conf[i] = 3 if likely else 2 if good else 1
+    params_cache = {ty: _j(cfg.parameters_for(ty)) for ty in set(types)}
+    params = [params_cache[ty] for ty in types]
+    mm, mm2, site = raw_t["mmsi"].to_pylist(), raw_t["mmsi_2"].to_pylist(), raw_t["site_id"].to_pylist()
+    ids_col = [hashlib.sha256(f"{types[i]}|{mm[i]}|{mm2[i]}|{site[i]}|{start[i]}|{end[i]}|{params[i]}".encode())
+               .hexdigest()[:32] for i in range(len(types))]
+    ev_len = pc.list_value_length(raw_t["evidence"])
+    out = pa.table({
+        "event_id": pa.array(ids_col, pa.string()), "type": raw_t["type"], "mmsi": raw_t["mmsi"],
+        "mmsi_2": raw_t["mmsi_2"], "start": raw_t["start"], "end": raw_t["end"], "lat": raw_t["lat"],
+        "lon": raw_t["lon"], "site_id": raw_t["site_id"], "confidence": pa.array(conf, pa.int8()),
+        "attributes": pa.array(attrs, pa.string()), "parameters": pa.array(params, pa.string()),
+        "evidence_count": pc.cast(pc.fill_null(ev_len, 0), pa.int32()), "evidence": raw_t["evidence"],
+    }, schema=EVENTS)
+    out = out.sort_by([("start", "ascending"), ("type", "ascending"), ("mmsi", "ascending"),
+                       ("event_id", "ascending")])
+    # the same event found twice (e.g. by two partitions of a pair) is one event
+    keep = np.ones(out.num_rows, bool)
+    eid = out["event_id"].to_pylist()
+    keep[1:] = np.array(eid[1:]) != np.array(eid[:-1]) if len(eid) > 1 else keep[1:]
+    return out.filter(pa.array(keep))
+
+
+__all__ = ["Context", "vessel_stage", "pair_stage", "finalize", "cross_identity", "TS", "EVENTS"]
