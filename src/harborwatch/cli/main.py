@@ -37,6 +37,9 @@ app = typer.Typer(
 )
 store_app = typer.Typer(help="Inspect and export a store.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
+sites_app = typer.Typer(help="Site catalogues: the default, anchorages from data, the World Port Index.",
+                        no_args_is_help=True)
+app.add_typer(sites_app, name="sites")
 
 out = Console()
 err = Console(stderr=True)
@@ -268,6 +271,120 @@ def formats(
     t.add_row("nmea", "NMEA 0183 !AIVDM/!AIVDO, NMEA 4.10 tag blocks, Unix-time prefix or suffix columns")
     for name, m in builtin_mappings().items():
         t.add_row(name, m.description)
+    out.print(t)
+
+
+def _load_sites(path: Path | None):
+    from harborwatch.sites import SiteCatalogue
+
+    return SiteCatalogue.default() if path is None else SiteCatalogue.read(path)
+
+
+@app.command()
+def events(
+    store: StoreOpt = Path("hw-store"),
+    sites: Annotated[Optional[Path], typer.Option("--sites", help="site catalogue (.geojson/.parquet); "
+                                                  "default: the shipped Rason catalogue")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="UTC start (ISO 8601), inclusive")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="UTC end (ISO 8601), exclusive")] = None,
+    types: Annotated[Optional[str], typer.Option("--types", help="comma-separated event types (default: all)")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="local or spark")] = "local",
+    workers: Annotated[Optional[int], typer.Option("--workers", help="processes (local) or cores (spark)")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="TOML file overriding rule parameters")] = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="write events to .csv, .geojson or "
+                                                     ".parquet (GeoParquet)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print counts per event type as JSON")] = False,
+) -> None:
+    """Detect events (port visits, voyages, gaps, encounters, loitering, identity, spoofing) and store them."""
+    from harborwatch.events import EVENT_TYPES, EventsConfig, Request, run, write_events
+    from harborwatch.store import Store
+
+    cfg = EventsConfig.from_toml(config) if config else EventsConfig()
+    wanted = tuple(t.strip() for t in types.split(",") if t.strip()) if types else EVENT_TYPES
+    req = Request(cfg, _load_sites(sites), wanted, _parse_time(since, "--since") if since else None,
+                  _parse_time(until, "--until") if until else None)
+    progress = Progress(TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                        TimeElapsedColumn(), console=err, transient=False, disable=as_json)
+    tasks: dict[str, TaskID] = {}
+
+    def say(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    with Store.open(store, create=False) as st, progress:
+        table = run(st, req, engine=engine, workers=workers, progress=say)
+        added = st.put_rows("events", table, "event_id")
+    counts: dict[str, int] = {}
+    for t in table["type"].to_pylist():
+        counts[t] = counts.get(t, 0) + 1
+    if out_path is not None:
+        write_events(table, out_path)
+    if as_json:
+        print(json.dumps({"events": table.num_rows, "new_in_store": added,
+                          "by_type": dict(sorted(counts.items())), "out": str(out_path) if out_path else None}))
+        return
+    t = Table(title=f"events in {store} ({engine} engine)")
+    t.add_column("type")
+    t.add_column("events", justify="right")
+    for k in EVENT_TYPES:
+        if k in counts:
+            t.add_row(k, f"{counts[k]:,}")
+    t.add_row("total", f"{table.num_rows:,}")
+    out.print(t)
+    out.print(f"  {added:,} new in the store (table events); reruns add none", highlight=False)
+    if out_path is not None:
+        out.print(f"  written to {out_path}", highlight=False)
+
+
+@sites_app.command("build")
+def sites_build(
+    store: StoreOpt = Path("hw-store"),
+    out_path: Annotated[Path, typer.Option("--out", "-o", help=".geojson or .parquet")] = Path("anchorages.geojson"),
+    min_vessels: Annotated[int, typer.Option("--min-vessels", help="distinct stopped vessels per cell")] = 20,
+    cell_m: Annotated[float, typer.Option("--cell-m", help="grid cell size, metres")] = 500.0,
+    max_speed: Annotated[float, typer.Option("--max-speed-knots", help="stopped below this speed")] = 0.5,
+    ports: Annotated[Optional[Path], typer.Option("--ports", help="name anchorages after the nearest port of "
+                                                  "this catalogue or World Port Index CSV")] = None,
+) -> None:
+    """Derive anchorages from the store's positions (cells where many vessels stop)."""
+    from harborwatch.sites.build import Anchorages, anchorages, read_wpi
+    from harborwatch.store import Store
+
+    named = None
+    if ports is not None:
+        named = read_wpi(ports) if ports.suffix.lower() == ".csv" else _load_sites(ports)
+    with Store.open(store, create=False, read_only=True) as st:
+        cat = anchorages(st, Anchorages(cell_m=cell_m, max_speed_knots=max_speed, min_vessels=min_vessels), named)
+    cat.write(out_path)
+    out.print(f"{len(cat):,} anchorages -> {out_path}", highlight=False)
+
+
+@sites_app.command("from-wpi")
+def sites_from_wpi(
+    wpi: Annotated[Path, typer.Argument(help="NGA World Port Index CSV (Pub. 150)")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help=".geojson or .parquet")] = Path("ports.geojson"),
+    radius_m: Annotated[float, typer.Option("--radius-m", help="site radius around each port point")] = 2000.0,
+) -> None:
+    """Turn the World Port Index into a site catalogue."""
+    from harborwatch.sites.build import read_wpi
+
+    cat = read_wpi(wpi, radius_m)
+    cat.write(out_path)
+    out.print(f"{len(cat):,} ports -> {out_path}", highlight=False)
+
+
+@sites_app.command("list")
+def sites_list(
+    sites: Annotated[Optional[Path], typer.Option("--sites", help="catalogue (default: the shipped one)")] = None,
+) -> None:
+    """Show a site catalogue with the source of each site's coordinates."""
+    cat = _load_sites(sites)
+    t = Table(title=f"{len(cat)} sites")
+    for c in ("site_id", "kind", "lat", "lon", "radius_m", "source"):
+        t.add_column(c, overflow="fold")
+    for r in cat.table.to_pylist():
+        t.add_row(r["site_id"], r["kind"], f"{r['lat']:.4f}", f"{r['lon']:.4f}", f"{r['radius_m']:.0f}", r["source"])
     out.print(t)
 
 

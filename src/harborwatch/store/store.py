@@ -357,6 +357,29 @@ class Store:
             "quarantine_reasons": dict(reasons),
         }
 
+    def put_rows(self, name: str, table: pa.Table, key: str) -> int:
+        """Add the rows of ``table`` whose ``key`` is not yet in table ``name`` (created on first use
+        with the Arrow schema). Idempotent: putting the same rows twice adds nothing. Returns rows added."""
+        if not name.isidentifier() or not key.isidentifier():
+            raise StoreError(f"bad table or key name {name!r}/{key!r}")
+        c = self.con
+        c.register("_incoming", table)
+        try:
+            c.execute("BEGIN")
+            if name not in self.tables():
+                c.execute(f"CREATE TABLE {name} AS SELECT * FROM _incoming LIMIT 0")
+            before = c.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+            c.execute(f"INSERT INTO {name} SELECT * FROM _incoming i WHERE NOT EXISTS "
+                      f"(SELECT 1 FROM {name} e WHERE e.{key} = i.{key})")
+            after = c.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+            c.execute("COMMIT")
+        except duckdb.Error as e:
+            c.execute("ROLLBACK")
+            raise StoreError(f"{self.path}: cannot write {name}: {str(e).splitlines()[0]}") from e
+        finally:
+            c.unregister("_incoming")
+        return int(after - before)
+
     def export_parquet(self, out_dir: str | Path, tables: Sequence[str] = ("positions", "static", "stations")) -> list[Path]:
         """Write tables as Parquet, Hive-partitioned by UTC day (``day=YYYY-MM-DD``)."""
         out = Path(out_dir)

@@ -1,0 +1,19 @@
+"""Events an analyst can cite: port visits, voyages, gaps, encounters, loitering, identity, spoofing."""
+
+from harborwatch.events.engine import Request, run
+from harborwatch.events.export import write_events
+from harborwatch.events.params import (
+    EVENT_TYPES,
+    Encounters,
+    EventsConfig,
+    Gaps,
+    Identity,
+    Loitering,
+    PortVisits,
+    Spoofing,
+    Voyages,
+)
+from harborwatch.events.schema import EVENTS
+
+__all__ = ["EVENTS", "EVENT_TYPES", "EventsConfig", "Encounters", "Gaps", "Identity", "Loitering", "PortVisits",
+           "Request", "Spoofing", "Voyages", "run", "write_events"]
