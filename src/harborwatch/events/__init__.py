@@ -15,5 +15,18 @@ from harborwatch.events.params import (
 )
 from harborwatch.events.schema import EVENTS
 
-__all__ = ["EVENTS", "EVENT_TYPES", "EventsConfig", "Encounters", "Gaps", "Identity", "Loitering", "PortVisits",
-           "Request", "Spoofing", "Voyages", "run", "write_events"]
+__all__ = [
+    "EVENTS",
+    "EVENT_TYPES",
+    "Encounters",
+    "EventsConfig",
+    "Gaps",
+    "Identity",
+    "Loitering",
+    "PortVisits",
+    "Request",
+    "Spoofing",
+    "Voyages",
+    "run",
+    "write_events",
+]

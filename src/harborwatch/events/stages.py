@@ -121,6 +121,8 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
     cfg, types = ctx.cfg, ctx.types
     ev = _Events()
     out: dict[str, pa.Table] = {}
+    if static is not None and static.num_rows:
+        static = _normalize_static(static)
     if positions.num_rows:
         tc = TrackCollection(positions)
         prep = prepare(tc, cfg.clean, cfg.segment)
@@ -135,12 +137,21 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
         out["slots"] = _empty(SLOTS)
         out["reception"] = _empty(RECEPTION)
     if static is not None and static.num_rows:
+        static = _normalize_static(static)
         _identity_events(static, ctx, ev)
         out["ids"] = _ids_summary(static)
     else:
         out["ids"] = _empty(IDS)
     out["events"] = ev.table()
     return out
+
+
+def _normalize_static(static: pa.Table) -> pa.Table:
+    """Static reports with the store's column types (DuckDB and Spark hand back microsecond times)."""
+    from harborwatch.core.schema import STATIC
+
+    return static.cast(pa.schema([STATIC.field(n) if n in STATIC.names else static.schema.field(n)
+                                  for n in static.column_names]))
 
 
 def _arr(t: pa.Table, name: str, dtype: Any = np.float64) -> np.ndarray:
@@ -300,11 +311,15 @@ def _draught_lookup(static: pa.Table | None):
     mm = s["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
     ts = pc.cast(s["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
     dr = pc.cast(s["draught_m"], pa.float64()).to_numpy(zero_copy_only=False)
-    key = mm * (1 << 42) + ts  # ms fit in 42 bits until year 2109
+    off = vessel_offsets(mm)
+    where = {int(mm[off[k]]): (int(off[k]), int(off[k + 1])) for k in range(len(off) - 1)}
 
     def look(m: int, t: int, window_h: float) -> float | None:
-        k = int(np.searchsorted(key, m * (1 << 42) + int(t), side="right")) - 1
-        if k < 0 or mm[k] != m or t - ts[k] > window_h * H:
+        if m not in where:
+            return None
+        a, b = where[m]
+        k = a + int(np.searchsorted(ts[a:b], int(t), side="right")) - 1
+        if k < a or t - ts[k] > window_h * H:
             return None
         return round(float(dr[k]), 2)
 
@@ -319,14 +334,18 @@ def _teleports(prep: pa.Table, kept: pa.Table, min_jump_m: float, ev: _Events) -
     mm = main["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
     tt = pc.cast(main["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
     la, lo = _arr(main, "lat"), _arr(main, "lon")
-    key = mm * (1 << 42) + tt
+    off = vessel_offsets(mm)
+    where = {int(mm[off[k]]): (int(off[k]), int(off[k + 1])) for k in range(len(off) - 1)}
     bm = bad["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
     bt = pc.cast(bad["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
     bla, blo = _arr(bad, "lat"), _arr(bad, "lon")
     bref = bad["record_hash"].to_numpy(zero_copy_only=False)
     for i in range(bad.num_rows):
-        k = int(np.searchsorted(key, bm[i] * (1 << 42) + bt[i], side="right")) - 1
-        cands = [j for j in (k, k + 1) if 0 <= j < len(key) and mm[j] == bm[i]]
+        if int(bm[i]) not in where:
+            continue
+        a, b = where[int(bm[i])]
+        k = a + int(np.searchsorted(tt[a:b], bt[i], side="right")) - 1
+        cands = [j for j in (k, k + 1) if a <= j < b]
         if not cands:
             continue
         j = min(cands, key=lambda j: abs(int(tt[j]) - int(bt[i])))
@@ -491,15 +510,14 @@ def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
     e = ctx.cfg.encounters
     keys = ["mmsi_a", "hull_a", "mmsi_b", "hull_b", "slot"]
     p = pairs.group_by(keys, use_threads=False).aggregate([(c, "first") for c in PAIRS.names if c not in keys])
-    p = p.rename_columns([c[:-6] if c.endswith("_first") else c for c in p.column_names]).sort_by(PAIR_ORDER)
+    p = p.rename_columns([c.removesuffix("_first") for c in p.column_names]).sort_by(PAIR_ORDER)
     a_m = p["mmsi_a"].to_numpy(zero_copy_only=False).astype(np.int64)
     a_h = p["hull_a"].to_numpy(zero_copy_only=False).astype(np.int64)
     b_m = p["mmsi_b"].to_numpy(zero_copy_only=False).astype(np.int64)
     b_h = p["hull_b"].to_numpy(zero_copy_only=False).astype(np.int64)
-    pk = ((a_m * 64 + a_h) << 36) ^ (b_m * 64 + b_h)
     poff = np.concatenate([[0], np.flatnonzero((a_m[1:] != a_m[:-1]) | (a_h[1:] != a_h[:-1]) |
                                                (b_m[1:] != b_m[:-1]) | (b_h[1:] != b_h[:-1])) + 1,
-                           [len(pk)]]).astype(np.int64)
+                           [len(a_m)]]).astype(np.int64)
     slot = p["slot"].to_numpy(zero_copy_only=False).astype(np.int64)
     la, loa, sa = _arr(p, "lat_a"), _arr(p, "lon_a"), _arr(p, "speed_a")
     lb, lob, sb = _arr(p, "lat_b"), _arr(p, "lon_b"), _arr(p, "speed_b")
@@ -665,4 +683,4 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
     return out.filter(pa.array(keep))
 
 
-__all__ = ["Context", "vessel_stage", "pair_stage", "finalize", "cross_identity", "TS", "EVENTS"]
+__all__ = ["EVENTS", "TS", "Context", "cross_identity", "finalize", "pair_stage", "vessel_stage"]

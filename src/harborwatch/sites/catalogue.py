@@ -344,8 +344,7 @@ def _polygon_distance_m(lat, lon, r0, r1, ring_index, vx, vy):
                 f = 1.0
             qx, qy = px1 + f * dx, py1 + f * dy
             d = math.sqrt(qx * qx + qy * qy)
-            if d < best:
-                best = d
+            best = min(best, d)
     return 0.0 if inside else best
 
 
@@ -370,8 +369,7 @@ def nearest_site(lat, lon, slat, slon, srad, ring_offsets, ring_index, vx, vy, c
             d = _polygon_distance_m(lat, lon, ring_offsets[i], ring_offsets[i + 1], ring_index, vx, vy)
         else:
             d = haversine_m(lat, lon, slat[i], slon[i]) - srad[i]
-            if d < 0.0:
-                d = 0.0
+            d = max(d, 0.0)
         if d < best:
             best = d
             best_i = i

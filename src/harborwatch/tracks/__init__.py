@@ -3,4 +3,4 @@
 from harborwatch.tracks.algorithms import Clean, Resample, Segment, prepare
 from harborwatch.tracks.track import Track, TrackCollection
 
-__all__ = ["Track", "TrackCollection", "Clean", "Segment", "Resample", "prepare"]
+__all__ = ["Clean", "Resample", "Segment", "Track", "TrackCollection", "prepare"]

@@ -14,7 +14,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harborwatch.tracks import kernels as K
-from harborwatch.tracks.track import Track, TrackCollection, kernel_arrays, vessel_offsets
+from harborwatch.tracks.track import (
+    Track,
+    TrackCollection,
+    kernel_arrays,
+    vessel_offsets,
+)
 
 
 @dataclass(frozen=True)
@@ -129,4 +134,4 @@ def prepare(tracks: TrackCollection, clean: Clean, segment: Segment) -> pa.Table
              .append_column("primary", pa.array(prim, pa.bool_())))
 
 
-__all__ = ["Clean", "Segment", "Resample", "prepare", "params_dict", "vessel_offsets"]
+__all__ = ["Clean", "Resample", "Segment", "params_dict", "prepare", "vessel_offsets"]

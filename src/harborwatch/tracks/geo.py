@@ -25,8 +25,7 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp = p2 - p1
     dl = math.radians(lon2 - lon1)
     a = math.sin(dp / 2.0) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2.0) ** 2
-    if a > 1.0:
-        a = 1.0
+    a = min(a, 1.0)
     return 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
@@ -34,8 +33,7 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def speed_kn(distance_m: float, dt_ms: float, min_dt_s: float) -> float:
     """Implied speed in knots for ``distance_m`` covered in ``dt_ms`` (dt floored at ``min_dt_s``)."""
     dt = dt_ms / 1000.0
-    if dt < min_dt_s:
-        dt = min_dt_s
+    dt = max(dt, min_dt_s)
     return distance_m / dt / KNOT_M_S
 
 

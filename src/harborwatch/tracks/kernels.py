@@ -160,8 +160,7 @@ def clean_segment_batch(offsets, t, lat, lon, sog, cog, sat, clock_offset_ms, ma
         s = segment_track(t[a:b], lat[a:b], lon[a:b], c == KEEP, max_gap_ms, max_speed_knots, min_dt_s, max_open)
         ns = 0
         for x in s:
-            if x + 1 > ns:
-                ns = x + 1
+            ns = max(ns, x + 1)
         if ns > 0:
             _, _, count, prim = primary_segments(t[a:b], s, ns)
             newid = np.full(ns, -1, np.int32)

@@ -186,7 +186,7 @@ class TrackCollection:
     yields :class:`Track` objects (zero-copy slices).
     """
 
-    __slots__ = ("_t", "_offsets", "_mmsi")
+    __slots__ = ("_mmsi", "_offsets", "_t")
 
     def __init__(self, table: pa.Table, *, sorted: bool = False) -> None:
         table = _complete(table)

@@ -1,0 +1,176 @@
+"""The Spark engine: the same stage functions inside ``applyInArrow``, the same bucket join in Spark SQL.
+
+Positions and static reports are read from Parquet (the store's day-partitioned export, or
+any dataset with the positions/static schemas), so a cluster reads them where they lie.
+Vessels are grouped into ``mmsi % partitions`` buckets; within a bucket the stage functions
+see whole vessels, so their output does not depend on the bucketing. The driver collects
+only events, reception counts and the (IMO, MMSI) summary, and runs :func:`finalize`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+
+from harborwatch.core.schema import POSITIONS, STATIC
+from harborwatch.events.engine import Request, read_inputs
+from harborwatch.events.schema import IDS, PAIRS, RAW, RECEPTION, SLOTS
+from harborwatch.events.stages import Context, finalize, pair_stage, vessel_stage
+from harborwatch.store.store import Store
+
+
+def _session(workers: int | None):
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("the Spark engine needs the 'spark' extra: pip install 'harborwatch[spark]'") from e
+    import sys
+
+    cores = workers or os.cpu_count() or 1
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter, with harborwatch
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    return (SparkSession.builder.master(f"local[{cores}]").appName("harborwatch-events")
+            .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.pyspark.python", sys.executable)
+            .getOrCreate())
+
+
+def _collect(df) -> pa.Table:
+    return df.toArrow()
+
+
+def events_from_parquet(spark, positions_path: str, static_path: str | None, ctx: Context,
+                        partitions: int) -> pa.Table:
+    """Run every stage on Parquet datasets; returns the finished events table."""
+    from pyspark.sql import functions as F
+
+    pos = spark.read.parquet(positions_path).drop("day")
+    pos = pos.withColumn("_bucket", F.col("mmsi") % partitions)
+    stat = None
+    if static_path:
+        stat = spark.read.parquet(static_path).drop("day").withColumn("_bucket", F.col("mmsi") % partitions)
+
+    def strip(t: pa.Table, schema: pa.Schema) -> pa.Table:
+        """Back from Spark's types (no unsigned integers, microsecond times) to the store's."""
+        t = t.drop_columns([c for c in ("_bucket", "_pair") if c in t.column_names])
+        return t.cast(pa.schema([schema.field(n) if n in schema.names else t.schema.field(n)
+                                 for n in t.column_names]))
+
+    def vessel_events(p: pa.Table, s: pa.Table) -> pa.Table:
+        return _to_spark(vessel_stage(strip(p, POSITIONS), strip(s, STATIC), ctx)["events"])
+
+    def vessel_events_nostatic(p: pa.Table) -> pa.Table:
+        return _to_spark(vessel_stage(strip(p, POSITIONS), None, ctx)["events"])
+
+    def slots(p: pa.Table) -> pa.Table:
+        return _to_spark(vessel_stage(strip(p, POSITIONS), None, ctx)["slots"])
+
+    def reception(p: pa.Table) -> pa.Table:
+        return _to_spark(vessel_stage(strip(p, POSITIONS), None, ctx)["reception"])
+
+    def ids(s: pa.Table) -> pa.Table:
+        return _to_spark(vessel_stage(POSITIONS.empty_table(), strip(s, STATIC), ctx)["ids"])
+
+    def pairs(t: pa.Table) -> pa.Table:
+        return _to_spark(pair_stage(strip(t, PAIRS), ctx))
+
+    g = pos.groupBy("_bucket")
+    if stat is not None:
+        raw = g.cogroup(stat.groupBy("_bucket")).applyInArrow(vessel_events, schema=_ddl(RAW))
+        id_rows = stat.groupBy("_bucket").applyInArrow(ids, schema=_ddl(IDS))
+    else:
+        raw = g.applyInArrow(vessel_events_nostatic, schema=_ddl(RAW))
+        id_rows = None
+    rec = g.applyInArrow(reception, schema=_ddl(RECEPTION))
+    sl = g.applyInArrow(slots, schema=_ddl(SLOTS))
+    a = sl.alias("a")
+    b = sl.alias("b")
+    cols = [F.col("a.mmsi").alias("mmsi_a"), F.col("a.hull").alias("hull_a"), F.col("b.mmsi").alias("mmsi_b"),
+            F.col("b.hull").alias("hull_b"), F.col("a.slot").alias("slot"),
+            F.col("a.lat").alias("lat_a"), F.col("a.lon").alias("lon_a"), F.col("a.speed_kn").alias("speed_a"),
+            F.col("a.ref0").alias("ref0_a"), F.col("a.ref1").alias("ref1_a"),
+            F.col("b.lat").alias("lat_b"), F.col("b.lon").alias("lon_b"), F.col("b.speed_kn").alias("speed_b"),
+            F.col("b.ref0").alias("ref0_b"), F.col("b.ref1").alias("ref1_b")]
+    joined = (a.join(b, (F.col("a.slot") == F.col("b.slot")) & (F.col("a.cell") == F.col("b.cell"))
+                     & (F.col("a.mmsi") < F.col("b.mmsi"))).select(*cols)
+              .dropDuplicates(["mmsi_a", "hull_a", "mmsi_b", "hull_b", "slot"])
+              .withColumn("_pair", (F.col("mmsi_a") * F.lit(31) + F.col("mmsi_b")) % partitions))
+    enc = joined.groupBy("_pair").applyInArrow(pairs, schema=_ddl(RAW))
+    raw_t = _collect(raw.unionByName(enc)).cast(RAW)
+    ids_t = _collect(id_rows).cast(IDS) if id_rows is not None else IDS.empty_table()
+    rec_t = _collect(rec).cast(RECEPTION)
+    return finalize([raw_t], ids_t, rec_t, ctx)
+
+
+def _spark_type(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_uint32(t):
+        return pa.int64()
+    if pa.types.is_uint64(t):
+        return pa.decimal128(20, 0)
+    if pa.types.is_timestamp(t):
+        return pa.timestamp("us", tz="UTC")
+    if pa.types.is_list(t):
+        return pa.list_(_spark_type(t.value_type))
+    return t
+
+
+def _to_spark(t: pa.Table) -> pa.Table:
+    """Arrow types Spark accepts back from applyInArrow for the schema :func:`_ddl` declares."""
+    return t.cast(pa.schema([pa.field(f.name, _spark_type(f.type), f.nullable) for f in t.schema]))
+
+
+def _ddl(schema: pa.Schema):
+    """The Spark schema of an Arrow schema (unsigned integers widen: Spark has none)."""
+    from pyspark.sql import types as T
+
+    def conv(t: pa.DataType):
+        if pa.types.is_uint32(t) or pa.types.is_int64(t):
+            return T.LongType()
+        if pa.types.is_uint64(t):
+            return T.DecimalType(20, 0)
+        if pa.types.is_int32(t):
+            return T.IntegerType()
+        if pa.types.is_int8(t):
+            return T.ByteType()
+        if pa.types.is_float64(t):
+            return T.DoubleType()
+        if pa.types.is_string(t):
+            return T.StringType()
+        if pa.types.is_timestamp(t):
+            return T.TimestampType()
+        if pa.types.is_boolean(t):
+            return T.BooleanType()
+        if pa.types.is_list(t):
+            return T.ArrayType(conv(t.value_type))
+        raise TypeError(t)
+
+    return T.StructType([T.StructField(f.name, conv(f.type), f.nullable) for f in schema])
+
+
+def run_spark(store: Store, req: Request, workers: int | None = None,
+              progress: Callable[[str, int, int], None] | None = None) -> pa.Table:
+    """Export the store's window to Parquet, then run :func:`events_from_parquet` on local Spark."""
+    import pyarrow.parquet as pq
+
+    ctx = req.context()
+    say = progress or (lambda stage, done, total: None)
+    say("read", 0, 1)
+    positions, static = read_inputs(store, req)
+    spark = _session(workers)
+    with tempfile.TemporaryDirectory(prefix="hw-spark-") as tmp:
+        pp, sp = Path(tmp) / "positions.parquet", Path(tmp) / "static.parquet"
+        pq.write_table(positions, pp)
+        pq.write_table(static, sp)
+        say("read", 1, 1)
+        say("spark", 0, 1)
+        parts = max(2, (workers or os.cpu_count() or 1) * 2)
+        out = events_from_parquet(spark, str(pp), str(sp) if static.num_rows else None, ctx, parts)
+        say("spark", 1, 1)
+    return out
