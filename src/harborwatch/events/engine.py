@@ -107,21 +107,33 @@ def join_slots(slots: pa.Table, memory_limit: str | None = None) -> pa.Table:
 def run_local(store: Store, req: Request, workers: int | None = None,
               progress: Callable[[str, int, int], None] | None = None) -> pa.Table:
     """Detect events with local processes; returns the :data:`~harborwatch.events.schema.EVENTS` table."""
-    ctx = req.context()
     say = progress or (lambda stage, done, total: None)
     say("read", 0, 1)
     positions, static = read_inputs(store, req)
     say("read", 1, 1)
+    return detect(positions, static, req, workers=workers, progress=progress)
+
+
+def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: int | None = None,
+           progress: Callable[[str, int, int], None] | None = None) -> pa.Table:
+    """Events from in-memory positions and static reports (the local engine without a store)."""
+    ctx = req.context()
+    say = progress or (lambda stage, done, total: None)
+    if static is None:
+        from harborwatch.core.schema import STATIC
+
+        static = STATIC.empty_table()
+    if positions.num_rows:
+        positions = positions.sort_by([("mmsi", "ascending"), ("timestamp", "ascending")])
     mm = positions["mmsi"].to_numpy(zero_copy_only=False) if positions.num_rows else np.zeros(0, np.uint32)
     workers = workers or os.cpu_count() or 1
     parts = partition_bounds(mm, workers * 4 if positions.num_rows > INLINE_ROWS and workers > 1 else 1)
-    # vessels with static reports but no positions still get identity events
+    # every static row goes to exactly one partition, also for vessels with no positions
     jobs = []
     lo_prev = -1
     for k, (a, b) in enumerate(parts):
-        lo = int(mm[a]) if k else 0
         hi = int(mm[b - 1]) if k < len(parts) - 1 else 2**32 - 1
-        jobs.append((positions.slice(a, b - a), _static_slice(static, max(lo, lo_prev + 1), hi), ctx))
+        jobs.append((positions.slice(a, b - a), _static_slice(static, lo_prev + 1, hi), ctx))
         lo_prev = hi
     if not jobs:
         jobs.append((positions, static, ctx))

@@ -576,7 +576,7 @@ def cross_identity(ids: pa.Table, ctx: Context) -> pa.Table:
                            {"imo": int(imo[a]), "reports": cols["reports"][lo], "reports_2": cols["reports"][hi]},
                            mmsi_2=cols["mmsi"][hi], confidence=2)
                 elif j == i + 1 and "identity_change" in ctx.types:
-                    fi, fj = mmsi_flag(mi), mmsi_flag(mj)
+                    fi, fj = mmsi_flag(np.array([mi, mj]))
                     ev.add("identity_change", mi, last[i], first[j], None, None,
                            [cols["ref_last"][i], cols["ref_first"][j]],
                            {"field": "mmsi", "imo": int(imo[a]), "old": mi, "new": mj,
