@@ -121,6 +121,19 @@ def anchorages(store: Store, params: Anchorages | None = None, ports: SiteCatalo
     return SiteCatalogue(pa.table(rows, schema=SCHEMA), "anchorages")
 
 
+#: World Port Index country names that differ from the ITU names in the MID table.
+_WPI_COUNTRIES = {
+    "russia": "RU", "turkey": "TR", "vietnam": "VN", "south korea": "KR", "north korea": "KP", "antarctica": "AQ",
+    "burma": "MM", "u.s. virgin islands": "VI", "the bahamas": "BS", "brunei": "BN", "curacao": "CW",
+    "saint helena, ascension, and tristan da cunha": "SH", "congo (brazzaville)": "CG", "congo (kinshasa)": "CD",
+    "federated states of micronesia": "FM", "caribbean netherlands": "BQ", "guernsey": "GG", "svalbard": "SJ",
+    "south georgia and south sandwich islands": "GS", "western sahara": "EH", "sint maarten": "SX",
+    "isle of man": "IM", "jersey": "JE", "the gambia": "GM", "macau": "MO", "falkland islands (islas malvinas)": "FK",
+    "norfolk island": "NF", "saint vincent and the grenadines (windward islands)": "VC", "guam": "GU",
+    "british indian ocean territory": "IO", "midway islands": "UM", "johnson atoll": "UM", "wake island": "UM",
+}
+
+
 def read_wpi(path: str | Path, radius_m: float = 2000.0) -> SiteCatalogue:
     """Ports of the NGA World Port Index (Pub. 150 CSV) as point sites of ``radius_m``."""
     p = Path(path)
@@ -129,6 +142,7 @@ def read_wpi(path: str | Path, radius_m: float = 2000.0) -> SiteCatalogue:
     from harborwatch.core.identifiers import mid_table
 
     iso = {country.lower(): iso2 for iso2, country in mid_table().values()}
+    iso.update(_WPI_COUNTRIES)
     rows: dict[str, list] = {f.name: [] for f in SCHEMA}
     with p.open(encoding="utf-8-sig", newline="") as f:
         reader = csv.DictReader(f)
