@@ -301,6 +301,9 @@ def events(
 
     cfg = EventsConfig.from_toml(config) if config else EventsConfig()
     wanted = tuple(t.strip() for t in types.split(",") if t.strip()) if types else EVENT_TYPES
+    unknown = [t for t in wanted if t not in EVENT_TYPES]
+    if unknown:
+        raise HarborwatchError(f"--types: unknown event type {unknown[0]!r}", hint="one of " + ", ".join(EVENT_TYPES))
     req = Request(cfg, _load_sites(sites), wanted, _parse_time(since, "--since") if since else None,
                   _parse_time(until, "--until") if until else None)
     progress = Progress(TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),

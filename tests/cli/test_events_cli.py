@@ -1,0 +1,53 @@
+"""`harborwatch events` and `harborwatch sites` on the shipped simulated sample."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from harborwatch.cli.main import app
+
+REPO_SAMPLE = __import__("pathlib").Path(__file__).resolve().parents[2] / "examples" / "simulated_rason_sample.nmea"
+
+
+def test_events_json_counts_and_outputs(tmp_path):
+    r = CliRunner()
+    store = str(tmp_path / "s")
+    assert r.invoke(app, ["ingest", str(REPO_SAMPLE), "--store", store, "--json"]).exit_code == 0
+    res = r.invoke(app, ["events", "--store", store, "--json", "--out", str(tmp_path / "e.csv")])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output.strip().splitlines()[-1])
+    assert out["events"] == sum(out["by_type"].values()) == out["new_in_store"]
+    again = json.loads(r.invoke(app, ["events", "--store", store, "--json"]).output.strip().splitlines()[-1])
+    assert again["new_in_store"] == 0 and again["events"] == out["events"]
+    csv = pd.read_csv(tmp_path / "e.csv")
+    assert len(csv) == out["events"]
+    for suffix in (".geojson", ".parquet"):
+        p = tmp_path / f"e{suffix}"
+        assert r.invoke(app, ["events", "--store", store, "--json", "--out", str(p)]).exit_code == 0
+    gj = json.loads((tmp_path / "e.geojson").read_text())
+    assert len(gj["features"]) == out["events"]
+    import geopandas as gpd
+
+    assert len(gpd.read_parquet(tmp_path / "e.parquet")) == out["events"]
+
+
+def test_events_bad_type_is_one_line_error(tmp_path):
+    r = CliRunner()
+    store = str(tmp_path / "s")
+    r.invoke(app, ["ingest", str(REPO_SAMPLE), "--store", store, "--json"])
+    res = r.invoke(app, ["events", "--store", store, "--types", "port_visit,dark_magic"])
+    assert res.exit_code == 2  # the one-line error goes to stderr
+
+
+def test_sites_list_and_build(tmp_path):
+    r = CliRunner()
+    res = r.invoke(app, ["sites", "list"])
+    assert res.exit_code == 0 and "kp-rajin" in res.output
+    store = str(tmp_path / "s")
+    r.invoke(app, ["ingest", str(REPO_SAMPLE), "--store", store, "--json"])
+    res = r.invoke(app, ["sites", "build", "--store", store, "--min-vessels", "1", "-o", str(tmp_path / "a.geojson")])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "a.geojson").read_text())["type"] == "FeatureCollection"
