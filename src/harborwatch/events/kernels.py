@@ -38,8 +38,7 @@ def port_visits(offsets, t, lat, lon, sog, dist, site, entry_m, exit_m, stop_beg
     site row, entry, stop, gap and exit flags (int8 0/1), and the index of the first fix
     of the stop (-1 if none).
     """
-    cap = 16
-    out = np.empty((cap, 9), np.int64)
+    out = np.empty((16, 9), np.int64)
     m = 0
     for v in range(offsets.shape[0] - 1):
         a, b = offsets[v], offsets[v + 1]
@@ -60,11 +59,8 @@ def port_visits(offsets, t, lat, lon, sog, dist, site, entry_m, exit_m, stop_beg
                 ends = True
                 exited = True
             if ends:
-                if m == cap:
-                    cap *= 2
-                    new = np.empty((cap, 9), np.int64)
-                    new[:m] = out[:m]
-                    out = new
+                if m == out.shape[0]:
+                    out = _grow(out, m)
                 out[m, 0] = v
                 out[m, 1] = start
                 out[m, 2] = i - 1
@@ -111,63 +107,45 @@ def port_visits(offsets, t, lat, lon, sog, dist, site, entry_m, exit_m, stop_beg
 
 
 @njit(cache=True)
+def _grow(arr, m):
+    """``arr`` with twice the rows, the first ``m`` copied (output buffers of unknown length)."""
+    new = np.empty((arr.shape[0] * 2,) + arr.shape[1:], arr.dtype)
+    new[:m] = arr[:m]
+    return new
+
+
+@njit(cache=True)
 def slow_runs(offsets, t, lat, lon, sog, max_speed_kn, max_gap_ms, min_dt_s):
     """Runs of consecutive fixes slower than ``max_speed_kn``, broken by silences > ``max_gap_ms``.
 
     Returns per run: track, first fix, last fix, along-track distance (m).
     """
-    cap = 16
-    idx = np.empty((cap, 3), np.int64)
-    dist = np.empty(cap, np.float64)
+    idx = np.empty((16, 3), np.int64)
+    dist = np.empty(16, np.float64)
     m = 0
     for v in range(offsets.shape[0] - 1):
         a, b = offsets[v], offsets[v + 1]
         start = -1
         acc = 0.0
         for i in range(a, b + 1):
-            slow = False
-            if i < b:
-                slow = _speed_at(i, a, b, t, lat, lon, sog, min_dt_s) < max_speed_kn
-                if slow and start >= 0 and t[i] - t[i - 1] > max_gap_ms:
-                    slow = False
-                    # close the current run, then start again at i
-                    if m == cap:
-                        cap *= 2
-                        ni = np.empty((cap, 3), np.int64)
-                        ni[:m] = idx[:m]
-                        idx = ni
-                        nd = np.empty(cap, np.float64)
-                        nd[:m] = dist[:m]
-                        dist = nd
-                    idx[m, 0] = v
-                    idx[m, 1] = start
-                    idx[m, 2] = i - 1
-                    dist[m] = acc
-                    m += 1
-                    start = i
-                    acc = 0.0
-                    continue
-            if slow:
-                if start < 0:
-                    start = i
-                    acc = 0.0
-                else:
-                    acc += haversine_m(lat[i - 1], lon[i - 1], lat[i], lon[i])
-            elif start >= 0:
-                if m == cap:
-                    cap *= 2
-                    ni = np.empty((cap, 3), np.int64)
-                    ni[:m] = idx[:m]
-                    idx = ni
-                    nd = np.empty(cap, np.float64)
-                    nd[:m] = dist[:m]
-                    dist = nd
+            slow = i < b and _speed_at(i, a, b, t, lat, lon, sog, min_dt_s) < max_speed_kn
+            broken = slow and start >= 0 and t[i] - t[i - 1] > max_gap_ms
+            if start >= 0 and (not slow or broken):  # close the current run at i - 1
+                if m == idx.shape[0]:
+                    idx = _grow(idx, m)
+                    dist = _grow(dist, m)
                 idx[m, 0] = v
                 idx[m, 1] = start
                 idx[m, 2] = i - 1
                 dist[m] = acc
                 m += 1
                 start = -1
+            if slow:
+                if start < 0:
+                    start = i
+                    acc = 0.0
+                else:
+                    acc += haversine_m(lat[i - 1], lon[i - 1], lat[i], lon[i])
     return idx[:m], dist[:m]
 
 
@@ -189,8 +167,7 @@ def encounter_runs(pair_offsets, slot, lat_a, lon_a, spd_a, lat_b, lon_b, spd_b,
     for i in range(n):
         d[i] = haversine_m(lat_a[i], lon_a[i], lat_b[i], lon_b[i])
         close[i] = d[i] <= max_distance_m
-    cap = 16
-    ev = np.empty((cap, 5), np.int64)
+    ev = np.empty((16, 5), np.int64)
     m = 0
     for p in range(pair_offsets.shape[0] - 1):
         a, b = pair_offsets[p], pair_offsets[p + 1]
@@ -224,11 +201,8 @@ def encounter_runs(pair_offsets, slot, lat_a, lon_a, spd_a, lat_b, lon_b, spd_b,
                     if k > ev[m - 1, 3] >> 32:
                         ev[m - 1, 3] = (k << 32) | (i + k // 2)
                 else:
-                    if m == cap:
-                        cap *= 2
-                        ne = np.empty((cap, 5), np.int64)
-                        ne[:m] = ev[:m]
-                        ev = ne
+                    if m == ev.shape[0]:
+                        ev = _grow(ev, m)
                     ev[m, 0] = p
                     ev[m, 1] = i
                     ev[m, 2] = j
