@@ -30,83 +30,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harborwatch.events import kernels as EK
-from harborwatch.events.params import EVENT_TYPES, EventsConfig
+from harborwatch.events.common import (
+    DAY,
+    Context,
+    EventRows,
+    H,
+    canonical_json,
+    empty_table,
+)
+from harborwatch.events.identity import _identity_events, _ids_summary, cross_identity
+from harborwatch.events.params import EventsConfig
 from harborwatch.events.schema import EVENTS, IDS, PAIRS, RAW, RECEPTION, SLOTS, TS
-from harborwatch.sites.catalogue import PORT_KINDS, SiteCatalogue, SiteIndex
 from harborwatch.tracks import kernels as TK
 from harborwatch.tracks.algorithms import prepare
 from harborwatch.tracks.geo import haversine_m
 from harborwatch.tracks.track import TrackCollection, vessel_offsets
-
-H = 3_600_000  # ms per hour
-DAY = 86_400_000
-
-
-class Context:
-    """What every stage needs besides the data: rule parameters, port sites, wanted types."""
-
-    def __init__(self, cfg: EventsConfig, sites: SiteCatalogue, types: Iterable[str] | None = None) -> None:
-        self.cfg = cfg
-        self.types = frozenset(types or EVENT_TYPES)
-        ports = sites.filter_kinds(PORT_KINDS)
-        reach = max(cfg.port_visits.exit_distance_m, cfg.encounters.min_port_distance_m,
-                    cfg.loitering.min_port_distance_m) + 1000.0
-        self.ports: SiteIndex = ports.index(max_query_m=reach)
-        self.port_ids = ports.ids()
-        self.port_names = ports.table["name"].to_pylist()
-
-    def __getstate__(self) -> dict:
-        return self.__dict__
-
-    def __setstate__(self, d: dict) -> None:
-        self.__dict__.update(d)
-
-
-def _j(d: dict) -> str:
-    """Deterministic JSON (sorted keys; floats rounded so every engine prints the same text)."""
-    def r(v: Any) -> Any:
-        if isinstance(v, float | np.floating):
-            v = float(v)
-            return None if math.isnan(v) else round(v, 6)
-        if isinstance(v, np.integer):
-            return int(v)
-        if isinstance(v, dict):
-            return {k: r(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [r(x) for x in v]
-        return v
-    return json.dumps(r(d), sort_keys=True, separators=(",", ":"))
-
-
-class _Events:
-    """Column buffers for RAW rows."""
-
-    def __init__(self) -> None:
-        self.cols: dict[str, list] = {f.name: [] for f in RAW}
-
-    def add(self, type: str, mmsi: int, start: int, end: int, lat: float | None, lon: float | None,
-            evidence: Any, attributes: dict, mmsi_2: int | None = None, site_id: str | None = None,
-            confidence: int | None = None) -> None:
-        c = self.cols
-        c["type"].append(type)
-        c["mmsi"].append(int(mmsi))
-        c["mmsi_2"].append(None if mmsi_2 is None else int(mmsi_2))
-        c["start"].append(int(start))
-        c["end"].append(int(end))
-        c["lat"].append(None if lat is None or math.isnan(lat) else float(lat))
-        c["lon"].append(None if lon is None or math.isnan(lon) else float(lon))
-        c["site_id"].append(site_id)
-        c["confidence"].append(confidence)
-        c["attributes"].append(_j(attributes))
-        c["evidence"].append([int(x) for x in evidence])
-
-    def table(self) -> pa.Table:
-        return pa.table(self.cols, schema=RAW)
-
-
-def _empty(schema: pa.Schema) -> pa.Table:
-    return schema.empty_table()
-
 
 # ---------------------------------------------------------------------------------------------
 # stage 1: per vessel
@@ -119,7 +57,7 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
     not matter.
     """
     cfg, types = ctx.cfg, ctx.types
-    ev = _Events()
+    ev = EventRows()
     out: dict[str, pa.Table] = {}
     if static is not None and static.num_rows:
         static = _normalize_static(static)
@@ -131,17 +69,17 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
         kept = kept.append_column("hull", pc.cast(hull, pa.int32())).sort_by(
             [("mmsi", "ascending"), ("hull", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
         _vessel_events(kept, prep, static, ctx, ev)
-        out["slots"] = _slots(kept, ctx) if "encounter" in types else _empty(SLOTS)
+        out["slots"] = _slots(kept, ctx) if "encounter" in types else empty_table(SLOTS)
         out["reception"] = _reception(kept, cfg.gaps.reception_cell_deg)
     else:
-        out["slots"] = _empty(SLOTS)
-        out["reception"] = _empty(RECEPTION)
+        out["slots"] = empty_table(SLOTS)
+        out["reception"] = empty_table(RECEPTION)
     if static is not None and static.num_rows:
         static = _normalize_static(static)
         _identity_events(static, ctx, ev)
         out["ids"] = _ids_summary(static)
     else:
-        out["ids"] = _empty(IDS)
+        out["ids"] = empty_table(IDS)
     out["events"] = ev.table()
     return out
 
@@ -161,7 +99,7 @@ def _arr(t: pa.Table, name: str, dtype: Any = np.float64) -> np.ndarray:
     return np.ascontiguousarray(col.to_numpy(zero_copy_only=False), dtype)
 
 
-def _vessel_events(kept: pa.Table, prep: pa.Table, static: pa.Table | None, ctx: Context, ev: _Events) -> None:
+def _vessel_events(kept: pa.Table, prep: pa.Table, static: pa.Table | None, ctx: Context, ev: EventRows) -> None:
     cfg, types = ctx.cfg, ctx.types
     n = kept.num_rows
     if n == 0:
@@ -224,8 +162,7 @@ def _vessel_events(kept: pa.Table, prep: pa.Table, static: pa.Table | None, ctx:
     # --- gaps ---------------------------------------------------------------------------------
     if "gap" in types and n > 1:
         g = cfg.gaps
-        same = np.zeros(n - 1, bool)
-        same[:] = True
+        same = np.ones(n - 1, bool)
         same[off[1:-1] - 1] = False  # no gap across track boundaries
         dt = np.diff(t)
         for i in np.flatnonzero(same & (dt >= g.min_duration_h * H)):
@@ -326,7 +263,7 @@ def _draught_lookup(static: pa.Table | None):
     return look
 
 
-def _teleports(prep: pa.Table, kept: pa.Table, min_jump_m: float, ev: _Events) -> None:
+def _teleports(prep: pa.Table, kept: pa.Table, min_jump_m: float, ev: EventRows) -> None:
     bad = prep.filter(pc.equal(prep["clean_reason"], "outlier"))
     if bad.num_rows == 0:
         return
@@ -411,89 +348,6 @@ def _reception(kept: pa.Table, cell_deg: float) -> pa.Table:
     }, schema=RECEPTION)
 
 
-# --- identity from static reports -----------------------------------------------------------------
-
-_ID_FIELDS = ("name", "imo", "callsign", "flag")
-
-
-def _norm(v: Any) -> Any:
-    if v is None:
-        return None
-    if isinstance(v, str):
-        v = " ".join(v.upper().split())
-        return v or None
-    return v or None  # IMO 0 means "not given"
-
-
-def _static_sorted(static: pa.Table) -> pa.Table:
-    need = ["mmsi", "timestamp", "record_hash", "imo", "imo_valid", "name", "callsign", "flag"]
-    s = static
-    for c in need:
-        if c not in s.column_names:
-            s = s.append_column(c, pa.nulls(s.num_rows, pa.string() if c in ("name", "callsign", "flag")
-                                            else pa.bool_() if c == "imo_valid" else pa.uint32()))
-    return s.select(need).sort_by([("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
-
-
-def _identity_events(static: pa.Table, ctx: Context, ev: _Events) -> None:
-    types = ctx.types
-    want_change, want_invalid = "identity_change" in types, "invalid_imo" in types
-    if not (want_change or want_invalid):
-        return
-    s = _static_sorted(static)
-    min_reports = ctx.cfg.identity.min_reports
-    cols = {c: s[c].to_pylist() for c in s.column_names}
-    ts = pc.cast(s["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
-    off = vessel_offsets(s["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64))
-    for v in range(len(off) - 1):
-        a, b = int(off[v]), int(off[v + 1])
-        m = cols["mmsi"][a]
-        if want_change:
-            for f in _ID_FIELDS:
-                cur, cur_ref = None, None
-                cand, cand_n, cand_first = None, 0, -1
-                for i in range(a, b):
-                    x = _norm(cols[f][i])
-                    if x is None:
-                        continue
-                    if cur is None:
-                        cur, cur_ref = x, i
-                        continue
-                    if x == cur:
-                        cur_ref, cand, cand_n = i, None, 0
-                        continue
-                    if x != cand:
-                        cand, cand_n, cand_first = x, 0, i
-                    cand_n += 1
-                    if cand_n >= min_reports:
-                        ev.add("identity_change", m, ts[cur_ref], ts[cand_first], None, None,
-                               [cols["record_hash"][cur_ref], cols["record_hash"][cand_first]],
-                               {"field": f, "old": cur, "new": cand, "reports_of_new": cand_n}, confidence=2)
-                        cur, cur_ref, cand, cand_n = cand, i, None, 0
-        if want_invalid:
-            seen: dict[int, list[int]] = {}
-            for i in range(a, b):
-                imo = cols["imo"][i]
-                if imo and cols["imo_valid"][i] is False:
-                    seen.setdefault(imo, []).append(i)
-            for imo, idx in sorted(seen.items()):
-                ev.add("invalid_imo", m, ts[idx[0]], ts[idx[-1]], None, None,
-                       [cols["record_hash"][i] for i in idx], {"imo": imo, "reports": len(idx)}, confidence=2)
-
-
-def _ids_summary(static: pa.Table) -> pa.Table:
-    s = _static_sorted(static)
-    s = s.filter(pc.and_(pc.is_valid(s["imo"]), pc.fill_null(s["imo_valid"], False)))
-    if s.num_rows == 0:
-        return _empty(IDS)
-    g = s.group_by(["imo", "mmsi"], use_threads=False).aggregate(
-        [("timestamp", "min"), ("timestamp", "max"), ("timestamp", "count"), ("record_hash", "first"),
-         ("record_hash", "last")])
-    return pa.table({"imo": g["imo"], "mmsi": g["mmsi"], "first": g["timestamp_min"], "last": g["timestamp_max"],
-                     "reports": pc.cast(g["timestamp_count"], pa.int64()), "ref_first": g["record_hash_first"],
-                     "ref_last": g["record_hash_last"]}, schema=IDS)
-
-
 # ---------------------------------------------------------------------------------------------
 # stage 3: per vessel pair
 # ---------------------------------------------------------------------------------------------
@@ -504,7 +358,7 @@ PAIR_ORDER = [("mmsi_a", "ascending"), ("hull_a", "ascending"), ("mmsi_b", "asce
 
 def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
     """Encounters from joined candidate rows (whole pairs; any order, duplicates allowed)."""
-    ev = _Events()
+    ev = EventRows()
     if pairs.num_rows == 0 or "encounter" not in ctx.types:
         return ev.table()
     e = ctx.cfg.encounters
@@ -547,45 +401,7 @@ def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
 # stage 4: on the driver
 # ---------------------------------------------------------------------------------------------
 
-def cross_identity(ids: pa.Table, ctx: Context) -> pa.Table:
-    """``shared_imo`` (one IMO on MMSIs reporting at overlapping times) and ``identity_change``
-    of MMSI (the IMO moves to a new MMSI; the flag changes when the MID does)."""
-    ev = _Events()
-    if ids.num_rows == 0 or not ({"shared_imo", "identity_change"} & ctx.types):
-        return ev.table()
-    from harborwatch.core.identifiers import mmsi_flag
-
-    rows = ids.sort_by([("imo", "ascending"), ("first", "ascending"), ("mmsi", "ascending")])
-    cols = {c: rows[c].to_pylist() for c in ("imo", "mmsi", "reports", "ref_first", "ref_last")}
-    first = pc.cast(rows["first"], pa.int64()).to_numpy(zero_copy_only=False)
-    last = pc.cast(rows["last"], pa.int64()).to_numpy(zero_copy_only=False)
-    imo = np.array(cols["imo"], np.int64)
-    off = vessel_offsets(imo)
-    for g in range(len(off) - 1):
-        a, b = int(off[g]), int(off[g + 1])
-        if b - a < 2:
-            continue
-        for i in range(a, b):
-            for j in range(i + 1, b):
-                mi, mj = cols["mmsi"][i], cols["mmsi"][j]
-                lo, hi = (i, j) if mi < mj else (j, i)
-                if first[j] <= last[i] and "shared_imo" in ctx.types:
-                    s, e = max(first[i], first[j]), min(last[i], last[j])
-                    ev.add("shared_imo", cols["mmsi"][lo], s, e, None, None,
-                           [cols["ref_first"][i], cols["ref_last"][i], cols["ref_first"][j], cols["ref_last"][j]],
-                           {"imo": int(imo[a]), "reports": cols["reports"][lo], "reports_2": cols["reports"][hi]},
-                           mmsi_2=cols["mmsi"][hi], confidence=2)
-                elif j == i + 1 and "identity_change" in ctx.types:
-                    fi, fj = mmsi_flag(np.array([mi, mj]))
-                    ev.add("identity_change", mi, last[i], first[j], None, None,
-                           [cols["ref_last"][i], cols["ref_first"][j]],
-                           {"field": "mmsi", "imo": int(imo[a]), "old": mi, "new": mj,
-                            "old_flag": fi, "new_flag": fj, "flag_changed": fi != fj},
-                           mmsi_2=mj, confidence=2)
-    return ev.table()
-
-
-def _reception_rate(rec: pa.Table, cfg: EventsConfig) -> dict:
+def _reception_rate(rec: pa.Table) -> dict:
     """{(cell_r, cell_c, day): (positions, vessels, satellite positions)} summed over receivers."""
     out: dict[tuple[int, int, int], list[int]] = {}
     for r in rec.to_pylist():
@@ -627,7 +443,7 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
         reception = reception.group_by(["cell_r", "cell_c", "day", "receiver"], use_threads=False).aggregate(
             [("positions", "sum"), ("vessels", "sum")]).rename_columns(
             ["cell_r", "cell_c", "day", "receiver", "positions", "vessels"])
-    rate = _reception_rate(reception, cfg) if reception.num_rows else {}
+    rate = _reception_rate(reception) if reception.num_rows else {}
     g = cfg.gaps
     attrs = raw_t["attributes"].to_pylist()
     types = raw_t["type"].to_pylist()
@@ -659,9 +475,9 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
         likely = bool(a["duration_h"] >= g.disabling_min_duration_h and good)
         a.update({"reception_start_positions_per_vessel_day": r0, "reception_end_positions_per_vessel_day": r1,
                   "reception_start_satellite_share": s0, "likely_disabling": likely})
-        attrs[i] = _j(a)
+        attrs[i] = canonical_json(a)
         conf[i] = 3 if likely else 2 if good else 1
-    params_cache = {ty: _j(cfg.parameters_for(ty)) for ty in set(types)}
+    params_cache = {ty: canonical_json(cfg.parameters_for(ty)) for ty in set(types)}
     params = [params_cache[ty] for ty in types]
     mm, mm2, site = raw_t["mmsi"].to_pylist(), raw_t["mmsi_2"].to_pylist(), raw_t["site_id"].to_pylist()
     ids_col = [hashlib.sha256(f"{types[i]}|{mm[i]}|{mm2[i]}|{site[i]}|{start[i]}|{end[i]}|{params[i]}".encode())
@@ -677,9 +493,9 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
     out = out.sort_by([("start", "ascending"), ("type", "ascending"), ("mmsi", "ascending"),
                        ("event_id", "ascending")])
     # the same event found twice (e.g. by two partitions of a pair) is one event
-    keep = np.ones(out.num_rows, bool)
-    eid = out["event_id"].to_pylist()
-    keep[1:] = np.array(eid[1:]) != np.array(eid[:-1]) if len(eid) > 1 else keep[1:]
+    eid = np.array(out["event_id"].to_pylist(), dtype=object)
+    keep = np.ones(len(eid), bool)
+    keep[1:] = eid[1:] != eid[:-1]
     return out.filter(pa.array(keep))
 
 
