@@ -42,10 +42,6 @@ def _session(workers: int | None):
             .getOrCreate())
 
 
-def _collect(df) -> pa.Table:
-    return df.toArrow()
-
-
 def events_from_parquet(spark, positions_path: str, static_path: str | None, ctx: Context,
                         partitions: int) -> pa.Table:
     """Run every stage on Parquet datasets; returns the finished events table."""
@@ -103,9 +99,9 @@ def events_from_parquet(spark, positions_path: str, static_path: str | None, ctx
               .dropDuplicates(["mmsi_a", "hull_a", "mmsi_b", "hull_b", "slot"])
               .withColumn("_pair", (F.col("mmsi_a") * F.lit(31) + F.col("mmsi_b")) % partitions))
     enc = joined.groupBy("_pair").applyInArrow(pairs, schema=_ddl(RAW))
-    raw_t = _collect(raw.unionByName(enc)).cast(RAW)
-    ids_t = _collect(id_rows).cast(IDS) if id_rows is not None else IDS.empty_table()
-    rec_t = _collect(rec).cast(RECEPTION)
+    raw_t = raw.unionByName(enc).toArrow().cast(RAW)
+    ids_t = id_rows.toArrow().cast(IDS) if id_rows is not None else IDS.empty_table()
+    rec_t = rec.toArrow().cast(RECEPTION)
     return finalize([raw_t], ids_t, rec_t, ctx)
 
 

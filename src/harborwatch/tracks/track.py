@@ -58,7 +58,32 @@ def _f64(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
 
 
-class Track:
+class _Columnar:
+    """Access shared by the track types: kernel arrays and exports of the wrapped table."""
+
+    __slots__ = ()
+    _t: pa.Table
+
+    @property
+    def table(self) -> pa.Table:
+        return self._t
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The kernel inputs: t (int64 ms), lat, lon, sog, cog (float64, NaN = missing), sat (bool)."""
+        return kernel_arrays(self._t)
+
+    def to_arrow(self) -> pa.Table:
+        return self._t
+
+    def to_pandas(self) -> pandas.DataFrame:
+        return self._t.to_pandas()
+
+    def to_geopandas(self) -> geopandas.GeoDataFrame:
+        """GeoDataFrame of points (lon, lat) in EPSG:4326 (needs the ``geo`` extra)."""
+        return to_geopandas(self._t)
+
+
+class Track(_Columnar):
     """One vessel's positions, sorted by time (ties broken by record hash).
 
     Columns (units; CRS WGS 84, EPSG:4326):
@@ -90,10 +115,6 @@ class Track:
 
     # -- data access ---------------------------------------------------------------------------
     @property
-    def table(self) -> pa.Table:
-        return self._t
-
-    @property
     def mmsi(self) -> int | None:
         return self._t["mmsi"][0].as_py() if self._t.num_rows else None
 
@@ -116,19 +137,6 @@ class Track:
     @property
     def duration_h(self) -> float:
         return (self.stop - self.start).total_seconds() / 3600.0 if len(self) else 0.0
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The kernel inputs: t (int64 ms), lat, lon, sog, cog (float64, NaN = missing), sat (bool)."""
-        return kernel_arrays(self._t)
-
-    def to_arrow(self) -> pa.Table:
-        return self._t
-
-    def to_pandas(self) -> pandas.DataFrame:
-        return self._t.to_pandas()
-
-    def to_geopandas(self) -> geopandas.GeoDataFrame:
-        return to_geopandas(self._t)
 
     # -- façades -------------------------------------------------------------------------------
     def clean(self) -> Track:
@@ -179,7 +187,7 @@ def to_geopandas(table: pa.Table) -> geopandas.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
 
 
-class TrackCollection:
+class TrackCollection(_Columnar):
     """Many vessels' tracks in one Arrow table ordered by (mmsi, timestamp, record_hash).
 
     Same columns as :class:`Track`; ``offsets[i]:offsets[i+1]`` is the i-th vessel. Iterating
@@ -201,10 +209,6 @@ class TrackCollection:
     def from_store(cls, store: Store, *, mmsi: Any = None, since: datetime | None = None,
                    until: datetime | None = None) -> TrackCollection:
         return cls(store.positions(mmsi=mmsi, since=since, until=until), sorted=True)
-
-    @property
-    def table(self) -> pa.Table:
-        return self._t
 
     @property
     def offsets(self) -> np.ndarray:
@@ -232,14 +236,3 @@ class TrackCollection:
     def __repr__(self) -> str:
         return f"TrackCollection({len(self)} vessels, {self._t.num_rows} positions)"
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        return kernel_arrays(self._t)
-
-    def to_arrow(self) -> pa.Table:
-        return self._t
-
-    def to_pandas(self) -> pandas.DataFrame:
-        return self._t.to_pandas()
-
-    def to_geopandas(self) -> geopandas.GeoDataFrame:
-        return to_geopandas(self._t)
