@@ -31,6 +31,15 @@ from _shared import ais_dir  # noqa: E402
 
 
 def derived(n: int, store_dir: Path) -> tuple[pa.Table, pa.Table]:
+    """``n`` positions: copies of the Baltic sample as other vessels on other days.
+
+    Copy ``k`` gives every vessel a new MMSI, MID * 10^6 + k * 1000 + its rank in the sample
+    (the same MID, so the same flag; no copy takes another vessel's MMSI), moves it k days later
+    (the sample spans one day, so no copy meets another copy of itself) and gives it an IMO
+    number of its own (unique per copy and vessel; a valid check digit stays valid, an invalid
+    one invalid) and fresh record hashes. At most 900 copies (18M positions).
+    """
+    from harborwatch.core.identifiers import imo_check_digit
     from harborwatch.store.ingest import ingest_files
     from harborwatch.store.store import Store
 
@@ -39,21 +48,32 @@ def derived(n: int, store_dir: Path) -> tuple[pa.Table, pa.Table]:
     pos, sta = st.positions(), st.sql("SELECT * FROM static")
     st.close()
     reps = max(1, -(-n // pos.num_rows))
-    outs, stats = [], []
-    for k in range(reps):
-        # copy k: other vessels (MMSI + k*1000, same MID) a day later
-        def shift(t: pa.Table) -> pa.Table:
-            t = t.set_column(t.column_names.index("mmsi"), "mmsi", pc.cast(pc.add(pc.cast(t["mmsi"], pa.int64()),
-                                                                                 k * 1000), pa.uint32()))
-            ts = pc.cast(t["timestamp"], pa.int64())
-            unit = 1000 if t.schema.field("timestamp").type.unit == "us" else 1
-            ts = pc.add(ts, (k % 7) * 86_400_000 * unit)
-            t = t.set_column(t.column_names.index("timestamp"), "timestamp", pc.cast(ts, t.schema.field("timestamp").type))
-            return t.set_column(t.column_names.index("record_hash"), "record_hash",
-                                pc.cast(pc.add(pc.cast(t["record_hash"], pa.decimal128(21, 0)), k), pa.uint64())
-                                if False else pc.bit_wise_xor(t["record_hash"], pa.scalar(k * 0x9E3779B97F4A7C15 % 2**64, pa.uint64())))
-        outs.append(shift(pos))
-        stats.append(shift(sta))
+    imos = sorted({int(x) for x in sta["imo"].drop_null().to_pylist() if x})
+    rank = {x: i for i, x in enumerate(imos)}
+    mmsis = np.unique(pos["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64))
+    assert len(mmsis) < 1_000 and len(imos) < 1_000
+
+    def shift(t: pa.Table, k: int) -> pa.Table:
+        def put(name: str, arr: pa.Array) -> None:
+            nonlocal t
+            t = t.set_column(t.column_names.index(name), name, arr)
+
+        m = t["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
+        put("mmsi", pa.array(m // 1_000_000 * 1_000_000 + k * 1_000 + np.searchsorted(mmsis, m), pa.uint32()))
+        ty = t.schema.field("timestamp").type
+        put("timestamp", pc.cast(pc.add(pc.cast(t["timestamp"], pa.int64()), k * 86_400 * 10**6), ty)
+            if ty.unit == "us" else pc.cast(pc.add(pc.cast(t["timestamp"], pa.int64()), k * 86_400_000), ty))
+        put("record_hash", pc.bit_wise_xor(t["record_hash"], pa.scalar(k * 0x9E3779B97F4A7C15 % 2**64, pa.uint64())))
+        if k and "imo" in t.column_names:
+            # an invalid IMO stays invalid (wrong check digit), a valid one stays valid
+            ok = t["imo_valid"].to_pylist()
+            stem = [None if not x else 100_000 + k * 1_000 + rank[x] for x in t["imo"].to_pylist()]
+            put("imo", pa.array([None if s is None else s * 10 + (imo_check_digit(s) + (0 if v else 1)) % 10
+                                 for s, v in zip(stem, ok, strict=True)], pa.uint32()))
+        return t
+
+    outs = [shift(pos, k) for k in range(reps)]
+    stats = [shift(sta, k) for k in range(reps)]
     return pa.concat_tables(outs).slice(0, n), pa.concat_tables(stats)
 
 

@@ -32,27 +32,37 @@ class Context:
         self.port_names = ports.table["name"].to_pylist()
 
 
-def canonical_json(d: dict) -> str:
-    """Deterministic JSON (sorted keys; floats rounded so every engine prints the same text)."""
-    def r(v: Any) -> Any:
-        if isinstance(v, float | np.floating):
-            v = float(v)
-            return None if math.isnan(v) else round(v, 6)
-        if isinstance(v, np.integer):
-            return int(v)
-        if isinstance(v, dict):
-            return {k: r(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [r(x) for x in v]
+def _plain(v: Any) -> Any:
+    if isinstance(v, float):
+        return None if v != v else round(v, 6)
+    if isinstance(v, bool | int | str) or v is None:
         return v
-    return json.dumps(r(d), sort_keys=True, separators=(",", ":"))
+    if isinstance(v, np.floating):
+        return _plain(float(v))
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    return v
+
+
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
+def canonical_json(d: dict) -> str:
+    """Deterministic JSON (sorted keys; floats rounded to 6 decimals, NaN as null, NumPy
+    scalars as Python numbers, so every engine prints the same text)."""
+    return _ENCODE({k: _plain(v) for k, v in d.items()})
 
 
 class EventRows:
     """Column buffers for RAW rows."""
 
     def __init__(self) -> None:
-        self.cols: dict[str, list] = {f.name: [] for f in RAW}
+        self.cols: dict[str, list] = {f.name: [] for f in RAW if f.name != "evidence"}
+        self._evidence: list[np.ndarray] = []
 
     def add(self, type: str, mmsi: int, start: int, end: int, lat: float | None, lon: float | None,
             evidence: Any, attributes: dict, mmsi_2: int | None = None, site_id: str | None = None,
@@ -68,10 +78,16 @@ class EventRows:
         c["site_id"].append(site_id)
         c["confidence"].append(confidence)
         c["attributes"].append(canonical_json(attributes))
-        c["evidence"].append([int(x) for x in evidence])
+        self._evidence.append(np.asarray(evidence, dtype=np.uint64).reshape(-1))
 
     def table(self) -> pa.Table:
-        return pa.table(self.cols, schema=RAW)
+        ev = self._evidence
+        offsets = np.zeros(len(ev) + 1, np.int32)
+        np.cumsum([len(e) for e in ev], out=offsets[1:])
+        values = np.concatenate(ev) if ev else np.zeros(0, np.uint64)
+        cols = dict(self.cols)
+        cols["evidence"] = pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.uint64()))
+        return pa.table({f.name: cols[f.name] for f in RAW}, schema=RAW)
 
 
 def empty_table(schema: pa.Schema) -> pa.Table:

@@ -20,9 +20,17 @@ import pyarrow as pa
 from harborwatch.core.errors import HarborwatchError
 from harborwatch.events.params import EVENT_TYPES, EventsConfig
 from harborwatch.events.schema import IDS, PAIRS, RAW, RECEPTION, SLOTS
-from harborwatch.events.stages import Context, finalize, pair_stage, vessel_stage
+from harborwatch.events.stages import (
+    POSITION_COLUMNS,
+    Context,
+    _prepare_static,
+    finalize,
+    pair_stage,
+    vessel_stage,
+)
 from harborwatch.sites.catalogue import SiteCatalogue
 from harborwatch.store.store import Store
+from harborwatch.tracks.track import is_ordered
 
 #: Below this many positions the local engine works in-process (worker start-up costs more).
 INLINE_ROWS = 400_000
@@ -81,16 +89,23 @@ def partition_bounds(mmsi: np.ndarray, parts: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
-def _static_slice(static: pa.Table, lo: int, hi: int) -> pa.Table:
-    import pyarrow.compute as pc
-
-    m = static["mmsi"]
-    return static.filter(pc.and_(pc.greater_equal(m, lo), pc.less_equal(m, hi)))
-
-
 def _run_vessel_stage(args: tuple) -> dict[str, pa.Table]:
     positions, static, ctx = args
-    return vessel_stage(positions, static, ctx)
+    return vessel_stage(_rows(positions), _rows(static), ctx)
+
+
+def _rows(part: pa.Table | tuple[str, int, int]) -> pa.Table:
+    """A table, or rows a:b of an Arrow IPC file (memory-mapped: workers share the pages)."""
+    if isinstance(part, pa.Table):
+        return part
+    path, a, b = part
+    return pa.ipc.open_file(pa.memory_map(path)).read_all().slice(a, b - a)
+
+
+def _write_ipc(table: pa.Table, path: str) -> str:
+    with pa.OSFile(path, "wb") as f, pa.ipc.new_file(f, table.schema) as w:
+        w.write_table(table)
+    return path
 
 
 def join_slots(slots: pa.Table, memory_limit: str | None = None) -> pa.Table:
@@ -119,34 +134,44 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
     """Events from in-memory positions and static reports (the local engine without a store)."""
     ctx = req.context()
     say = progress or (lambda stage, done, total: None)
+    static = _prepare_static(static)
     if static is None:
-        from harborwatch.core.schema import STATIC
-
-        static = STATIC.empty_table()
-    if positions.num_rows:
-        positions = positions.sort_by([("mmsi", "ascending"), ("timestamp", "ascending")])
+        static = _prepare_static(None, empty=True)
+    smm = static["mmsi"].to_numpy(zero_copy_only=False)
+    positions = positions.select([c for c in POSITION_COLUMNS if c in positions.column_names])
+    if positions.num_rows and not is_ordered(positions, ("mmsi", "timestamp", "record_hash")[
+            :3 if "record_hash" in positions.column_names else 2]):
+        positions = positions.sort_by([(c, "ascending") for c in ("mmsi", "timestamp", "record_hash")
+                                       if c in positions.column_names])
     mm = positions["mmsi"].to_numpy(zero_copy_only=False) if positions.num_rows else np.zeros(0, np.uint32)
     workers = workers or os.cpu_count() or 1
     parts = partition_bounds(mm, workers * 4 if positions.num_rows > INLINE_ROWS and workers > 1 else 1)
-    # every static row goes to exactly one partition, also for vessels with no positions
-    jobs = []
-    lo_prev = -1
-    for k, (a, b) in enumerate(parts):
-        hi = int(mm[b - 1]) if k < len(parts) - 1 else 2**32 - 1
-        jobs.append((positions.slice(a, b - a), _static_slice(static, lo_prev + 1, hi), ctx))
-        lo_prev = hi
-    if not jobs:
-        jobs.append((positions, static, ctx))
     outs: list[dict[str, pa.Table]] = []
-    if len(jobs) > 1:
+    if len(parts) > 1:
         import multiprocessing as mp
+        import tempfile
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
-            for k, o in enumerate(ex.map(_run_vessel_stage, jobs)):
-                outs.append(o)
-                say("vessels", k + 1, len(jobs))
+        if "on_land" in ctx.types:
+            from harborwatch.tracks.landmask import is_land
+
+            is_land(np.zeros(1), np.zeros(1))  # build the cached mask once, before the workers map it
+        with tempfile.TemporaryDirectory(prefix="harborwatch-") as tmp:
+            # workers memory-map the inputs instead of receiving pickled slices
+            pos_path = _write_ipc(positions, os.path.join(tmp, "positions.arrow"))
+            sta_path = _write_ipc(static, os.path.join(tmp, "static.arrow"))
+            # every static row goes to exactly one partition, also for vessels with no positions
+            jobs, lo = [], 0
+            for k, (a, b) in enumerate(parts):
+                hi = int(mm[b - 1]) if k < len(parts) - 1 else 2**32 - 1
+                sa, sb = int(np.searchsorted(smm, lo, "left")), int(np.searchsorted(smm, hi, "right"))
+                jobs.append(((pos_path, a, b), (sta_path, sa, sb), ctx))
+                lo = hi + 1
+            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
+                for k, o in enumerate(ex.map(_run_vessel_stage, jobs)):
+                    outs.append(o)
+                    say("vessels", k + 1, len(jobs))
     else:
-        outs.append(_run_vessel_stage(jobs[0]))
+        outs.append(_run_vessel_stage((positions, static, ctx)))
         say("vessels", 1, 1)
     slots = _concat([o["slots"] for o in outs], SLOTS)
     say("encounters", 0, 1)

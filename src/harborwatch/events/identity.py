@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,73 +13,84 @@ from harborwatch.tracks.track import vessel_offsets
 _ID_FIELDS = ("name", "imo", "callsign", "flag")
 
 
-def _norm(v: Any) -> Any:
-    if v is None:
-        return None
-    if isinstance(v, str):
-        v = " ".join(v.upper().split())
-        return v or None
-    return v or None  # IMO 0 means "not given"
+def _normalized(col: pa.ChunkedArray) -> pa.Array:
+    """Identity values as compared: text upper-cased with runs of white space made one space,
+    empty text and IMO 0 ("not given") as null."""
+    col = col.combine_chunks()
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        col = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_upper(col), r"\s+", " "))
+        return pc.if_else(pc.equal(col, ""), pa.nulls(len(col), col.type), col)
+    return pc.if_else(pc.equal(col, 0), pa.nulls(len(col), col.type), col)
 
 
-def _static_sorted(static: pa.Table) -> pa.Table:
-    need = ["mmsi", "timestamp", "record_hash", "imo", "imo_valid", "name", "callsign", "flag"]
-    s = static
-    for c in need:
-        if c not in s.column_names:
-            s = s.append_column(c, pa.nulls(s.num_rows, pa.string() if c in ("name", "callsign", "flag")
-                                            else pa.bool_() if c == "imo_valid" else pa.uint32()))
-    return s.select(need).sort_by([("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
+def _value_runs(mmsi: np.ndarray, values: pa.Array) -> tuple[np.ndarray, np.ndarray, list]:
+    """Runs of one vessel's equal consecutive non-null values: (row of first, row of last, value).
+
+    Nulls are skipped (a report without the field neither confirms nor contradicts it)."""
+    rows = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
+    if len(rows) == 0:
+        return rows, rows, []
+    vals = values.take(pa.array(rows))
+    vm = mmsi[rows]
+    same = pc.equal(vals.slice(1), vals.slice(0, len(vals) - 1)).to_numpy(zero_copy_only=False)
+    start = np.concatenate([[True], ~same | (vm[1:] != vm[:-1])])
+    first = np.flatnonzero(start)
+    last = np.concatenate([first[1:], [len(rows)]]) - 1
+    return rows[first], rows[last], vals.take(pa.array(first)).to_pylist()
 
 
 def _identity_events(static: pa.Table, ctx: Context, ev: EventRows) -> None:
+    """From static reports ordered by (mmsi, timestamp, record_hash):
+    ``identity_change`` (a name / IMO / call sign / flag replaced by a new value reported at
+    least ``min_reports`` times in a row) and ``invalid_imo`` (an IMO with a bad check digit).
+
+    The debounce runs over runs of equal consecutive reports, so its cost grows with the
+    number of changes, not of reports."""
     types = ctx.types
     want_change, want_invalid = "identity_change" in types, "invalid_imo" in types
     if not (want_change or want_invalid):
         return
-    s = _static_sorted(static)
+    s = static
     min_reports = ctx.cfg.identity.min_reports
-    cols = {c: s[c].to_pylist() for c in s.column_names}
     ts = pc.cast(s["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
-    off = vessel_offsets(s["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64))
-    for v in range(len(off) - 1):
-        a, b = int(off[v]), int(off[v + 1])
-        m = cols["mmsi"][a]
-        if want_change:
-            for f in _ID_FIELDS:
-                cur, cur_ref = None, None
-                cand, cand_n, cand_first = None, 0, -1
-                for i in range(a, b):
-                    x = _norm(cols[f][i])
-                    if x is None:
-                        continue
-                    if cur is None:
-                        cur, cur_ref = x, i
-                        continue
-                    if x == cur:
-                        cur_ref, cand, cand_n = i, None, 0
-                        continue
-                    if x != cand:
-                        cand, cand_n, cand_first = x, 0, i
-                    cand_n += 1
-                    if cand_n >= min_reports:
-                        ev.add("identity_change", m, ts[cur_ref], ts[cand_first], None, None,
-                               [cols["record_hash"][cur_ref], cols["record_hash"][cand_first]],
-                               {"field": f, "old": cur, "new": cand, "reports_of_new": cand_n}, confidence=2)
-                        cur, cur_ref, cand, cand_n = cand, i, None, 0
-        if want_invalid:
-            seen: dict[int, list[int]] = {}
-            for i in range(a, b):
-                imo = cols["imo"][i]
-                if imo and cols["imo_valid"][i] is False:
-                    seen.setdefault(imo, []).append(i)
-            for imo, idx in sorted(seen.items()):
-                ev.add("invalid_imo", m, ts[idx[0]], ts[idx[-1]], None, None,
-                       [cols["record_hash"][i] for i in idx], {"imo": imo, "reports": len(idx)}, confidence=2)
+    mm = s["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
+    refs = s["record_hash"].to_numpy(zero_copy_only=False)
+    if want_change:
+        for f in _ID_FIELDS:
+            r0, r1, vals = _value_runs(mm, _normalized(s[f]))
+            cur_m = -1
+            for k in range(len(vals)):
+                m, x = int(mm[r0[k]]), vals[k]
+                n = int(r1[k] - r0[k] + 1)
+                if m != cur_m:  # a vessel's first value
+                    cur_m, cur, cur_ref, cand, cand_n, cand_first = m, x, int(r1[k]), None, 0, -1
+                    continue
+                if x == cur:
+                    cur_ref, cand, cand_n = int(r1[k]), None, 0
+                    continue
+                if x != cand:
+                    cand, cand_n, cand_first = x, 0, int(r0[k])
+                cand_n += n
+                if cand_n >= min_reports:
+                    ev.add("identity_change", m, ts[cur_ref], ts[cand_first], None, None,
+                           [refs[cur_ref], refs[cand_first]],
+                           {"field": f, "old": cur, "new": cand, "reports_of_new": min_reports}, confidence=2)
+                    cur, cur_ref, cand, cand_n = cand, int(r1[k]), None, 0
+    if want_invalid:
+        bad = pc.and_(pc.is_valid(s["imo"]), pc.and_(pc.not_equal(s["imo"], 0),
+                                                    pc.equal(pc.fill_null(s["imo_valid"], True), False)))
+        rows = np.flatnonzero(bad.to_numpy(zero_copy_only=False))
+        imo = s["imo"].to_numpy(zero_copy_only=False)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i in rows:  # sorted by vessel, then time
+            groups.setdefault((int(mm[i]), int(imo[i])), []).append(int(i))
+        for (m, x), idx in sorted(groups.items()):
+            ev.add("invalid_imo", m, ts[idx[0]], ts[idx[-1]], None, None, refs[idx],
+                   {"imo": x, "reports": len(idx)}, confidence=2)
 
 
 def _ids_summary(static: pa.Table) -> pa.Table:
-    s = _static_sorted(static)
+    s = static
     s = s.filter(pc.and_(pc.is_valid(s["imo"]), pc.fill_null(s["imo_valid"], False)))
     if s.num_rows == 0:
         return empty_table(IDS)

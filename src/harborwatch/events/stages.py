@@ -40,42 +40,51 @@ from harborwatch.events.common import (
 )
 from harborwatch.events.identity import _identity_events, _ids_summary, cross_identity
 from harborwatch.events.params import EventsConfig
-from harborwatch.events.schema import EVENTS, IDS, PAIRS, RAW, RECEPTION, SLOTS, TS
+from harborwatch.events.schema import EVENTS, IDS, RAW, RECEPTION, SLOTS, TS
 from harborwatch.tracks import kernels as TK
 from harborwatch.tracks.algorithms import prepare
 from harborwatch.tracks.geo import haversine_m
-from harborwatch.tracks.track import TrackCollection, vessel_offsets
+from harborwatch.tracks.landmask import is_land
+from harborwatch.tracks.track import TrackCollection, is_ordered, vessel_offsets
 
 # ---------------------------------------------------------------------------------------------
 # stage 1: per vessel
 # ---------------------------------------------------------------------------------------------
 
+#: Position columns the stages read (others are dropped before sorting, to move less data).
+POSITION_COLUMNS = ("mmsi", "timestamp", "lat", "lon", "sog_kn", "cog_deg", "receiver", "record_hash")
+#: Static-report columns the stages read.
+STATIC_COLUMNS = ("mmsi", "timestamp", "record_hash", "imo", "imo_valid", "name", "callsign", "flag", "draught_m")
+
+
 def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> dict[str, pa.Table]:
     """Per-vessel events, encounter slots, reception counts and the IMO summary for a partition.
 
     ``positions``/``static`` hold whole vessels (every row of each MMSI present); order does
-    not matter.
+    not matter (already ordered input is not sorted again).
     """
     cfg, types = ctx.cfg, ctx.types
     ev = EventRows()
     out: dict[str, pa.Table] = {}
-    if static is not None and static.num_rows:
-        static = _normalize_static(static)
+    static = _prepare_static(static)
     if positions.num_rows:
-        tc = TrackCollection(positions)
+        tc = TrackCollection(positions.select([c for c in POSITION_COLUMNS if c in positions.column_names]))
         prep = prepare(tc, cfg.clean, cfg.segment)
         kept = prep.filter(pc.greater_equal(prep["segment"], 0))
-        hull = pc.if_else(kept["primary"], 0, pc.add(kept["segment"], 1))
-        kept = kept.append_column("hull", pc.cast(hull, pa.int32())).sort_by(
-            [("mmsi", "ascending"), ("hull", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
+        primary = kept["primary"]
+        hull = pc.cast(pc.if_else(primary, 0, pc.add(kept["segment"], 1)), pa.int32())
+        kept = kept.append_column("hull", hull)
+        if not pc.all(primary).as_py():  # second hulls sort after the main track of their MMSI
+            key = (kept["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64) * 1_000_000
+                   + hull.to_numpy(zero_copy_only=False))
+            kept = kept.take(pa.array(np.argsort(key, kind="stable")))
         _vessel_events(kept, prep, static, ctx, ev)
         out["slots"] = _slots(kept, ctx) if "encounter" in types else empty_table(SLOTS)
         out["reception"] = _reception(kept, cfg.gaps.reception_cell_deg)
     else:
         out["slots"] = empty_table(SLOTS)
         out["reception"] = empty_table(RECEPTION)
-    if static is not None and static.num_rows:
-        static = _normalize_static(static)
+    if static is not None:
         _identity_events(static, ctx, ev)
         out["ids"] = _ids_summary(static)
     else:
@@ -84,12 +93,23 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
     return out
 
 
-def _normalize_static(static: pa.Table) -> pa.Table:
-    """Static reports with the store's column types (DuckDB and Spark hand back microsecond times)."""
+def _prepare_static(static: pa.Table | None, empty: bool = False) -> pa.Table | None:
+    """The static columns the stages read, with the store's types (DuckDB and Spark hand back
+    microsecond times), ordered by (mmsi, timestamp, record_hash); None when there are none
+    (an empty table when ``empty``)."""
     from harborwatch.core.schema import STATIC
 
-    return static.cast(pa.schema([STATIC.field(n) if n in STATIC.names else static.schema.field(n)
-                                  for n in static.column_names]))
+    if static is None or static.num_rows == 0:
+        return pa.schema([STATIC.field(n) for n in STATIC_COLUMNS]).empty_table() if empty else None
+    s = static
+    for c in STATIC_COLUMNS:
+        if c not in s.column_names:
+            s = s.append_column(c, pa.nulls(s.num_rows, STATIC.field(c).type))
+    s = s.select(list(STATIC_COLUMNS))
+    s = s.cast(pa.schema([STATIC.field(n) for n in STATIC_COLUMNS]))
+    if not is_ordered(s):
+        s = s.sort_by([("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
+    return s
 
 
 def _arr(t: pa.Table, name: str, dtype: Any = np.float64) -> np.ndarray:
@@ -240,11 +260,12 @@ def _iso(ms: int) -> str:
 
 
 def _draught_lookup(static: pa.Table | None):
-    """Function (mmsi, t_ms, window_h) -> the last reported draught at or before t within the window."""
+    """Function (mmsi, t_ms, window_h) -> the last reported draught at or before t within the window.
+
+    ``static`` is ordered by (mmsi, timestamp, record_hash) (see :func:`_prepare_static`)."""
     if static is None or static.num_rows == 0 or "draught_m" not in static.column_names:
         return lambda m, t, w: None
     s = static.filter(pc.is_valid(static["draught_m"])).select(["mmsi", "timestamp", "draught_m", "record_hash"])
-    s = s.sort_by([("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
     mm = s["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
     ts = pc.cast(s["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
     dr = pc.cast(s["draught_m"], pa.float64()).to_numpy(zero_copy_only=False)
@@ -295,17 +316,24 @@ def _teleports(prep: pa.Table, kept: pa.Table, min_jump_m: float, ev: EventRows)
 
 
 def _on_land(lat: np.ndarray, lon: np.ndarray, margin_m: float) -> np.ndarray:
-    from global_land_mask import globe
+    """True where the fix and 8 points ``margin_m`` around it are all on land (NaN: False).
 
+    The centre is tested first; only fixes on land get the 8 further look-ups."""
+    land = is_land(lat, (lon + 180.0) % 360.0 - 180.0)
+    idx = np.flatnonzero(land)
+    if len(idx) == 0:
+        return land
+    la0, lo0 = lat[idx], lon[idx]
     dlat = margin_m / 111_195.0
-    dlon = dlat / np.maximum(np.cos(np.radians(lat)), 0.01)
-    land = np.ones(lat.shape[0], bool)
+    dlon = dlat / np.maximum(np.cos(np.radians(la0)), 0.01)
+    sub = np.ones(len(idx), bool)
     r = 0.7071
-    for a, b in ((0.0, 0.0), (dlat, 0.0), (-dlat, 0.0), (0.0, dlon), (0.0, -dlon),
-                 (r * dlat, r * dlon), (r * dlat, -r * dlon), (-r * dlat, r * dlon), (-r * dlat, -r * dlon)):
-        la = np.clip(lat + a, -89.999, 89.999)
-        lo = (lon + b + 180.0) % 360.0 - 180.0
-        land &= globe.is_land(la, lo)
+    for a, b in ((dlat, 0.0), (-dlat, 0.0), (0.0, 1.0), (0.0, -1.0),
+                 (r * dlat, r), (r * dlat, -r), (-r * dlat, r), (-r * dlat, -r)):
+        la = np.clip(la0 + a, -89.999, 89.999)
+        lo = (lo0 + b * dlon + 180.0) % 360.0 - 180.0
+        sub &= is_land(la, lo)
+    land[idx] = sub
     return land
 
 
@@ -356,15 +384,30 @@ PAIR_ORDER = [("mmsi_a", "ascending"), ("hull_a", "ascending"), ("mmsi_b", "asce
               ("slot", "ascending")]
 
 
+def _unique_pair_slots(pairs: pa.Table) -> pa.Table:
+    """One row per (pair of tracks, slot), ordered by :data:`PAIR_ORDER`.
+
+    A pair sharing several space cells in a slot is joined once per cell; those rows hold the
+    same positions, so which one is kept does not matter."""
+    def col(name: str) -> np.ndarray:
+        return pairs[name].to_numpy(zero_copy_only=False).astype(np.int64)
+
+    am, ah, bm, bh, sl = col("mmsi_a"), col("hull_a"), col("mmsi_b"), col("hull_b"), col("slot")
+    order = np.lexsort((sl, bh, bm, ah, am))
+    am, ah, bm, bh, sl = am[order], ah[order], bm[order], bh[order], sl[order]
+    keep = np.ones(len(order), bool)
+    keep[1:] = (am[1:] != am[:-1]) | (ah[1:] != ah[:-1]) | (bm[1:] != bm[:-1]) | (bh[1:] != bh[:-1]) | \
+        (sl[1:] != sl[:-1])
+    return pairs.take(pa.array(order[keep]))
+
+
 def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
     """Encounters from joined candidate rows (whole pairs; any order, duplicates allowed)."""
     ev = EventRows()
     if pairs.num_rows == 0 or "encounter" not in ctx.types:
         return ev.table()
     e = ctx.cfg.encounters
-    keys = ["mmsi_a", "hull_a", "mmsi_b", "hull_b", "slot"]
-    p = pairs.group_by(keys, use_threads=False).aggregate([(c, "first") for c in PAIRS.names if c not in keys])
-    p = p.rename_columns([c.removesuffix("_first") for c in p.column_names]).sort_by(PAIR_ORDER)
+    p = _unique_pair_slots(pairs)
     a_m = p["mmsi_a"].to_numpy(zero_copy_only=False).astype(np.int64)
     a_h = p["hull_a"].to_numpy(zero_copy_only=False).astype(np.int64)
     b_m = p["mmsi_b"].to_numpy(zero_copy_only=False).astype(np.int64)
@@ -381,7 +424,7 @@ def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
     evs, close, d = EK.encounter_runs(poff, slot, la, loa, sa, lb, lob, sb, e.max_distance_m, min_slots,
                                       e.max_median_speed_knots, merge, e.min_port_distance_m, *ctx.ports.arrays())
     refs = [p[c].to_numpy(zero_copy_only=False) for c in ("ref0_a", "ref1_a", "ref0_b", "ref1_b")]
-    for pi, r0, r1, mid, nclose in evs:
+    for _pair, r0, r1, mid, nclose in evs:
         sel = np.arange(r0, r1 + 1)[close[r0:r1 + 1]]
         evidence = np.unique(np.concatenate([r[sel] for r in refs]))
         dd = d[sel]

@@ -54,6 +54,28 @@ def _complete(table: pa.Table) -> pa.Table:
     return table
 
 
+def is_ordered(table: pa.Table, keys: tuple[str, ...] = ("mmsi", "timestamp", "record_hash")) -> bool:
+    """Whether ``table`` is already sorted ascending by ``keys`` (no nulls in them); O(n), no copy."""
+    n = table.num_rows
+    if n < 2:
+        return True
+    tied = np.ones(n - 1, bool)  # rows equal on every key so far
+    for k in keys:
+        col = table[k]
+        if col.null_count:
+            return False
+        if pa.types.is_timestamp(col.type):
+            col = pc.cast(col, pa.int64())
+        a = col.to_numpy(zero_copy_only=False)
+        lo, hi = a[:-1], a[1:]
+        if np.any(tied & (hi < lo)):
+            return False
+        tied &= hi == lo
+        if not tied.any():
+            return True
+    return True
+
+
 def _f64(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
 
@@ -198,7 +220,7 @@ class TrackCollection(_Columnar):
 
     def __init__(self, table: pa.Table, *, sorted: bool = False) -> None:
         table = _complete(table)
-        if not sorted:
+        if not sorted and not is_ordered(table):
             table = table.sort_by(ORDER)
         self._t = table.combine_chunks()
         mm = self._t["mmsi"].to_numpy(zero_copy_only=False)
