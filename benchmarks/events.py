@@ -8,8 +8,9 @@ event type (cleaning, segmentation, port visits at WPI sites, voyages, gaps, enc
 loitering, identity, spoofing) on all rows with the local engine. Both are timed in this
 process, best of ``--repeat``. The last line is ``ratio=<harborwatch positions/s / MovingPandas
 positions/s>``.
+``--spark N`` also times the Spark engine on local[1] and local[2] (4 buckets) on N positions.
 
-    python benchmarks/events.py --positions 2000000 --repeat 3
+    python benchmarks/events.py --positions 2000000 --repeat 3 [--spark 1000000]
 """
 
 from __future__ import annotations
@@ -77,12 +78,44 @@ def derived(n: int, store_dir: Path) -> tuple[pa.Table, pa.Table]:
     return pa.concat_tables(outs).slice(0, n), pa.concat_tables(stats)
 
 
+def _spark(pos: pa.Table, sta: pa.Table, req, repeat: int, local_events: pa.Table | None) -> None:
+    """Time the Spark engine on local[1] and local[2] (session start not counted)."""
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    from harborwatch.events.spark import _session, events_from_parquet
+
+    ctx = req.context()
+    times = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        pp, sp = f"{tmp}/positions.parquet", f"{tmp}/static.parquet"
+        pq.write_table(pos, pp)
+        pq.write_table(sta.filter(pc.is_in(sta["mmsi"], pc.unique(pos["mmsi"]))), sp)
+        for cores in (1, 2):
+            spark = _session(cores)
+            events_from_parquet(spark, pp, sp, ctx, 4)  # start the Python workers
+            best = 1e30
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                ev = events_from_parquet(spark, pp, sp, ctx, 4)
+                best = min(best, time.perf_counter() - t0)
+            spark.stop()
+            times[cores] = best
+            same = "" if local_events is None else f"; same events as the local engine: {ev.equals(local_events)}"
+            print(f"Spark local[{cores}]: {pos.num_rows:,} positions: {best:.2f} s = "
+                  f"{pos.num_rows / best:,.0f} positions/s{same}")
+    print(f"Spark local[2] / local[1] speed-up: {times[1] / times[2]:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--positions", type=int, default=1_000_000)
     ap.add_argument("--mp-positions", type=int, default=20_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workers", type=int, default=os.cpu_count())
+    ap.add_argument("--spark", type=int, default=0, metavar="N",
+                    help="also time the Spark engine, local[1] against local[2], on the first N positions")
     a = ap.parse_args()
     import tempfile
 
@@ -105,6 +138,9 @@ def main() -> None:
         counts[t] = counts.get(t, 0) + 1
     print(f"harborwatch: {pos.num_rows:,} positions, all event types, {a.workers} workers: {best_hw:.2f} s "
           f"= {pos.num_rows / best_hw:,.0f} positions/s; events {counts}")
+
+    if a.spark:
+        _spark(pos.slice(0, a.spark), sta, req, a.repeat, ev if a.spark >= pos.num_rows else None)
 
     import geopandas as gpd
     import movingpandas as mpd

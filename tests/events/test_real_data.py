@@ -62,6 +62,15 @@ def test_rerun_is_idempotent(real):
     assert st.put_rows("events", ev, "event_id") == 0
 
 
+def test_worker_processes_give_the_same_events(real, monkeypatch):
+    """The local engine's process pool (memory-mapped partitions) against the in-process run."""
+    from harborwatch.events import engine
+
+    st, req, ev = real
+    monkeypatch.setattr(engine, "INLINE_ROWS", 0)
+    assert run(st, req, workers=2).equals(ev)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
 def test_spark_and_local_write_byte_identical_files(real, tmp_path):

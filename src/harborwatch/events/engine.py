@@ -32,8 +32,9 @@ from harborwatch.sites.catalogue import SiteCatalogue
 from harborwatch.store.store import Store
 from harborwatch.tracks.track import is_ordered
 
-#: Below this many positions the local engine works in-process (worker start-up costs more).
-INLINE_ROWS = 400_000
+#: Below this many positions the local engine works in-process (worker start-up costs more:
+#: measured break-even near 3M positions on 2 cores).
+INLINE_ROWS = 2_000_000
 
 JOIN_SQL = """
 SELECT a.mmsi AS mmsi_a, a.hull AS hull_a, b.mmsi AS mmsi_b, b.hull AS hull_b, a.slot,
@@ -108,11 +109,24 @@ def _write_ipc(table: pa.Table, path: str) -> str:
     return path
 
 
+def _join_memory() -> str:
+    """The join's DuckDB memory cap: ``HARBORWATCH_DUCKDB_MEMORY``, else half the machine's RAM
+    (a smaller cap makes DuckDB spill tens of millions of slots to disk, several times slower)."""
+    env = os.environ.get("HARBORWATCH_DUCKDB_MEMORY")
+    if env:
+        return env
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return "2GB"
+    return f"{max(1, total // 2 // 2**20)}MB"
+
+
 def join_slots(slots: pa.Table, memory_limit: str | None = None) -> pa.Table:
     """The space-time bucket join in DuckDB: every pair of vessels sharing a (slot, cell)."""
     con = duckdb.connect()
     try:
-        con.execute(f"SET memory_limit = '{memory_limit or os.environ.get('HARBORWATCH_DUCKDB_MEMORY', '1GB')}'")
+        con.execute(f"SET memory_limit = '{memory_limit or _join_memory()}'")
         con.register("slots", slots)
         return con.sql(JOIN_SQL).to_arrow_table().cast(PAIRS)
     finally:

@@ -37,6 +37,7 @@ def _session(workers: int | None):
             .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.pyspark.python", sys.executable)
             .getOrCreate())
@@ -59,33 +60,25 @@ def events_from_parquet(spark, positions_path: str, static_path: str | None, ctx
         return t.cast(pa.schema([schema.field(n) if n in schema.names else t.schema.field(n)
                                  for n in t.column_names]))
 
-    def vessel_events(p: pa.Table, s: pa.Table) -> pa.Table:
-        return _to_spark(vessel_stage(strip(p, POSITIONS), strip(s, STATIC), ctx)["events"])
-
-    def vessel_events_nostatic(p: pa.Table) -> pa.Table:
-        return _to_spark(vessel_stage(strip(p, POSITIONS), None, ctx)["events"])
-
-    def slots(p: pa.Table) -> pa.Table:
-        return _to_spark(vessel_stage(strip(p, POSITIONS), None, ctx)["slots"])
-
-    def reception(p: pa.Table) -> pa.Table:
-        return _to_spark(vessel_stage(strip(p, POSITIONS), None, ctx)["reception"])
-
-    def ids(s: pa.Table) -> pa.Table:
-        return _to_spark(vessel_stage(POSITIONS.empty_table(), strip(s, STATIC), ctx)["ids"])
+    def vessel(p: pa.Table, s: pa.Table | None) -> pa.Table:
+        return _to_spark(_combine(vessel_stage(strip(p, POSITIONS), None if s is None else strip(s, STATIC), ctx)))
 
     def pairs(t: pa.Table) -> pa.Table:
         return _to_spark(pair_stage(strip(t, PAIRS), ctx))
 
+    # one pass of the vessel stage per bucket; its four outputs travel in one wide table
     g = pos.groupBy("_bucket")
     if stat is not None:
-        raw = g.cogroup(stat.groupBy("_bucket")).applyInArrow(vessel_events, schema=_ddl(RAW))
-        id_rows = stat.groupBy("_bucket").applyInArrow(ids, schema=_ddl(IDS))
+        out = g.cogroup(stat.groupBy("_bucket")).applyInArrow(vessel, schema=_ddl(COMBINED))
     else:
-        raw = g.applyInArrow(vessel_events_nostatic, schema=_ddl(RAW))
-        id_rows = None
-    rec = g.applyInArrow(reception, schema=_ddl(RECEPTION))
-    sl = g.applyInArrow(slots, schema=_ddl(SLOTS))
+        out = g.applyInArrow(lambda p: vessel(p, None), schema=_ddl(COMBINED))
+    out = out.persist()
+
+    def part(name: str):
+        return out.filter(F.col("part") == name).select(
+            *[F.col(f"{name}__{f.name}").alias(f.name) for f in _PARTS[name]])
+
+    raw, id_rows, rec, sl = part("events"), part("ids"), part("reception"), part("slots")
     a = sl.alias("a")
     b = sl.alias("b")
     cols = [F.col("a.mmsi").alias("mmsi_a"), F.col("a.hull").alias("hull_a"), F.col("b.mmsi").alias("mmsi_b"),
@@ -100,9 +93,29 @@ def events_from_parquet(spark, positions_path: str, static_path: str | None, ctx
               .withColumn("_pair", (F.col("mmsi_a") * F.lit(31) + F.col("mmsi_b")) % partitions))
     enc = joined.groupBy("_pair").applyInArrow(pairs, schema=_ddl(RAW))
     raw_t = raw.unionByName(enc).toArrow().cast(RAW)
-    ids_t = id_rows.toArrow().cast(IDS) if id_rows is not None else IDS.empty_table()
+    ids_t = id_rows.toArrow().cast(IDS)
     rec_t = rec.toArrow().cast(RECEPTION)
+    out.unpersist()
     return finalize([raw_t], ids_t, rec_t, ctx)
+
+
+#: The vessel stage's outputs, by name.
+_PARTS = {"events": RAW, "slots": SLOTS, "reception": RECEPTION, "ids": IDS}
+#: All of them in one table: ``part`` names the output, ``<part>__<column>`` holds its columns.
+COMBINED = pa.schema([pa.field("part", pa.string(), False)]
+                     + [pa.field(f"{k}__{f.name}", f.type) for k, sch in _PARTS.items() for f in sch])
+
+
+def _combine(out: dict[str, pa.Table]) -> pa.Table:
+    tables = []
+    for k in _PARTS:
+        t = out[k]
+        n = t.num_rows
+        cols = [pa.array([k] * n, pa.string())]
+        for kk, sch in _PARTS.items():
+            cols += [t[f.name] if kk == k else pa.nulls(n, f.type) for f in sch]
+        tables.append(pa.Table.from_arrays(cols, schema=COMBINED))
+    return pa.concat_tables(tables)
 
 
 def _spark_type(t: pa.DataType) -> pa.DataType:
