@@ -1,0 +1,576 @@
+"""Run the scenario: transmissions, reception, NMEA files and ground truth.
+
+Transmission follows ITU-R M.1371 reporting intervals: class A every 10 s under way (6 s above
+14 kn, 2 s above 23 kn), every 3 min moored or at anchor below 3 kn; class B every 30 s.
+Static reports (type 5, or 24 for class B) go out every ``static_interval_h`` here (the
+standard's 6 min would only add identical lines).
+
+Reception: terrestrial stations on the Russian coast hear each message with probability
+``(1 - message_loss) * (1 - (d / range_m)^2)`` at distance d; satellites pass at irregular
+intervals (``satellite_gap_h``) for ``satellite_pass_min`` minutes and hear each message with
+``satellite_p``. Like commercial feeds, each feed (terrestrial, satellite) keeps the first
+message it received per vessel in every ``feed_interval_s`` window, so instead of simulating
+every 10 s transmission the time of the first success is drawn from the geometric law. Then a
+``duplicate_rate`` of lines is repeated and a ``corrupt_rate`` of lines gets a damaged payload
+(its checksum fails at ingest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from harborwatch.scenario import nmea
+from harborwatch.scenario.model import Drift, Hold, Sail, Vessel
+from harborwatch.scenario.routes import SeaGrid
+from harborwatch.scenario.story import Fleet, Sites, build, facility_geojson, rail_cars
+
+#: Terrestrial AIS stations (lat, lon): synthetic, placed at real coastal towns.
+STATIONS = {
+    "RU-VLADIVOSTOK": (43.12, 131.90),
+    "RU-NAKHODKA": (42.80, 132.89),
+    "RU-POSYET": (42.65, 130.80),
+    "RU-KHASAN": (42.43, 130.70),
+}
+#: The scenario's one port outside the default catalogue (hand-entered from public maps).
+BUSAN_SITE = {"site_id": "kr-busan", "name": "Busan (scenario)", "kind": "port", "radius_m": 3000.0,
+              "country": "KR", "unlocode": "KRPUS", "source": "hand-entered from public maps for the simulated "
+              "scenario's long-haul leg; about 1 km", "lat": 35.08, "lon": 129.06}
+#: Areas that the simulated Sentinel-1 acquisitions cover (lat_min, lat_max, lon_min, lon_max).
+FOOTPRINTS = {
+    "rason": (41.70, 42.75, 129.60, 131.00),
+    "vladivostok-nakhodka": (42.50, 43.30, 131.20, 133.40),
+}
+TRUTH = pa.schema([
+    pa.field("truth_id", pa.string(), False),
+    pa.field("type", pa.string(), False),
+    pa.field("vessel", pa.string(), False),
+    pa.field("mmsi", pa.uint32()),
+    pa.field("mmsi_2", pa.uint32()),
+    pa.field("start", pa.timestamp("ms", tz="UTC"), False),
+    pa.field("end", pa.timestamp("ms", tz="UTC"), False),
+    pa.field("lat", pa.float64()),
+    pa.field("lon", pa.float64()),
+    pa.field("site_id", pa.string()),
+    pa.field("attributes", pa.string()),
+])
+
+
+CONTAINERS = pa.schema([
+    pa.field("vessel", pa.string()), pa.field("mmsi", pa.uint32()), pa.field("site_id", pa.string()),
+    pa.field("time", pa.int64()), pa.field("teu_loaded", pa.int32()), pa.field("teu_unloaded", pa.int32()),
+])
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Parameters of the simulated Rason 2023 scenario (deterministic for a seed)."""
+
+    seed: int = 2023
+    start: str = "2023-01-01"
+    days: int = 365
+    vessels: int = 24
+    feed_interval_s: int = 360
+    static_interval_h: float = 2.0
+    range_m: float = 74_000.0  # 40 nautical miles
+    message_loss: float = 0.15
+    satellite_gap_h: tuple[float, float] = (0.5, 2.5)
+    satellite_pass_min: float = 10.0
+    satellite_p: float = 0.3
+    duplicate_rate: float = 0.01
+    corrupt_rate: float = 0.0005
+    overpass_days: tuple[int, int] = (6, 12)
+
+    def key(self) -> str:
+        """Content hash of the parameters: the cache key of a written scenario."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+    @property
+    def t_start(self) -> int:
+        return int(datetime.fromisoformat(self.start).replace(tzinfo=UTC).timestamp())
+
+    @property
+    def t_end(self) -> int:
+        return self.t_start + self.days * 86_400
+
+
+def default_sites() -> tuple[Sites, list[dict]]:
+    """The default catalogue's sites plus the scenario's Busan, as positions and as records."""
+    from harborwatch.sites.catalogue import SiteCatalogue
+
+    cat = SiteCatalogue.default()
+    rows = cat.table.to_pylist()
+    pos, rad = {}, {}
+    recs = []
+    for r in rows:
+        la, lo = _site_point(r)
+        pos[r["site_id"]], rad[r["site_id"]] = (la, lo), float(r.get("radius_m") or 0.0)
+        recs.append(r)
+    pos["kr-busan"], rad["kr-busan"] = (BUSAN_SITE["lat"], BUSAN_SITE["lon"]), BUSAN_SITE["radius_m"]
+    return Sites(pos, rad), recs
+
+
+def scenario_sites():
+    """The site catalogue of the scenario: the default catalogue plus its Busan."""
+    from harborwatch.sites.catalogue import SCHEMA, SiteCatalogue
+
+    cat = SiteCatalogue.default()
+    extra = pa.Table.from_pylist([{k: BUSAN_SITE.get(k) for k in SCHEMA.names}], schema=SCHEMA)
+    return SiteCatalogue(pa.concat_tables([cat.table.cast(SCHEMA), extra]), origin="scenario")
+
+
+def _site_point(r: dict) -> tuple[float, float]:
+    from shapely import wkb
+
+    g = wkb.loads(r["geometry"]) if isinstance(r.get("geometry"), bytes) else None
+    if g is not None:
+        c = g.centroid
+        return float(c.y), float(c.x)
+    return float(r["lat"]), float(r["lon"])
+
+
+def _hav(la1, lo1, la2, lo2):
+    from harborwatch.scenario.routes import _hav as h
+
+    return h(la1, lo1, la2, lo2)
+
+
+def _intervals(status: np.ndarray, sog: np.ndarray, ais_class: str) -> np.ndarray:
+    if ais_class == "B":
+        return np.full(len(sog), 30.0)
+    s = np.nan_to_num(sog)
+    return np.where(((status == 1) | (status == 5)) & (s < 3), 180.0, np.where(s <= 14, 10.0, np.where(s <= 23, 6.0,
+                                                                                                         2.0)))
+
+
+def _first_success(rng: np.random.Generator, p: np.ndarray, interval: np.ndarray, length: np.ndarray):
+    """Offset (s) of the first heard message in a window, NaN when none: failures ~ geometric."""
+    phase = rng.uniform(0, 1, len(p)) * interval
+    u = rng.uniform(1e-12, 1.0, len(p))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.where(p >= 1, 0, np.floor(np.log(u) / np.log1p(-np.minimum(p, 1 - 1e-12))))
+    off = phase + k * interval
+    return np.where((p > 0) & (off < length), off, np.nan)
+
+
+def _satellite_passes(rng: np.random.Generator, cfg: Scenario) -> np.ndarray:
+    out, t = [], cfg.t_start
+    while t < cfg.t_end:
+        t += int(rng.uniform(*cfg.satellite_gap_h) * 3600)
+        out.append((t, t + int(cfg.satellite_pass_min * 60)))
+    return np.array(out, np.int64)
+
+
+def receptions(v: Vessel, cfg: Scenario, rng: np.random.Generator, passes: np.ndarray) -> dict[str, np.ndarray]:
+    """Messages of vessel ``v`` the two feeds keep: time (s), feed (0 terrestrial, 1 satellite), station."""
+    w = np.arange(cfg.t_start, cfg.t_end, cfg.feed_interval_s, dtype=np.int64)
+    first = v.segments[0].t0
+    w = w[w >= first]
+    lat, lon, sog, cog, status = v.state(w)
+    ok = ~np.isnan(lat)
+    w, lat, lon, sog, status = w[ok], lat[ok], lon[ok], sog[ok], status[ok]
+    interval = _intervals(status, sog, v.ais_class)
+    length = np.full(len(w), float(cfg.feed_interval_s))
+    best, best_st = np.full(len(w), np.nan), np.full(len(w), -1)
+    for k, (sla, slo) in enumerate(STATIONS.values()):
+        d = _hav(lat, lon, sla, slo)
+        p = (1 - cfg.message_loss) * np.clip(1 - (d / cfg.range_m) ** 2, 0, 1)
+        off = _first_success(rng, p, interval, length)
+        take = ~np.isnan(off) & ~(off >= best)
+        best[take], best_st[take] = off[take], k
+    # satellites: windows that start inside a pass, heard until the pass ends
+    i = np.searchsorted(passes[:, 0], w, side="right") - 1
+    inside = (i >= 0) & (w < passes[np.maximum(i, 0), 1])
+    sat_len = np.where(inside, np.minimum(length, passes[np.maximum(i, 0), 1] - w), 0)
+    sat = _first_success(rng, np.where(inside, cfg.satellite_p, 0.0), interval, sat_len.astype(np.float64))
+    t_ter = w + np.nan_to_num(best).astype(np.int64)
+    t_sat = w + np.nan_to_num(sat).astype(np.int64)
+    tt = np.concatenate([t_ter[~np.isnan(best)], t_sat[~np.isnan(sat)]])
+    feed = np.concatenate([np.zeros((~np.isnan(best)).sum(), np.int8), np.ones((~np.isnan(sat)).sum(), np.int8)])
+    station = np.concatenate([best_st[~np.isnan(best)], np.full((~np.isnan(sat)).sum(), -1)])
+    on = v.transmitting(tt)
+    order = np.argsort(tt[on], kind="stable")
+    return {"t": tt[on][order], "feed": feed[on][order], "station": station[on][order]}
+
+
+def _static_fields(v: Vessel, ident, t: int, draught: float, dest: str) -> dict:
+    bow = round(v.length_m * 0.8)
+    port = round(v.beam_m / 2)
+    eta = datetime.fromtimestamp(t + 86_400, UTC)
+    base = {"mmsi": ident.mmsi, "shipname": ident.name, "callsign": ident.callsign, "ship_type": v.ship_type,
+            "to_bow": bow, "to_stern": round(v.length_m) - bow, "to_port": port,
+            "to_starboard": round(v.beam_m) - port}
+    if v.ais_class == "B":
+        return dict(base, type=24)
+    return dict(base, type=5, imo=ident.imo or 0, draught=draught, destination=dest[:20],
+                month=eta.month, day=eta.day, hour=eta.hour, minute=0, ais_version=0, epfd=1)
+
+
+@dataclass
+class Result:
+    cfg: Scenario
+    fleet: Fleet
+    sites: Sites
+    messages: pa.Table  # every kept position message, before duplicates and corruption
+    truth: pa.Table
+    files: dict[str, Path]
+
+
+def simulate(cfg: Scenario, out: Path, progress=None) -> Result:
+    """Simulate and write the NMEA files and the ground truth into ``out``."""
+    say = progress or (lambda stage, done, total: None)
+    rng = np.random.default_rng(cfg.seed)
+    sites, site_recs = default_sites()
+    say("fleet", 0, 1)
+    fleet = build(rng, sites, SeaGrid(), cfg.t_start, cfg.t_end, max(cfg.vessels, 14))
+    say("fleet", 1, 1)
+    passes = _satellite_passes(rng, cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    station_names = list(STATIONS)
+    cols: dict[str, list] = {k: [] for k in ("vessel", "mmsi", "t", "feed", "station", "lat", "lon", "sog", "cog",
+                                             "heading", "status", "msg_type")}
+    statics: list[tuple[int, int, str, dict]] = []  # (t, feed, station, fields)
+    for n, v in enumerate(fleet.vessels):
+        r = receptions(v, cfg, rng, passes)
+        t = r["t"]
+        lat, lon, sog, cog, status = v.state(t)
+        slat, slon = v.shown_position(t, lat, lon)
+        ids = v.identity_at(t)
+        mm = np.array([i.mmsi for i in v.identities], np.int64)[ids]
+        cols["vessel"] += [v.key] * len(t)
+        cols["mmsi"].append(mm)
+        cols["t"].append(t)
+        cols["feed"].append(r["feed"])
+        cols["station"].append(r["station"])
+        cols["lat"].append(slat)
+        cols["lon"].append(slon)
+        cols["sog"].append(np.round(sog + rng.normal(0, 0.1, len(t)).clip(-0.3, 0.3) * (sog > 0.5), 1).clip(0))
+        cols["cog"].append(cog)
+        cols["heading"].append(np.round(cog + rng.normal(0, 2, len(t))) % 360)
+        cols["status"].append(status)
+        cols["msg_type"].append(np.full(len(t), 18 if v.ais_class == "B" else 1) +
+                                (2 * ((status == 1) | (status == 5)) if v.ais_class == "A" else 0))
+        # static reports: the first kept message of every static interval
+        if len(t):
+            slot = (t - cfg.t_start) // int(cfg.static_interval_h * 3600)
+            firsts = np.flatnonzero(np.concatenate([[True], slot[1:] != slot[:-1]]))
+            dr = v.draught_at(t[firsts])
+            for j, k in enumerate(firsts):
+                ident = v.identities[int(ids[k])]
+                nxt = _next_destination(v, int(t[k]))
+                st = "SAT" if r["feed"][k] == 1 else station_names[int(r["station"][k])]
+                statics.append((int(t[k]) + 1, int(r["feed"][k]), st,
+                                _static_fields(v, ident, int(t[k]), float(dr[j]), nxt)))
+        say("vessels", n + 1, len(fleet.vessels))
+    msgs = pa.table({
+        "vessel": pa.array(cols["vessel"], pa.string()),
+        "mmsi": pa.array(np.concatenate(cols["mmsi"]), pa.uint32()),
+        "t": pa.array(np.concatenate(cols["t"]), pa.int64()),
+        "feed": pa.array(np.concatenate(cols["feed"]), pa.int8()),
+        "station": pa.array(np.concatenate(cols["station"]), pa.int16()),
+        **{k: pa.array(np.concatenate(cols[k]), pa.float64()) for k in ("lat", "lon", "sog", "cog", "heading")},
+        "status": pa.array(np.concatenate(cols["status"]), pa.int8()),
+        "msg_type": pa.array(np.concatenate(cols["msg_type"]), pa.int8()),
+    })
+    say("nmea", 0, 1)
+    files = _write_nmea(msgs, statics, out, rng, cfg)
+    say("nmea", 1, 1)
+    truth = ground_truth(fleet, sites, msgs, cfg)
+    files.update(_write_truth(cfg, fleet, sites, site_recs, truth, msgs, out, rng))
+    return Result(cfg, fleet, sites, msgs, truth, files)
+
+
+def _next_destination(v: Vessel, t: int) -> str:
+    for s in v.segments:
+        if isinstance(s, Sail) and s.t1 > t and s.dest_site:
+            return s.dest_site.split("-", 1)[-1].upper().replace("-", " ")
+    return ""
+
+
+def _write_nmea(msgs: pa.Table, statics: list, out: Path, rng: np.random.Generator, cfg: Scenario) -> dict:
+    names = list(STATIONS)
+    files = {}
+    for feed, fname in ((0, "terrestrial.nmea"), (1, "satellite.nmea")):
+        sel = np.flatnonzero(msgs["feed"].to_numpy() == feed)
+        t = msgs["t"].to_numpy()[sel]
+        st = msgs["station"].to_numpy()[sel]
+        lines: list[tuple[int, bytes]] = []
+        for k in np.unique(st):
+            rows = sel[st == k]
+            name = "SAT" if feed == 1 else names[int(k)]
+            col = {c: msgs[c].to_numpy()[rows] for c in ("mmsi", "t", "lat", "lon", "sog", "cog", "heading",
+                                                          "status", "msg_type")}
+            pay = nmea.position_payloads(col["msg_type"], col["mmsi"], col["t"], col["lat"], col["lon"], col["sog"],
+                                         col["cog"], col["heading"], col["status"])
+            chan = np.where(rng.random(len(rows)) < 0.5, "A", "B")
+            blob = nmea.position_lines(name, col["t"], pay, chan)
+            width = len(blob) // len(rows)
+            arr = np.frombuffer(blob, np.uint8).reshape(len(rows), width)
+            lines += [(int(tt), arr[i].tobytes()) for i, tt in enumerate(col["t"])]
+        for j, (ts, f, name, fields) in enumerate(statics):
+            if f == feed:
+                for s in nmea.static_lines(name, ts, fields, j):
+                    lines.append((ts, (s + "\n").encode()))
+        lines.sort(key=lambda x: x[0])
+        body = [b for _, b in lines]
+        # repeats and damaged payloads, as real feeds have
+        dup = set(np.flatnonzero(rng.random(len(body)) < cfg.duplicate_rate).tolist())
+        bad = set(np.flatnonzero(rng.random(len(body)) < cfg.corrupt_rate).tolist())
+        path = out / fname
+        with open(path, "wb") as fh:
+            for i, b in enumerate(body):
+                if i in bad:
+                    b = _damage(b)
+                fh.write(b)
+                if i in dup:
+                    fh.write(b)
+        files[fname.replace(".nmea", "")] = path
+    return files
+
+
+def _damage(line: bytes) -> bytes:
+    """Change one payload character (the checksum then fails)."""
+    s = bytearray(line)
+    k = s.rfind(b",", 0, s.rfind(b"*")) - 3
+    s[k] = ord("0") if s[k] != ord("0") else ord("1")
+    return bytes(s)
+
+
+# ---------------------------------------------------------------------------------------------
+# ground truth
+# ---------------------------------------------------------------------------------------------
+
+def ground_truth(fleet: Fleet, sites: Sites, msgs: pa.Table, cfg: Scenario) -> pa.Table:
+    """Every event the scenario contains, by type, with the definitions of the events rules."""
+    from harborwatch.events.params import EventsConfig
+
+    ev = EventsConfig()
+    pv = ev.port_visits
+    rows: list[dict] = []
+    t_end = cfg.t_end
+    port_ids = list(sites.pos)
+    plat = np.array([sites.pos[s][0] for s in port_ids])
+    plon = np.array([sites.pos[s][1] for s in port_ids])
+    prad = np.array([sites.radius[s] for s in port_ids])
+    kinds = _site_kinds()
+    is_port = np.array([kinds.get(s, "port") in ("port", "anchorage", "berth", "terminal") for s in port_ids])
+
+    def port_distance(la: float, lo: float) -> float:
+        d = _hav(la, lo, plat, plon) - prad
+        return float(np.maximum(d, 0)[is_port].min())
+
+    def add(type_, v: Vessel, t0: int, t1: int, la=None, lo=None, site=None, mmsi=None, mmsi_2=None, **attrs):
+        m = mmsi if mmsi is not None else v.identities[int(v.identity_at(np.array([t0]))[0])].mmsi
+        rows.append({"type": type_, "vessel": v.key, "mmsi": m, "mmsi_2": mmsi_2, "start": t0 * 1000,
+                     "end": t1 * 1000, "lat": la, "lon": lo, "site_id": site, "attributes": attrs})
+
+    def ais(v: Vessel, a: int, b: int) -> str:
+        """on: transmitting the whole time (true position); off: not at all; partial: in between."""
+        tt = np.arange(a, b + 1, 600)
+        on = v.transmitting(tt)
+        for s0, s1, _, _ in v.spoof:
+            on &= ~((tt >= s0) & (tt < s1))
+        return "on" if on.all() else "off" if not on.any() else "partial"
+
+    for v in fleet.vessels:
+        # port visits: entry within entry_distance of the site edge, exit beyond exit_distance
+        visits = []
+        segs = v.segments
+        cur_site, cur_start = None, None
+        first = segs[0]
+        if isinstance(first, Hold):
+            near = [s for s in port_ids if _hav(first.lat, first.lon, *sites.pos[s]) <= sites.radius[s] + 3000]
+            if near and is_port[port_ids.index(near[0])]:
+                cur_site, cur_start = near[0], max(first.t0, cfg.t_start)
+        for s in segs:
+            if not isinstance(s, Sail):
+                continue
+            if cur_site is not None and s.src_site == cur_site:
+                end = s.time_at_distance(sites.radius[cur_site] + pv.exit_distance_m)
+                visits.append((cur_site, cur_start, min(end, t_end)))
+                cur_site = None
+            if s.dest_site and s.dest_site in sites.pos:
+                cur_site = s.dest_site
+                cur_start = s.time_at_distance(float(s.cum[-1]) - sites.radius[s.dest_site] - pv.entry_distance_m)
+        if cur_site is not None and cur_start < t_end:
+            visits.append((cur_site, cur_start, t_end))
+        visits = [x for x in visits if x[1] < t_end and x[2] > cfg.t_start]
+        seen = []
+        for site, a, b in visits:
+            state = ais(v, a, b)
+            la, lo = sites.pos[site]
+            extra = {"role": v.role}
+            if v.role == "twin":
+                state = "partial" if state != "off" else state  # shares an MMSI: which track is which is moot
+            add("port_visit", v, a, b, la, lo, site, ais=state, **extra)
+            if state == "off" and v.role != "twin":
+                add("dark_call", v, a, b, la, lo, site, role=v.role)
+            if state == "on":
+                seen.append((site, a, b))
+        # voyages between consecutive visits seen on AIS under one MMSI
+        for (s1, a1, b1), (s2, a2, b2) in zip(seen, seen[1:], strict=False):
+            m1 = v.identities[int(v.identity_at(np.array([b1]))[0])].mmsi
+            m2 = v.identities[int(v.identity_at(np.array([a2]))[0])].mmsi
+            dark_between = ais(v, b1, a2) != "on"
+            add("voyage", v, b1, a2, *sites.pos[s1], s2, from_site_id=s1, to_site_id=s2,
+                ambiguous=bool(m1 != m2 or dark_between), role=v.role)
+        # loitering: stationary or drifting >= 4 h away from ports
+        lo_p = ev.loitering
+        for s in segs:
+            if isinstance(s, Hold | Drift) and (min(s.t1, t_end) - max(s.t0, cfg.t_start)) >= lo_p.min_duration_h * 3600:
+                if port_distance(s.lat, s.lon) >= lo_p.min_port_distance_m:
+                    a, b = max(s.t0, cfg.t_start), min(s.t1, t_end)
+                    add("loitering", v, a, b, s.lat, s.lon, None, ais=ais(v, a, b), role=v.role)
+        # identity changes
+        for old, new in zip(v.identities, v.identities[1:], strict=False):
+            add("identity_change", v, new.t, new.t, mmsi=old.mmsi, mmsi_2=new.mmsi,
+                old_name=old.name, new_name=new.name, old_mmsi=old.mmsi, new_mmsi=new.mmsi)
+        if v.role != "twin":  # the twin hull is silent except when it uses another vessel's MMSI
+            for a, b in v.dark:
+                if b - a >= ev.gaps.min_duration_h * 3600:
+                    add("dark", v, a, min(b, t_end), None, None, None, role=v.role)
+        for a, b, sla, slo in v.spoof:
+            add("spoofing", v, a, b, sla, slo, None, shown_lat=sla, shown_lon=slo)
+        if v.role == "twin":
+            for a, b in _on_intervals(v, cfg):
+                add("shared_mmsi", v, a, b, None, None, None)
+    # encounters: the ship-to-ship holds of the sts pair
+    sts = [v for v in fleet.vessels if v.role == "sts"]
+    if len(sts) == 2:
+        a_holds = [s for s in sts[0].segments if isinstance(s, Hold) and s.status == 0]
+        b_holds = [s for s in sts[1].segments if isinstance(s, Hold) and s.status == 0]
+        for ha, hb in zip(a_holds, b_holds, strict=False):
+            a, b = max(ha.t0, hb.t0), min(ha.t1, hb.t1)
+            if b - a >= ev.encounters.min_duration_h * 3600 and a < t_end:
+                m0 = sts[0].identities[0].mmsi
+                m1 = sts[1].identities[0].mmsi
+                add("encounter", sts[0], a, min(b, t_end), ha.lat, ha.lon, None, mmsi=min(m0, m1),
+                    mmsi_2=max(m0, m1))
+    # gaps: silences >= min_duration_h in what the feeds delivered, per vessel and MMSI
+    g = ev.gaps
+    v_of = {v.key: v for v in fleet.vessels}
+    vk = np.array(msgs["vessel"].to_pylist())
+    tt = msgs["t"].to_numpy()
+    mmc = msgs["mmsi"].to_numpy()
+    order = np.lexsort((tt, mmc, vk))
+    vk, tt, mmc = vk[order], tt[order], mmc[order]
+    lat, lon = msgs["lat"].to_numpy()[order], msgs["lon"].to_numpy()[order]
+    same = (vk[1:] == vk[:-1]) & (mmc[1:] == mmc[:-1])
+    dt = np.diff(tt)
+    for i in np.flatnonzero(same & (dt >= g.min_duration_h * 3600)):
+        v = v_of[vk[i]]
+        dark = any(a < tt[i + 1] and b > tt[i] for a, b in v.dark)
+        add("gap", v, int(tt[i]), int(tt[i + 1]), float(lat[i]), float(lon[i]), None, mmsi=int(mmc[i]),
+            intentional=bool(dark), ambiguous=v.role in ("twin", "spoofer") or bool(
+                v.role == "coastal" and any(x.role == "twin" and x.identities[0].mmsi == int(mmc[i])
+                                            for x in fleet.vessels)), role=v.role)
+    rows = [r for r in rows if r["start"] < t_end * 1000 and r["end"] > cfg.t_start * 1000]
+    return _truth_table(rows)
+
+
+def _on_intervals(v: Vessel, cfg: Scenario) -> list[tuple[int, int]]:
+    t = np.arange(cfg.t_start, cfg.t_end, 600)
+    on = v.transmitting(t)
+    out, i = [], 0
+    while i < len(t):
+        if not on[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(t) and on[j + 1]:
+            j += 1
+        out.append((int(t[i]), int(t[j])))
+        i = j + 1
+    return out
+
+
+def _site_kinds() -> dict[str, str]:
+    from harborwatch.sites.catalogue import SiteCatalogue
+
+    t = SiteCatalogue.default().table
+    return dict(zip(t["site_id"].to_pylist(), t["kind"].to_pylist(), strict=True))
+
+
+def _truth_table(rows: list[dict]) -> pa.Table:
+    for r in rows:
+        r["attributes"] = json.dumps(r["attributes"], sort_keys=True)
+        r["truth_id"] = hashlib.sha256(
+            f"{r['type']}|{r['vessel']}|{r['mmsi']}|{r['mmsi_2']}|{r['start']}|{r['end']}".encode()).hexdigest()[:16]
+    t = pa.Table.from_pylist(rows, schema=TRUTH)
+    return t.sort_by([("start", "ascending"), ("type", "ascending"), ("vessel", "ascending")])
+
+
+def _write_truth(cfg: Scenario, fleet: Fleet, sites: Sites, site_recs: list[dict], truth: pa.Table, msgs: pa.Table,
+                 out: Path, rng: np.random.Generator) -> dict[str, Path]:
+    from harborwatch.sites.catalogue import SiteCatalogue
+
+    files = {}
+    meta = {b"harborwatch": json.dumps({"simulated": True, "scenario": asdict(cfg)}).encode()}
+    p = out / "truth_events.parquet"
+    pq.write_table(truth.replace_schema_metadata(meta), p)
+    files["truth_events"] = p
+    truth.to_pandas().to_csv(out / "truth_events.csv", index=False)
+    # vessels
+    vrows = []
+    for v in fleet.vessels:
+        for k, i in enumerate(v.identities):
+            vrows.append({"vessel": v.key, "role": v.role, "identity": k, "from": datetime.fromtimestamp(i.t, UTC),
+                          "mmsi": i.mmsi, "imo": i.imo, "name": i.name, "callsign": i.callsign,
+                          "ship_type": v.ship_type, "length_m": v.length_m, "beam_m": v.beam_m,
+                          "deadweight_t": v.deadweight_t, "design_draught_m": v.design_draught_m,
+                          "ais_class": v.ais_class, "simulated": True})
+    pq.write_table(pa.Table.from_pylist(vrows), out / "truth_vessels.parquet")
+    files["truth_vessels"] = out / "truth_vessels.parquet"
+    # containers and rail cars
+    pq.write_table(pa.Table.from_pylist(fleet.containers, schema=CONTAINERS), out / "truth_containers.parquet")
+    files["truth_containers"] = out / "truth_containers.parquet"
+    pq.write_table(pa.Table.from_pylist(rail_cars(rng, cfg.t_start, cfg.days)), out / "truth_rail.parquet")
+    files["truth_rail"] = out / "truth_rail.parquet"
+    (out / "truth_facilities.geojson").write_text(json.dumps(facility_geojson()))
+    files["truth_facilities"] = out / "truth_facilities.geojson"
+    # satellite overpasses with the true state of every vessel in each footprint
+    scenes, seen = _overpasses(cfg, fleet, rng)
+    pq.write_table(scenes, out / "truth_overpasses.parquet")
+    pq.write_table(seen, out / "truth_overpass_vessels.parquet")
+    files["truth_overpasses"] = out / "truth_overpasses.parquet"
+    files["truth_overpass_vessels"] = out / "truth_overpass_vessels.parquet"
+    # the site catalogue the scenario uses: the default one plus Busan
+    cat_out = scenario_sites().write(out / "sites.geojson")
+    files["sites"] = cat_out
+    (out / "SIMULATED.txt").write_text(
+        "Everything in this folder is SIMULATED by harborwatch's scenario generator: synthetic vessels, "
+        "identities and movements. No real vessel is described.\n" + json.dumps(asdict(cfg), indent=1) + "\n")
+    return files
+
+
+def _overpasses(cfg: Scenario, fleet: Fleet, rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
+    scenes, seen = [], []
+    t = cfg.t_start + int(rng.uniform(0, 6)) * 86_400 + 21 * 3600 + 20 * 60  # descending pass, ~21:20 UTC
+    k = 0
+    while t < cfg.t_end:
+        for name, (la0, la1, lo0, lo1) in FOOTPRINTS.items():
+            sid = f"SIM-S1-{datetime.fromtimestamp(t, UTC):%Y%m%dT%H%M%S}-{name}"
+            scenes.append({"scene_id": sid, "time": datetime.fromtimestamp(t, UTC), "footprint": name,
+                           "lat_min": la0, "lat_max": la1, "lon_min": lo0, "lon_max": lo1, "simulated": True})
+            for v in fleet.vessels:
+                lat, lon, sog, cog, _ = v.state(np.array([t]))
+                if np.isnan(lat[0]) or not (la0 <= lat[0] <= la1 and lo0 <= lon[0] <= lo1):
+                    continue
+                i = v.identities[int(v.identity_at(np.array([t]))[0])]
+                seen.append({"scene_id": sid, "vessel": v.key, "mmsi": i.mmsi, "lat": float(lat[0]),
+                             "lon": float(lon[0]), "length_m": v.length_m, "beam_m": v.beam_m,
+                             "heading_deg": float(cog[0]), "speed_kn": float(sog[0]),
+                             "ais_on": bool(v.transmitting(np.array([t]))[0])})
+        t += cfg.overpass_days[k % 2] * 86_400
+        k += 1
+    return pa.Table.from_pylist(scenes), pa.Table.from_pylist(seen)
+
+
+__all__ = ["STATIONS", "TRUTH", "Result", "Scenario", "ground_truth", "simulate"]

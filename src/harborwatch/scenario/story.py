@@ -1,0 +1,332 @@
+"""The storyline of the simulated Rason 2023 scenario, with synthetic identities only.
+
+Publicly reported for 2023: ship calls at Rajin from Vostochny and Dunay (several with AIS off),
+more traffic after the Russian ministerial visit of 26 July and the summit of 13 September,
+rail traffic over the Tumangang - Khasan bridge stepping up after July, and a new cargo
+facility at Rajin in May. Every vessel here is invented: names, MMSIs (with the right MIDs)
+and IMO numbers (valid check digits) are generated, and no real vessel is given movements.
+
+Roles (``Vessel.role``): ``shuttle`` (Vostochny / Dunay <-> Rajin, containers; some dark on
+the Rajin leg), ``coastal`` (Russian ports), ``longhaul`` (Busan -> Vostochny by searoute),
+``sts`` (ship-to-ship transfers at sea), ``renamed`` (changes name, flag and MMSI),
+``twin`` (a second hull broadcasting another vessel's MMSI), ``spoofer`` (broadcasts a false
+position for days), ``loiterer`` (waits at sea), ``harbour`` (class B craft).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from harborwatch.core.identifiers import imo_check_digit
+from harborwatch.scenario.model import Drift, Hold, Identity, Sail, Vessel
+from harborwatch.scenario.routes import SeaGrid, searoute_leg
+
+VISIT_2023_07_26 = int(datetime(2023, 7, 26, tzinfo=UTC).timestamp())  # Russian defence minister in Pyongyang
+SUMMIT_2023_09_13 = int(datetime(2023, 9, 13, tzinfo=UTC).timestamp())  # Vostochny cosmodrome summit
+FACILITY_2023_05 = int(datetime(2023, 5, 10, tzinfo=UTC).timestamp())  # new cargo facility at Rajin
+H = 3600
+DAY = 86_400
+
+#: Where ship-to-ship transfers happen (lat, lon): open sea, > 40 km from any port.
+STS_POINT = (42.05, 131.45)
+#: Where the loiterer waits.
+LOITER_POINTS = ((42.35, 132.20), (42.25, 131.80))
+#: Busan (outside the region; the long-haul leg comes from searoute).
+BUSAN = (35.08, 129.06)
+#: The gate where long-haul legs join the regional grid.
+GATE = (42.30, 132.00)
+
+_MID = {"RU": 273, "KP": 445, "SL": 667, "CM": 613, "MN": 457, "TG": 671, "KR": 440, "PA": 352}
+_SYL = ["AN", "BO", "DA", "GOR", "KA", "LI", "MA", "NO", "PO", "RA", "SE", "TA", "VO", "YU", "ZA", "KHO", "MI",
+        "SO", "PYO", "RYONG", "SONG", "HWA", "CHON", "KUM", "MYO", "BAEK"]
+
+
+@dataclass
+class Sites:
+    """Positions (lat, lon) and radii (m) of the catalogue sites the scenario uses."""
+
+    pos: dict[str, tuple[float, float]]
+    radius: dict[str, float]
+
+
+class Fleet:
+    """Builds the vessels, their plans and the storyline's side tables."""
+
+    def __init__(self, rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t_end: int) -> None:
+        self.rng, self.sites, self.grid = rng, sites, grid
+        self.t_start, self.t_end = t_start, t_end
+        self.vessels: list[Vessel] = []
+        self._routes: dict[tuple, np.ndarray] = {}
+        self._mmsis: set[int] = set()
+        self._imos: set[int] = set()
+        self.containers: list[dict] = []  # per call: vessel, site, time, teu loaded / unloaded
+
+    # -- identities -----------------------------------------------------------------------------
+    def mmsi(self, flag: str) -> int:
+        while True:
+            m = _MID[flag] * 1_000_000 + int(self.rng.integers(100_000, 999_999))
+            if m not in self._mmsis:
+                self._mmsis.add(m)
+                return m
+
+    def imo(self) -> int:
+        while True:
+            stem = int(self.rng.integers(830_000, 999_999))
+            imo = stem * 10 + imo_check_digit(stem)
+            if imo not in self._imos:
+                self._imos.add(imo)
+                return imo
+
+    def name(self) -> str:
+        k = int(self.rng.integers(2, 4))
+        base = "".join(self.rng.choice(_SYL, k))
+        return base if self.rng.random() < 0.6 else f"{base} {int(self.rng.integers(1, 12))}"
+
+    def callsign(self, flag: str) -> str:
+        prefix = {"RU": "UB", "KP": "HM", "SL": "9L", "CM": "TJ", "MN": "JV", "TG": "5V", "KR": "DS", "PA": "3E"}[flag]
+        return prefix + "".join(self.rng.choice(list("ABCDEFGHJKLMNPRSTUVWXYZ0123456789"), 3))
+
+    def vessel(self, role: str, flag: str, ship_type: int, length: float, ais_class: str = "A") -> Vessel:
+        beam = round(length * float(self.rng.uniform(0.14, 0.17)), 1)
+        dwt = round(0.9 * length ** 2 * float(self.rng.uniform(0.9, 1.1)), -1)
+        draught = round(2.0 + length * 0.055, 1)
+        ident = Identity(self.t_start, self.mmsi(flag), self.name(), self.callsign(flag),
+                         self.imo() if ais_class == "A" else None)
+        v = Vessel(key=f"V{len(self.vessels) + 1:03d}", role=role, ship_type=ship_type, length_m=length,
+                   beam_m=beam, deadweight_t=dwt, design_draught_m=draught, ais_class=ais_class,
+                   identities=[ident], phase=float(self.rng.uniform(0, 2 * np.pi)))
+        self.vessels.append(v)
+        return v
+
+    # -- movements -----------------------------------------------------------------------------
+    def _berth(self, site: str) -> tuple[float, float]:
+        la, lo = self.sites.pos[site]
+        r = min(400.0, self.sites.radius.get(site, 500.0))
+        a = float(self.rng.uniform(0, 2 * np.pi))
+        d = float(self.rng.uniform(0, r))
+        return la + d * np.sin(a) / 111_195.0, lo + d * np.cos(a) / (111_195.0 * np.cos(np.radians(la)))
+
+    def route(self, a: str | tuple, b: str | tuple) -> np.ndarray:
+        key = (a, b)
+        if key not in self._routes:
+            pa_ = self.sites.pos[a] if isinstance(a, str) else a
+            pb_ = self.sites.pos[b] if isinstance(b, str) else b
+            self._routes[key] = self.grid.route(pa_, pb_)
+        return self._routes[key]
+
+    def start_at(self, v: Vessel, site: str, t: int | None = None) -> None:
+        t = self.t_start if t is None else t
+        la, lo = self._berth(site)
+        v.segments.append(Hold(t, t + 1, la, lo))
+        v.site = site  # type: ignore[attr-defined]
+
+    def hold(self, v: Vessel, hours: float, status: int = 5, site: str | None = None) -> None:
+        """Stay where the vessel is (``site`` only documents where that is)."""
+        la, lo = v.position()
+        t0 = v.now
+        v.segments.append(Hold(t0, t0 + int(hours * H), la, lo, status=status))
+
+    def sail(self, v: Vessel, dest: str | tuple, speed_kn: float) -> Sail:
+        src = getattr(v, "site", None) or v.position()
+        pts = self.route(src, dest).copy()
+        pts[0] = v.position()
+        if isinstance(dest, str):
+            pts[-1] = self._berth(dest)
+        s = Sail(v.now, pts, speed_kn, src_site=src if isinstance(src, str) else None,
+                 dest_site=dest if isinstance(dest, str) else None)
+        v.segments.append(s)
+        v.site = dest if isinstance(dest, str) else None  # type: ignore[attr-defined]
+        return s
+
+    def drift(self, v: Vessel, hours: float, speed_kn: float = 0.6, radius_m: float = 800.0) -> None:
+        la, lo = v.position()
+        v.segments.append(Drift(v.now, v.now + int(hours * H), la, lo, speed_kn, radius_m))
+
+    def load(self, v: Vessel, site: str, teu_on: int, teu_off: int) -> None:
+        t = v.now
+        self.containers.append({"vessel": v.key, "mmsi": v.identities[-1].mmsi, "site_id": site, "time": t,
+                                "teu_loaded": teu_on, "teu_unloaded": teu_off})
+        full = min(1.0, max(0.0, teu_on / 120.0))
+        v.draught.append((t, round(v.design_draught_m * (0.55 + 0.4 * full), 1)))
+
+    def done(self, v: Vessel) -> bool:
+        return v.now >= self.t_end
+
+
+def _shuttle(f: Fleet, v: Vessel, home: str, start: int, turn_days: float, dark: bool) -> None:
+    """Home port <-> Rajin with containers; AIS off from 40 km out of home until back if ``dark``."""
+    f.start_at(v, home, start)
+    f.hold(v, float(f.rng.uniform(6, 30)), site=home)
+    while not f.done(v):
+        f.load(v, home, int(f.rng.integers(0, 25)), int(f.rng.integers(30, 120)))
+        out = f.sail(v, "kp-rajin", float(f.rng.uniform(9, 12)))
+        off = out.time_at_distance(40_000) if dark else None
+        f.hold(v, float(f.rng.uniform(20, 60)), site="kp-rajin")
+        f.load(v, "kp-rajin", int(f.rng.integers(40, 120)), int(f.rng.integers(0, 30)))
+        back = f.sail(v, home, float(f.rng.uniform(9, 12)))
+        if dark and off is not None:
+            v.dark.append((off, back.time_at_distance(float(back.cum[-1]) - 40_000)))
+        f.hold(v, max(8.0, turn_days * 24 - (v.now - out.t0) / H * 1.0) * float(f.rng.uniform(0.8, 1.2)), site=home)
+
+
+def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t_end: int,
+          n_vessels: int) -> Fleet:
+    """The fleet for [t_start, t_end); ``n_vessels`` >= 14 (extra vessels are coastal traders)."""
+    f = Fleet(rng, sites, grid, t_start, t_end)
+    # shuttles: more of them, and more often, after the July visit and the September summit
+    _shuttle(f, f.vessel("shuttle", "RU", 71, 118), "ru-vostochny", t_start, 14, dark=False)
+    _shuttle(f, f.vessel("shuttle", "RU", 71, 126), "ru-vostochny", VISIT_2023_07_26 + 3 * DAY, 10, dark=True)
+    _shuttle(f, f.vessel("shuttle", "RU", 70, 97), "ru-vostochny", SUMMIT_2023_09_13 + 2 * DAY, 8, dark=False)
+    _shuttle(f, f.vessel("shuttle", "RU", 70, 104), "ru-vostochny", SUMMIT_2023_09_13 + 6 * DAY, 9, dark=True)
+    _shuttle(f, f.vessel("shuttle", "RU", 70, 89), "ru-dunay", t_start + 20 * DAY, 16, dark=False)
+    _shuttle(f, f.vessel("shuttle", "RU", 70, 92), "ru-dunay", VISIT_2023_07_26 + 9 * DAY, 12, dark=True)
+
+    # ship-to-ship transfers at sea: a Russian tanker and a DPRK tanker, about monthly
+    t1 = f.vessel("sts", "RU", 80, 105)
+    t2 = f.vessel("sts", "KP", 80, 86)
+    f.start_at(t1, "ru-nakhodka")
+    f.start_at(t2, "kp-chongjin")
+    meet = t_start + 12 * DAY
+    while meet < t_end - 5 * DAY:
+        for v, home in ((t1, "ru-nakhodka"), (t2, "kp-chongjin")):
+            # leave home in time to arrive at the meeting point an hour early
+            probe = f.route(home, STS_POINT)
+            dur = Sail(0, probe.copy(), 10.0).t1
+            f.hold(v, max(1.0, (meet - H - dur - v.now) / H), site=home)
+        for v, dlon in ((t1, 0.0), (t2, 0.0008)):  # about 65 m apart
+            f.sail(v, (STS_POINT[0], STS_POINT[1] + dlon), 10.0)
+        hours = float(f.rng.uniform(5, 9))
+        start = max(t1.now, t2.now)
+        for v in (t1, t2):
+            f.hold(v, (start - v.now) / H + hours, status=0)
+            v.segments[-1].wander_m = 25.0
+        f.sail(t1, "ru-nakhodka", 10.0)
+        f.sail(t2, "kp-chongjin", 9.0)
+        meet = start + int(float(f.rng.uniform(25, 35)) * DAY)
+    for v, home in ((t1, "ru-nakhodka"), (t2, "kp-chongjin")):
+        f.hold(v, max(1.0, (t_end - v.now) / H + 24), site=home)
+
+    # renamed: Nakhodka <-> Rajin; on 15 June takes a new name, flag, call sign and MMSI (same IMO)
+    r = f.vessel("renamed", "SL", 70, 99)
+    f.start_at(r, "ru-nakhodka")
+    rename_at = int(datetime(2023, 6, 15, tzinfo=UTC).timestamp())
+    renamed = False
+    while not f.done(r):
+        f.hold(r, float(f.rng.uniform(20, 50)), site="ru-nakhodka")
+        f.sail(r, "kp-rajin", 10.0)
+        f.hold(r, float(f.rng.uniform(20, 40)), site="kp-rajin")
+        f.sail(r, "ru-nakhodka", 10.0)
+        if not renamed and r.now > rename_at:
+            old = r.identities[0]
+            r.identities.append(Identity(r.now + H, f.mmsi("CM"), f.name(), f.callsign("CM"), old.imo))
+            renamed = True
+
+    # twin: a coastal trader whose MMSI a second hull also broadcasts for three weeks in August
+    tw = f.vessel("coastal", "RU", 70, 90)
+    f.start_at(tw, "ru-vladivostok")
+    while not f.done(tw):
+        f.hold(tw, float(f.rng.uniform(12, 40)), site="ru-vladivostok")
+        f.sail(tw, "ru-zarubino", 11.0)
+        f.hold(tw, float(f.rng.uniform(12, 40)), site="ru-zarubino")
+        f.sail(tw, "ru-vladivostok", 11.0)
+    h2 = f.vessel("twin", "KP", 70, 76)
+    h2.identities = [Identity(t_start, tw.identities[0].mmsi, tw.identities[0].name, tw.identities[0].callsign,
+                              tw.identities[0].imo)]
+    twin_from = int(datetime(2023, 8, 1, tzinfo=UTC).timestamp())
+    twin_to = int(datetime(2023, 8, 22, tzinfo=UTC).timestamp())
+    f.start_at(h2, "kp-chongjin")
+    while not f.done(h2):
+        f.hold(h2, float(f.rng.uniform(30, 60)), site="kp-chongjin")
+        f.sail(h2, "kp-rajin", 9.0)
+        f.hold(h2, float(f.rng.uniform(30, 60)), site="kp-rajin")
+        f.sail(h2, "kp-chongjin", 9.0)
+    h2.dark = [(t_start, twin_from), (twin_to, t_end + 30 * DAY)]
+
+    # spoofer: Zarubino <-> Rajin; for three days in October it shows a position inland
+    sp = f.vessel("spoofer", "MN", 70, 95)
+    f.start_at(sp, "ru-zarubino")
+    while not f.done(sp):
+        f.hold(sp, float(f.rng.uniform(24, 60)), site="ru-zarubino")
+        f.sail(sp, "kp-rajin", 9.5)
+        f.hold(sp, float(f.rng.uniform(24, 48)), site="kp-rajin")
+        f.sail(sp, "ru-zarubino", 9.5)
+    s0 = int(datetime(2023, 10, 5, 6, tzinfo=UTC).timestamp())
+    sp.spoof.append((s0, s0 + 3 * DAY, 43.45, 129.60))  # inland, Jilin province
+
+    # loiterer: a reefer waiting at sea for 6-12 h between Vladivostok and Posyet calls
+    lo = f.vessel("loiterer", "PA", 72, 110)
+    f.start_at(lo, "ru-vladivostok")
+    k = 0
+    while not f.done(lo):
+        f.hold(lo, float(f.rng.uniform(20, 50)), site="ru-vladivostok")
+        f.sail(lo, LOITER_POINTS[k % 2], 11.0)
+        f.drift(lo, float(f.rng.uniform(6, 12)))
+        f.sail(lo, "ru-posyet", 11.0)
+        f.hold(lo, float(f.rng.uniform(20, 50)), site="ru-posyet")
+        f.sail(lo, "ru-vladivostok", 11.0)
+        k += 1
+
+    # long haul: Busan -> Vostochny via searoute, then back, about monthly
+    lh = f.vessel("longhaul", "KR", 70, 160)
+    leg_in = np.concatenate([searoute_leg(BUSAN, GATE)[:-1], f.route(GATE, "ru-vostochny")])
+    leg_out = leg_in[::-1].copy()
+    lh.segments.append(Hold(t_start, t_start + int(f.rng.uniform(1, 10) * DAY), *BUSAN, status=5))
+    lh.site = None  # type: ignore[attr-defined]
+    while not f.done(lh):
+        s = Sail(lh.now, leg_in.copy(), 13.5, src_site="kr-busan", dest_site="ru-vostochny")
+        lh.segments.append(s)
+        f.hold(lh, float(f.rng.uniform(30, 60)), site="ru-vostochny")
+        s = Sail(lh.now, leg_out.copy(), 13.5, src_site="ru-vostochny", dest_site="kr-busan")
+        lh.segments.append(s)
+        lh.segments.append(Hold(lh.now, lh.now + int(f.rng.uniform(5, 12) * DAY), *BUSAN, status=5))
+
+    # harbour craft (class B) in Vladivostok
+    hb = f.vessel("harbour", "RU", 52, 24, ais_class="B")
+    f.start_at(hb, "ru-vladivostok")
+    while not f.done(hb):
+        f.hold(hb, float(f.rng.uniform(4, 20)), site="ru-vladivostok")
+        f.sail(hb, "ru-bolshoy-kamen", 8.0)
+        f.hold(hb, float(f.rng.uniform(2, 8)), site="ru-bolshoy-kamen")
+        f.sail(hb, "ru-vladivostok", 8.0)
+
+    # coastal traders among the Russian ports fill the rest of the fleet
+    ports = ["ru-vladivostok", "ru-nakhodka", "ru-vostochny", "ru-zarubino", "ru-posyet", "ru-slavyanka",
+             "ru-bolshoy-kamen", "ru-dunay"]
+    while len(f.vessels) < n_vessels:
+        v = f.vessel("coastal", "RU", int(f.rng.choice([70, 79, 80, 89])), float(f.rng.uniform(60, 140)))
+        here = str(f.rng.choice(ports))
+        f.start_at(v, here)
+        while not f.done(v):
+            f.hold(v, float(f.rng.uniform(10, 72)), site=here)
+            nxt = str(f.rng.choice([p for p in ports if p != here]))
+            f.sail(v, nxt, float(f.rng.uniform(9, 13)))
+            here = nxt
+    return f
+
+
+def rail_cars(rng: np.random.Generator, t_start: int, days: int) -> list[dict]:
+    """Rail cars per day over the Tumangang - Khasan bridge, stepping up after 26 July and 13 September."""
+    out = []
+    for d in range(days):
+        t = t_start + d * DAY
+        mean = 18.0 if t < VISIT_2023_07_26 else 31.0 if t < SUMMIT_2023_09_13 else 38.0
+        out.append({"date": datetime.fromtimestamp(t, UTC).date().isoformat(), "site_id": "kp-ru-tumangang-khasan",
+                    "rail_cars": int(rng.poisson(mean * (0.8 if datetime.fromtimestamp(t, UTC).weekday() >= 5
+                                                         else 1.0)))})
+    return out
+
+
+def facility_geojson() -> dict:
+    """The new cargo facility at Rajin (ground truth polygon; appears 10 May 2023)."""
+    ring = [[130.2935, 42.2415], [130.2985, 42.2415], [130.2985, 42.2445], [130.2935, 42.2445], [130.2935, 42.2415]]
+    return {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {"id": "rajin-new-cargo-facility", "site_id": "kp-rajin", "kind": "cargo_facility",
+                       "appears": datetime.fromtimestamp(FACILITY_2023_05, UTC).date().isoformat(),
+                       "note": "SIMULATED"}}]}
+
+
+__all__ = ["SUMMIT_2023_09_13", "VISIT_2023_07_26", "Fleet", "Sites", "build", "facility_geojson", "rail_cars"]
