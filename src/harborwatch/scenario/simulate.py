@@ -380,27 +380,10 @@ def ground_truth(fleet: Fleet, sites: Sites, msgs: pa.Table, cfg: Scenario) -> p
         return "on" if on.all() else "off" if not on.any() else "partial"
 
     for v in fleet.vessels:
-        # port visits: entry within entry_distance of the site edge, exit beyond exit_distance
-        visits = []
-        segs = v.segments
-        cur_site, cur_start = None, None
-        first = segs[0]
-        if isinstance(first, Hold):
-            near = [s for s in port_ids if _hav(first.lat, first.lon, *sites.pos[s]) <= sites.radius[s] + 3000]
-            if near and is_port[port_ids.index(near[0])]:
-                cur_site, cur_start = near[0], max(first.t0, cfg.t_start)
-        for s in segs:
-            if not isinstance(s, Sail):
-                continue
-            if cur_site is not None and s.src_site == cur_site:
-                end = s.time_at_distance(sites.radius[cur_site] + pv.exit_distance_m)
-                visits.append((cur_site, cur_start, min(end, t_end)))
-                cur_site = None
-            if s.dest_site and s.dest_site in sites.pos:
-                cur_site = s.dest_site
-                cur_start = s.time_at_distance(float(s.cum[-1]) - sites.radius[s.dest_site] - pv.entry_distance_m)
-        if cur_site is not None and cur_start < t_end:
-            visits.append((cur_site, cur_start, t_end))
+        # port visits from the true track (every 2 min): entry within entry_distance of a port
+        # site's edge, exit beyond exit_distance; passing by counts, as in the rule
+        visits = _true_visits(v, sites, [s for s, k in zip(port_ids, is_port, strict=True) if k], cfg,
+                              pv.entry_distance_m, pv.exit_distance_m)
         visits = [x for x in visits if x[1] < t_end and x[2] > cfg.t_start]
         seen = []
         for site, a, b in visits:
@@ -423,7 +406,7 @@ def ground_truth(fleet: Fleet, sites: Sites, msgs: pa.Table, cfg: Scenario) -> p
                 ambiguous=bool(m1 != m2 or dark_between), role=v.role)
         # loitering: stationary or drifting >= 4 h away from ports
         lo_p = ev.loitering
-        for s in segs:
+        for s in v.segments:
             if isinstance(s, Hold | Drift) and (min(s.t1, t_end) - max(s.t0, cfg.t_start)) >= lo_p.min_duration_h * 3600:
                 if port_distance(s.lat, s.lon) >= lo_p.min_port_distance_m:
                     a, b = max(s.t0, cfg.t_start), min(s.t1, t_end)
@@ -473,6 +456,25 @@ def ground_truth(fleet: Fleet, sites: Sites, msgs: pa.Table, cfg: Scenario) -> p
                                             for x in fleet.vessels)), role=v.role)
     rows = [r for r in rows if r["start"] < t_end * 1000 and r["end"] > cfg.t_start * 1000]
     return _truth_table(rows)
+
+
+def _true_visits(v: Vessel, sites: Sites, ports: list[str], cfg: Scenario, entry_m: float,
+                 exit_m: float) -> list[tuple[str, int, int]]:
+    t = np.arange(max(cfg.t_start, v.segments[0].t0), cfg.t_end, 120, dtype=np.int64)
+    lat, lon, *_ = v.state(t)
+    out = []
+    for site in ports:
+        sla, slo = sites.pos[site]
+        d = _hav(lat, lon, sla, slo) - sites.radius[site]
+        state = np.where(d <= entry_m, 1.0, np.where(d > exit_m, 0.0, np.nan))
+        state[0] = 1.0 if d[0] <= exit_m else 0.0  # a vessel starting in port is in its visit
+        idx = np.where(~np.isnan(state), np.arange(len(state)), 0)
+        np.maximum.accumulate(idx, out=idx)
+        inside = state[idx] == 1.0
+        edges = np.diff(np.concatenate([[False], inside, [False]]).astype(np.int8))
+        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True):
+            out.append((site, int(t[a]), int(t[b])))
+    return sorted(out, key=lambda x: x[1])
 
 
 def _on_intervals(v: Vessel, cfg: Scenario) -> list[tuple[int, int]]:

@@ -30,8 +30,9 @@ FACILITY_2023_05 = int(datetime(2023, 5, 10, tzinfo=UTC).timestamp())  # new car
 H = 3600
 DAY = 86_400
 
-#: Where ship-to-ship transfers happen (lat, lon): open sea, > 40 km from any port.
-STS_POINT = (42.05, 131.45)
+#: Where ship-to-ship transfers happen (lat, lon): open sea, > 30 km from any port, within
+#: reach of the Posyet station.
+STS_POINT = (42.38, 131.40)
 #: Where the loiterer waits.
 LOITER_POINTS = ((42.35, 132.20), (42.25, 131.80))
 #: Busan (outside the region; the long-haul leg comes from searoute).
