@@ -181,9 +181,15 @@ def evaluate(truth: pa.Table, events: pa.Table) -> dict[str, dict]:
     for kind in TYPES:
         ts = [t for t in tr if t["type"] == kind]
         ds = _detections(kind, ev, tr)
+        by_mmsi: dict[int, list[int]] = {}
+        for j, d in enumerate(ds):
+            for m in {d.get("mmsi"), d.get("mmsi_2")} - {None}:
+                by_mmsi.setdefault(m, []).append(j)
         cand = []
         for i, t in enumerate(ts):
-            for j, d in enumerate(ds):
+            near = sorted({j for m in {t.get("mmsi"), t.get("mmsi_2")} - {None} for j in by_mmsi.get(m, [])})
+            for j in near:
+                d = ds[j]
                 if _compatible(kind, t, d):
                     cost = abs(t["start"] - d["start"]) + abs(t["end"] - d["end"])
                     cand.append((cost, i, j))

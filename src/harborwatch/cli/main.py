@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -22,7 +24,6 @@ from rich.progress import (
     TimeElapsedColumn,
     TransferSpeedColumn,
 )
-from rich.markup import escape
 from rich.table import Table
 
 from harborwatch import __version__
@@ -274,6 +275,19 @@ def formats(
     out.print(t)
 
 
+def _stage_progress(disable: bool) -> tuple[Progress, Callable[[str, int, int], None]]:
+    progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                        TimeElapsedColumn(), console=err, transient=False, disable=disable)
+    tasks: dict[str, TaskID] = {}
+
+    def say(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    return progress, say
+
+
 def _load_sites(path: Path | None):
     from harborwatch.sites import SiteCatalogue
 
@@ -306,15 +320,7 @@ def events(
         raise HarborwatchError(f"--types: unknown event type {unknown[0]!r}", hint="one of " + ", ".join(EVENT_TYPES))
     req = Request(cfg, _load_sites(sites), wanted, _parse_time(since, "--since") if since else None,
                   _parse_time(until, "--until") if until else None)
-    progress = Progress(TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                        TimeElapsedColumn(), console=err, transient=False, disable=as_json)
-    tasks: dict[str, TaskID] = {}
-
-    def say(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = progress.add_task(stage, total=total)
-        progress.update(tasks[stage], completed=done, total=total)
-
+    progress, say = _stage_progress(as_json)
     with Store.open(store, create=False) as st, progress:
         table = run(st, req, engine=engine, workers=workers, progress=say)
         added = st.put_rows("events", table, "event_id")
@@ -338,6 +344,105 @@ def events(
     out.print(f"  {added:,} new in the store (table events); reruns add none", highlight=False)
     if out_path is not None:
         out.print(f"  written to {out_path}", highlight=False)
+
+
+SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (the scenario is deterministic for it)")]
+DaysOpt = Annotated[int, typer.Option("--days", help="days simulated from 2023-01-01")]
+VesselsOpt = Annotated[int, typer.Option("--vessels", help="fleet size (at least 14: the storyline's roles)")]
+
+
+@app.command()
+def simulate(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for the NMEA feeds and the ground truth")] = Path(
+        "hw-scenario"),
+    seed: SeedOpt = 2023,
+    days: DaysOpt = 365,
+    vessels: VesselsOpt = 24,
+) -> None:
+    """Write the SIMULATED Rason 2023 scenario: NMEA feeds (terrestrial, satellite) and ground truth."""
+    from harborwatch.scenario import Scenario
+    from harborwatch.scenario import simulate as sim
+
+    if days < 1 or vessels < 1:
+        raise HarborwatchError("--days and --vessels must be positive")
+    progress, say = _stage_progress(False)
+    with progress:
+        r = sim(Scenario(seed=seed, days=days, vessels=vessels), out_dir, progress=say)
+    out.print(f"SIMULATED scenario (seed {seed}): {len(r.fleet.vessels)} vessels, {r.messages.num_rows:,} position "
+              f"messages kept by the feeds, {r.truth.num_rows:,} ground-truth events", highlight=False)
+    for k, v in r.files.items():
+        out.print(f"  {k:<24} {v}", highlight=False)
+
+
+def _scores_table(scores: dict, title: str) -> Table:
+    t = Table(title=title)
+    for c in ("type", "truth", "detected", "precision", "recall", "F1"):
+        t.add_column(c, justify="left" if c == "type" else "right")
+
+    def f(x: float | None) -> str:
+        return "-" if x is None else f"{x:.3f}"
+
+    for k, v in scores.items():
+        t.add_row(k, str(v.get("truth", "")), str(v.get("detected", "-")), f(v.get("precision")), f(v.get("recall")),
+                  f(v.get("f1")))
+    return t
+
+
+@app.command()
+def evaluate(
+    truth: Annotated[Path, typer.Option("--truth", help="ground truth (truth_events.parquet/.csv)")],
+    events_file: Annotated[Path, typer.Option("--events", help="detected events (.parquet, .csv or .geojson)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object with an entry per type")] = False,
+) -> None:
+    """Precision, recall and F1 per event type against the scenario's ground truth."""
+    from harborwatch.evaluate import TOLERANCES, read_table
+    from harborwatch.evaluate import evaluate as score
+
+    scores = score(read_table(truth), read_table(events_file))
+    if as_json:
+        print(json.dumps(scores, sort_keys=True))
+        return
+    out.print(_scores_table(scores, f"{events_file.name} against {truth.name}"))
+    tol = ", ".join(f"{k} {v.time_h:g} h" + (f"/{v.space_km:g} km" if v.space_km else "") for k, v in TOLERANCES.items())
+    out.print(f"  tolerances: {tol}", highlight=False)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for everything the job writes")] = Path(
+        "harborwatch-demo"),
+    seed: SeedOpt = 2023,
+    days: DaysOpt = 365,
+    vessels: VesselsOpt = 24,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="processes for event detection")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the findings as JSON")] = False,
+) -> None:
+    """The main job on the SIMULATED Rason 2023 scenario: simulate (cached), ingest, events, evaluate."""
+    from harborwatch.demo import run_demo
+    from harborwatch.scenario import Scenario
+
+    progress, say = _stage_progress(as_json)
+    with progress:
+        f = run_demo(out_dir, Scenario(seed=seed, days=days, vessels=vessels), say=say, workers=workers)
+    if as_json:
+        print(json.dumps(f, sort_keys=True))
+        return
+    ing = f["ingest"]
+    out.print(f"[bold]harborwatch demo[/bold] - SIMULATED Rason scenario, seed {seed}, {days} days", highlight=False)
+    out.print(f"  ingested {ing['records_in']:,} records: {ing['stored']:,} stored, {ing['quarantined']:,} "
+              f"quarantined, {ing['duplicates']:,} duplicates", highlight=False)
+    ev = f["events"]
+    out.print("  events: " + ", ".join(f"{k} {v:,}" for k, v in ev.items()), highlight=False)
+    out.print("  Rajin port calls per week: " + "; ".join(
+        f"{k} {v['per_week']}" for k, v in f["rajin"].items() if v["per_week"] is not None), highlight=False)
+    out.print("  in the ground truth (AIS on or off): " + "; ".join(
+        f"{k} {v['per_week']} ({v['dark_calls']} dark)" for k, v in f["rajin_truth"].items()
+        if v["per_week"] is not None), highlight=False)
+    out.print(f"  gaps flagged as likely AIS disabling: {f['dark_gaps_detected']}", highlight=False)
+    scores = json.loads((out_dir / "evaluation.json").read_text())
+    out.print(_scores_table(scores, "detected events against the ground truth"))
+    out.print(f"  files in {out_dir}: " + ", ".join(Path(p).name for p in f["files"].values()), highlight=False)
+    out.print("  not yet in this version: " + ", ".join(f["not_yet"]), highlight=False)
 
 
 @sites_app.command("build")

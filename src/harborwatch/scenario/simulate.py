@@ -299,7 +299,6 @@ def _write_nmea(msgs: pa.Table, statics: list, out: Path, rng: np.random.Generat
     files = {}
     for feed, fname in ((0, "terrestrial.nmea"), (1, "satellite.nmea")):
         sel = np.flatnonzero(msgs["feed"].to_numpy() == feed)
-        t = msgs["t"].to_numpy()[sel]
         st = msgs["station"].to_numpy()[sel]
         lines: list[tuple[int, bytes]] = []
         for k in np.unique(st):
@@ -398,7 +397,7 @@ def ground_truth(fleet: Fleet, sites: Sites, msgs: pa.Table, cfg: Scenario) -> p
             if state == "on":
                 seen.append((site, a, b))
         # voyages between consecutive visits seen on AIS under one MMSI
-        for (s1, a1, b1), (s2, a2, b2) in zip(seen, seen[1:], strict=False):
+        for (s1, _, b1), (s2, a2, _) in zip(seen, seen[1:], strict=False):
             m1 = v.identities[int(v.identity_at(np.array([b1]))[0])].mmsi
             m2 = v.identities[int(v.identity_at(np.array([a2]))[0])].mmsi
             dark_between = ais(v, b1, a2) != "on"
@@ -461,6 +460,8 @@ def ground_truth(fleet: Fleet, sites: Sites, msgs: pa.Table, cfg: Scenario) -> p
 def _true_visits(v: Vessel, sites: Sites, ports: list[str], cfg: Scenario, entry_m: float,
                  exit_m: float) -> list[tuple[str, int, int]]:
     t = np.arange(max(cfg.t_start, v.segments[0].t0), cfg.t_end, 120, dtype=np.int64)
+    if len(t) == 0:  # enters service after the simulated period
+        return []
     lat, lon, *_ = v.state(t)
     out = []
     for site in ports:
@@ -511,8 +512,6 @@ def _truth_table(rows: list[dict]) -> pa.Table:
 
 def _write_truth(cfg: Scenario, fleet: Fleet, sites: Sites, site_recs: list[dict], truth: pa.Table, msgs: pa.Table,
                  out: Path, rng: np.random.Generator) -> dict[str, Path]:
-    from harborwatch.sites.catalogue import SiteCatalogue
-
     files = {}
     meta = {b"harborwatch": json.dumps({"simulated": True, "scenario": asdict(cfg)}).encode()}
     p = out / "truth_events.parquet"

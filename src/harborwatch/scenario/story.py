@@ -216,7 +216,7 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
     rename_at = int(datetime(2023, 6, 15, tzinfo=UTC).timestamp())
     renamed = False
     while not f.done(r):
-        f.hold(r, float(f.rng.uniform(20, 50)), site="ru-nakhodka")
+        f.hold(r, float(f.rng.uniform(72, 168)), site="ru-nakhodka")
         f.sail(r, "kp-rajin", 10.0)
         f.hold(r, float(f.rng.uniform(20, 40)), site="kp-rajin")
         f.sail(r, "ru-nakhodka", 10.0)
@@ -250,7 +250,7 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
     sp = f.vessel("spoofer", "MN", 70, 95)
     f.start_at(sp, "ru-zarubino")
     while not f.done(sp):
-        f.hold(sp, float(f.rng.uniform(24, 60)), site="ru-zarubino")
+        f.hold(sp, float(f.rng.uniform(72, 168)), site="ru-zarubino")
         f.sail(sp, "kp-rajin", 9.5)
         f.hold(sp, float(f.rng.uniform(24, 48)), site="kp-rajin")
         f.sail(sp, "ru-zarubino", 9.5)

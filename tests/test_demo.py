@@ -1,0 +1,83 @@
+"""The main job on the default scenario: every detector against the ground truth.
+
+Thresholds (issue 4): port visits and voyages F1 >= 0.95; gaps, dark gaps, encounters,
+loitering, identity changes, shared MMSIs and spoofing >= 0.9.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from harborwatch.cli.main import app
+from harborwatch.demo import run_demo
+
+THRESHOLDS = {"port_visit": 0.95, "voyage": 0.95, "gap": 0.9, "dark": 0.9, "encounter": 0.9, "loitering": 0.9,
+              "identity_change": 0.9, "shared_mmsi": 0.9, "spoofing": 0.9}
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    return out, run_demo(out)
+
+
+def test_every_detector_meets_its_threshold(default_run):
+    out, f = default_run
+    scores = json.loads((out / "evaluation.json").read_text())
+    low = {k: scores[k]["f1"] for k, v in THRESHOLDS.items() if scores[k]["f1"] is None or scores[k]["f1"] < v}
+    assert not low, low
+    assert scores["dark_call"]["recall"] >= 0.9
+    for k in THRESHOLDS:
+        assert scores[k]["truth"] > 0, k
+
+
+def test_outputs_and_findings(default_run):
+    out, f = default_run
+    names = {p.name for p in out.iterdir()}
+    assert {"truth_events.parquet", "truth_events.csv", "events.parquet", "events.geojson", "events.csv",
+            "evaluation.json", "findings.json"} <= names
+    assert f["simulated"] is True
+    ing = f["ingest"]
+    assert ing["records_in"] == ing["stored"] + ing["quarantined"] + ing["duplicates"]
+    assert ing["quarantined"] > 0 and ing["duplicates"] > 0  # the feeds carry damaged and repeated lines
+    truth = f["rajin_truth"]
+    # the storyline: more Rajin calls after the July visit and again after the September summit
+    assert (truth["before_2023-07-26"]["per_week"] < truth["2023-07-26_to_2023-09-13"]["per_week"]
+            < truth["after_2023-09-13"]["per_week"])
+    assert truth["after_2023-09-13"]["dark_calls"] > 0
+
+
+def test_evaluate_cli_json(default_run):
+    out, _ = default_run
+    r = CliRunner().invoke(app, ["evaluate", "--truth", str(out / "truth_events.csv"), "--events",
+                                 str(out / "events.geojson"), "--json"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output.strip().splitlines()[-1])
+    for k in THRESHOLDS:
+        assert {"precision", "recall", "f1"} <= set(s[k])
+    assert s["port_visit"]["f1"] >= 0.95
+
+
+def test_demo_cli_small_and_cached(tmp_path):
+    r = CliRunner()
+    args = ["demo", "--out", str(tmp_path), "--days", "20", "--vessels", "14", "--json"]
+    res = r.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    f = json.loads(res.output.strip().splitlines()[-1])
+    assert f["events"]["port_visit"] > 0
+    scen = [p for p in tmp_path.iterdir() if p.name.startswith("scenario-")]
+    assert len(scen) == 1 and (scen[0] / "DONE").exists()
+    stamp = (scen[0] / "DONE").read_text()
+    again = json.loads(r.invoke(app, args).output.strip().splitlines()[-1])
+    assert (scen[0] / "DONE").read_text() == stamp  # simulation reused
+    assert again["events"] == f["events"]
+
+
+def test_simulate_cli(tmp_path):
+    res = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path / "s"), "--days", "5", "--vessels", "14"])
+    assert res.exit_code == 0, res.output
+    assert "SIMULATED" in res.output
+    assert (tmp_path / "s" / "terrestrial.nmea").stat().st_size > 0
