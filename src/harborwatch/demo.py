@@ -10,8 +10,9 @@
 * ``evaluation.json`` - precision, recall and F1 per event type;
 * ``findings.json`` - the summary figures the command prints.
 
-Later stages (screening, radar detection, estimates, the report) are not written yet; the
-summary says so.
+* ``report/`` - ``report.html`` (self-contained), ``report.pdf`` and ``figures/``.
+
+Later stages (screening, radar detection, estimates) are not written yet; the summary says so.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 
 from harborwatch.evaluate import evaluate
 from harborwatch.events import EventsConfig, Request, run, write_events
+from harborwatch.report import build_report
 from harborwatch.scenario import Scenario, simulate
 from harborwatch.scenario.simulate import scenario_sites
 from harborwatch.scenario.story import SUMMIT_2023_09_13, VISIT_2023_07_26
@@ -97,10 +99,31 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
                                       .to_pylist() if '"likely_disabling":true' in a)),
         "evaluation": {k: {m: v.get(m) for m in ("precision", "recall", "f1")} for k, v in scores.items()},
         "files": files,
-        "not_yet": ["screening", "radar detection", "estimates", "report"],
     }
+    say("report", 0, 1)
+    rep = build_report(store_dir, out / "report", sites, title="harborwatch demo: the Rason 2023 scenario (SIMULATED)",
+                       extra={"simulated": True, "evaluation": scores, "findings_html": _findings_html(findings)})
+    say("report", 1, 1)
+    findings["report"] = {k: str(v) for k, v in rep.items()}
+    findings["not_yet"] = ["screening", "radar detection", "estimates"]
     (out / "findings.json").write_text(json.dumps(findings, indent=1) + "\n")
     return findings
+
+
+def _findings_html(f: dict) -> str:
+    import html
+
+    rows = []
+    for (name, det), (_, tru) in zip(f["rajin"].items(), f["rajin_truth"].items(), strict=True):
+        rows.append(f"<tr><td>{html.escape(name)}</td><td class='num'>{det['per_week']}</td>"
+                    f"<td class='num'>{tru['per_week']}</td><td class='num'>{tru['dark_calls']}</td></tr>")
+    ing = f["ingest"]
+    return (f"<h2>Findings</h2><p>Ingested {ing['records_in']:,} records: {ing['stored']:,} stored, "
+            f"{ing['quarantined']:,} quarantined, {ing['duplicates']:,} duplicates. "
+            f"{f['dark_gaps_detected']} AIS gaps were flagged as likely disabling.</p>"
+            "<table id='rajin'><thead><tr><th>period</th><th>Rajin calls per week seen on AIS</th>"
+            "<th>in the ground truth</th><th>truth calls with AIS off</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
 
 
 def _counts(events: pa.Table) -> dict[str, int]:

@@ -442,7 +442,35 @@ def demo(
     scores = json.loads((out_dir / "evaluation.json").read_text())
     out.print(_scores_table(scores, "detected events against the ground truth"))
     out.print(f"  files in {out_dir}: " + ", ".join(Path(p).name for p in f["files"].values()), highlight=False)
+    rep = f["report"]
+    out.print(f"  [bold]report:[/bold] {rep['html']}" + (f" and {rep['pdf']}" if "pdf" in rep else ""), highlight=False)
+    if "pdf_error" in rep:
+        err.print(f"[yellow]{rep['pdf_error']}[/yellow]")
     out.print("  not yet in this version: " + ", ".join(f["not_yet"]), highlight=False)
+
+
+@app.command()
+def report(
+    store: StoreOpt = Path("hw-store"),
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for report.html, report.pdf and figures/")] = Path(
+        "hw-report"),
+    sites: Annotated[Optional[Path], typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
+    title: Annotated[str, typer.Option("--title", help="report title")] = "harborwatch report",
+    no_pdf: Annotated[bool, typer.Option("--no-pdf", help="skip the PDF")] = False,
+) -> None:
+    """Write the report of a store's events: self-contained HTML (offline), SVG/PNG figures and a PDF."""
+    from harborwatch.report import build_report
+
+    progress, say = _stage_progress(False)
+    with progress:
+        say("report", 0, 1)
+        r = build_report(store, out_dir, _load_sites(sites), title=title, pdf=not no_pdf)
+        say("report", 1, 1)
+    for k, v in r.items():
+        if k == "pdf_error":
+            err.print(f"[yellow]{v}[/yellow]")
+        else:
+            out.print(f"  {k:<11} {v}", highlight=False)
 
 
 @sites_app.command("build")

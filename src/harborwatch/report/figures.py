@@ -1,0 +1,203 @@
+"""Report figures with matplotlib (Agg): the map and the weekly series, as SVG and PNG.
+
+Coastlines come from the packaged 1 km land mask (:mod:`harborwatch.tracks.landmask`), drawn
+as filled land and its outline, so the map needs no download.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from harborwatch.tracks.landmask import is_land
+
+#: Marker style per event type on the map.
+STYLE = {
+    "encounter": ("*", "#d62728", 120, "encounter (ship-to-ship)"),
+    "loitering": ("o", "#ff7f0e", 28, "loitering"),
+    "gap": ("v", "#111111", 36, "AIS gap, likely disabling"),
+    "on_land": ("X", "#9467bd", 60, "position on land"),
+    "teleport": ("P", "#9467bd", 60, "teleport"),
+    "shared_mmsi": ("D", "#8c564b", 40, "one MMSI, two hulls"),
+}
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    date: str  # YYYY-MM-DD
+    label: str
+
+
+#: Public dates of the Rason 2023 story, drawn on the weekly charts when the data covers them.
+RASON_2023 = (
+    CalendarEntry("2023-05-10", "new cargo facility at Rajin (reported May)"),
+    CalendarEntry("2023-07-26", "Russian defence minister in Pyongyang"),
+    CalendarEntry("2023-09-13", "Vostochny cosmodrome summit"),
+)
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, out: Path, stem: str) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for ext in ("svg", "png"):
+        p = out / f"{stem}.{ext}"
+        fig.savefig(p, dpi=130, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
+        paths[ext] = p
+    return paths
+
+
+def bbox(lats: np.ndarray, lons: np.ndarray, margin_deg: float = 0.3) -> tuple[float, float, float, float]:
+    """A map extent holding the central 98 % of the points, with a margin."""
+    ok = ~(np.isnan(lats) | np.isnan(lons))
+    la, lo = lats[ok], lons[ok]
+    if len(la) == 0:
+        return (-60.0, 75.0, -180.0, 180.0)
+    a, b = np.percentile(la, [1, 99])
+    c, d = np.percentile(lo, [1, 99])
+    return (float(a - margin_deg), float(b + margin_deg), float(c - margin_deg), float(d + margin_deg))
+
+
+def map_figure(out: Path, sites: pa.Table, tracks: pa.Table, events: pa.Table,
+               extent: tuple[float, float, float, float]) -> dict[str, Path]:
+    """Land, sites, vessel tracks (``tracks``: mmsi, lat, lon in time order) and events."""
+    plt = _plt()
+    la0, la1, lo0, lo1 = extent
+    step = max((la1 - la0), (lo1 - lo0)) / 700.0
+    glat = np.arange(la0, la1 + step, step)
+    glon = np.arange(lo0, lo1 + step, step)
+    GLA, GLO = np.meshgrid(glat, glon, indexing="ij")
+    land = is_land(GLA.ravel(), GLO.ravel()).reshape(GLA.shape).astype(float)
+    fig, ax = plt.subplots(figsize=(10, 8))
+    ax.set_facecolor("#dbe9f4")
+    ax.contourf(glon, glat, land, levels=[0.5, 1.5], colors=["#efe9dc"])
+    ax.contour(glon, glat, land, levels=[0.5], colors=["#7f7f7f"], linewidths=0.6)
+    mm = tracks["mmsi"].to_numpy(zero_copy_only=False)
+    tla = tracks["lat"].to_numpy(zero_copy_only=False)
+    tlo = tracks["lon"].to_numpy(zero_copy_only=False)
+    # a new line per vessel, and wherever consecutive kept fixes are > 15 km apart (gaps, jumps)
+    jump = np.hypot(np.diff(tla), np.diff(tlo) * np.cos(np.radians(tla[:-1]))) * 111.2 > 15.0
+    cut = np.flatnonzero((np.diff(mm) != 0) | jump) + 1
+    for a, b in zip(np.concatenate([[0], cut]), np.concatenate([cut, [len(mm)]]), strict=True):
+        ax.plot(tlo[a:b], tla[a:b], color="#1f77b4", linewidth=0.35, alpha=0.35, gid=f"track-{mm[a]}")
+    # sites, sized by detected port visits
+    visits = events.filter(pc.equal(events["type"], "port_visit"))
+    counts: dict[str, int] = {}
+    for s in visits["site_id"].to_pylist():
+        counts[s] = counts.get(s, 0) + 1
+    for r in sites.to_pylist():
+        if not (la0 <= r["lat"] <= la1 and lo0 <= r["lon"] <= lo1):
+            continue
+        n = counts.get(r["site_id"], 0)
+        ax.scatter([r["lon"]], [r["lat"]], s=30 + 4 * np.sqrt(n), marker="s", color="#2ca02c",
+                   edgecolor="black", linewidth=0.5, zorder=5)
+        ax.annotate(f"{r['name']} ({n})", (r["lon"], r["lat"]), xytext=(4, 4), textcoords="offset points",
+                    fontsize=7, zorder=6)
+    for ty, (marker, color, size, label) in STYLE.items():
+        e = events.filter(pc.equal(events["type"], ty))
+        if ty == "gap":
+            e = e.filter(pc.match_substring(e["attributes"], '"likely_disabling":true'))
+        if e.num_rows == 0:
+            continue
+        ax.scatter(e["lon"].to_numpy(zero_copy_only=False), e["lat"].to_numpy(zero_copy_only=False), marker=marker,
+                   s=size, color=color, edgecolor="white", linewidth=0.4, zorder=7, label=f"{label} ({e.num_rows})")
+    ax.set_xlim(lo0, lo1)
+    ax.set_ylim(la0, la1)
+    ax.set_aspect(1 / np.cos(np.radians((la0 + la1) / 2)))
+    ax.set_xlabel("longitude (degrees east, WGS 84)")
+    ax.set_ylabel("latitude (degrees north)")
+    ax.set_title("Sites (port visits in brackets), tracks and events")
+    ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
+    paths = _save(fig, out, "map")
+    plt.close(fig)
+    return paths
+
+
+def _weeks(ms: np.ndarray, week0: int) -> np.ndarray:
+    return (ms // 1000 - week0) // (7 * 86_400)
+
+
+def gap_sites(gaps: pa.Table, catalogue, within_m: float = 60_000.0) -> list[str | None]:
+    """The site nearest to where each gap began, if within ``within_m``."""
+    if gaps.num_rows == 0:
+        return []
+    idx = catalogue.index(max_query_m=within_m)
+    d, k = idx.nearest(gaps["lat"].to_numpy(zero_copy_only=False), gaps["lon"].to_numpy(zero_copy_only=False))
+    ids = catalogue.ids()
+    return [ids[int(j)] if j >= 0 and dd <= within_m else None for dd, j in zip(d, k, strict=True)]
+
+
+def weekly_figure(out: Path, events: pa.Table, catalogue, calendar: tuple[CalendarEntry, ...],
+                  top: int = 4) -> tuple[dict[str, Path], dict]:
+    """Weekly port calls per site (the busiest ``top`` sites) and likely-disabling gaps per week
+    by the nearest site within 60 km of where the signal was lost; calendar entries as lines."""
+    plt = _plt()
+    start = pc.cast(events["start"], pa.int64()).to_numpy(zero_copy_only=False)
+    if len(start) == 0:
+        return {}, {}
+    t0 = int(start.min()) // 1000
+    week0 = t0 - (t0 - 345_600) % (7 * 86_400)  # Mondays (the epoch was a Thursday)
+    nweeks = int(_weeks(np.array([start.max()]), week0)[0]) + 1
+    visits = events.filter(pc.equal(events["type"], "port_visit"))
+    vs = visits["site_id"].to_pylist()
+    vw = _weeks(pc.cast(visits["start"], pa.int64()).to_numpy(zero_copy_only=False), week0)
+    by_site: dict[str, int] = {}
+    for s in vs:
+        by_site[s] = by_site.get(s, 0) + 1
+    sites = [s for s, _ in sorted(by_site.items(), key=lambda kv: -kv[1])[:top]]
+    if "kp-rajin" in by_site and "kp-rajin" not in sites:
+        sites = ["kp-rajin"] + sites[:-1]
+    gaps = events.filter(pc.equal(events["type"], "gap"))
+    gaps = gaps.filter(pc.match_substring(gaps["attributes"], '"likely_disabling":true'))
+    gw = _weeks(pc.cast(gaps["start"], pa.int64()).to_numpy(zero_copy_only=False), week0)
+    gsite = gap_sites(gaps, catalogue)
+    site_names = dict(zip(catalogue.ids(), catalogue.table["name"].to_pylist(), strict=True))
+    x = np.array([datetime.fromtimestamp(week0 + k * 7 * 86_400, UTC) for k in range(nweeks)])
+    fig, axes = plt.subplots(2, 1, figsize=(11, 7), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    series: dict = {"weeks": [d.date().isoformat() for d in x], "port_calls": {}, "dark_gaps": {}}
+    for s in sites:
+        counts = np.bincount(vw[np.array([v == s for v in vs])], minlength=nweeks)[:nweeks]
+        axes[0].step(x, counts, where="post", label=site_names.get(s, s), linewidth=1.2)
+        series["port_calls"][s] = counts.tolist()
+    axes[0].set_ylabel("port calls per week")
+    axes[0].legend(fontsize=8, ncol=2)
+    groups = sorted({g or "at sea" for g in gsite})
+    bottom = np.zeros(nweeks)
+    for gname in groups:
+        sel = np.array([(g or "at sea") == gname for g in gsite], bool)
+        counts = np.bincount(gw[sel], minlength=nweeks)[:nweeks] if sel.any() else np.zeros(nweeks, int)
+        axes[1].bar(x, counts, width=6, bottom=bottom, align="edge", label=site_names.get(gname, gname))
+        bottom += counts
+        series["dark_gaps"][gname] = counts.tolist()
+    axes[1].set_ylabel("gaps flagged likely\nAIS disabling, per week")
+    if groups:
+        axes[1].legend(fontsize=7, ncol=3, title="signal lost nearest to", title_fontsize=7)
+    lo, hi = x[0], x[-1]
+    for c in calendar:
+        d = datetime.fromisoformat(c.date).replace(tzinfo=UTC)
+        if lo <= d <= hi:
+            for ax in axes:
+                ax.axvline(d, color="#d62728", linestyle="--", linewidth=1)
+            axes[0].annotate(c.label, (d, axes[0].get_ylim()[1]), rotation=90, va="top", ha="right", fontsize=7,
+                             color="#d62728")
+    axes[0].set_title("Weekly port calls and dark gaps, with the event calendar")
+    fig.autofmt_xdate()
+    paths = _save(fig, out, "weekly")
+    plt.close(fig)
+    return paths, series
+
+
+__all__ = ["RASON_2023", "STYLE", "CalendarEntry", "bbox", "gap_sites", "map_figure", "weekly_figure"]
