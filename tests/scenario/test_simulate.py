@@ -61,6 +61,8 @@ def test_itu_reporting_intervals():
     sog = np.array([0.1, 2.0, 0.0, 12.0, 18.0, 25.0])
     assert _intervals(status, sog, "A").tolist() == [180, 180, 10, 10, 6, 2]
     assert _intervals(status, sog, "B").tolist() == [30] * 6
+    turning = np.array([False, False, True, True, True, True])
+    assert _intervals(status, sog, "A", turning).round(2).tolist() == [180, 180, 3.33, 3.33, 2, 2]
 
 
 def test_feeds_are_real_nmea_with_noise(small):

@@ -1,7 +1,8 @@
 """Run the scenario: transmissions, reception, NMEA files and ground truth.
 
-Transmission follows ITU-R M.1371 reporting intervals: class A every 10 s under way (6 s above
-14 kn, 2 s above 23 kn), every 3 min moored or at anchor below 3 kn; class B every 30 s.
+Transmission follows ITU-R M.1371 reporting intervals: class A every 10 s under way (3 1/3 s
+when changing course; 6 s above 14 kn, 2 s when also changing course; 2 s above 23 kn), every
+3 min moored or at anchor below 3 kn; class B every 30 s.
 Static reports (type 5, or 24 for class B) go out every ``static_interval_h`` here (the
 standard's 6 min would only add identical lines).
 
@@ -142,12 +143,15 @@ def _hav(la1, lo1, la2, lo2):
     return h(la1, lo1, la2, lo2)
 
 
-def _intervals(status: np.ndarray, sog: np.ndarray, ais_class: str) -> np.ndarray:
+def _intervals(status: np.ndarray, sog: np.ndarray, ais_class: str,
+               turning: np.ndarray | None = None) -> np.ndarray:
+    """Seconds between reports (ITU-R M.1371-5 table 1; class B "SO" every 30 s)."""
     if ais_class == "B":
         return np.full(len(sog), 30.0)
     s = np.nan_to_num(sog)
-    return np.where(((status == 1) | (status == 5)) & (s < 3), 180.0, np.where(s <= 14, 10.0, np.where(s <= 23, 6.0,
-                                                                                                         2.0)))
+    turn = np.zeros(len(s), bool) if turning is None else turning
+    underway = np.where(s <= 14, np.where(turn, 10.0 / 3.0, 10.0), np.where(s <= 23, np.where(turn, 2.0, 6.0), 2.0))
+    return np.where(((status == 1) | (status == 5)) & (s < 3), 180.0, underway)
 
 
 def _first_success(rng: np.random.Generator, p: np.ndarray, interval: np.ndarray, length: np.ndarray):
@@ -176,7 +180,10 @@ def receptions(v: Vessel, cfg: Scenario, rng: np.random.Generator, passes: np.nd
     lat, lon, sog, cog, status = v.state(w)
     ok = ~np.isnan(lat)
     w, lat, lon, sog, status = w[ok], lat[ok], lon[ok], sog[ok], status[ok]
-    interval = _intervals(status, sog, v.ais_class)
+    # changing course: more than 5 degrees in the next minute
+    _, _, _, cog_next, _ = v.state(w + 60)
+    dcog = np.abs((cog_next - cog[ok] + 180.0) % 360.0 - 180.0)
+    interval = _intervals(status, sog, v.ais_class, turning=np.nan_to_num(dcog) > 5.0)
     length = np.full(len(w), float(cfg.feed_interval_s))
     best, best_st = np.full(len(w), np.nan), np.full(len(w), -1)
     for k, (sla, slo) in enumerate(STATIONS.values()):

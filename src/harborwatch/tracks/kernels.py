@@ -63,9 +63,10 @@ def clean_track(t, lat, lon, sog, cog, sat, clock_offset_ms):
 def segment_track(t, lat, lon, keep, max_gap_ms, max_speed_knots, min_dt_s, max_open):
     """Segment id per position (-1 where ``keep`` is false) for one vessel.
 
-    Each fix joins the open segment it can reach at the lowest implied speed, provided that
-    speed is at most ``max_speed_knots`` and the segment's last fix is at most ``max_gap_ms``
-    old; otherwise it opens a new segment. Two hulls broadcasting one MMSI at the same time
+    Each fix joins the open segment whose last fix is nearest, among those it can reach at an
+    implied speed of at most ``max_speed_knots`` and whose last fix is at most ``max_gap_ms``
+    old; otherwise it opens a new segment. (Nearest, not slowest: a vessel under way is as
+    "plausible" from a segment left hours ago far behind as from its own last fix minutes ago.) Two hulls broadcasting one MMSI at the same time
     therefore become two interleaved segments instead of one zig-zag track. At most
     ``max_open`` segments stay open; the stalest is closed when another is needed.
     """
@@ -78,7 +79,7 @@ def segment_track(t, lat, lon, keep, max_gap_ms, max_speed_knots, min_dt_s, max_
         if not keep[i]:
             continue
         best = -1
-        best_v = 1e300
+        best_v = 1e300  # distance (m) to the best segment's last fix
         for k in range(max_open):
             if open_id[k] < 0:
                 continue
@@ -87,10 +88,11 @@ def segment_track(t, lat, lon, keep, max_gap_ms, max_speed_knots, min_dt_s, max_
             if dt > max_gap_ms:
                 open_id[k] = -1  # closed by the gap
                 continue
-            v = speed_kn(haversine_m(lat[j], lon[j], lat[i], lon[i]), dt, min_dt_s)
-            if v <= max_speed_knots and (v < best_v or (v == best_v and t[j] > t[open_last[best]])):
+            d = haversine_m(lat[j], lon[j], lat[i], lon[i])
+            v = speed_kn(d, dt, min_dt_s)
+            if v <= max_speed_knots and (d < best_v or (d == best_v and t[j] > t[open_last[best]])):
                 best = k
-                best_v = v
+                best_v = d
         if best < 0:
             slot = -1
             for k in range(max_open):
