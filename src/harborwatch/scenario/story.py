@@ -75,7 +75,8 @@ class Fleet:
 
     def imo(self) -> int:
         while True:
-            stem = int(self.rng.integers(830_000, 999_999))
+            # the 3xxxxxx block: not used for ship IMO numbers, so no real vessel is named
+            stem = int(self.rng.integers(300_000, 399_999))
             imo = stem * 10 + imo_check_digit(stem)
             if imo not in self._imos:
                 self._imos.add(imo)

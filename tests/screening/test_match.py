@@ -1,0 +1,73 @@
+"""Explainable matching: renames, MMSI reuse, bad IMO check digits, transliteration."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+
+from harborwatch.screening import WATCHLIST, Screen, Seen, screen
+from harborwatch.screening.match import flag_code, normalize_name
+
+
+def _wl(**kw) -> pa.Table:
+    base = {"list": "TEST", "program": "P", "entity_id": "e1", "name": None, "former_names": [], "imo": None,
+            "imo_valid": None, "mmsis": [], "callsign": None, "flags": [], "vessel_type": None, "listed_on": None,
+            "source_file": "test.jsonl", "source_record": "line 1"}
+    base.update(kw)
+    return pa.Table.from_pylist([base], schema=WATCHLIST)
+
+
+def _features(hits: pa.Table) -> list[str]:
+    return [f["feature"] for f in json.loads(hits["features"][0].as_py())]
+
+
+def test_imo_alone_is_a_hit():
+    h = screen([Seen(273000001, ["WHATEVER"], [(9305609, True)], [], [])], _wl(name="SEA BREEZE", imo=9305609,
+                                                                              imo_valid=True))
+    assert h.num_rows == 1 and _features(h) == ["imo"] and h["score"][0].as_py() == 0.95
+
+
+def test_rename_seen_under_old_name_matches_listed_new_name():
+    wl = _wl(name="NEW DAWN", former_names=["OCEAN STAR"], callsign="UBSA1")
+    seen = Seen(273000001, ["M/V OCEAN STAR"], [], ["UBSA1"], ["RU"])
+    h = screen([seen], wl)
+    assert h.num_rows == 1 and sorted(_features(h)) == ["callsign", "name"]
+    assert h["name_listed"][0].as_py() == "NEW DAWN" and h["score"][0].as_py() == 0.7
+
+
+def test_name_alone_is_not_a_hit():
+    assert screen([Seen(273000001, ["OCEAN STAR"], [], [], [])], _wl(name="OCEAN STAR")).num_rows == 0
+
+
+def test_reassigned_mmsi_is_not_a_hit():
+    wl = _wl(name="OLD SHIP", imo=9305609, imo_valid=True, mmsis=[273000001])
+    h = screen([Seen(273000001, ["OTHER SHIP"], [(9190327, True)], [], [])], wl, Screen(threshold=0.0))
+    feats = _features(h)
+    assert "mmsi_reassigned" in feats and "imo_conflict" in feats and h["score"][0].as_py() == 0.0
+    # without an IMO on the seen side the MMSI counts
+    assert screen([Seen(273000001, [], [], [], [])], wl)["score"][0].as_py() == 0.7
+
+
+def test_bad_check_digit_is_weaker():
+    wl = _wl(name="BAD IMO", imo=9305608, imo_valid=False)
+    assert screen([Seen(1, [], [(9305608, False)], [], [])], wl).num_rows == 0  # 0.6 < 0.7
+    h = screen([Seen(1, ["BAD IMO"], [(9305608, False)], [], [])], wl)
+    assert sorted(_features(h)) == ["imo_unchecked", "name"] and h["score"][0].as_py() == 0.8
+
+
+def test_transliterated_and_fuzzy_names():
+    assert normalize_name("М/V Капитан Смирнов") == normalize_name("KAPITAN SMIRNOV")
+    assert normalize_name("m.t. Sea-Star") == "SEA STAR"
+    wl = _wl(name="KAPITAN SMIRNOV", callsign="UBX1")
+    h = screen([Seen(1, ["Капитан Смирнов"], [], ["UBX1"], [])], wl)
+    assert sorted(_features(h)) == ["callsign", "name"]
+    wl2 = _wl(name="KAPITAN SMIRNOFF", callsign="UBX1")
+    h2 = screen([Seen(1, ["KAPITAN SMIRNOV"], [], ["UBX1"], [])], wl2, Screen(threshold=0.5))
+    assert 0.6 < h2["score"][0].as_py() < 0.7  # fuzzy name + call sign: reported below the default threshold
+    assert "name_fuzzy" in _features(h2)
+
+
+def test_flag_codes():
+    assert flag_code("Panama") == "PA" and flag_code("Russia") == "RU" and flag_code("RU") == "RU"
+    assert flag_code("North Korea") == "KP" and flag_code("Atlantis") is None
