@@ -46,6 +46,7 @@ HITS = pa.schema([
 ])
 
 
+@lru_cache(maxsize=200_000)
 def normalize_name(name: str | None) -> str:
     """Upper-case ASCII (transliterated with anyascii), no punctuation, no M/V, MT... prefix."""
     if not name:
@@ -75,6 +76,7 @@ def _flag_codes() -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def flag_code(flag: str | None) -> str | None:
     """ISO 3166 alpha-2 code of a flag given as a code or a country name; None if unknown."""
     if not flag:
@@ -114,7 +116,9 @@ class Index:
         self.by_call: dict[str, list[int]] = {}
         self.by_token: dict[str, list[int]] = {}
         self.names: list[list[str]] = []
+        self.flags: list[set] = []
         for i, r in enumerate(self.rows):
+            self.flags.append({flag_code(x) for x in r["flags"]} - {None})
             if r["imo"]:
                 self.by_imo.setdefault(r["imo"], []).append(i)
             for m in r["mmsis"]:
@@ -131,32 +135,46 @@ class Index:
         self.by_token = {k: v for k, v in self.by_token.items() if len(v) <= 200}
 
 
-def _features(s: Seen, r: dict, names_r: list[str], p: Screen) -> list[dict]:
-    from rapidfuzz import fuzz
+class _Prepared:
+    """What the features need of one seen vessel, computed once per vessel."""
 
+    __slots__ = ("calls", "flags", "imos", "names")
+
+    def __init__(self, s: Seen) -> None:
+        self.imos = {i: ok for i, ok in s.imos}
+        self.names = {n: raw for raw in s.names if (n := normalize_name(raw))}
+        self.calls = {c.upper() for c in s.callsigns}
+        self.flags = {flag_code(x) for x in s.flags} - {None}
+
+
+def _features(s: Seen, r: dict, names_r: list[str], p: Screen, prep: _Prepared | None = None,
+              flags_r: set | None = None) -> list[dict]:
+    from rapidfuzz.fuzz import token_sort_ratio
+
+    prep = prep or _Prepared(s)
     f: list[dict] = []
-    seen_imos = {i: ok for i, ok in s.imos}
+    seen_imos = prep.imos
     if r["imo"] and r["imo"] in seen_imos:
         ok = bool(r["imo_valid"]) and seen_imos[r["imo"]]
         f.append({"feature": "imo" if ok else "imo_unchecked", "seen": r["imo"], "listed": r["imo"]})
-    conflict = bool(r["imo"] and r["imo_valid"] and any(ok and i != r["imo"] for i, ok in s.imos)
-                    and r["imo"] not in seen_imos)
+    conflict = bool(r["imo"] and r["imo_valid"] and r["imo"] not in seen_imos
+                    and any(ok and i != r["imo"] for i, ok in seen_imos.items()))
     if r["mmsis"] and s.mmsi in r["mmsis"]:
         kind = "mmsi" if r["mmsis"][0] == s.mmsi else "mmsi_legacy"
         f.append({"feature": "mmsi_reassigned" if conflict else kind, "seen": s.mmsi, "listed": s.mmsi})
-    seen_norm = {normalize_name(n): n for n in s.names if normalize_name(n)}
+    seen_norm = prep.names
     exact = [(n, seen_norm[n]) for n in names_r if n in seen_norm]
     if exact:
         f.append({"feature": "name", "seen": exact[0][1], "listed": exact[0][0]})
     elif seen_norm and names_r:
-        best = max(((fuzz.token_sort_ratio(a, b), sa, b) for a, sa in seen_norm.items() for b in names_r),
+        best = max(((token_sort_ratio(a, b), sa, b) for a, sa in seen_norm.items() for b in names_r),
                    key=lambda x: x[0])
         if best[0] >= p.name_min_score:
             f.append({"feature": "name_fuzzy", "seen": best[1], "listed": best[2], "similarity": round(best[0], 1)})
-    if r["callsign"] and r["callsign"] in {c.upper() for c in s.callsigns}:
+    if r["callsign"] and r["callsign"] in prep.calls:
         f.append({"feature": "callsign", "seen": r["callsign"], "listed": r["callsign"]})
-    listed_flags = {flag_code(x) for x in r["flags"]} - {None}
-    common = listed_flags & {flag_code(x) for x in s.flags}
+    listed_flags = flags_r if flags_r is not None else {flag_code(x) for x in r["flags"]} - {None}
+    common = listed_flags & prep.flags
     if common:
         f.append({"feature": "flag", "seen": sorted(common)[0], "listed": sorted(common)[0]})
     if conflict:
@@ -185,19 +203,20 @@ def screen(seen: list[Seen], wl: pa.Table, p: Screen | None = None) -> pa.Table:
     idx = Index(wl)
     out = []
     for s in seen:
+        prep = _Prepared(s)
         cand: set[int] = set()
         for i, _ in s.imos:
             cand.update(idx.by_imo.get(i, []))
         cand.update(idx.by_mmsi.get(s.mmsi, []))
         for c in s.callsigns:
             cand.update(idx.by_call.get(c.upper(), []))
-        for n in s.names:
-            for tok in set(normalize_name(n).split()):
+        for n in prep.names:
+            for tok in set(n.split()):
                 cand.update(idx.by_token.get(tok, []))
         hits = []
         for i in cand:
             r = idx.rows[i]
-            f = _features(s, r, idx.names[i], p)
+            f = _features(s, r, idx.names[i], p, prep, idx.flags[i])
             sc = score(f, p)
             if sc >= p.threshold:
                 name_seen = next((x["seen"] for x in f if x["feature"] in ("name", "name_fuzzy")),
