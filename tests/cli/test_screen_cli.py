@@ -35,3 +35,32 @@ def test_screen_json_hits_explained(tmp_path):
     assert (tmp_path / "h.csv").read_text().count("\n") == 3
     table = r.invoke(app, ["screen", "--store", store, "--lists", str(lst)])
     assert table.exit_code == 0 and "2 hits among 3 vessels" in table.output
+
+
+def test_screen_adds_site_events_and_dossiers(tmp_path):
+    r = CliRunner()
+    store = str(tmp_path / "s")
+    assert r.invoke(app, ["ingest", str(SAMPLE), "--store", store, "--json"]).exit_code == 0
+    assert r.invoke(app, ["events", "--store", store, "--json"]).exit_code == 0
+    lst = tmp_path / "os.jsonl"
+    lst.write_text(json.dumps({"id": "x2", "schema": "Vessel", "datasets": ["t"], "properties": {
+        "name": ["UNRELATED"], "imoNumber": ["9190327"]}}) + "\n")
+    args = ["screen", "--store", store, "--lists", str(lst), "--json", "--dossiers", str(tmp_path / "d")]
+    res = r.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    from harborwatch.store import Store
+
+    with Store.open(store, create=False) as st:
+        wev = st.sql("SELECT * FROM events WHERE type = 'watchlist_vessel_at_site'").to_pylist()
+        visits = st.sql("SELECT * FROM events WHERE type = 'port_visit' AND mmsi = 273319880").to_pylist()
+    assert len(wev) == len(visits) > 0
+    a = json.loads(wev[0]["attributes"])
+    assert a["entity_id"] == "x2" and a["score"] == 0.95 and a["visit_event_id"] in {v["event_id"] for v in visits}
+    assert wev[0]["evidence_count"] > 0
+    again = r.invoke(app, args[:-3])  # the table output says how many events were new
+    assert again.exit_code == 0 and "(0 new in the store)" in again.output
+    with Store.open(store, create=False) as st:
+        n = st.sql("SELECT count(*) AS n FROM events WHERE type = 'watchlist_vessel_at_site'").to_pylist()[0]["n"]
+    assert n == len(wev)  # idempotent
+    d = json.loads((tmp_path / "d" / "273319880.json").read_text())
+    assert d["hits"][0]["entity_id"] == "x2" and d["identity_history"] and d["events"]

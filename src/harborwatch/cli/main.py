@@ -483,19 +483,32 @@ def screen(
     until: Annotated[Optional[str], typer.Option("--until", help="UTC end (ISO 8601), exclusive")] = None,
     threshold: Annotated[float, typer.Option("--threshold", help="minimum score of a hit (0-1)")] = 0.7,
     out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="write hits to .csv or .parquet")] = None,
+    dossier_dir: Annotated[Optional[Path], typer.Option("--dossiers", help="write one JSON dossier per vessel "
+                                                        "with hits into this folder")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per hit on stdout")] = False,
 ) -> None:
-    """Screen every vessel seen (with its identity history) against watchlists; explain each hit."""
+    """Screen every vessel seen (with its identity history) against watchlists; explain each hit.
+
+    Port visits by vessels with hits become `watchlist_vessel_at_site` events in the store."""
     from harborwatch.screening import Screen, read_lists, seen_from_store
     from harborwatch.screening import screen as run_screen
+    from harborwatch.screening.outputs import dossiers, watchlist_events
     from harborwatch.store import Store
 
     wl, reports = read_lists(lists)
     site_ids = [x.strip() for x in sites.split(",") if x.strip()] if sites else None
+    params = Screen(threshold=threshold)
     with Store.open(store, create=False) as st:
         seen = seen_from_store(st, _parse_time(since, "--since") if since else None,
                                _parse_time(until, "--until") if until else None, site_ids)
-    hits = run_screen(seen, wl, Screen(threshold=threshold))
+        hits = run_screen(seen, wl, params)
+        wev = watchlist_events(st, hits, params, site_ids)
+        added = st.put_rows("events", wev, "event_id") if wev.num_rows else 0
+        written = dossiers(st, hits, dossier_dir) if dossier_dir is not None and hits.num_rows else []
+    if not as_json:
+        err.print(f"  {wev.num_rows} watchlist_vessel_at_site events ({added} new in the store)"
+                  + (f"; {len(written)} dossiers in {dossier_dir}" if dossier_dir is not None else ""),
+                  highlight=False)
     if out_path is not None:
         if out_path.suffix.lower() == ".parquet":
             import pyarrow.parquet as pq
