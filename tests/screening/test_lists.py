@@ -73,3 +73,47 @@ def test_real_lists(shared):
     assert wl.num_rows > 7000
     gur = [r for r in wl.to_pylist() if r["list"] == "GUR" and r["former_names"]]
     assert len(gur) > 100
+
+
+def test_ofac_sdn_xml():
+    from pathlib import Path
+
+    p = Path(__file__).resolve().parents[1] / "fixtures" / "lists" / "sdn_sample.xml"
+    wl, reps = read_lists([p])
+    r = reps[0]
+    assert (r.format, r.records_in, r.entries, r.skipped) == ("ofac_sdn_xml", 3, 1, 2)
+    assert r.reasons == {"not_a_vessel": 1, "no_name": 1}
+    e = wl.to_pylist()[0]
+    assert e["name"] == "SEA BREEZE" and e["imo"] == 9305609 and e["imo_valid"] and e["mmsis"] == [445123456]
+    assert e["former_names"] == ["OCEAN STAR"] and e["callsign"] == "HMAB1" and e["flags"] == ["KOREA, NORTH"]
+    assert e["program"] == "DPRK3; DPRK4" and e["source_record"] == "sdnEntry uid=90001"
+    from harborwatch.screening.match import flag_code
+
+    assert flag_code(e["flags"][0]) == "KP"
+
+
+def test_fetch_from_local_urls(tmp_path):
+    import hashlib
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from harborwatch.cli.main import app
+
+    src = Path(__file__).resolve().parents[1] / "fixtures" / "lists" / "sdn_sample.xml"
+    out = tmp_path / "lists"
+    res = CliRunner().invoke(app, ["lists", "fetch", "--out", str(out), "--source", "ofac", "--url",
+                                   f"ofac={src.as_uri()}"])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["ofac"]["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert (out / "ofac_sdn.xml").read_bytes() == src.read_bytes()
+    assert not list(out.glob(".*.part"))
+    wl, _ = read_lists([out])  # the fetched folder is readable as it is (manifest reported, not read)
+    assert wl.num_rows == 1
+    bad = CliRunner().invoke(app, ["lists", "fetch", "--out", str(out), "--source", "un", "--url",
+                                   f"un={(tmp_path / 'missing.xml').as_uri()}"])
+    from harborwatch.core.errors import InputFileError
+
+    assert isinstance(bad.exception, InputFileError) and "could not fetch un" in str(bad.exception)
+    assert not list(out.glob(".*.part"))

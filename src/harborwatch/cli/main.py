@@ -38,6 +38,8 @@ app = typer.Typer(
 )
 store_app = typer.Typer(help="Inspect and export a store.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
+lists_app = typer.Typer(help="Watchlists: download the current public lists.", no_args_is_help=True)
+app.add_typer(lists_app, name="lists")
 sites_app = typer.Typer(help="Site catalogues: the default, anchorages from data, the World Port Index.",
                         no_args_is_help=True)
 app.add_typer(sites_app, name="sites")
@@ -534,6 +536,29 @@ def screen(
         feats = ", ".join(f["feature"] for f in json.loads(h["features"]))
         t.add_row(str(h["mmsi"]), h["name_seen"] or "", h["name_listed"] or "", h["list"], f"{h['score']:.2f}", feats)
     out.print(t)
+
+
+@lists_app.command("fetch")
+def lists_fetch(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for the lists and manifest.json")] = Path(
+        "hw-lists"),
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="opensanctions, ofac, un, eu or uk "
+                                                          "(repeatable; default all)")] = None,
+    url: Annotated[Optional[list[str]], typer.Option("--url", help="NAME=URL to override a source's address")] = None,
+) -> None:
+    """Download the current public lists (OpenSanctions, OFAC, UN, EU, UK), with SHA-256 in manifest.json."""
+    from harborwatch.screening.fetch import fetch
+
+    urls = {}
+    for u in url or []:
+        if "=" not in u:
+            raise HarborwatchError(f"--url {u!r}: use NAME=URL")
+        k, v = u.split("=", 1)
+        urls[k.strip()] = v.strip()
+    got = fetch(out_dir, source, urls)
+    for n, e in got.items():
+        out.print(f"  {n:<14} {e['bytes']:>12,} bytes  sha256 {e['sha256'][:16]}  {out_dir / e['file']}",
+                  highlight=False)
 
 
 @sites_app.command("build")

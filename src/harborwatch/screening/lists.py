@@ -10,10 +10,12 @@ Supported (detected from the content, not the file name):
   sanctions_sources}]}``);
 * ``gur`` - Ukraine's GUR "War & Sanctions" vessel CSV (name, imo, mmsi_current, mmsi_legacy,
   flag, callsign, former_names separated by " / ");
-* ``imo_flags`` - a CSV of IMO numbers with one boolean column per list (imo, ofac, uk, eu).
+* ``imo_flags`` - a CSV of IMO numbers with one boolean column per list (imo, ofac, uk, eu);
+* ``ofac_sdn_xml`` - OFAC's ``sdn.xml`` (``sdnEntry`` with ``sdnType`` Vessel; IMO and MMSI from
+  ``idList``, ``vesselInfo``, ``akaList``).
 
 Not yet: the UN consolidated XML (its entries are companies; the UN's vessel designations are
-not in it), OFAC ``sdn.xml`` / ``sdn_advanced.xml`` / CSV directly, and the EU and UK layouts.
+not in it), OFAC ``sdn_advanced.xml`` and CSV, and the EU and UK layouts.
 
 Bad rows never vanish: a row that cannot be read is counted in the reader's report with its
 line and reason; ``strict`` raises instead.
@@ -189,8 +191,62 @@ def _imo_flags(text: str, src: str, rep: ListReport, strict: bool) -> list[dict]
     return out
 
 
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _ofac_sdn_xml(path: Path, src: str, rep: ListReport, strict: bool) -> list[dict]:
+    """OFAC ``sdn.xml``: ``sdnEntry`` elements with ``sdnType`` Vessel (others are counted as
+    ``not_a_vessel``); IMO and MMSI from ``idList``, call sign, type and flag from ``vesselInfo``,
+    other names from ``akaList``."""
+    import xml.etree.ElementTree as ET
+
+    out = []
+    try:
+        for _, el in ET.iterparse(path, events=("end",)):
+            if _local(el.tag) != "sdnEntry":
+                continue
+            rep.records_in += 1
+            f = {_local(c.tag): c for c in el}
+            uid = (f["uid"].text or "").strip() if "uid" in f else str(rep.records_in)
+            ref = f"sdnEntry uid={uid}"
+            if "sdnType" not in f or (f["sdnType"].text or "").strip() != "Vessel":
+                rep.skip("not_a_vessel", False, ref)
+                el.clear()
+                continue
+            name = (f["lastName"].text or "").strip() if "lastName" in f else None
+            if not name:
+                rep.skip("no_name", strict, ref)
+                el.clear()
+                continue
+            programs = [(p.text or "").strip() for p in f.get("programList", []) if p.text]
+            akas = []
+            for a in f.get("akaList", []):
+                parts = {_local(c.tag): (c.text or "").strip() for c in a}
+                if parts.get("lastName"):
+                    akas.append(parts["lastName"])
+            imo, mmsis = None, []
+            for i in f.get("idList", []):
+                parts = {_local(c.tag): (c.text or "").strip() for c in i}
+                kind, num = parts.get("idType", ""), parts.get("idNumber", "")
+                if "Vessel Registration" in kind or kind.upper().startswith("IMO"):
+                    imo = num
+                elif kind.upper() == "MMSI":
+                    mmsis.append(num)
+            info = {_local(c.tag): (c.text or "").strip() for c in f.get("vesselInfo", [])}
+            out.append(_row("OFAC SDN", f"ofac:{uid}", src, ref, name=name, former=akas, imo=imo, mmsis=mmsis,
+                            callsign=info.get("callSign"), flags=[info["vesselFlag"]] if info.get("vesselFlag")
+                            else [], vessel_type=info.get("vesselType"), program="; ".join(programs) or None))
+            el.clear()
+    except ET.ParseError as e:
+        raise DataError(f"invalid XML: {e}", source=src, ref=e.position[0], reason="bad_xml") from e
+    return out
+
+
 def detect_format(path: Path, head: str) -> str:
     h = head.lstrip()
+    if h.startswith("<") and "sdnList" in head:
+        return "ofac_sdn_xml"
     if h.startswith("{") and '"schema"' in head.split("\n", 1)[0]:
         return "opensanctions"
     if h.startswith("{"):
@@ -204,8 +260,8 @@ def detect_format(path: Path, head: str) -> str:
     if first.startswith("imo,") and ("ofac" in first or "uk" in first or "eu" in first):
         return "imo_flags"
     raise FormatError(f"unknown watchlist format (first line: {first[:80]!r})", source=str(path),
-                      hint="supported: OpenSanctions FtM JSON lines, OFAC vessels JSON, shadow-fleet JSON, "
-                           "GUR CSV, IMO-flags CSV")
+                      hint="supported: OpenSanctions FtM JSON lines, OFAC sdn.xml, OFAC vessels JSON, "
+                           "shadow-fleet JSON, GUR CSV, IMO-flags CSV")
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -244,6 +300,8 @@ def read_lists(paths: list[Path | str], strict: bool = False) -> tuple[pa.Table,
                 raise DataError(f"invalid JSON: {e.msg}", source=str(p), ref=e.lineno, reason="bad_json") from e
             make = _ofac_entry if fmt == "ofac_vessels" else _shadow_entry
             got = _json_vessels(doc, str(p), rep, strict, lambda v, ref, make=make, src=str(p): make(v, ref, src))
+        elif fmt == "ofac_sdn_xml":
+            got = _ofac_sdn_xml(p, str(p), rep, strict)
         elif fmt == "gur":
             got = _gur(text, str(p), rep, strict)
         else:
