@@ -27,7 +27,7 @@ def test_position_reports_round_trip_through_pyais(msg_type, mmsi, lat, lon, sog
     m = decode(_sentence(line.strip())).asdict()
     assert m["msg_type"] == msg_type and m["mmsi"] == mmsi and m["second"] == t % 60
     assert abs(m["lat"] - lat) < 1e-5 and abs(m["lon"] - lon) < 1e-5
-    assert abs(m["speed"] - round(sog, 1)) < 0.051 and abs(m["course"] - cog) < 0.051
+    assert abs(m["speed"] - sog) <= 0.0501 and abs(m["course"] - cog) <= 0.0501  # 0.1 kn, 0.1 degree steps
     assert m["heading"] == heading
     if msg_type != 18:
         assert int(m["status"]) == status
