@@ -48,6 +48,11 @@ def test_outputs_and_findings(default_run):
     assert (truth["before_2023-07-26"]["per_week"] < truth["2023-07-26_to_2023-09-13"]["per_week"]
             < truth["after_2023-09-13"]["per_week"])
     assert truth["after_2023-09-13"]["dark_calls"] > 0
+    # screening against the scenario's SIMULATED watchlist: the listed shuttles are found, also
+    # the renamed vessel under its old MMSI (same IMO), and their Rajin calls become events
+    sc = f["screening"]
+    assert sc["vessels"] >= 8 and sc["at_rajin"] > 0
+    assert len(list((out / "dossiers").glob("*.json"))) == sc["vessels"]
 
 
 def test_evaluate_cli_json(default_run):

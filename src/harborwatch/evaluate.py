@@ -68,7 +68,10 @@ def read_table(path: str | Path) -> pa.Table:
         t = pcsv.read_csv(p)
     elif suf in (".geojson", ".json"):
         feats = json.loads(p.read_text())["features"]
-        t = pa.Table.from_pylist([f["properties"] for f in feats])
+        # nested values (attributes, parameters, evidence) stay JSON text: their types vary by event
+        props = [{k: json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v
+                  for k, v in f["properties"].items()} for f in feats]
+        t = pa.Table.from_pylist(props)
     else:
         raise HarborwatchError(f"{p}: expected .parquet, .csv or .geojson")
     for c in ("start", "end"):

@@ -441,6 +441,9 @@ def demo(
         f"{k} {v['per_week']} ({v['dark_calls']} dark)" for k, v in f["rajin_truth"].items()
         if v["per_week"] is not None), highlight=False)
     out.print(f"  gaps flagged as likely AIS disabling: {f['dark_gaps_detected']}", highlight=False)
+    sc = f["screening"]
+    out.print(f"  watchlist (SIMULATED list): {sc['vessels']} vessels hit; {sc['listed_vessel_port_visits']} port "
+              f"visits by listed vessels, {sc['at_rajin']} of them at Rajin", highlight=False)
     scores = json.loads((out_dir / "evaluation.json").read_text())
     out.print(_scores_table(scores, "detected events against the ground truth"))
     out.print(f"  files in {out_dir}: " + ", ".join(Path(p).name for p in f["files"].values()), highlight=False)

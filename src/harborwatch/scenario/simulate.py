@@ -64,6 +64,9 @@ TRUTH = pa.schema([
 ])
 
 
+#: Version of what a scenario folder holds (part of the demo's cache key).
+OUTPUT_FORMAT = 2
+
 CONTAINERS = pa.schema([
     pa.field("vessel", pa.string()), pa.field("mmsi", pa.uint32()), pa.field("site_id", pa.string()),
     pa.field("time", pa.int64()), pa.field("teu_loaded", pa.int32()), pa.field("teu_unloaded", pa.int32()),
@@ -90,8 +93,9 @@ class Scenario:
     overpass_days: tuple[int, int] = (6, 12)
 
     def key(self) -> str:
-        """Content hash of the parameters: the cache key of a written scenario."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        """Content hash of the parameters and the output format: the cache key of a written scenario."""
+        return hashlib.sha256(json.dumps({**asdict(self), "format": OUTPUT_FORMAT}, sort_keys=True)
+                              .encode()).hexdigest()[:12]
 
     @property
     def t_start(self) -> int:
@@ -536,6 +540,10 @@ def _write_truth(cfg: Scenario, fleet: Fleet, sites: Sites, site_recs: list[dict
                           "ais_class": v.ais_class, "simulated": True})
     pq.write_table(pa.Table.from_pylist(vrows), out / "truth_vessels.parquet")
     files["truth_vessels"] = out / "truth_vessels.parquet"
+    # a SIMULATED watchlist (OpenSanctions FollowTheMoney lines): the storyline's listed vessels
+    p = out / "simulated_watchlist.ftm.jsonl"
+    p.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in simulated_watchlist(fleet)))
+    files["simulated_watchlist"] = p
     # containers and rail cars
     pq.write_table(pa.Table.from_pylist(fleet.containers, schema=CONTAINERS), out / "truth_containers.parquet")
     files["truth_containers"] = out / "truth_containers.parquet"
@@ -556,6 +564,27 @@ def _write_truth(cfg: Scenario, fleet: Fleet, sites: Sites, site_recs: list[dict
         "Everything in this folder is SIMULATED by harborwatch's scenario generator: synthetic vessels, "
         "identities and movements. No real vessel is described.\n" + json.dumps(asdict(cfg), indent=1) + "\n")
     return files
+
+
+def simulated_watchlist(fleet: Fleet) -> list[dict]:
+    """FtM ``Vessel`` entities for the shuttles, the DPRK tanker and the renamed vessel (listed
+    under its latest identity, its earlier names as ``pastNames``). All SIMULATED."""
+    from harborwatch.core.identifiers import mmsi_flag
+
+    out = []
+    for v in fleet.vessels:
+        if not (v.role in ("shuttle", "renamed") or (v.role == "sts" and v.identities[0].mmsi // 1_000_000 == 445)):
+            continue
+        cur = v.identities[-1]
+        flag = mmsi_flag(np.array([cur.mmsi], np.int64))[0]
+        props = {"name": [cur.name], "pastNames": [i.name for i in v.identities[:-1]],
+                 "callSign": [cur.callsign], "mmsi": [str(cur.mmsi)], "flag": [flag.lower()] if flag else [],
+                 "programId": ["SIMULATED-RASON"], "notes": ["SIMULATED entry of harborwatch's scenario"]}
+        if cur.imo:
+            props["imoNumber"] = [f"IMO{cur.imo}"]
+        out.append({"id": f"sim-{v.key}", "schema": "Vessel", "datasets": ["simulated_watchlist"],
+                    "first_seen": "2022-12-01T00:00:00", "properties": props})
+    return out
 
 
 def _overpasses(cfg: Scenario, fleet: Fleet, rng: np.random.Generator) -> tuple[pa.Table, pa.Table]:
