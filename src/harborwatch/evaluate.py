@@ -25,11 +25,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from harborwatch.core.errors import HarborwatchError
+from harborwatch.tracks.geo import haversine_m_array
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,7 @@ def _rows(t: pa.Table) -> list[dict]:
 def _km(a: dict, b: dict) -> float:
     if a.get("lat") is None or b.get("lat") is None:
         return 0.0
-    p1, p2 = np.radians(a["lat"]), np.radians(b["lat"])
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(b["lon"] - a["lon"]) / 2) ** 2
-    return float(2 * 6371.0088 * np.arcsin(np.sqrt(min(1.0, h))))
+    return float(haversine_m_array(a["lat"], a["lon"], b["lat"], b["lon"])) / 1000.0
 
 
 def _time_ok(t: dict, d: dict, tol_h: float) -> bool:

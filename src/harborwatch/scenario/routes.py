@@ -16,14 +16,8 @@ from functools import cached_property
 
 import numpy as np
 
-from harborwatch.tracks.geo import EARTH_RADIUS_M
+from harborwatch.tracks.geo import haversine_m_array as _hav
 from harborwatch.tracks.landmask import is_land
-
-
-def _hav(lat1, lon1, lat2, lon2):
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
 def _segment_points(a: tuple[float, float], b: tuple[float, float], every_m: float) -> np.ndarray:

@@ -32,6 +32,7 @@ from harborwatch.scenario import nmea
 from harborwatch.scenario.model import Drift, Hold, Sail, Vessel
 from harborwatch.scenario.routes import SeaGrid
 from harborwatch.scenario.story import Fleet, Sites, build, facility_geojson, rail_cars
+from harborwatch.tracks.geo import haversine_m_array as _hav
 
 #: Terrestrial AIS stations (lat, lon): synthetic, placed at real coastal towns.
 STATIONS = {
@@ -139,12 +140,6 @@ def _site_point(r: dict) -> tuple[float, float]:
         c = g.centroid
         return float(c.y), float(c.x)
     return float(r["lat"]), float(r["lon"])
-
-
-def _hav(la1, lo1, la2, lo2):
-    from harborwatch.scenario.routes import _hav as h
-
-    return h(la1, lo1, la2, lo2)
 
 
 def _intervals(status: np.ndarray, sog: np.ndarray, ais_class: str,

@@ -29,6 +29,13 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
+def haversine_m_array(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """:func:`haversine_m` for NumPy arrays (broadcasting), outside numba code."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(np.subtract(lon2, lon1)) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
 @njit(cache=True, inline="always")
 def speed_kn(distance_m: float, dt_ms: float, min_dt_s: float) -> float:
     """Implied speed in knots for ``distance_m`` covered in ``dt_ms`` (dt floored at ``min_dt_s``)."""
