@@ -15,7 +15,7 @@ position for days), ``loiterer`` (waits at sea), ``harbour`` (class B craft).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -47,10 +47,11 @@ _SYL = ["AN", "BO", "DA", "GOR", "KA", "LI", "MA", "NO", "PO", "RA", "SE", "TA",
 
 @dataclass
 class Sites:
-    """Positions (lat, lon) and radii (m) of the catalogue sites the scenario uses."""
+    """Positions (lat, lon), radii (m) and kinds of the catalogue sites the scenario uses."""
 
     pos: dict[str, tuple[float, float]]
     radius: dict[str, float]
+    kind: dict[str, str] = field(default_factory=dict)
 
 
 class Fleet:
