@@ -148,15 +148,12 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
     """Events from in-memory positions and static reports (the local engine without a store)."""
     ctx = req.context()
     say = progress or (lambda stage, done, total: None)
-    static = _prepare_static(static)
-    if static is None:
-        static = _prepare_static(None, empty=True)
+    static = _prepare_static(static, empty=True)
     smm = static["mmsi"].to_numpy(zero_copy_only=False)
     positions = positions.select([c for c in POSITION_COLUMNS if c in positions.column_names])
-    if positions.num_rows and not is_ordered(positions, ("mmsi", "timestamp", "record_hash")[
-            :3 if "record_hash" in positions.column_names else 2]):
-        positions = positions.sort_by([(c, "ascending") for c in ("mmsi", "timestamp", "record_hash")
-                                       if c in positions.column_names])
+    keys = tuple(c for c in ("mmsi", "timestamp", "record_hash") if c in positions.column_names)
+    if positions.num_rows and not is_ordered(positions, keys):
+        positions = positions.sort_by([(c, "ascending") for c in keys])
     mm = positions["mmsi"].to_numpy(zero_copy_only=False) if positions.num_rows else np.zeros(0, np.uint32)
     workers = workers or os.cpu_count() or 1
     parts = partition_bounds(mm, workers * 4 if positions.num_rows > INLINE_ROWS and workers > 1 else 1)
