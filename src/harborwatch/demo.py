@@ -154,44 +154,48 @@ def _counts(events: pa.Table) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def rajin_calls(events: pa.Table) -> dict:
-    """Port calls at Rajin per week before the 26 July visit, between it and the 13 September
-    summit, and after; plus dark gaps (likely disabling) that ended near Rajin's waters."""
-    ev = events.filter(pc.and_(pc.equal(events["type"], "port_visit"), pc.equal(events["site_id"], "kp-rajin")))
-    t = pc.cast(ev["start"], pa.int64()).to_numpy(zero_copy_only=False) // 1000
-    t0 = pc.cast(pc.min(events["start"]), pa.int64()).as_py() // 1000 if events.num_rows else 0
-    t1 = pc.cast(pc.max(events["end"]), pa.int64()).as_py() // 1000 if events.num_rows else 0
+PERIODS = (("before_2023-07-26", None, VISIT_2023_07_26),
+           ("2023-07-26_to_2023-09-13", VISIT_2023_07_26, SUMMIT_2023_09_13),
+           ("after_2023-09-13", SUMMIT_2023_09_13, None))
+
+
+def _rajin_visits(t: pa.Table) -> pa.Table:
+    return t.filter(pc.and_(pc.equal(t["type"], "port_visit"), pc.equal(t["site_id"], "kp-rajin")))
+
+
+def _per_period(visits: pa.Table, whole: pa.Table, dark=None) -> dict:
+    """Calls per period (visit start, seconds) and per week; the periods open and close with
+    ``whole``'s first start and last end. ``dark`` (bool per visit) adds ``dark_calls``."""
+    t = pc.cast(visits["start"], pa.int64()).to_numpy(zero_copy_only=False) // 1000
+    t0 = pc.cast(pc.min(whole["start"]), pa.int64()).as_py() // 1000 if whole.num_rows else 0
+    t1 = pc.cast(pc.max(whole["end"]), pa.int64()).as_py() // 1000 if whole.num_rows else 0
     out = {}
-    for name, a, b in (("before_2023-07-26", t0, VISIT_2023_07_26), ("2023-07-26_to_2023-09-13", VISIT_2023_07_26,
-                                                                      SUMMIT_2023_09_13),
-                       ("after_2023-09-13", SUMMIT_2023_09_13, t1)):
+    for name, a, b in PERIODS:
+        a, b = (t0 if a is None else a), (t1 if b is None else b)
         weeks = max(b - a, 0) / (7 * 86_400)
-        n = int(((t >= a) & (t < b)).sum())
+        sel = (t >= a) & (t < b)
+        n = int(sel.sum())
         out[name] = {"calls": n, "weeks": round(weeks, 1), "per_week": round(n / weeks, 2) if weeks else None}
+        if dark is not None:
+            out[name]["dark_calls"] = int((sel & dark).sum())
     return out
+
+
+def rajin_calls(events: pa.Table) -> dict:
+    """Detected port calls at Rajin per week before the 26 July visit, between it and the
+    13 September summit, and after."""
+    return _per_period(_rajin_visits(events), events)
 
 
 def truth_rajin_calls(truth: pa.Table) -> dict:
     """The same figures from the ground truth, with the calls made with AIS off."""
-    ev = truth.filter(pc.and_(pc.equal(truth["type"], "port_visit"), pc.equal(truth["site_id"], "kp-rajin")))
-    # the second hull that borrows an MMSI is left out: it is the shared-MMSI story, not a caller
-    ev = ev.filter(pc.invert(pc.match_substring(ev["attributes"], '"role": "twin"')))
-    t = pc.cast(ev["start"], pa.int64()).to_numpy(zero_copy_only=False) // 1000
-    dark = ['"ais": "off"' in a for a in ev["attributes"].to_pylist()]
     import numpy as np
 
-    dark = np.array(dark, bool)
-    t0 = pc.cast(pc.min(truth["start"]), pa.int64()).as_py() // 1000
-    t1 = pc.cast(pc.max(truth["end"]), pa.int64()).as_py() // 1000
-    out = {}
-    for name, a, b in (("before_2023-07-26", t0, VISIT_2023_07_26),
-                       ("2023-07-26_to_2023-09-13", VISIT_2023_07_26, SUMMIT_2023_09_13),
-                       ("after_2023-09-13", SUMMIT_2023_09_13, t1)):
-        weeks = max(b - a, 0) / (7 * 86_400)
-        sel = (t >= a) & (t < b)
-        out[name] = {"calls": int(sel.sum()), "dark_calls": int((sel & dark).sum()),
-                     "per_week": round(int(sel.sum()) / weeks, 2) if weeks else None}
-    return out
+    ev = _rajin_visits(truth)
+    # the second hull that borrows an MMSI is left out: it is the shared-MMSI story, not a caller
+    ev = ev.filter(pc.invert(pc.match_substring(ev["attributes"], '"role": "twin"')))
+    dark = np.array(['"ais": "off"' in a for a in ev["attributes"].to_pylist()], bool)
+    return _per_period(ev, truth, dark)
 
 
 __all__ = ["rajin_calls", "run_demo", "scenario_dir"]
