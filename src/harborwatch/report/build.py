@@ -83,8 +83,8 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _tracks(st: Store) -> pa.Table:
-    n = st.sql("SELECT count(*) AS n FROM positions").to_pylist()[0]["n"]
+def _tracks(st: Store, n: int) -> pa.Table:
+    """About :data:`MAP_POINTS` of the ``n`` positions, thinned by record hash, in track order."""
     k = max(1, int(n // MAP_POINTS))
     return st.sql(f"SELECT mmsi, lat, lon FROM positions WHERE lat IS NOT NULL AND record_hash % {k} = 0 "
                   "ORDER BY mmsi, timestamp, record_hash")
@@ -195,11 +195,11 @@ def build_report(store: Path, out: Path, sites: SiteCatalogue | None = None,
             raise HarborwatchError(f"{store}: the store has no events yet", hint="run `harborwatch events` first")
         ev = st.sql("SELECT * FROM events ORDER BY start, type, mmsi, event_id")
         ev = ev.select(EVENTS.names).cast(EVENTS)  # the store hands back microsecond times
-        tracks = _tracks(st)
+        n_positions = st.sql("SELECT count(*) AS n FROM positions").to_pylist()[0]["n"]
+        tracks = _tracks(st, n_positions)
         files = st.sql("SELECT file, format, sha256, records_in, stored, quarantined, duplicates, finished_at, "
                        "software_version FROM ingest_files WHERE complete ORDER BY finished_at").to_pylist()
         vessels_html = _vessel_rows(st, ev)
-        n_positions = st.sql("SELECT count(*) AS n FROM positions").to_pylist()[0]["n"]
     ev_lat = ev["lat"].to_numpy(zero_copy_only=False).astype(float)
     ev_lon = ev["lon"].to_numpy(zero_copy_only=False).astype(float)
     extent = bbox(np.concatenate([ev_lat, tracks["lat"].to_numpy(zero_copy_only=False).astype(float)]),
@@ -225,9 +225,7 @@ def build_report(store: Path, out: Path, sites: SiteCatalogue | None = None,
     banner = ('<p class="banner">SIMULATED data: every vessel, identity and movement in this report was generated '
               'by harborwatch\'s scenario simulator.</p>' if extra.get("simulated") else "")
     summary = "".join(f"<li>{_e(k)}: {v:,}</li>" for k, v in sorted(counts.items()))
-    findings = ""
-    if extra.get("findings_html"):
-        findings = extra["findings_html"]
+    findings = extra.get("findings_html", "")
     evaluation = (f"<h2>Evaluation against the ground truth</h2>{_evaluation_html(extra['evaluation'])}"
                   if extra.get("evaluation") else "")
     ev_head = ["event", "type", "vessel", "other vessel", "start (UTC)", "end (UTC)", "site", "lat, lon",
