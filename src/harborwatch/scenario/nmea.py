@@ -113,7 +113,8 @@ def static_lines(station: str, t_s: int, fields: dict, seq_id: int) -> list[str]
     else:
         for part in (0, 1):
             f = dict(fields, partno=part)
-            out += [tag_block(station, t_s) + s for s in encode_dict(f, talker_id="AI", sentence_type="VDM", radio_channel="B")]
+            sentences = encode_dict(f, talker_id="AI", sentence_type="VDM", radio_channel="B")
+            out += [tag_block(station, t_s) + s for s in sentences]
     return out
 
 

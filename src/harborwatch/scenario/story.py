@@ -126,8 +126,8 @@ class Fleet:
         v.segments.append(Hold(t, t + 1, la, lo))
         v.site = site  # type: ignore[attr-defined]
 
-    def hold(self, v: Vessel, hours: float, status: int = 5, site: str | None = None) -> None:
-        """Stay where the vessel is (``site`` only documents where that is)."""
+    def hold(self, v: Vessel, hours: float, status: int = 5) -> None:
+        """Stay where the vessel is for ``hours``."""
         la, lo = v.position()
         t0 = v.now
         v.segments.append(Hold(t0, t0 + int(hours * H), la, lo, status=status))
@@ -143,6 +143,14 @@ class Fleet:
         v.segments.append(s)
         v.site = dest if isinstance(dest, str) else None  # type: ignore[attr-defined]
         return s
+
+    def round_trip(self, v: Vessel, home: str, away: str, home_h: tuple[float, float], away_h: tuple[float, float],
+                   speed_kn: float) -> None:
+        """Wait at home (hours drawn from ``home_h``), sail away, wait there, sail home."""
+        self.hold(v, float(self.rng.uniform(*home_h)))
+        self.sail(v, away, speed_kn)
+        self.hold(v, float(self.rng.uniform(*away_h)))
+        self.sail(v, home, speed_kn)
 
     def drift(self, v: Vessel, hours: float, speed_kn: float = 0.6, radius_m: float = 800.0) -> None:
         la, lo = v.position()
@@ -162,17 +170,17 @@ class Fleet:
 def _shuttle(f: Fleet, v: Vessel, home: str, start: int, turn_days: float, dark: bool) -> None:
     """Home port <-> Rajin with containers; AIS off from 40 km out of home until back if ``dark``."""
     f.start_at(v, home, start)
-    f.hold(v, float(f.rng.uniform(6, 30)), site=home)
+    f.hold(v, float(f.rng.uniform(6, 30)))
     while not f.done(v):
         f.load(v, home, int(f.rng.integers(0, 25)), int(f.rng.integers(30, 120)))
         out = f.sail(v, "kp-rajin", float(f.rng.uniform(9, 12)))
         off = out.time_at_distance(40_000) if dark else None
-        f.hold(v, float(f.rng.uniform(20, 60)), site="kp-rajin")
+        f.hold(v, float(f.rng.uniform(20, 60)))
         f.load(v, "kp-rajin", int(f.rng.integers(40, 120)), int(f.rng.integers(0, 30)))
         back = f.sail(v, home, float(f.rng.uniform(9, 12)))
         if dark and off is not None:
             v.dark.append((off, back.time_at_distance(float(back.cum[-1]) - 40_000)))
-        f.hold(v, max(8.0, turn_days * 24 - (v.now - out.t0) / H * 1.0) * float(f.rng.uniform(0.8, 1.2)), site=home)
+        f.hold(v, max(8.0, turn_days * 24 - (v.now - out.t0) / H * 1.0) * float(f.rng.uniform(0.8, 1.2)))
 
 
 def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t_end: int,
@@ -198,7 +206,7 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
             # leave home in time to arrive at the meeting point an hour early
             probe = f.route(home, STS_POINT)
             dur = Sail(0, probe.copy(), 10.0).t1
-            f.hold(v, max(1.0, (meet - H - dur - v.now) / H), site=home)
+            f.hold(v, max(1.0, (meet - H - dur - v.now) / H))
         for v, dlon in ((t1, 0.0), (t2, 0.0008)):  # about 65 m apart
             f.sail(v, (STS_POINT[0], STS_POINT[1] + dlon), 10.0)
         hours = float(f.rng.uniform(5, 9))
@@ -209,8 +217,8 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
         f.sail(t1, "ru-nakhodka", 10.0)
         f.sail(t2, "kp-chongjin", 9.0)
         meet = start + int(float(f.rng.uniform(25, 35)) * DAY)
-    for v, home in ((t1, "ru-nakhodka"), (t2, "kp-chongjin")):
-        f.hold(v, max(1.0, (t_end - v.now) / H + 24), site=home)
+    for v in (t1, t2):
+        f.hold(v, max(1.0, (t_end - v.now) / H + 24))
 
     # renamed: Nakhodka <-> Rajin; on 15 June takes a new name, flag, call sign and MMSI (same IMO)
     r = f.vessel("renamed", "SL", 70, 99)
@@ -218,10 +226,7 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
     rename_at = int(datetime(2023, 6, 15, tzinfo=UTC).timestamp())
     renamed = False
     while not f.done(r):
-        f.hold(r, float(f.rng.uniform(72, 168)), site="ru-nakhodka")
-        f.sail(r, "kp-rajin", 10.0)
-        f.hold(r, float(f.rng.uniform(20, 40)), site="kp-rajin")
-        f.sail(r, "ru-nakhodka", 10.0)
+        f.round_trip(r, "ru-nakhodka", "kp-rajin", (72, 168), (20, 40), 10.0)
         if not renamed and r.now > rename_at:
             old = r.identities[0]
             r.identities.append(Identity(r.now + H, f.mmsi("CM"), f.name(), f.callsign("CM"), old.imo))
@@ -231,10 +236,7 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
     tw = f.vessel("coastal", "RU", 70, 90)
     f.start_at(tw, "ru-vladivostok")
     while not f.done(tw):
-        f.hold(tw, float(f.rng.uniform(12, 40)), site="ru-vladivostok")
-        f.sail(tw, "ru-zarubino", 11.0)
-        f.hold(tw, float(f.rng.uniform(12, 40)), site="ru-zarubino")
-        f.sail(tw, "ru-vladivostok", 11.0)
+        f.round_trip(tw, "ru-vladivostok", "ru-zarubino", (12, 40), (12, 40), 11.0)
     h2 = f.vessel("twin", "KP", 70, 76)
     h2.identities = [Identity(t_start, tw.identities[0].mmsi, tw.identities[0].name, tw.identities[0].callsign,
                               tw.identities[0].imo)]
@@ -242,20 +244,14 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
     twin_to = int(datetime(2023, 8, 22, tzinfo=UTC).timestamp())
     f.start_at(h2, "kp-chongjin")
     while not f.done(h2):
-        f.hold(h2, float(f.rng.uniform(30, 60)), site="kp-chongjin")
-        f.sail(h2, "kp-rajin", 9.0)
-        f.hold(h2, float(f.rng.uniform(30, 60)), site="kp-rajin")
-        f.sail(h2, "kp-chongjin", 9.0)
+        f.round_trip(h2, "kp-chongjin", "kp-rajin", (30, 60), (30, 60), 9.0)
     h2.dark = [(t_start, twin_from), (twin_to, t_end + 30 * DAY)]
 
     # spoofer: Zarubino <-> Rajin; for three days in October it shows a position inland
     sp = f.vessel("spoofer", "MN", 70, 95)
     f.start_at(sp, "ru-zarubino")
     while not f.done(sp):
-        f.hold(sp, float(f.rng.uniform(72, 168)), site="ru-zarubino")
-        f.sail(sp, "kp-rajin", 9.5)
-        f.hold(sp, float(f.rng.uniform(24, 48)), site="kp-rajin")
-        f.sail(sp, "ru-zarubino", 9.5)
+        f.round_trip(sp, "ru-zarubino", "kp-rajin", (72, 168), (24, 48), 9.5)
     s0 = int(datetime(2023, 10, 5, 6, tzinfo=UTC).timestamp())
     sp.spoof.append((s0, s0 + 3 * DAY, 43.45, 129.60))  # inland, Jilin province
 
@@ -264,11 +260,11 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
     f.start_at(lo, "ru-vladivostok")
     k = 0
     while not f.done(lo):
-        f.hold(lo, float(f.rng.uniform(20, 50)), site="ru-vladivostok")
+        f.hold(lo, float(f.rng.uniform(20, 50)))
         f.sail(lo, LOITER_POINTS[k % 2], 11.0)
         f.drift(lo, float(f.rng.uniform(6, 12)))
         f.sail(lo, "ru-posyet", 11.0)
-        f.hold(lo, float(f.rng.uniform(20, 50)), site="ru-posyet")
+        f.hold(lo, float(f.rng.uniform(20, 50)))
         f.sail(lo, "ru-vladivostok", 11.0)
         k += 1
 
@@ -281,7 +277,7 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
     while not f.done(lh):
         s = Sail(lh.now, leg_in.copy(), 13.5, src_site="kr-busan", dest_site="ru-vostochny")
         lh.segments.append(s)
-        f.hold(lh, float(f.rng.uniform(30, 60)), site="ru-vostochny")
+        f.hold(lh, float(f.rng.uniform(30, 60)))
         s = Sail(lh.now, leg_out.copy(), 13.5, src_site="ru-vostochny", dest_site="kr-busan")
         lh.segments.append(s)
         lh.segments.append(Hold(lh.now, lh.now + int(f.rng.uniform(5, 12) * DAY), *BUSAN, status=5))
@@ -290,10 +286,7 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
     hb = f.vessel("harbour", "RU", 52, 24, ais_class="B")
     f.start_at(hb, "ru-vladivostok")
     while not f.done(hb):
-        f.hold(hb, float(f.rng.uniform(4, 20)), site="ru-vladivostok")
-        f.sail(hb, "ru-bolshoy-kamen", 8.0)
-        f.hold(hb, float(f.rng.uniform(2, 8)), site="ru-bolshoy-kamen")
-        f.sail(hb, "ru-vladivostok", 8.0)
+        f.round_trip(hb, "ru-vladivostok", "ru-bolshoy-kamen", (4, 20), (2, 8), 8.0)
 
     # coastal traders among the Russian ports fill the rest of the fleet
     ports = ["ru-vladivostok", "ru-nakhodka", "ru-vostochny", "ru-zarubino", "ru-posyet", "ru-slavyanka",
@@ -303,7 +296,7 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
         here = str(f.rng.choice(ports))
         f.start_at(v, here)
         while not f.done(v):
-            f.hold(v, float(f.rng.uniform(10, 72)), site=here)
+            f.hold(v, float(f.rng.uniform(10, 72)))
             nxt = str(f.rng.choice([p for p in ports if p != here]))
             f.sail(v, nxt, float(f.rng.uniform(9, 13)))
             here = nxt

@@ -99,9 +99,9 @@ def ground_truth(fleet: Fleet, sites: Sites, msgs: pa.Table, cfg: Scenario) -> p
         # loitering: stationary or drifting >= 4 h away from ports
         lo_p = ev.loitering
         for s in v.segments:
-            if isinstance(s, Hold | Drift) and (min(s.t1, t_end) - max(s.t0, cfg.t_start)) >= lo_p.min_duration_h * 3600:
+            a, b = max(s.t0, cfg.t_start), min(s.t1, t_end)
+            if isinstance(s, Hold | Drift) and b - a >= lo_p.min_duration_h * 3600:
                 if port_distance(s.lat, s.lon) >= lo_p.min_port_distance_m:
-                    a, b = max(s.t0, cfg.t_start), min(s.t1, t_end)
                     add("loitering", v, a, b, s.lat, s.lon, None, ais=ais(v, a, b), role=v.role)
         # identity changes
         for old, new in zip(v.identities, v.identities[1:], strict=False):
