@@ -123,7 +123,8 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
     }
     say("report", 0, 1)
     rep = build_report(store_dir, out / "report", sites, title="harborwatch demo: the Rason 2023 scenario (SIMULATED)",
-                       extra={"simulated": True, "evaluation": scores, "findings_html": _findings_html(findings)})
+                       extra={"simulated": True, "evaluation": scores, "findings_html": _findings_html(findings)},
+                       dossiers=out / "dossiers")
     say("report", 1, 1)
     findings["report"] = {k: str(v) for k, v in rep.items()}
     findings["not_yet"] = ["radar detection", "estimates"]

@@ -64,3 +64,11 @@ def test_screen_adds_site_events_and_dossiers(tmp_path):
     assert n == len(wev)  # idempotent
     d = json.loads((tmp_path / "d" / "273319880.json").read_text())
     assert d["hits"][0]["entity_id"] == "x2" and d["identity_history"] and d["events"]
+    rep = r.invoke(app, ["report", "--store", store, "--out", str(tmp_path / "rep"), "--no-pdf", "--dossiers",
+                         str(tmp_path / "d")])
+    assert rep.exit_code == 0, rep.output
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert 'id="dossier-273319880"' in html and "UNRELATED" in html
+    missing = r.invoke(app, ["report", "--store", store, "--out", str(tmp_path / "rep"), "--dossiers",
+                             str(tmp_path / "nope")])
+    assert missing.exit_code != 0 and "no such folder" in str(missing.exception)

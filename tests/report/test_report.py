@@ -108,3 +108,20 @@ def test_map_and_charts_render_in_headless_chromium(report, tmp_path):
         browser.close()
     assert not outside, outside
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_watchlist_dossiers_section(report):
+    """Screening's dossiers are a report section: every vessel with a hit has one, with its hits,
+    the features that fired and its identity history, linked both ways with the vessel table."""
+    out, f = report
+    h = _html(report)
+    dossier_files = sorted((out / "dossiers").glob("*.json"))
+    assert dossier_files, "the demo screened no vessel"
+    assert "<h2>Watchlist vessels</h2>" in h
+    ids = set(re.findall(r'id="([^"]+)"', h))
+    for p in dossier_files:
+        m = p.stem
+        assert f"dossier-{m}" in ids and f'href="#dossier-{m}"' in h and f'href="#vessel-{m}"' in h
+    section = h.split("<h2>Watchlist vessels</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "SIMULATED-RASON" in section and "imo: " in section and "Identity history" in section
+    assert section.count('class="dossier"') == len(dossier_files)

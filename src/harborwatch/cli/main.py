@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.table import Table
 
 from harborwatch import __version__
-from harborwatch.core.errors import HarborwatchError
+from harborwatch.core.errors import HarborwatchError, InputFileError
 
 app = typer.Typer(
     name="harborwatch",
@@ -462,6 +462,8 @@ def report(
     sites: Annotated[Optional[Path], typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
     title: Annotated[str, typer.Option("--title", help="report title")] = "harborwatch report",
     no_pdf: Annotated[bool, typer.Option("--no-pdf", help="skip the PDF")] = False,
+    dossiers: Annotated[Optional[Path], typer.Option(
+        "--dossiers", help="folder of vessel dossiers from `screen --dossiers`: shown as a report section")] = None,
 ) -> None:
     """Write the report of a store's events: self-contained HTML (offline), SVG/PNG figures and a PDF."""
     from harborwatch.report import build_report
@@ -469,7 +471,9 @@ def report(
     progress, say = _stage_progress(False)
     with progress:
         say("report", 0, 1)
-        r = build_report(store, out_dir, _load_sites(sites), title=title, pdf=not no_pdf)
+        if dossiers is not None and not dossiers.is_dir():
+            raise InputFileError(f"{dossiers}: no such folder", hint="write it with `harborwatch screen --dossiers`")
+        r = build_report(store, out_dir, _load_sites(sites), title=title, pdf=not no_pdf, dossiers=dossiers)
         say("report", 1, 1)
     for k, v in r.items():
         if k == "pdf_error":

@@ -46,6 +46,8 @@ table{border-collapse:collapse;font-size:12px;width:100%}th,td{border-bottom:1px
 text-align:left;vertical-align:top}th{background:#f4f4f4;position:sticky;top:0}
 td.num{text-align:right}code{font-size:11px}.muted{color:#777}svg.figure{width:100%;height:auto}
 .scroll{max-height:480px;overflow:auto;border:1px solid #ddd}tr:target{background:#fff6a8}
+.dossier{border-left:3px solid #b00020;padding-left:.8em;margin:1em 0}.dossier:target{background:#fff6a8}
+a.listed{color:#b00020;font-weight:600;font-size:11px}
 @media print{.scroll{max-height:none;overflow:visible}.noprint{display:none}}
 """
 
@@ -123,7 +125,7 @@ def _events_rows(ev: pa.Table, limit: int | None) -> str:
     return "\n".join(rows)
 
 
-def _vessel_rows(st: Store, ev: pa.Table) -> str:
+def _vessel_rows(st: Store, ev: pa.Table, listed: set[int] = frozenset()) -> str:
     ids = st.sql("SELECT mmsi, name, imo, callsign, flag, ship_type, length_m, valid_from, valid_to, n_reports "
                  "FROM identity ORDER BY mmsi, valid_from").to_pylist()
     per: dict[int, list[dict]] = {}
@@ -150,12 +152,71 @@ def _vessel_rows(st: Store, ev: pa.Table) -> str:
         summary = ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
         link = (f'<a href="#vessel-events-{m}" onclick="filterVessel(\'{m}\')">{sum(c.values())} events</a> '
                 f'(first: <a href="#ev-{first_event[m]}">{first_event[m][:8]}</a>)' if m in first_event else "none")
-        rows.append(f'<tr id="vessel-{m}"><td>{m}</td><td>{_e(names)}</td><td>{_e(imos)}</td>'
+        if m in listed:
+            names_cell = f'{_e(names)} <a href="#dossier-{m}" class="listed">watchlist hit</a>'
+        else:
+            names_cell = _e(names)
+        rows.append(f'<tr id="vessel-{m}"><td>{m}</td><td>{names_cell}</td><td>{_e(imos)}</td>'
                     f'<td>{_e(last.get("callsign"))}</td><td>{_e(last.get("flag"))}</td>'
                     f'<td class="num">{_e(last.get("ship_type"))}</td>'
                     f'<td class="num">{"" if last.get("length_m") is None else round(last["length_m"])}</td>'
                     f'<td>{link}</td><td>{_e(summary)}</td></tr>')
     return "\n".join(rows)
+
+
+def _feature_text(f: dict) -> str:
+    seen, listed = f.get("seen"), f.get("listed")
+    same = seen == listed or seen is None
+    return f"{f.get('feature')}: {listed}" + ("" if same else f" (seen {seen})")
+
+
+def _dossiers_html(folder: Path | None, event_mmsis: set[int]) -> tuple[str, set[int]]:
+    """The "Watchlist vessels" section from the dossier JSON files ``screen --dossiers`` writes."""
+    if folder is None or not folder.is_dir():
+        return "", set()
+    docs = []
+    for f in sorted(folder.glob("*.json")):
+        try:
+            docs.append(json.loads(f.read_text()))
+        except (json.JSONDecodeError, OSError):
+            continue
+    parts = []
+    for d in sorted(docs, key=lambda d: (-max((h["score"] for h in d.get("hits", [])), default=0), d["mmsi"])):
+        m = d["mmsi"]
+        names = " / ".join(dict.fromkeys(r["name"] for r in d.get("identity_history", []) if r.get("name")))
+        ident = "\n".join(
+            f"<tr><td>{_e(r.get('name'))}</td><td>{_e(r.get('imo'))}</td><td>{_e(r.get('callsign'))}</td>"
+            f"<td>{_e(r.get('flag'))}</td><td class='num'>{_e(r.get('ship_type'))}</td>"
+            f"<td>{_e(str(r.get('valid_from'))[:16])}</td><td>{_e(str(r.get('valid_to'))[:16])}</td>"
+            f"<td class='num'>{_e(r.get('n_reports'))}</td></tr>" for r in d.get("identity_history", []))
+        hits = "\n".join(
+            f"<tr><td>{_e(h['list'])}</td><td>{_e(h.get('program'))}</td><td>{_e(h['entity_id'])}</td>"
+            f"<td>{_e(h['name_listed'])}</td><td class='num'>{h['score']:.3f}</td>"
+            f"<td>{_e('; '.join(_feature_text(f) for f in h.get('features', [])))}</td>"
+            f"<td><code>{_e(Path(h['source_file']).name)}#{_e(h['source_record'])}</code></td></tr>"
+            for h in d.get("hits", []))
+        by_type: dict[str, int] = {}
+        for ev in d.get("events", []):
+            by_type[ev["type"]] = by_type.get(ev["type"], 0) + 1
+        starts = [str(ev["start"])[:10] for ev in d.get("events", [])]
+        evs = (f"{len(starts)} events from {min(starts)} to {max(starts)}: "
+               + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())) if starts else "no events")
+        link = (f' <a class="noprint" href="#vessel-events-{m}" onclick="filterVessel(\'{m}\')">show them</a>'
+                if m in event_mmsis else "")
+        parts.append(
+            f'<div class="dossier" id="dossier-{m}"><h3>MMSI <a href="#vessel-{m}">{m}</a>: {_e(names)}</h3>'
+            f"<p>{_e(evs)}.{link}</p>"
+            + _table(["list", "program", "entity", "listed name", "score", "features that fired", "list record"],
+                     hits)
+            + "<p class='muted'>Identity history (what the vessel broadcast):</p>"
+            + _table(["name", "IMO", "call sign", "flag", "ship type", "from (UTC)", "to (UTC)", "reports"], ident)
+            + "</div>")
+    if not parts:
+        return "", set()
+    text = (f"<h2>Watchlist vessels</h2><p class='muted'>{len(parts)} vessels with watchlist hits, strongest "
+            "first; the same dossiers are in <code>dossiers/&lt;mmsi&gt;.json</code>. Scores are the noisy-OR of "
+            "the features that fired (weights in <code>harborwatch.screening.match</code>).</p>" + "".join(parts))
+    return text, {d["mmsi"] for d in docs}
 
 
 def _table(head: list[str], body: str, table_id: str = "") -> str:
@@ -177,9 +238,10 @@ def _evaluation_html(scores: dict) -> str:
 
 def build_report(store: Path, out: Path, sites: SiteCatalogue | None = None,
                  calendar: tuple[CalendarEntry, ...] = RASON_2023, title: str = "harborwatch report",
-                 extra: dict | None = None, pdf: bool = True) -> dict[str, Path | str]:
+                 extra: dict | None = None, pdf: bool = True, dossiers: Path | None = None) -> dict[str, Path | str]:
     """Write ``report.html``, ``figures/*.svg|png`` and ``report.pdf`` into ``out``; returns their
-    paths (``pdf_error`` instead of ``pdf`` when WeasyPrint could not run)."""
+    paths (``pdf_error`` instead of ``pdf`` when WeasyPrint could not run). ``dossiers``: the
+    folder of vessel dossiers from screening, shown as the "Watchlist vessels" section."""
     t_begin = time.perf_counter()
     started = datetime.now(UTC)
     extra = extra or {}
@@ -199,7 +261,9 @@ def build_report(store: Path, out: Path, sites: SiteCatalogue | None = None,
         tracks = _tracks(st, n_positions)
         files = st.sql("SELECT file, format, sha256, records_in, stored, quarantined, duplicates, finished_at, "
                        "software_version FROM ingest_files WHERE complete ORDER BY finished_at").to_pylist()
-        vessels_html = _vessel_rows(st, ev)
+        ev_mmsis = set(ev["mmsi"].drop_null().to_pylist()) | set(ev["mmsi_2"].drop_null().to_pylist())
+        dossier_html, listed = _dossiers_html(dossiers, ev_mmsis)
+        vessels_html = _vessel_rows(st, ev, listed)
     ev_lat = ev["lat"].to_numpy(zero_copy_only=False).astype(float)
     ev_lon = ev["lon"].to_numpy(zero_copy_only=False).astype(float)
     extent = bbox(np.concatenate([ev_lat, tracks["lat"].to_numpy(zero_copy_only=False).astype(float)]),
@@ -256,6 +320,7 @@ Dark gaps: AIS gaps flagged <code>likely_disabling</code>, by the site nearest (
 signal was lost. Dashed lines: {_e('; '.join(f'{c.date} {c.label}' for c in calendar))}.
 Data: figures/weekly.json.</figcaption></figure>
 {evaluation}
+{dossier_html}
 <h2>Vessels</h2>
 <div class="scroll">{_table(["MMSI", "names", "IMO", "call sign", "flag", "ship type", "length (m)", "events",
                               "by type"], vessels_html, "vessels")}</div>

@@ -6,9 +6,8 @@ SHA-256 and time, which the report's provenance can cite. Any URL can be overrid
 ``file://`` URLs, which is how the tests exercise this code offline).
 
 The EU and UK lists move their download addresses; their default URLs are the publishers'
-documented ones at the time of writing, and ``--url eu=...`` replaces them. harborwatch can
-read the OpenSanctions, OFAC ``sdn.xml`` files it fetches; the UN, EU and UK files are fetched
-for the record but not read yet (see :mod:`harborwatch.screening.lists`).
+documented ones at the time of writing, and ``--url eu=...`` replaces them. Every file fetched
+here is a layout :func:`harborwatch.screening.lists.read_lists` reads.
 """
 
 from __future__ import annotations
@@ -30,10 +29,13 @@ SOURCES: dict[str, tuple[str, str]] = {
     "opensanctions": ("https://data.opensanctions.org/datasets/latest/sanctions/entities.ftm.json",
                       "opensanctions_sanctions.ftm.json"),
     "ofac": ("https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/SDN.XML", "ofac_sdn.xml"),
+    "ofac_advanced": ("https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/SDN_ADVANCED.XML",
+                      "ofac_sdn_advanced.xml"),
     "un": ("https://scsanctions.un.org/resources/xml/en/consolidated.xml", "un_consolidated.xml"),
     "eu": ("https://webgate.ec.europa.eu/fsd/fsf/public/files/csvFullSanctionsList_1_1/content?token=dG9rZW4tMjAxNw",
            "eu_sanctions.csv"),
-    "uk": ("https://ofsistorage.blob.core.windows.net/publishlive/2022format/ConList.csv", "uk_conlist.csv"),
+    # the FCDO's UK Sanctions List (OFSI's consolidated list closed in January 2026)
+    "uk": ("https://sanctionslist.fcdo.gov.uk/docs/UK-Sanctions-List.csv", "uk_sanctions_list.csv"),
 }
 
 

@@ -12,10 +12,10 @@ Supported (detected from the content, not the file name):
   flag, callsign, former_names separated by " / ");
 * ``imo_flags`` - a CSV of IMO numbers with one boolean column per list (imo, ofac, uk, eu);
 * ``ofac_sdn_xml`` - OFAC's ``sdn.xml`` (``sdnEntry`` with ``sdnType`` Vessel; IMO and MMSI from
-  ``idList``, ``vesselInfo``, ``akaList``).
-
-Not yet: the UN consolidated XML (its entries are companies; the UN's vessel designations are
-not in it), OFAC ``sdn_advanced.xml`` and CSV, and the EU and UK layouts.
+  ``idList``, ``vesselInfo``, ``akaList``);
+* ``ofac_advanced_xml``, ``ofac_csv`` (+ ``alt.csv``), ``un_xml``, ``eu_xml``, ``eu_csv``,
+  ``uk_csv`` - the governments' own files, read by :mod:`harborwatch.screening.official`
+  (which says what each of them holds about ships, and what it does not).
 
 Bad rows never vanish: a row that cannot be read is counted in the reader's report with its
 line and reason; ``strict`` raises instead.
@@ -26,83 +26,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
 from harborwatch.core.errors import DataError, FormatError, InputFileError
-from harborwatch.core.identifiers import imo_is_valid
-
-#: One row per list entry. Names and flags upper-case as published; lists are empty, not null.
-WATCHLIST = pa.schema([
-    pa.field("list", pa.string(), False),  # e.g. OFAC SDN, GUR, OpenSanctions:<dataset>
-    pa.field("program", pa.string()),  # sanctions programme(s), "; "-joined
-    pa.field("entity_id", pa.string(), False),  # the list's own id, or list:IMO
-    pa.field("name", pa.string()),
-    pa.field("former_names", pa.list_(pa.string()), False),
-    pa.field("imo", pa.uint32()),
-    pa.field("imo_valid", pa.bool_()),
-    pa.field("mmsis", pa.list_(pa.uint32()), False),  # current first, then legacy
-    pa.field("callsign", pa.string()),
-    pa.field("flags", pa.list_(pa.string()), False),  # current first, then past
-    pa.field("vessel_type", pa.string()),
-    pa.field("listed_on", pa.string()),  # ISO date where the list gives one
-    pa.field("source_file", pa.string(), False),
-    pa.field("source_record", pa.string(), False),  # line (JSONL/CSV) or JSON path
-])
-
-
-@dataclass
-class ListReport:
-    file: str
-    format: str
-    records_in: int = 0
-    entries: int = 0
-    skipped: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
-
-    def skip(self, reason: str, strict: bool, ref: str) -> None:
-        if strict:
-            raise DataError(f"cannot read list entry ({reason})", source=self.file, ref=None, reason=reason,
-                            hint=f"record {ref}")
-        self.skipped += 1
-        self.reasons[reason] = self.reasons.get(reason, 0) + 1
-
-
-def _imo(x) -> tuple[int | None, bool | None]:
-    if x is None or x == "":
-        return None, None
-    s = str(x).strip().upper().removeprefix("IMO").strip()
-    if not s.isdigit():
-        return None, None
-    v = int(s)
-    if v <= 0 or v >= 10_000_000:
-        return None, None
-    return v, bool(imo_is_valid(np.array([v], np.int64))[0])
-
-
-def _mmsi(x) -> int | None:
-    s = str(x or "").strip()
-    if s.endswith(".0"):
-        s = s[:-2]
-    return int(s) if s.isdigit() and 100_000_000 <= int(s) <= 999_999_999 else None
-
-
-def _up(x) -> str | None:
-    s = " ".join(str(x).split()).upper() if x not in (None, "") else ""
-    return s or None
-
-
-def _row(lst: str, eid: str, src: str, ref: str, *, name=None, former=(), imo=None, mmsis=(), callsign=None,
-         flags=(), vessel_type=None, program=None, listed_on=None) -> dict:
-    imo_v, ok = _imo(imo)
-    return {"list": lst, "program": program, "entity_id": eid, "name": _up(name),
-            "former_names": [n for n in (_up(x) for x in former) if n],
-            "imo": imo_v, "imo_valid": ok, "mmsis": [m for m in (_mmsi(x) for x in mmsis) if m is not None],
-            "callsign": _up(callsign), "flags": [f for f in (_up(x) for x in flags) if f],
-            "vessel_type": vessel_type, "listed_on": listed_on, "source_file": src, "source_record": ref}
+from harborwatch.screening import official
+from harborwatch.screening.entries import WATCHLIST, ListReport, local, parse_imo, row
 
 
 def _opensanctions(text: str, src: str, rep: ListReport, strict: bool) -> list[dict]:
@@ -123,7 +53,7 @@ def _opensanctions(text: str, src: str, rep: ListReport, strict: bool) -> list[d
         names = p.get("name", [])
         progs = p.get("programId", []) or p.get("program", []) or p.get("topics", [])
         for ds in (e.get("datasets") or ["opensanctions"]):
-            out.append(_row(f"OpenSanctions:{ds}", str(e.get("id")), src, f"line {n}",
+            out.append(row(f"OpenSanctions:{ds}", str(e.get("id")), src, f"line {n}",
                             name=names[0] if names else None, former=names[1:] + p.get("pastNames", []),
                             imo=(p.get("imoNumber") or [None])[0], mmsis=p.get("mmsi", []),
                             callsign=(p.get("callSign") or [None])[0],
@@ -147,14 +77,14 @@ def _json_vessels(doc: dict, src: str, rep: ListReport, strict: bool, entry) -> 
 
 def _ofac_entry(v: dict, ref: str, src: str) -> dict:
     info = v.get("vessel_info") or {}
-    return _row(v.get("list_name") or "OFAC SDN", f"ofac:{v.get('imo') or v.get('name')}", src, ref,
+    return row(v.get("list_name") or "OFAC SDN", f"ofac:{v.get('imo') or v.get('name')}", src, ref,
                 name=v.get("name"), imo=v.get("imo"), callsign=info.get("call_sign"),
                 flags=[info["flag"]] if info.get("flag") else [], vessel_type=info.get("vessel_type"),
                 program="; ".join(v.get("programs") or []) or None)
 
 
 def _shadow_entry(v: dict, ref: str, src: str) -> dict:
-    return _row("shadow fleet", f"shadow:{v.get('imo') or v.get('name')}", src, ref, name=v.get("name"),
+    return row("shadow fleet", f"shadow:{v.get('imo') or v.get('name')}", src, ref, name=v.get("name"),
                 imo=v.get("imo"), flags=[v["flag"]] if v.get("flag") else [], vessel_type=v.get("vessel_type"),
                 program="; ".join(v.get("sanctions_sources") or []) or None)
 
@@ -168,7 +98,7 @@ def _gur(text: str, src: str, rep: ListReport, strict: bool) -> list[dict]:
             continue
         former = [x.strip() for x in (r.get("former_names") or "").split(" / ") if x.strip()]
         legacy = [x.strip() for x in (r.get("mmsi_legacy") or "").replace(";", ",").split(",") if x.strip()]
-        out.append(_row("GUR", f"gur:{r.get('gur_id') or r.get('imo')}", src, f"line {n}", name=r.get("name"),
+        out.append(row("GUR", f"gur:{r.get('gur_id') or r.get('imo')}", src, f"line {n}", name=r.get("name"),
                         former=former, imo=r.get("imo"), mmsis=[r.get("mmsi_current")] + legacy,
                         callsign=r.get("callsign"), flags=[r["flag"]] if r.get("flag") else [],
                         vessel_type=r.get("vessel_type"), program=r.get("status") or None))
@@ -181,18 +111,14 @@ def _imo_flags(text: str, src: str, rep: ListReport, strict: bool) -> list[dict]
     lists = [c for c in reader.fieldnames or [] if c != "imo"]
     for n, r in enumerate(reader, 2):
         rep.records_in += 1
-        imo, _ = _imo(r.get("imo"))
+        imo, _ = parse_imo(r.get("imo"))
         if imo is None:
             rep.skip("bad_imo", strict, f"line {n}")
             continue
         on = [c.upper() for c in lists if str(r.get(c, "")).strip().lower() in ("true", "1", "yes")]
         for lst in on:
-            out.append(_row(lst, f"{lst.lower()}:{imo}", src, f"line {n}", imo=r.get("imo")))
+            out.append(row(lst, f"{lst.lower()}:{imo}", src, f"line {n}", imo=r.get("imo")))
     return out
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
 
 
 def _ofac_sdn_xml(path: Path, src: str, rep: ListReport, strict: bool) -> list[dict]:
@@ -204,10 +130,10 @@ def _ofac_sdn_xml(path: Path, src: str, rep: ListReport, strict: bool) -> list[d
     out = []
     try:
         for _, el in ET.iterparse(path, events=("end",)):
-            if _local(el.tag) != "sdnEntry":
+            if local(el.tag) != "sdnEntry":
                 continue
             rep.records_in += 1
-            f = {_local(c.tag): c for c in el}
+            f = {local(c.tag): c for c in el}
             uid = (f["uid"].text or "").strip() if "uid" in f else str(rep.records_in)
             ref = f"sdnEntry uid={uid}"
             if "sdnType" not in f or (f["sdnType"].text or "").strip() != "Vessel":
@@ -222,19 +148,19 @@ def _ofac_sdn_xml(path: Path, src: str, rep: ListReport, strict: bool) -> list[d
             programs = [(p.text or "").strip() for p in f.get("programList", []) if p.text]
             akas = []
             for a in f.get("akaList", []):
-                parts = {_local(c.tag): (c.text or "").strip() for c in a}
+                parts = {local(c.tag): (c.text or "").strip() for c in a}
                 if parts.get("lastName"):
                     akas.append(parts["lastName"])
             imo, mmsis = None, []
             for i in f.get("idList", []):
-                parts = {_local(c.tag): (c.text or "").strip() for c in i}
+                parts = {local(c.tag): (c.text or "").strip() for c in i}
                 kind, num = parts.get("idType", ""), parts.get("idNumber", "")
                 if "Vessel Registration" in kind or kind.upper().startswith("IMO"):
                     imo = num
                 elif kind.upper() == "MMSI":
                     mmsis.append(num)
-            info = {_local(c.tag): (c.text or "").strip() for c in f.get("vesselInfo", [])}
-            out.append(_row("OFAC SDN", f"ofac:{uid}", src, ref, name=name, former=akas, imo=imo, mmsis=mmsis,
+            info = {local(c.tag): (c.text or "").strip() for c in f.get("vesselInfo", [])}
+            out.append(row("OFAC SDN", f"ofac:{uid}", src, ref, name=name, former=akas, imo=imo, mmsis=mmsis,
                             callsign=info.get("callSign"), flags=[info["vesselFlag"]] if info.get("vesselFlag")
                             else [], vessel_type=info.get("vesselType"), program="; ".join(programs) or None))
             el.clear()
@@ -245,6 +171,9 @@ def _ofac_sdn_xml(path: Path, src: str, rep: ListReport, strict: bool) -> list[d
 
 def detect_format(path: Path, head: str) -> str:
     h = head.lstrip()
+    fmt = official.detect(head)
+    if fmt:
+        return fmt
     if h.startswith("<") and "sdnList" in head:
         return "ofac_sdn_xml"
     if h.startswith("{") and '"schema"' in head.split("\n", 1)[0]:
@@ -260,15 +189,17 @@ def detect_format(path: Path, head: str) -> str:
     if first.startswith("imo,") and ("ofac" in first or "uk" in first or "eu" in first):
         return "imo_flags"
     raise FormatError(f"unknown watchlist format (first line: {first[:80]!r})", source=str(path),
-                      hint="supported: OpenSanctions FtM JSON lines, OFAC sdn.xml, OFAC vessels JSON, "
-                           "shadow-fleet JSON, GUR CSV, IMO-flags CSV")
+                      hint="supported: OpenSanctions FtM JSON lines, OFAC sdn.xml / sdn_advanced.xml / "
+                           "sdn.csv, UN consolidated XML, EU FSD XML / CSV, UK sanctions list CSV, "
+                           "OFAC vessels JSON, shadow-fleet JSON, GUR CSV, IMO-flags CSV")
 
 
 def _files(paths: list[Path]) -> list[Path]:
     out = []
     for p in paths:
         if p.is_dir():
-            out += sorted(x for x in p.rglob("*") if x.is_file() and not x.name.startswith("."))
+            out += sorted(x for x in p.rglob("*") if x.is_file() and not x.name.startswith(".")
+                          and x.name != "manifest.json")  # `lists fetch` writes it beside the lists
         elif p.exists():
             out.append(p)
         else:
@@ -281,16 +212,19 @@ def read_lists(paths: list[Path | str], strict: bool = False) -> tuple[pa.Table,
     rows: list[dict] = []
     reports = []
     for p in _files([Path(x) for x in paths]):
-        text = p.read_text(encoding="utf-8-sig", errors="replace")
+        with p.open("rb") as fh:
+            head = fh.read(8192).decode("utf-8-sig", errors="replace")
         try:
-            fmt = detect_format(p, text[:4096])
+            fmt = detect_format(p, head)
         except FormatError:
             if any(Path(x) == p for x in paths):  # named explicitly: say so
                 raise
-            reason = "xml_not_supported_yet" if text.lstrip().startswith("<") else "unknown_format"
-            reports.append(ListReport(str(p), "unsupported", records_in=1, reasons={reason: 1}, skipped=1))
+            reports.append(ListReport(str(p), "unsupported", records_in=1, reasons={"unknown_format": 1},
+                                      skipped=1))
             continue
         rep = ListReport(str(p), fmt)
+        # XML is streamed from the file (OFAC's advanced XML is ~100 MB); the rest is read whole
+        text = "" if head.lstrip().startswith("<") else p.read_text(encoding="utf-8-sig", errors="replace")
         if fmt == "opensanctions":
             got = _opensanctions(text, str(p), rep, strict)
         elif fmt in ("ofac_vessels", "shadow_fleet"):
@@ -302,6 +236,20 @@ def read_lists(paths: list[Path | str], strict: bool = False) -> tuple[pa.Table,
             got = _json_vessels(doc, str(p), rep, strict, lambda v, ref, make=make, src=str(p): make(v, ref, src))
         elif fmt == "ofac_sdn_xml":
             got = _ofac_sdn_xml(p, str(p), rep, strict)
+        elif fmt == "ofac_advanced_xml":
+            got = official.ofac_advanced_xml(p, str(p), rep, strict)
+        elif fmt == "un_xml":
+            got = official.un_xml(p, str(p), rep, strict)
+        elif fmt == "eu_xml":
+            got = official.eu_xml(p, str(p), rep, strict)
+        elif fmt == "eu_csv":
+            got = official.eu_csv(text, str(p), rep, strict)
+        elif fmt == "uk_csv":
+            got = official.uk_csv(text, str(p), rep, strict)
+        elif fmt == "ofac_csv":
+            got = official.ofac_csv(text, str(p), rep, strict, p.parent)
+        elif fmt == "ofac_alt_csv":
+            got = []  # aliases: joined into sdn.csv from the same folder
         elif fmt == "gur":
             got = _gur(text, str(p), rep, strict)
         else:
