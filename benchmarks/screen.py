@@ -105,6 +105,11 @@ def main() -> None:
     ours = time.perf_counter() - t0
     print(f"harborwatch: {len(seen):,} vessels x {wl.num_rows:,} entries: {ours:.2f} s, {hits.num_rows:,} hits "
           f"({len(set(hits['mmsi'].to_pylist())):,} vessels)")
+    low = Screen(threshold=0.5)
+    t0 = time.perf_counter()
+    n_low = screen(seen, wl, low).num_rows
+    print(f"  (at --threshold 0.5, where name-only pairs can hit and are compared too: "
+          f"{time.perf_counter() - t0:.2f} s, {n_low:,} hits)")
     sub = seen[:a.naive]
     t0 = time.perf_counter()
     n_naive = naive(sub, wl, p)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
+import pytest
 
 from harborwatch.screening import WATCHLIST, Screen, Seen, screen
 from harborwatch.screening.match import flag_code, normalize_name
@@ -71,3 +72,33 @@ def test_transliterated_and_fuzzy_names():
 def test_flag_codes():
     assert flag_code("Panama") == "PA" and flag_code("Russia") == "RU" and flag_code("RU") == "RU"
     assert flag_code("North Korea") == "KP" and flag_code("Atlantis") is None
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7, 0.9])
+def test_blocking_finds_what_every_pair_finds(threshold):
+    """Blocking (and skipping name-only candidates when they cannot reach the threshold) loses no
+    hit that scoring every (vessel, entry) pair finds."""
+    import random
+
+    from harborwatch.screening.match import Index, _features, score
+
+    rnd = random.Random(threshold)
+    words = ["SEA", "BREEZE", "OCEAN", "STAR", "RAJIN", "KUM", "SAN", "PAEK", "MA", "YU", "JONG"]
+    rows = []
+    for k in range(60):
+        rows.append({"list": "T", "program": None, "entity_id": f"e{k}",
+                     "name": " ".join(rnd.sample(words, 2)) + f" {rnd.randint(1, 3)}", "former_names": [],
+                     "imo": 9305609 if k % 7 == 0 else None, "imo_valid": True if k % 7 == 0 else None,
+                     "mmsis": [273000000 + k % 5] if k % 3 == 0 else [], "callsign": f"C{k % 4}" if k % 2 else None,
+                     "flags": ["RU"] if k % 2 else [], "vessel_type": None, "listed_on": None,
+                     "source_file": "t", "source_record": str(k)})
+    wl = pa.Table.from_pylist(rows, schema=WATCHLIST)
+    seen = [Seen(273000000 + k % 8, [" ".join(rnd.sample(words, 2)) + f" {rnd.randint(1, 3)}"],
+                 [(9305609, True)] if k % 11 == 0 else [], [f"C{k % 4}"] if k % 3 else [], ["RU"])
+            for k in range(80)]
+    p = Screen(threshold=threshold)
+    got = {(h["mmsi"], h["entity_id"], h["score"]) for h in screen(seen, wl, p).to_pylist()}
+    idx = Index(wl)
+    every = {(s.mmsi, r["entity_id"], sc) for s in seen for i, r in enumerate(idx.rows)
+             if (sc := score(_features(s, r, idx.names[i], p), p)) >= threshold}
+    assert got == every and got

@@ -22,6 +22,12 @@ valid, *different* IMO numbers is dropped (reported as ``mmsi_reassigned``, weig
 pair with different valid IMOs has its score multiplied by 0.3 (``imo_conflict``). Seen names,
 IMOs, call signs and flags include the vessel's whole identity history in the store, so a
 vessel seen under an old name matches its listed new name.
+
+Blocking: candidates are the entries sharing an IMO, an MMSI, a call sign or a name token
+(tokens of 3+ letters on at most 200 entries). A pair that shares only a name can score at
+most ``name`` + ``flag`` = 0.55; when that is below the threshold (the default 0.7), the
+name-token block is skipped, because none of its pairs could become a hit. This is exact: a
+lower threshold (``--threshold 0.5``) brings name-only candidates back.
 """
 
 from __future__ import annotations
@@ -201,6 +207,7 @@ def screen(seen: list[Seen], wl: pa.Table, p: Screen | None = None) -> pa.Table:
 
     p = p or Screen()
     idx = Index(wl)
+    names_can_hit = 1.0 - (1.0 - WEIGHTS["name"]) * (1.0 - WEIGHTS["flag"]) >= p.threshold
     out = []
     for s in seen:
         prep = _Prepared(s)
@@ -210,9 +217,10 @@ def screen(seen: list[Seen], wl: pa.Table, p: Screen | None = None) -> pa.Table:
         cand.update(idx.by_mmsi.get(s.mmsi, []))
         for c in s.callsigns:
             cand.update(idx.by_call.get(c.upper(), []))
-        for n in prep.names:
-            for tok in set(n.split()):
-                cand.update(idx.by_token.get(tok, []))
+        if names_can_hit:
+            for n in prep.names:
+                for tok in set(n.split()):
+                    cand.update(idx.by_token.get(tok, []))
         hits = []
         for i in cand:
             r = idx.rows[i]
