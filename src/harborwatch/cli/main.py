@@ -619,6 +619,9 @@ def sites_list(
     out.print(t)
 
 
+from harborwatch.cli import sar_commands  # noqa: E402,F401  (registers detect and detect-eval on `app`)
+
+
 def main() -> None:
     try:
         app()

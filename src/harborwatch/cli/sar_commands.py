@@ -1,0 +1,85 @@
+"""`harborwatch detect` and `harborwatch detect-eval` (radar ship detection)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from harborwatch.cli.main import _stage_progress, app, err, out
+
+
+@app.command()
+def detect(
+    images: Annotated[list[Path], typer.Argument(help="GeoTIFF, Sentinel-1 SAFE (folder or .zip), PNG or JPEG")],
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help=".geojson, .csv or .parquet")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the GeoJSON FeatureCollection")] = False,
+    grid: Annotated[Optional[Path], typer.Option("--grid", help="grid JSON placing plain images")] = None,
+    pixel_m: Annotated[Optional[float], typer.Option("--pixel-m", help="pixel size of images that have none")] = None,
+    mask: Annotated[Optional[Path], typer.Option("--mask", help="GeoJSON polygons to mask (lon/lat)")] = None,
+    land_buffer_m: Annotated[float, typer.Option("--land-buffer-m", help="buffer around the land mask")] = 0.0,
+    k: Annotated[float, typer.Option("--k", help="two-parameter CFAR threshold (z)")] = 4.0,
+    no_filter: Annotated[bool, typer.Option("--no-filter", help="keep every CFAR candidate")] = False,
+) -> None:
+    """Detect ships in radar images (CFAR, components, learned false-alarm filter)."""
+    import pyarrow as pa
+
+    from harborwatch.sar.detect import DETECTIONS, Detector
+    from harborwatch.sar.detect import detect as run
+    from harborwatch.sar.masks import read_polygons
+    from harborwatch.sar.outputs import feature_collection, write_detections
+    from harborwatch.sar.scene import open_scene
+
+    p = Detector(k=k, land_buffer_m=land_buffer_m, use_filter=not no_filter)
+    user = read_polygons(mask) if mask else None
+    tables = []
+    progress, say = _stage_progress(as_json)
+    with progress:
+        for img in images:
+            scene = open_scene(img, grid=grid, pixel_m=pixel_m)
+            tables.append(run(scene, p, user, progress=lambda i, n, s=scene.name: say(s[:28], i, n)))
+    t = pa.concat_tables(tables) if tables else DETECTIONS.empty_table()
+    if out_path:
+        write_detections(t, out_path)
+    if as_json:
+        out.print_json(json.dumps(feature_collection(t)))
+        return
+    for img, tab in zip(images, tables, strict=True):
+        out.print(f"  {img.name}: {tab.num_rows} detections", highlight=False)
+    if out_path:
+        out.print(f"  wrote {out_path}", highlight=False)
+
+
+@app.command("detect-eval")
+def detect_eval(
+    images: Annotated[Path, typer.Option("--images", help="folder of images")],
+    labels: Annotated[Path, typer.Option("--labels", help="folder of YOLO .txt, VOC .xml or mask .png labels")],
+    pixel_m: Annotated[Optional[float], typer.Option("--pixel-m", help="pixel size of images that have none")] = None,
+    subset: Annotated[str, typer.Option("--split", help="all, or the tune / test half (by sorted name)")] = "all",
+    k: Annotated[float, typer.Option("--k", help="two-parameter CFAR threshold (z)")] = 4.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Precision, recall and F1 of the detector on labelled images (centre-in-box and IoU >= 0.5)."""
+    from harborwatch.core.errors import InputFileError
+    from harborwatch.sar.detect import Detector
+    from harborwatch.sar.evaluate import evaluate_folder, image_files, split
+
+    if subset not in ("all", "tune", "test"):
+        raise InputFileError(f"--split {subset!r}: use all, tune or test")
+    only = None if subset == "all" else set(split([f.stem for f in image_files(images)])[subset])
+    progress, say = _stage_progress(as_json)
+    with progress:
+        r = evaluate_folder(images, labels, Detector(k=k), pixel_m=pixel_m, only=only,
+                            progress=lambda i, n: say("detect-eval", i, n))
+    r["split"] = subset
+    if as_json:
+        out.print_json(json.dumps(r))
+        return
+    for rule in ("centre_in_box", "iou_0_5"):
+        m = r[rule]
+        out.print(f"  {rule:<14} precision {m['precision']:.3f}  recall {m['recall']:.3f}  F1 {m['f1']:.3f}  "
+                  f"({m['tp']} of {m['truth']} ships, {m['detections']} detections)", highlight=False)
+    if r["unlabelled"]:
+        err.print(f"  {len(r['unlabelled'])} images without labels were skipped")

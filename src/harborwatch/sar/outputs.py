@@ -1,0 +1,78 @@
+"""Detections as GeoJSON (QGIS, browsers) and CSV (pandas)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pyarrow as pa
+
+from harborwatch.core.errors import InputFileError
+
+PROPERTIES = ("image", "detection_id", "bbox_px", "row", "col", "score", "length_m", "width_m", "length_px", "width_px",
+              "orientation_deg", "area_px", "peak_z", "contrast_db", "background_cv", "time")
+
+
+def _jsonable(v):
+    return v.isoformat().replace("+00:00", "Z") if hasattr(v, "isoformat") else v
+
+
+def feature_collection(t: pa.Table) -> dict:
+    """A GeoJSON FeatureCollection: Point geometry (lon, lat) when georeferenced, else null."""
+    feats = []
+    for r in t.to_pylist():
+        geom = None if r["lon"] is None else {"type": "Point", "coordinates": [round(r["lon"], 7), round(r["lat"], 7)]}
+        props = {k: _jsonable(r[k]) for k in PROPERTIES}
+        feats.append({"type": "Feature", "id": r["detection_id"], "geometry": geom, "properties": props})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def write_detections(t: pa.Table, path: Path) -> Path:
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix in (".geojson", ".json"):
+        path.write_text(json.dumps(feature_collection(t)) + "\n")
+    elif suffix == ".csv":
+        with path.open("w", newline="") as f:
+            w = csv.writer(f)
+            cols = [*PROPERTIES, "lon", "lat"]
+            w.writerow(cols)
+            for r in t.to_pylist():
+                w.writerow([" ".join(map(str, r[c])) if c == "bbox_px" else _jsonable(r[c]) for c in cols])
+    elif suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(t, path)
+    else:
+        raise InputFileError(f"{path}: write detections to .geojson, .csv or .parquet")
+    return path
+
+
+def read_detections(path: Path) -> pa.Table:
+    """Detections written by :func:`write_detections` (.parquet or .geojson)."""
+    from harborwatch.sar.detect import DETECTIONS
+
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).cast(DETECTIONS)
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise InputFileError(f"{path}: cannot read detections ({e})") from e
+    rows = []
+    for f in doc.get("features", []):
+        p = dict(f["properties"])
+        g = f.get("geometry")
+        p["lon"], p["lat"] = (g["coordinates"][0], g["coordinates"][1]) if g else (None, None)
+        p["mean_z"] = p.get("mean_z", p.get("peak_z"))
+        if p.get("time"):
+            from datetime import datetime
+
+            p["time"] = datetime.fromisoformat(p["time"].replace("Z", "+00:00"))
+        rows.append({k: p.get(k) for k in DETECTIONS.names})
+    return pa.Table.from_pylist(rows, schema=DETECTIONS)
+
+
+__all__ = ["feature_collection", "read_detections", "write_detections"]
