@@ -86,3 +86,21 @@ def test_simulate_cli(tmp_path):
     assert res.exit_code == 0, res.output
     assert "SIMULATED" in res.output
     assert (tmp_path / "s" / "terrestrial.nmea").stat().st_size > 0
+
+
+def test_radar_dark_vessels(default_run):
+    """The demo renders Sentinel-1-like scenes of the Rajin overpasses, detects ships, fuses them
+    with AIS and scores dark-vessel detection against the scenes' truth."""
+    pytest.importorskip("rasterio", reason="the radar step needs the sat extra (rasterio)")
+    out, f = default_run
+    r = f["radar"]
+    assert r["scenes"] >= 20 and r["dark_vessel_events"] > 0
+    ev = r["evaluation"]
+    assert ev["detection"]["recall"] >= 0.85 and ev["detection"]["precision"] >= 0.9, ev
+    assert ev["dark_vessel"]["f1"] >= 0.8 and ev["dark_vessel"]["truth"] >= 10, ev
+    fc = json.loads((out / "detections.geojson").read_text())
+    assert len(fc["harborwatch:scenes"]) == r["scenes"] and fc["features"][0]["geometry"]["type"] == "Point"
+    chips = list((out / "chips").glob("*.png"))
+    assert len(chips) == r["dark_vessel_events"]
+    feats = json.loads((out / "events.geojson").read_text())["features"]
+    assert sum(e["properties"]["type"] == "dark_vessel" for e in feats) == r["dark_vessel_events"]

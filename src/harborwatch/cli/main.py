@@ -444,6 +444,12 @@ def demo(
     sc = f["screening"]
     out.print(f"  watchlist (SIMULATED list): {sc['vessels']} vessels hit; {sc['listed_vessel_port_visits']} port "
               f"visits by listed vessels, {sc['at_rajin']} of them at Rajin", highlight=False)
+    rd = f.get("radar")
+    if rd:
+        ev = rd["evaluation"]
+        out.print(f"  radar (SIMULATED scenes): {rd['scenes']} overpasses of Rajin; {rd['rajin']['seen']} ships seen "
+                  f"at Rajin, {rd['rajin']['dark']} not on AIS; dark vessels against the truth: precision "
+                  f"{ev['dark_vessel']['precision']:.3f}, recall {ev['dark_vessel']['recall']:.3f}", highlight=False)
     scores = json.loads((out_dir / "evaluation.json").read_text())
     out.print(_scores_table(scores, "detected events against the ground truth"))
     out.print(f"  files in {out_dir}: " + ", ".join(Path(p).name for p in f["files"].values()), highlight=False)

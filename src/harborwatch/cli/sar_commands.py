@@ -19,7 +19,10 @@ def detect(
     grid: Annotated[Optional[Path], typer.Option("--grid", help="grid JSON placing plain images")] = None,
     pixel_m: Annotated[Optional[float], typer.Option("--pixel-m", help="pixel size of images that have none")] = None,
     mask: Annotated[Optional[Path], typer.Option("--mask", help="GeoJSON polygons to mask (lon/lat)")] = None,
-    land_buffer_m: Annotated[float, typer.Option("--land-buffer-m", help="buffer around the land mask")] = 0.0,
+    water: Annotated[Optional[Path], typer.Option(
+        "--water", help="GeoJSON polygons that are water whatever the land mask says (harbour basins)")] = None,
+    land_buffer_m: Annotated[float, typer.Option(
+        "--land-buffer-m", help="buffer around the 1 km land mask (m); negative: no land mask")] = 200.0,
     k: Annotated[float, typer.Option("--k", help="two-parameter CFAR threshold (z)")] = 4.0,
     no_filter: Annotated[bool, typer.Option("--no-filter", help="keep every CFAR candidate")] = False,
 ) -> None:
@@ -34,17 +37,20 @@ def detect(
 
     p = Detector(k=k, land_buffer_m=land_buffer_m, use_filter=not no_filter)
     user = read_polygons(mask) if mask else None
+    water_geom = read_polygons(water) if water else None
     tables = []
+    scenes = []
     progress, say = _stage_progress(as_json)
     with progress:
         for img in images:
             scene = open_scene(img, grid=grid, pixel_m=pixel_m)
-            tables.append(run(scene, p, user, progress=lambda i, n, s=scene.name: say(s[:28], i, n)))
+            scenes.append(scene.info())
+            tables.append(run(scene, p, user, progress=lambda i, n, s=scene.name: say(s[:28], i, n), water=water_geom))
     t = pa.concat_tables(tables) if tables else DETECTIONS.empty_table()
     if out_path:
-        write_detections(t, out_path)
+        write_detections(t, out_path, scenes)
     if as_json:
-        out.print_json(json.dumps(feature_collection(t)))
+        out.print_json(json.dumps(feature_collection(t, scenes)))
         return
     for img, tab in zip(images, tables, strict=True):
         out.print(f"  {img.name}: {tab.num_rows} detections", highlight=False)
@@ -83,3 +89,61 @@ def detect_eval(
                   f"({m['tp']} of {m['truth']} ships, {m['detections']} detections)", highlight=False)
     if r["unlabelled"]:
         err.print(f"  {len(r['unlabelled'])} images without labels were skipped")
+
+
+@app.command()
+def fuse(
+    detections: Annotated[Path, typer.Option("--detections", "-d", help="from `harborwatch detect --out`")],
+    store: Annotated[Path, typer.Option("--store", "-s", help="store directory", envvar="HARBORWATCH_STORE")] = Path(
+        "hw-store"),
+    sites: Annotated[Optional[Path], typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
+    water: Annotated[Optional[Path], typer.Option("--water", help="harbour-basin polygons used by detect")] = None,
+    chips: Annotated[Optional[Path], typer.Option("--chips", help="folder for PNG chips of dark detections")] = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="fused rows as .csv or .parquet")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per scene and site")] = False,
+) -> None:
+    """Match radar detections with AIS at the acquisition time: matched, dark, AIS-only; dark
+    detections become `dark_vessel` events in the store."""
+    from harborwatch.cli.main import _load_sites
+    from harborwatch.core.errors import InputFileError
+    from harborwatch.fusion import Fusion, counts, dark_events
+    from harborwatch.fusion import fuse as run
+    from harborwatch.sar.masks import read_polygons
+    from harborwatch.sar.outputs import read_detections
+    from harborwatch.store import Store
+
+    t, scenes = read_detections(detections)
+    if not scenes:
+        err.print("[yellow]the detections file names no scenes (times, footprints): every detection counts as "
+                  "dark; write it with `harborwatch detect --out` to keep them[/yellow]")
+    p = Fusion()
+    cat = _load_sites(sites)
+    w = read_polygons(water) if water else None
+    progress, say = _stage_progress(as_json)
+    with progress, Store.open(store, create=False) as st:
+        fused = run(st, t, scenes, p, cat, w, progress=lambda i, n: say("fuse", i, n))
+        ev = dark_events(fused, t, scenes, p, chips)
+        added = st.put_rows("events", ev, "event_id") if ev.num_rows else 0
+    if out_path is not None:
+        if out_path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(fused, out_path)
+        elif out_path.suffix.lower() == ".csv":
+            fused.to_pandas().to_csv(out_path, index=False)
+        else:
+            raise InputFileError(f"--out {out_path}: use .csv or .parquet")
+    rows = counts(fused)
+    if as_json:
+        for r in rows:
+            print(json.dumps(r, default=str, sort_keys=True))
+        return
+    from rich.table import Table
+
+    tab = Table(title=f"{len(scenes)} scenes: {ev.num_rows} dark detections ({added} new dark_vessel events)")
+    for c in ("scene", "time (UTC)", "site", "seen", "on AIS", "matched", "dark", "AIS only"):
+        tab.add_column(c)
+    for r in rows:
+        tab.add_row(r["image"], str(r["time"])[:16], r["site_id"] or "-", str(r["seen"]), str(r["on_ais"]),
+                    str(r["matched"]), str(r["dark"]), str(r["ais_only"]))
+    out.print(tab)

@@ -24,6 +24,7 @@ STYLE = {
     "on_land": ("X", "#9467bd", 60, "position on land"),
     "teleport": ("P", "#9467bd", 60, "teleport"),
     "shared_mmsi": ("D", "#8c564b", 40, "one MMSI, two hulls"),
+    "dark_vessel": ("^", "#e377c2", 60, "radar detection not on AIS"),
 }
 
 

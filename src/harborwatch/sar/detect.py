@@ -64,7 +64,7 @@ class Detector:
     min_pixels: int = 3
     max_length_m: float = 500.0
     join_m: float = 20.0  # candidate pixels this close belong to one object
-    land_buffer_m: float = 0.0  # the packaged 1 km land mask, buffered by this much
+    land_buffer_m: float = 200.0  # the packaged 1 km land mask, buffered by this much (< 0: no land mask)
     assume_pixel_m: float = 10.0
     tile_px: int = 2048
     use_filter: bool = True
@@ -131,7 +131,7 @@ def _components(cand, z, ratio, cv, inten, core, read, join_px, min_pixels):
     return out
 
 
-def candidates(scene: Scene, p: Detector = Detector(), user_mask=None, progress=None) -> list[dict]:
+def candidates(scene: Scene, p: Detector = Detector(), user_mask=None, progress=None, water=None) -> list[dict]:
     """CFAR candidates of a scene, before the false-alarm filter (see the module docstring)."""
     from harborwatch.sar.masks import land_mask
 
@@ -150,7 +150,7 @@ def candidates(scene: Scene, p: Detector = Detector(), user_mask=None, progress=
         a = scene.read(*read)
         valid = np.isfinite(a) & (a > 0)
         if scene.georeferenced and (p.land_buffer_m >= 0):
-            valid &= ~land_mask(scene, read, p.land_buffer_m, user_mask)
+            valid &= ~land_mask(scene, read, p.land_buffer_m, user_mask, water=water)
         if valid.any():
             x, _ = normalise(a, valid)
             z, ratio, cv = cfar_statistics(x, valid, ht, hg, hb, min_bg)
@@ -164,13 +164,14 @@ def candidates(scene: Scene, p: Detector = Detector(), user_mask=None, progress=
     return [d for d in out if d["length_px"] <= max_len_px]
 
 
-def detect(scene: Scene, p: Detector = Detector(), user_mask=None, progress=None) -> pa.Table:
-    """Detections of one scene as a :data:`DETECTIONS` table (see the module docstring)."""
+def detect(scene: Scene, p: Detector = Detector(), user_mask=None, progress=None, water=None) -> pa.Table:
+    """Detections of one scene as a :data:`DETECTIONS` table (see the module docstring).
+    ``user_mask`` / ``water``: shapely geometries (lon / lat) masked / forced to water."""
     import hashlib
 
     from harborwatch.sar.filter import FalseAlarmFilter
 
-    cands = candidates(scene, p, user_mask, progress)
+    cands = candidates(scene, p, user_mask, progress, water)
     if p.use_filter and cands:
         scores = FalseAlarmFilter.packaged().predict(cands)
     else:

@@ -85,6 +85,20 @@ class Scene:
         raise DataError(f"{self.name}: the image has no georeference", source=self.source,
                         hint="give its grid with --grid FILE.json, or use a GeoTIFF / SAFE product")
 
+    def info(self) -> dict:
+        """What fusion needs to know of the scene: name, source, time, pixel size, shape and, when
+        georeferenced, its footprint (lon / lat ring along the image edges)."""
+        d = {"image": self.name, "source": self.source, "time": self.time.isoformat() if self.time else None,
+             "pixel_m": self.pixel_m, "shape": list(self.shape), "footprint": None}
+        if self.georeferenced:
+            h, w = self.shape
+            k = np.linspace(0.0, 1.0, 9)
+            rows = np.concatenate([0 * k, k * h, 0 * k + h, (1 - k) * h])
+            cols = np.concatenate([k * w, 0 * k + w, (1 - k) * w, 0 * k])
+            lon, lat = self.lonlat(rows, cols)
+            d["footprint"] = [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lon, lat, strict=True)]
+        return d
+
     def tiles(self, size: int, margin: int):
         """(core window, read window) pairs covering the scene: cores of ``size`` pixels, each
         read with ``margin`` extra pixels on every side (clipped at the edges)."""

@@ -1,0 +1,156 @@
+"""Sentinel-1-like radar scenes of the scenario's overpasses (SIMULATED).
+
+For every overpass of the ``rason`` footprint, a scene of ``size_km`` x ``size_km`` around Rajin
+is rendered on a UTM 52N grid of ``pixel_m`` (default 24 km at 20 m: 1,200 x 1,200 px, about
+the pixel of an IW GRD medium-resolution product) and written as a uint16 amplitude GeoTIFF,
+like a GRD measurement (DN = sqrt(sigma0) * 10,000):
+
+* sea: sigma0 0.01-0.03 (-20 to -15 dB, one value per scene, as wind changes), Gamma speckle
+  with 4.4 looks (the ENL of IW GRD-H);
+* land (the packaged 1 km land mask, which the detector also uses): sigma0 about 0.1 with a
+  log-normal texture on a 100 m scale and bright point scatterers (buildings, cranes);
+* harbour water: the port sites' basins (``harbour_water.geojson``, discs of 60 % of the site
+  radius) are water even where the 1 km mask says land, because ships moor there (drawn with
+  the detector's own polygon rasteriser, ``sar.masks.polygon_pixels``);
+* ships: every vessel of the overpass truth inside the scene, a rectangle of its length and
+  beam along its heading (4 x 4 sub-pixel coverage), sigma0 growing with length
+  (0.15 + 0.35 * length / 100 m), with speckle. Ships at quays are drawn like the others.
+
+Ground truth per scene: ``truth_scene_vessels.parquet`` (the overpass truth inside each scene,
+with pixel row / col and ``ais_on``). Rendering is deterministic (a seed per scene id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+RENDER_VERSION = 2
+RAJIN = (42.233333, 130.3)
+
+
+def _grid(size_km: float, pixel_m: float):
+    from pyproj import Transformer
+
+    fwd = Transformer.from_crs("EPSG:4326", "EPSG:32652", always_xy=True)
+    cx, cy = fwd.transform(RAJIN[1], RAJIN[0])
+    half = size_km * 500.0
+    n = int(round(size_km * 1000 / pixel_m))
+    return (cx - half, pixel_m, 0.0, cy + half, 0.0, -pixel_m), n
+
+
+def harbour_water(sites) -> dict:
+    """GeoJSON of the port basins (discs of 60 % of each port site's radius)."""
+    from shapely.geometry import Point, mapping
+
+    feats = []
+    for s in sites.table.to_pylist():
+        if s["kind"] not in ("port", "terminal"):
+            continue
+        r_deg = 0.6 * s["radius_m"] / 111_320.0
+        disc = Point(s["lon"], s["lat"]).buffer(1.0, 32)
+        # an ellipse in degrees: metres are the same in every direction
+        from shapely import affinity
+
+        disc = affinity.scale(disc, r_deg / np.cos(np.radians(s["lat"])), r_deg)
+        feats.append({"type": "Feature", "properties": {"site_id": s["site_id"], "simulated": True},
+                      "geometry": mapping(disc)})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _ship_cover(n: int, rows: np.ndarray, cols: np.ndarray, length_px: float, beam_px: float, heading: float):
+    """Fraction of each pixel of a local window covered by the ship (4 x 4 sub-samples)."""
+    t = np.radians(heading)
+    sub = (np.arange(4) + 0.5) / 4
+    cover = np.zeros((len(rows), len(cols)))
+    for dr in sub:
+        for dc in sub:
+            y = rows[:, None] + dr
+            x = cols[None, :] + dc
+            along = (x - n[1]) * np.sin(t) - (y - n[0]) * np.cos(t)
+            across = (x - n[1]) * np.cos(t) + (y - n[0]) * np.sin(t)
+            cover += (np.abs(along) <= length_px / 2) & (np.abs(across) <= max(beam_px, 0.5) / 2)
+    return cover / 16.0
+
+
+def render(scenario_dir: Path, out_dir: Path | None = None, size_km: float = 24.0, pixel_m: float = 20.0,
+           progress=None) -> dict[str, Path]:
+    """Render the scenes (skipped when ``out_dir`` already holds this version's); returns the paths
+    of ``scenes`` (a folder of GeoTIFFs), ``truth_scene_vessels`` and ``harbour_water``."""
+    import rasterio
+    import shapely
+    from pyproj import Transformer
+    from rasterio.transform import Affine
+    from shapely.geometry import shape
+
+    from harborwatch.sar.masks import polygon_pixels
+    from harborwatch.sar.scene import from_array
+    from harborwatch.scenario.simulate import scenario_sites
+    from harborwatch.tracks.landmask import is_land
+
+    out_dir = out_dir or scenario_dir / "sar"
+    manifest = out_dir / "manifest.json"
+    params = {"version": RENDER_VERSION, "size_km": size_km, "pixel_m": pixel_m}
+    result = {"scenes": out_dir / "scenes", "truth_scene_vessels": out_dir / "truth_scene_vessels.parquet",
+              "harbour_water": out_dir / "harbour_water.geojson"}
+    if manifest.exists() and json.loads(manifest.read_text()) == params:
+        return result
+    (out_dir / "scenes").mkdir(parents=True, exist_ok=True)
+    water = harbour_water(scenario_sites())
+    result["harbour_water"].write_text(json.dumps(water) + "\n")
+    basins = shapely.union_all([shape(f["geometry"]) for f in water["features"]])
+    overpasses = pq.read_table(scenario_dir / "truth_overpasses.parquet").to_pylist()
+    seen = pq.read_table(scenario_dir / "truth_overpass_vessels.parquet").to_pylist()
+    gt, n = _grid(size_km, pixel_m)
+    inv = Transformer.from_crs("EPSG:32652", "EPSG:4326", always_xy=True)
+    fwd = Transformer.from_crs("EPSG:4326", "EPSG:32652", always_xy=True)
+    # land on the detector's mask, sampled at pixel centres, minus the harbour basins
+    cc, rr = np.meshgrid(np.arange(n) + 0.5, np.arange(n) + 0.5)
+    lon, lat = inv.transform(gt[0] + cc * gt[1], gt[3] + rr * gt[5])
+    grid = from_array(np.zeros((1, 1), np.float32), geotransform=gt, crs="EPSG:32652")
+    land = is_land(lat.ravel(), lon.ravel()).reshape(n, n) & ~polygon_pixels(grid, basins, (0, n, 0, n))
+    scenes = [o for o in overpasses if o["footprint"] == "rason"]
+    truth = []
+    for k, o in enumerate(scenes):
+        seed = int(hashlib.sha256(o["scene_id"].encode()).hexdigest()[:8], 16)
+        rng = np.random.default_rng(seed)
+        sea = rng.uniform(0.01, 0.03)
+        texture = np.exp(rng.normal(0, 0.5, (n // 5 + 1, n // 5 + 1)))
+        texture = np.repeat(np.repeat(texture, 5, 0), 5, 1)[:n, :n]
+        mean = np.where(land, 0.1 * texture, sea)
+        points = land & (rng.random((n, n)) < 0.01)
+        mean = np.where(points, mean * 30.0, mean)
+        for v in (x for x in seen if x["scene_id"] == o["scene_id"]):
+            x, y = fwd.transform(v["lon"], v["lat"])
+            col, row = (x - gt[0]) / gt[1], (y - gt[3]) / gt[5]
+            if not (0 <= row < n and 0 <= col < n):
+                continue
+            truth.append({**v, "row": float(row), "col": float(col), "pixel_m": pixel_m, "simulated": True})
+            half = int(v["length_m"] / pixel_m) + 2
+            r0, r1 = max(int(row) - half, 0), min(int(row) + half + 1, n)
+            c0, c1 = max(int(col) - half, 0), min(int(col) + half + 1, n)
+            cov = _ship_cover((row, col), np.arange(r0, r1, dtype=float), np.arange(c0, c1, dtype=float),
+                              v["length_m"] / pixel_m, v["beam_m"] / pixel_m, v["heading_deg"])
+            ship = 0.15 + 0.35 * v["length_m"] / 100.0
+            mean[r0:r1, c0:c1] = mean[r0:r1, c0:c1] * (1 - cov) + ship * cov
+        sigma0 = mean * rng.gamma(4.4, 1 / 4.4, (n, n))
+        dn = np.clip(np.sqrt(sigma0) * 10_000.0, 1, 65_535).astype(np.uint16)
+        path = out_dir / "scenes" / f"{o['scene_id']}.tif"
+        with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=1, dtype="uint16",
+                           crs="EPSG:32652", transform=Affine.from_gdal(*gt), compress="deflate") as ds:
+            ds.write(dn, 1)
+            ds.update_tags(TIFFTAG_DATETIME=o["time"].strftime("%Y:%m:%d %H:%M:%S"), SIMULATED="true",
+                           scene_id=o["scene_id"])
+        if progress:
+            progress(k + 1, len(scenes))
+    pq.write_table(pa.Table.from_pylist(truth), result["truth_scene_vessels"])
+    manifest.write_text(json.dumps(params) + "\n")
+    return result
+
+
+__all__ = ["RENDER_VERSION", "harbour_water", "render"]
