@@ -23,6 +23,10 @@ def detect(
         "--water", help="GeoJSON polygons that are water whatever the land mask says (harbour basins)")] = None,
     land_buffer_m: Annotated[float, typer.Option(
         "--land-buffer-m", help="buffer around the 1 km land mask (m); negative: no land mask")] = 200.0,
+    polygons_crs: Annotated[Optional[str], typer.Option(
+        "--polygons-crs", help="CRS of --mask / --water when not lon/lat, e.g. EPSG:32636")] = None,
+    grey_db: Annotated[Optional[float], typer.Option(
+        "--grey-db", help="plain images are dB-scaled quick-looks with this many dB per grey level")] = None,
     k: Annotated[float, typer.Option("--k", help="two-parameter CFAR threshold (z)")] = 4.0,
     no_filter: Annotated[bool, typer.Option("--no-filter", help="keep every CFAR candidate")] = False,
 ) -> None:
@@ -36,14 +40,14 @@ def detect(
     from harborwatch.sar.scene import open_scene
 
     p = Detector(k=k, land_buffer_m=land_buffer_m, use_filter=not no_filter)
-    user = read_polygons(mask) if mask else None
-    water_geom = read_polygons(water) if water else None
+    user = read_polygons(mask, polygons_crs) if mask else None
+    water_geom = read_polygons(water, polygons_crs) if water else None
     tables = []
     scenes = []
     progress, say = _stage_progress(as_json)
     with progress:
         for img in images:
-            scene = open_scene(img, grid=grid, pixel_m=pixel_m)
+            scene = open_scene(img, grid=grid, pixel_m=pixel_m, grey_db=grey_db)
             scenes.append(scene.info())
             tables.append(run(scene, p, user, progress=lambda i, n, s=scene.name: say(s[:28], i, n), water=water_geom))
     t = pa.concat_tables(tables) if tables else DETECTIONS.empty_table()

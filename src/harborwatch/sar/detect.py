@@ -64,6 +64,7 @@ class Detector:
     min_pixels: int = 3
     max_length_m: float = 500.0
     join_m: float = 20.0  # candidate pixels this close belong to one object
+    nodata_margin_m: float = 100.0  # pixels this close to no-data areas (image borders, masked land) are not used
     land_buffer_m: float = 200.0  # the packaged 1 km land mask, buffered by this much (< 0: no land mask)
     assume_pixel_m: float = 10.0
     tile_px: int = 2048
@@ -140,6 +141,7 @@ def candidates(scene: Scene, p: Detector = Detector(), user_mask=None, progress=
     ring = (2 * hb + 1) ** 2 - (2 * hg + 1) ** 2
     min_bg = max(1.0, p.min_background_frac * ring)
     join_px = int(round(p.join_m / px))
+    nodata_px = int(np.ceil(p.nodata_margin_m / px))
     thr_ratio = gamma_ratio_threshold(p.pfa, p.looks, (2 * ht + 1) ** 2) if p.method == "gamma" else None
     out: list[dict] = []
     # a kept component's pixels lie within half a maximum ship length (+ the join distance) of
@@ -149,6 +151,13 @@ def candidates(scene: Scene, p: Detector = Detector(), user_mask=None, progress=
     for i, (core, read) in enumerate(tiles):
         a = scene.read(*read)
         valid = np.isfinite(a) & (a > 0)
+        if nodata_px and not valid.all():
+            # no-data areas (at least 5 x 5 px: not a dark pixel of an 8-bit image) and a margin
+            from scipy.ndimage import binary_dilation, binary_opening
+
+            big = binary_opening(~valid, structure=np.ones((5, 5), bool))
+            if big.any():
+                valid &= ~binary_dilation(big, iterations=nodata_px)
         if scene.georeferenced and (p.land_buffer_m >= 0):
             valid &= ~land_mask(scene, read, p.land_buffer_m, user_mask, water=water)
         if valid.any():

@@ -27,8 +27,9 @@ def _disc(radius: float) -> np.ndarray:
     return x * x + y * y <= radius * radius + 1e-9
 
 
-def read_polygons(path: Path):
-    """Polygons of a GeoJSON file (FeatureCollection, Feature or geometry) as one shapely geometry."""
+def read_polygons(path: Path, crs: str | None = None):
+    """Polygons of a GeoJSON file (FeatureCollection, Feature or geometry) as one shapely geometry
+    in lon / lat. Files in projected coordinates (like the Latakia zones, UTM 36N) need ``crs``."""
     import shapely
     from shapely.geometry import shape
 
@@ -41,7 +42,17 @@ def read_polygons(path: Path):
     polys = [g for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")]
     if not polys:
         raise FormatError("no polygons in the file", source=str(path))
-    return shapely.union_all(polys)
+    geom = shapely.union_all(polys)
+    x0, y0, x1, y1 = geom.bounds
+    if crs is None and max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90:
+        return geom
+    if crs is None:
+        raise FormatError("the polygons are in projected coordinates", source=str(path),
+                          hint="give their CRS (e.g. --polygons-crs EPSG:32636)")
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    return shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 
 def land_mask(scene: Scene, window: tuple[int, int, int, int], buffer_m: float = 500.0, user=None,

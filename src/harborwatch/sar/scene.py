@@ -143,16 +143,23 @@ def _time_from_name(name: str) -> datetime | None:
     return datetime.strptime(m.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
 
 
-def open_image(path: Path, grid: dict | None = None, pixel_m: float | None = None) -> Scene:
-    """A PNG / JPEG (grey levels; colour images are averaged to grey), optionally on a grid."""
+def open_image(path: Path, grid: dict | None = None, pixel_m: float | None = None,
+               grey_db: float | None = None) -> Scene:
+    """A PNG / JPEG (grey levels; colour images, such as colour-mapped quick-looks, become the mean
+    of their channels, which keeps a monotone colour map monotone), optionally on a grid."""
     from PIL import Image
 
     try:
         with Image.open(path) as im:
-            a = np.asarray(im.convert("L"), dtype=np.float32)
+            rgb = np.asarray(im.convert("RGB") if im.mode not in ("L", "I", "F", "I;16") else im, dtype=np.float32)
+            a = rgb.mean(axis=2) if rgb.ndim == 3 else rgb
     except OSError as e:
         raise InputFileError(f"{path}: cannot read the image ({e})") from e
-    kw: dict = {"pixel_m": pixel_m, "units": "grey", "time": _time_from_name(str(path)), "source": str(path)}
+    units = "grey"
+    if grey_db:  # a dB-scaled quick-look: back to (relative) linear power; 0 stays no-data
+        a = np.where(a > 0, 10.0 ** ((a - a.max()) * grey_db / 10.0), 0.0).astype(np.float32)
+        units = "linear"
+    kw: dict = {"pixel_m": pixel_m, "units": units, "time": _time_from_name(str(path)), "source": str(path)}
     if grid is not None:
         t = grid["transform"]
         sy, sx = grid["height"] / a.shape[0], grid["width"] / a.shape[1]
@@ -318,9 +325,10 @@ def open_safe(path: Path, polarisation: str = "vv") -> Scene:
 
 
 def open_scene(path: Path | str, grid: Path | dict | None = None, pixel_m: float | None = None,
-               polarisation: str = "vv") -> Scene:
+               polarisation: str = "vv", grey_db: float | None = None) -> Scene:
     """Open any supported image (see the module docstring); ``grid`` places a plain image,
-    ``pixel_m`` declares the pixel size of an image that has none."""
+    ``pixel_m`` declares the pixel size of an image that has none, ``grey_db`` says a plain
+    image is dB-scaled with this many dB per grey level (it is turned back into power)."""
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"{path}: no such file or directory")
@@ -336,7 +344,7 @@ def open_scene(path: Path | str, grid: Path | dict | None = None, pixel_m: float
         return s
     if suffix in IMAGE_SUFFIXES:
         g = read_grid(grid) if isinstance(grid, (str, Path)) else grid
-        return open_image(path, g, pixel_m)
+        return open_image(path, g, pixel_m, grey_db)
     raise FormatError(f"{path}: not a supported image (GeoTIFF, SAFE folder or .zip, PNG, JPEG)", source=str(path))
 
 
