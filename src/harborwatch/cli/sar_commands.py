@@ -151,3 +151,57 @@ def fuse(
         tab.add_row(r["image"], str(r["time"])[:16], r["site_id"] or "-", str(r["seen"]), str(r["on_ais"]),
                     str(r["matched"]), str(r["dark"]), str(r["ais_only"]))
     out.print(tab)
+
+
+@app.command("stac-search")
+def stac_search(
+    site: Annotated[Optional[str], typer.Option("--site", help="a site id of the catalogue (its radius as bbox)")] = None,
+    bbox: Annotated[Optional[str], typer.Option("--bbox", help="west,south,east,north (degrees)")] = None,
+    since: Annotated[str, typer.Option("--since", help="start date (ISO)")] = "2023-01-01",
+    until: Annotated[str, typer.Option("--until", help="end date (ISO)")] = "2023-12-31",
+    catalog: Annotated[str, typer.Option("--catalog", help="planetary-computer, cdse or a STAC API URL")] = (
+        "planetary-computer"),
+    items: Annotated[Optional[Path], typer.Option("--items", help="recorded STAC items instead of a search")] = None,
+    sites: Annotated[Optional[Path], typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="write the scenes as JSON")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per scene")] = False,
+) -> None:
+    """Find Sentinel-1 GRD scenes over a site or bbox and a date range (STAC)."""
+    from harborwatch.cli.main import _load_sites
+    from harborwatch.core.errors import InputFileError
+    from harborwatch.sar.stac import read_items, search
+
+    if site:
+        cat = _load_sites(sites)
+        row = next((r for r in cat.table.to_pylist() if r["site_id"] == site), None)
+        if row is None:
+            raise InputFileError(f"--site {site!r}: not in the site catalogue", hint="see `harborwatch sites`")
+        import math
+
+        dlat = max(row["radius_m"], 1000.0) / 111_195.0
+        dlon = dlat / max(math.cos(math.radians(row["lat"])), 0.1)
+        box = (row["lon"] - dlon, row["lat"] - dlat, row["lon"] + dlon, row["lat"] + dlat)
+    elif bbox:
+        try:
+            box = tuple(float(x) for x in bbox.split(","))
+            assert len(box) == 4
+        except (ValueError, AssertionError) as e:
+            raise InputFileError(f"--bbox {bbox!r}: give west,south,east,north") from e
+    else:
+        raise InputFileError("give --site or --bbox")
+    if items is not None:
+        t0, t1 = since, until + "T23:59:59Z" if len(until) == 10 else until
+        found = [s for s in read_items(items) if s["bbox"] and not (
+            s["bbox"][2] < box[0] or s["bbox"][0] > box[2] or s["bbox"][3] < box[1] or s["bbox"][1] > box[3])
+            and t0 <= s["time"] <= t1]
+    else:
+        found = search(box, since, until, catalog)
+    if out_path:
+        out_path.write_text(json.dumps(found, indent=1) + "\n")
+    if as_json:
+        for s in found:
+            print(json.dumps(s, sort_keys=True))
+        return
+    for s in found:
+        out.print(f"  {s['time'][:16]}  {s['platform'] or '-':<12} {s['orbit'] or '-':<10} {s['id']}", highlight=False)
+    out.print(f"  {len(found)} scenes", highlight=False)
