@@ -104,3 +104,7 @@ def test_radar_dark_vessels(default_run):
     assert len(chips) == r["dark_vessel_events"]
     feats = json.loads((out / "events.geojson").read_text())["features"]
     assert sum(e["properties"]["type"] == "dark_vessel" for e in feats) == r["dark_vessel_events"]
+    res = CliRunner().invoke(app, ["evaluate-radar", "--truth", r["truth_scene_vessels"], "--fused",
+                                   r["fused_file"], "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output) == json.loads(json.dumps(ev))  # the CLI gives the demo's figures

@@ -171,12 +171,16 @@ def _radar(st, sdir: Path, out: Path, sites, say: Say) -> dict | None:
     det_path = write_detections(det, out / "detections.geojson", infos)
     say("fuse with AIS", 0, 1)
     fused = fuse(st, det, infos, fus_p, sites, water)
+    import pyarrow.parquet as pq
+
+    pq.write_table(fused, out / "fused.parquet")
     dev = dark_events(fused, det, infos, fus_p, out / "chips", asdict(det_p))
     st.put_rows("events", dev, "event_id")
     say("fuse with AIS", 1, 1)
     per_scene = [c for c in counts(fused) if c["site_id"] == "kp-rajin"]
-    return {"scenes": len(files), "detections": str(det_path), "dark_vessel_events": dev.num_rows,
-            "truth_scene_vessels": str(paths["truth_scene_vessels"]), "fused": fused, "events": dev,
+    return {"scenes": len(files), "detections": str(det_path), "fused": fused, "fused_file": str(out / "fused.parquet"),
+            "dark_vessel_events": dev.num_rows,
+            "truth_scene_vessels": str(paths["truth_scene_vessels"]), "events": dev,
             "per_scene": per_scene,
             "rajin": {"scenes": len(per_scene), "seen": sum(c["seen"] for c in per_scene),
                       "on_ais": sum(c["on_ais"] for c in per_scene), "dark": sum(c["dark"] for c in per_scene)}}

@@ -76,3 +76,12 @@ def test_georeferenced_scene_gives_lon_lat_and_masks_land(scene_maker):
     assert abs(t[0]["lon"] - lon[1]) < 0.001 and abs(t[0]["lat"] - lat[1]) < 0.001
     both = detect(s, Detector(use_filter=False, land_buffer_m=-1)).num_rows  # negative: no land mask
     assert both == 2
+
+
+def test_gamma_cfar_finds_the_ships_and_no_clutter(scene_maker):
+    ships = ((100.0, 100.0, 20, 4, 0.0), (300.0, 250.0, 30, 5, 45.0))
+    s = from_array(scene_maker(ships=ships, seed=9), pixel_m=10.0)
+    t = detect(s, Detector(method="gamma", pfa=1e-9, use_filter=False)).to_pylist()
+    assert sorted((round(d["row"] / 10), round(d["col"] / 10)) for d in t) == [(10, 10), (30, 25)]
+    assert detect(from_array(scene_maker(ships=()), pixel_m=10.0), Detector(method="gamma", pfa=1e-9,
+                                                                              use_filter=False)).num_rows == 0

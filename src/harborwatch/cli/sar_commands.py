@@ -205,3 +205,30 @@ def stac_search(
     for s in found:
         out.print(f"  {s['time'][:16]}  {s['platform'] or '-':<12} {s['orbit'] or '-':<10} {s['id']}", highlight=False)
     out.print(f"  {len(found)} scenes", highlight=False)
+
+
+@app.command("evaluate-radar")
+def evaluate_radar_cmd(
+    truth: Annotated[Path, typer.Option("--truth", help="truth_scene_vessels.parquet of the simulated scenes")],
+    fused: Annotated[Path, typer.Option("--fused", help="fused rows from `harborwatch fuse --out FILE.parquet`")],
+    tol_m: Annotated[float, typer.Option("--tolerance-m", help="distance for a detection to count")] = 300.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Ship detection and dark-vessel classification against the simulated scenes' truth."""
+    import pyarrow.parquet as pq
+
+    from harborwatch.evaluate import evaluate_radar
+    from harborwatch.fusion import FUSED
+
+    r = evaluate_radar(pq.read_table(fused).select(FUSED.names).cast(FUSED), pq.read_table(truth), tol_m)
+    if as_json:
+        print(json.dumps(r, sort_keys=True))
+        return
+    for k in ("detection", "dark_vessel"):
+        m = r[k]
+
+        def f(x):
+            return "-" if x is None else f"{x:.3f}"
+
+        out.print(f"  {k:<12} truth {m['truth']:>4}  detected {m['detected']:>4}  precision {f(m['precision'])}  "
+                  f"recall {f(m['recall'])}  F1 {f(m['f1'])}", highlight=False)

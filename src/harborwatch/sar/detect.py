@@ -136,6 +136,10 @@ def candidates(scene: Scene, p: Detector = Detector(), user_mask=None, progress=
     """CFAR candidates of a scene, before the false-alarm filter (see the module docstring)."""
     from harborwatch.sar.masks import land_mask
 
+    if p.method not in ("two_parameter", "gamma"):
+        from harborwatch.core.errors import DataError
+
+        raise DataError(f"unknown CFAR method {p.method!r}", hint="two_parameter or gamma")
     px = scene.pixel_m or p.assume_pixel_m
     ht, hg, hb = p.windows_px(px)
     ring = (2 * hb + 1) ** 2 - (2 * hg + 1) ** 2
