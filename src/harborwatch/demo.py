@@ -178,10 +178,16 @@ def _radar(st, sdir: Path, out: Path, sites, say: Say) -> dict | None:
     st.put_rows("events", dev, "event_id")
     say("fuse with AIS", 1, 1)
     per_scene = [c for c in counts(fused) if c["site_id"] == "kp-rajin"]
+    chips = []
+    for e in dev.to_pylist():
+        a = json.loads(e["attributes"])
+        if a.get("chip_png"):
+            chips.append({"png": a["chip_png"], "scene": a["scene"], "time": str(e["start"])[:16],
+                          "score": a["score"], "length_m": a["length_m"], "site_id": e["site_id"]})
     return {"scenes": len(files), "detections": str(det_path), "fused": fused, "fused_file": str(out / "fused.parquet"),
             "dark_vessel_events": dev.num_rows,
             "truth_scene_vessels": str(paths["truth_scene_vessels"]), "events": dev,
-            "per_scene": per_scene,
+            "per_scene": per_scene, "chips": chips,
             "rajin": {"scenes": len(per_scene), "seen": sum(c["seen"] for c in per_scene),
                       "on_ais": sum(c["on_ais"] for c in per_scene), "dark": sum(c["dark"] for c in per_scene)}}
 
@@ -200,6 +206,14 @@ def _radar_html(r: dict | None) -> str:
                    f"</td><td class='num'>{c['on_ais']}</td><td class='num'>{c['matched']}</td>"
                    f"<td class='num'>{c['dark']}</td></tr>" for c in r["per_scene"])
     d, k = ev.get("detection", {}), ev.get("dark_vessel", {})
+    import base64
+
+    gallery = "".join(
+        f"<figure style='display:inline-block;margin:4px;text-align:center'><img alt='radar chip' width='96' "
+        f"height='96' style='image-rendering:pixelated' src='data:image/png;base64,"
+        f"{base64.b64encode(Path(c['png']).read_bytes()).decode()}'><figcaption class='muted' style='font-size:10px'>"
+        f"{html.escape(c['time'])}<br>{html.escape(c['site_id'] or '-')}, {c['length_m'] or 0:.0f} m, "
+        f"score {c['score']:.2f}</figcaption></figure>" for c in r.get("chips", [])[:24] if Path(c["png"]).is_file())
     return (f"<h3>Radar overpasses of Rajin (SIMULATED Sentinel-1-like scenes)</h3><p>{r['scenes']} scenes; "
             f"{r['dark_vessel_events']} detections not on AIS became <code>dark_vessel</code> events. Against the "
             f"scenes' truth (within {ev.get('tolerance_m', 300):.0f} m): ships detected: precision "
@@ -207,7 +221,9 @@ def _radar_html(r: dict | None) -> str:
             f"vessels with AIS off): precision {f(k.get('precision'))}, recall {f(k.get('recall'))}, "
             f"F1 {f(k.get('f1'))}.</p><div class='scroll'><table id='radar'><thead><tr><th>scene</th>"
             "<th>time (UTC)</th><th>seen at Rajin</th><th>on AIS</th><th>both</th><th>dark</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></div>")
+            f"<tbody>{rows}</tbody></table></div>"
+            + (f"<p>Detections not on AIS (64 x 64 px chips of the scenes, log scale):</p><div>{gallery}</div>"
+               if gallery else ""))
 
 
 def _findings_html(f: dict) -> str:

@@ -237,7 +237,7 @@ def write_chip(scene_source: str, bbox_px: list[int], out: Path, size: int = 64)
     cr, cc = (bbox_px[1] + bbox_px[3]) // 2, (bbox_px[0] + bbox_px[2]) // 2
     a = sc.read(cr - size // 2, cr + size // 2, cc - size // 2, cc + size // 2)
     v = np.log10(np.maximum(np.nan_to_num(a), 1e-12))
-    lo, hi = np.percentile(v, [2, 99.8]) if v.size else (0, 1)
+    lo, hi = np.percentile(v, [30, 99.9]) if v.size else (0, 1)  # dark sea, bright ships
     img = np.clip((v - lo) / max(hi - lo, 1e-9) * 255, 0, 255).astype(np.uint8)
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(img).save(out)
