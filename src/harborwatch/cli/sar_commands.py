@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from harborwatch.cli.main import _stage_progress, app, err, out
+from harborwatch.cli.common import _stage_progress, app, err, out
 
 
 @app.command()
@@ -106,9 +106,8 @@ def fuse(
     out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="fused rows as .csv or .parquet")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per scene and site")] = False,
 ) -> None:
-    """Match radar detections with AIS at the acquisition time: matched, dark, AIS-only; dark
-    detections become `dark_vessel` events in the store."""
-    from harborwatch.cli.main import _load_sites
+    """Match radar detections with AIS at the acquisition time (matched, dark, AIS-only); dark detections become events."""
+    from harborwatch.cli.common import _load_sites
     from harborwatch.core.errors import InputFileError
     from harborwatch.fusion import Fusion, counts, dark_events
     from harborwatch.fusion import fuse as run
@@ -167,7 +166,7 @@ def stac_search(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per scene")] = False,
 ) -> None:
     """Find Sentinel-1 GRD scenes over a site or bbox and a date range (STAC)."""
-    from harborwatch.cli.main import _load_sites
+    from harborwatch.cli.common import _load_sites
     from harborwatch.core.errors import InputFileError
     from harborwatch.sar.stac import read_items, search
 

@@ -1,0 +1,203 @@
+"""`events`, `simulate`, `evaluate`, `demo`, `report`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from harborwatch.cli.common import (
+    DaysOpt,
+    SeedOpt,
+    StoreOpt,
+    VesselsOpt,
+    _load_sites,
+    _parse_time,
+    _scores_table,
+    _stage_progress,
+    app,
+    err,
+    out,
+)
+from harborwatch.core.errors import HarborwatchError, InputFileError
+
+
+@app.command()
+def events(
+    store: StoreOpt = Path("hw-store"),
+    sites: Annotated[Optional[Path], typer.Option("--sites", help="site catalogue (.geojson/.parquet); "
+                                                  "default: the shipped Rason catalogue")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="UTC start (ISO 8601), inclusive")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="UTC end (ISO 8601), exclusive")] = None,
+    types: Annotated[Optional[str], typer.Option("--types", help="comma-separated event types (default: all)")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="local or spark")] = "local",
+    workers: Annotated[Optional[int], typer.Option("--workers", help="processes (local) or cores (spark)")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="TOML file overriding rule parameters")] = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="write events to .csv, .geojson or "
+                                                     ".parquet (GeoParquet)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print counts per event type as JSON")] = False,
+) -> None:
+    """Detect events (port visits, voyages, gaps, encounters, loitering, identity, spoofing) and store them."""
+    from harborwatch.events import EVENT_TYPES, EventsConfig, Request, run, write_events
+    from harborwatch.store import Store
+
+    cfg = EventsConfig.from_toml(config) if config else EventsConfig()
+    wanted = tuple(t.strip() for t in types.split(",") if t.strip()) if types else EVENT_TYPES
+    unknown = [t for t in wanted if t not in EVENT_TYPES]
+    if unknown:
+        raise HarborwatchError(f"--types: unknown event type {unknown[0]!r}", hint="one of " + ", ".join(EVENT_TYPES))
+    req = Request(cfg, _load_sites(sites), wanted, _parse_time(since, "--since") if since else None,
+                  _parse_time(until, "--until") if until else None)
+    progress, say = _stage_progress(as_json)
+    with Store.open(store, create=False) as st, progress:
+        table = run(st, req, engine=engine, workers=workers, progress=say)
+        added = st.put_rows("events", table, "event_id")
+    counts: dict[str, int] = {}
+    for t in table["type"].to_pylist():
+        counts[t] = counts.get(t, 0) + 1
+    if out_path is not None:
+        write_events(table, out_path)
+    if as_json:
+        print(json.dumps({"events": table.num_rows, "new_in_store": added,
+                          "by_type": dict(sorted(counts.items())), "out": str(out_path) if out_path else None}))
+        return
+    t = Table(title=f"events in {store} ({engine} engine)")
+    t.add_column("type")
+    t.add_column("events", justify="right")
+    for k in EVENT_TYPES:
+        if k in counts:
+            t.add_row(k, f"{counts[k]:,}")
+    t.add_row("total", f"{table.num_rows:,}")
+    out.print(t)
+    out.print(f"  {added:,} new in the store (table events); reruns add none", highlight=False)
+    if out_path is not None:
+        out.print(f"  written to {out_path}", highlight=False)
+
+
+
+
+@app.command()
+def simulate(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for the NMEA feeds and the ground truth")] = Path(
+        "hw-scenario"),
+    seed: SeedOpt = 2023,
+    days: DaysOpt = 365,
+    vessels: VesselsOpt = 24,
+) -> None:
+    """Write the SIMULATED Rason 2023 scenario: NMEA feeds (terrestrial, satellite) and ground truth."""
+    from harborwatch.scenario import Scenario
+    from harborwatch.scenario import simulate as sim
+
+    if days < 1 or vessels < 1:
+        raise HarborwatchError("--days and --vessels must be positive")
+    progress, say = _stage_progress(False)
+    with progress:
+        r = sim(Scenario(seed=seed, days=days, vessels=vessels), out_dir, progress=say)
+    out.print(f"SIMULATED scenario (seed {seed}): {len(r.fleet.vessels)} vessels, {r.messages.num_rows:,} position "
+              f"messages kept by the feeds, {r.truth.num_rows:,} ground-truth events", highlight=False)
+    for k, v in r.files.items():
+        out.print(f"  {k:<24} {v}", highlight=False)
+
+
+
+
+@app.command()
+def evaluate(
+    truth: Annotated[Path, typer.Option("--truth", help="ground truth (truth_events.parquet/.csv)")],
+    events_file: Annotated[Path, typer.Option("--events", help="detected events (.parquet, .csv or .geojson)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object with an entry per type")] = False,
+) -> None:
+    """Precision, recall and F1 per event type against the scenario's ground truth."""
+    from harborwatch.evaluate import TOLERANCES, read_table
+    from harborwatch.evaluate import evaluate as score
+
+    scores = score(read_table(truth), read_table(events_file))
+    if as_json:
+        print(json.dumps(scores, sort_keys=True))
+        return
+    out.print(_scores_table(scores, f"{events_file.name} against {truth.name}"))
+    tol = ", ".join(f"{k} {v.time_h:g} h" + (f"/{v.space_km:g} km" if v.space_km else "") for k, v in TOLERANCES.items())
+    out.print(f"  tolerances: {tol}", highlight=False)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for everything the job writes")] = Path(
+        "harborwatch-demo"),
+    seed: SeedOpt = 2023,
+    days: DaysOpt = 365,
+    vessels: VesselsOpt = 24,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="processes for event detection")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the findings as JSON")] = False,
+) -> None:
+    """The main job on the SIMULATED Rason 2023 scenario: simulate (cached), ingest, events, screening,
+    radar (scenes, detect, fuse), evaluate, report."""
+    from harborwatch.demo import run_demo
+    from harborwatch.scenario import Scenario
+
+    progress, say = _stage_progress(as_json)
+    with progress:
+        f = run_demo(out_dir, Scenario(seed=seed, days=days, vessels=vessels), say=say, workers=workers)
+    if as_json:
+        print(json.dumps(f, sort_keys=True))
+        return
+    ing = f["ingest"]
+    out.print(f"[bold]harborwatch demo[/bold] - SIMULATED Rason scenario, seed {seed}, {days} days", highlight=False)
+    out.print(f"  ingested {ing['records_in']:,} records: {ing['stored']:,} stored, {ing['quarantined']:,} "
+              f"quarantined, {ing['duplicates']:,} duplicates", highlight=False)
+    ev = f["events"]
+    out.print("  events: " + ", ".join(f"{k} {v:,}" for k, v in ev.items()), highlight=False)
+    out.print("  Rajin port calls per week: " + "; ".join(
+        f"{k} {v['per_week']}" for k, v in f["rajin"].items() if v["per_week"] is not None), highlight=False)
+    out.print("  in the ground truth (AIS on or off): " + "; ".join(
+        f"{k} {v['per_week']} ({v['dark_calls']} dark)" for k, v in f["rajin_truth"].items()
+        if v["per_week"] is not None), highlight=False)
+    out.print(f"  gaps flagged as likely AIS disabling: {f['dark_gaps_detected']}", highlight=False)
+    sc = f["screening"]
+    out.print(f"  watchlist (SIMULATED list): {sc['vessels']} vessels hit; {sc['listed_vessel_port_visits']} port "
+              f"visits by listed vessels, {sc['at_rajin']} of them at Rajin", highlight=False)
+    rd = f.get("radar")
+    if rd:
+        ev = rd["evaluation"]
+        out.print(f"  radar (SIMULATED scenes): {rd['scenes']} overpasses of Rajin; {rd['rajin']['seen']} ships seen "
+                  f"at Rajin, {rd['rajin']['dark']} not on AIS; dark vessels against the truth: precision "
+                  f"{ev['dark_vessel']['precision']:.3f}, recall {ev['dark_vessel']['recall']:.3f}", highlight=False)
+    scores = json.loads((out_dir / "evaluation.json").read_text())
+    out.print(_scores_table(scores, "detected events against the ground truth"))
+    out.print(f"  files in {out_dir}: " + ", ".join(Path(p).name for p in f["files"].values()), highlight=False)
+    rep = f["report"]
+    out.print(f"  [bold]report:[/bold] {rep['html']}" + (f" and {rep['pdf']}" if "pdf" in rep else ""), highlight=False)
+    if "pdf_error" in rep:
+        err.print(f"[yellow]{rep['pdf_error']}[/yellow]")
+    out.print("  not yet in this version: " + ", ".join(f["not_yet"]), highlight=False)
+
+
+@app.command()
+def report(
+    store: StoreOpt = Path("hw-store"),
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for report.html, report.pdf and figures/")] = Path(
+        "hw-report"),
+    sites: Annotated[Optional[Path], typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
+    title: Annotated[str, typer.Option("--title", help="report title")] = "harborwatch report",
+    no_pdf: Annotated[bool, typer.Option("--no-pdf", help="skip the PDF")] = False,
+    dossiers: Annotated[Optional[Path], typer.Option(
+        "--dossiers", help="folder of vessel dossiers from `screen --dossiers`: shown as a report section")] = None,
+) -> None:
+    """Write the report of a store's events: self-contained HTML (offline), SVG/PNG figures and a PDF."""
+    from harborwatch.report import build_report
+
+    progress, say = _stage_progress(False)
+    with progress:
+        say("report", 0, 1)
+        if dossiers is not None and not dossiers.is_dir():
+            raise InputFileError(f"{dossiers}: no such folder", hint="write it with `harborwatch screen --dossiers`")
+        r = build_report(store, out_dir, _load_sites(sites), title=title, pdf=not no_pdf, dossiers=dossiers)
+        say("report", 1, 1)
+    for k, v in r.items():
+        if k == "pdf_error":
+            err.print(f"[yellow]{v}[/yellow]")
+        else:
+            out.print(f"  {k:<11} {v}", highlight=False)

@@ -1,0 +1,143 @@
+"""What every command module shares: the Typer apps, consoles, options and helpers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from harborwatch import __version__
+from harborwatch.core.errors import HarborwatchError
+
+app = typer.Typer(
+    name="harborwatch",
+    help="Evidence about what moves through ports and border crossings, from AIS and satellite imagery.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+store_app = typer.Typer(help="Inspect and export a store.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+lists_app = typer.Typer(help="Watchlists: download the current public lists.", no_args_is_help=True)
+app.add_typer(lists_app, name="lists")
+sites_app = typer.Typer(help="Site catalogues: the default, anchorages from data, the World Port Index.",
+                        no_args_is_help=True)
+app.add_typer(sites_app, name="sites")
+
+out = Console()
+err = Console(stderr=True)
+_state = {"debug": False}
+
+StoreOpt = Annotated[Path, typer.Option("--store", "-s", help="store directory", envvar="HARBORWATCH_STORE")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"harborwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = None,
+) -> None:
+    _state["debug"] = debug
+
+
+class _RichProgress:
+    """Per-file progress: bytes read (of the file on disk), records, rate."""
+
+    def __init__(self, progress: Progress | None, json_lines: bool) -> None:
+        self.p = progress
+        self.json_lines = json_lines
+        self.task: TaskID | None = None
+        self.records = 0
+
+    def start_file(self, name: str, total_bytes: int, fmt: str) -> None:
+        self.records = 0
+        if self.p is not None:
+            label = Path(name.split("!")[-1]).name
+            self.task = self.p.add_task(f"{label} [{fmt}]", total=max(total_bytes, 1), records=0)
+
+    def advance(self, bytes_done: int, records: int) -> None:
+        self.records += records
+        if self.p is not None and self.task is not None:
+            self.p.update(self.task, completed=bytes_done, records=self.records)
+
+    def end_file(self, report: dict) -> None:
+        if self.p is not None and self.task is not None:
+            task = self.p.tasks[self.task]
+            self.p.update(self.task, completed=task.total)
+
+
+def _report_json(r: dict) -> str:
+    keep = ("file", "format", "records_in", "stored", "quarantined", "duplicates", "quarantine_reasons",
+            "stored_by_table", "mmsi_classes", "sha256")
+    return json.dumps({k: r[k] for k in keep}, sort_keys=False)
+
+
+
+def _parse_time(text: str, what: str) -> datetime:
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise HarborwatchError(f"{what} {text!r}: not an ISO 8601 time", hint="e.g. 2023-07-26T00:00:00Z") from e
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+
+
+def _stage_progress(disable: bool) -> tuple[Progress, Callable[[str, int, int], None]]:
+    progress = Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                        TimeElapsedColumn(), console=err, transient=False, disable=disable)
+    tasks: dict[str, TaskID] = {}
+
+    def say(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    return progress, say
+
+
+def _load_sites(path: Path | None):
+    from harborwatch.sites import SiteCatalogue
+
+    return SiteCatalogue.default() if path is None else SiteCatalogue.read(path)
+
+
+
+SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (the scenario is deterministic for it)")]
+DaysOpt = Annotated[int, typer.Option("--days", help="days simulated from 2023-01-01")]
+VesselsOpt = Annotated[int, typer.Option("--vessels", help="fleet size (at least 14: the storyline's roles)")]
+
+
+
+def _scores_table(scores: dict, title: str) -> Table:
+    t = Table(title=title)
+    for c in ("type", "truth", "detected", "precision", "recall", "F1"):
+        t.add_column(c, justify="left" if c == "type" else "right")
+
+    def f(x: float | None) -> str:
+        return "-" if x is None else f"{x:.3f}"
+
+    for k, v in scores.items():
+        t.add_row(k, str(v.get("truth", "")), str(v.get("detected", "-")), f(v.get("precision")), f(v.get("recall")),
+                  f(v.get("f1")))
+    return t

@@ -1,0 +1,203 @@
+"""`ingest`, `store info|export`, `quarantine`, `sql`, `formats`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from harborwatch.cli.common import (
+    StoreOpt,
+    _parse_time,
+    _report_json,
+    _RichProgress,
+    app,
+    err,
+    out,
+    store_app,
+)
+from harborwatch.core.errors import HarborwatchError
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="AIS files: NMEA or CSV, optionally .gz/.bz2/.zip")],
+    store: StoreOpt = Path("hw-store"),
+    format: Annotated[
+        Optional[str], typer.Option("--format", "-f", help="force a format: nmea or a CSV layout (see `formats`)")
+    ] = None,
+    mapping: Annotated[Optional[Path], typer.Option("--mapping", "-m", help="TOML mapping for another CSV layout")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="stop at the first bad record")] = False,
+    receiver: Annotated[
+        Optional[str], typer.Option("--receiver", help="terrestrial, satellite or unknown (overrides the format)")
+    ] = None,
+    assume_time: Annotated[
+        Optional[str], typer.Option("--assume-time", help="UTC time (ISO 8601) for records that carry none")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file on stdout")] = False,
+) -> None:
+    """Ingest AIS files into the store (idempotent; bad records are quarantined)."""
+    from harborwatch.store import IngestOptions, Store, ingest_files
+
+    if receiver is not None and receiver not in ("terrestrial", "satellite", "unknown"):
+        raise HarborwatchError(f"--receiver {receiver!r}: use terrestrial, satellite or unknown")
+    when = _parse_time(assume_time, "--assume-time") if assume_time else None
+    opt = IngestOptions(format=format, mapping=mapping, strict=strict, receiver=receiver, assume_time=when)
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[records]:>10,} rec"),
+        TransferSpeedColumn(), TimeElapsedColumn(), console=err, transient=False, disable=as_json,
+    )
+    totals = {"records_in": 0, "stored": 0, "quarantined": 0, "duplicates": 0}
+    reports = []
+    with Store.open(store) as st, progress:
+        for rep in ingest_files(st, paths, opt, _RichProgress(progress, as_json)):
+            reports.append(rep)
+            for k in totals:
+                totals[k] += rep[k]
+            if as_json:
+                print(_report_json(rep), flush=True)
+        st.con.execute("CHECKPOINT")
+    if not as_json:
+        t = Table(title=f"ingest -> {store}", show_lines=False)
+        t.add_column("file", overflow="ellipsis", min_width=12, ratio=1)
+        t.add_column("format")
+        for col in ("records in", "stored", "quarantined", "duplicates"):
+            t.add_column(col, justify="right")
+        for r in reports:
+            t.add_row(Path(r["file"]).name, r["format"], f"{r['records_in']:,}", f"{r['stored']:,}",
+                      f"{r['quarantined']:,}", f"{r['duplicates']:,}")
+        if len(reports) > 1:
+            t.add_row("total", "", *(f"{totals[k]:,}" for k in totals))
+        out.print(t)
+        for r in reports:
+            if r["quarantine_reasons"]:
+                reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(r["quarantine_reasons"].items(), key=lambda kv: -kv[1]))
+                out.print(f"  quarantined in {Path(r['file']).name}: {reasons}", highlight=False)
+        if any(r["quarantined"] for r in reports):
+            out.print(f"  see them with: harborwatch quarantine --store {store}", highlight=False)
+        untimed = sum(r["quarantine_reasons"].get("no_timestamp", 0) for r in reports)
+        if untimed:
+            err.print(f"[yellow]{untimed:,} records carried no timestamp and were quarantined; "
+                      "pass --assume-time ISO-TIME to ingest them as of a known time[/yellow]")
+
+
+
+
+@store_app.command("info")
+def store_info(
+    store: StoreOpt = Path("hw-store"),
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Row counts, time span, vessels and ingest accounting of a store."""
+    from harborwatch.store import Store
+
+    with Store.open(store, create=False, read_only=True) as st:
+        info = st.info()
+    if as_json:
+        print(json.dumps(info, default=str))
+        return
+    t = Table(title=f"store {info['store']}", show_header=False)
+    for k, v in info["rows"].items():
+        t.add_row(f"rows: {k}", f"{v:,}")
+    t.add_row("vessels (MMSI)", f"{info['vessels']:,}")
+    t.add_row("time span", f"{info['first_timestamp']} .. {info['last_timestamp']}")
+    for k, v in info["ingests"].items():
+        t.add_row(f"ingest: {k}", f"{v:,}")
+    for k, v in info["quarantine_reasons"].items():
+        t.add_row(f"quarantined: {k}", f"{v:,}")
+    out.print(t)
+
+
+@store_app.command("export")
+def store_export(
+    dest: Annotated[Path, typer.Argument(help="output directory")],
+    store: StoreOpt = Path("hw-store"),
+) -> None:
+    """Export positions, static reports and stations as Parquet partitioned by UTC day."""
+    from harborwatch.store import Store
+
+    with Store.open(store, create=False, read_only=True) as st:
+        for p in st.export_parquet(dest):
+            out.print(f"wrote {p}")
+
+
+@app.command()
+def quarantine(
+    store: StoreOpt = Path("hw-store"),
+    reason: Annotated[Optional[str], typer.Option("--reason", help="only this reason code")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="rows to show (0 = all)")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per record")] = False,
+) -> None:
+    """List rejected records with file, line or row, reason and raw text."""
+    from harborwatch.store import Store
+
+    with Store.open(store, create=False, read_only=True) as st:
+        rows = st.quarantine(limit=limit or None, reason=reason).to_pylist()
+    if as_json:
+        for r in rows:
+            print(json.dumps(r))
+        return
+    t = Table(title="quarantine")
+    for col in ("file:ref", "reason", "detail", "raw"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(f"{Path(r['source_file']).name}:{r['source_ref']}", r["reason"], r["detail"] or "", r["raw"][:100])
+    out.print(t)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL (DuckDB dialect) over the store's tables")],
+    store: StoreOpt = Path("hw-store"),
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """Run SQL against the store (tables: positions, static, stations, quarantine, identity, ...)."""
+    from harborwatch.store import Store
+
+    with Store.open(store, create=False, read_only=True) as st:
+        result = st.sql(query)
+    df = result.to_pandas()
+    if fmt == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    elif fmt == "json":
+        sys.stdout.write(df.to_json(orient="records", lines=True, date_format="iso"))
+    else:
+        t = Table()
+        for c in df.columns:
+            t.add_column(str(c))
+        for row in df.head(1000).itertuples(index=False):
+            t.add_row(*("" if v is None else str(v) for v in row))
+        out.print(t)
+        if len(df) > 1000:
+            err.print(f"(showing 1,000 of {len(df):,} rows; use --format csv for all)")
+
+
+@app.command()
+def formats(
+    show: Annotated[Optional[str], typer.Option("--show", help="print the mapping file of a built-in format")] = None,
+) -> None:
+    """List the input formats harborwatch recognises (and their mapping files)."""
+    from harborwatch.ingest.csv.mapping import builtin_mapping_text, builtin_mappings
+
+    if show:
+        out.print(builtin_mapping_text(show), markup=False, highlight=False)
+        return
+    t = Table(title="formats (detected from content; --format forces one)")
+    t.add_column("name")
+    t.add_column("description")
+    t.add_row("nmea", "NMEA 0183 !AIVDM/!AIVDO, NMEA 4.10 tag blocks, Unix-time prefix or suffix columns")
+    for name, m in builtin_mappings().items():
+        t.add_row(name, m.description)
+    out.print(t)
