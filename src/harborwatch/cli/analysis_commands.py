@@ -77,8 +77,6 @@ def events(
         out.print(f"  written to {out_path}", highlight=False)
 
 
-
-
 @app.command()
 def simulate(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for the NMEA feeds and the ground truth")] = Path(
@@ -100,8 +98,6 @@ def simulate(
               f"messages kept by the feeds, {r.truth.num_rows:,} ground-truth events", highlight=False)
     for k, v in r.files.items():
         out.print(f"  {k:<24} {v}", highlight=False)
-
-
 
 
 @app.command()

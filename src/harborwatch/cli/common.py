@@ -92,15 +92,12 @@ def _report_json(r: dict) -> str:
     return json.dumps({k: r[k] for k in keep}, sort_keys=False)
 
 
-
 def _parse_time(text: str, what: str) -> datetime:
     try:
         t = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as e:
         raise HarborwatchError(f"{what} {text!r}: not an ISO 8601 time", hint="e.g. 2023-07-26T00:00:00Z") from e
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-
-
 
 
 def _stage_progress(disable: bool) -> tuple[Progress, Callable[[str, int, int], None]]:
@@ -122,11 +119,9 @@ def _load_sites(path: Path | None):
     return SiteCatalogue.default() if path is None else SiteCatalogue.read(path)
 
 
-
 SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (the scenario is deterministic for it)")]
 DaysOpt = Annotated[int, typer.Option("--days", help="days simulated from 2023-01-01")]
 VesselsOpt = Annotated[int, typer.Option("--vessels", help="fleet size (at least 14: the storyline's roles)")]
-
 
 
 def _scores_table(scores: dict, title: str) -> Table:

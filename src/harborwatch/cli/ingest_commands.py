@@ -93,8 +93,6 @@ def ingest(
                       "pass --assume-time ISO-TIME to ingest them as of a known time[/yellow]")
 
 
-
-
 @store_app.command("info")
 def store_info(
     store: StoreOpt = Path("hw-store"),

@@ -3,7 +3,6 @@
 Errors print as one line (what, where, what to do) unless ``--debug`` is given.
 """
 
-
 from __future__ import annotations
 
 import sys
