@@ -102,3 +102,32 @@ def test_blocking_finds_what_every_pair_finds(threshold):
     every = {(s.mmsi, r["entity_id"], sc) for s in seen for i, r in enumerate(idx.rows)
              if (sc := score(_features(s, r, idx.names[i], p), p)) >= threshold}
     assert got == every and got
+
+
+def test_real_ais_against_real_lists(shared, tmp_path):
+    """The real AIS samples screened against the real lists: vessels seen in 2018-2021 under
+    their names of the time are found under the names they were sanctioned with later, by IMO,
+    and GUR's former names make the old name fire too."""
+    lists, ais = shared / "sanctions", shared / "ais"
+    if not (lists.is_dir() and ais.is_dir()):
+        pytest.skip("real lists or AIS samples missing from ../shared/data")
+    import json as _json
+
+    from harborwatch.screening import read_lists, seen_from_store
+    from harborwatch.store import IngestOptions, Store, ingest_files
+
+    with Store.open(tmp_path / "s") as st:
+        list(ingest_files(st, sorted(ais.iterdir()), IngestOptions()))
+        seen = seen_from_store(st)
+    wl, _ = read_lists([lists])
+    hits = screen(seen, wl, Screen()).to_pylist()
+    assert hits and all(h["score"] >= 0.7 for h in hits)
+    bw = [h for h in hits if h["mmsi"] == 564988000]  # BW EVERETT in the 2021 Spire sample
+    by_list = {h["list"]: h for h in bw}
+    assert by_list["OFAC SDN"]["name_listed"] == "EVEREST ENERGY" and by_list["OFAC SDN"]["imo"] == 9243148
+    gur = _json.loads(by_list["GUR"]["features"])
+    assert {f["feature"] for f in gur} == {"imo", "name"} and by_list["GUR"]["name_seen"] == "BW EVERETT"
+    assert {"EU", "UK", "shadow fleet"} <= set(by_list)
+    cs = [h for h in hits if h["mmsi"] == 636093024 and h["list"] == "GUR"]  # CHEMTRANS SATURN, Baltic 2018
+    assert cs and cs[0]["name_listed"] == "NORDIC" and {f["feature"] for f in _json.loads(cs[0]["features"])} == {
+        "imo", "name", "callsign", "flag"}
