@@ -18,8 +18,12 @@ def _normalized(col: pa.ChunkedArray) -> pa.Array:
     empty text and IMO 0 ("not given") as null."""
     col = col.combine_chunks()
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        col = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_upper(col), r"\s+", " "))
-        return pc.if_else(pc.equal(col, ""), pa.nulls(len(col), col.type), col)
+        # static reports repeat a few values many times: normalise each distinct value once
+        enc = col.dictionary_encode()
+        d = enc.dictionary
+        d = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_upper(d), r"\s+", " "))
+        d = pc.if_else(pc.equal(d, ""), pa.nulls(len(d), d.type), d)
+        return d.take(enc.indices)
     return pc.if_else(pc.equal(col, 0), pa.nulls(len(col), col.type), col)
 
 
