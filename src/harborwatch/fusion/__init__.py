@@ -110,17 +110,37 @@ def _lengths(store, mmsis: list[int]) -> dict[int, float]:
     return {r["mmsi"]: r["length_m"] for r in rows if r["length_m"]}
 
 
-def _nearest_site(sites, lat: float, lon: float) -> str | None:
-    if sites is None or lat is None:
-        return None
-    t = sites.table
-    d = haversine_m_array(lat, lon, t["lat"].to_numpy(), t["lon"].to_numpy())
-    k = int(np.argmin(d))
-    return t["site_id"][k].as_py() if d[k] <= t["radius_m"][k].as_py() else None
+def _site_ids(index, rows: list[dict]) -> list[str | None]:
+    """The site each row lies in (distance 0 to the site: inside its radius or polygon), or None."""
+    if index is None or not rows:
+        return [None] * len(rows)
+    lat = np.array([np.nan if r.get("lat") is None else r["lat"] for r in rows], np.float64)
+    lon = np.array([np.nan if r.get("lon") is None else r["lon"] for r in rows], np.float64)
+    d, k = index.nearest(np.nan_to_num(lat), np.nan_to_num(lon))
+    return [index.site_ids[j] if dd == 0 and not np.isnan(la) else None for dd, j, la in zip(d, k, lat, strict=True)]
 
 
-def fuse_scene(store, scene: dict, dets: list[dict], p: Fusion = Fusion(), sites=None, water=None) -> list[dict]:
-    """Fused rows (:data:`FUSED`) of one scene."""
+def _costs(dets: list[dict], inside: list[dict], lengths: dict[int, float], p: Fusion):
+    """Distances (m) between every detection and AIS position, and the assignment cost: distance /
+    allowed distance where the pair is possible (close enough, lengths agreeing), else 1e9."""
+    def col(rows, key):
+        return np.array([np.nan if r.get(key) is None else r[key] for r in rows], np.float64)
+
+    dlat, dlon, dlen = col(dets, "lat"), col(dets, "lon"), col(dets, "length_m")
+    alat, alon, allowed = col(inside, "lat"), col(inside, "lon"), col(inside, "allowed_m")
+    alen = np.array([lengths.get(a["mmsi"]) or np.nan for a in inside], np.float64)
+    dist = haversine_m_array(dlat[:, None], dlon[:, None], alat[None, :], alon[None, :])
+    with np.errstate(invalid="ignore"):
+        disagree = np.abs(dlen[:, None] - alen[None, :]) / np.fmax(dlen[:, None], alen[None, :]) > p.length_tolerance
+        ok = (dist <= allowed[None, :]) & ~disagree
+    cost = np.where(ok, dist / allowed[None, :], 1e9)
+    return dist, cost
+
+
+def fuse_scene(store, scene: dict, dets: list[dict], p: Fusion = Fusion(), site_index=None,
+               water=None) -> list[dict]:
+    """Fused rows (:data:`FUSED`) of one scene; ``site_index``: a :class:`SiteIndex` naming the
+    site of each row."""
     import shapely
     from scipy.optimize import linear_sum_assignment
 
@@ -135,26 +155,13 @@ def fuse_scene(store, scene: dict, dets: list[dict], p: Fusion = Fusion(), sites
     foot = shapely.Polygon(scene["footprint"])
     ais = _ais_at(store, t_ms, foot.bounds, p)
     lengths = _lengths(store, [a["mmsi"] for a in ais])
-    inside = [a for a in ais if shapely.contains_xy(foot, a["lon"], a["lat"])]
+    in_swath = shapely.contains_xy(foot, [a["lon"] for a in ais], [a["lat"] for a in ais]) if ais else []
+    inside = [a for a, ok in zip(ais, in_swath, strict=True) if ok]
+    outside = [a for a, ok in zip(ais, in_swath, strict=True) if not ok]
     rows: list[dict] = []
-    for a in ais:
-        if not shapely.contains_xy(foot, a["lon"], a["lat"]):
-            a["reason"] = "outside_swath"
-    cost = np.full((len(dets), len(inside)), 1e9)
-    dist = np.zeros_like(cost)
-    for i, d in enumerate(dets):
-        if d["lat"] is None:
-            continue
-        for j, a in enumerate(inside):
-            dm = float(haversine_m_array(d["lat"], d["lon"], a["lat"], a["lon"]))
-            dist[i, j] = dm
-            la = lengths.get(a["mmsi"])
-            if la and d["length_m"] and abs(d["length_m"] - la) / max(la, d["length_m"]) > p.length_tolerance:
-                continue
-            if dm <= a["allowed_m"]:
-                cost[i, j] = dm / a["allowed_m"]
     matched_d, matched_a = set(), set()
-    if cost.size:
+    if dets and inside:
+        dist, cost = _costs(dets, inside, lengths, p)
         ri, ci = linear_sum_assignment(cost)
         for i, j in zip(ri, ci, strict=True):
             if cost[i, j] < 1e9:
@@ -162,7 +169,7 @@ def fuse_scene(store, scene: dict, dets: list[dict], p: Fusion = Fusion(), sites
                 matched_a.add(j)
                 d, a = dets[i], inside[j]
                 rows.append({"class": "matched", "detection_id": d["detection_id"], "mmsi": a["mmsi"],
-                             "lat": d["lat"], "lon": d["lon"], "distance_m": round(dist[i, j], 1),
+                             "lat": d["lat"], "lon": d["lon"], "distance_m": round(float(dist[i, j]), 1),
                              "allowed_m": round(a["allowed_m"], 1), "ais_dt_s": a["dt_s"],
                              "length_sar_m": d["length_m"], "length_ais_m": lengths.get(a["mmsi"]),
                              "score": d["score"]})
@@ -178,12 +185,11 @@ def fuse_scene(store, scene: dict, dets: list[dict], p: Fusion = Fusion(), sites
         rows.append({"class": "ais_only", "reason": "on_land_mask" if on_land else "missed", "mmsi": a["mmsi"],
                      "lat": a["lat"], "lon": a["lon"], "ais_dt_s": a["dt_s"], "allowed_m": round(a["allowed_m"], 1),
                      "length_ais_m": lengths.get(a["mmsi"])})
-    for a in ais:
-        if a.get("reason") == "outside_swath":
-            rows.append({"class": "ais_only", "reason": "outside_swath", "mmsi": a["mmsi"], "lat": a["lat"],
-                         "lon": a["lon"], "ais_dt_s": a["dt_s"], "length_ais_m": lengths.get(a["mmsi"])})
-    for r in rows:
-        r.update(image=scene["image"], time=when, site_id=_nearest_site(sites, r.get("lat"), r.get("lon")))
+    for a in outside:
+        rows.append({"class": "ais_only", "reason": "outside_swath", "mmsi": a["mmsi"], "lat": a["lat"],
+                     "lon": a["lon"], "ais_dt_s": a["dt_s"], "length_ais_m": lengths.get(a["mmsi"])})
+    for r, site in zip(rows, _site_ids(site_index, rows), strict=True):
+        r.update(image=scene["image"], time=when, site_id=site)
     return rows
 
 
@@ -193,15 +199,16 @@ def fuse(store, detections: pa.Table, scenes: list[dict], p: Fusion = Fusion(), 
     by_image: dict[str, list[dict]] = {}
     for d in detections.to_pylist():
         by_image.setdefault(d["image"], []).append(d)
+    index = sites.index(max_query_m=1.0) if sites is not None else None
     rows = []
     for k, sc in enumerate(scenes):
-        rows += fuse_scene(store, sc, by_image.get(sc["image"], []), p, sites, water)
+        rows += fuse_scene(store, sc, by_image.get(sc["image"], []), p, index, water)
         if progress:
             progress(k + 1, len(scenes))
     known = {s["image"] for s in scenes}
     for img, ds in by_image.items():  # detections of scenes with no scene record: dark, and say why
         if img not in known:
-            rows += fuse_scene(store, {"image": img}, ds, p, sites, water)
+            rows += fuse_scene(store, {"image": img}, ds, p, index, water)
     return pa.Table.from_pylist([{k: r.get(k) for k in FUSED.names} for r in rows], schema=FUSED)
 
 
