@@ -85,4 +85,20 @@ def local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-__all__ = ["WATCHLIST", "ListReport", "local", "parse_imo", "row"]
+def xml_elements(path, src: str, tags):
+    """Stream the elements of an XML file whose tag (without namespace) is in ``tags``, as
+    ``(tag, element)``; each is cleared once the caller moves on, so memory stays flat on
+    100 MB lists. Invalid XML raises :class:`DataError` with the file and line."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        for _, el in ET.iterparse(path, events=("end",)):
+            tag = local(el.tag)
+            if tag in tags:
+                yield tag, el
+                el.clear()
+    except ET.ParseError as err:
+        raise DataError(f"invalid XML: {err}", source=src, ref=err.position[0], reason="bad_xml") from err
+
+
+__all__ = ["WATCHLIST", "ListReport", "local", "parse_imo", "row", "xml_elements"]

@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from harborwatch.core.errors import DataError, FormatError, InputFileError
 from harborwatch.screening import official
-from harborwatch.screening.entries import WATCHLIST, ListReport, local, parse_imo, row
+from harborwatch.screening.entries import WATCHLIST, ListReport, local, parse_imo, row, xml_elements
 
 
 def _opensanctions(text: str, src: str, rep: ListReport, strict: bool) -> list[dict]:
@@ -125,47 +125,37 @@ def _ofac_sdn_xml(path: Path, src: str, rep: ListReport, strict: bool) -> list[d
     """OFAC ``sdn.xml``: ``sdnEntry`` elements with ``sdnType`` Vessel (others are counted as
     ``not_a_vessel``); IMO and MMSI from ``idList``, call sign, type and flag from ``vesselInfo``,
     other names from ``akaList``."""
-    import xml.etree.ElementTree as ET
-
     out = []
-    try:
-        for _, el in ET.iterparse(path, events=("end",)):
-            if local(el.tag) != "sdnEntry":
-                continue
-            rep.records_in += 1
-            f = {local(c.tag): c for c in el}
-            uid = (f["uid"].text or "").strip() if "uid" in f else str(rep.records_in)
-            ref = f"sdnEntry uid={uid}"
-            if "sdnType" not in f or (f["sdnType"].text or "").strip() != "Vessel":
-                rep.skip("not_a_vessel", False, ref)
-                el.clear()
-                continue
-            name = (f["lastName"].text or "").strip() if "lastName" in f else None
-            if not name:
-                rep.skip("no_name", strict, ref)
-                el.clear()
-                continue
-            programs = [(p.text or "").strip() for p in f.get("programList", []) if p.text]
-            akas = []
-            for a in f.get("akaList", []):
-                parts = {local(c.tag): (c.text or "").strip() for c in a}
-                if parts.get("lastName"):
-                    akas.append(parts["lastName"])
-            imo, mmsis = None, []
-            for i in f.get("idList", []):
-                parts = {local(c.tag): (c.text or "").strip() for c in i}
-                kind, num = parts.get("idType", ""), parts.get("idNumber", "")
-                if "Vessel Registration" in kind or kind.upper().startswith("IMO"):
-                    imo = num
-                elif kind.upper() == "MMSI":
-                    mmsis.append(num)
-            info = {local(c.tag): (c.text or "").strip() for c in f.get("vesselInfo", [])}
-            out.append(row("OFAC SDN", f"ofac:{uid}", src, ref, name=name, former=akas, imo=imo, mmsis=mmsis,
-                            callsign=info.get("callSign"), flags=[info["vesselFlag"]] if info.get("vesselFlag")
-                            else [], vessel_type=info.get("vesselType"), program="; ".join(programs) or None))
-            el.clear()
-    except ET.ParseError as e:
-        raise DataError(f"invalid XML: {e}", source=src, ref=e.position[0], reason="bad_xml") from e
+    for _, el in xml_elements(path, src, ("sdnEntry",)):
+        rep.records_in += 1
+        f = {local(c.tag): c for c in el}
+        uid = (f["uid"].text or "").strip() if "uid" in f else str(rep.records_in)
+        ref = f"sdnEntry uid={uid}"
+        if "sdnType" not in f or (f["sdnType"].text or "").strip() != "Vessel":
+            rep.skip("not_a_vessel", False, ref)
+            continue
+        name = (f["lastName"].text or "").strip() if "lastName" in f else None
+        if not name:
+            rep.skip("no_name", strict, ref)
+            continue
+        programs = [(p.text or "").strip() for p in f.get("programList", []) if p.text]
+        akas = []
+        for a in f.get("akaList", []):
+            parts = {local(c.tag): (c.text or "").strip() for c in a}
+            if parts.get("lastName"):
+                akas.append(parts["lastName"])
+        imo, mmsis = None, []
+        for i in f.get("idList", []):
+            parts = {local(c.tag): (c.text or "").strip() for c in i}
+            kind, num = parts.get("idType", ""), parts.get("idNumber", "")
+            if "Vessel Registration" in kind or kind.upper().startswith("IMO"):
+                imo = num
+            elif kind.upper() == "MMSI":
+                mmsis.append(num)
+        info = {local(c.tag): (c.text or "").strip() for c in f.get("vesselInfo", [])}
+        out.append(row("OFAC SDN", f"ofac:{uid}", src, ref, name=name, former=akas, imo=imo, mmsis=mmsis,
+                       callsign=info.get("callSign"), flags=[info["vesselFlag"]] if info.get("vesselFlag") else [],
+                       vessel_type=info.get("vesselType"), program="; ".join(programs) or None))
     return out
 
 

@@ -46,7 +46,8 @@ _PUNCT = re.compile(r"[^A-Z0-9 ]+")
 HITS = pa.schema([
     pa.field("mmsi", pa.uint32(), False), pa.field("imo", pa.uint32()), pa.field("name_seen", pa.string()),
     pa.field("name_listed", pa.string()), pa.field("list", pa.string(), False), pa.field("program", pa.string()),
-    pa.field("entity_id", pa.string(), False), pa.field("imo_listed", pa.uint32()), pa.field("score", pa.float64(), False),
+    pa.field("entity_id", pa.string(), False), pa.field("imo_listed", pa.uint32()),
+    pa.field("score", pa.float64(), False),
     pa.field("features", pa.string(), False), pa.field("source_file", pa.string(), False),
     pa.field("source_record", pa.string(), False),
 ])
@@ -237,9 +238,6 @@ def screen(seen: list[Seen], wl: pa.Table, p: Screen | None = None) -> pa.Table:
         hits.sort(key=lambda h: (-h["score"], h["list"], h["entity_id"]))
         out += hits
     return pa.Table.from_pylist(out, schema=HITS)
-
-
-
 
 
 def seen_from_store(store, since=None, until=None, site_ids: list[str] | None = None) -> list[Seen]:

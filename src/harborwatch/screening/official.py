@@ -42,13 +42,9 @@ from datetime import datetime
 from pathlib import Path
 
 from harborwatch.core.errors import DataError
-from harborwatch.screening.entries import ListReport, local, row
+from harborwatch.screening.entries import ListReport, local, row, xml_elements
 
 _NA = "-0-"
-
-
-def _xml_error(e, src: str) -> DataError:
-    return DataError(f"invalid XML: {e}", source=src, ref=e.position[0], reason="bad_xml")
 
 
 # --- UN -------------------------------------------------------------------------------------
@@ -81,36 +77,25 @@ def _un_vessel_names(comment: str, own: set[str]) -> list[str]:
 
 
 def un_xml(path: Path, src: str, rep: ListReport, strict: bool) -> list[dict]:
-    import xml.etree.ElementTree as ET
-
     out = []
-    try:
-        for _, el in ET.iterparse(path, events=("end",)):
-            tag = local(el.tag)
-            if tag not in ("INDIVIDUAL", "ENTITY"):
-                continue
-            rep.records_in += 1
-            f = {local(c.tag): (c.text or "").strip() for c in el if len(c) == 0}
-            ref = f"{tag} DATAID={f.get('DATAID', rep.records_in)}"
-            if tag == "INDIVIDUAL":
-                rep.skip("not_a_vessel", False, ref)
-                el.clear()
-                continue
-            own = {f.get("FIRST_NAME", "").upper()} | {
-                (a.findtext("ALIAS_NAME") or "").strip().upper() for a in el if local(a.tag) == "ENTITY_ALIAS"}
-            names = _un_vessel_names(" ".join((f.get("COMMENTS1") or "").split()), own - {""})
-            if not names:
-                rep.skip("no_vessel_named", False, ref)
-                el.clear()
-                continue
-            program = (f"UN {f.get('UN_LIST_TYPE', '')} {f.get('REFERENCE_NUMBER', '')}: vessel named in the "
-                       f"designation of {f.get('FIRST_NAME', '')}")
-            for n in names:
-                out.append(row("UN SC", f"un:{f.get('REFERENCE_NUMBER', f.get('DATAID'))}:{n}", src, ref, name=n,
-                               program=" ".join(program.split()), listed_on=f.get("LISTED_ON") or None))
-            el.clear()
-    except ET.ParseError as e:
-        raise _xml_error(e, src) from e
+    for tag, el in xml_elements(path, src, ("INDIVIDUAL", "ENTITY")):
+        rep.records_in += 1
+        f = {local(c.tag): (c.text or "").strip() for c in el if len(c) == 0}
+        ref = f"{tag} DATAID={f.get('DATAID', rep.records_in)}"
+        if tag == "INDIVIDUAL":
+            rep.skip("not_a_vessel", False, ref)
+            continue
+        own = {f.get("FIRST_NAME", "").upper()} | {
+            (a.findtext("ALIAS_NAME") or "").strip().upper() for a in el if local(a.tag) == "ENTITY_ALIAS"}
+        names = _un_vessel_names(" ".join((f.get("COMMENTS1") or "").split()), own - {""})
+        if not names:
+            rep.skip("no_vessel_named", False, ref)
+            continue
+        program = (f"UN {f.get('UN_LIST_TYPE', '')} {f.get('REFERENCE_NUMBER', '')}: vessel named in the "
+                   f"designation of {f.get('FIRST_NAME', '')}")
+        for n in names:
+            out.append(row("UN SC", f"un:{f.get('REFERENCE_NUMBER', f.get('DATAID'))}:{n}", src, ref, name=n,
+                           program=" ".join(program.split()), listed_on=f.get("LISTED_ON") or None))
     return out
 
 
@@ -133,48 +118,39 @@ def _date(el) -> str | None:
 def ofac_advanced_xml(path: Path, src: str, rep: ListReport, strict: bool) -> list[dict]:
     """OFAC's ``sdn_advanced.xml``, streamed: reference values and documents first, then the vessel
     profiles, then the sanctions entries that give their programmes."""
-    import xml.etree.ElementTree as ET
-
     ref: dict[str, dict[str, str]] = {k: {} for k in _REF_SETS}
     loc_country: dict[str, str] = {}
     docs: dict[str, list[tuple[str, str]]] = {}
     vessels: dict[str, dict] = {}
     programs: dict[str, list[str]] = {}
     listed: dict[str, str] = {}
-    try:
-        for _, el in ET.iterparse(path, events=("end",)):
-            tag = local(el.tag)
-            if tag in _REF_SETS and el.get("ID") is not None:
+    tags = _REF_SETS | {"Location", "IDRegDocument", "DistinctParty", "SanctionsEntry"}
+    for tag, el in xml_elements(path, src, tags):
+        if tag in _REF_SETS:
+            if el.get("ID") is not None:
                 ref[tag][el.get("ID")] = (el.text or "").strip()
-            elif tag == "Location":
-                for c in el.iter():
-                    if local(c.tag) == "LocationCountry" and c.get("CountryID"):
-                        loc_country[el.get("ID")] = c.get("CountryID")
-                el.clear()
-            elif tag == "IDRegDocument":
-                no = "".join(c.text or "" for c in el if local(c.tag) == "IDRegistrationNo").strip()
-                docs.setdefault(el.get("IdentityID"), []).append((el.get("IDRegDocTypeID"), no))
-                el.clear()
-            elif tag == "DistinctParty":
-                rep.records_in += 1
-                _ofac_party(el, ref, loc_country, vessels, rep)
-                el.clear()
-            elif tag == "SanctionsEntry":
-                pid = el.get("ProfileID")
-                if pid in vessels:
-                    for c in el:
-                        if local(c.tag) == "SanctionsMeasure" and ref["SanctionsType"].get(
-                                c.get("SanctionsTypeID")) == "Program":
-                            txt = "".join(x.text or "" for x in c if local(x.tag) == "Comment").strip()
-                            if txt:
-                                programs.setdefault(pid, []).append(txt)
-                        elif local(c.tag) == "EntryEvent" and pid not in listed:
-                            d = _date(next((x for x in c if local(x.tag) == "Date"), None))
-                            if d:
-                                listed[pid] = d
-                el.clear()
-    except ET.ParseError as e:
-        raise _xml_error(e, src) from e
+        elif tag == "Location":
+            for c in el.iter():
+                if local(c.tag) == "LocationCountry" and c.get("CountryID"):
+                    loc_country[el.get("ID")] = c.get("CountryID")
+        elif tag == "IDRegDocument":
+            no = "".join(c.text or "" for c in el if local(c.tag) == "IDRegistrationNo").strip()
+            docs.setdefault(el.get("IdentityID"), []).append((el.get("IDRegDocTypeID"), no))
+        elif tag == "DistinctParty":
+            rep.records_in += 1
+            _ofac_party(el, ref, loc_country, vessels, rep)
+        elif el.get("ProfileID") in vessels:  # SanctionsEntry of a vessel
+            pid = el.get("ProfileID")
+            for c in el:
+                if local(c.tag) == "SanctionsMeasure" and ref["SanctionsType"].get(
+                        c.get("SanctionsTypeID")) == "Program":
+                    txt = "".join(x.text or "" for x in c if local(x.tag) == "Comment").strip()
+                    if txt:
+                        programs.setdefault(pid, []).append(txt)
+                elif local(c.tag) == "EntryEvent" and pid not in listed:
+                    d = _date(next((x for x in c if local(x.tag) == "Date"), None))
+                    if d:
+                        listed[pid] = d
     out = []
     for pid, v in vessels.items():
         r = f"Profile ID={pid}"
@@ -313,35 +289,26 @@ def _eu_entity(rep: ListReport, strict: bool, src: str, ref: str, ent: dict) -> 
 
 
 def eu_xml(path: Path, src: str, rep: ListReport, strict: bool) -> list[dict]:
-    import xml.etree.ElementTree as ET
-
     out = []
-    try:
-        for _, el in ET.iterparse(path, events=("end",)):
-            if local(el.tag) != "sanctionEntity":
-                continue
-            rep.records_in += 1
-            ent = {"id": el.get("logicalId"), "subject": "", "names": [], "idents": [], "programmes": [],
-                   "dates": []}
-            for c in el:
-                t = local(c.tag)
-                if t == "subjectType":
-                    ent["subject"] = c.get("code") or ""
-                elif t == "nameAlias":
-                    ent["names"].append((c.get("wholeName") or "").strip())
-                elif t == "regulation":
-                    ent["programmes"].append(c.get("programme"))
-                    ent["dates"].append(c.get("publicationDate"))
-                elif t == "identification":
-                    ent["idents"].append({"type": c.get("identificationTypeCode"), "number": c.get("number"),
-                                          "description": c.get("identificationTypeDescription"),
-                                          "remark": " ".join(x.text or "" for x in c if local(x.tag) == "remark")})
-            r = _eu_entity(rep, strict, src, f"sanctionEntity logicalId={ent['id']}", ent)
-            if r:
-                out.append(r)
-            el.clear()
-    except ET.ParseError as e:
-        raise _xml_error(e, src) from e
+    for _, el in xml_elements(path, src, ("sanctionEntity",)):
+        rep.records_in += 1
+        ent = {"id": el.get("logicalId"), "subject": "", "names": [], "idents": [], "programmes": [], "dates": []}
+        for c in el:
+            t = local(c.tag)
+            if t == "subjectType":
+                ent["subject"] = c.get("code") or ""
+            elif t == "nameAlias":
+                ent["names"].append((c.get("wholeName") or "").strip())
+            elif t == "regulation":
+                ent["programmes"].append(c.get("programme"))
+                ent["dates"].append(c.get("publicationDate"))
+            elif t == "identification":
+                ent["idents"].append({"type": c.get("identificationTypeCode"), "number": c.get("number"),
+                                      "description": c.get("identificationTypeDescription"),
+                                      "remark": " ".join(x.text or "" for x in c if local(x.tag) == "remark")})
+        r = _eu_entity(rep, strict, src, f"sanctionEntity logicalId={ent['id']}", ent)
+        if r:
+            out.append(r)
     return out
 
 
