@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from harborwatch import __version__
-from harborwatch.core.errors import HarborwatchError
+from harborwatch.core.errors import HarborwatchError, InputFileError
 
 app = typer.Typer(
     name="harborwatch",
@@ -136,3 +136,20 @@ def _scores_table(scores: dict, title: str) -> Table:
         t.add_row(k, str(v.get("truth", "")), str(v.get("detected", "-")), f(v.get("precision")), f(v.get("recall")),
                   f(v.get("f1")))
     return t
+
+
+def check_table_path(path: Path | None) -> None:
+    """Fail before any work when ``--out`` names a table format we do not write."""
+    if path is not None and path.suffix.lower() not in (".csv", ".parquet"):
+        raise InputFileError(f"--out {path}: use .csv or .parquet")
+
+
+def write_table(t, path: Path) -> None:
+    """An Arrow table as Parquet or CSV, chosen by the suffix."""
+    check_table_path(path)
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(t, path)
+    else:
+        t.to_pandas().to_csv(path, index=False)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from harborwatch.cli.common import _stage_progress, app, err, out
+from harborwatch.cli.common import _stage_progress, app, check_table_path, err, out, write_table
 
 
 @app.command()
@@ -108,13 +108,13 @@ def fuse(
 ) -> None:
     """Match radar detections with AIS at the acquisition time (matched, dark, AIS-only); dark detections become events."""
     from harborwatch.cli.common import _load_sites
-    from harborwatch.core.errors import InputFileError
     from harborwatch.fusion import Fusion, counts, dark_events
     from harborwatch.fusion import fuse as run
     from harborwatch.sar.masks import read_polygons
     from harborwatch.sar.outputs import read_detections
     from harborwatch.store import Store
 
+    check_table_path(out_path)
     t, scenes = read_detections(detections)
     if not scenes:
         err.print("[yellow]the detections file names no scenes (times, footprints): every detection counts as "
@@ -128,14 +128,7 @@ def fuse(
         ev = dark_events(fused, t, scenes, p, chips)
         added = st.put_rows("events", ev, "event_id") if ev.num_rows else 0
     if out_path is not None:
-        if out_path.suffix.lower() == ".parquet":
-            import pyarrow.parquet as pq
-
-            pq.write_table(fused, out_path)
-        elif out_path.suffix.lower() == ".csv":
-            fused.to_pandas().to_csv(out_path, index=False)
-        else:
-            raise InputFileError(f"--out {out_path}: use .csv or .parquet")
+        write_table(fused, out_path)
     rows = counts(fused)
     if as_json:
         for r in rows:

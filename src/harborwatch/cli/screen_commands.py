@@ -13,9 +13,11 @@ from harborwatch.cli.common import (
     StoreOpt,
     _parse_time,
     app,
+    check_table_path,
     err,
     lists_app,
     out,
+    write_table,
 )
 from harborwatch.core.errors import HarborwatchError
 
@@ -42,6 +44,7 @@ def screen(
     from harborwatch.screening.outputs import dossiers, watchlist_events
     from harborwatch.store import Store
 
+    check_table_path(out_path)
     wl, reports = read_lists(lists)
     site_ids = [x.strip() for x in sites.split(",") if x.strip()] if sites else None
     params = Screen(threshold=threshold)
@@ -57,14 +60,7 @@ def screen(
                   + (f"; {len(written)} dossiers in {dossier_dir}" if dossier_dir is not None else ""),
                   highlight=False)
     if out_path is not None:
-        if out_path.suffix.lower() == ".parquet":
-            import pyarrow.parquet as pq
-
-            pq.write_table(hits, out_path)
-        elif out_path.suffix.lower() == ".csv":
-            hits.to_pandas().to_csv(out_path, index=False)
-        else:
-            raise HarborwatchError(f"--out {out_path}: use .csv or .parquet")
+        write_table(hits, out_path)
     if as_json:
         for h in hits.to_pylist():
             h["features"] = json.loads(h["features"])
