@@ -174,12 +174,14 @@ def _dossiers_html(folder: Path | None, event_mmsis: set[int]) -> tuple[str, set
     """The "Watchlist vessels" section from the dossier JSON files ``screen --dossiers`` writes."""
     if folder is None or not folder.is_dir():
         return "", set()
-    docs = []
+    docs, unreadable = [], []
     for f in sorted(folder.glob("*.json")):
         try:
-            docs.append(json.loads(f.read_text()))
-        except (json.JSONDecodeError, OSError):
-            continue
+            d = json.loads(f.read_text())
+            int(d["mmsi"])
+            docs.append(d)
+        except (json.JSONDecodeError, OSError, KeyError, TypeError, ValueError):
+            unreadable.append(f.name)  # said in the section, never dropped silently
     parts = []
     for d in sorted(docs, key=lambda d: (-max((h["score"] for h in d.get("hits", [])), default=0), d["mmsi"])):
         m = d["mmsi"]
@@ -211,11 +213,14 @@ def _dossiers_html(folder: Path | None, event_mmsis: set[int]) -> tuple[str, set
             + "<p class='muted'>Identity history (what the vessel broadcast):</p>"
             + _table(["name", "IMO", "call sign", "flag", "ship type", "from (UTC)", "to (UTC)", "reports"], ident)
             + "</div>")
-    if not parts:
+    if not parts and not unreadable:
         return "", set()
+    skipped = (f"<p class='banner'>{len(unreadable)} dossier files could not be read and are not shown: "
+               f"{_e(', '.join(unreadable))}</p>" if unreadable else "")
     text = (f"<h2>Watchlist vessels</h2><p class='muted'>{len(parts)} vessels with watchlist hits, strongest "
             "first; the same dossiers are in <code>dossiers/&lt;mmsi&gt;.json</code>. Scores are the noisy-OR of "
-            "the features that fired (weights in <code>harborwatch.screening.match</code>).</p>" + "".join(parts))
+            "the features that fired (weights in <code>harborwatch.screening.match</code>).</p>" + skipped
+            + "".join(parts))
     return text, {d["mmsi"] for d in docs}
 
 
