@@ -229,18 +229,21 @@ def counts(fused: pa.Table) -> list[dict]:
     return sorted(out.values(), key=lambda c: (str(c["time"]), c["image"], str(c["site_id"])))
 
 
-def write_chip(scene_source: str, bbox_px: list[int], out: Path, size: int = 64) -> Path | None:
-    """A PNG of the detection's neighbourhood (``size`` px square, log-scaled), or None when the
-    scene file cannot be opened."""
-    from PIL import Image
-
+def _open_scene(source: str):
+    """The scene at ``source``, or None when it cannot be opened (moved, deleted)."""
     from harborwatch.core.errors import HarborwatchError
     from harborwatch.sar.scene import open_scene
 
     try:
-        sc = open_scene(scene_source)
+        return open_scene(source)
     except (HarborwatchError, OSError):
         return None
+
+
+def write_chip(sc, bbox_px: list[int], out: Path, size: int = 64) -> Path:
+    """A PNG of the detection's neighbourhood in scene ``sc`` (``size`` px square, log-scaled)."""
+    from PIL import Image
+
     cr, cc = (bbox_px[1] + bbox_px[3]) // 2, (bbox_px[0] + bbox_px[2]) // 2
     a = sc.read(cr - size // 2, cr + size // 2, cc - size // 2, cc + size // 2)
     v = np.log10(np.maximum(np.nan_to_num(a), 1e-12))
@@ -256,6 +259,7 @@ def dark_events(fused: pa.Table, detections: pa.Table, scenes: list[dict], p: Fu
     """``dark_vessel`` events (one per dark detection) for the store's events table."""
     dets = {d["detection_id"]: d for d in detections.to_pylist()}
     src = {s["image"]: s.get("source") for s in scenes}
+    opened: dict = {}
     params = canonical_json({"fusion": asdict(p), "detector": detector_params or {}})
     rows = []
     for r in fused.to_pylist():
@@ -264,7 +268,10 @@ def dark_events(fused: pa.Table, detections: pa.Table, scenes: list[dict], p: Fu
         d = dets[r["detection_id"]]
         chip = None
         if chips_dir is not None and src.get(r["image"]):
-            chip = write_chip(src[r["image"]], d["bbox_px"], chips_dir / f"{r['detection_id']}.png")
+            if r["image"] not in opened:  # each scene opened once, however many chips it gives
+                opened[r["image"]] = _open_scene(src[r["image"]])
+            if opened[r["image"]] is not None:
+                chip = write_chip(opened[r["image"]], d["bbox_px"], chips_dir / f"{r['detection_id']}.png")
         attrs = {"scene": r["image"], "scene_source": src.get(r["image"]), "detection_id": r["detection_id"],
                  "bbox_px": d["bbox_px"], "score": d["score"], "length_m": d["length_m"], "width_m": d["width_m"],
                  "chip_png": str(chip) if chip else None}
