@@ -19,7 +19,7 @@ import json
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -339,9 +339,7 @@ def open_scene(path: Path | str, grid: Path | dict | None = None, pixel_m: float
         return open_safe(path, polarisation)
     if suffix in TIFF_SUFFIXES:
         s = open_geotiff(path)
-        if pixel_m and s.pixel_m is None:
-            s = Scene(**{**s.__dict__, "pixel_m": pixel_m})
-        return s
+        return replace(s, pixel_m=pixel_m) if pixel_m and s.pixel_m is None else s
     if suffix in IMAGE_SUFFIXES:
         g = read_grid(grid) if isinstance(grid, (str, Path)) else grid
         return open_image(path, g, pixel_m, grey_db)

@@ -5,7 +5,7 @@ Computer (``planetary-computer``, collection ``sentinel-1-grd``) or the Copernic
 Ecosystem (``cdse``, collection ``sentinel-1-grd``), or any STAC API URL. :func:`read_items`
 reads recorded items instead (a STAC ItemCollection, a list of items, or the compact
 ``{id, datetime, sat, orbit, bbox, collection}`` records of ``latakia_s1/config/s1_selected.json``),
-so a search can be reproduced offline. Both give the same :data:`SCENES` rows: id, UTC time,
+so a search can be reproduced offline. Both give the same scene rows: id, UTC time,
 platform, orbit direction, relative orbit, instrument mode, polarisations, bbox, collection and
 asset links. Planetary Computer's asset links need signing (``planetary-computer`` package)
 before download; harborwatch does not download them.
@@ -23,9 +23,6 @@ CATALOGS = {
     "planetary-computer": ("https://planetarycomputer.microsoft.com/api/stac/v1", "sentinel-1-grd"),
     "cdse": ("https://stac.dataspace.copernicus.eu/v1", "sentinel-1-grd"),
 }
-
-SCENES = ("id", "time", "platform", "orbit", "relative_orbit", "mode", "polarisations", "bbox", "collection", "assets")
-
 
 def _utc(s: str) -> str:
     return datetime.fromisoformat(s.replace("Z", "+00:00")).astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -83,7 +80,8 @@ def search(bbox: tuple[float, float, float, float], start: str, end: str, catalo
 
 def covering(scenes: list[dict], lon: float, lat: float) -> list[dict]:
     """The scenes whose bbox contains the point."""
-    return [s for s in scenes if s["bbox"] and s["bbox"][0] <= lon <= s["bbox"][2] and s["bbox"][1] <= lat <= s["bbox"][3]]
+    return [s for s in scenes
+            if s["bbox"] and s["bbox"][0] <= lon <= s["bbox"][2] and s["bbox"][1] <= lat <= s["bbox"][3]]
 
 
-__all__ = ["CATALOGS", "SCENES", "covering", "normalise", "read_items", "search"]
+__all__ = ["CATALOGS", "covering", "normalise", "read_items", "search"]

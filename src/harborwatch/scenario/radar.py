@@ -46,6 +46,7 @@ def _grid(size_km: float, pixel_m: float):
 
 def harbour_water(sites) -> dict:
     """GeoJSON of the port basins (discs of 60 % of each port site's radius)."""
+    from shapely import affinity
     from shapely.geometry import Point, mapping
 
     feats = []
@@ -53,11 +54,8 @@ def harbour_water(sites) -> dict:
         if s["kind"] not in ("port", "terminal"):
             continue
         r_deg = 0.6 * s["radius_m"] / 111_320.0
-        disc = Point(s["lon"], s["lat"]).buffer(1.0, 32)
-        # an ellipse in degrees: metres are the same in every direction
-        from shapely import affinity
-
-        disc = affinity.scale(disc, r_deg / np.cos(np.radians(s["lat"])), r_deg)
+        # a disc in metres is an ellipse in degrees, wider in longitude
+        disc = affinity.scale(Point(s["lon"], s["lat"]).buffer(r_deg, 32), 1 / np.cos(np.radians(s["lat"])), 1)
         feats.append({"type": "Feature", "properties": {"site_id": s["site_id"], "simulated": True},
                       "geometry": mapping(disc)})
     return {"type": "FeatureCollection", "features": feats}
