@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 from pathlib import Path
 
@@ -38,24 +37,17 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="only the first N scenes (0: all)")
     a = ap.parse_args()
     import pyarrow as pa
-    import shapely
-    from shapely.geometry import shape
 
     from harborwatch.sar import Detector, detect, open_scene
+    from harborwatch.sar.masks import read_polygons
     from harborwatch.sar.scene import read_grid
     from harborwatch.sar.series import fixed_structures, scene_counts, weekly
 
     grid = read_grid(a.data / "config" / "fixed_grid.json")
     crs = f"EPSG:{grid['epsg']}"
-    zdoc = json.loads((a.data / "config" / "zones.geojson").read_text())
-    from pyproj import Transformer
-
-    t = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    zones = {}
-    for f in zdoc["features"]:
-        g = shape(f["geometry"])
-        zones[{"zone_port": "port", "zone_anchor": "anchorage"}[f["properties"]["role"]]] = shapely.transform(
-            g, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    zfile = a.data / "config" / "zones.geojson"
+    zones = {name: read_polygons(zfile, crs, where={"role": role})
+             for name, role in (("port", "zone_port"), ("anchorage", "zone_anchor"))}
     water = zones["port"]  # the basin only: the anchorage polygon reaches onto the beach
     files = sorted((a.data / "raw_s1").glob("*/vv_original.jpg"))
     if a.limit:

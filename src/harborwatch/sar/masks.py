@@ -27,15 +27,18 @@ def _disc(radius: float) -> np.ndarray:
     return x * x + y * y <= radius * radius + 1e-9
 
 
-def read_polygons(path: Path, crs: str | None = None):
+def read_polygons(path: Path, crs: str | None = None, where: dict | None = None):
     """Polygons of a GeoJSON file (FeatureCollection, Feature or geometry) as one shapely geometry
-    in lon / lat. Files in projected coordinates (like the Latakia zones, UTM 36N) need ``crs``."""
+    in lon / lat. Files in projected coordinates (like the Latakia zones, UTM 36N) need ``crs``;
+    ``where`` keeps only the features whose properties have these values."""
     import shapely
     from shapely.geometry import shape
 
     try:
         doc = json.loads(Path(path).read_text())
         feats = doc["features"] if doc.get("type") == "FeatureCollection" else [doc]
+        if where:
+            feats = [f for f in feats if all((f.get("properties") or {}).get(k) == v for k, v in where.items())]
         geoms = [shape(f["geometry"] if f.get("type") == "Feature" else f) for f in feats]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise FormatError(f"not a GeoJSON polygon file ({e})", source=str(path)) from e
