@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from harborwatch.events.params import EVENT_TYPES, EventsConfig
-from harborwatch.events.schema import RAW
+from harborwatch.events.schema import RAW, TS
 from harborwatch.sites.catalogue import PORT_KINDS, SiteCatalogue, SiteIndex
 
 H = 3_600_000  # ms per hour
@@ -57,12 +57,103 @@ def canonical_json(d: dict) -> str:
     return _ENCODE({k: _plain(v) for k, v in d.items()})
 
 
+def _float_json(x: float) -> str:
+    """One float as :func:`canonical_json` writes it (rounded to 6 decimals; NaN as null)."""
+    if x != x:
+        return "null"
+    if x in (math.inf, -math.inf):
+        return "Infinity" if x > 0 else "-Infinity"
+    return repr(round(x, 6))
+
+
+def _json_values(v: Any, n: int) -> list[str] | str:
+    """JSON text of each of ``n`` values (a column), or one text when ``v`` is a scalar."""
+    if isinstance(v, np.ndarray):
+        if v.dtype == np.bool_:
+            return np.where(v, "true", "false").tolist()
+        if v.dtype.kind in "iu":
+            return [str(x) for x in v.tolist()]
+        if v.dtype.kind == "f":
+            return [_float_json(x) for x in v.tolist()]
+        v = v.tolist()
+    if isinstance(v, list):
+        cache: dict[Any, str] = {}
+        out = []
+        for x in v:
+            key = (x.__class__, x)  # True == 1 == 1.0, but their JSON differs
+            try:
+                out.append(cache[key])
+            except KeyError:
+                cache[key] = _ENCODE(_plain(x))
+                out.append(cache[key])
+            except TypeError:  # unhashable (a list or dict value)
+                out.append(_ENCODE(_plain(x)))
+        return out
+    return _ENCODE(_plain(v))
+
+
+def json_objects(n: int, attributes: dict[str, Any]) -> list[str]:
+    """:func:`canonical_json` of ``n`` objects given as columns (arrays or lists of length ``n``,
+    or scalars shared by every row); the same text, without building ``n`` dicts.
+
+    Float arrays use NaN for null."""
+    if n == 0:
+        return []
+    cols = []
+    for k in sorted(attributes):
+        vals = _json_values(attributes[k], n)
+        head = _ENCODE(k) + ":"
+        cols.append([head + vals] * n if isinstance(vals, str) else [head + x for x in vals])
+    return ["{" + ",".join(parts) + "}" for parts in zip(*cols, strict=True)]
+
+
+def ranges(values: np.ndarray, first: np.ndarray, last: np.ndarray) -> pa.ListArray:
+    """List array whose row ``k`` is ``values[first[k]:last[k] + 1]`` (evidence of many events)."""
+    first = np.asarray(first, np.int64)
+    lens = np.asarray(last, np.int64) - first + 1
+    offsets = np.zeros(len(first) + 1, np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    idx = np.repeat(first - offsets[:-1], lens) + np.arange(offsets[-1], dtype=np.int64)
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values[idx], pa.uint64()))
+
+
+def _nullable_float(x: np.ndarray) -> pa.Array:
+    x = np.asarray(x, np.float64)
+    return pa.array(x, pa.float64(), mask=np.isnan(x))
+
+
 class EventRows:
-    """Column buffers for RAW rows."""
+    """Column buffers for RAW rows: one event at a time (:meth:`add`) or many (:meth:`extend`)."""
 
     def __init__(self) -> None:
         self.cols: dict[str, list] = {f.name: [] for f in RAW if f.name != "evidence"}
         self._evidence: list[np.ndarray] = []
+        self._batches: list[pa.Table] = []
+
+    def extend(self, type: str, mmsi: np.ndarray, start: np.ndarray, end: np.ndarray, lat: np.ndarray,
+               lon: np.ndarray, evidence: pa.ListArray, attributes: dict[str, Any],
+               mmsi_2: np.ndarray | None = None, site_id: list | None = None,
+               confidence: np.ndarray | None = None) -> None:
+        """Many events of one type as columns; ``lat``/``lon`` NaN and ``site_id`` None are null.
+
+        ``attributes`` maps each key to a column or a scalar (see :func:`json_objects`)."""
+        n = len(mmsi)
+        if n == 0:
+            return
+        self._batches.append(pa.table({
+            "type": pa.array([type] * n, pa.string()),
+            "mmsi": pa.array(np.asarray(mmsi, np.int64), pa.uint32()),
+            "mmsi_2": pa.nulls(n, pa.uint32()) if mmsi_2 is None else pa.array(np.asarray(mmsi_2, np.int64),
+                                                                                  pa.uint32()),
+            "start": pa.array(np.asarray(start, np.int64), TS),
+            "end": pa.array(np.asarray(end, np.int64), TS),
+            "lat": _nullable_float(lat), "lon": _nullable_float(lon),
+            "site_id": pa.nulls(n, pa.string()) if site_id is None else pa.array(site_id, pa.string()),
+            "confidence": pa.nulls(n, pa.int8()) if confidence is None else pa.array(np.asarray(confidence),
+                                                                                     pa.int8()),
+            "attributes": pa.array(json_objects(n, attributes), pa.string()),
+            "evidence": evidence,
+        }, schema=RAW))
 
     def add(self, type: str, mmsi: int, start: int, end: int, lat: float | None, lon: float | None,
             evidence: Any, attributes: dict, mmsi_2: int | None = None, site_id: str | None = None,
@@ -87,7 +178,10 @@ class EventRows:
         values = np.concatenate(ev) if ev else np.zeros(0, np.uint64)
         cols = dict(self.cols)
         cols["evidence"] = pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.uint64()))
-        return pa.table({f.name: cols[f.name] for f in RAW}, schema=RAW)
+        rows = pa.table({f.name: cols[f.name] for f in RAW}, schema=RAW)
+        if not self._batches:
+            return rows
+        return pa.concat_tables([rows, *self._batches]).combine_chunks()
 
 
 def empty_table(schema: pa.Schema) -> pa.Table:

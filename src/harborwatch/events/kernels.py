@@ -215,3 +215,70 @@ def encounter_runs(pair_offsets, slot, lat_a, lon_a, spd_a, lat_b, lon_b, spd_b,
     for e in range(m):
         out[e, 3] = out[e, 3] & 0xFFFFFFFF
     return out, close, d
+
+
+@njit(cache=True, nogil=True)
+def range_argmin(x, first, last):
+    """Per range ``k``: the index of the smallest ``x`` in ``first[k]..last[k]`` (the first such)."""
+    out = np.empty(first.shape[0], np.int64)
+    for k in range(first.shape[0]):
+        best = first[k]
+        for i in range(first[k] + 1, last[k] + 1):
+            if x[i] < x[best]:
+                best = i
+        out[k] = best
+    return out
+
+
+@njit(cache=True, nogil=True)
+def asof(key, t, qkey, qt):
+    """Per query: the last row ``i`` with ``key[i] == qkey`` and ``t[i] <= qt`` (-1 if none).
+
+    Rows are sorted by (key, t); so are the answers' candidates, found by binary search."""
+    out = np.empty(qkey.shape[0], np.int64)
+    n = key.shape[0]
+    for q in range(qkey.shape[0]):
+        lo, hi = 0, n  # first row with (key, t) > (qkey, qt)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if key[mid] < qkey[q] or (key[mid] == qkey[q] and t[mid] <= qt[q]):
+                lo = mid + 1
+            else:
+                hi = mid
+        out[q] = lo - 1 if lo > 0 and key[lo - 1] == qkey[q] else -1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def distances(lat1, lon1, lat2, lon2):
+    """:func:`~harborwatch.tracks.geo.haversine_m` element by element (metres)."""
+    out = np.empty(lat1.shape[0], np.float64)
+    for i in range(lat1.shape[0]):
+        out[i] = haversine_m(lat1[i], lon1[i], lat2[i], lon2[i])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def true_runs(offsets, mask):
+    """Runs of consecutive True in ``mask`` inside each track: (first row, last row) per run."""
+    first = np.empty(16, np.int64)
+    last = np.empty(16, np.int64)
+    m = 0
+    for v in range(offsets.shape[0] - 1):
+        i = offsets[v]
+        b = offsets[v + 1]
+        while i < b:
+            if not mask[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < b and mask[j + 1]:
+                j += 1
+            if m == first.shape[0]:
+                first = _grow(first, m)
+                last = _grow(last, m)
+            first[m] = i
+            last[m] = j
+            m += 1
+            i = j + 1
+    return first[:m], last[:m]

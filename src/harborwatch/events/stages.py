@@ -37,6 +37,7 @@ from harborwatch.events.common import (
     H,
     canonical_json,
     empty_table,
+    ranges,
 )
 from harborwatch.events.identity import _identity_events, _ids_summary, cross_identity
 from harborwatch.events.params import EventsConfig
@@ -135,49 +136,51 @@ def _vessel_events(kept: pa.Table, prep: pa.Table, static: pa.Table | None, ctx:
     dist, site = ctx.ports.nearest(lat, lon)
     md = cfg.segment.min_dt_s
 
-    def pos(i: int) -> tuple[float, float]:
-        return float(lat[i]), float(lon[i])
+    def track_label(v: np.ndarray) -> list[str]:
+        return ["main" if h == 0 else f"hull {h}" for h in trk_hull[v].tolist()]
+
+    ids = np.array(ctx.port_ids + [None], dtype=object)  # row -1: no site
+    names = np.array(ctx.port_names + [None], dtype=object)
 
     # --- port visits and voyages ----------------------------------------------------------------
     pv = cfg.port_visits
     visits = EK.port_visits(off, t, lat, lon, sog, dist, site, pv.entry_distance_m, pv.exit_distance_m,
                             pv.stop_begin_knots, pv.stop_end_knots, int(pv.min_gap_h * H), md)
-    draught = _draught_lookup(static)
-    vrows = []
-    for v, i0, i1, s, entry, stop, gap, exited, stop_i in visits:
-        conf = (4 if entry and exited and (stop or gap) else 3 if (stop or gap) and (entry or exited)
-                else 2 if entry and exited else 1)
-        k = int(i0 + np.argmin(dist[i0:i1 + 1]))
-        m = int(trk_mmsi[v])
-        attrs = {
-            "site_name": ctx.port_names[s], "entry": bool(entry), "stop": bool(stop), "gap": bool(gap),
-            "exit": bool(exited), "duration_h": (t[i1] - t[i0]) / H, "fixes": int(i1 - i0 + 1),
-            "track": "main" if trk_hull[v] == 0 else f"hull {trk_hull[v]}",
-            "min_distance_m": float(dist[k]),
-            "stop_start": _iso(t[stop_i]) if stop_i >= 0 else None,
+    v, i0, i1, s = visits[:, 0], visits[:, 1], visits[:, 2], visits[:, 3]
+    entry, stop, gap, exited = (visits[:, c].astype(bool) for c in (4, 5, 6, 7))
+    stop_i = visits[:, 8]
+    held = stop | gap
+    conf = np.where(entry & exited & held, 4, np.where(held & (entry | exited), 3,
+                                                        np.where(entry & exited, 2, 1))).astype(np.int8)
+    if "port_visit" in types and len(visits):
+        k = EK.range_argmin(dist, i0, i1)
+        m = trk_mmsi[v]
+        draught = _draught_lookup(static)
+        stop_start = np.where(stop_i >= 0, _iso_array(t[np.maximum(stop_i, 0)]), None).tolist()
+        ev.extend("port_visit", m, t[i0], t[i1], lat[k], lon[k], ranges(refs, i0, i1), {
+            "site_name": names[s].tolist(), "entry": entry, "stop": stop, "gap": gap, "exit": exited,
+            "duration_h": (t[i1] - t[i0]) / H, "fixes": i1 - i0 + 1, "track": track_label(v),
+            "min_distance_m": dist[k], "stop_start": stop_start,
             "arrival_draught_m": draught(m, t[i0], pv.draught_window_h),
             "departure_draught_m": draught(m, t[i1], pv.draught_window_h),
-        }
-        vrows.append((v, i0, i1, s, conf))
-        if "port_visit" in types:
-            ev.add("port_visit", m, t[i0], t[i1], *pos(k), refs[i0:i1 + 1], attrs, site_id=ctx.port_ids[s],
-                   confidence=conf)
-    if "voyage" in types and vrows:
+        }, site_id=ids[s].tolist(), confidence=conf)
+    if "voyage" in types and len(visits) > 1:
         cum = TK.cumulative_distance(off, lat, lon)
-        main = [r for r in vrows if trk_hull[r[0]] == 0 and r[4] >= cfg.voyages.min_visit_confidence]
-        for a, b in zip(main, main[1:], strict=False):
-            if a[0] != b[0]:
-                continue
-            v, i_dep, i_arr = a[0], a[2], b[1]
-            dist_m = float(cum[i_arr] - cum[i_dep])
-            dur_h = (t[i_arr] - t[i_dep]) / H
-            ev.add("voyage", int(trk_mmsi[v]), t[i_dep], t[i_arr], *pos(i_dep), refs[i_dep:i_arr + 1], {
-                "from_site_id": ctx.port_ids[a[3]], "to_site_id": ctx.port_ids[b[3]],
-                "from_site_name": ctx.port_names[a[3]], "to_site_name": ctx.port_names[b[3]],
-                "distance_m": dist_m, "duration_h": dur_h,
-                "mean_speed_kn": dist_m / 1852.0 / dur_h if dur_h > 0 else None,
-                "to_lat": float(lat[i_arr]), "to_lon": float(lon[i_arr]),
-            }, site_id=ctx.port_ids[b[3]], confidence=min(a[4], b[4]))
+        main = np.flatnonzero((trk_hull[v] == 0) & (conf >= cfg.voyages.min_visit_confidence))
+        a, b = main[:-1], main[1:]
+        same = v[a] == v[b]
+        a, b = a[same], b[same]
+        i_dep, i_arr = i1[a], i0[b]
+        dist_m = cum[i_arr] - cum[i_dep]
+        dur_h = (t[i_arr] - t[i_dep]) / H
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean_kn = np.where(dur_h > 0, dist_m / 1852.0 / dur_h, np.nan)
+        ev.extend("voyage", trk_mmsi[v[a]], t[i_dep], t[i_arr], lat[i_dep], lon[i_dep], ranges(refs, i_dep, i_arr), {
+            "from_site_id": ids[s[a]].tolist(), "to_site_id": ids[s[b]].tolist(),
+            "from_site_name": names[s[a]].tolist(), "to_site_name": names[s[b]].tolist(),
+            "distance_m": dist_m, "duration_h": dur_h, "mean_speed_kn": mean_kn,
+            "to_lat": lat[i_arr], "to_lon": lon[i_arr],
+        }, site_id=ids[s[b]].tolist(), confidence=np.minimum(conf[a], conf[b]))
 
     # --- gaps ---------------------------------------------------------------------------------
     if "gap" in types and n > 1:
@@ -185,41 +188,40 @@ def _vessel_events(kept: pa.Table, prep: pa.Table, static: pa.Table | None, ctx:
         same = np.ones(n - 1, bool)
         same[off[1:-1] - 1] = False  # no gap across track boundaries
         dt = np.diff(t)
-        for i in np.flatnonzero(same & (dt >= g.min_duration_h * H)):
-            i = int(i)
-            d = haversine_m(lat[i], lon[i], lat[i + 1], lon[i + 1])
-            v = int(np.searchsorted(off, i, side="right") - 1)
-            ev.add("gap", int(mm[i]), t[i], t[i + 1], *pos(i), refs[i:i + 2], {
-                "duration_h": dt[i] / H, "distance_m": d, "implied_speed_kn": d / 1852.0 / (dt[i] / H),
-                "end_lat": float(lat[i + 1]), "end_lon": float(lon[i + 1]),
-                "off_site_id": ctx.port_ids[site[i]] if dist[i] <= cfg.port_visits.exit_distance_m else None,
-                "on_site_id": ctx.port_ids[site[i + 1]] if dist[i + 1] <= cfg.port_visits.exit_distance_m
-                else None,
-                "track": "main" if trk_hull[v] == 0 else f"hull {trk_hull[v]}",
-            })
+        i = np.flatnonzero(same & (dt >= g.min_duration_h * H))
+        d = EK.distances(lat[i], lon[i], lat[i + 1], lon[i + 1])
+        gv = np.searchsorted(off, i, side="right") - 1
+        near = pv.exit_distance_m
+        ev.extend("gap", mm[i], t[i], t[i + 1], lat[i], lon[i], ranges(refs, i, i + 1), {
+            "duration_h": dt[i] / H, "distance_m": d, "implied_speed_kn": d / 1852.0 / (dt[i] / H),
+            "end_lat": lat[i + 1], "end_lon": lon[i + 1],
+            "off_site_id": ids[np.where(dist[i] <= near, site[i], -1)].tolist(),
+            "on_site_id": ids[np.where(dist[i + 1] <= near, site[i + 1], -1)].tolist(),
+            "track": track_label(gv),
+        })
 
     # --- loitering ----------------------------------------------------------------------------
     if "loitering" in types:
         lo = cfg.loitering
-        runs, rdist = EK.slow_runs(off, t, lat, lon, sog, lo.max_speed_knots, int(lo.max_gap_h * H), md)
-        for (v, i0, i1), dm in zip(runs, rdist, strict=True):
-            dur = (t[i1] - t[i0]) / H
-            if dur < lo.min_duration_h:
-                continue
-            mean_kn = dm / 1852.0 / dur
-            mid = int((i0 + i1) // 2)
-            if mean_kn >= lo.max_mean_speed_knots or dist[mid] < lo.min_port_distance_m:
-                continue
-            ev.add("loitering", int(trk_mmsi[v]), t[i0], t[i1], *pos(mid), refs[i0:i1 + 1], {
-                "duration_h": dur, "mean_speed_kn": mean_kn, "distance_m": float(dm), "fixes": int(i1 - i0 + 1),
-                "port_distance_m": None if math.isinf(dist[mid]) else float(dist[mid]),
-            })
+        runs, dm = EK.slow_runs(off, t, lat, lon, sog, lo.max_speed_knots, int(lo.max_gap_h * H), md)
+        rv, r0, r1 = runs[:, 0], runs[:, 1], runs[:, 2]
+        dur = (t[r1] - t[r0]) / H
+        long_enough = dur >= lo.min_duration_h
+        rv, r0, r1, dm, dur = rv[long_enough], r0[long_enough], r1[long_enough], dm[long_enough], dur[long_enough]
+        mean_kn = dm / 1852.0 / dur
+        mid = (r0 + r1) // 2
+        ok = (mean_kn < lo.max_mean_speed_knots) & (dist[mid] >= lo.min_port_distance_m)
+        rv, r0, r1, dm, dur, mean_kn, mid = (x[ok] for x in (rv, r0, r1, dm, dur, mean_kn, mid))
+        ev.extend("loitering", trk_mmsi[rv], t[r0], t[r1], lat[mid], lon[mid], ranges(refs, r0, r1), {
+            "duration_h": dur, "mean_speed_kn": mean_kn, "distance_m": dm, "fixes": r1 - r0 + 1,
+            "port_distance_m": np.where(np.isinf(dist[mid]), np.nan, dist[mid]),
+        })
 
     # --- second hulls on one MMSI ---------------------------------------------------------------
     if "shared_mmsi" in types:
-        for v in range(len(off) - 1):
+        for v in np.flatnonzero(trk_hull != 0).tolist():
             a, b = int(off[v]), int(off[v + 1])
-            if trk_hull[v] == 0 or b - a < cfg.identity.min_hull_fixes:
+            if b - a < cfg.identity.min_hull_fixes:
                 continue
             m = int(trk_mmsi[v])
             va = int(np.searchsorted(trk_mmsi, m))  # the main track of the vessel (hull 0 sorts first)
@@ -229,7 +231,7 @@ def _vessel_events(kept: pa.Table, prep: pa.Table, static: pa.Table | None, ctx:
                 ma, mb = int(off[va]), int(off[va + 1])
                 k = ma + int(np.clip(np.searchsorted(t[ma:mb], t[mid]), 0, mb - ma - 1))
                 sep = haversine_m(lat[mid], lon[mid], lat[k], lon[k])
-            ev.add("shared_mmsi", m, t[a], t[b - 1], *pos(mid), refs[a:b], {
+            ev.add("shared_mmsi", m, t[a], t[b - 1], float(lat[mid]), float(lon[mid]), refs[a:b], {
                 "hull": int(trk_hull[v]), "fixes": b - a, "separation_m": sep,
             }, confidence=2 if sep is not None and sep > 50_000 else 1)
 
@@ -239,20 +241,17 @@ def _vessel_events(kept: pa.Table, prep: pa.Table, static: pa.Table | None, ctx:
     if "on_land" in types:
         sp = cfg.spoofing
         land = _on_land(lat, lon, sp.land_margin_m) & (dist > cfg.port_visits.exit_distance_m)
-        for v in range(len(off) - 1):
-            a, b = int(off[v]), int(off[v + 1])
-            i = a
-            while i < b:
-                if not land[i]:
-                    i += 1
-                    continue
-                j = i
-                while j + 1 < b and land[j + 1]:
-                    j += 1
-                if j - i + 1 >= sp.min_land_fixes:
-                    ev.add("on_land", int(trk_mmsi[v]), t[i], t[j], *pos((i + j) // 2), refs[i:j + 1],
-                           {"fixes": j - i + 1}, confidence=2)
-                i = j + 1
+        f0, f1 = EK.true_runs(off, land)
+        keep = f1 - f0 + 1 >= sp.min_land_fixes
+        f0, f1 = f0[keep], f1[keep]
+        mid = (f0 + f1) // 2
+        ev.extend("on_land", mm[f0], t[f0], t[f1], lat[mid], lon[mid], ranges(refs, f0, f1),
+                  {"fixes": f1 - f0 + 1}, confidence=np.full(len(f0), 2, np.int8))
+
+
+def _iso_array(ms: np.ndarray) -> np.ndarray:
+    """ISO 8601 UTC texts (whole seconds, ``Z``) of epoch milliseconds."""
+    return np.char.add(np.datetime_as_string(np.asarray(ms, np.int64).astype("datetime64[ms]"), unit="s"), "Z")
 
 
 def _iso(ms: int) -> str:
@@ -260,26 +259,23 @@ def _iso(ms: int) -> str:
 
 
 def _draught_lookup(static: pa.Table | None):
-    """Function (mmsi, t_ms, window_h) -> the last reported draught at or before t within the window.
+    """Function (mmsi[], t_ms[], window_h) -> the last draught reported at or before each time
+    within the window, rounded to 0.01 m (NaN: none).
 
     ``static`` is ordered by (mmsi, timestamp, record_hash) (see :func:`_prepare_static`)."""
     if static is None or static.num_rows == 0 or "draught_m" not in static.column_names:
-        return lambda m, t, w: None
+        return lambda m, t, w: np.full(len(m), np.nan)
     s = static.filter(pc.is_valid(static["draught_m"])).select(["mmsi", "timestamp", "draught_m", "record_hash"])
     mm = s["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
-    ts = pc.cast(s["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
+    ts = np.ascontiguousarray(pc.cast(s["timestamp"], pa.int64()).to_numpy(zero_copy_only=False), np.int64)
     dr = pc.cast(s["draught_m"], pa.float64()).to_numpy(zero_copy_only=False)
-    off = vessel_offsets(mm)
-    where = {int(mm[off[k]]): (int(off[k]), int(off[k + 1])) for k in range(len(off) - 1)}
 
-    def look(m: int, t: int, window_h: float) -> float | None:
-        if m not in where:
-            return None
-        a, b = where[m]
-        k = a + int(np.searchsorted(ts[a:b], int(t), side="right")) - 1
-        if k < a or t - ts[k] > window_h * H:
-            return None
-        return round(float(dr[k]), 2)
+    def look(m: np.ndarray, t: np.ndarray, window_h: float) -> np.ndarray:
+        t = np.asarray(t, np.int64)
+        k = EK.asof(mm, ts, np.asarray(m, np.int64), t)
+        ok = (k >= 0) & (t - ts[np.maximum(k, 0)] <= window_h * H)
+        return np.array([round(x, 2) for x in np.where(ok, dr[np.maximum(k, 0)], np.nan).tolist()]
+                        if len(k) else [], np.float64)
 
     return look
 

@@ -1,0 +1,46 @@
+"""The column-wise event builders write exactly what the one-event-at-a-time ones write."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harborwatch.events.common import EventRows, canonical_json, json_objects, ranges
+
+floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(floats, st.integers(-2**40, 2**40), st.booleans(),
+                          st.one_of(st.none(), st.text(max_size=8)), st.one_of(st.none(), st.integers(0, 3))),
+                min_size=1, max_size=20))
+def test_json_objects_equal_canonical_json(rows):
+    f, i, b, s, mixed = (list(c) for c in zip(*rows, strict=True))
+    got = json_objects(len(rows), {"z_float": np.array(f), "int": np.array(i, np.int64), "bool": np.array(b),
+                                   "text": s, "mixed": mixed, "const": "x", "none": None})
+    want = [canonical_json({"z_float": fv, "int": iv, "bool": bv, "text": sv, "mixed": mv, "const": "x", "none": None})
+            for fv, iv, bv, sv, mv in rows]
+    assert got == want
+
+
+def test_json_objects_keep_bools_and_ints_apart():
+    assert json_objects(3, {"v": [True, 1, 1.0]}) == ['{"v":true}', '{"v":1}', '{"v":1.0}']
+    assert json.loads(json_objects(1, {"a": np.array([np.nan])})[0]) == {"a": None}
+
+
+def test_ranges_and_extend_match_add():
+    refs = np.arange(100, 110, dtype=np.uint64)
+    lists = ranges(refs, np.array([0, 3, 9]), np.array([2, 3, 9]))
+    assert lists.to_pylist() == [[100, 101, 102], [103], [109]]
+    one, many = EventRows(), EventRows()
+    for k, (a, b) in enumerate(((0, 2), (3, 3), (9, 9))):
+        one.add("gap", 7 + k, 1000 * k, 1000 * k + 5, float("nan") if k == 1 else 1.5, 2.5, refs[a:b + 1],
+                {"n": k, "x": 0.25 * k}, site_id=None if k else "S", confidence=k + 1)
+    many.extend("gap", np.array([7, 8, 9]), np.array([0, 1000, 2000]), np.array([5, 1005, 2005]),
+                np.array([1.5, np.nan, 1.5]), np.array([2.5] * 3), lists,
+                {"n": np.array([0, 1, 2]), "x": np.array([0.0, 0.25, 0.5])}, site_id=["S", None, None],
+                confidence=np.array([1, 2, 3]))
+    assert one.table().equals(many.table())
