@@ -1,6 +1,7 @@
 """Engines: run the stages of :mod:`harborwatch.events.stages` over a store.
 
-``local`` partitions vessels over worker processes and joins encounter slots in DuckDB;
+``local`` partitions vessels over worker processes and joins encounter slots in one numba
+pass (:func:`~harborwatch.events.kernels.bucket_pairs`);
 ``spark`` (:mod:`harborwatch.events.spark`) runs the same stage functions in
 ``applyInArrow`` and the same join in Spark SQL. Both return the same table.
 """
@@ -13,19 +14,18 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from harborwatch.core.errors import HarborwatchError
 from harborwatch.events.params import EVENT_TYPES, EventsConfig
-from harborwatch.events.schema import IDS, PAIRS, RAW, RECEPTION, SLOTS
+from harborwatch.events.schema import IDS, RECEPTION, SLOTS
 from harborwatch.events.stages import (
     POSITION_COLUMNS,
     Context,
     _prepare_static,
     finalize,
-    pair_stage,
+    slot_pair_stage,
     vessel_stage,
 )
 from harborwatch.sites.catalogue import SiteCatalogue
@@ -35,14 +35,6 @@ from harborwatch.tracks.track import is_ordered
 #: Below this many positions the local engine works in-process (worker start-up costs more:
 #: measured break-even near 3M positions on 2 cores).
 INLINE_ROWS = 2_000_000
-
-JOIN_SQL = """
-SELECT a.mmsi AS mmsi_a, a.hull AS hull_a, b.mmsi AS mmsi_b, b.hull AS hull_b, a.slot,
-       a.lat AS lat_a, a.lon AS lon_a, a.speed_kn AS speed_a, a.ref0 AS ref0_a, a.ref1 AS ref1_a,
-       b.lat AS lat_b, b.lon AS lon_b, b.speed_kn AS speed_b, b.ref0 AS ref0_b, b.ref1 AS ref1_b
-FROM slots a JOIN slots b ON a.slot = b.slot AND a.cell = b.cell AND a.mmsi < b.mmsi
-"""
-
 
 @dataclass
 class Request:
@@ -109,30 +101,6 @@ def _write_ipc(table: pa.Table, path: str) -> str:
     return path
 
 
-def _join_memory() -> str:
-    """The join's DuckDB memory cap: ``HARBORWATCH_DUCKDB_MEMORY``, else half the machine's RAM
-    (a smaller cap makes DuckDB spill tens of millions of slots to disk, several times slower)."""
-    env = os.environ.get("HARBORWATCH_DUCKDB_MEMORY")
-    if env:
-        return env
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
-        return "2GB"
-    return f"{max(1, total // 2 // 2**20)}MB"
-
-
-def join_slots(slots: pa.Table, memory_limit: str | None = None) -> pa.Table:
-    """The space-time bucket join in DuckDB: every pair of vessels sharing a (slot, cell)."""
-    con = duckdb.connect()
-    try:
-        con.execute(f"SET memory_limit = '{memory_limit or _join_memory()}'")
-        con.register("slots", slots)
-        return con.sql(JOIN_SQL).to_arrow_table().cast(PAIRS)
-    finally:
-        con.close()
-
-
 def run_local(store: Store, req: Request, workers: int | None = None,
               progress: Callable[[str, int, int], None] | None = None) -> pa.Table:
     """Detect events with local processes; returns the :data:`~harborwatch.events.schema.EVENTS` table."""
@@ -186,7 +154,7 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
         say("vessels", 1, 1)
     slots = _concat([o["slots"] for o in outs], SLOTS)
     say("encounters", 0, 1)
-    pair_events = pair_stage(join_slots(slots), ctx) if slots.num_rows else RAW.empty_table()
+    pair_events = slot_pair_stage(slots, ctx)
     say("encounters", 1, 1)
     return finalize([o["events"] for o in outs] + [pair_events], _concat([o["ids"] for o in outs], IDS),
                     _concat([o["reception"] for o in outs], RECEPTION), ctx)

@@ -282,3 +282,99 @@ def true_runs(offsets, mask):
             m += 1
             i = j + 1
     return first[:m], last[:m]
+
+
+@njit(cache=True, nogil=True)
+def bucket_pairs(slot, cell, trk, mmsi, point_first, point_last, lat, lon, max_distance_m):
+    """The space-time bucket join in one pass: every pair of fixes sharing a (slot, cell) bucket,
+    of different vessels and at most ``max_distance_m`` apart.
+
+    Rows are exploded resampled fixes (:func:`~harborwatch.tracks.kernels.ball_cells`) laid
+    out by track (``trk``, non-decreasing; increasing with (mmsi, hull)) then slot; the rows of
+    one fix are ``point_first[r]..point_last[r]``. A pair sharing several buckets is reported
+    once, in the smallest cell both touch. Returns (row a, row b) with a's track before b's,
+    ordered by (track a, track b, slot): the order :func:`encounter_runs` reads.
+
+    Counting sorts by slot and by track and small sorts inside buckets keep it linear in
+    the rows and the pairs (no global sort).
+    """
+    n = slot.shape[0]
+    out_a = np.empty(0, np.int64)
+    out_b = np.empty(0, np.int64)
+    if n == 0:
+        return out_a, out_b
+    s0 = slot.min()
+    ns = slot.max() - s0 + 1
+    count = np.zeros(ns + 1, np.int64)
+    for r in range(n):
+        count[slot[r] - s0 + 1] += 1
+    start = np.cumsum(count)
+    by_slot = np.empty(n, np.int64)
+    fill = start[:-1].copy()
+    for r in range(n):
+        k = slot[r] - s0
+        by_slot[fill[k]] = r
+        fill[k] += 1
+    ea = np.empty(16, np.int64)
+    eb = np.empty(16, np.int64)
+    m = 0
+    for k in range(ns):
+        a, b = start[k], start[k + 1]
+        if b - a < 2:
+            continue
+        rows = by_slot[a:b]
+        rows = rows[np.argsort(cell[rows], kind="mergesort")]  # stable: row order within a cell
+        g0 = 0
+        while g0 < rows.shape[0]:
+            g1 = g0 + 1
+            c = cell[rows[g0]]
+            while g1 < rows.shape[0] and cell[rows[g1]] == c:
+                g1 += 1
+            for p in range(g0, g1):
+                x = rows[p]
+                for q in range(p + 1, g1):
+                    y = rows[q]  # y > x, so trk[y] >= trk[x]
+                    if mmsi[x] == mmsi[y]:
+                        continue
+                    dup = False  # a smaller cell shared by both fixes reports this pair
+                    for u in range(point_first[x], point_last[x] + 1):
+                        if cell[u] < c:
+                            for w in range(point_first[y], point_last[y] + 1):
+                                if cell[w] == cell[u]:
+                                    dup = True
+                    if dup or haversine_m(lat[x], lon[x], lat[y], lon[y]) > max_distance_m:
+                        continue
+                    if m == ea.shape[0]:
+                        ea = _grow(ea, m)
+                        eb = _grow(eb, m)
+                    ea[m] = x
+                    eb[m] = y
+                    m += 1
+            g0 = g1
+    # order by track a (counting sort; stable, so slots stay ascending), then track b
+    nt = trk[n - 1] + 1
+    tc = np.zeros(nt + 1, np.int64)
+    for e in range(m):
+        tc[trk[ea[e]] + 1] += 1
+    tstart = np.cumsum(tc)
+    tfill = tstart[:-1].copy()
+    order = np.empty(m, np.int64)
+    for e in range(m):
+        v = trk[ea[e]]
+        order[tfill[v]] = e
+        tfill[v] += 1
+    out_a = np.empty(m, np.int64)
+    out_b = np.empty(m, np.int64)
+    for v in range(nt):
+        a, b = tstart[v], tstart[v + 1]
+        if b == a:
+            continue
+        sel = order[a:b]
+        keys = np.empty(b - a, np.int64)
+        for i in range(b - a):
+            keys[i] = trk[eb[sel[i]]]
+        sel = sel[np.argsort(keys, kind="mergesort")]
+        for i in range(b - a):
+            out_a[a + i] = ea[sel[i]]
+            out_b[a + i] = eb[sel[i]]
+    return out_a, out_b

@@ -398,28 +398,77 @@ def _unique_pair_slots(pairs: pa.Table) -> pa.Table:
 
 
 def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
-    """Encounters from joined candidate rows (whole pairs; any order, duplicates allowed)."""
-    ev = EventRows()
+    """Encounters from joined candidate rows (:data:`PAIRS`; whole pairs, any order, duplicates
+    allowed): the Spark engine's per-pair stage."""
     if pairs.num_rows == 0 or "encounter" not in ctx.types:
-        return ev.table()
-    e = ctx.cfg.encounters
+        return EventRows().table()
     p = _unique_pair_slots(pairs)
-    a_m = p["mmsi_a"].to_numpy(zero_copy_only=False).astype(np.int64)
-    a_h = p["hull_a"].to_numpy(zero_copy_only=False).astype(np.int64)
-    b_m = p["mmsi_b"].to_numpy(zero_copy_only=False).astype(np.int64)
-    b_h = p["hull_b"].to_numpy(zero_copy_only=False).astype(np.int64)
+    return _encounters({c: p[c].to_numpy(zero_copy_only=False) for c in p.column_names}, ctx)
+
+
+def slot_pair_stage(slots: pa.Table, ctx: Context) -> pa.Table:
+    """Encounters from every partition's :data:`SLOTS`: the local engine's bucket join
+    (:func:`~harborwatch.events.kernels.bucket_pairs`) and per-pair stage in one.
+
+    The join keeps only pairs within the encounter distance; the others cannot be part of an
+    encounter (a run is consecutive close slots), so the events equal :func:`pair_stage`'s."""
+    if slots.num_rows == 0 or "encounter" not in ctx.types:
+        return EventRows().table()
+    mm = slots["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
+    hull = slots["hull"].to_numpy(zero_copy_only=False).astype(np.int64)
+    slot = slots["slot"].to_numpy(zero_copy_only=False).astype(np.int64)
+    key = mm * 1_000_000 + hull
+    if np.any((key[1:] < key[:-1]) | ((key[1:] == key[:-1]) & (slot[1:] < slot[:-1]))):
+        order = np.lexsort((slot, key))
+        slots, mm, hull, slot, key = slots.take(pa.array(order)), mm[order], hull[order], slot[order], key[order]
+    n = len(key)
+    trk = np.zeros(n, np.int64)
+    trk[1:] = np.cumsum(key[1:] != key[:-1])
+    new_point = np.ones(n, bool)
+    new_point[1:] = (key[1:] != key[:-1]) | (slot[1:] != slot[:-1])
+    pfirst = np.flatnonzero(new_point)
+    plen = np.diff(np.append(pfirst, n))
+    point_first = np.repeat(pfirst, plen)
+    point_last = point_first + np.repeat(plen, plen) - 1
+    cell = slots["cell"].to_numpy(zero_copy_only=False).astype(np.int64)
+    lat, lon = _arr(slots, "lat"), _arr(slots, "lon")
+    ra, rb = EK.bucket_pairs(slot, cell, trk, mm, point_first, point_last, lat, lon,
+                             ctx.cfg.encounters.max_distance_m)
+    spd = _arr(slots, "speed_kn")
+    r0, r1 = (slots[c].to_numpy(zero_copy_only=False) for c in ("ref0", "ref1"))
+    return _encounters({
+        "mmsi_a": mm[ra], "hull_a": hull[ra], "mmsi_b": mm[rb], "hull_b": hull[rb], "slot": slot[ra],
+        "lat_a": lat[ra], "lon_a": lon[ra], "speed_a": spd[ra], "ref0_a": r0[ra], "ref1_a": r1[ra],
+        "lat_b": lat[rb], "lon_b": lon[rb], "speed_b": spd[rb], "ref0_b": r0[rb], "ref1_b": r1[rb],
+    }, ctx)
+
+
+def _encounters(p: dict[str, np.ndarray], ctx: Context) -> pa.Table:
+    """Encounter events from pair rows (the :data:`PAIRS` columns as arrays) ordered by
+    :data:`PAIR_ORDER`, one row per pair and slot."""
+    ev = EventRows()
+    e = ctx.cfg.encounters
+
+    def i64(c: str) -> np.ndarray:
+        return np.ascontiguousarray(p[c], np.int64)
+
+    def f64(c: str) -> np.ndarray:
+        return np.ascontiguousarray(p[c], np.float64)
+
+    a_m, a_h, b_m, b_h, slot = i64("mmsi_a"), i64("hull_a"), i64("mmsi_b"), i64("hull_b"), i64("slot")
+    if len(a_m) == 0:
+        return ev.table()
     poff = np.concatenate([[0], np.flatnonzero((a_m[1:] != a_m[:-1]) | (a_h[1:] != a_h[:-1]) |
                                                (b_m[1:] != b_m[:-1]) | (b_h[1:] != b_h[:-1])) + 1,
                            [len(a_m)]]).astype(np.int64)
-    slot = p["slot"].to_numpy(zero_copy_only=False).astype(np.int64)
-    la, loa, sa = _arr(p, "lat_a"), _arr(p, "lon_a"), _arr(p, "speed_a")
-    lb, lob, sb = _arr(p, "lat_b"), _arr(p, "lon_b"), _arr(p, "speed_b")
+    la, loa, sa = f64("lat_a"), f64("lon_a"), f64("speed_a")
+    lb, lob, sb = f64("lat_b"), f64("lon_b"), f64("speed_b")
     step = int(e.step_min * 60_000)
     min_slots = int(math.ceil(e.min_duration_h * 60 / e.step_min)) + 1
     merge = int(math.ceil(e.merge_gap_h * 60 / e.step_min))
     evs, close, d = EK.encounter_runs(poff, slot, la, loa, sa, lb, lob, sb, e.max_distance_m, min_slots,
                                       e.max_median_speed_knots, merge, e.min_port_distance_m, *ctx.ports.arrays())
-    refs = [p[c].to_numpy(zero_copy_only=False) for c in ("ref0_a", "ref1_a", "ref0_b", "ref1_b")]
+    refs = [p[c] for c in ("ref0_a", "ref1_a", "ref0_b", "ref1_b")]
     for _pair, r0, r1, mid, nclose in evs:
         sel = np.arange(r0, r1 + 1)[close[r0:r1 + 1]]
         evidence = np.unique(np.concatenate([r[sel] for r in refs]))
