@@ -62,13 +62,15 @@ def test_rerun_is_idempotent(real):
     assert st.put_rows("events", ev, "event_id") == 0
 
 
-def test_worker_processes_give_the_same_events(real, monkeypatch):
-    """The local engine's process pool (memory-mapped partitions) against the in-process run."""
+def test_worker_threads_give_the_same_events(real, monkeypatch):
+    """The local engine's vessel partitions over threads against one partition."""
     from harborwatch.events import engine
 
     st, req, ev = real
-    monkeypatch.setattr(engine, "INLINE_ROWS", 0)
-    assert run(st, req, workers=2).equals(ev)
+    assert run(st, req, workers=1).equals(ev)
+    monkeypatch.setattr(engine, "THREAD_ROWS", 0)
+    for workers in (2, 3):
+        assert run(st, req, workers=workers).equals(ev)
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,11 +30,10 @@ from harborwatch.events.stages import (
 )
 from harborwatch.sites.catalogue import SiteCatalogue
 from harborwatch.store.store import Store
-from harborwatch.tracks.track import is_ordered
 
-#: Below this many positions the local engine works in-process (worker start-up costs more:
-#: measured break-even near 3M positions on 2 cores).
-INLINE_ROWS = 2_000_000
+#: From this many positions on, the local engine splits vessels over threads (the kernels
+#: release the GIL; below it the split costs more than it saves).
+THREAD_ROWS = 50_000
 
 @dataclass
 class Request:
@@ -82,25 +81,6 @@ def partition_bounds(mmsi: np.ndarray, parts: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
-def _run_vessel_stage(args: tuple) -> dict[str, pa.Table]:
-    positions, static, ctx = args
-    return vessel_stage(_rows(positions), _rows(static), ctx)
-
-
-def _rows(part: pa.Table | tuple[str, int, int]) -> pa.Table:
-    """A table, or rows a:b of an Arrow IPC file (memory-mapped: workers share the pages)."""
-    if isinstance(part, pa.Table):
-        return part
-    path, a, b = part
-    return pa.ipc.open_file(pa.memory_map(path)).read_all().slice(a, b - a)
-
-
-def _write_ipc(table: pa.Table, path: str) -> str:
-    with pa.OSFile(path, "wb") as f, pa.ipc.new_file(f, table.schema) as w:
-        w.write_table(table)
-    return path
-
-
 def run_local(store: Store, req: Request, workers: int | None = None,
               progress: Callable[[str, int, int], None] | None = None) -> pa.Table:
     """Detect events with local processes; returns the :data:`~harborwatch.events.schema.EVENTS` table."""
@@ -116,48 +96,55 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
     """Events from in-memory positions and static reports (the local engine without a store)."""
     ctx = req.context()
     say = progress or (lambda stage, done, total: None)
-    static = _prepare_static(static, empty=True)
-    smm = static["mmsi"].to_numpy(zero_copy_only=False)
+    static = _prepare_static(static, empty=True, sort=False)
     positions = positions.select([c for c in POSITION_COLUMNS if c in positions.column_names])
-    keys = tuple(c for c in ("mmsi", "timestamp", "record_hash") if c in positions.column_names)
-    if positions.num_rows and not is_ordered(positions, keys):
-        positions = positions.sort_by([(c, "ascending") for c in keys])
-    mm = positions["mmsi"].to_numpy(zero_copy_only=False) if positions.num_rows else np.zeros(0, np.uint32)
+    # Vessels are split over threads by MMSI: a stable sort by MMSI here, the rest of the
+    # (mmsi, timestamp, record_hash) order inside each partition's thread.
+    pos_order, mm = _by_mmsi(positions)
+    sta_order, smm = _by_mmsi(static)
     workers = workers or os.cpu_count() or 1
-    parts = partition_bounds(mm, workers * 4 if positions.num_rows > INLINE_ROWS and workers > 1 else 1)
+    parts = partition_bounds(mm, workers * 4 if positions.num_rows >= THREAD_ROWS and workers > 1 else 1)
+    # every static row goes to exactly one partition, also for vessels with no positions
+    jobs, lo = [], 0
+    for k, (a, b) in enumerate(parts or [(0, 0)]):
+        hi = int(mm[b - 1]) if k < len(parts) - 1 else 2**32 - 1
+        sa, sb = int(np.searchsorted(smm, lo, "left")), int(np.searchsorted(smm, hi, "right"))
+        jobs.append(((a, b), (sa, sb)))
+        lo = hi + 1
+
+    def run_part(job: tuple) -> dict[str, pa.Table]:
+        (a, b), (sa, sb) = job
+        return vessel_stage(_rows(positions, pos_order, a, b), _rows(static, sta_order, sa, sb), ctx)
+
+    if len(jobs) > 1 and "on_land" in ctx.types:
+        from harborwatch.tracks.landmask import is_land
+
+        is_land(np.zeros(1), np.zeros(1))  # load the cached mask once, before the threads use it
     outs: list[dict[str, pa.Table]] = []
-    if len(parts) > 1:
-        import multiprocessing as mp
-        import tempfile
-
-        if "on_land" in ctx.types:
-            from harborwatch.tracks.landmask import is_land
-
-            is_land(np.zeros(1), np.zeros(1))  # build the cached mask once, before the workers map it
-        with tempfile.TemporaryDirectory(prefix="harborwatch-") as tmp:
-            # workers memory-map the inputs instead of receiving pickled slices
-            pos_path = _write_ipc(positions, os.path.join(tmp, "positions.arrow"))
-            sta_path = _write_ipc(static, os.path.join(tmp, "static.arrow"))
-            # every static row goes to exactly one partition, also for vessels with no positions
-            jobs, lo = [], 0
-            for k, (a, b) in enumerate(parts):
-                hi = int(mm[b - 1]) if k < len(parts) - 1 else 2**32 - 1
-                sa, sb = int(np.searchsorted(smm, lo, "left")), int(np.searchsorted(smm, hi, "right"))
-                jobs.append(((pos_path, a, b), (sta_path, sa, sb), ctx))
-                lo = hi + 1
-            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
-                for k, o in enumerate(ex.map(_run_vessel_stage, jobs)):
-                    outs.append(o)
-                    say("vessels", k + 1, len(jobs))
-    else:
-        outs.append(_run_vessel_stage((positions, static, ctx)))
-        say("vessels", 1, 1)
+    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as ex:
+        for k, o in enumerate(ex.map(run_part, jobs) if len(jobs) > 1 else [run_part(jobs[0])]):
+            outs.append(o)
+            say("vessels", k + 1, len(jobs))
     slots = _concat([o["slots"] for o in outs], SLOTS)
     say("encounters", 0, 1)
     pair_events = slot_pair_stage(slots, ctx)
     say("encounters", 1, 1)
     return finalize([o["events"] for o in outs] + [pair_events], _concat([o["ids"] for o in outs], IDS),
                     _concat([o["reception"] for o in outs], RECEPTION), ctx)
+
+
+def _by_mmsi(t: pa.Table) -> tuple[np.ndarray | None, np.ndarray]:
+    """(row order that sorts ``t`` by MMSI, stably; None if it already is, and the sorted MMSIs)."""
+    mm = t["mmsi"].to_numpy(zero_copy_only=False) if t.num_rows else np.zeros(0, np.uint32)
+    if len(mm) < 2 or not np.any(mm[1:] < mm[:-1]):
+        return None, mm
+    order = np.argsort(mm, kind="stable")
+    return order, mm[order]
+
+
+def _rows(t: pa.Table, order: np.ndarray | None, a: int, b: int) -> pa.Table:
+    """Rows ``a:b`` of ``t`` in ``order``."""
+    return t.slice(a, b - a) if order is None else t.take(pa.array(order[a:b]))
 
 
 def _concat(tables: Iterable[pa.Table], schema: pa.Schema) -> pa.Table:

@@ -6,41 +6,46 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from harborwatch.events.common import Context, EventRows, empty_table
+from harborwatch.events.common import Context, EventRows, empty_table, ranges
 from harborwatch.events.schema import IDS
 from harborwatch.tracks.track import vessel_offsets
 
 _ID_FIELDS = ("name", "imo", "callsign", "flag")
 
 
-def _normalized(col: pa.ChunkedArray) -> pa.Array:
-    """Identity values as compared: text upper-cased with runs of white space made one space,
-    empty text and IMO 0 ("not given") as null."""
+def _normalized(col: pa.ChunkedArray) -> tuple[np.ndarray, list | None]:
+    """Identity values as compared, coded: (code per row, value per code). Text is upper-cased
+    with runs of white space made one space; empty text and IMO 0 ("not given") are null, code
+    -1. Equal values share a code. Numbers are their own codes (value list None)."""
     col = col.combine_chunks()
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         # static reports repeat a few values many times: normalise each distinct value once
         enc = col.dictionary_encode()
         d = enc.dictionary
         d = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_upper(d), r"\s+", " "))
-        d = pc.if_else(pc.equal(d, ""), pa.nulls(len(d), d.type), d)
-        return d.take(enc.indices)
-    return pc.if_else(pc.equal(col, 0), pa.nulls(len(col), col.type), col)
+        canon: dict[str, int] = {}
+        remap = np.array([-1 if not v else canon.setdefault(v, len(canon)) for v in d.to_pylist()] + [-1], np.int64)
+        idx = pc.fill_null(enc.indices, len(d)).to_numpy(zero_copy_only=False).astype(np.int64)
+        return remap[idx], list(canon)
+    x = pc.fill_null(col, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(x == 0, -1, x), None
 
 
-def _value_runs(mmsi: np.ndarray, values: pa.Array) -> tuple[np.ndarray, np.ndarray, list]:
+def _value_runs(mmsi: np.ndarray, coded: tuple[np.ndarray, list | None]) -> tuple[np.ndarray, np.ndarray, list]:
     """Runs of one vessel's equal consecutive non-null values: (row of first, row of last, value).
 
     Nulls are skipped (a report without the field neither confirms nor contradicts it)."""
-    rows = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
+    codes, values = coded
+    rows = np.flatnonzero(codes >= 0)
     if len(rows) == 0:
         return rows, rows, []
-    vals = values.take(pa.array(rows))
-    vm = mmsi[rows]
-    same = pc.equal(vals.slice(1), vals.slice(0, len(vals) - 1)).to_numpy(zero_copy_only=False)
-    start = np.concatenate([[True], ~same | (vm[1:] != vm[:-1])])
+    c, vm = codes[rows], mmsi[rows]
+    start = np.ones(len(rows), bool)
+    start[1:] = (c[1:] != c[:-1]) | (vm[1:] != vm[:-1])
     first = np.flatnonzero(start)
     last = np.concatenate([first[1:], [len(rows)]]) - 1
-    return rows[first], rows[last], vals.take(pa.array(first)).to_pylist()
+    firsts = c[first].tolist()
+    return rows[first], rows[last], firsts if values is None else [values[k] for k in firsts]
 
 
 def _identity_events(static: pa.Table, ctx: Context, ev: EventRows) -> None:
@@ -62,8 +67,14 @@ def _identity_events(static: pa.Table, ctx: Context, ev: EventRows) -> None:
     if want_change:
         for f in _ID_FIELDS:
             r0, r1, vals = _value_runs(mm, _normalized(s[f]))
+            # only vessels with more than one run of values can have changed
+            rm = mm[r0]
+            several = np.zeros(len(rm), bool)
+            if len(rm) > 1:
+                several[1:] |= rm[1:] == rm[:-1]
+                several[:-1] |= rm[1:] == rm[:-1]
             cur_m = -1
-            for k in range(len(vals)):
+            for k in np.flatnonzero(several).tolist():
                 m, x = int(mm[r0[k]]), vals[k]
                 n = int(r1[k] - r0[k] + 1)
                 if m != cur_m:  # a vessel's first value
@@ -83,14 +94,19 @@ def _identity_events(static: pa.Table, ctx: Context, ev: EventRows) -> None:
     if want_invalid:
         bad = pc.and_(pc.is_valid(s["imo"]), pc.and_(pc.not_equal(s["imo"], 0),
                                                     pc.equal(pc.fill_null(s["imo_valid"], True), False)))
-        rows = np.flatnonzero(bad.to_numpy(zero_copy_only=False))
-        imo = s["imo"].to_numpy(zero_copy_only=False)
-        groups: dict[tuple[int, int], list[int]] = {}
-        for i in rows:  # sorted by vessel, then time
-            groups.setdefault((int(mm[i]), int(imo[i])), []).append(int(i))
-        for (m, x), idx in sorted(groups.items()):
-            ev.add("invalid_imo", m, ts[idx[0]], ts[idx[-1]], None, None, refs[idx],
-                   {"imo": x, "reports": len(idx)}, confidence=2)
+        rows = np.flatnonzero(bad.to_numpy(zero_copy_only=False))  # by vessel, then time
+        if len(rows) == 0:
+            return
+        imo = pc.fill_null(s["imo"], 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        rows = rows[np.lexsort((imo[rows], mm[rows]))]  # stable: each (vessel, IMO) group stays in time order
+        gm, gi = mm[rows], imo[rows]
+        new_group = np.ones(len(rows), bool)
+        new_group[1:] = (gm[1:] != gm[:-1]) | (gi[1:] != gi[:-1])
+        first = np.flatnonzero(new_group)
+        last = np.append(first[1:], len(rows)) - 1
+        ev.extend("invalid_imo", gm[first], ts[rows[first]], ts[rows[last]], np.full(len(first), np.nan),
+                  np.full(len(first), np.nan), ranges(refs[rows], first, last),
+                  {"imo": gi[first], "reports": last - first + 1}, confidence=np.full(len(first), 2, np.int8))
 
 
 def _ids_summary(static: pa.Table) -> pa.Table:

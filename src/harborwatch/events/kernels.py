@@ -16,22 +16,24 @@ from harborwatch.tracks.geo import haversine_m, speed_kn
 
 
 @njit(cache=True, inline="always")
-def _speed_at(i, a, b, t, lat, lon, sog, min_dt_s):
-    """Reported speed over ground, or the implied speed from the neighbouring fix."""
+def _speed_at(i, a, b, t, step, sog, min_dt_s):
+    """Reported speed over ground, or the implied speed from the neighbouring fix
+    (``step``: :func:`~harborwatch.tracks.kernels.step_distances`)."""
     if not math.isnan(sog[i]):
         return sog[i]
     if i > a:
-        return speed_kn(haversine_m(lat[i - 1], lon[i - 1], lat[i], lon[i]), t[i] - t[i - 1], min_dt_s)
+        return speed_kn(step[i], t[i] - t[i - 1], min_dt_s)
     if i + 1 < b:
-        return speed_kn(haversine_m(lat[i], lon[i], lat[i + 1], lon[i + 1]), t[i + 1] - t[i], min_dt_s)
+        return speed_kn(step[i + 1], t[i + 1] - t[i], min_dt_s)
     return np.nan
 
 
-@njit(cache=True)
-def port_visits(offsets, t, lat, lon, sog, dist, site, entry_m, exit_m, stop_begin_kn, stop_end_kn, min_gap_ms,
+@njit(cache=True, nogil=True)
+def port_visits(offsets, t, step, sog, dist, site, entry_m, exit_m, stop_begin_kn, stop_end_kn, min_gap_ms,
                 min_dt_s):
     """Port visits per track: GFW's entry / stop / gap / exit state machine.
 
+    ``step``: metres from the previous fix of the track (:func:`~harborwatch.tracks.kernels.step_distances`).
     ``dist``/``site``: distance (m) to, and row of, the nearest port site for every fix.
     A visit starts at the first fix within ``entry_m`` and ends at the last fix before one
     beyond ``exit_m`` (or at the track's end). Returns per visit: track, first fix, last fix,
@@ -83,7 +85,7 @@ def port_visits(offsets, t, lat, lon, sog, dist, site, entry_m, exit_m, stop_beg
                     stop_idx = -1
                     best_d = dist[i]
                     best_site = site[i]
-                    spd = _speed_at(i, a, b, t, lat, lon, sog, min_dt_s)
+                    spd = _speed_at(i, a, b, t, step, sog, min_dt_s)
                     stopped = spd < stop_begin_kn
                     if stopped:
                         stop = 1
@@ -94,7 +96,7 @@ def port_visits(offsets, t, lat, lon, sog, dist, site, entry_m, exit_m, stop_beg
                     best_site = site[i]
                 if t[i] - t[i - 1] >= min_gap_ms:
                     gap = 1
-                spd = _speed_at(i, a, b, t, lat, lon, sog, min_dt_s)
+                spd = _speed_at(i, a, b, t, step, sog, min_dt_s)
                 if not stopped and spd < stop_begin_kn:
                     stopped = True
                     if stop == 0:
@@ -106,7 +108,7 @@ def port_visits(offsets, t, lat, lon, sog, dist, site, entry_m, exit_m, stop_beg
     return out[:m]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _grow(arr, m):
     """``arr`` with twice the rows, the first ``m`` copied (output buffers of unknown length)."""
     new = np.empty((arr.shape[0] * 2,) + arr.shape[1:], arr.dtype)
@@ -114,9 +116,10 @@ def _grow(arr, m):
     return new
 
 
-@njit(cache=True)
-def slow_runs(offsets, t, lat, lon, sog, max_speed_kn, max_gap_ms, min_dt_s):
-    """Runs of consecutive fixes slower than ``max_speed_kn``, broken by silences > ``max_gap_ms``.
+@njit(cache=True, nogil=True)
+def slow_runs(offsets, t, step, sog, max_speed_kn, max_gap_ms, min_dt_s):
+    """Runs of consecutive fixes slower than ``max_speed_kn``, broken by silences > ``max_gap_ms``
+    (``step``: :func:`~harborwatch.tracks.kernels.step_distances`).
 
     Returns per run: track, first fix, last fix, along-track distance (m).
     """
@@ -128,7 +131,7 @@ def slow_runs(offsets, t, lat, lon, sog, max_speed_kn, max_gap_ms, min_dt_s):
         start = -1
         acc = 0.0
         for i in range(a, b + 1):
-            slow = i < b and _speed_at(i, a, b, t, lat, lon, sog, min_dt_s) < max_speed_kn
+            slow = i < b and _speed_at(i, a, b, t, step, sog, min_dt_s) < max_speed_kn
             broken = slow and start >= 0 and t[i] - t[i - 1] > max_gap_ms
             if start >= 0 and (not slow or broken):  # close the current run at i - 1
                 if m == idx.shape[0]:
@@ -145,11 +148,11 @@ def slow_runs(offsets, t, lat, lon, sog, max_speed_kn, max_gap_ms, min_dt_s):
                     start = i
                     acc = 0.0
                 else:
-                    acc += haversine_m(lat[i - 1], lon[i - 1], lat[i], lon[i])
+                    acc += step[i]
     return idx[:m], dist[:m]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def encounter_runs(pair_offsets, slot, lat_a, lon_a, spd_a, lat_b, lon_b, spd_b, max_distance_m, min_slots,
                    max_median_kn, merge_slots, min_port_m, slat, slon, srad, ring_offsets, ring_index, vx, vy,
                    cell_keys, cell_start, cell_sites, cell_deg):

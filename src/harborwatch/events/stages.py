@@ -23,6 +23,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,10 +44,10 @@ from harborwatch.events.identity import _identity_events, _ids_summary, cross_id
 from harborwatch.events.params import EventsConfig
 from harborwatch.events.schema import EVENTS, IDS, RAW, RECEPTION, SLOTS, TS
 from harborwatch.tracks import kernels as TK
-from harborwatch.tracks.algorithms import prepare
+from harborwatch.tracks.algorithms import clean_and_segment
 from harborwatch.tracks.geo import haversine_m
 from harborwatch.tracks.landmask import is_land
-from harborwatch.tracks.track import TrackCollection, is_ordered, vessel_offsets
+from harborwatch.tracks.track import TrackCollection, is_ordered, kernel_arrays, vessel_offsets
 
 # ---------------------------------------------------------------------------------------------
 # stage 1: per vessel
@@ -69,19 +70,12 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
     out: dict[str, pa.Table] = {}
     static = _prepare_static(static)
     if positions.num_rows:
-        tc = TrackCollection(positions.select([c for c in POSITION_COLUMNS if c in positions.column_names]))
-        prep = prepare(tc, cfg.clean, cfg.segment)
-        kept = prep.filter(pc.greater_equal(prep["segment"], 0))
-        primary = kept["primary"]
-        hull = pc.cast(pc.if_else(primary, 0, pc.add(kept["segment"], 1)), pa.int32())
-        kept = kept.append_column("hull", hull)
-        if not pc.all(primary).as_py():  # second hulls sort after the main track of their MMSI
-            key = (kept["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64) * 1_000_000
-                   + hull.to_numpy(zero_copy_only=False))
-            kept = kept.take(pa.array(np.argsort(key, kind="stable")))
-        _vessel_events(kept, prep, static, ctx, ev)
-        out["slots"] = _slots(kept, ctx) if "encounter" in types else empty_table(SLOTS)
-        out["reception"] = _reception(kept, cfg.gaps.reception_cell_deg)
+        fx, bad = _fixes(positions, cfg)
+        _vessel_events(fx, static, ctx, ev)
+        if "teleport" in types:
+            _teleports(bad, fx, cfg.spoofing.teleport_distance_m, ev)
+        out["slots"] = _slots(fx, ctx) if "encounter" in types else empty_table(SLOTS)
+        out["reception"] = _reception(fx, cfg.gaps.reception_cell_deg)
     else:
         out["slots"] = empty_table(SLOTS)
         out["reception"] = empty_table(RECEPTION)
@@ -94,10 +88,10 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
     return out
 
 
-def _prepare_static(static: pa.Table | None, empty: bool = False) -> pa.Table | None:
+def _prepare_static(static: pa.Table | None, empty: bool = False, sort: bool = True) -> pa.Table | None:
     """The static columns the stages read, with the store's types (DuckDB and Spark hand back
-    microsecond times), ordered by (mmsi, timestamp, record_hash); None when there are none
-    (an empty table when ``empty``)."""
+    microsecond times), ordered by (mmsi, timestamp, record_hash) unless not ``sort``; None
+    when there are none (an empty table when ``empty``)."""
     from harborwatch.core.schema import STATIC
 
     if static is None or static.num_rows == 0:
@@ -108,9 +102,50 @@ def _prepare_static(static: pa.Table | None, empty: bool = False) -> pa.Table | 
             s = s.append_column(c, pa.nulls(s.num_rows, STATIC.field(c).type))
     s = s.select(list(STATIC_COLUMNS))
     s = s.cast(pa.schema([STATIC.field(n) for n in STATIC_COLUMNS]))
-    if not is_ordered(s):
+    if sort and not is_ordered(s):
         s = s.sort_by([("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
     return s
+
+
+@dataclass(frozen=True)
+class _Fixes:
+    """The kept fixes of a partition as arrays, ordered by (mmsi, hull, time): each vessel's main
+    track (hull 0), then its second hulls. ``off`` marks where each track starts."""
+
+    t: np.ndarray  # int64 ms since the epoch, UTC
+    lat: np.ndarray  # float64 degrees
+    lon: np.ndarray
+    sog: np.ndarray  # float64 knots, NaN when not reported
+    mm: np.ndarray  # int64 MMSI
+    hull: np.ndarray  # int64: 0 main track, k > 0 the k-th other hull's segment
+    refs: np.ndarray  # uint64 record_hash
+    receiver: pa.DictionaryArray  # receiver kind
+    off: np.ndarray  # int64 track offsets
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+
+def _fixes(positions: pa.Table, cfg: EventsConfig) -> tuple[_Fixes, _Fixes]:
+    """Clean and segment a partition's positions: (kept fixes, spikes dropped as outliers)."""
+    tc = TrackCollection(positions.select([c for c in POSITION_COLUMNS if c in positions.column_names]))
+    tab = tc.table
+    a = kernel_arrays(tab)
+    code, seg, prim = clean_and_segment(tc, cfg.clean, cfg.segment, a)
+    mm = tab["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
+    refs = tab["record_hash"].to_numpy(zero_copy_only=False).astype(np.uint64)
+    receiver = tab["receiver"].combine_chunks().dictionary_encode()
+    hull = np.where(prim, 0, seg.astype(np.int64) + 1)
+
+    def pick(idx: np.ndarray) -> _Fixes:
+        h = hull[idx]
+        return _Fixes(a["t"][idx], a["lat"][idx], a["lon"][idx], a["sog"][idx], mm[idx], h, refs[idx],
+                      receiver.take(pa.array(idx)), vessel_offsets(mm[idx] * 1_000_000 + h))
+
+    keep = np.flatnonzero(seg >= 0)
+    if not prim[keep].all():  # second hulls sort after the main track of their MMSI
+        keep = keep[np.argsort(mm[keep] * 1_000_000 + hull[keep], kind="stable")]
+    return pick(keep), pick(np.flatnonzero(code == TK.OUTLIER))
 
 
 def _arr(t: pa.Table, name: str, dtype: Any = np.float64) -> np.ndarray:
@@ -120,17 +155,12 @@ def _arr(t: pa.Table, name: str, dtype: Any = np.float64) -> np.ndarray:
     return np.ascontiguousarray(col.to_numpy(zero_copy_only=False), dtype)
 
 
-def _vessel_events(kept: pa.Table, prep: pa.Table, static: pa.Table | None, ctx: Context, ev: EventRows) -> None:
+def _vessel_events(fx: _Fixes, static: pa.Table | None, ctx: Context, ev: EventRows) -> None:
     cfg, types = ctx.cfg, ctx.types
-    n = kept.num_rows
+    n = len(fx)
     if n == 0:
         return
-    t = np.ascontiguousarray(pc.cast(kept["timestamp"], pa.int64()).to_numpy(zero_copy_only=False), np.int64)
-    lat, lon, sog = _arr(kept, "lat"), _arr(kept, "lon"), _arr(kept, "sog_kn")
-    mm = kept["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
-    hull = kept["hull"].to_numpy(zero_copy_only=False).astype(np.int64)
-    refs = kept["record_hash"].to_numpy(zero_copy_only=False).astype(np.uint64)
-    off = vessel_offsets(mm * 1_000_000 + hull)
+    t, lat, lon, sog, mm, hull, refs, off = fx.t, fx.lat, fx.lon, fx.sog, fx.mm, fx.hull, fx.refs, fx.off
     trk_mmsi = mm[off[:-1]]
     trk_hull = hull[off[:-1]]
     dist, site = ctx.ports.nearest(lat, lon)
@@ -144,7 +174,8 @@ def _vessel_events(kept: pa.Table, prep: pa.Table, static: pa.Table | None, ctx:
 
     # --- port visits and voyages ----------------------------------------------------------------
     pv = cfg.port_visits
-    visits = EK.port_visits(off, t, lat, lon, sog, dist, site, pv.entry_distance_m, pv.exit_distance_m,
+    step = TK.step_distances(off, lat, lon)
+    visits = EK.port_visits(off, t, step, sog, dist, site, pv.entry_distance_m, pv.exit_distance_m,
                             pv.stop_begin_knots, pv.stop_end_knots, int(pv.min_gap_h * H), md)
     v, i0, i1, s = visits[:, 0], visits[:, 1], visits[:, 2], visits[:, 3]
     entry, stop, gap, exited = (visits[:, c].astype(bool) for c in (4, 5, 6, 7))
@@ -165,7 +196,7 @@ def _vessel_events(kept: pa.Table, prep: pa.Table, static: pa.Table | None, ctx:
             "departure_draught_m": draught(m, t[i1], pv.draught_window_h),
         }, site_id=ids[s].tolist(), confidence=conf)
     if "voyage" in types and len(visits) > 1:
-        cum = TK.cumulative_distance(off, lat, lon)
+        cum = TK.cumulative_distance(off, step)
         main = np.flatnonzero((trk_hull[v] == 0) & (conf >= cfg.voyages.min_visit_confidence))
         a, b = main[:-1], main[1:]
         same = v[a] == v[b]
@@ -203,7 +234,7 @@ def _vessel_events(kept: pa.Table, prep: pa.Table, static: pa.Table | None, ctx:
     # --- loitering ----------------------------------------------------------------------------
     if "loitering" in types:
         lo = cfg.loitering
-        runs, dm = EK.slow_runs(off, t, lat, lon, sog, lo.max_speed_knots, int(lo.max_gap_h * H), md)
+        runs, dm = EK.slow_runs(off, t, step, sog, lo.max_speed_knots, int(lo.max_gap_h * H), md)
         rv, r0, r1 = runs[:, 0], runs[:, 1], runs[:, 2]
         dur = (t[r1] - t[r0]) / H
         long_enough = dur >= lo.min_duration_h
@@ -235,9 +266,7 @@ def _vessel_events(kept: pa.Table, prep: pa.Table, static: pa.Table | None, ctx:
                 "hull": int(trk_hull[v]), "fixes": b - a, "separation_m": sep,
             }, confidence=2 if sep is not None and sep > 50_000 else 1)
 
-    # --- spoofing: teleports and fixes on land --------------------------------------------------
-    if "teleport" in types:
-        _teleports(prep, kept, cfg.spoofing.teleport_distance_m, ev)
+    # --- spoofing: fixes on land (teleports: :func:`_teleports`) ---------------------------------
     if "on_land" in types:
         sp = cfg.spoofing
         land = _on_land(lat, lon, sp.land_margin_m) & (dist > cfg.port_visits.exit_distance_m)
@@ -280,21 +309,17 @@ def _draught_lookup(static: pa.Table | None):
     return look
 
 
-def _teleports(prep: pa.Table, kept: pa.Table, min_jump_m: float, ev: EventRows) -> None:
-    bad = prep.filter(pc.equal(prep["clean_reason"], "outlier"))
-    if bad.num_rows == 0:
+def _teleports(bad: _Fixes, fx: _Fixes, min_jump_m: float, ev: EventRows) -> None:
+    """``teleport``: a spike dropped as an outlier at least ``min_jump_m`` from the main track
+    at the nearest time."""
+    if len(bad) == 0:
         return
-    main = kept.filter(pc.equal(kept["hull"], 0))
-    mm = main["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
-    tt = pc.cast(main["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
-    la, lo = _arr(main, "lat"), _arr(main, "lon")
+    main = np.flatnonzero(fx.hull == 0)
+    mm, tt, la, lo = fx.mm[main], fx.t[main], fx.lat[main], fx.lon[main]
     off = vessel_offsets(mm)
     where = {int(mm[off[k]]): (int(off[k]), int(off[k + 1])) for k in range(len(off) - 1)}
-    bm = bad["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
-    bt = pc.cast(bad["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
-    bla, blo = _arr(bad, "lat"), _arr(bad, "lon")
-    bref = bad["record_hash"].to_numpy(zero_copy_only=False)
-    for i in range(bad.num_rows):
+    bm, bt, bla, blo, bref = bad.mm, bad.t, bad.lat, bad.lon, bad.refs
+    for i in range(len(bad)):
         if int(bm[i]) not in where:
             continue
         a, b = where[int(bm[i])]
@@ -333,14 +358,9 @@ def _on_land(lat: np.ndarray, lon: np.ndarray, margin_m: float) -> np.ndarray:
     return land
 
 
-def _slots(kept: pa.Table, ctx: Context) -> pa.Table:
+def _slots(fx: _Fixes, ctx: Context) -> pa.Table:
     e = ctx.cfg.encounters
-    t = np.ascontiguousarray(pc.cast(kept["timestamp"], pa.int64()).to_numpy(zero_copy_only=False), np.int64)
-    lat, lon = _arr(kept, "lat"), _arr(kept, "lon")
-    mm = kept["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
-    hull = kept["hull"].to_numpy(zero_copy_only=False).astype(np.int64)
-    refs = kept["record_hash"].to_numpy(zero_copy_only=False)
-    off = vessel_offsets(mm * 1_000_000 + hull)
+    t, lat, lon, mm, hull, refs, off = fx.t, fx.lat, fx.lon, fx.mm, fx.hull, fx.refs, fx.off
     step = int(e.step_min * 60_000)
     trk, slot, sl, so, sp, i0, j = TK.resample_fill(off, t, lat, lon, step, int(e.max_interpolation_gap_h * H),
                                                    ctx.cfg.segment.min_dt_s)
@@ -354,20 +374,31 @@ def _slots(kept: pa.Table, ctx: Context) -> pa.Table:
     }, schema=SLOTS)
 
 
-def _reception(kept: pa.Table, cell_deg: float) -> pa.Table:
-    lat, lon = _arr(kept, "lat"), _arr(kept, "lon")
-    t = pc.cast(kept["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
-    tab = pa.table({
-        "cell_r": pa.array(np.floor((lat + 90.0) / cell_deg).astype(np.int32)),
-        "cell_c": pa.array(np.floor((lon + 180.0) / cell_deg).astype(np.int32)),
-        "day": pa.array((t // DAY).astype(np.int32)),
-        "receiver": pc.fill_null(kept["receiver"], "unknown"),
-        "mmsi": kept["mmsi"],
-    })
-    g = tab.group_by(["cell_r", "cell_c", "day", "receiver"]).aggregate([("mmsi", "count"),
-                                                                         ("mmsi", "count_distinct")])
+def _reception(fx: _Fixes, cell_deg: float) -> pa.Table:
+    """Positions and distinct vessels per (reception cell, UTC day, receiver kind)."""
+    if len(fx) == 0:
+        return empty_table(RECEPTION)
+    ncol = int(math.ceil(360.0 / cell_deg)) + 1
+    r = np.floor((fx.lat + 90.0) / cell_deg).astype(np.int64)
+    c = np.floor((fx.lon + 180.0) / cell_deg).astype(np.int64)
+    day = fx.t // DAY
+    d0 = int(day.min())
+    ndays = int(day.max()) - d0 + 1
+    # receiver kinds as codes into ``names`` (null: "unknown")
+    kinds = [x or "unknown" for x in fx.receiver.dictionary.to_pylist()] + ["unknown"]
+    names = sorted(set(kinds))
+    remap = np.array([names.index(x) for x in kinds], np.int64)
+    code = remap[pc.fill_null(fx.receiver.indices, len(kinds) - 1).to_numpy(zero_copy_only=False).astype(np.int64)]
+    nrec = len(names)
+    key = ((r * ncol + c) * ndays + (day - d0)) * nrec + code
+    g = pa.table({"key": key, "mmsi": fx.mm}).group_by("key", use_threads=False).aggregate(
+        [("mmsi", "count"), ("mmsi", "count_distinct")])
+    k, rec = np.divmod(g["key"].to_numpy(), nrec)
+    cell, dd = np.divmod(k, ndays)
+    cr, cc = np.divmod(cell, ncol)
     return pa.table({
-        "cell_r": g["cell_r"], "cell_c": g["cell_c"], "day": g["day"], "receiver": g["receiver"],
+        "cell_r": pa.array(cr, pa.int32()), "cell_c": pa.array(cc, pa.int32()), "day": pa.array(dd + d0, pa.int32()),
+        "receiver": pa.array(names, pa.string()).take(pa.array(rec)),
         "positions": pc.cast(g["mmsi_count"], pa.int64()), "vessels": pc.cast(g["mmsi_count_distinct"], pa.int64()),
     }, schema=RECEPTION)
 

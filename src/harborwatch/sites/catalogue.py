@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -63,7 +64,7 @@ def _shapely():
 class SiteCatalogue:
     """An immutable table of sites (columns in the module docstring)."""
 
-    __slots__ = ("_t",)
+    __slots__ = ("_memo", "_t")
 
     def __init__(self, table: pa.Table, origin: str = "<table>") -> None:
         table = table.select([f.name for f in SCHEMA if f.name in table.column_names])
@@ -85,6 +86,7 @@ class SiteCatalogue:
                 raise DataError(f"site {ids[i]!r} has kind {k!r}; expected one of {', '.join(KINDS)}",
                                 source=origin, field="kind")
         self._t = table.sort_by("site_id")
+        self._memo: dict[tuple, Any] = {}  # derived catalogues and indexes (the table never changes)
 
     # -- io ------------------------------------------------------------------------------------
     @classmethod
@@ -213,10 +215,17 @@ class SiteCatalogue:
     def filter_kinds(self, kinds: tuple[str, ...]) -> SiteCatalogue:
         import pyarrow.compute as pc
 
-        return SiteCatalogue(self._t.filter(pc.is_in(self._t["kind"], pa.array(list(kinds)))))
+        key = ("kinds", tuple(kinds))
+        if key not in self._memo:
+            self._memo[key] = SiteCatalogue(self._t.filter(pc.is_in(self._t["kind"], pa.array(list(kinds)))))
+        return self._memo[key]
 
     def index(self, max_query_m: float = 12_000.0, cell_deg: float = 0.25) -> SiteIndex:
-        return SiteIndex.build(self, max_query_m, cell_deg)
+        """The lookup arrays for :func:`nearest_site` (built once per catalogue and arguments)."""
+        key = ("index", float(max_query_m), float(cell_deg))
+        if key not in self._memo:
+            self._memo[key] = SiteIndex.build(self, max_query_m, cell_deg)
+        return self._memo[key]
 
 
 # -- the lookup used inside kernels --------------------------------------------------------------
@@ -308,7 +317,7 @@ class SiteIndex:
                 self.cell_keys, self.cell_start, self.cell_sites, self.cell_deg)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _polygon_distance_m(lat, lon, r0, r1, ring_index, vx, vy):
     """Distance in metres from a point to a polygon site (0 inside), in a local tangent plane."""
     inside = False
@@ -348,26 +357,30 @@ def _polygon_distance_m(lat, lon, r0, r1, ring_index, vx, vy):
     return 0.0 if inside else best
 
 
-@njit(cache=True)
-def nearest_site(lat, lon, slat, slon, srad, ring_offsets, ring_index, vx, vy, cell_keys, cell_start,
-                 cell_sites, cell_deg):
-    """(distance_m, site row) of the nearest site to one point; (inf, -1) if none within the index range."""
-    if math.isnan(lat) or math.isnan(lon):
-        return math.inf, -1
+@njit(cache=True, nogil=True)
+def _cell_key(lat, lon, cell_deg):
+    """Key of the grid cell of a point (row-major over ``cell_deg`` cells; columns wrap)."""
     ncol = int(round(360.0 / cell_deg))
     r = int(math.floor((lat + 90.0) / cell_deg))
     c = int(math.floor((lon + 180.0) / cell_deg)) % ncol
-    key = r * ncol + c
-    k = np.searchsorted(cell_keys, key)
-    if k >= cell_keys.shape[0] or cell_keys[k] != key:
-        return math.inf, -1
+    return r * ncol + c
+
+
+@njit(cache=True, nogil=True)
+def _nearest_in_cell(lat, lon, k, slat, slon, srad, ring_offsets, ring_index, vx, vy, cell_start, cell_sites):
+    """(distance_m, site row) of the nearest of the sites listed for cell row ``k``."""
     best = math.inf
     best_i = -1
+    m_per_deg = EARTH_RADIUS_M * math.pi / 180.0
     for m in range(cell_start[k], cell_start[k + 1]):
         i = cell_sites[m]
         if ring_offsets[i + 1] > ring_offsets[i]:
             d = _polygon_distance_m(lat, lon, ring_offsets[i], ring_offsets[i + 1], ring_index, vx, vy)
         else:
+            # the distance along the meridian is a lower bound: skip sites that cannot be nearer
+            # (1 mm of slack for rounding, so the result is the one without the shortcut)
+            if abs(lat - slat[i]) * m_per_deg - srad[i] - 1e-3 >= best:
+                continue
             d = haversine_m(lat, lon, slat[i], slon[i]) - srad[i]
             d = max(d, 0.0)
         if d < best:
@@ -376,15 +389,44 @@ def nearest_site(lat, lon, slat, slon, srad, ring_offsets, ring_index, vx, vy, c
     return best, best_i
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def nearest_site(lat, lon, slat, slon, srad, ring_offsets, ring_index, vx, vy, cell_keys, cell_start,
+                 cell_sites, cell_deg):
+    """(distance_m, site row) of the nearest site to one point; (inf, -1) if none within the index range."""
+    if math.isnan(lat) or math.isnan(lon):
+        return math.inf, -1
+    key = _cell_key(lat, lon, cell_deg)
+    k = np.searchsorted(cell_keys, key)
+    if k >= cell_keys.shape[0] or cell_keys[k] != key:
+        return math.inf, -1
+    return _nearest_in_cell(lat, lon, k, slat, slon, srad, ring_offsets, ring_index, vx, vy, cell_start, cell_sites)
+
+
+@njit(cache=True, nogil=True)
 def nearest_site_batch(lat, lon, slat, slon, srad, ring_offsets, ring_index, vx, vy, cell_keys, cell_start,
                        cell_sites, cell_deg):
+    """:func:`nearest_site` for every point; consecutive points in one cell (a track) share the
+    cell's look-up."""
     n = lat.shape[0]
     dist = np.empty(n, np.float64)
     idx = np.empty(n, np.int64)
+    last_key = -1
+    k = -1  # row of last_key in cell_keys, -1 when absent
     for i in range(n):
-        d, j = nearest_site(lat[i], lon[i], slat, slon, srad, ring_offsets, ring_index, vx, vy, cell_keys,
-                            cell_start, cell_sites, cell_deg)
-        dist[i] = d
-        idx[i] = j
+        if math.isnan(lat[i]) or math.isnan(lon[i]):
+            dist[i] = math.inf
+            idx[i] = -1
+            continue
+        key = _cell_key(lat[i], lon[i], cell_deg)
+        if key != last_key:
+            last_key = key
+            k = np.searchsorted(cell_keys, key)
+            if k >= cell_keys.shape[0] or cell_keys[k] != key:
+                k = -1
+        if k < 0:
+            dist[i] = math.inf
+            idx[i] = -1
+            continue
+        dist[i], idx[i] = _nearest_in_cell(lat[i], lon[i], k, slat, slon, srad, ring_offsets, ring_index, vx, vy,
+                                           cell_start, cell_sites)
     return dist, idx

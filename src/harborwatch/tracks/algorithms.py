@@ -115,23 +115,30 @@ def params_dict(obj: object) -> dict:
     return asdict(obj)  # type: ignore[call-overload]
 
 
+def clean_and_segment(tracks: TrackCollection, clean: Clean, segment: Segment,
+                      arrays: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per position: the reason code (index into :data:`~harborwatch.tracks.kernels.CLEAN_REASONS`,
+    int8), the segment id (int32 per vessel, -1 for dropped fixes) and whether the segment is
+    the vessel's primary one (bool; false on a second hull). ``arrays``: the collection's
+    :func:`~harborwatch.tracks.track.kernel_arrays`, when the caller has them already."""
+    a = arrays if arrays is not None else kernel_arrays(tracks.table)
+    return K.clean_segment_batch(
+        tracks.offsets, a["t"], a["lat"], a["lon"], a["sog"], a["cog"], a["sat"], int(clean.clock_offset_s * 1000),
+        int(segment.max_gap_h * 3_600_000), segment.max_speed_knots, segment.min_dt_s, segment.max_open,
+        segment.noise_max_fixes)
+
+
 def prepare(tracks: TrackCollection, clean: Clean, segment: Segment) -> pa.Table:
     """Clean and segment every vessel; returns the table with three columns added.
 
     ``clean_reason`` (string; ``kept`` or why the fix was dropped), ``segment`` (int32 per
     vessel, -1 for dropped fixes) and ``primary`` (bool; false on a second hull's segment).
     """
-    t = tracks.table
-    a = kernel_arrays(t)
-    off = tracks.offsets
-    code, seg, prim = K.clean_segment_batch(
-        off, a["t"], a["lat"], a["lon"], a["sog"], a["cog"], a["sat"], int(clean.clock_offset_s * 1000),
-        int(segment.max_gap_h * 3_600_000), segment.max_speed_knots, segment.min_dt_s, segment.max_open,
-        segment.noise_max_fixes)
+    code, seg, prim = clean_and_segment(tracks, clean, segment)
     reasons = pa.DictionaryArray.from_arrays(pa.array(code, pa.int8()), pa.array(K.CLEAN_REASONS))
-    return (t.append_column("clean_reason", pc.cast(reasons, pa.string()))
-             .append_column("segment", pa.array(seg, pa.int32()))
-             .append_column("primary", pa.array(prim, pa.bool_())))
+    return (tracks.table.append_column("clean_reason", pc.cast(reasons, pa.string()))
+            .append_column("segment", pa.array(seg, pa.int32()))
+            .append_column("primary", pa.array(prim, pa.bool_())))
 
 
-__all__ = ["Clean", "Resample", "Segment", "params_dict", "prepare", "vessel_offsets"]
+__all__ = ["Clean", "Resample", "Segment", "clean_and_segment", "params_dict", "prepare", "vessel_offsets"]

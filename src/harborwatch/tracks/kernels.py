@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from harborwatch.tracks.geo import ecef_m, haversine_m, interpolate, speed_kn
 
@@ -22,7 +22,7 @@ KEEP, NO_POSITION, DUPLICATE, CLOCK_OFFSET, OUTLIER = 0, 1, 2, 3, 4
 CLEAN_REASONS = ("kept", "no_position", "duplicate", "clock_offset", "outlier")
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def clean_track(t, lat, lon, sog, cog, sat, clock_offset_ms):
     """Reason code per position (0 = keep) for one vessel's time-sorted positions.
 
@@ -59,7 +59,7 @@ def clean_track(t, lat, lon, sog, cog, sat, clock_offset_ms):
     return code
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def segment_track(t, lat, lon, keep, max_gap_ms, max_speed_knots, min_dt_s, max_open):
     """Segment id per position (-1 where ``keep`` is false) for one vessel.
 
@@ -112,7 +112,7 @@ def segment_track(t, lat, lon, keep, max_gap_ms, max_speed_knots, min_dt_s, max_
     return seg
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def primary_segments(t, seg, n_seg):
     """Per segment: (first index, last index, count, is_primary).
 
@@ -143,7 +143,7 @@ def primary_segments(t, seg, n_seg):
     return first, last, count, primary
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def clean_segment_batch(offsets, t, lat, lon, sog, cog, sat, clock_offset_ms, max_gap_ms, max_speed_knots,
                         min_dt_s, max_open, noise_max_fixes):
     """:func:`clean_track`, :func:`segment_track` and :func:`primary_segments` per vessel.
@@ -156,7 +156,7 @@ def clean_segment_batch(offsets, t, lat, lon, sog, cog, sat, clock_offset_ms, ma
     code = np.zeros(n, np.int8)
     seg = np.full(n, -1, np.int32)
     primary = np.zeros(n, np.bool_)
-    for v in prange(offsets.shape[0] - 1):
+    for v in range(offsets.shape[0] - 1):
         a, b = offsets[v], offsets[v + 1]
         c = clean_track(t[a:b], lat[a:b], lon[a:b], sog[a:b], cog[a:b], sat[a:b], clock_offset_ms)
         s = segment_track(t[a:b], lat[a:b], lon[a:b], c == KEEP, max_gap_ms, max_speed_knots, min_dt_s, max_open)
@@ -185,7 +185,7 @@ def clean_segment_batch(offsets, t, lat, lon, sog, cog, sat, clock_offset_ms, ma
     return code, seg, primary
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def resample_count(offsets, t, step_ms):
     """Number of ``step_ms`` slots inside each track (first pass of :func:`resample_fill`)."""
     total = 0
@@ -200,7 +200,7 @@ def resample_count(offsets, t, step_ms):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def resample_fill(offsets, t, lat, lon, step_ms, max_gap_ms, min_dt_s):
     """Positions at every multiple of ``step_ms`` inside each track, linearly interpolated.
 
@@ -264,12 +264,12 @@ def resample_fill(offsets, t, lat, lon, step_ms, max_gap_ms, min_dt_s):
 _CELL_OFFSET = 1 << 12
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cell_key(cx, cy, cz):
     return ((cx + _CELL_OFFSET) << 26) | ((cy + _CELL_OFFSET) << 13) | (cz + _CELL_OFFSET)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ball_cells(lat, lon, radius_m, cell_m):
     """Keys of the cubic Earth-centred cells (edge ``cell_m``) that a ball of ``radius_m`` touches.
 
@@ -299,13 +299,21 @@ def ball_cells(lat, lon, radius_m, cell_m):
     return rows[:m], keys[:m]
 
 
-@njit(cache=True)
-def cumulative_distance(offsets, lat, lon):
-    """Along-track distance in metres from each track's first fix."""
-    n = lat.shape[0]
-    out = np.zeros(n, np.float64)
+@njit(cache=True, nogil=True)
+def step_distances(offsets, lat, lon):
+    """Metres from the previous fix of the same track to each fix (0 at a track's first fix)."""
+    out = np.zeros(lat.shape[0], np.float64)
     for v in range(offsets.shape[0] - 1):
-        a, b = offsets[v], offsets[v + 1]
-        for i in range(a + 1, b):
-            out[i] = out[i - 1] + haversine_m(lat[i - 1], lon[i - 1], lat[i], lon[i])
+        for i in range(offsets[v] + 1, offsets[v + 1]):
+            out[i] = haversine_m(lat[i - 1], lon[i - 1], lat[i], lon[i])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def cumulative_distance(offsets, step):
+    """Along-track distance in metres from each track's first fix, from :func:`step_distances`."""
+    out = np.zeros(step.shape[0], np.float64)
+    for v in range(offsets.shape[0] - 1):
+        for i in range(offsets[v] + 1, offsets[v + 1]):
+            out[i] = out[i - 1] + step[i]
     return out
