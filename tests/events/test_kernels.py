@@ -10,32 +10,29 @@ from hypothesis import strategies as st
 from harborwatch.events import kernels as EK
 from harborwatch.events.common import Context
 from harborwatch.events.params import EventsConfig
-from harborwatch.events.schema import PAIRS, SLOTS
-from harborwatch.events.stages import pair_stage, slot_pair_stage
+from harborwatch.events.schema import PAIRS, POINTS
+from harborwatch.events.stages import explode_points, pair_stage, slot_pair_stage
 from harborwatch.sites.catalogue import SiteCatalogue
 from harborwatch.tracks.geo import haversine_m
-from harborwatch.tracks.kernels import ball_cells
 
 # fixes scattered within about a km of 5N 20E (no port): a few vessels, hulls and slots
 fix = st.tuples(st.integers(0, 5), st.integers(0, 1), st.integers(0, 15),
                 st.floats(-0.006, 0.006), st.floats(-0.006, 0.006), st.floats(0.0, 3.0))
 
 
-def _slots(fixes: list[tuple]) -> pa.Table:
-    """SLOTS rows as the vessel stage lays them out: one fix per (vessel, hull, slot), by
-    track then slot, each exploded over its ball cells."""
+def _points(fixes: list[tuple]) -> pa.Table:
+    """POINTS rows as the vessel stage lays them out: one per (vessel, hull, slot), by track then slot."""
     uniq = {(m, h, s): (la, lo, sp) for m, h, s, la, lo, sp in fixes}
     keys = sorted(uniq)
-    lat = np.array([5.0 + uniq[k][0] for k in keys])
-    lon = np.array([20.0 + uniq[k][1] for k in keys])
-    rows, cells = ball_cells(lat, lon, 250.0, 500.0)
     return pa.table({
-        "slot": np.array([keys[r][2] for r in rows], np.int64), "cell": cells,
-        "mmsi": pa.array([211_000_000 + keys[r][0] for r in rows], pa.uint32()),
-        "hull": pa.array([keys[r][1] for r in rows], pa.int32()),
-        "lat": lat[rows], "lon": lon[rows], "speed_kn": np.array([uniq[keys[r]][2] for r in rows]),
-        "ref0": pa.array(rows.astype(np.uint64)), "ref1": pa.array(rows.astype(np.uint64) + 1000),
-    }, schema=SLOTS)
+        "slot": np.array([k[2] for k in keys], np.int64),
+        "mmsi": pa.array([211_000_000 + k[0] for k in keys], pa.uint32()),
+        "hull": pa.array([k[1] for k in keys], pa.int32()),
+        "lat": np.array([5.0 + uniq[k][0] for k in keys]), "lon": np.array([20.0 + uniq[k][1] for k in keys]),
+        "speed_kn": np.array([uniq[k][2] for k in keys]),
+        "ref0": pa.array(np.arange(len(keys), dtype=np.uint64)),
+        "ref1": pa.array(np.arange(len(keys), dtype=np.uint64) + 1000),
+    }, schema=POINTS)
 
 
 def _brute_pairs(t: pa.Table) -> pa.Table:
@@ -52,39 +49,38 @@ def _brute_pairs(t: pa.Table) -> pa.Table:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(fix, min_size=0, max_size=60))
-def test_bucket_pairs_is_the_close_part_of_the_equality_join(fixes):
-    t = _slots(fixes)
+@given(st.lists(fix, min_size=0, max_size=60), st.integers(1, 3))
+def test_bucket_pairs_is_the_close_part_of_the_equality_join(fixes, workers):
+    t = _points(fixes)
     ctx = Context(EventsConfig(), SiteCatalogue.default())
+    slots = explode_points(t, ctx)
+    # the local engine's encounters equal the Spark engine's on the whole equality join
+    assert slot_pair_stage(t, ctx, workers=workers).equals(pair_stage(_brute_pairs(slots), ctx))
     if t.num_rows == 0:
-        assert slot_pair_stage(t, ctx).num_rows == 0
         return
     mm = t["mmsi"].to_numpy().astype(np.int64)
-    hull = t["hull"].to_numpy().astype(np.int64)
+    key = mm * 1_000_000 + t["hull"].to_numpy().astype(np.int64)
     slot = t["slot"].to_numpy()
-    key = mm * 1_000_000 + hull
     trk = np.concatenate([[0], np.cumsum(key[1:] != key[:-1])])
-    first = np.array([np.flatnonzero((key == key[i]) & (slot == slot[i]))[0] for i in range(len(key))])
-    last = np.array([np.flatnonzero((key == key[i]) & (slot == slot[i]))[-1] for i in range(len(key))])
     lat, lon = t["lat"].to_numpy(), t["lon"].to_numpy()
-    ra, rb = EK.bucket_pairs(slot, t["cell"].to_numpy(), trk, mm, first, last, lat, lon, 500.0)
+    order, start = EK.slot_buckets(slot)
+    ea, eb = EK.bucket_pairs(order, start, 0, len(start) - 1, mm, lat, lon, 250.0, 500.0, 500.0)
+    ra, rb = EK.order_pairs(ea, eb, trk)
     got = [(int(key[a]), int(key[b]), int(slot[a])) for a, b in zip(ra, rb, strict=True)]
-    brute = _brute_pairs(t).to_pylist()
     want = sorted({(r["mmsi_a"] * 1_000_000 + r["hull_a"], r["mmsi_b"] * 1_000_000 + r["hull_b"], r["slot"])
-                   for r in brute if haversine_m(r["lat_a"], r["lon_a"], r["lat_b"], r["lon_b"]) <= 500.0})
+                   for r in _brute_pairs(slots).to_pylist()
+                   if haversine_m(r["lat_a"], r["lon_a"], r["lat_b"], r["lon_b"]) <= 500.0})
     assert len(got) == len(set(got))
     assert got == want  # every close pair once, in (track a, track b, slot) order
     assert all(slot[a] == slot[b] for a, b in zip(ra, rb, strict=True))
-    # and the local engine's encounters equal the Spark engine's on the whole join
-    assert slot_pair_stage(t, ctx).equals(pair_stage(_brute_pairs(t), ctx))
 
 
 def test_encounter_found_by_both_joins():
     """Two vessels drifting 200 m apart for 3 h: one encounter, whichever join."""
     fixes = [(0, 0, s, 0.0, 0.0, 0.5) for s in range(20)] + [(1, 0, s, 0.0018, 0.0, 0.5) for s in range(20)]
-    t = _slots(fixes)
+    t = _points(fixes)
     ctx = Context(EventsConfig(), SiteCatalogue.default())
-    local, spark = slot_pair_stage(t, ctx), pair_stage(_brute_pairs(t), ctx)
+    local, spark = slot_pair_stage(t, ctx), pair_stage(_brute_pairs(explode_points(t, ctx)), ctx)
     assert local.num_rows == 1 and local.equals(spark)
     assert local["type"].to_pylist() == ["encounter"]
 

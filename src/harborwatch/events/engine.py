@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from harborwatch.core.errors import HarborwatchError
 from harborwatch.events.params import EVENT_TYPES, EventsConfig
-from harborwatch.events.schema import IDS, RECEPTION, SLOTS
+from harborwatch.events.schema import IDS, POINTS, RECEPTION
 from harborwatch.events.stages import (
     POSITION_COLUMNS,
     Context,
@@ -125,9 +125,9 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
         for k, o in enumerate(ex.map(run_part, jobs) if len(jobs) > 1 else [run_part(jobs[0])]):
             outs.append(o)
             say("vessels", k + 1, len(jobs))
-    slots = _concat([o["slots"] for o in outs], SLOTS)
+    points = _concat([o["points"] for o in outs], POINTS)
     say("encounters", 0, 1)
-    pair_events = slot_pair_stage(slots, ctx)
+    pair_events = slot_pair_stage(points, ctx, workers=workers if points.num_rows >= THREAD_ROWS else 1)
     say("encounters", 1, 1)
     return finalize([o["events"] for o in outs] + [pair_events], _concat([o["ids"] for o in outs], IDS),
                     _concat([o["reception"] for o in outs], RECEPTION), ctx)

@@ -13,6 +13,7 @@ from numba import njit
 
 from harborwatch.sites.catalogue import nearest_site
 from harborwatch.tracks.geo import haversine_m, speed_kn
+from harborwatch.tracks.kernels import point_cells
 
 
 @njit(cache=True, inline="always")
@@ -288,62 +289,80 @@ def true_runs(offsets, mask):
 
 
 @njit(cache=True, nogil=True)
-def bucket_pairs(slot, cell, trk, mmsi, point_first, point_last, lat, lon, max_distance_m):
-    """The space-time bucket join in one pass: every pair of fixes sharing a (slot, cell) bucket,
-    of different vessels and at most ``max_distance_m`` apart.
-
-    Rows are exploded resampled fixes (:func:`~harborwatch.tracks.kernels.ball_cells`) laid
-    out by track (``trk``, non-decreasing; increasing with (mmsi, hull)) then slot; the rows of
-    one fix are ``point_first[r]..point_last[r]``. A pair sharing several buckets is reported
-    once, in the smallest cell both touch. Returns (row a, row b) with a's track before b's,
-    ordered by (track a, track b, slot): the order :func:`encounter_runs` reads.
-
-    Counting sorts by slot and by track and small sorts inside buckets keep it linear in
-    the rows and the pairs (no global sort).
-    """
+def slot_buckets(slot):
+    """Points grouped by slot without a sort (a stable counting sort): (order, start) where the
+    points of slot ``slot.min() + k`` are ``order[start[k]:start[k + 1]]``, in input order."""
     n = slot.shape[0]
-    out_a = np.empty(0, np.int64)
-    out_b = np.empty(0, np.int64)
     if n == 0:
-        return out_a, out_b
+        return np.zeros(0, np.int64), np.zeros(1, np.int64)
     s0 = slot.min()
     ns = slot.max() - s0 + 1
     count = np.zeros(ns + 1, np.int64)
     for r in range(n):
         count[slot[r] - s0 + 1] += 1
     start = np.cumsum(count)
-    by_slot = np.empty(n, np.int64)
+    order = np.empty(n, np.int64)
     fill = start[:-1].copy()
     for r in range(n):
         k = slot[r] - s0
-        by_slot[fill[k]] = r
+        order[fill[k]] = r
         fill[k] += 1
+    return order, start
+
+
+@njit(cache=True, nogil=True)
+def bucket_pairs(order, start, k0, k1, mmsi, lat, lon, radius_m, cell_m, max_distance_m):
+    """The space-time bucket join for slots ``k0..k1-1`` of :func:`slot_buckets`: every pair of
+    points in one slot that share a space cell (:func:`~harborwatch.tracks.kernels.point_cells`),
+    of different vessels and at most ``max_distance_m`` apart.
+
+    Points are laid out by track (increasing with (mmsi, hull)) then slot. A pair sharing
+    several cells is reported once, in the smallest cell both touch. Returns (point a, point b),
+    a before b, in slot order. Slot ranges are independent: threads may run disjoint ones.
+    """
+    gmax = 0
+    for k in range(k0, k1):
+        gmax = max(gmax, start[k + 1] - start[k])
+    cells = np.empty((gmax, 8), np.int64)  # each point's cells
+    ncell = np.empty(gmax, np.int64)
+    keys = np.empty(gmax * 8, np.int64)
+    owner = np.empty(gmax * 8, np.int64)  # position of the point in the slot
     ea = np.empty(16, np.int64)
     eb = np.empty(16, np.int64)
     m = 0
-    for k in range(ns):
+    for k in range(k0, k1):
         a, b = start[k], start[k + 1]
-        if b - a < 2:
+        g = b - a
+        if g < 2:
             continue
-        rows = by_slot[a:b]
-        rows = rows[np.argsort(cell[rows], kind="mergesort")]  # stable: row order within a cell
+        nk = 0
+        for j in range(g):
+            r = order[a + j]
+            ncell[j] = point_cells(lat[r], lon[r], radius_m, cell_m, cells[j])
+            for c in range(ncell[j]):
+                keys[nk] = cells[j, c]
+                owner[nk] = j
+                nk += 1
+        srt = np.argsort(keys[:nk], kind="mergesort")  # stable: point order within a cell
         g0 = 0
-        while g0 < rows.shape[0]:
+        while g0 < nk:
+            c = keys[srt[g0]]
             g1 = g0 + 1
-            c = cell[rows[g0]]
-            while g1 < rows.shape[0] and cell[rows[g1]] == c:
+            while g1 < nk and keys[srt[g1]] == c:
                 g1 += 1
             for p in range(g0, g1):
-                x = rows[p]
+                jx = owner[srt[p]]
+                x = order[a + jx]
                 for q in range(p + 1, g1):
-                    y = rows[q]  # y > x, so trk[y] >= trk[x]
+                    jy = owner[srt[q]]
+                    y = order[a + jy]  # y > x: points keep their order inside a slot
                     if mmsi[x] == mmsi[y]:
                         continue
-                    dup = False  # a smaller cell shared by both fixes reports this pair
-                    for u in range(point_first[x], point_last[x] + 1):
-                        if cell[u] < c:
-                            for w in range(point_first[y], point_last[y] + 1):
-                                if cell[w] == cell[u]:
+                    dup = False  # a smaller cell shared by both points reports this pair
+                    for u in range(ncell[jx]):
+                        if cells[jx, u] < c:
+                            for w in range(ncell[jy]):
+                                if cells[jy, w] == cells[jx, u]:
                                     dup = True
                     if dup or haversine_m(lat[x], lon[x], lat[y], lon[y]) > max_distance_m:
                         continue
@@ -354,17 +373,26 @@ def bucket_pairs(slot, cell, trk, mmsi, point_first, point_last, lat, lon, max_d
                     eb[m] = y
                     m += 1
             g0 = g1
-    # order by track a (counting sort; stable, so slots stay ascending), then track b
-    nt = trk[n - 1] + 1
+    return ea[:m], eb[:m]
+
+
+@njit(cache=True, nogil=True)
+def order_pairs(ea, eb, trk):
+    """Pairs in slot order reordered by (track a, track b, slot): the order :func:`encounter_runs`
+    reads (a counting sort by track a, then a stable sort by track b inside each)."""
+    m = ea.shape[0]
+    nt = 0
+    for e in range(m):
+        nt = max(nt, trk[ea[e]] + 1)
     tc = np.zeros(nt + 1, np.int64)
     for e in range(m):
         tc[trk[ea[e]] + 1] += 1
     tstart = np.cumsum(tc)
     tfill = tstart[:-1].copy()
-    order = np.empty(m, np.int64)
+    sel_all = np.empty(m, np.int64)
     for e in range(m):
         v = trk[ea[e]]
-        order[tfill[v]] = e
+        sel_all[tfill[v]] = e
         tfill[v] += 1
     out_a = np.empty(m, np.int64)
     out_b = np.empty(m, np.int64)
@@ -372,7 +400,7 @@ def bucket_pairs(slot, cell, trk, mmsi, point_first, point_last, lat, lon, max_d
         a, b = tstart[v], tstart[v + 1]
         if b == a:
             continue
-        sel = order[a:b]
+        sel = sel_all[a:b]
         keys = np.empty(b - a, np.int64)
         for i in range(b - a):
             keys[i] = trk[eb[sel[i]]]

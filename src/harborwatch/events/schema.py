@@ -35,10 +35,10 @@ EVENTS = pa.schema([
 #: adds ids and parameters.
 RAW = pa.schema([f for f in EVENTS if f.name not in ("event_id", "parameters", "evidence_count")])
 
-#: Resampled positions exploded over the space buckets of the encounter join.
-SLOTS = pa.schema([
+#: Resampled positions for the encounter join: one row per track and slot, ordered by
+#: (mmsi, hull, slot); ``ref0``/``ref1`` are the records interpolated between.
+POINTS = pa.schema([
     pa.field("slot", pa.int64(), nullable=False),
-    pa.field("cell", pa.int64(), nullable=False),
     pa.field("mmsi", pa.uint32(), nullable=False),
     pa.field("hull", pa.int32(), nullable=False),
     pa.field("lat", pa.float64()),
@@ -47,6 +47,10 @@ SLOTS = pa.schema([
     pa.field("ref0", pa.uint64()),
     pa.field("ref1", pa.uint64()),
 ])
+
+#: :data:`POINTS` exploded over the space buckets (``cell``) of an equality join (Spark).
+SLOTS = pa.schema([POINTS.field("slot"), pa.field("cell", pa.int64(), nullable=False)]
+                  + [f for f in POINTS if f.name != "slot"])
 
 #: Joined candidate pairs (one row per slot and pair).
 PAIRS = pa.schema([

@@ -19,7 +19,7 @@ import pyarrow as pa
 from harborwatch.core.schema import POSITIONS, STATIC
 from harborwatch.events.engine import Request, read_inputs
 from harborwatch.events.schema import IDS, PAIRS, RAW, RECEPTION, SLOTS
-from harborwatch.events.stages import Context, finalize, pair_stage, vessel_stage
+from harborwatch.events.stages import Context, explode_points, finalize, pair_stage, vessel_stage
 from harborwatch.store.store import Store
 
 
@@ -61,7 +61,9 @@ def events_from_parquet(spark, positions_path: str, static_path: str | None, ctx
                                  for n in t.column_names]))
 
     def vessel(p: pa.Table, s: pa.Table | None) -> pa.Table:
-        return _to_spark(_combine(vessel_stage(strip(p, POSITIONS), None if s is None else strip(s, STATIC), ctx)))
+        out = vessel_stage(strip(p, POSITIONS), None if s is None else strip(s, STATIC), ctx)
+        out["slots"] = explode_points(out.pop("points"), ctx)
+        return _to_spark(_combine(out))
 
     def pairs(t: pa.Table) -> pa.Table:
         return _to_spark(pair_stage(strip(t, PAIRS), ctx))

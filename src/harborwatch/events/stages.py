@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +42,7 @@ from harborwatch.events.common import (
 )
 from harborwatch.events.identity import _identity_events, _ids_summary, cross_identity
 from harborwatch.events.params import EventsConfig
-from harborwatch.events.schema import EVENTS, IDS, RAW, RECEPTION, SLOTS, TS
+from harborwatch.events.schema import EVENTS, IDS, POINTS, RAW, RECEPTION, SLOTS, TS
 from harborwatch.tracks import kernels as TK
 from harborwatch.tracks.algorithms import clean_and_segment
 from harborwatch.tracks.geo import haversine_m
@@ -74,10 +74,10 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
         _vessel_events(fx, static, ctx, ev)
         if "teleport" in types:
             _teleports(bad, fx, cfg.spoofing.teleport_distance_m, ev)
-        out["slots"] = _slots(fx, ctx) if "encounter" in types else empty_table(SLOTS)
+        out["points"] = _points(fx, ctx) if "encounter" in types else empty_table(POINTS)
         out["reception"] = _reception(fx, cfg.gaps.reception_cell_deg)
     else:
-        out["slots"] = empty_table(SLOTS)
+        out["points"] = empty_table(POINTS)
         out["reception"] = empty_table(RECEPTION)
     if static is not None:
         _identity_events(static, ctx, ev)
@@ -358,20 +358,33 @@ def _on_land(lat: np.ndarray, lon: np.ndarray, margin_m: float) -> np.ndarray:
     return land
 
 
-def _slots(fx: _Fixes, ctx: Context) -> pa.Table:
+def _points(fx: _Fixes, ctx: Context) -> pa.Table:
+    """Every track resampled to the encounter slots (:data:`POINTS`)."""
     e = ctx.cfg.encounters
-    t, lat, lon, mm, hull, refs, off = fx.t, fx.lat, fx.lon, fx.mm, fx.hull, fx.refs, fx.off
     step = int(e.step_min * 60_000)
-    trk, slot, sl, so, sp, i0, j = TK.resample_fill(off, t, lat, lon, step, int(e.max_interpolation_gap_h * H),
-                                                   ctx.cfg.segment.min_dt_s)
-    rows, cells = TK.ball_cells(sl, so, e.max_distance_m / 2.0, e.cell_m)
-    first = off[:-1][trk]
+    trk, slot, sl, so, sp, i0, j = TK.resample_fill(fx.off, fx.t, fx.lat, fx.lon, step,
+                                                   int(e.max_interpolation_gap_h * H), ctx.cfg.segment.min_dt_s)
+    first = fx.off[:-1][trk]
     return pa.table({
-        "slot": slot[rows], "cell": cells,
-        "mmsi": pa.array(mm[first][rows], pa.uint32()), "hull": pa.array(hull[first][rows], pa.int32()),
-        "lat": sl[rows], "lon": so[rows], "speed_kn": sp[rows],
-        "ref0": pa.array(refs[i0][rows], pa.uint64()), "ref1": pa.array(refs[j][rows], pa.uint64()),
-    }, schema=SLOTS)
+        "slot": slot, "mmsi": pa.array(fx.mm[first], pa.uint32()), "hull": pa.array(fx.hull[first], pa.int32()),
+        "lat": sl, "lon": so, "speed_kn": sp,
+        "ref0": pa.array(fx.refs[i0], pa.uint64()), "ref1": pa.array(fx.refs[j], pa.uint64()),
+    }, schema=POINTS)
+
+
+def _cell_params(ctx: Context) -> tuple[float, float]:
+    """(ball radius, cell edge) in metres: points closer than the encounter distance share a cell."""
+    e = ctx.cfg.encounters
+    return e.max_distance_m / 2.0, e.cell_m
+
+
+def explode_points(points: pa.Table, ctx: Context) -> pa.Table:
+    """:data:`POINTS` repeated once per space cell their ball touches (:data:`SLOTS`), for an
+    equality join on (slot, cell) (the Spark engine's)."""
+    lat = _arr(points, "lat")
+    rows, cells = TK.ball_cells(lat, _arr(points, "lon"), *_cell_params(ctx))
+    t = points.take(pa.array(rows))
+    return t.add_column(1, "cell", pa.array(cells, pa.int64())).cast(SLOTS)
 
 
 def _reception(fx: _Fixes, cell_deg: float) -> pa.Table:
@@ -434,49 +447,63 @@ def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
     if pairs.num_rows == 0 or "encounter" not in ctx.types:
         return EventRows().table()
     p = _unique_pair_slots(pairs)
-    return _encounters({c: p[c].to_numpy(zero_copy_only=False) for c in p.column_names}, ctx)
+    cols = {c: p[c].to_numpy(zero_copy_only=False) for c in p.column_names}
+    return _encounters(cols, lambda sel: np.concatenate([cols[c][sel] for c in ("ref0_a", "ref1_a", "ref0_b",
+                                                                                  "ref1_b")]), ctx)
 
 
-def slot_pair_stage(slots: pa.Table, ctx: Context) -> pa.Table:
-    """Encounters from every partition's :data:`SLOTS`: the local engine's bucket join
-    (:func:`~harborwatch.events.kernels.bucket_pairs`) and per-pair stage in one.
+def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Table:
+    """Encounters from every partition's :data:`POINTS`: the local engine's bucket join
+    (:func:`~harborwatch.events.kernels.bucket_pairs`, slot ranges over ``workers`` threads)
+    and per-pair stage in one.
 
     The join keeps only pairs within the encounter distance; the others cannot be part of an
-    encounter (a run is consecutive close slots), so the events equal :func:`pair_stage`'s."""
-    if slots.num_rows == 0 or "encounter" not in ctx.types:
+    encounter (a run is consecutive close slots), so the events equal :func:`pair_stage`'s on
+    the whole equality join of :func:`explode_points`."""
+    if points.num_rows == 0 or "encounter" not in ctx.types:
         return EventRows().table()
-    mm = slots["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
-    hull = slots["hull"].to_numpy(zero_copy_only=False).astype(np.int64)
-    slot = slots["slot"].to_numpy(zero_copy_only=False).astype(np.int64)
+    mm = points["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
+    hull = points["hull"].to_numpy(zero_copy_only=False).astype(np.int64)
+    slot = points["slot"].to_numpy(zero_copy_only=False).astype(np.int64)
     key = mm * 1_000_000 + hull
     if np.any((key[1:] < key[:-1]) | ((key[1:] == key[:-1]) & (slot[1:] < slot[:-1]))):
         order = np.lexsort((slot, key))
-        slots, mm, hull, slot, key = slots.take(pa.array(order)), mm[order], hull[order], slot[order], key[order]
-    n = len(key)
-    trk = np.zeros(n, np.int64)
+        points, mm, hull, slot, key = points.take(pa.array(order)), mm[order], hull[order], slot[order], key[order]
+    trk = np.zeros(len(key), np.int64)
     trk[1:] = np.cumsum(key[1:] != key[:-1])
-    new_point = np.ones(n, bool)
-    new_point[1:] = (key[1:] != key[:-1]) | (slot[1:] != slot[:-1])
-    pfirst = np.flatnonzero(new_point)
-    plen = np.diff(np.append(pfirst, n))
-    point_first = np.repeat(pfirst, plen)
-    point_last = point_first + np.repeat(plen, plen) - 1
-    cell = slots["cell"].to_numpy(zero_copy_only=False).astype(np.int64)
-    lat, lon = _arr(slots, "lat"), _arr(slots, "lon")
-    ra, rb = EK.bucket_pairs(slot, cell, trk, mm, point_first, point_last, lat, lon,
-                             ctx.cfg.encounters.max_distance_m)
-    spd = _arr(slots, "speed_kn")
-    r0, r1 = (slots[c].to_numpy(zero_copy_only=False) for c in ("ref0", "ref1"))
+    lat, lon = _arr(points, "lat"), _arr(points, "lon")
+    order, start = EK.slot_buckets(slot)
+    ns = len(start) - 1
+    # slot ranges of about equal numbers of points, one per thread
+    cuts = np.unique(np.searchsorted(start, np.linspace(0, start[-1], max(1, workers) + 1), "left").clip(0, ns))
+    cuts[0], cuts[-1] = 0, ns
+    radius, cell = _cell_params(ctx)
+    maxd = ctx.cfg.encounters.max_distance_m
+
+    def run(k: int) -> tuple[np.ndarray, np.ndarray]:
+        return EK.bucket_pairs(order, start, int(cuts[k]), int(cuts[k + 1]), mm, lat, lon, radius, cell, maxd)
+
+    jobs = range(len(cuts) - 1)
+    if len(jobs) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=len(jobs)) as ex:
+            found = list(ex.map(run, jobs))
+    else:
+        found = [run(k) for k in jobs]
+    ra, rb = EK.order_pairs(np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]), trk)
+    spd = _arr(points, "speed_kn")
+    r0, r1 = (points[c].to_numpy(zero_copy_only=False) for c in ("ref0", "ref1"))
     return _encounters({
         "mmsi_a": mm[ra], "hull_a": hull[ra], "mmsi_b": mm[rb], "hull_b": hull[rb], "slot": slot[ra],
-        "lat_a": lat[ra], "lon_a": lon[ra], "speed_a": spd[ra], "ref0_a": r0[ra], "ref1_a": r1[ra],
-        "lat_b": lat[rb], "lon_b": lon[rb], "speed_b": spd[rb], "ref0_b": r0[rb], "ref1_b": r1[rb],
-    }, ctx)
+        "lat_a": lat[ra], "lon_a": lon[ra], "speed_a": spd[ra], "lat_b": lat[rb], "lon_b": lon[rb], "speed_b": spd[rb],
+    }, lambda sel: np.concatenate([r0[ra[sel]], r1[ra[sel]], r0[rb[sel]], r1[rb[sel]]]), ctx)
 
 
-def _encounters(p: dict[str, np.ndarray], ctx: Context) -> pa.Table:
-    """Encounter events from pair rows (the :data:`PAIRS` columns as arrays) ordered by
-    :data:`PAIR_ORDER`, one row per pair and slot."""
+def _encounters(p: dict[str, np.ndarray], refs: Callable[[np.ndarray], np.ndarray], ctx: Context) -> pa.Table:
+    """Encounter events from pair rows (the :data:`PAIRS` columns but the references, as
+    arrays) ordered by :data:`PAIR_ORDER`, one row per pair and slot; ``refs(rows)``: the
+    records of those rows (both vessels, both interpolation ends)."""
     ev = EventRows()
     e = ctx.cfg.encounters
 
@@ -499,10 +526,9 @@ def _encounters(p: dict[str, np.ndarray], ctx: Context) -> pa.Table:
     merge = int(math.ceil(e.merge_gap_h * 60 / e.step_min))
     evs, close, d = EK.encounter_runs(poff, slot, la, loa, sa, lb, lob, sb, e.max_distance_m, min_slots,
                                       e.max_median_speed_knots, merge, e.min_port_distance_m, *ctx.ports.arrays())
-    refs = [p[c] for c in ("ref0_a", "ref1_a", "ref0_b", "ref1_b")]
     for _pair, r0, r1, mid, nclose in evs:
         sel = np.arange(r0, r1 + 1)[close[r0:r1 + 1]]
-        evidence = np.unique(np.concatenate([r[sel] for r in refs]))
+        evidence = np.unique(refs(sel))
         dd = d[sel]
         ev.add("encounter", int(a_m[r0]), slot[r0] * step, slot[r1] * step, 0.5 * (la[mid] + lb[mid]),
                float(loa[mid]), evidence, {
@@ -618,4 +644,5 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
     return out.filter(pa.array(keep))
 
 
-__all__ = ["EVENTS", "TS", "Context", "cross_identity", "finalize", "pair_stage", "vessel_stage"]
+__all__ = ["EVENTS", "TS", "Context", "cross_identity", "explode_points", "finalize", "pair_stage",
+           "slot_pair_stage", "vessel_stage"]

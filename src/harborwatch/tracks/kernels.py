@@ -270,32 +270,44 @@ def _cell_key(cx, cy, cz):
 
 
 @njit(cache=True, nogil=True)
-def ball_cells(lat, lon, radius_m, cell_m):
-    """Keys of the cubic Earth-centred cells (edge ``cell_m``) that a ball of ``radius_m`` touches.
+def point_cells(lat, lon, radius_m, cell_m, out):
+    """Keys of the cubic Earth-centred cells (edge ``cell_m``) that a ball of ``radius_m`` around
+    one point touches, written to ``out`` (room for 8); returns how many.
 
-    Returns (row index, cell key) pairs. Two points less than ``2 * radius_m`` apart always
-    share at least one key (a point where their balls meet lies in a cell both touch), so a
-    plain equality join on the key finds every close pair, across the antimeridian and at
-    the poles alike. ``cell_m`` must be at least ``2 * radius_m`` (at most 8 keys per point).
-    """
+    Two points less than ``2 * radius_m`` apart always share at least one key (a point where
+    their balls meet lies in a cell both touch), so an equality join on the key finds every
+    close pair, across the antimeridian and at the poles alike. ``cell_m`` must be at least
+    ``2 * radius_m`` (at most 8 keys per point)."""
+    x, y, z = ecef_m(lat, lon)
+    x0 = int(math.floor((x - radius_m) / cell_m))
+    x1 = int(math.floor((x + radius_m) / cell_m))
+    y0 = int(math.floor((y - radius_m) / cell_m))
+    y1 = int(math.floor((y + radius_m) / cell_m))
+    z0 = int(math.floor((z - radius_m) / cell_m))
+    z1 = int(math.floor((z + radius_m) / cell_m))
+    m = 0
+    for cx in range(x0, x1 + 1):
+        for cy in range(y0, y1 + 1):
+            for cz in range(z0, z1 + 1):
+                out[m] = _cell_key(cx, cy, cz)
+                m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def ball_cells(lat, lon, radius_m, cell_m):
+    """:func:`point_cells` of every point, as (row index, cell key) pairs."""
     n = lat.shape[0]
     rows = np.empty(n * 8, np.int64)
     keys = np.empty(n * 8, np.int64)
+    buf = np.empty(8, np.int64)
     m = 0
     for i in range(n):
-        x, y, z = ecef_m(lat[i], lon[i])
-        x0 = int(math.floor((x - radius_m) / cell_m))
-        x1 = int(math.floor((x + radius_m) / cell_m))
-        y0 = int(math.floor((y - radius_m) / cell_m))
-        y1 = int(math.floor((y + radius_m) / cell_m))
-        z0 = int(math.floor((z - radius_m) / cell_m))
-        z1 = int(math.floor((z + radius_m) / cell_m))
-        for cx in range(x0, x1 + 1):
-            for cy in range(y0, y1 + 1):
-                for cz in range(z0, z1 + 1):
-                    rows[m] = i
-                    keys[m] = _cell_key(cx, cy, cz)
-                    m += 1
+        k = point_cells(lat[i], lon[i], radius_m, cell_m, buf)
+        for j in range(k):
+            rows[m] = i
+            keys[m] = buf[j]
+            m += 1
     return rows[:m], keys[:m]
 
 
