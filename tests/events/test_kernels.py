@@ -56,6 +56,15 @@ def test_bucket_pairs_is_the_close_part_of_the_equality_join(fixes, workers):
     slots = explode_points(t, ctx)
     # the local engine's encounters equal the Spark engine's on the whole equality join
     assert slot_pair_stage(t, ctx, workers=workers).equals(pair_stage(_brute_pairs(slots), ctx))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(fix, min_size=0, max_size=60), st.sampled_from([(500.0, 1.0), (10.0, 0.01), (500.0, 0.0)]))
+def test_bucket_pairs_finds_every_close_pair_once(fixes, scale):
+    """Against all pairs in a slot within the distance: scattered, tightly packed, and all on
+    one spot (every sweep axis tied)."""
+    maxd, shrink = scale
+    t = _points([(m, h, s, la * shrink, lo * shrink, sp) for m, h, s, la, lo, sp in fixes])
     if t.num_rows == 0:
         return
     mm = t["mmsi"].to_numpy().astype(np.int64)
@@ -64,15 +73,13 @@ def test_bucket_pairs_is_the_close_part_of_the_equality_join(fixes, workers):
     trk = np.concatenate([[0], np.cumsum(key[1:] != key[:-1])])
     lat, lon = t["lat"].to_numpy(), t["lon"].to_numpy()
     order, start = EK.slot_buckets(slot)
-    ea, eb = EK.bucket_pairs(order, start, 0, len(start) - 1, mm, lat, lon, 250.0, 500.0, 500.0)
+    ea, eb = EK.bucket_pairs(order, start, 0, len(start) - 1, mm, lat, lon, maxd)
     ra, rb = EK.order_pairs(ea, eb, trk)
     got = [(int(key[a]), int(key[b]), int(slot[a])) for a, b in zip(ra, rb, strict=True)]
-    want = sorted({(r["mmsi_a"] * 1_000_000 + r["hull_a"], r["mmsi_b"] * 1_000_000 + r["hull_b"], r["slot"])
-                   for r in _brute_pairs(slots).to_pylist()
-                   if haversine_m(r["lat_a"], r["lon_a"], r["lat_b"], r["lon_b"]) <= 500.0})
-    assert len(got) == len(set(got))
+    n = len(key)
+    want = sorted((int(key[a]), int(key[b]), int(slot[a])) for a in range(n) for b in range(n)
+                  if slot[a] == slot[b] and mm[a] < mm[b] and haversine_m(lat[a], lon[a], lat[b], lon[b]) <= maxd)
     assert got == want  # every close pair once, in (track a, track b, slot) order
-    assert all(slot[a] == slot[b] for a, b in zip(ra, rb, strict=True))
 
 
 def test_encounter_found_by_both_joins():

@@ -12,8 +12,7 @@ import numpy as np
 from numba import njit
 
 from harborwatch.sites.catalogue import nearest_site
-from harborwatch.tracks.geo import haversine_m, speed_kn
-from harborwatch.tracks.kernels import point_cells
+from harborwatch.tracks.geo import ecef_m, haversine_m, speed_kn
 
 
 @njit(cache=True, inline="always")
@@ -311,68 +310,68 @@ def slot_buckets(slot):
 
 
 @njit(cache=True, nogil=True)
-def bucket_pairs(order, start, k0, k1, mmsi, lat, lon, radius_m, cell_m, max_distance_m):
-    """The space-time bucket join for slots ``k0..k1-1`` of :func:`slot_buckets`: every pair of
-    points in one slot that share a space cell (:func:`~harborwatch.tracks.kernels.point_cells`),
-    of different vessels and at most ``max_distance_m`` apart.
+def bucket_pairs(order, start, k0, k1, mmsi, lat, lon, max_distance_m):
+    """The space-time join for slots ``k0..k1-1`` of :func:`slot_buckets`: every pair of points
+    in one slot, of different vessels, at most ``max_distance_m`` apart (great circle).
 
-    Points are laid out by track (increasing with (mmsi, hull)) then slot. A pair sharing
-    several cells is reported once, in the smallest cell both touch. Returns (point a, point b),
-    a before b, in slot order. Slot ranges are independent: threads may run disjoint ones.
+    Inside a slot, points are sorted along the Earth-centred axis on which they spread most
+    and swept with a window of ``max_distance_m`` (a straight line is never longer than the
+    great circle), so only near pairs are measured. Points are laid out by track (increasing
+    with (mmsi, hull)) then slot. Returns (point a, point b), a before b, in slot order;
+    slot ranges are independent (threads may run disjoint ones).
     """
     gmax = 0
     for k in range(k0, k1):
         gmax = max(gmax, start[k + 1] - start[k])
-    cells = np.empty((gmax, 8), np.int64)  # each point's cells
-    ncell = np.empty(gmax, np.int64)
-    keys = np.empty(gmax * 8, np.int64)
-    owner = np.empty(gmax * 8, np.int64)  # position of the point in the slot
+    xyz = np.empty((gmax, 3), np.float64)
     ea = np.empty(16, np.int64)
     eb = np.empty(16, np.int64)
+    # a millionth of slack: rounding never drops a pair the great-circle test would keep
+    reach = max_distance_m * (1.0 + 1e-6)
+    chord2 = reach * reach
     m = 0
     for k in range(k0, k1):
         a, b = start[k], start[k + 1]
         g = b - a
         if g < 2:
             continue
-        nk = 0
+        lo = np.full(3, np.inf)
+        hi = np.full(3, -np.inf)
         for j in range(g):
             r = order[a + j]
-            ncell[j] = point_cells(lat[r], lon[r], radius_m, cell_m, cells[j])
-            for c in range(ncell[j]):
-                keys[nk] = cells[j, c]
-                owner[nk] = j
-                nk += 1
-        srt = np.argsort(keys[:nk], kind="mergesort")  # stable: point order within a cell
-        g0 = 0
-        while g0 < nk:
-            c = keys[srt[g0]]
-            g1 = g0 + 1
-            while g1 < nk and keys[srt[g1]] == c:
-                g1 += 1
-            for p in range(g0, g1):
-                jx = owner[srt[p]]
-                x = order[a + jx]
-                for q in range(p + 1, g1):
-                    jy = owner[srt[q]]
-                    y = order[a + jy]  # y > x: points keep their order inside a slot
-                    if mmsi[x] == mmsi[y]:
-                        continue
-                    dup = False  # a smaller cell shared by both points reports this pair
-                    for u in range(ncell[jx]):
-                        if cells[jx, u] < c:
-                            for w in range(ncell[jy]):
-                                if cells[jy, w] == cells[jx, u]:
-                                    dup = True
-                    if dup or haversine_m(lat[x], lon[x], lat[y], lon[y]) > max_distance_m:
-                        continue
-                    if m == ea.shape[0]:
-                        ea = _grow(ea, m)
-                        eb = _grow(eb, m)
-                    ea[m] = x
-                    eb[m] = y
-                    m += 1
-            g0 = g1
+            x, y, z = ecef_m(lat[r], lon[r])
+            xyz[j, 0], xyz[j, 1], xyz[j, 2] = x, y, z
+            for ax in range(3):
+                lo[ax] = min(lo[ax], xyz[j, ax])
+                hi[ax] = max(hi[ax], xyz[j, ax])
+        axis = 0
+        for ax in range(1, 3):
+            if hi[ax] - lo[ax] > hi[axis] - lo[axis]:
+                axis = ax
+        srt = np.argsort(xyz[:g, axis])
+        for p in range(g):
+            jx = srt[p]
+            cx = xyz[jx, axis]
+            for q in range(p + 1, g):
+                jy = srt[q]
+                if xyz[jy, axis] - cx > reach:
+                    break
+                x, y = order[a + jx], order[a + jy]
+                if mmsi[x] == mmsi[y]:
+                    continue
+                dx = xyz[jx, 0] - xyz[jy, 0]
+                dy = xyz[jx, 1] - xyz[jy, 1]
+                dz = xyz[jx, 2] - xyz[jy, 2]
+                if dx * dx + dy * dy + dz * dz > chord2:
+                    continue
+                if haversine_m(lat[x], lon[x], lat[y], lon[y]) > max_distance_m:
+                    continue
+                if m == ea.shape[0]:
+                    ea = _grow(ea, m)
+                    eb = _grow(eb, m)
+                ea[m] = min(x, y)
+                eb[m] = max(x, y)
+                m += 1
     return ea[:m], eb[:m]
 
 

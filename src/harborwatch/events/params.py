@@ -105,6 +105,11 @@ class Encounters:
     merge_gap_h: float = 4.0
     cell_m: float = 2000.0
 
+    def __post_init__(self) -> None:
+        if not (self.cell_m >= 2 * self.max_distance_m and self.cell_m >= 10.0):
+            raise DataError(f"encounters.cell_m = {self.cell_m} m must be at least 2 x max_distance_m "
+                            f"({2 * self.max_distance_m} m) and 10 m", field="encounters.cell_m")
+
     def resample(self) -> Resample:
         return Resample(step_min=self.step_min, max_gap_h=self.max_interpolation_gap_h)
 

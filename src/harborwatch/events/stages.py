@@ -453,9 +453,9 @@ def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
 
 
 def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Table:
-    """Encounters from every partition's :data:`POINTS`: the local engine's bucket join
-    (:func:`~harborwatch.events.kernels.bucket_pairs`, slot ranges over ``workers`` threads)
-    and per-pair stage in one.
+    """Encounters from every partition's :data:`POINTS`: the local engine's space-time join
+    (:func:`~harborwatch.events.kernels.bucket_pairs`: slot buckets, a sweep inside each;
+    slot ranges over ``workers`` threads) and per-pair stage in one.
 
     The join keeps only pairs within the encounter distance; the others cannot be part of an
     encounter (a run is consecutive close slots), so the events equal :func:`pair_stage`'s on
@@ -477,11 +477,10 @@ def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Tabl
     # slot ranges of about equal numbers of points, one per thread
     cuts = np.unique(np.searchsorted(start, np.linspace(0, start[-1], max(1, workers) + 1), "left").clip(0, ns))
     cuts[0], cuts[-1] = 0, ns
-    radius, cell = _cell_params(ctx)
     maxd = ctx.cfg.encounters.max_distance_m
 
     def run(k: int) -> tuple[np.ndarray, np.ndarray]:
-        return EK.bucket_pairs(order, start, int(cuts[k]), int(cuts[k + 1]), mm, lat, lon, radius, cell, maxd)
+        return EK.bucket_pairs(order, start, int(cuts[k]), int(cuts[k + 1]), mm, lat, lon, maxd)
 
     jobs = range(len(cuts) - 1)
     if len(jobs) > 1:

@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
-from harborwatch.tracks.geo import ecef_m, haversine_m, interpolate, speed_kn
+from harborwatch.tracks.geo import EARTH_RADIUS_M, ecef_m, haversine_m, interpolate, speed_kn
 
 # cleaning reason codes (index into CLEAN_REASONS)
 KEEP, NO_POSITION, DUPLICATE, CLOCK_OFFSET, OUTLIER = 0, 1, 2, 3, 4
@@ -261,12 +261,14 @@ def resample_fill(offsets, t, lat, lon, step_ms, max_gap_ms, min_dt_s):
     return trk[:m], slot[:m], olat[:m], olon[:m], ospd[:m], oi0[:m], oj[:m]
 
 
-_CELL_OFFSET = 1 << 12
-
-
-@njit(cache=True, nogil=True)
-def _cell_key(cx, cy, cz):
-    return ((cx + _CELL_OFFSET) << 26) | ((cy + _CELL_OFFSET) << 13) | (cz + _CELL_OFFSET)
+@njit(cache=True, inline="always")
+def _cell_key(cx, cy, cz, cell_m):
+    """One integer per cubic cell: the cell's indices, offset to be non-negative, in base
+    ``n`` (the cells across the Earth's diameter, plus margin). Below ``2**63`` for
+    ``cell_m`` >= 10 m, below ``2**39`` for the default 2 km."""
+    off = int(EARTH_RADIUS_M / cell_m) + 2
+    n = 2 * off + 1
+    return ((cx + off) * n + (cy + off)) * n + (cz + off)
 
 
 @njit(cache=True, nogil=True)
@@ -277,7 +279,7 @@ def point_cells(lat, lon, radius_m, cell_m, out):
     Two points less than ``2 * radius_m`` apart always share at least one key (a point where
     their balls meet lies in a cell both touch), so an equality join on the key finds every
     close pair, across the antimeridian and at the poles alike. ``cell_m`` must be at least
-    ``2 * radius_m`` (at most 8 keys per point)."""
+    ``2 * radius_m`` (at most 8 keys per point) and 10 m."""
     x, y, z = ecef_m(lat, lon)
     x0 = int(math.floor((x - radius_m) / cell_m))
     x1 = int(math.floor((x + radius_m) / cell_m))
@@ -289,7 +291,7 @@ def point_cells(lat, lon, radius_m, cell_m, out):
     for cx in range(x0, x1 + 1):
         for cy in range(y0, y1 + 1):
             for cz in range(z0, z1 + 1):
-                out[m] = _cell_key(cx, cy, cz)
+                out[m] = _cell_key(cx, cy, cz, cell_m)
                 m += 1
     return m
 
