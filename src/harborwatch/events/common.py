@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -74,7 +75,15 @@ def _json_values(v: Any, n: int) -> list[str] | str:
         if v.dtype.kind in "iu":
             return [str(x) for x in v.tolist()]
         if v.dtype.kind == "f":
-            return [_float_json(x) for x in v.tolist()]
+            ok = np.isfinite(v)
+            fin = v[ok].tolist()
+            text = list(map(float.__repr__, map(round, fin, repeat(6, len(fin)))))
+            if len(fin) == n:
+                return text
+            out = np.empty(n, object)
+            out[ok] = text
+            out[~ok] = [_float_json(x) for x in v[~ok].tolist()]
+            return out.tolist()
         v = v.tolist()
     if isinstance(v, list):
         cache: dict[Any, str] = {}

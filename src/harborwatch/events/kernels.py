@@ -408,3 +408,55 @@ def order_pairs(ea, eb, trk):
             out_a[a + i] = ea[sel[i]]
             out_b[a + i] = eb[sel[i]]
     return out_a, out_b
+
+
+@njit(cache=True, nogil=True)
+def encounter_stats(evs, close, d, spd_a, spd_b):
+    """Per encounter of :func:`encounter_runs`, over its close rows: median and least distance
+    (m) and each vessel's median speed (kn; NaN when it has none)."""
+    m = evs.shape[0]
+    med_d = np.empty(m)
+    min_d = np.empty(m)
+    med_a = np.empty(m)
+    med_b = np.empty(m)
+    for e in range(m):
+        sel = np.flatnonzero(close[evs[e, 1]:evs[e, 2] + 1]) + evs[e, 1]
+        dd = d[sel]
+        med_d[e] = np.median(dd)
+        min_d[e] = dd.min()
+        sa = spd_a[sel]
+        sb = spd_b[sel]
+        med_a[e] = np.nanmedian(sa) if np.any(~np.isnan(sa)) else np.nan
+        med_b[e] = np.nanmedian(sb) if np.any(~np.isnan(sb)) else np.nan
+    return med_d, min_d, med_a, med_b
+
+
+@njit(cache=True, nogil=True)
+def encounter_evidence(evs, close, ref0_a, ref1_a, ref0_b, ref1_b, row_a, row_b):
+    """Per encounter: the sorted distinct records of its close rows (row ``i`` rests on
+    ``ref0_a[row_a[i]]``, ``ref1_a[row_a[i]]``, ``ref0_b[row_b[i]]``, ``ref1_b[row_b[i]]``).
+    Returns (offsets, values)."""
+    m = evs.shape[0]
+    offsets = np.zeros(m + 1, np.int64)
+    total = 0
+    for e in range(m):
+        total += 4 * (evs[e, 2] - evs[e, 1] + 1)
+    values = np.empty(total, np.uint64)
+    k = 0
+    for e in range(m):
+        buf = np.empty(4 * (evs[e, 2] - evs[e, 1] + 1), np.uint64)
+        n = 0
+        for i in range(evs[e, 1], evs[e, 2] + 1):
+            if close[i]:
+                buf[n] = ref0_a[row_a[i]]
+                buf[n + 1] = ref1_a[row_a[i]]
+                buf[n + 2] = ref0_b[row_b[i]]
+                buf[n + 3] = ref1_b[row_b[i]]
+                n += 4
+        buf = np.sort(buf[:n])
+        for j in range(n):
+            if j == 0 or buf[j] != buf[j - 1]:
+                values[k] = buf[j]
+                k += 1
+        offsets[e + 1] = k
+    return offsets, values[:k]

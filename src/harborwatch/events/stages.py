@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -448,8 +448,8 @@ def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
         return EventRows().table()
     p = _unique_pair_slots(pairs)
     cols = {c: p[c].to_numpy(zero_copy_only=False) for c in p.column_names}
-    return _encounters(cols, lambda sel: np.concatenate([cols[c][sel] for c in ("ref0_a", "ref1_a", "ref0_b",
-                                                                                  "ref1_b")]), ctx)
+    rows = np.arange(p.num_rows)
+    return _encounters(cols, (*(cols[c] for c in ("ref0_a", "ref1_a", "ref0_b", "ref1_b")), rows, rows), ctx)
 
 
 def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Table:
@@ -496,13 +496,14 @@ def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Tabl
     return _encounters({
         "mmsi_a": mm[ra], "hull_a": hull[ra], "mmsi_b": mm[rb], "hull_b": hull[rb], "slot": slot[ra],
         "lat_a": lat[ra], "lon_a": lon[ra], "speed_a": spd[ra], "lat_b": lat[rb], "lon_b": lon[rb], "speed_b": spd[rb],
-    }, lambda sel: np.concatenate([r0[ra[sel]], r1[ra[sel]], r0[rb[sel]], r1[rb[sel]]]), ctx)
+    }, (r0, r1, r0, r1, ra, rb), ctx)
 
 
-def _encounters(p: dict[str, np.ndarray], refs: Callable[[np.ndarray], np.ndarray], ctx: Context) -> pa.Table:
+def _encounters(p: dict[str, np.ndarray], refs: tuple, ctx: Context) -> pa.Table:
     """Encounter events from pair rows (the :data:`PAIRS` columns but the references, as
-    arrays) ordered by :data:`PAIR_ORDER`, one row per pair and slot; ``refs(rows)``: the
-    records of those rows (both vessels, both interpolation ends)."""
+    arrays) ordered by :data:`PAIR_ORDER`, one row per pair and slot. ``refs``: (ref0 of a,
+    ref1 of a, ref0 of b, ref1 of b, row of a, row of b): row ``i``'s records are
+    ``ref0_a[row_a[i]]`` and so on (the interpolation ends of both vessels)."""
     ev = EventRows()
     e = ctx.cfg.encounters
 
@@ -525,19 +526,24 @@ def _encounters(p: dict[str, np.ndarray], refs: Callable[[np.ndarray], np.ndarra
     merge = int(math.ceil(e.merge_gap_h * 60 / e.step_min))
     evs, close, d = EK.encounter_runs(poff, slot, la, loa, sa, lb, lob, sb, e.max_distance_m, min_slots,
                                       e.max_median_speed_knots, merge, e.min_port_distance_m, *ctx.ports.arrays())
-    for _pair, r0, r1, mid, nclose in evs:
-        sel = np.arange(r0, r1 + 1)[close[r0:r1 + 1]]
-        evidence = np.unique(refs(sel))
-        dd = d[sel]
-        ev.add("encounter", int(a_m[r0]), slot[r0] * step, slot[r1] * step, 0.5 * (la[mid] + lb[mid]),
-               float(loa[mid]), evidence, {
-                   "duration_h": (slot[r1] - slot[r0]) * step / H, "close_slots": int(nclose),
-                   "median_distance_m": float(np.median(dd)), "min_distance_m": float(dd.min()),
-                   "median_speed_kn": float(np.nanmedian(sa[sel])) if np.any(~np.isnan(sa[sel])) else None,
-                   "median_speed_2_kn": float(np.nanmedian(sb[sel])) if np.any(~np.isnan(sb[sel])) else None,
-                   "track": "main" if a_h[r0] == 0 else f"hull {a_h[r0]}",
-                   "track_2": "main" if b_h[r0] == 0 else f"hull {b_h[r0]}",
-               }, mmsi_2=int(b_m[r0]), confidence=3 if nclose * e.step_min >= 2 * e.min_duration_h * 60 else 2)
+    if len(evs) == 0:
+        return ev.table()
+    r0, r1, mid, nclose = evs[:, 1], evs[:, 2], evs[:, 3], evs[:, 4]
+    med_d, min_d, med_a, med_b = EK.encounter_stats(evs, close, d, sa, sb)
+    offsets, values = EK.encounter_evidence(evs, close, *refs)
+    labels = {0: "main"}
+
+    def track(h: np.ndarray) -> list[str]:
+        return [labels.get(x) or f"hull {x}" for x in h.tolist()]
+
+    ev.extend("encounter", a_m[r0], slot[r0] * step, slot[r1] * step, 0.5 * (la[mid] + lb[mid]), loa[mid],
+              pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values, pa.uint64())), {
+                  "duration_h": (slot[r1] - slot[r0]) * step / H, "close_slots": nclose,
+                  "median_distance_m": med_d, "min_distance_m": min_d,
+                  "median_speed_kn": med_a, "median_speed_2_kn": med_b,
+                  "track": track(a_h[r0]), "track_2": track(b_h[r0]),
+              }, mmsi_2=b_m[r0],
+              confidence=np.where(nclose * e.step_min >= 2 * e.min_duration_h * 60, 3, 2).astype(np.int8))
     return ev.table()
 
 
