@@ -595,12 +595,6 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
             ["cell_r", "cell_c", "day", "receiver", "positions", "vessels"])
     rate = _reception_rate(reception) if reception.num_rows else {}
     g = cfg.gaps
-    attrs = raw_t["attributes"].to_pylist()
-    types = raw_t["type"].to_pylist()
-    lat, lon = raw_t["lat"].to_pylist(), raw_t["lon"].to_pylist()
-    start = pc.cast(raw_t["start"], pa.int64()).to_pylist()
-    end = pc.cast(raw_t["end"], pa.int64()).to_pylist()
-    conf = raw_t["confidence"].to_pylist()
     half = g.reception_window_days // 2
 
     def rec_at(la: float, lo: float, day: int) -> tuple[float | None, float | None]:
@@ -615,37 +609,59 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
             return None, None
         return pos / ves, sat / pos
 
-    for i, ty in enumerate(types):
-        if ty != "gap":
-            continue
-        a = json.loads(attrs[i])
-        r0, s0 = rec_at(lat[i], lon[i], start[i] // DAY)
-        r1, _ = rec_at(a["end_lat"], a["end_lon"], end[i] // DAY)
-        good = r0 is not None and r0 >= g.min_reception_positions_per_day
-        likely = bool(a["duration_h"] >= g.disabling_min_duration_h and good)
-        a.update({"reception_start_positions_per_vessel_day": r0, "reception_end_positions_per_vessel_day": r1,
-                  "reception_start_satellite_share": s0, "likely_disabling": likely})
-        attrs[i] = canonical_json(a)
-        conf[i] = 3 if likely else 2 if good else 1
-    params_cache = {ty: canonical_json(cfg.parameters_for(ty)) for ty in set(types)}
-    params = [params_cache[ty] for ty in types]
-    mm, mm2, site = raw_t["mmsi"].to_pylist(), raw_t["mmsi_2"].to_pylist(), raw_t["site_id"].to_pylist()
-    ids_col = [hashlib.sha256(f"{types[i]}|{mm[i]}|{mm2[i]}|{site[i]}|{start[i]}|{end[i]}|{params[i]}".encode())
-               .hexdigest()[:32] for i in range(len(types))]
+    # gaps: add the reception around both ends, and whether the silence looks deliberate
+    attrs = raw_t["attributes"]
+    conf = raw_t["confidence"].to_numpy(zero_copy_only=False).astype(np.float64)  # NaN: null
+    gaps = np.flatnonzero(pc.equal(raw_t["type"], "gap").to_numpy(zero_copy_only=False))
+    if len(gaps):
+        rows = raw_t.take(pa.array(gaps))
+        new_attrs = []
+        for i, (a_text, la, lo, st, en) in enumerate(zip(
+                rows["attributes"].to_pylist(), rows["lat"].to_pylist(), rows["lon"].to_pylist(),
+                pc.cast(rows["start"], pa.int64()).to_pylist(), pc.cast(rows["end"], pa.int64()).to_pylist(),
+                strict=True)):
+            a = json.loads(a_text)
+            r0, s0 = rec_at(la, lo, st // DAY)
+            r1, _ = rec_at(a["end_lat"], a["end_lon"], en // DAY)
+            good = r0 is not None and r0 >= g.min_reception_positions_per_day
+            likely = bool(a["duration_h"] >= g.disabling_min_duration_h and good)
+            a.update({"reception_start_positions_per_vessel_day": r0, "reception_end_positions_per_vessel_day": r1,
+                      "reception_start_satellite_share": s0, "likely_disabling": likely})
+            new_attrs.append(canonical_json(a))
+            conf[gaps[i]] = 3 if likely else 2 if good else 1
+        mask = np.zeros(raw_t.num_rows, bool)
+        mask[gaps] = True
+        attrs = pc.replace_with_mask(attrs, pa.array(mask), pa.array(new_attrs, pa.string()))
+    # event ids: SHA-256 of type, vessels, site, times and parameters
+    kinds = pc.unique(raw_t["type"]).to_pylist()
+    params_of = {ty: canonical_json(cfg.parameters_for(ty)) for ty in kinds}
+    params = pa.array([params_of[ty] for ty in kinds], pa.string()).take(
+        pc.index_in(raw_t["type"], pa.array(kinds, pa.string())))
+
+    def text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+        return pc.fill_null(pc.cast(col, pa.string()), "None")  # as Python's str() writes them
+
+    key = pc.binary_join_element_wise(
+        raw_t["type"], text(raw_t["mmsi"]), text(raw_t["mmsi_2"]), text(raw_t["site_id"]),
+        text(pc.cast(raw_t["start"], pa.int64())), text(pc.cast(raw_t["end"], pa.int64())), params, "|")
+    sha = hashlib.sha256
+    ids_col = [sha(k).hexdigest()[:32] for k in pc.cast(key, pa.binary()).to_pylist()]
     ev_len = pc.list_value_length(raw_t["evidence"])
     out = pa.table({
         "event_id": pa.array(ids_col, pa.string()), "type": raw_t["type"], "mmsi": raw_t["mmsi"],
         "mmsi_2": raw_t["mmsi_2"], "start": raw_t["start"], "end": raw_t["end"], "lat": raw_t["lat"],
-        "lon": raw_t["lon"], "site_id": raw_t["site_id"], "confidence": pa.array(conf, pa.int8()),
-        "attributes": pa.array(attrs, pa.string()), "parameters": pa.array(params, pa.string()),
+        "lon": raw_t["lon"], "site_id": raw_t["site_id"],
+        "confidence": pa.array(conf, pa.float64(), mask=np.isnan(conf)).cast(pa.int8()),
+        "attributes": attrs, "parameters": params,
         "evidence_count": pc.cast(pc.fill_null(ev_len, 0), pa.int32()), "evidence": raw_t["evidence"],
     }, schema=EVENTS)
     out = out.sort_by([("start", "ascending"), ("type", "ascending"), ("mmsi", "ascending"),
                        ("event_id", "ascending")])
     # the same event found twice (e.g. by two partitions of a pair) is one event
-    eid = np.array(out["event_id"].to_pylist(), dtype=object)
+    eid = out["event_id"].combine_chunks()
     keep = np.ones(len(eid), bool)
-    keep[1:] = eid[1:] != eid[:-1]
+    if len(eid) > 1:
+        keep[1:] = pc.not_equal(eid.slice(1), eid.slice(0, len(eid) - 1)).to_numpy(zero_copy_only=False)
     return out.filter(pa.array(keep))
 
 
