@@ -22,6 +22,7 @@ from harborwatch.events.params import EVENT_TYPES, EventsConfig
 from harborwatch.events.schema import IDS, POINTS, RECEPTION
 from harborwatch.events.stages import (
     POSITION_COLUMNS,
+    STATIC_COLUMNS,
     Context,
     _prepare_static,
     finalize,
@@ -34,6 +35,8 @@ from harborwatch.store.store import Store
 #: From this many positions on, the local engine splits vessels over threads (the kernels
 #: release the GIL; below it the split costs more than it saves).
 THREAD_ROWS = 50_000
+#: Partitions hold at most about this many positions (smaller ones stay in the CPU caches).
+PART_ROWS = 500_000
 
 @dataclass
 class Request:
@@ -96,14 +99,17 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
     """Events from in-memory positions and static reports (the local engine without a store)."""
     ctx = req.context()
     say = progress or (lambda stage, done, total: None)
-    static = _prepare_static(static, empty=True, sort=False)
+    # only the columns the stages read; each partition's thread casts and sorts its rows
+    static = (_prepare_static(None, empty=True) if static is None or static.num_rows == 0
+              else static.select([c for c in STATIC_COLUMNS if c in static.column_names]))
     positions = positions.select([c for c in POSITION_COLUMNS if c in positions.column_names])
     # Vessels are split over threads by MMSI: a stable sort by MMSI here, the rest of the
     # (mmsi, timestamp, record_hash) order inside each partition's thread.
     pos_order, mm = _by_mmsi(positions)
     sta_order, smm = _by_mmsi(static)
     workers = workers or os.cpu_count() or 1
-    parts = partition_bounds(mm, workers * 4 if positions.num_rows >= THREAD_ROWS and workers > 1 else 1)
+    n_parts = max(workers * 4, -(-positions.num_rows // PART_ROWS)) if positions.num_rows >= THREAD_ROWS else 1
+    parts = partition_bounds(mm, n_parts if workers > 1 else -(-positions.num_rows // PART_ROWS))
     # every static row goes to exactly one partition, also for vessels with no positions
     jobs, lo = [], 0
     for k, (a, b) in enumerate(parts or [(0, 0)]):
