@@ -66,6 +66,15 @@ def test_visit_across_midnight_is_one_visit_with_draughts():
     assert a["arrival_draught_m"] == 5.0 and a["departure_draught_m"] == 9.5
 
 
+def test_visit_draughts_are_null_without_reported_draughts():
+    """Static reports that carry no draught (or are older than the 48 h window) leave both null."""
+    for st in (statics(A, [{"minute": -100, "name": "NO DRAUGHT"}]),
+               statics(A, [{"minute": -5000, "draught_m": 7.0}])):
+        v = of_type(events([fixes(A, visit_track())], [st]), "port_visit")
+        a = json.loads(v[0]["attributes"])
+        assert a["arrival_draught_m"] is None and a["departure_draught_m"] is None
+
+
 def test_voyage_between_two_ports():
     from harborwatch.sites.catalogue import SiteCatalogue
 

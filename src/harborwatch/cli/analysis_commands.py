@@ -34,7 +34,7 @@ def events(
     until: Annotated[Optional[str], typer.Option("--until", help="UTC end (ISO 8601), exclusive")] = None,
     types: Annotated[Optional[str], typer.Option("--types", help="comma-separated event types (default: all)")] = None,
     engine: Annotated[str, typer.Option("--engine", help="local or spark")] = "local",
-    workers: Annotated[Optional[int], typer.Option("--workers", help="processes (local) or cores (spark)")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="threads (local) or cores (spark)")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", help="TOML file overriding rule parameters")] = None,
     out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="write events to .csv, .geojson or "
                                                      ".parquet (GeoParquet)")] = None,
@@ -126,7 +126,7 @@ def demo(
     seed: SeedOpt = 2023,
     days: DaysOpt = 365,
     vessels: VesselsOpt = 24,
-    workers: Annotated[Optional[int], typer.Option("--workers", help="processes for event detection")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="threads for event detection")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the findings as JSON")] = False,
 ) -> None:
     """The main job on the SIMULATED Rason 2023 scenario: simulate (cached), ingest, events, screening,

@@ -1,7 +1,7 @@
 """Engines: run the stages of :mod:`harborwatch.events.stages` over a store.
 
-``local`` partitions vessels over worker processes and joins encounter slots in one numba
-pass (:func:`~harborwatch.events.kernels.bucket_pairs`);
+``local`` partitions vessels over threads (the kernels release the GIL) and joins encounter
+points in one numba sweep per slot (:func:`~harborwatch.events.kernels.bucket_pairs`);
 ``spark`` (:mod:`harborwatch.events.spark`) runs the same stage functions in
 ``applyInArrow`` and the same join in Spark SQL. Both return the same table.
 """
@@ -86,7 +86,7 @@ def partition_bounds(mmsi: np.ndarray, parts: int) -> list[tuple[int, int]]:
 
 def run_local(store: Store, req: Request, workers: int | None = None,
               progress: Callable[[str, int, int], None] | None = None) -> pa.Table:
-    """Detect events with local processes; returns the :data:`~harborwatch.events.schema.EVENTS` table."""
+    """Detect events with local threads; returns the :data:`~harborwatch.events.schema.EVENTS` table."""
     say = progress or (lambda stage, done, total: None)
     say("read", 0, 1)
     positions, static = read_inputs(store, req)

@@ -238,8 +238,10 @@ def asof(key, t, qkey, qt):
     """Per query: the last row ``i`` with ``key[i] == qkey`` and ``t[i] <= qt`` (-1 if none).
 
     Rows are sorted by (key, t); so are the answers' candidates, found by binary search."""
-    out = np.empty(qkey.shape[0], np.int64)
+    out = np.full(qkey.shape[0], -1, np.int64)
     n = key.shape[0]
+    if n == 0:
+        return out
     for q in range(qkey.shape[0]):
         lo, hi = 0, n  # first row with (key, t) > (qkey, qt)
         while lo < hi:
@@ -248,7 +250,8 @@ def asof(key, t, qkey, qt):
                 lo = mid + 1
             else:
                 hi = mid
-        out[q] = lo - 1 if lo > 0 and key[lo - 1] == qkey[q] else -1
+        if lo > 0 and key[lo - 1] == qkey[q]:
+            out[q] = lo - 1
     return out
 
 

@@ -1,7 +1,7 @@
 """The engine-independent stages of event detection.
 
 Both engines call exactly these functions: the local engine over vessel partitions in
-worker processes, the Spark engine inside ``applyInArrow``. Each function's output for a
+threads, the Spark engine inside ``applyInArrow``. Each function's output for a
 vessel depends only on that vessel's rows, and the driver-side functions sort what they
 produce, so any partitioning gives the same events.
 
@@ -9,11 +9,12 @@ Stages:
 
 1. :func:`vessel_stage` (per vessel partition; positions + static reports): cleaning,
    segmentation, port visits, voyages, gaps, loitering, second hulls, teleports, positions
-   on land, identity changes; plus the resampled slots for the encounter join, reception
+   on land, identity changes; plus the resampled points for the encounter join, reception
    counts and the (IMO, MMSI) summary.
-2. the space-time bucket join of slots (engine-specific: DuckDB or Spark SQL), giving
-   :data:`~harborwatch.events.schema.PAIRS` rows;
-3. :func:`pair_stage` (per vessel pair): encounters;
+2. the space-time join of points (engine-specific: a numba sweep per slot in
+   :func:`slot_pair_stage`, or Spark SQL on :func:`explode_points`), giving vessel pairs;
+3. the pair kernel (:func:`slot_pair_stage` locally, :func:`pair_stage` on Spark's
+   :data:`~harborwatch.events.schema.PAIRS` rows): encounters;
 4. :func:`finalize` (driver): identity links across MMSIs, gap reception, event ids, order.
 """
 
@@ -300,6 +301,8 @@ def _draught_lookup(static: pa.Table | None):
     dr = pc.cast(s["draught_m"], pa.float64()).to_numpy(zero_copy_only=False)
 
     def look(m: np.ndarray, t: np.ndarray, window_h: float) -> np.ndarray:
+        if len(ts) == 0:  # no draught reported
+            return np.full(len(m), np.nan)
         t = np.asarray(t, np.int64)
         k = EK.asof(mm, ts, np.asarray(m, np.int64), t)
         ok = (k >= 0) & (t - ts[np.maximum(k, 0)] <= window_h * H)
