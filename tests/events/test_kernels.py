@@ -73,8 +73,10 @@ def test_bucket_pairs_finds_every_close_pair_once(fixes, scale):
     trk = np.concatenate([[0], np.cumsum(key[1:] != key[:-1])])
     lat, lon = t["lat"].to_numpy(), t["lon"].to_numpy()
     order, start = EK.slot_buckets(slot)
-    ea, eb = EK.bucket_pairs(order, start, 0, len(start) - 1, mm, lat, lon, maxd)
-    ra, rb = EK.order_pairs(ea, eb, trk)
+    ea, eb, ed = EK.bucket_pairs(order, start, 0, len(start) - 1, mm, lat, lon, maxd)
+    assert all(ed[i] == haversine_m(lat[ea[i]], lon[ea[i]], lat[eb[i]], lon[eb[i]]) for i in range(len(ea)))
+    perm = EK.order_pairs(ea, eb, trk)
+    ra, rb = ea[perm], eb[perm]
     got = [(int(key[a]), int(key[b]), int(slot[a])) for a, b in zip(ra, rb, strict=True)]
     n = len(key)
     want = sorted((int(key[a]), int(key[b]), int(slot[a])) for a in range(n) for b in range(n)

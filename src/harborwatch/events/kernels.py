@@ -153,22 +153,21 @@ def slow_runs(offsets, t, step, sog, max_speed_kn, max_gap_ms, min_dt_s):
 
 
 @njit(cache=True, nogil=True)
-def encounter_runs(pair_offsets, slot, lat_a, lon_a, spd_a, lat_b, lon_b, spd_b, max_distance_m, min_slots,
+def encounter_runs(pair_offsets, slot, row_a, row_b, lat, lon, spd, d, max_distance_m, min_slots,
                    max_median_kn, merge_slots, min_port_m, slat, slon, srad, ring_offsets, ring_index, vx, vy,
                    cell_keys, cell_start, cell_sites, cell_deg):
     """Encounters per vessel pair from their joined, slot-sorted resampled positions.
 
-    A run is consecutive slots with the two at most ``max_distance_m`` apart; it qualifies
-    with at least ``min_slots`` slots, both median speeds below ``max_median_kn`` and its
-    middle position at least ``min_port_m`` from every port site. Qualifying runs of one
-    pair less than ``merge_slots`` apart merge. Returns (events: pair, first row, last row,
-    middle row, number of close slots; close mask per row; distance per row).
+    Pair row ``i`` joins point ``row_a[i]`` with point ``row_b[i]`` (``lat``, ``lon``,
+    ``spd``: per point), ``d[i]`` metres apart. A run is consecutive slots with the two at
+    most ``max_distance_m`` apart; it qualifies with at least ``min_slots`` slots, both median
+    speeds below ``max_median_kn`` and its middle position at least ``min_port_m`` from every
+    port site. Qualifying runs of one pair less than ``merge_slots`` apart merge. Returns
+    (events: pair, first row, last row, middle row, number of close slots; close mask per row).
     """
     n = slot.shape[0]
-    d = np.empty(n, np.float64)
     close = np.zeros(n, np.bool_)
     for i in range(n):
-        d[i] = haversine_m(lat_a[i], lon_a[i], lat_b[i], lon_b[i])
         close[i] = d[i] <= max_distance_m
     ev = np.empty((16, 5), np.int64)
     m = 0
@@ -186,14 +185,15 @@ def encounter_runs(pair_offsets, slot, lat_a, lon_a, spd_a, lat_b, lon_b, spd_b,
             k = j - i + 1
             ok = k >= min_slots
             if ok:
-                sa = spd_a[i:j + 1]
-                sb = spd_b[i:j + 1]
+                sa = spd[row_a[i:j + 1]]
+                sb = spd[row_b[i:j + 1]]
                 ma = np.nanmedian(sa) if np.any(~np.isnan(sa)) else np.nan
                 mb = np.nanmedian(sb) if np.any(~np.isnan(sb)) else np.nan
                 ok = ma < max_median_kn and mb < max_median_kn
             if ok:
                 mid = i + k // 2
-                pd, _ = nearest_site(0.5 * (lat_a[mid] + lat_b[mid]), lon_a[mid], slat, slon, srad, ring_offsets,
+                pd, _ = nearest_site(0.5 * (lat[row_a[mid]] + lat[row_b[mid]]), lon[row_a[mid]], slat, slon, srad,
+                                     ring_offsets,
                                      ring_index, vx, vy, cell_keys, cell_start, cell_sites, cell_deg)
                 ok = pd >= min_port_m
             if ok:
@@ -217,7 +217,7 @@ def encounter_runs(pair_offsets, slot, lat_a, lon_a, spd_a, lat_b, lon_b, spd_b,
     out = ev[:m].copy()
     for e in range(m):
         out[e, 3] = out[e, 3] & 0xFFFFFFFF
-    return out, close, d
+    return out, close
 
 
 @njit(cache=True, nogil=True)
@@ -320,8 +320,8 @@ def bucket_pairs(order, start, k0, k1, mmsi, lat, lon, max_distance_m):
     Inside a slot, points are sorted along the Earth-centred axis on which they spread most
     and swept with a window of ``max_distance_m`` (a straight line is never longer than the
     great circle), so only near pairs are measured. Points are laid out by track (increasing
-    with (mmsi, hull)) then slot. Returns (point a, point b), a before b, in slot order;
-    slot ranges are independent (threads may run disjoint ones).
+    with (mmsi, hull)) then slot. Returns (point a, point b, distance in m), a before b, in
+    slot order; slot ranges are independent (threads may run disjoint ones).
     """
     gmax = 0
     for k in range(k0, k1):
@@ -329,6 +329,7 @@ def bucket_pairs(order, start, k0, k1, mmsi, lat, lon, max_distance_m):
     xyz = np.empty((gmax, 3), np.float64)
     ea = np.empty(16, np.int64)
     eb = np.empty(16, np.int64)
+    ed = np.empty(16, np.float64)
     # a millionth of slack: rounding never drops a pair the great-circle test would keep
     reach = max_distance_m * (1.0 + 1e-6)
     chord2 = reach * reach
@@ -367,21 +368,26 @@ def bucket_pairs(order, start, k0, k1, mmsi, lat, lon, max_distance_m):
                 dz = xyz[jx, 2] - xyz[jy, 2]
                 if dx * dx + dy * dy + dz * dz > chord2:
                     continue
-                if haversine_m(lat[x], lon[x], lat[y], lon[y]) > max_distance_m:
+                xa, xb = min(x, y), max(x, y)
+                dist = haversine_m(lat[xa], lon[xa], lat[xb], lon[xb])
+                if dist > max_distance_m:
                     continue
                 if m == ea.shape[0]:
                     ea = _grow(ea, m)
                     eb = _grow(eb, m)
-                ea[m] = min(x, y)
-                eb[m] = max(x, y)
+                    ed = _grow(ed, m)
+                ea[m] = xa
+                eb[m] = xb
+                ed[m] = dist
                 m += 1
-    return ea[:m], eb[:m]
+    return ea[:m], eb[:m], ed[:m]
 
 
 @njit(cache=True, nogil=True)
 def order_pairs(ea, eb, trk):
-    """Pairs in slot order reordered by (track a, track b, slot): the order :func:`encounter_runs`
-    reads (a counting sort by track a, then a stable sort by track b inside each)."""
+    """The order of pairs (given in slot order) by (track a, track b, slot), which
+    :func:`encounter_runs` reads: a counting sort by track a, then a stable sort by track b
+    inside each."""
     m = ea.shape[0]
     nt = 0
     for e in range(m):
@@ -396,8 +402,7 @@ def order_pairs(ea, eb, trk):
         v = trk[ea[e]]
         sel_all[tfill[v]] = e
         tfill[v] += 1
-    out_a = np.empty(m, np.int64)
-    out_b = np.empty(m, np.int64)
+    perm = np.empty(m, np.int64)
     for v in range(nt):
         a, b = tstart[v], tstart[v + 1]
         if b == a:
@@ -406,15 +411,12 @@ def order_pairs(ea, eb, trk):
         keys = np.empty(b - a, np.int64)
         for i in range(b - a):
             keys[i] = trk[eb[sel[i]]]
-        sel = sel[np.argsort(keys, kind="mergesort")]
-        for i in range(b - a):
-            out_a[a + i] = ea[sel[i]]
-            out_b[a + i] = eb[sel[i]]
-    return out_a, out_b
+        perm[a:b] = sel[np.argsort(keys, kind="mergesort")]
+    return perm
 
 
 @njit(cache=True, nogil=True)
-def encounter_stats(evs, close, d, spd_a, spd_b):
+def encounter_stats(evs, close, d, spd, row_a, row_b):
     """Per encounter of :func:`encounter_runs`, over its close rows: median and least distance
     (m) and each vessel's median speed (kn; NaN when it has none)."""
     m = evs.shape[0]
@@ -427,8 +429,8 @@ def encounter_stats(evs, close, d, spd_a, spd_b):
         dd = d[sel]
         med_d[e] = np.median(dd)
         min_d[e] = dd.min()
-        sa = spd_a[sel]
-        sb = spd_b[sel]
+        sa = spd[row_a[sel]]
+        sb = spd[row_b[sel]]
         med_a[e] = np.nanmedian(sa) if np.any(~np.isnan(sa)) else np.nan
         med_b[e] = np.nanmedian(sb) if np.any(~np.isnan(sb)) else np.nan
     return med_d, min_d, med_a, med_b

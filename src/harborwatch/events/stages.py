@@ -451,8 +451,15 @@ def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
         return EventRows().table()
     p = _unique_pair_slots(pairs)
     cols = {c: p[c].to_numpy(zero_copy_only=False) for c in p.column_names}
-    rows = np.arange(p.num_rows)
-    return _encounters(cols, (*(cols[c] for c in ("ref0_a", "ref1_a", "ref0_b", "ref1_b")), rows, rows), ctx)
+    n = p.num_rows
+    rows = np.arange(n)
+
+    def both(c: str) -> np.ndarray:  # a's values, then b's: point i of a is row i, of b row n + i
+        return np.concatenate([_arr(p, f"{c}_a"), _arr(p, f"{c}_b")])
+
+    d = EK.distances(_arr(p, "lat_a"), _arr(p, "lon_a"), _arr(p, "lat_b"), _arr(p, "lon_b"))
+    return _encounters(cols, (both("lat"), both("lon"), both("speed"), rows, rows + n, d),
+                       (*(cols[c] for c in ("ref0_a", "ref1_a", "ref0_b", "ref1_b")), rows, rows), ctx)
 
 
 def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Table:
@@ -493,28 +500,25 @@ def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Tabl
             found = list(ex.map(run, jobs))
     else:
         found = [run(k) for k in jobs]
-    ra, rb = EK.order_pairs(np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]), trk)
-    spd = _arr(points, "speed_kn")
+    ea, eb, ed = (np.concatenate([f[c] for f in found]) for c in range(3))
+    perm = EK.order_pairs(ea, eb, trk)
+    ra, rb = ea[perm], eb[perm]
     r0, r1 = (points[c].to_numpy(zero_copy_only=False) for c in ("ref0", "ref1"))
-    return _encounters({
-        "mmsi_a": mm[ra], "hull_a": hull[ra], "mmsi_b": mm[rb], "hull_b": hull[rb], "slot": slot[ra],
-        "lat_a": lat[ra], "lon_a": lon[ra], "speed_a": spd[ra], "lat_b": lat[rb], "lon_b": lon[rb], "speed_b": spd[rb],
-    }, (r0, r1, r0, r1, ra, rb), ctx)
+    return _encounters({"mmsi_a": mm[ra], "hull_a": hull[ra], "mmsi_b": mm[rb], "hull_b": hull[rb], "slot": slot[ra]},
+                       (lat, lon, _arr(points, "speed_kn"), ra, rb, ed[perm]), (r0, r1, r0, r1, ra, rb), ctx)
 
 
-def _encounters(p: dict[str, np.ndarray], refs: tuple, ctx: Context) -> pa.Table:
-    """Encounter events from pair rows (the :data:`PAIRS` columns but the references, as
-    arrays) ordered by :data:`PAIR_ORDER`, one row per pair and slot. ``refs``: (ref0 of a,
-    ref1 of a, ref0 of b, ref1 of b, row of a, row of b): row ``i``'s records are
-    ``ref0_a[row_a[i]]`` and so on (the interpolation ends of both vessels)."""
+def _encounters(p: dict[str, np.ndarray], geo: tuple, refs: tuple, ctx: Context) -> pa.Table:
+    """Encounter events from pair rows ordered by :data:`PAIR_ORDER`, one row per pair and
+    slot: ``p`` holds their ``mmsi_a``, ``hull_a``, ``mmsi_b``, ``hull_b`` and ``slot``;
+    ``geo`` = (lat, lon, speed per point, row of a's point, row of b's point, distance per pair
+    row); ``refs`` = (ref0 of a, ref1 of a, ref0 of b, ref1 of b, row of a, row of b): the
+    records each pair row rests on (the interpolation ends of both vessels)."""
     ev = EventRows()
     e = ctx.cfg.encounters
 
     def i64(c: str) -> np.ndarray:
         return np.ascontiguousarray(p[c], np.int64)
-
-    def f64(c: str) -> np.ndarray:
-        return np.ascontiguousarray(p[c], np.float64)
 
     a_m, a_h, b_m, b_h, slot = i64("mmsi_a"), i64("hull_a"), i64("mmsi_b"), i64("hull_b"), i64("slot")
     if len(a_m) == 0:
@@ -522,24 +526,24 @@ def _encounters(p: dict[str, np.ndarray], refs: tuple, ctx: Context) -> pa.Table
     poff = np.concatenate([[0], np.flatnonzero((a_m[1:] != a_m[:-1]) | (a_h[1:] != a_h[:-1]) |
                                                (b_m[1:] != b_m[:-1]) | (b_h[1:] != b_h[:-1])) + 1,
                            [len(a_m)]]).astype(np.int64)
-    la, loa, sa = f64("lat_a"), f64("lon_a"), f64("speed_a")
-    lb, lob, sb = f64("lat_b"), f64("lon_b"), f64("speed_b")
+    lat, lon, spd, ia, ib, d = (np.ascontiguousarray(x) for x in geo)
     step = int(e.step_min * 60_000)
     min_slots = int(math.ceil(e.min_duration_h * 60 / e.step_min)) + 1
     merge = int(math.ceil(e.merge_gap_h * 60 / e.step_min))
-    evs, close, d = EK.encounter_runs(poff, slot, la, loa, sa, lb, lob, sb, e.max_distance_m, min_slots,
-                                      e.max_median_speed_knots, merge, e.min_port_distance_m, *ctx.ports.arrays())
+    evs, close = EK.encounter_runs(poff, slot, ia, ib, lat, lon, spd, d, e.max_distance_m, min_slots,
+                                   e.max_median_speed_knots, merge, e.min_port_distance_m, *ctx.ports.arrays())
     if len(evs) == 0:
         return ev.table()
     r0, r1, mid, nclose = evs[:, 1], evs[:, 2], evs[:, 3], evs[:, 4]
-    med_d, min_d, med_a, med_b = EK.encounter_stats(evs, close, d, sa, sb)
+    med_d, min_d, med_a, med_b = EK.encounter_stats(evs, close, d, spd, ia, ib)
     offsets, values = EK.encounter_evidence(evs, close, *refs)
     labels = {0: "main"}
 
     def track(h: np.ndarray) -> list[str]:
         return [labels.get(x) or f"hull {x}" for x in h.tolist()]
 
-    ev.extend("encounter", a_m[r0], slot[r0] * step, slot[r1] * step, 0.5 * (la[mid] + lb[mid]), loa[mid],
+    ev.extend("encounter", a_m[r0], slot[r0] * step, slot[r1] * step, 0.5 * (lat[ia[mid]] + lat[ib[mid]]),
+              lon[ia[mid]],
               pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values, pa.uint64())), {
                   "duration_h": (slot[r1] - slot[r0]) * step / H, "close_slots": nclose,
                   "median_distance_m": med_d, "min_distance_m": min_d,
