@@ -472,13 +472,12 @@ def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Tabl
     the whole equality join of :func:`explode_points`."""
     if points.num_rows == 0 or "encounter" not in ctx.types:
         return EventRows().table()
+    if not is_ordered(points, ("mmsi", "hull", "slot")):
+        points = points.sort_by([("mmsi", "ascending"), ("hull", "ascending"), ("slot", "ascending")])
     mm = points["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
     hull = points["hull"].to_numpy(zero_copy_only=False).astype(np.int64)
     slot = points["slot"].to_numpy(zero_copy_only=False).astype(np.int64)
     key = mm * 1_000_000 + hull
-    if np.any((key[1:] < key[:-1]) | ((key[1:] == key[:-1]) & (slot[1:] < slot[:-1]))):
-        order = np.lexsort((slot, key))
-        points, mm, hull, slot, key = points.take(pa.array(order)), mm[order], hull[order], slot[order], key[order]
     trk = np.zeros(len(key), np.int64)
     trk[1:] = np.cumsum(key[1:] != key[:-1])
     lat, lon = _arr(points, "lat"), _arr(points, "lon")
