@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from harborwatch.events import kernels as EK
 from harborwatch.events.common import Context
+from harborwatch.events.encounters import explode_points, pair_stage, slot_pair_stage
 from harborwatch.events.params import EventsConfig
 from harborwatch.events.schema import PAIRS, POINTS
-from harborwatch.events.stages import explode_points, pair_stage, slot_pair_stage
 from harborwatch.sites.catalogue import SiteCatalogue
 from harborwatch.tracks.geo import haversine_m
 

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from harborwatch.core.errors import HarborwatchError
+from harborwatch.events.encounters import slot_pair_stage
 from harborwatch.events.params import EVENT_TYPES, EventsConfig
 from harborwatch.events.schema import IDS, POINTS, RECEPTION
 from harborwatch.events.stages import (
@@ -26,7 +27,6 @@ from harborwatch.events.stages import (
     Context,
     _prepare_static,
     finalize,
-    slot_pair_stage,
     vessel_stage,
 )
 from harborwatch.sites.catalogue import SiteCatalogue

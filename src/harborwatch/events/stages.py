@@ -12,9 +12,9 @@ Stages:
    on land, identity changes; plus the resampled points for the encounter join, reception
    counts and the (IMO, MMSI) summary.
 2. the space-time join of points (engine-specific: a numba sweep per slot in
-   :func:`slot_pair_stage`, or Spark SQL on :func:`explode_points`), giving vessel pairs;
-3. the pair kernel (:func:`slot_pair_stage` locally, :func:`pair_stage` on Spark's
-   :data:`~harborwatch.events.schema.PAIRS` rows): encounters;
+   :func:`~harborwatch.events.encounters.slot_pair_stage`, or Spark SQL on
+   :func:`~harborwatch.events.encounters.explode_points`), giving vessel pairs;
+3. the pair kernel (:mod:`harborwatch.events.encounters`): encounters;
 4. :func:`finalize` (driver): identity links across MMSIs, gap reception, event ids, order.
 """
 
@@ -25,7 +25,6 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -43,12 +42,17 @@ from harborwatch.events.common import (
 )
 from harborwatch.events.identity import _identity_events, _ids_summary, cross_identity
 from harborwatch.events.params import EventsConfig
-from harborwatch.events.schema import EVENTS, IDS, POINTS, RAW, RECEPTION, SLOTS, TS
+from harborwatch.events.schema import EVENTS, IDS, POINTS, RAW, RECEPTION, TS
 from harborwatch.tracks import kernels as TK
 from harborwatch.tracks.algorithms import clean_and_segment
 from harborwatch.tracks.geo import haversine_m
 from harborwatch.tracks.landmask import is_land
-from harborwatch.tracks.track import TrackCollection, is_ordered, kernel_arrays, vessel_offsets
+from harborwatch.tracks.track import (
+    TrackCollection,
+    is_ordered,
+    kernel_arrays,
+    vessel_offsets,
+)
 
 # ---------------------------------------------------------------------------------------------
 # stage 1: per vessel
@@ -147,13 +151,6 @@ def _fixes(positions: pa.Table, cfg: EventsConfig) -> tuple[_Fixes, _Fixes]:
     if not prim[keep].all():  # second hulls sort after the main track of their MMSI
         keep = keep[np.argsort(mm[keep] * 1_000_000 + hull[keep], kind="stable")]
     return pick(keep), pick(np.flatnonzero(code == TK.OUTLIER))
-
-
-def _arr(t: pa.Table, name: str, dtype: Any = np.float64) -> np.ndarray:
-    col = t[name]
-    if pa.types.is_floating(col.type) or dtype is np.float64:
-        return np.ascontiguousarray(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), np.float64)
-    return np.ascontiguousarray(col.to_numpy(zero_copy_only=False), dtype)
 
 
 def _vessel_events(fx: _Fixes, static: pa.Table | None, ctx: Context, ev: EventRows) -> None:
@@ -375,21 +372,6 @@ def _points(fx: _Fixes, ctx: Context) -> pa.Table:
     }, schema=POINTS)
 
 
-def _cell_params(ctx: Context) -> tuple[float, float]:
-    """(ball radius, cell edge) in metres: points closer than the encounter distance share a cell."""
-    e = ctx.cfg.encounters
-    return e.max_distance_m / 2.0, e.cell_m
-
-
-def explode_points(points: pa.Table, ctx: Context) -> pa.Table:
-    """:data:`POINTS` repeated once per space cell their ball touches (:data:`SLOTS`), for an
-    equality join on (slot, cell) (the Spark engine's)."""
-    lat = _arr(points, "lat")
-    rows, cells = TK.ball_cells(lat, _arr(points, "lon"), *_cell_params(ctx))
-    t = points.take(pa.array(rows))
-    return t.add_column(1, "cell", pa.array(cells, pa.int64())).cast(SLOTS)
-
-
 def _reception(fx: _Fixes, cell_deg: float) -> pa.Table:
     """Positions and distinct vessels per (reception cell, UTC day, receiver kind)."""
     if len(fx) == 0:
@@ -417,140 +399,6 @@ def _reception(fx: _Fixes, cell_deg: float) -> pa.Table:
         "receiver": pa.array(names, pa.string()).take(pa.array(rec)),
         "positions": pc.cast(g["mmsi_count"], pa.int64()), "vessels": pc.cast(g["mmsi_count_distinct"], pa.int64()),
     }, schema=RECEPTION)
-
-
-# ---------------------------------------------------------------------------------------------
-# stage 3: per vessel pair
-# ---------------------------------------------------------------------------------------------
-
-PAIR_ORDER = [("mmsi_a", "ascending"), ("hull_a", "ascending"), ("mmsi_b", "ascending"), ("hull_b", "ascending"),
-              ("slot", "ascending")]
-
-
-def _unique_pair_slots(pairs: pa.Table) -> pa.Table:
-    """One row per (pair of tracks, slot), ordered by :data:`PAIR_ORDER`.
-
-    A pair sharing several space cells in a slot is joined once per cell; those rows hold the
-    same positions, so which one is kept does not matter."""
-    def col(name: str) -> np.ndarray:
-        return pairs[name].to_numpy(zero_copy_only=False).astype(np.int64)
-
-    am, ah, bm, bh, sl = col("mmsi_a"), col("hull_a"), col("mmsi_b"), col("hull_b"), col("slot")
-    order = np.lexsort((sl, bh, bm, ah, am))
-    am, ah, bm, bh, sl = am[order], ah[order], bm[order], bh[order], sl[order]
-    keep = np.ones(len(order), bool)
-    keep[1:] = (am[1:] != am[:-1]) | (ah[1:] != ah[:-1]) | (bm[1:] != bm[:-1]) | (bh[1:] != bh[:-1]) | \
-        (sl[1:] != sl[:-1])
-    return pairs.take(pa.array(order[keep]))
-
-
-def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
-    """Encounters from joined candidate rows (:data:`PAIRS`; whole pairs, any order, duplicates
-    allowed): the Spark engine's per-pair stage."""
-    if pairs.num_rows == 0 or "encounter" not in ctx.types:
-        return EventRows().table()
-    p = _unique_pair_slots(pairs)
-    cols = {c: p[c].to_numpy(zero_copy_only=False) for c in p.column_names}
-    n = p.num_rows
-    rows = np.arange(n)
-
-    def both(c: str) -> np.ndarray:  # a's values, then b's: point i of a is row i, of b row n + i
-        return np.concatenate([_arr(p, f"{c}_a"), _arr(p, f"{c}_b")])
-
-    d = EK.distances(_arr(p, "lat_a"), _arr(p, "lon_a"), _arr(p, "lat_b"), _arr(p, "lon_b"))
-    return _encounters(cols, (both("lat"), both("lon"), both("speed"), rows, rows + n, d),
-                       (*(cols[c] for c in ("ref0_a", "ref1_a", "ref0_b", "ref1_b")), rows, rows), ctx)
-
-
-def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Table:
-    """Encounters from every partition's :data:`POINTS`: the local engine's space-time join
-    (:func:`~harborwatch.events.kernels.bucket_pairs`: slot buckets, a sweep inside each;
-    slot ranges over ``workers`` threads) and per-pair stage in one.
-
-    The join keeps only pairs within the encounter distance; the others cannot be part of an
-    encounter (a run is consecutive close slots), so the events equal :func:`pair_stage`'s on
-    the whole equality join of :func:`explode_points`."""
-    if points.num_rows == 0 or "encounter" not in ctx.types:
-        return EventRows().table()
-    if not is_ordered(points, ("mmsi", "hull", "slot")):
-        points = points.sort_by([("mmsi", "ascending"), ("hull", "ascending"), ("slot", "ascending")])
-    mm = points["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
-    hull = points["hull"].to_numpy(zero_copy_only=False).astype(np.int64)
-    slot = points["slot"].to_numpy(zero_copy_only=False).astype(np.int64)
-    key = mm * 1_000_000 + hull
-    trk = np.zeros(len(key), np.int64)
-    trk[1:] = np.cumsum(key[1:] != key[:-1])
-    lat, lon = _arr(points, "lat"), _arr(points, "lon")
-    order, start = EK.slot_buckets(slot)
-    ns = len(start) - 1
-    # slot ranges of about equal numbers of points, one per thread
-    cuts = np.unique(np.searchsorted(start, np.linspace(0, start[-1], max(1, workers) + 1), "left").clip(0, ns))
-    cuts[0], cuts[-1] = 0, ns
-    maxd = ctx.cfg.encounters.max_distance_m
-
-    def run(k: int) -> tuple[np.ndarray, np.ndarray]:
-        return EK.bucket_pairs(order, start, int(cuts[k]), int(cuts[k + 1]), mm, lat, lon, maxd)
-
-    jobs = range(len(cuts) - 1)
-    if len(jobs) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=len(jobs)) as ex:
-            found = list(ex.map(run, jobs))
-    else:
-        found = [run(k) for k in jobs]
-    ea, eb, ed = (np.concatenate([f[c] for f in found]) for c in range(3))
-    perm = EK.order_pairs(ea, eb, trk)
-    ra, rb = ea[perm], eb[perm]
-    r0, r1 = (points[c].to_numpy(zero_copy_only=False) for c in ("ref0", "ref1"))
-    return _encounters({"mmsi_a": mm[ra], "hull_a": hull[ra], "mmsi_b": mm[rb], "hull_b": hull[rb], "slot": slot[ra]},
-                       (lat, lon, _arr(points, "speed_kn"), ra, rb, ed[perm]), (r0, r1, r0, r1, ra, rb), ctx)
-
-
-def _encounters(p: dict[str, np.ndarray], geo: tuple, refs: tuple, ctx: Context) -> pa.Table:
-    """Encounter events from pair rows ordered by :data:`PAIR_ORDER`, one row per pair and
-    slot: ``p`` holds their ``mmsi_a``, ``hull_a``, ``mmsi_b``, ``hull_b`` and ``slot``;
-    ``geo`` = (lat, lon, speed per point, row of a's point, row of b's point, distance per pair
-    row); ``refs`` = (ref0 of a, ref1 of a, ref0 of b, ref1 of b, row of a, row of b): the
-    records each pair row rests on (the interpolation ends of both vessels)."""
-    ev = EventRows()
-    e = ctx.cfg.encounters
-
-    def i64(c: str) -> np.ndarray:
-        return np.ascontiguousarray(p[c], np.int64)
-
-    a_m, a_h, b_m, b_h, slot = i64("mmsi_a"), i64("hull_a"), i64("mmsi_b"), i64("hull_b"), i64("slot")
-    if len(a_m) == 0:
-        return ev.table()
-    poff = np.concatenate([[0], np.flatnonzero((a_m[1:] != a_m[:-1]) | (a_h[1:] != a_h[:-1]) |
-                                               (b_m[1:] != b_m[:-1]) | (b_h[1:] != b_h[:-1])) + 1,
-                           [len(a_m)]]).astype(np.int64)
-    lat, lon, spd, ia, ib, d = (np.ascontiguousarray(x) for x in geo)
-    step = int(e.step_min * 60_000)
-    min_slots = int(math.ceil(e.min_duration_h * 60 / e.step_min)) + 1
-    merge = int(math.ceil(e.merge_gap_h * 60 / e.step_min))
-    evs, close = EK.encounter_runs(poff, slot, ia, ib, lat, lon, spd, d, e.max_distance_m, min_slots,
-                                   e.max_median_speed_knots, merge, e.min_port_distance_m, *ctx.ports.arrays())
-    if len(evs) == 0:
-        return ev.table()
-    r0, r1, mid, nclose = evs[:, 1], evs[:, 2], evs[:, 3], evs[:, 4]
-    med_d, min_d, med_a, med_b = EK.encounter_stats(evs, close, d, spd, ia, ib)
-    offsets, values = EK.encounter_evidence(evs, close, *refs)
-    labels = {0: "main"}
-
-    def track(h: np.ndarray) -> list[str]:
-        return [labels.get(x) or f"hull {x}" for x in h.tolist()]
-
-    ev.extend("encounter", a_m[r0], slot[r0] * step, slot[r1] * step, 0.5 * (lat[ia[mid]] + lat[ib[mid]]),
-              lon[ia[mid]],
-              pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values, pa.uint64())), {
-                  "duration_h": (slot[r1] - slot[r0]) * step / H, "close_slots": nclose,
-                  "median_distance_m": med_d, "min_distance_m": min_d,
-                  "median_speed_kn": med_a, "median_speed_2_kn": med_b,
-                  "track": track(a_h[r0]), "track_2": track(b_h[r0]),
-              }, mmsi_2=b_m[r0],
-              confidence=np.where(nclose * e.step_min >= 2 * e.min_duration_h * 60, 3, 2).astype(np.int8))
-    return ev.table()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -671,5 +519,4 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
     return out.filter(pa.array(keep))
 
 
-__all__ = ["EVENTS", "TS", "Context", "cross_identity", "explode_points", "finalize", "pair_stage",
-           "slot_pair_stage", "vessel_stage"]
+__all__ = ["EVENTS", "TS", "Context", "cross_identity", "finalize", "vessel_stage"]
