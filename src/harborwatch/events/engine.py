@@ -108,8 +108,8 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
     pos_order, mm = _by_mmsi(positions)
     sta_order, smm = _by_mmsi(static)
     workers = workers or os.cpu_count() or 1
-    n_parts = max(workers * 4, -(-positions.num_rows // PART_ROWS)) if positions.num_rows >= THREAD_ROWS else 1
-    parts = partition_bounds(mm, n_parts if workers > 1 else -(-positions.num_rows // PART_ROWS))
+    threaded = workers > 1 and positions.num_rows >= THREAD_ROWS
+    parts = partition_bounds(mm, max(-(-positions.num_rows // PART_ROWS), workers * 4 if threaded else 1))
     # every static row goes to exactly one partition, also for vessels with no positions
     jobs, lo = [], 0
     for k, (a, b) in enumerate(parts or [(0, 0)]):
