@@ -281,10 +281,6 @@ def _iso_array(ms: np.ndarray) -> np.ndarray:
     return np.char.add(np.datetime_as_string(np.asarray(ms, np.int64).astype("datetime64[ms]"), unit="s"), "Z")
 
 
-def _iso(ms: int) -> str:
-    return np.datetime_as_string(np.datetime64(int(ms), "ms"), unit="s") + "Z"
-
-
 def _draught_lookup(static: pa.Table | None):
     """Function (mmsi[], t_ms[], window_h) -> the last draught reported at or before each time
     within the window, rounded to 0.01 m (NaN: none).
@@ -332,7 +328,7 @@ def _teleports(bad: _Fixes, fx: _Fixes, min_jump_m: float, ev: EventRows) -> Non
         if jump >= min_jump_m:
             ev.add("teleport", int(bm[i]), bt[i], bt[i], float(bla[i]), float(blo[i]), [bref[i]], {
                 "jump_m": jump, "track_lat": float(la[j]), "track_lon": float(lo[j]),
-                "track_time": _iso(int(tt[j])),
+                "track_time": str(_iso_array(tt[j:j + 1])[0]),
             }, confidence=2 if jump >= 10 * min_jump_m else 1)
 
 
