@@ -110,16 +110,33 @@ def _identity_events(static: pa.Table, ctx: Context, ev: EventRows) -> None:
 
 
 def _ids_summary(static: pa.Table) -> pa.Table:
+    """Per (IMO, MMSI) with a valid IMO: first and last report times, number of reports, and
+    the first and last report's record. ``static`` is ordered by (mmsi, timestamp, record_hash)."""
     s = static
     s = s.filter(pc.and_(pc.is_valid(s["imo"]), pc.fill_null(s["imo_valid"], False)))
     if s.num_rows == 0:
         return empty_table(IDS)
-    g = s.group_by(["imo", "mmsi"], use_threads=False).aggregate(
-        [("timestamp", "min"), ("timestamp", "max"), ("timestamp", "count"), ("record_hash", "first"),
-         ("record_hash", "last")])
-    return pa.table({"imo": g["imo"], "mmsi": g["mmsi"], "first": g["timestamp_min"], "last": g["timestamp_max"],
-                     "reports": pc.cast(g["timestamp_count"], pa.int64()), "ref_first": g["record_hash_first"],
-                     "ref_last": g["record_hash_last"]}, schema=IDS)
+    mm = s["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
+    imo = s["imo"].to_numpy(zero_copy_only=False).astype(np.int64)
+    # runs of reports with one (MMSI, IMO); then the runs of each pair, in time order
+    new = np.ones(len(mm), bool)
+    new[1:] = (mm[1:] != mm[:-1]) | (imo[1:] != imo[:-1])
+    r0 = np.flatnonzero(new)
+    r1 = np.append(r0[1:], len(mm)) - 1
+    o = np.lexsort((imo[r0], mm[r0]))  # stable: a pair's runs stay in time order
+    r0, r1 = r0[o], r1[o]
+    gm, gi = mm[r0], imo[r0]
+    head = np.ones(len(r0), bool)
+    head[1:] = (gm[1:] != gm[:-1]) | (gi[1:] != gi[:-1])
+    g0 = np.flatnonzero(head)
+    g1 = np.append(g0[1:], len(r0)) - 1
+    first, last = r0[g0], r1[g1]  # rows of each pair's first and last report
+    reports = np.add.reduceat(r1 - r0 + 1, g0)
+    ts, refs = s["timestamp"].combine_chunks(), s["record_hash"].combine_chunks()
+    return pa.table({"imo": pa.array(gi[g0], pa.uint32()), "mmsi": pa.array(gm[g0], pa.uint32()),
+                     "first": ts.take(pa.array(first)), "last": ts.take(pa.array(last)),
+                     "reports": pa.array(reports, pa.int64()), "ref_first": refs.take(pa.array(first)),
+                     "ref_last": refs.take(pa.array(last))}, schema=IDS)
 
 
 def cross_identity(ids: pa.Table, ctx: Context) -> pa.Table:

@@ -385,15 +385,20 @@ def _reception(fx: _Fixes, cell_deg: float) -> pa.Table:
     code = remap[pc.fill_null(fx.receiver.indices, len(kinds) - 1).to_numpy(zero_copy_only=False).astype(np.int64)]
     nrec = len(names)
     key = ((r * ncol + c) * ndays + (day - d0)) * nrec + code
-    g = pa.table({"key": key, "mmsi": fx.mm}).group_by("key", use_threads=False).aggregate(
-        [("mmsi", "count"), ("mmsi", "count_distinct")])
+    # a vessel stays in one cell for many fixes: count runs of equal (vessel, key) first
+    new = np.ones(len(key), bool)
+    new[1:] = (key[1:] != key[:-1]) | (fx.mm[1:] != fx.mm[:-1])
+    first = np.flatnonzero(new)
+    runs = np.diff(np.append(first, len(key)))
+    g = pa.table({"key": key[first], "mmsi": fx.mm[first], "n": runs}).group_by("key", use_threads=False).aggregate(
+        [("n", "sum"), ("mmsi", "count_distinct")])
     k, rec = np.divmod(g["key"].to_numpy(), nrec)
     cell, dd = np.divmod(k, ndays)
     cr, cc = np.divmod(cell, ncol)
     return pa.table({
         "cell_r": pa.array(cr, pa.int32()), "cell_c": pa.array(cc, pa.int32()), "day": pa.array(dd + d0, pa.int32()),
         "receiver": pa.array(names, pa.string()).take(pa.array(rec)),
-        "positions": pc.cast(g["mmsi_count"], pa.int64()), "vessels": pc.cast(g["mmsi_count_distinct"], pa.int64()),
+        "positions": pc.cast(g["n_sum"], pa.int64()), "vessels": pc.cast(g["mmsi_count_distinct"], pa.int64()),
     }, schema=RECEPTION)
 
 
