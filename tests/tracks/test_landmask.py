@@ -45,3 +45,31 @@ def test_cache_is_reused(tmp_path, monkeypatch):
         assert isinstance(again, np.memmap) and np.array_equal(again[10_000], packed[10_000])
     finally:
         landmask._mask.cache_clear()
+
+
+def _nine_points(lat, lon, margin_m):
+    """The definition: the fix and 8 points ``margin_m`` around it are all land (NumPy, point by point)."""
+    out = landmask.is_land(lat, (lon + 180.0) % 360.0 - 180.0)
+    dlat = margin_m / 111_195.0
+    dlon = dlat / np.maximum(np.cos(np.radians(lat)), 0.01)
+    r = 0.7071
+    for a, b in ((dlat, 0.0), (-dlat, 0.0), (0.0, 1.0), (0.0, -1.0),
+                 (r * dlat, r), (r * dlat, -r), (-r * dlat, r), (-r * dlat, -r)):
+        out &= landmask.is_land(np.clip(lat + a, -89.999, 89.999), (lon + b * dlon + 180.0) % 360.0 - 180.0)
+    return out
+
+
+def test_land_with_margin_is_the_nine_point_test():
+    rng = np.random.default_rng(11)
+    # coasts (Rason, the Baltic), anywhere, longitudes past the antimeridian, the poles, NaN
+    lat = np.concatenate([rng.uniform(42.0, 43.0, 20_000), rng.uniform(53.5, 56.0, 20_000),
+                          rng.uniform(-90, 90, 20_000), [89.9995, -89.9995, np.nan, 42.3]])
+    lon = np.concatenate([rng.uniform(130.0, 131.0, 20_000), rng.uniform(9.0, 13.0, 20_000),
+                          rng.uniform(-540, 540, 20_000), [10.0, 10.0, 130.0, np.nan]])
+    for margin in (0.0, 250.0, 5_000.0):
+        want = _nine_points(lat, lon, margin)
+        assert want.sum() > 1_000  # the sample holds land and sea
+        assert np.array_equal(landmask.is_land_with_margin(lat, lon, margin), want)
+    where = rng.uniform(size=len(lat)) < 0.5
+    got = landmask.is_land_with_margin(lat, lon, 250.0, where=where)
+    assert np.array_equal(got, _nine_points(lat, lon, 250.0) & where)

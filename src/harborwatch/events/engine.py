@@ -123,9 +123,9 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
         return vessel_stage(_rows(positions, pos_order, a, b), _rows(static, sta_order, sa, sb), ctx)
 
     if len(jobs) > 1 and "on_land" in ctx.types:
-        from harborwatch.tracks.landmask import is_land
+        from harborwatch.tracks.landmask import is_land_with_margin
 
-        is_land(np.zeros(1), np.zeros(1))  # load the cached mask once, before the threads use it
+        is_land_with_margin(np.zeros(1), np.zeros(1), 0.0)  # load the cached mask once, before the threads use it
     outs: list[dict[str, pa.Table]] = []
     with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as ex:
         for k, o in enumerate(ex.map(run_part, jobs) if len(jobs) > 1 else [run_part(jobs[0])]):

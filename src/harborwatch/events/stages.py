@@ -46,7 +46,7 @@ from harborwatch.events.schema import EVENTS, IDS, POINTS, RAW, RECEPTION, TS
 from harborwatch.tracks import kernels as TK
 from harborwatch.tracks.algorithms import clean_and_segment
 from harborwatch.tracks.geo import haversine_m
-from harborwatch.tracks.landmask import is_land
+from harborwatch.tracks.landmask import is_land_with_margin
 from harborwatch.tracks.track import (
     TrackCollection,
     is_ordered,
@@ -267,7 +267,8 @@ def _vessel_events(fx: _Fixes, static: pa.Table | None, ctx: Context, ev: EventR
     # --- spoofing: fixes on land (teleports: :func:`_teleports`) ---------------------------------
     if "on_land" in types:
         sp = cfg.spoofing
-        land = _on_land(lat, lon, sp.land_margin_m) & (dist > cfg.port_visits.exit_distance_m)
+        away = dist > cfg.port_visits.exit_distance_m  # fixes in port are not looked up
+        land = is_land_with_margin(lat, lon, sp.land_margin_m, where=away)
         f0, f1 = EK.true_runs(off, land)
         keep = f1 - f0 + 1 >= sp.min_land_fixes
         f0, f1 = f0[keep], f1[keep]
@@ -330,28 +331,6 @@ def _teleports(bad: _Fixes, fx: _Fixes, min_jump_m: float, ev: EventRows) -> Non
                 "jump_m": jump, "track_lat": float(la[j]), "track_lon": float(lo[j]),
                 "track_time": str(_iso_array(tt[j:j + 1])[0]),
             }, confidence=2 if jump >= 10 * min_jump_m else 1)
-
-
-def _on_land(lat: np.ndarray, lon: np.ndarray, margin_m: float) -> np.ndarray:
-    """True where the fix and 8 points ``margin_m`` around it are all on land (NaN: False).
-
-    The centre is tested first; only fixes on land get the 8 further look-ups."""
-    land = is_land(lat, (lon + 180.0) % 360.0 - 180.0)
-    idx = np.flatnonzero(land)
-    if len(idx) == 0:
-        return land
-    la0, lo0 = lat[idx], lon[idx]
-    dlat = margin_m / 111_195.0
-    dlon = dlat / np.maximum(np.cos(np.radians(la0)), 0.01)
-    sub = np.ones(len(idx), bool)
-    r = 0.7071
-    for a, b in ((dlat, 0.0), (-dlat, 0.0), (0.0, 1.0), (0.0, -1.0),
-                 (r * dlat, r), (r * dlat, -r), (-r * dlat, r), (-r * dlat, -r)):
-        la = np.clip(la0 + a, -89.999, 89.999)
-        lo = (lo0 + b * dlon + 180.0) % 360.0 - 180.0
-        sub &= is_land(la, lo)
-    land[idx] = sub
-    return land
 
 
 def _points(fx: _Fixes, ctx: Context) -> pa.Table:

@@ -80,18 +80,63 @@ def _mask() -> tuple[np.ndarray, dict]:
 
 
 @njit(cache=True, nogil=True)
+def _bit(packed, la, lo, lat0, dlat, lat_min, lat_max, lon0, dlon, lon_min, lon_max):  # pragma: no cover
+    la = min(max(la, lat_min), lat_max)
+    lo = min(max(lo, lon_min), lon_max)
+    i = int((la - lat0) / dlat)
+    j = int((lo - lon0) / dlon)
+    return (packed[i, j >> 3] >> (7 - (j & 7))) & 1
+
+
+@njit(cache=True, nogil=True)
 def _lookup(lat, lon, packed, lat0, dlat, lat_min, lat_max, lon0, dlon, lon_min, lon_max):  # pragma: no cover
     out = np.zeros(lat.shape[0], np.bool_)
     for k in range(lat.shape[0]):
         la, lo = lat[k], lon[k]
         if np.isnan(la) or np.isnan(lo):
             continue
-        la = min(max(la, lat_min), lat_max)
-        lo = min(max(lo, lon_min), lon_max)
-        i = int((la - lat0) / dlat)
-        j = int((lo - lon0) / dlon)
-        out[k] = (packed[i, j >> 3] >> (7 - (j & 7))) & 1
+        out[k] = _bit(packed, la, lo, lat0, dlat, lat_min, lat_max, lon0, dlon, lon_min, lon_max)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _lookup_margin(lat, lon, test, margin_m, packed, lat0, dlat, lat_min, lat_max, lon0, dlon, lon_min,
+                   lon_max):  # pragma: no cover
+    out = np.zeros(lat.shape[0], np.bool_)
+    dl = margin_m / 111_195.0
+    r = 0.7071
+    # (degrees north, multiple of the longitude step) of the 8 points around a fix
+    ring = ((dl, 0.0), (-dl, 0.0), (0.0, 1.0), (0.0, -1.0), (r * dl, r), (r * dl, -r), (-r * dl, r), (-r * dl, -r))
+    for k in range(lat.shape[0]):
+        la0, lo0 = lat[k], lon[k]
+        if not test[k] or np.isnan(la0) or np.isnan(lo0):
+            continue
+        lo0 = (lo0 + 180.0) % 360.0 - 180.0
+        if not _bit(packed, la0, lo0, lat0, dlat, lat_min, lat_max, lon0, dlon, lon_min, lon_max):
+            continue
+        dlon_k = dl / max(np.cos(np.radians(la0)), 0.01)
+        land = True
+        for q in range(8):
+            la = min(max(la0 + ring[q][0], -89.999), 89.999)
+            lo = (lon[k] + ring[q][1] * dlon_k + 180.0) % 360.0 - 180.0
+            if np.isnan(lo) or not _bit(packed, la, lo, lat0, dlat, lat_min, lat_max, lon0, dlon, lon_min, lon_max):
+                land = False
+                break
+        out[k] = land
+    return out
+
+
+def is_land_with_margin(lat: np.ndarray, lon: np.ndarray, margin_m: float, where: np.ndarray | None = None
+                        ) -> np.ndarray:
+    """True where (lat, lon) (degrees; any longitude) and the 8 points ``margin_m`` around it
+    (north, south, east, west and the diagonals) are all on land cells; False at NaN and where
+    ``where`` (optional bool mask) is False, which skips those look-ups."""
+    packed, m = _mask()
+    lat = np.ascontiguousarray(lat, np.float64).reshape(-1)
+    lon = np.ascontiguousarray(lon, np.float64).reshape(-1)
+    test = np.ones(len(lat), np.bool_) if where is None else np.ascontiguousarray(where, np.bool_).reshape(-1)
+    return _lookup_margin(lat, lon, test, float(margin_m), packed, m["lat0"], m["dlat"], m["lat_min"], m["lat_max"],
+                          m["lon0"], m["dlon"], m["lon_min"], m["lon_max"])
 
 
 def is_land(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -103,4 +148,4 @@ def is_land(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
                    m["lon_min"], m["lon_max"])
 
 
-__all__ = ["cache_dir", "is_land"]
+__all__ = ["cache_dir", "is_land", "is_land_with_margin"]
