@@ -95,12 +95,9 @@ def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Tabl
         return EventRows().table()
     if not is_ordered(points, ("mmsi", "hull", "slot")):
         points = points.sort_by([("mmsi", "ascending"), ("hull", "ascending"), ("slot", "ascending")])
-    mm = points["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
-    hull = points["hull"].to_numpy(zero_copy_only=False).astype(np.int64)
-    slot = points["slot"].to_numpy(zero_copy_only=False).astype(np.int64)
-    key = mm * 1_000_000 + hull
-    trk = np.zeros(len(key), np.int64)
-    trk[1:] = np.cumsum(key[1:] != key[:-1])
+    # the columns as they are (no copies): uint32 MMSI, int32 hull, int64 slot
+    mm, hull, slot = (points[c].to_numpy(zero_copy_only=False) for c in ("mmsi", "hull", "slot"))
+    trk = EK.track_index(mm, hull)
     lat, lon = _f64(points, "lat"), _f64(points, "lon")
     order, start = EK.slot_buckets(slot)
     ns = len(start) - 1

@@ -114,7 +114,8 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
     jobs, lo = [], 0
     for k, (a, b) in enumerate(parts or [(0, 0)]):
         hi = int(mm[b - 1]) if k < len(parts) - 1 else 2**32 - 1
-        sa, sb = int(np.searchsorted(smm, lo, "left")), int(np.searchsorted(smm, hi, "right"))
+        # scalars of the array's type: numpy would otherwise convert all of ``smm`` for each search
+        sa, sb = (int(np.searchsorted(smm, smm.dtype.type(x), side)) for x, side in ((lo, "left"), (hi, "right")))
         jobs.append(((a, b), (sa, sb)))
         lo = hi + 1
 

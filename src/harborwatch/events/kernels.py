@@ -384,6 +384,19 @@ def bucket_pairs(order, start, k0, k1, mmsi, lat, lon, max_distance_m):
 
 
 @njit(cache=True, nogil=True)
+def track_index(mmsi, hull):
+    """Track number (0, 1, ...) of each point of points ordered by (mmsi, hull)."""
+    n = mmsi.shape[0]
+    out = np.empty(n, np.int64)
+    t = 0
+    for i in range(n):
+        if i > 0 and (mmsi[i] != mmsi[i - 1] or hull[i] != hull[i - 1]):
+            t += 1
+        out[i] = t
+    return out
+
+
+@njit(cache=True, nogil=True)
 def order_pairs(ea, eb, trk):
     """The order of pairs (given in slot order) by (track a, track b, slot), which
     :func:`encounter_runs` reads: a counting sort by track a, then a stable sort by track b
