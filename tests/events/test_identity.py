@@ -1,12 +1,18 @@
-"""The (IMO, MMSI) summary equals the plain group-by it is defined as."""
+"""The (IMO, MMSI) summary and the identity links across MMSIs."""
 
 from __future__ import annotations
 
+import json
+
 import pyarrow as pa
+from helpers import port  # type: ignore[import-not-found]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harborwatch.events.identity import _ids_summary
+from harborwatch.events.common import Context
+from harborwatch.events.identity import _ids_summary, cross_identity
+from harborwatch.events.params import EventsConfig
+from harborwatch.events.schema import IDS
 from harborwatch.events.stages import _prepare_static
 
 # few vessels and IMOs, mostly valid: a vessel often switches between IMOs and back
@@ -34,3 +40,22 @@ def test_ids_summary_is_the_group_by_of_valid_imos(data):
                                                     "reports": 0, "ref_first": r["record_hash"]})
         w.update(last=r["timestamp"], ref_last=r["record_hash"], reports=w["reports"] + 1)
     assert sorted(got, key=lambda x: (x["imo"], x["mmsi"])) == [want[k] for k in sorted(want)]
+
+
+def test_links_across_mmsis_skip_imos_on_one_mmsi():
+    # IMO 9074729 on two MMSIs at once, 9176187 on one only (it sorts between the others),
+    # 9231614 on one MMSI, then on another
+    ms = 60_000
+    ids = pa.table({
+        "imo": pa.array([9074729, 9074729, 9176187, 9231614, 9231614], pa.uint32()),
+        "mmsi": pa.array([211000001, 273000002, 211000003, 211000004, 273000005], pa.uint32()),
+        "first": pa.array([0, 10 * ms, 0, 0, 100 * ms], pa.timestamp("ms", tz="UTC")),
+        "last": pa.array([50 * ms, 60 * ms, 99 * ms, 40 * ms, 150 * ms], pa.timestamp("ms", tz="UTC")),
+        "reports": pa.array([5, 6, 7, 8, 9], pa.int64()),
+        "ref_first": pa.array([1, 3, 5, 7, 9], pa.uint64()), "ref_last": pa.array([2, 4, 6, 8, 10], pa.uint64()),
+    }, schema=IDS)
+    ctx = Context(EventsConfig(), port())
+    got = sorted((e["type"], e["mmsi"], e["mmsi_2"], json.loads(e["attributes"])["imo"], e["evidence"])
+                 for e in cross_identity(ids, ctx).to_pylist())
+    assert got == [("identity_change", 211000004, 273000005, 9231614, [8, 9]),
+                   ("shared_imo", 211000001, 273000002, 9074729, [1, 2, 3, 4])]

@@ -148,6 +148,14 @@ def cross_identity(ids: pa.Table, ctx: Context) -> pa.Table:
     from harborwatch.core.identifiers import mmsi_flag
 
     rows = ids.sort_by([("imo", "ascending"), ("first", "ascending"), ("mmsi", "ascending")])
+    # only IMOs on more than one MMSI
+    imo = rows["imo"].to_numpy(zero_copy_only=False).astype(np.int64)
+    off = vessel_offsets(imo)
+    several = np.flatnonzero(np.diff(off) >= 2)
+    if len(several) == 0:
+        return ev.table()
+    sizes = off[several + 1] - off[several]
+    rows = rows.take(pa.array(np.repeat(off[several] - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())))
     cols = {c: rows[c].to_pylist() for c in ("imo", "mmsi", "reports", "ref_first", "ref_last")}
     first = pc.cast(rows["first"], pa.int64()).to_numpy(zero_copy_only=False)
     last = pc.cast(rows["last"], pa.int64()).to_numpy(zero_copy_only=False)
@@ -155,8 +163,6 @@ def cross_identity(ids: pa.Table, ctx: Context) -> pa.Table:
     off = vessel_offsets(imo)
     for g in range(len(off) - 1):
         a, b = int(off[g]), int(off[g + 1])
-        if b - a < 2:
-            continue
         for i in range(a, b):
             for j in range(i + 1, b):
                 mi, mj = cols["mmsi"][i], cols["mmsi"][j]

@@ -386,32 +386,32 @@ def _reception(fx: _Fixes, cell_deg: float) -> pa.Table:
 # ---------------------------------------------------------------------------------------------
 
 def _reception_rate(rec: pa.Table) -> dict:
-    """{(cell_r, cell_c, day): (positions, vessels, satellite positions)} summed over receivers."""
-    out: dict[tuple[int, int, int], list[int]] = {}
-    for r in rec.to_pylist():
-        k = (r["cell_r"], r["cell_c"], r["day"])
-        x = out.setdefault(k, [0, 0, 0])
-        x[0] += r["positions"]
-        x[1] += r["vessels"]
-        if r["receiver"] == "satellite":
-            x[2] += r["positions"]
-    return out
+    """{(cell_r, cell_c, day): (positions, vessels, satellite positions)} summed over partitions
+    and receivers."""
+    if rec.num_rows == 0:
+        return {}
+    sat = pc.if_else(pc.equal(rec["receiver"], "satellite"), rec["positions"], 0)
+    g = rec.append_column("satellite", sat).group_by(["cell_r", "cell_c", "day"], use_threads=False).aggregate(
+        [("positions", "sum"), ("vessels", "sum"), ("satellite", "sum")])
+    keys = zip(*(g[c].to_pylist() for c in ("cell_r", "cell_c", "day")), strict=True)
+    return dict(zip(keys, zip(*(g[c].to_pylist() for c in ("positions_sum", "vessels_sum", "satellite_sum")),
+                              strict=True), strict=True))
 
 
 def _drop_waterways(raw_t: pa.Table, cfg: EventsConfig) -> pa.Table:
     """Drop ``on_land`` events in cells where several vessels are on land: water the mask lacks."""
     sp = cfg.spoofing
-    is_land = pc.equal(raw_t["type"], "on_land").to_numpy(zero_copy_only=False)
-    if not is_land.any():
+    land = np.flatnonzero(pc.equal(raw_t["type"], "on_land").to_numpy(zero_copy_only=False))
+    if len(land) == 0:
         return raw_t
-    la = np.floor(np.asarray(raw_t["lat"].to_pylist(), dtype=float) / sp.waterway_cell_deg)
-    lo = np.floor(np.asarray(raw_t["lon"].to_pylist(), dtype=float) / sp.waterway_cell_deg)
-    mm = raw_t["mmsi"].to_pylist()
-    vessels: dict[tuple, set] = {}
-    for i in np.flatnonzero(is_land):
-        vessels.setdefault((la[i], lo[i]), set()).add(mm[i])
-    keep = np.array([not is_land[i] or len(vessels[(la[i], lo[i])]) < sp.waterway_min_vessels
-                     for i in range(raw_t.num_rows)])
+    sub = raw_t.take(pa.array(land))
+    la, lo = (np.floor(sub[c].to_numpy(zero_copy_only=False) / sp.waterway_cell_deg) for c in ("lat", "lon"))
+    cell = np.unique(np.stack([la, lo], 1), axis=0, return_inverse=True)[1].reshape(-1)
+    # distinct vessels on land per cell
+    pairs = np.unique(np.stack([cell, sub["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)], 1), axis=0)
+    vessels = np.bincount(pairs[:, 0], minlength=int(cell.max()) + 1)
+    keep = np.ones(raw_t.num_rows, bool)
+    keep[land[vessels[cell] >= sp.waterway_min_vessels]] = False
     return raw_t.filter(pa.array(keep))
 
 
@@ -422,12 +422,7 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
     raw_t = pa.concat_tables(tables).combine_chunks() if tables else RAW.empty_table()
     raw_t = raw_t.filter(pc.is_in(raw_t["type"], pa.array(sorted(ctx.types))))
     raw_t = _drop_waterways(raw_t, cfg)
-    # reception: sum (cell, day) rows coming from different partitions and receivers
-    if reception.num_rows:
-        reception = reception.group_by(["cell_r", "cell_c", "day", "receiver"], use_threads=False).aggregate(
-            [("positions", "sum"), ("vessels", "sum")]).rename_columns(
-            ["cell_r", "cell_c", "day", "receiver", "positions", "vessels"])
-    rate = _reception_rate(reception) if reception.num_rows else {}
+    rate = _reception_rate(reception)
     g = cfg.gaps
     half = g.reception_window_days // 2
 
