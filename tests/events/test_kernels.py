@@ -75,9 +75,13 @@ def test_bucket_pairs_finds_every_close_pair_once(fixes, scale):
     order, start = EK.slot_buckets(slot)
     ea, eb, ed = EK.bucket_pairs(order, start, 0, len(start) - 1, mm, lat, lon, maxd)
     assert all(ed[i] == haversine_m(lat[ea[i]], lon[ea[i]], lat[eb[i]], lon[eb[i]]) for i in range(len(ea)))
-    perm = EK.order_pairs(ea, eb, trk)
-    ra, rb = ea[perm], eb[perm]
+    ra, rb, rd, poff = EK.group_pairs(ea, eb, ed, trk)
     got = [(int(key[a]), int(key[b]), int(slot[a])) for a, b in zip(ra, rb, strict=True)]
+    assert sorted(zip(ra.tolist(), rb.tolist(), rd.tolist(), strict=True)) == sorted(
+        zip(ea.tolist(), eb.tolist(), ed.tolist(), strict=True))
+    # pair offsets: where the pair of tracks changes
+    heads = [i for i in range(len(ra)) if i == 0 or (trk[ra[i]], trk[rb[i]]) != (trk[ra[i - 1]], trk[rb[i - 1]])]
+    assert poff.tolist() == heads + [len(ra)]
     n = len(key)
     want = sorted((int(key[a]), int(key[b]), int(slot[a])) for a in range(n) for b in range(n)
                   if slot[a] == slot[b] and mm[a] < mm[b] and haversine_m(lat[a], lon[a], lat[b], lon[b]) <= maxd)

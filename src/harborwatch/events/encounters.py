@@ -9,6 +9,7 @@ Earth-centred cubes (:func:`explode_points`), joins them on (slot, cube) in Spar
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -79,7 +80,13 @@ def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
         return np.concatenate([_f64(p, f"{c}_a"), _f64(p, f"{c}_b")])
 
     d = EK.distances(_f64(p, "lat_a"), _f64(p, "lon_a"), _f64(p, "lat_b"), _f64(p, "lon_b"))
-    return _encounters(cols, (both("lat"), both("lon"), both("speed"), rows, rows + n, d),
+    ends = tuple(np.ascontiguousarray(cols[c], np.int64) for c in ("mmsi_a", "hull_a", "mmsi_b", "hull_b"))
+    a_m, a_h, b_m, b_h = ends
+    poff = np.concatenate([[0], np.flatnonzero((a_m[1:] != a_m[:-1]) | (a_h[1:] != a_h[:-1]) |
+                                               (b_m[1:] != b_m[:-1]) | (b_h[1:] != b_h[:-1])) + 1,
+                           [n]]).astype(np.int64)
+    return _encounters(poff, cols["slot"], lambda r: tuple(x[r] for x in ends),
+                       (both("lat"), both("lon"), both("speed"), rows, rows + n, d),
                        (*(cols[c] for c in ("ref0_a", "ref1_a", "ref0_b", "ref1_b")), rows, rows), ctx)
 
 
@@ -118,31 +125,30 @@ def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Tabl
     else:
         found = [run(k) for k in jobs]
     ea, eb, ed = (np.concatenate([f[c] for f in found]) for c in range(3))
-    perm = EK.order_pairs(ea, eb, trk)
-    ra, rb = ea[perm], eb[perm]
+    ra, rb, d, poff = EK.group_pairs(ea, eb, ed, trk)
     r0, r1 = (points[c].to_numpy(zero_copy_only=False) for c in ("ref0", "ref1"))
-    return _encounters({"mmsi_a": mm[ra], "hull_a": hull[ra], "mmsi_b": mm[rb], "hull_b": hull[rb], "slot": slot[ra]},
-                       (lat, lon, _f64(points, "speed_kn"), ra, rb, ed[perm]), (r0, r1, r0, r1, ra, rb), ctx)
+
+    def ends(r: np.ndarray) -> tuple[np.ndarray, ...]:
+        a, b = ra[r], rb[r]
+        return mm[a].astype(np.int64), hull[a].astype(np.int64), mm[b].astype(np.int64), hull[b].astype(np.int64)
+
+    return _encounters(poff, slot[ra], ends, (lat, lon, _f64(points, "speed_kn"), ra, rb, d),
+                       (r0, r1, r0, r1, ra, rb), ctx)
 
 
-def _encounters(p: dict[str, np.ndarray], geo: tuple, refs: tuple, ctx: Context) -> pa.Table:
-    """Encounter events from pair rows ordered by :data:`PAIR_ORDER`, one row per pair and
-    slot: ``p`` holds their ``mmsi_a``, ``hull_a``, ``mmsi_b``, ``hull_b`` and ``slot``;
+def _encounters(poff: np.ndarray, slot: np.ndarray, ends: Callable[[np.ndarray], tuple[np.ndarray, ...]],
+                geo: tuple, refs: tuple, ctx: Context) -> pa.Table:
+    """Encounter events from pair rows ordered by :data:`PAIR_ORDER`, one row per pair of
+    tracks and slot: the rows of pair ``k`` are ``poff[k]:poff[k + 1]``, ``slot`` holds each
+    row's slot and ``ends(rows)`` gives (mmsi_a, hull_a, mmsi_b, hull_b) of some rows;
     ``geo`` = (lat, lon, speed per point, row of a's point, row of b's point, distance per pair
     row); ``refs`` = (ref0 of a, ref1 of a, ref0 of b, ref1 of b, row of a, row of b): the
     records each pair row rests on (the interpolation ends of both vessels)."""
     ev = EventRows()
     e = ctx.cfg.encounters
-
-    def i64(c: str) -> np.ndarray:
-        return np.ascontiguousarray(p[c], np.int64)
-
-    a_m, a_h, b_m, b_h, slot = i64("mmsi_a"), i64("hull_a"), i64("mmsi_b"), i64("hull_b"), i64("slot")
-    if len(a_m) == 0:
+    slot = np.ascontiguousarray(slot, np.int64)
+    if len(slot) == 0:
         return ev.table()
-    poff = np.concatenate([[0], np.flatnonzero((a_m[1:] != a_m[:-1]) | (a_h[1:] != a_h[:-1]) |
-                                               (b_m[1:] != b_m[:-1]) | (b_h[1:] != b_h[:-1])) + 1,
-                           [len(a_m)]]).astype(np.int64)
     lat, lon, spd, ia, ib, d = (np.ascontiguousarray(x) for x in geo)
     step = int(e.step_min * 60_000)
     min_slots = int(math.ceil(e.min_duration_h * 60 / e.step_min)) + 1
@@ -159,14 +165,15 @@ def _encounters(p: dict[str, np.ndarray], geo: tuple, refs: tuple, ctx: Context)
     def track(h: np.ndarray) -> list[str]:
         return [labels.get(x) or f"hull {x}" for x in h.tolist()]
 
-    ev.extend("encounter", a_m[r0], slot[r0] * step, slot[r1] * step, 0.5 * (lat[ia[mid]] + lat[ib[mid]]),
+    a_m, a_h, b_m, b_h = ends(r0)
+    ev.extend("encounter", a_m, slot[r0] * step, slot[r1] * step, 0.5 * (lat[ia[mid]] + lat[ib[mid]]),
               lon[ia[mid]],
               pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values, pa.uint64())), {
                   "duration_h": (slot[r1] - slot[r0]) * step / H, "close_slots": nclose,
                   "median_distance_m": med_d, "min_distance_m": min_d,
                   "median_speed_kn": med_a, "median_speed_2_kn": med_b,
-                  "track": track(a_h[r0]), "track_2": track(b_h[r0]),
-              }, mmsi_2=b_m[r0],
+                  "track": track(a_h), "track_2": track(b_h),
+              }, mmsi_2=b_m,
               confidence=np.where(nclose * e.step_min >= 2 * e.min_duration_h * 60, 3, 2).astype(np.int8))
     return ev.table()
 

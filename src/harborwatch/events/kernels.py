@@ -397,10 +397,11 @@ def track_index(mmsi, hull):
 
 
 @njit(cache=True, nogil=True)
-def order_pairs(ea, eb, trk):
-    """The order of pairs (given in slot order) by (track a, track b, slot), which
-    :func:`encounter_runs` reads: a counting sort by track a, then a stable sort by track b
-    inside each."""
+def group_pairs(ea, eb, ed, trk):
+    """Pairs found in slot order (point ``ea[e]``, point ``eb[e]``, distance ``ed[e]``) laid
+    out by (track a, track b, slot), as :func:`encounter_runs` reads them: a counting sort by
+    track a, then a stable sort by track b inside each. Returns (point a, point b, distance,
+    offsets of each pair of tracks)."""
     m = ea.shape[0]
     nt = 0
     for e in range(m):
@@ -415,7 +416,11 @@ def order_pairs(ea, eb, trk):
         v = trk[ea[e]]
         sel_all[tfill[v]] = e
         tfill[v] += 1
-    perm = np.empty(m, np.int64)
+    ra = np.empty(m, np.int64)
+    rb = np.empty(m, np.int64)
+    rd = np.empty(m, np.float64)
+    poff = np.empty(m + 1, np.int64)
+    npairs = 0
     for v in range(nt):
         a, b = tstart[v], tstart[v + 1]
         if b == a:
@@ -424,8 +429,15 @@ def order_pairs(ea, eb, trk):
         keys = np.empty(b - a, np.int64)
         for i in range(b - a):
             keys[i] = trk[eb[sel[i]]]
-        perm[a:b] = sel[np.argsort(keys, kind="mergesort")]
-    return perm
+        o = np.argsort(keys, kind="mergesort")
+        for i in range(b - a):
+            e = sel[o[i]]
+            ra[a + i], rb[a + i], rd[a + i] = ea[e], eb[e], ed[e]
+            if i == 0 or keys[o[i]] != keys[o[i - 1]]:
+                poff[npairs] = a + i
+                npairs += 1
+    poff[npairs] = m
+    return ra, rb, rd, poff[:npairs + 1]
 
 
 @njit(cache=True, nogil=True)
