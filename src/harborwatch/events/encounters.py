@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numba.typed import List
 
 from harborwatch.events import kernels as EK
 from harborwatch.events.common import Context, EventRows, H
@@ -124,8 +125,7 @@ def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Tabl
             found = list(ex.map(run, jobs))
     else:
         found = [run(k) for k in jobs]
-    ea, eb, ed = (np.concatenate([f[c] for f in found]) for c in range(3))
-    ra, rb, d, poff = EK.group_pairs(ea, eb, ed, trk)
+    ra, rb, d, poff = EK.group_pairs(*(List([f[c] for f in found]) for c in range(3)), trk)
     r0, r1 = (points[c].to_numpy(zero_copy_only=False) for c in ("ref0", "ref1"))
 
     def ends(r: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -397,42 +397,48 @@ def track_index(mmsi, hull):
 
 
 @njit(cache=True, nogil=True)
-def group_pairs(ea, eb, ed, trk):
-    """Pairs found in slot order (point ``ea[e]``, point ``eb[e]``, distance ``ed[e]``) laid
-    out by (track a, track b, slot), as :func:`encounter_runs` reads them: a counting sort by
-    track a, then a stable sort by track b inside each. Returns (point a, point b, distance,
-    offsets of each pair of tracks)."""
-    m = ea.shape[0]
+def group_pairs(chunks_a, chunks_b, chunks_d, trk):
+    """Pairs found in slot order (point ``a``, point ``b``, distance ``d``, given as lists of
+    chunks, one per slot range) laid out by (track a, track b, slot), as
+    :func:`encounter_runs` reads them: a counting sort by track a, then a stable sort by track
+    b inside each. Returns (point a, point b, distance, offsets of each pair of tracks)."""
+    m = 0
     nt = 0
-    for e in range(m):
-        nt = max(nt, trk[ea[e]] + 1)
+    for c in range(len(chunks_a)):
+        ea = chunks_a[c]
+        m += ea.shape[0]
+        for e in range(ea.shape[0]):
+            nt = max(nt, trk[ea[e]] + 1)
     tc = np.zeros(nt + 1, np.int64)
-    for e in range(m):
-        tc[trk[ea[e]] + 1] += 1
+    for c in range(len(chunks_a)):
+        ea = chunks_a[c]
+        for e in range(ea.shape[0]):
+            tc[trk[ea[e]] + 1] += 1
     tstart = np.cumsum(tc)
     tfill = tstart[:-1].copy()
-    sel_all = np.empty(m, np.int64)
-    for e in range(m):
-        v = trk[ea[e]]
-        sel_all[tfill[v]] = e
-        tfill[v] += 1
     ra = np.empty(m, np.int64)
     rb = np.empty(m, np.int64)
     rd = np.empty(m, np.float64)
+    for c in range(len(chunks_a)):
+        ea, eb, ed = chunks_a[c], chunks_b[c], chunks_d[c]
+        for e in range(ea.shape[0]):
+            k = tfill[trk[ea[e]]]
+            ra[k], rb[k], rd[k] = ea[e], eb[e], ed[e]
+            tfill[trk[ea[e]]] += 1
     poff = np.empty(m + 1, np.int64)
     npairs = 0
     for v in range(nt):
         a, b = tstart[v], tstart[v + 1]
         if b == a:
             continue
-        sel = sel_all[a:b]
         keys = np.empty(b - a, np.int64)
         for i in range(b - a):
-            keys[i] = trk[eb[sel[i]]]
+            keys[i] = trk[rb[a + i]]
         o = np.argsort(keys, kind="mergesort")
+        ra[a:b] = ra[a:b][o]
+        rb[a:b] = rb[a:b][o]
+        rd[a:b] = rd[a:b][o]
         for i in range(b - a):
-            e = sel[o[i]]
-            ra[a + i], rb[a + i], rd[a + i] = ea[e], eb[e], ed[e]
             if i == 0 or keys[o[i]] != keys[o[i - 1]]:
                 poff[npairs] = a + i
                 npairs += 1
