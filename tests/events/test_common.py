@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harborwatch.events.common import EventRows, canonical_json, json_objects, ranges
+from harborwatch.events.common import EventRows, canonical_json, json_objects, ranges, take_lists
 
 floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
@@ -44,3 +45,19 @@ def test_ranges_and_extend_match_add():
                 {"n": np.array([0, 1, 2]), "x": np.array([0.0, 0.25, 0.5])}, site_id=["S", None, None],
                 confidence=np.array([1, 2, 3]))
     assert one.table().equals(many.table())
+
+
+lists = st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=5), max_size=6)
+with_nulls = st.lists(st.one_of(st.none(), st.lists(st.integers(0, 2**64 - 1), max_size=5)), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.lists(lists, min_size=1, max_size=4), st.lists(with_nulls, min_size=1, max_size=4)), st.data())
+def test_take_lists_equals_arrow_take(chunks, data):
+    """Gathering evidence lists from chunks (the first sliced) equals Arrow's take, nulls included."""
+    arrays = [pa.array(c, pa.list_(pa.uint64())) for c in chunks]
+    arrays[0] = arrays[0].slice(min(1, len(arrays[0])))  # an offset into the child values
+    col = pa.chunked_array(arrays, pa.list_(pa.uint64()))
+    rows = data.draw(st.lists(st.integers(0, max(0, len(col) - 1)), max_size=10)) if len(col) else []
+    got = take_lists(col, np.array(rows, np.int64))
+    assert got.to_pylist() == col.take(pa.array(rows, pa.int64())).to_pylist()

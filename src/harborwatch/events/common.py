@@ -126,6 +126,35 @@ def ranges(values: np.ndarray, first: np.ndarray, last: np.ndarray) -> pa.ListAr
     return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values[idx], pa.uint64()))
 
 
+def take_lists(lists: pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """``lists`` (a chunked list<uint64> column) at ``rows``, gathered in one pass from the
+    chunks (Arrow's take would first concatenate every chunk); nulls stay null."""
+    from harborwatch.events.kernels import copy_ranges
+
+    rows = np.asarray(rows, np.int64)
+    chunks = [c for c in lists.chunks if len(c)]
+    if not chunks or any(c.null_count for c in chunks):
+        return lists.take(pa.array(rows)).combine_chunks() if len(rows) else pa.array([], lists.type)
+    base = np.cumsum([0] + [len(c) for c in chunks])
+    which = np.searchsorted(base, rows, side="right") - 1
+    local = rows - base[which]
+    start = np.empty(len(rows), np.int64)
+    lens = np.empty(len(rows), np.int64)
+    for k, c in enumerate(chunks):
+        sel = np.flatnonzero(which == k)
+        off = c.offsets.to_numpy().astype(np.int64)
+        start[sel] = off[local[sel]]
+        lens[sel] = off[local[sel] + 1] - start[sel]
+    offsets = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    values = np.empty(int(offsets[-1]), np.uint64)
+    for k, c in enumerate(chunks):
+        sel = np.flatnonzero(which == k)
+        src = c.values.to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
+        copy_ranges(values, offsets[:-1][sel], src, start[sel], lens[sel])
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values, pa.uint64()))
+
+
 def _nullable_float(x: np.ndarray) -> pa.Array:
     x = np.asarray(x, np.float64)
     return pa.array(x, pa.float64(), mask=np.isnan(x))

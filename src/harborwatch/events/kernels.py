@@ -496,3 +496,12 @@ def encounter_evidence(evs, close, ref0_a, ref1_a, ref0_b, ref1_b, row_a, row_b)
                 k += 1
         offsets[e + 1] = k
     return offsets, values[:k]
+
+
+@njit(cache=True, nogil=True)
+def copy_ranges(dst, dst_start, src, src_start, length):
+    """``dst[dst_start[k]:dst_start[k] + length[k]] = src[src_start[k]:src_start[k] + length[k]]`` for each k."""
+    for k in range(length.shape[0]):
+        d, s = dst_start[k], src_start[k]
+        for i in range(length[k]):
+            dst[d + i] = src[s + i]

@@ -39,6 +39,7 @@ from harborwatch.events.common import (
     canonical_json,
     empty_table,
     ranges,
+    take_lists,
 )
 from harborwatch.events.identity import _identity_events, _ids_summary, cross_identity
 from harborwatch.events.params import EventsConfig
@@ -410,17 +411,26 @@ def _drop_waterways(raw_t: pa.Table, cfg: EventsConfig) -> pa.Table:
     # distinct vessels on land per cell
     pairs = np.unique(np.stack([cell, sub["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)], 1), axis=0)
     vessels = np.bincount(pairs[:, 0], minlength=int(cell.max()) + 1)
+    drop = land[vessels[cell] >= sp.waterway_min_vessels]
+    if len(drop) == 0:
+        return raw_t
     keep = np.ones(raw_t.num_rows, bool)
-    keep[land[vessels[cell] >= sp.waterway_min_vessels]] = False
+    keep[drop] = False
     return raw_t.filter(pa.array(keep))
 
 
 def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: Context) -> pa.Table:
     """All events with ids, parameters and evidence counts, in a deterministic order."""
     cfg = ctx.cfg
+    # Evidence lists hold every record of every event (as many as the positions): they stay in
+    # their chunks and are copied once, by the final take.
     tables = [t for t in raw if t.num_rows] + [cross_identity(ids, ctx)]
-    raw_t = pa.concat_tables(tables).combine_chunks() if tables else RAW.empty_table()
-    raw_t = raw_t.filter(pc.is_in(raw_t["type"], pa.array(sorted(ctx.types))))
+    raw_t = pa.concat_tables(tables) if tables else RAW.empty_table()
+    evidence = raw_t["evidence"]
+    raw_t = raw_t.drop_columns(["evidence"]).append_column("row", pa.array(np.arange(raw_t.num_rows)))
+    wanted = pc.is_in(raw_t["type"], pa.array(sorted(ctx.types)))
+    if not pc.all(wanted).as_py():
+        raw_t = raw_t.filter(wanted)
     raw_t = _drop_waterways(raw_t, cfg)
     rate = _reception_rate(reception)
     g = cfg.gaps
@@ -439,7 +449,7 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
         return pos / ves, sat / pos
 
     # gaps: add the reception around both ends, and whether the silence looks deliberate
-    attrs = raw_t["attributes"]
+    attrs = raw_t["attributes"].combine_chunks()
     conf = raw_t["confidence"].to_numpy(zero_copy_only=False).astype(np.float64)  # NaN: null
     gaps = np.flatnonzero(pc.equal(raw_t["type"], "gap").to_numpy(zero_copy_only=False))
     if len(gaps):
@@ -475,23 +485,26 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
         text(pc.cast(raw_t["start"], pa.int64())), text(pc.cast(raw_t["end"], pa.int64())), params, "|")
     sha = hashlib.sha256
     ids_col = [sha(k).hexdigest()[:32] for k in pc.cast(key, pa.binary()).to_pylist()]
-    ev_len = pc.list_value_length(raw_t["evidence"])
     out = pa.table({
         "event_id": pa.array(ids_col, pa.string()), "type": raw_t["type"], "mmsi": raw_t["mmsi"],
         "mmsi_2": raw_t["mmsi_2"], "start": raw_t["start"], "end": raw_t["end"], "lat": raw_t["lat"],
         "lon": raw_t["lon"], "site_id": raw_t["site_id"],
         "confidence": pa.array(conf, pa.float64(), mask=np.isnan(conf)).cast(pa.int8()),
         "attributes": attrs, "parameters": params,
-        "evidence_count": pc.cast(pc.fill_null(ev_len, 0), pa.int32()), "evidence": raw_t["evidence"],
-    }, schema=EVENTS)
-    out = out.sort_by([("start", "ascending"), ("type", "ascending"), ("mmsi", "ascending"),
-                       ("event_id", "ascending")])
+        "row": raw_t["row"],
+    })
+    order = pc.sort_indices(out.select(["start", "type", "mmsi", "event_id"]), sort_keys=[
+        ("start", "ascending"), ("type", "ascending"), ("mmsi", "ascending"), ("event_id", "ascending")])
     # the same event found twice (e.g. by two partitions of a pair) is one event
-    eid = out["event_id"].combine_chunks()
+    eid = out["event_id"].take(order)
     keep = np.ones(len(eid), bool)
     if len(eid) > 1:
         keep[1:] = pc.not_equal(eid.slice(1), eid.slice(0, len(eid) - 1)).to_numpy(zero_copy_only=False)
-    return out.filter(pa.array(keep))
+    out = out.take(order.filter(pa.array(keep))).combine_chunks()
+    ev = take_lists(evidence, out["row"].to_numpy())
+    return out.drop_columns(["row"]).append_column("evidence", ev).add_column(
+        out.column_names.index("parameters") + 1, "evidence_count",
+        pc.cast(pc.fill_null(pc.list_value_length(ev), 0), pa.int32())).cast(EVENTS)
 
 
 __all__ = ["EVENTS", "TS", "Context", "cross_identity", "finalize", "vessel_stage"]
