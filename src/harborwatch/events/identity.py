@@ -112,7 +112,7 @@ def _identity_events(static: pa.Table, ctx: Context, ev: EventRows) -> None:
 def _ids_summary(static: pa.Table) -> pa.Table:
     """Per (IMO, MMSI) with a valid IMO: first and last report times, number of reports, and
     the first and last report's record. ``static`` is ordered by (mmsi, timestamp, record_hash)."""
-    s = static
+    s = static.select(["mmsi", "imo", "timestamp", "record_hash", "imo_valid"])  # the text columns stay behind
     s = s.filter(pc.and_(pc.is_valid(s["imo"]), pc.fill_null(s["imo_valid"], False)))
     if s.num_rows == 0:
         return empty_table(IDS)
