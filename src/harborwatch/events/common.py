@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from harborwatch.events.kernels import copy_ranges
 from harborwatch.events.params import EVENT_TYPES, EventsConfig
 from harborwatch.events.schema import RAW, TS
 from harborwatch.sites.catalogue import PORT_KINDS, SiteCatalogue, SiteIndex
@@ -129,8 +130,6 @@ def ranges(values: np.ndarray, first: np.ndarray, last: np.ndarray) -> pa.ListAr
 def take_lists(lists: pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
     """``lists`` (a chunked list<uint64> column) at ``rows``, gathered in one pass from the
     chunks (Arrow's take would first concatenate every chunk); nulls stay null."""
-    from harborwatch.events.kernels import copy_ranges
-
     rows = np.asarray(rows, np.int64)
     chunks = [c for c in lists.chunks if len(c)]
     if not chunks or any(c.null_count for c in chunks):

@@ -423,7 +423,7 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
     """All events with ids, parameters and evidence counts, in a deterministic order."""
     cfg = ctx.cfg
     # Evidence lists hold every record of every event (as many as the positions): they stay in
-    # their chunks and are copied once, by the final take.
+    # their chunks, out of the filters, sort and take below, and are gathered once at the end.
     tables = [t for t in raw if t.num_rows] + [cross_identity(ids, ctx)]
     raw_t = pa.concat_tables(tables) if tables else RAW.empty_table()
     evidence = raw_t["evidence"]
@@ -502,9 +502,9 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
         keep[1:] = pc.not_equal(eid.slice(1), eid.slice(0, len(eid) - 1)).to_numpy(zero_copy_only=False)
     out = out.take(order.filter(pa.array(keep))).combine_chunks()
     ev = take_lists(evidence, out["row"].to_numpy())
-    return out.drop_columns(["row"]).append_column("evidence", ev).add_column(
-        out.column_names.index("parameters") + 1, "evidence_count",
-        pc.cast(pc.fill_null(pc.list_value_length(ev), 0), pa.int32())).cast(EVENTS)
+    cols = {c: out[c] for c in out.column_names}
+    cols.update(evidence=ev, evidence_count=pc.cast(pc.fill_null(pc.list_value_length(ev), 0), pa.int32()))
+    return pa.table({f.name: cols[f.name] for f in EVENTS}, schema=EVENTS)
 
 
 __all__ = ["EVENTS", "TS", "Context", "cross_identity", "finalize", "vessel_stage"]
