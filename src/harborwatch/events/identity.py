@@ -150,12 +150,10 @@ def cross_identity(ids: pa.Table, ctx: Context) -> pa.Table:
     rows = ids.sort_by([("imo", "ascending"), ("first", "ascending"), ("mmsi", "ascending")])
     # only IMOs on more than one MMSI
     imo = rows["imo"].to_numpy(zero_copy_only=False).astype(np.int64)
-    off = vessel_offsets(imo)
-    several = np.flatnonzero(np.diff(off) >= 2)
-    if len(several) == 0:
+    sizes = np.diff(vessel_offsets(imo))
+    if not (sizes >= 2).any():
         return ev.table()
-    sizes = off[several + 1] - off[several]
-    rows = rows.take(pa.array(np.repeat(off[several] - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())))
+    rows = rows.filter(pa.array(np.repeat(sizes >= 2, sizes)))
     cols = {c: rows[c].to_pylist() for c in ("imo", "mmsi", "reports", "ref_first", "ref_last")}
     first = pc.cast(rows["first"], pa.int64()).to_numpy(zero_copy_only=False)
     last = pc.cast(rows["last"], pa.int64()).to_numpy(zero_copy_only=False)
