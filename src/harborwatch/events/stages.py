@@ -94,10 +94,10 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
     return out
 
 
-def _prepare_static(static: pa.Table | None, empty: bool = False, sort: bool = True) -> pa.Table | None:
+def _prepare_static(static: pa.Table | None, empty: bool = False) -> pa.Table | None:
     """The static columns the stages read, with the store's types (DuckDB and Spark hand back
-    microsecond times), ordered by (mmsi, timestamp, record_hash) unless not ``sort``; None
-    when there are none (an empty table when ``empty``)."""
+    microsecond times), ordered by (mmsi, timestamp, record_hash); None when there are none
+    (an empty table when ``empty``)."""
     from harborwatch.core.schema import STATIC
 
     if static is None or static.num_rows == 0:
@@ -108,7 +108,7 @@ def _prepare_static(static: pa.Table | None, empty: bool = False, sort: bool = T
             s = s.append_column(c, pa.nulls(s.num_rows, STATIC.field(c).type))
     s = s.select(list(STATIC_COLUMNS))
     s = s.cast(pa.schema([STATIC.field(n) for n in STATIC_COLUMNS]))
-    if sort and not is_ordered(s):
+    if not is_ordered(s):
         s = s.sort_by([("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
     return s
 
@@ -288,16 +288,20 @@ def _draught_lookup(static: pa.Table | None):
     within the window, rounded to 0.01 m (NaN: none).
 
     ``static`` is ordered by (mmsi, timestamp, record_hash) (see :func:`_prepare_static`)."""
-    if static is None or static.num_rows == 0 or "draught_m" not in static.column_names:
-        return lambda m, t, w: np.full(len(m), np.nan)
-    s = static.filter(pc.is_valid(static["draught_m"])).select(["mmsi", "timestamp", "draught_m", "record_hash"])
+    def none(m: np.ndarray, t: np.ndarray, window_h: float) -> np.ndarray:
+        return np.full(len(m), np.nan)
+
+    if static is None or "draught_m" not in static.column_names:
+        return none
+    s = static.select(["mmsi", "timestamp", "draught_m"])
+    s = s.filter(pc.is_valid(s["draught_m"]))
+    if s.num_rows == 0:  # no draught reported
+        return none
     mm = s["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
     ts = np.ascontiguousarray(pc.cast(s["timestamp"], pa.int64()).to_numpy(zero_copy_only=False), np.int64)
     dr = pc.cast(s["draught_m"], pa.float64()).to_numpy(zero_copy_only=False)
 
     def look(m: np.ndarray, t: np.ndarray, window_h: float) -> np.ndarray:
-        if len(ts) == 0:  # no draught reported
-            return np.full(len(m), np.nan)
         t = np.asarray(t, np.int64)
         k = EK.asof(mm, ts, np.asarray(m, np.int64), t)
         ok = (k >= 0) & (t - ts[np.maximum(k, 0)] <= window_h * H)
