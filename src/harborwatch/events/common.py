@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from itertools import repeat
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from harborwatch.events import jsontext as JT
 from harborwatch.events.kernels import copy_ranges
 from harborwatch.events.params import EVENT_TYPES, EventsConfig
 from harborwatch.events.schema import RAW, TS
@@ -68,53 +69,88 @@ def _float_json(x: float) -> str:
     return repr(round(x, 6))
 
 
-def _json_values(v: Any, n: int) -> list[str] | str:
-    """JSON text of each of ``n`` values (a column), or one text when ``v`` is a scalar."""
+def _codes(v: Any, n: int, code_of) -> np.ndarray:
+    """Dictionary codes (see :func:`json_objects`) of a column of Python values, or of a scalar
+    shared by every row."""
     if isinstance(v, np.ndarray):
         if v.dtype == np.bool_:
-            return np.where(v, "true", "false").tolist()
-        if v.dtype.kind in "iu":
-            return [str(x) for x in v.tolist()]
-        if v.dtype.kind == "f":
-            ok = np.isfinite(v)
-            fin = v[ok].tolist()
-            text = list(map(float.__repr__, map(round, fin, repeat(6, len(fin)))))
-            if len(fin) == n:
-                return text
-            out = np.empty(n, object)
-            out[ok] = text
-            out[~ok] = [_float_json(x) for x in v[~ok].tolist()]
-            return out.tolist()
+            return np.where(v, code_of("true"), code_of("false")).astype(np.int64)
         v = v.tolist()
-    if isinstance(v, list):
-        cache: dict[Any, str] = {}
-        out = []
-        for x in v:
-            key = (x.__class__, x)  # True == 1 == 1.0, but their JSON differs
-            try:
-                out.append(cache[key])
-            except KeyError:
-                cache[key] = _ENCODE(_plain(x))
-                out.append(cache[key])
-            except TypeError:  # unhashable (a list or dict value)
-                out.append(_ENCODE(_plain(x)))
-        return out
-    return _ENCODE(_plain(v))
+    if not isinstance(v, list):
+        return np.full(n, code_of(_ENCODE(_plain(v))), np.int64)
+    try:
+        arr = pa.array(v)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        arr = None
+    if arr is not None and (pa.types.is_string(arr.type) or pa.types.is_null(arr.type)):
+        # texts (and None): encode each distinct one once
+        d = arr.dictionary_encode()
+        table = np.array([code_of(_ENCODE(x)) for x in d.dictionary.to_pylist()] + [code_of("null")], np.int64)
+        return table[pc.fill_null(d.indices, len(d.dictionary)).to_numpy(zero_copy_only=False)]
+    cache: dict[Any, int] = {}
+    out = np.empty(n, np.int64)
+    for i, x in enumerate(v):
+        key = (x.__class__, x)  # True == 1 == 1.0, but their JSON differs
+        try:
+            out[i] = cache[key]
+        except KeyError:
+            cache[key] = out[i] = code_of(_ENCODE(_plain(x)))
+        except TypeError:  # unhashable (a list or dict value)
+            out[i] = code_of(_ENCODE(_plain(x)))
+    return out
 
 
-def json_objects(n: int, attributes: dict[str, Any]) -> list[str]:
+def json_objects(n: int, attributes: dict[str, Any]) -> pa.StringArray:
     """:func:`canonical_json` of ``n`` objects given as columns (arrays or lists of length ``n``,
-    or scalars shared by every row); the same text, without building ``n`` dicts.
+    or scalars shared by every row), as an Arrow string array; the same text, written by
+    :func:`harborwatch.events.jsontext.json_rows` without a Python object per value.
 
     Float arrays use NaN for null."""
     if n == 0:
-        return []
-    cols = []
-    for k in sorted(attributes):
-        vals = _json_values(attributes[k], n)
-        head = _ENCODE(k) + ":"
-        cols.append([head + vals] * n if isinstance(vals, str) else [head + x for x in vals])
-    return ["{" + ",".join(parts) + "}" for parts in zip(*cols, strict=True)]
+        return pa.array([], pa.string())
+    texts: list[bytes] = []
+    known: dict[str, int] = {}
+
+    def code_of(text: str) -> int:
+        c = known.get(text)
+        if c is None:
+            c = known[text] = len(texts)
+            texts.append(text.encode())  # ASCII: json escapes the rest
+        return c
+
+    names = sorted(attributes)
+    nk = len(names)
+    kind = np.full(nk, JT.CODE, np.int8)
+    fvals = np.zeros((nk, n), np.float64)
+    ivals = np.zeros((nk, n), np.int64)
+    codes = np.full((nk, n), -1, np.int64)
+    keys = np.empty(nk, np.int64)
+    width = 2 + nk
+    for k, name in enumerate(names):
+        keys[k] = code_of(_ENCODE(name) + ":")
+        width += len(texts[keys[k]])
+        v = attributes[name]
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            x = np.ascontiguousarray(v, np.float64)
+            kind[k], fvals[k] = JT.FLOAT, x
+            slow = np.flatnonzero(JT.float_fallback(x))
+            if len(slow):
+                codes[k, slow] = [code_of(_float_json(t)) for t in x[slow].tolist()]
+            used = np.unique(codes[k, slow])
+            width += max([JT.FLOAT_WIDTH] + [len(texts[c]) for c in used.tolist()])
+        elif isinstance(v, np.ndarray) and v.dtype.kind in "iu" and (len(v) == 0 or int(v.max()) < 2**63):
+            kind[k], ivals[k] = JT.INT, v
+            width += JT.INT_WIDTH
+        else:
+            codes[k] = _codes(v, n, code_of)
+            used = np.unique(codes[k])
+            width += max(len(texts[c]) for c in used.tolist())
+    lens = np.array([len(t) for t in texts], np.int64)
+    doff = np.zeros(len(texts) + 1, np.int64)
+    np.cumsum(lens, out=doff[1:])
+    dbuf = np.frombuffer(b"".join(texts), np.uint8)
+    buf, offsets = JT.json_rows(kind, fvals, ivals, codes, dbuf, doff, keys, width)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
 
 
 def ranges(values: np.ndarray, first: np.ndarray, last: np.ndarray) -> pa.ListArray:
@@ -188,7 +224,7 @@ class EventRows:
             "site_id": pa.nulls(n, pa.string()) if site_id is None else pa.array(site_id, pa.string()),
             "confidence": pa.nulls(n, pa.int8()) if confidence is None else pa.array(np.asarray(confidence),
                                                                                      pa.int8()),
-            "attributes": pa.array(json_objects(n, attributes), pa.string()),
+            "attributes": json_objects(n, attributes),
             "evidence": evidence,
         }, schema=RAW))
 

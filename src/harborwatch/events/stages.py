@@ -42,6 +42,7 @@ from harborwatch.events.common import (
     take_lists,
 )
 from harborwatch.events.identity import _identity_events, _ids_summary, cross_identity
+from harborwatch.events.jsontext import round_array
 from harborwatch.events.params import EventsConfig
 from harborwatch.events.schema import EVENTS, IDS, POINTS, RAW, RECEPTION, TS
 from harborwatch.tracks import kernels as TK
@@ -305,8 +306,7 @@ def _draught_lookup(static: pa.Table | None):
         t = np.asarray(t, np.int64)
         k = EK.asof(mm, ts, np.asarray(m, np.int64), t)
         ok = (k >= 0) & (t - ts[np.maximum(k, 0)] <= window_h * H)
-        return np.array([round(x, 2) for x in np.where(ok, dr[np.maximum(k, 0)], np.nan).tolist()]
-                        if len(k) else [], np.float64)
+        return round_array(np.where(ok, dr[np.maximum(k, 0)], np.nan), 2)
 
     return look
 
