@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from numba.typed import List
 
@@ -109,3 +109,38 @@ def test_range_argmin_asof_and_true_runs():
         [0, 1, -1, 3, -1, -1]
     f, last = EK.true_runs(np.array([0, 3, 6]), np.array([1, 1, 0, 0, 1, 1], bool))
     assert f.tolist() == [0, 4] and last.tolist() == [1, 5]
+
+
+_SQUARE = ('{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Polygon",'
+           '"coordinates":[[[10.0,0.0],[10.05,0.0],[10.05,0.03],[10.0,0.03],[10.0,0.0]]]},'
+           '"properties":{"site_id":"sq","name":"Square","kind":"port"}},'
+           '{"type":"Feature","geometry":{"type":"Point","coordinates":[10.1,0.06]},'
+           '"properties":{"site_id":"pt","name":"Point","kind":"port","radius_m":500}}]}')
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.floats(-0.15, 0.2), st.floats(9.85, 10.25)), min_size=1, max_size=8),
+       st.sampled_from([0.0, 60.0]))
+@example(pts=[(0.015, 10.025), (0.06, 10.1)], lat0=60.0)  # from inside one port to the other: farther between
+def test_track_port_reach_bounds_every_point_of_the_track(tmp_path_factory, pts, lat0):
+    """Fixes around a polygon port and a point port (at the equator and at 60N): the bound is
+    at least the distance of every fix and of points along each segment between them."""
+    from harborwatch.tracks import kernels as TK
+    from harborwatch.tracks.geo import interpolate
+
+    p = tmp_path_factory.mktemp("sites") / "s.geojson"
+    p.write_text(_SQUARE.replace("0.0,", f"{lat0},").replace(",0.03]", f",{lat0 + 0.03}]")
+                 .replace("0.06]", f"{lat0 + 0.06}]").replace(",0.0]", f",{lat0}]"))
+    idx = SiteCatalogue.read(p).index(max_query_m=12_000.0)
+    lat = np.array([lat0 + a for a, _ in pts])
+    lon = np.array([b for _, b in pts])
+    off = np.array([0, len(pts)], np.int64)
+    dist, _ = idx.nearest(lat, lon)
+    reach = EK.track_port_reach(off, lat, dist, TK.step_distances(off, lat, lon), 85.0)[0]
+    f = np.linspace(0.0, 1.0, 21)
+    along = [interpolate(lat[i], lon[i], lat[i + 1], lon[i + 1], x) for i in range(len(pts) - 1) for x in f]
+    if along:
+        d, _ = idx.nearest(np.array([a for a, _ in along]), np.array([b for _, b in along]))
+        dist = np.concatenate([dist, d])
+    assert np.all(dist <= reach + 1.0)  # inf beyond the index's range: then the bound is inf too
+    assert EK.track_port_reach(off, lat, dist[:len(pts)], np.zeros(len(pts)), -1.0)[0] == np.inf  # past the latitude

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from unittest import mock
 
+import pyarrow as pa
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as hs
 
 from harborwatch.core.errors import DataError
 from harborwatch.events.params import EventsConfig
@@ -139,6 +143,39 @@ def test_encounter_distance_and_duration_edges():
 def test_encounter_near_a_port_is_not_one():
     near = pair(300, 3, lat=north_m(5000), lon=10.0)  # 5 km from the port: < 10 km
     assert of_type(events(near), "encounter") == []
+
+
+def test_tracks_that_never_leave_port_are_left_out_of_the_join():
+    from harborwatch.events import stages
+    from harborwatch.events.common import Context
+
+    moored = pair(300, 3, lat=north_m(7000), lon=10.0)  # 7 km from the port all along
+    ctx = Context(EventsConfig(), port())
+    for ps in (moored, pair(300, 3, lat=north_m(9000), lon=10.0)):  # 9 km: the encounter could sit 10 km out
+        out = stages.vessel_stage(pa.concat_tables(ps), None, ctx)
+        assert (out["points"].num_rows == 0) == (ps is moored)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.floats(0.0, 14_000.0), hs.floats(-2_500.0, 2_500.0), hs.floats(0.0, 700.0), hs.floats(-300.0, 300.0),
+       hs.integers(13, 40))
+@example(10_300.0, 0.0, 200.0, 0.0, 20)  # just far enough out all along: an encounter, the tracks kept
+@example(6_000.0, 1_500.0, 100.0, 0.0, 40)  # leaving port together: an encounter once out
+def test_leaving_port_bound_tracks_out_changes_no_encounter(start_m, north_m_per_h, apart_m, drift_m_per_h, n):
+    """A pair drifting in or out of a port together: the same encounters whether tracks that
+    never leave the port are joined or not (:func:`harborwatch.events.stages._points`)."""
+    from harborwatch.events import stages
+
+    mins = [10 * k for k in range(n)]
+    a = fixes(A, [(m, north_m(start_m + north_m_per_h * m / 60), 10.0, 0.3) for m in mins])
+    b = fixes(B, [(m, north_m(start_m + north_m_per_h * m / 60 + apart_m + drift_m_per_h * m / 60), 10.001, 0.3)
+                  for m in mins])
+    pruned = events([a, b], types=("encounter",))
+    with mock.patch.object(stages, "PORT_BOUND_MAX_LAT", -1.0):  # every track's bound is inf: none left out
+        joined = events([a, b], types=("encounter",))
+    assert pruned == joined
+    if (start_m, north_m_per_h) in ((10_300.0, 0.0), (6_000.0, 1_500.0)):
+        assert len(joined) == 1
 
 
 def test_encounter_across_the_antimeridian():

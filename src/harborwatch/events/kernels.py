@@ -505,3 +505,28 @@ def copy_ranges(dst, dst_start, src, src_start, length):
         d, s = dst_start[k], src_start[k]
         for i in range(length[k]):
             dst[d + i] = src[s + i]
+
+
+@njit(cache=True, nogil=True)
+def track_port_reach(offsets, lat, dist, step, max_abs_lat):
+    """Per track: an upper bound, in metres, of the distance from any point of the track (its
+    fixes and the straight segments between consecutive fixes) to the nearest port site.
+
+    The distance to the nearest site is 1-Lipschitz, so on the segment between fixes ``i - 1``
+    and ``i`` (``step[i]`` metres long) it is at most ``(dist[i - 1] + dist[i] + step[i]) / 2``;
+    at a fix it is ``dist[i]``. ``inf`` for a track with a fix beyond ``max_abs_lat`` degrees
+    of latitude, where the tangent-plane distance to polygon sites bends too much for the bound."""
+    nt = offsets.shape[0] - 1
+    out = np.full(nt, -np.inf)
+    for v in range(nt):
+        a, b = offsets[v], offsets[v + 1]
+        best = -np.inf
+        for i in range(a, b):
+            if not abs(lat[i]) <= max_abs_lat:
+                best = np.inf
+                break
+            best = max(best, dist[i])
+            if i > a:
+                best = max(best, 0.5 * (dist[i - 1] + dist[i] + step[i]))
+        out[v] = best
+    return out

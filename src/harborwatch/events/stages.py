@@ -78,10 +78,11 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
     static = _prepare_static(static)
     if positions.num_rows:
         fx, bad = _fixes(positions, cfg)
-        _vessel_events(fx, static, ctx, ev)
+        near = _Near(*ctx.ports.nearest(fx.lat, fx.lon), TK.step_distances(fx.off, fx.lat, fx.lon))
+        _vessel_events(fx, near, static, ctx, ev)
         if "teleport" in types:
             _teleports(bad, fx, cfg.spoofing.teleport_distance_m, ev)
-        out["points"] = _points(fx, ctx) if "encounter" in types else empty_table(POINTS)
+        out["points"] = _points(fx, near, ctx) if "encounter" in types else empty_table(POINTS)
         out["reception"] = _reception(fx, cfg.gaps.reception_cell_deg)
     else:
         out["points"] = empty_table(POINTS)
@@ -133,6 +134,16 @@ class _Fixes:
         return len(self.t)
 
 
+@dataclass(frozen=True)
+class _Near:
+    """Per kept fix (:class:`_Fixes`): metres to the nearest port site (inf beyond the index's
+    range), that site's row (-1: none), and metres from the previous fix of its track."""
+
+    dist: np.ndarray
+    site: np.ndarray
+    step: np.ndarray
+
+
 def _fixes(positions: pa.Table, cfg: EventsConfig) -> tuple[_Fixes, _Fixes]:
     """Clean and segment a partition's positions: (kept fixes, spikes dropped as outliers)."""
     tc = TrackCollection(positions.select([c for c in POSITION_COLUMNS if c in positions.column_names]))
@@ -155,7 +166,7 @@ def _fixes(positions: pa.Table, cfg: EventsConfig) -> tuple[_Fixes, _Fixes]:
     return pick(keep), pick(np.flatnonzero(code == TK.OUTLIER))
 
 
-def _vessel_events(fx: _Fixes, static: pa.Table | None, ctx: Context, ev: EventRows) -> None:
+def _vessel_events(fx: _Fixes, near: _Near, static: pa.Table | None, ctx: Context, ev: EventRows) -> None:
     cfg, types = ctx.cfg, ctx.types
     n = len(fx)
     if n == 0:
@@ -163,7 +174,7 @@ def _vessel_events(fx: _Fixes, static: pa.Table | None, ctx: Context, ev: EventR
     t, lat, lon, sog, mm, hull, refs, off = fx.t, fx.lat, fx.lon, fx.sog, fx.mm, fx.hull, fx.refs, fx.off
     trk_mmsi = mm[off[:-1]]
     trk_hull = hull[off[:-1]]
-    dist, site = ctx.ports.nearest(lat, lon)
+    dist, site, step = near.dist, near.site, near.step
     md = cfg.segment.min_dt_s
 
     def track_label(v: np.ndarray) -> list[str]:
@@ -174,7 +185,6 @@ def _vessel_events(fx: _Fixes, static: pa.Table | None, ctx: Context, ev: EventR
 
     # --- port visits and voyages ----------------------------------------------------------------
     pv = cfg.port_visits
-    step = TK.step_distances(off, lat, lon)
     visits = EK.port_visits(off, t, step, sog, dist, site, pv.entry_distance_m, pv.exit_distance_m,
                             pv.stop_begin_knots, pv.stop_end_knots, int(pv.min_gap_h * H), md)
     v, i0, i1, s = visits[:, 0], visits[:, 1], visits[:, 2], visits[:, 3]
@@ -338,12 +348,31 @@ def _teleports(bad: _Fixes, fx: _Fixes, min_jump_m: float, ev: EventRows) -> Non
             }, confidence=2 if jump >= 10 * min_jump_m else 1)
 
 
-def _points(fx: _Fixes, ctx: Context) -> pa.Table:
-    """Every track resampled to the encounter slots (:data:`POINTS`)."""
+#: Latitude (degrees) up to which :func:`_points` leaves out tracks that never leave port.
+PORT_BOUND_MAX_LAT = 85.0
+#: Metres of slack in that test, for the straight lines between fixes and the tangent plane
+#: of polygon sites (both bend the 1-Lipschitz bound by metres, not kilometres).
+PORT_BOUND_SLACK_M = 1000.0
+
+
+def _points(fx: _Fixes, near: _Near, ctx: Context) -> pa.Table:
+    """Every track that could take part in an encounter, resampled to the encounter slots
+    (:data:`POINTS`).
+
+    An encounter's position is the middle of its longest run: the mean latitude of the two
+    points and the longitude of one, so within 1.5 encounter distances of either vessel's
+    point. A track whose every point (fixes and the segments between them, see
+    :func:`~harborwatch.events.kernels.track_port_reach`) lies closer to a port site than the
+    encounter's port distance minus that and :data:`PORT_BOUND_SLACK_M` can therefore not be
+    in any encounter, and is left out of the join: the events are the same, the join is
+    smaller (vessels moored all along are most of a port's points)."""
     e = ctx.cfg.encounters
+    reach = EK.track_port_reach(fx.off, fx.lat, near.dist, near.step, PORT_BOUND_MAX_LAT)
+    keep = reach >= e.min_port_distance_m - 1.5 * e.max_distance_m - PORT_BOUND_SLACK_M
     step = int(e.step_min * 60_000)
     trk, slot, sl, so, sp, i0, j = TK.resample_fill(fx.off, fx.t, fx.lat, fx.lon, step,
-                                                   int(e.max_interpolation_gap_h * H), ctx.cfg.segment.min_dt_s)
+                                                   int(e.max_interpolation_gap_h * H), ctx.cfg.segment.min_dt_s,
+                                                   keep)
     first = fx.off[:-1][trk]
     return pa.table({
         "slot": slot, "mmsi": pa.array(fx.mm[first], pa.uint32()), "hull": pa.array(fx.hull[first], pa.int32()),

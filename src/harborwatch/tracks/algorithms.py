@@ -103,7 +103,7 @@ class Resample:
         off = np.array([0, int(ok.sum())], np.int64)
         _, slot, lat, lon, spd, _, _ = K.resample_fill(off, a["t"][ok], a["lat"][ok], a["lon"][ok],
                                                  int(self.step_min * 60_000), int(self.max_gap_h * 3_600_000),
-                                                 self.min_dt_s)
+                                                 self.min_dt_s, np.ones(1, np.bool_))
         step = int(self.step_min * 60_000)
         return pa.table({
             "timestamp": pa.array(slot * step, pa.timestamp("ms", tz="UTC")),

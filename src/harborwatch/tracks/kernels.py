@@ -186,12 +186,12 @@ def clean_segment_batch(offsets, t, lat, lon, sog, cog, sat, clock_offset_ms, ma
 
 
 @njit(cache=True, nogil=True)
-def resample_count(offsets, t, step_ms):
-    """Number of ``step_ms`` slots inside each track (first pass of :func:`resample_fill`)."""
+def resample_count(offsets, t, step_ms, keep):
+    """Number of ``step_ms`` slots inside each kept track (first pass of :func:`resample_fill`)."""
     total = 0
     for v in range(offsets.shape[0] - 1):
         a, b = offsets[v], offsets[v + 1]
-        if b - a == 0:
+        if b - a == 0 or not keep[v]:
             continue
         k0 = (t[a] + step_ms - 1) // step_ms
         k1 = t[b - 1] // step_ms
@@ -201,8 +201,9 @@ def resample_count(offsets, t, step_ms):
 
 
 @njit(cache=True, nogil=True)
-def resample_fill(offsets, t, lat, lon, step_ms, max_gap_ms, min_dt_s):
-    """Positions at every multiple of ``step_ms`` inside each track, linearly interpolated.
+def resample_fill(offsets, t, lat, lon, step_ms, max_gap_ms, min_dt_s, keep):
+    """Positions at every multiple of ``step_ms`` inside each track ``v`` with ``keep[v]``,
+    linearly interpolated.
 
     Slots between fixes more than ``max_gap_ms`` apart are skipped (nothing is invented
     across a gap). The speed of a slot is the implied speed, in knots, between the two fixes
@@ -210,7 +211,7 @@ def resample_fill(offsets, t, lat, lon, step_ms, max_gap_ms, min_dt_s):
     Returns (track index, slot number, lat, lon, speed_kn, index of the fix before, index of
     the fix after).
     """
-    cap = resample_count(offsets, t, step_ms)
+    cap = resample_count(offsets, t, step_ms, keep)
     trk = np.empty(cap, np.int64)
     slot = np.empty(cap, np.int64)
     olat = np.empty(cap, np.float64)
@@ -221,7 +222,7 @@ def resample_fill(offsets, t, lat, lon, step_ms, max_gap_ms, min_dt_s):
     m = 0
     for v in range(offsets.shape[0] - 1):
         a, b = offsets[v], offsets[v + 1]
-        if b - a == 0:
+        if b - a == 0 or not keep[v]:
             continue
         k = (t[a] + step_ms - 1) // step_ms
         i = a
