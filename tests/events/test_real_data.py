@@ -73,6 +73,23 @@ def test_worker_threads_give_the_same_events(real, monkeypatch):
         assert run(st, req, workers=workers).equals(ev)
 
 
+def test_rows_in_any_order_give_the_same_events(real, monkeypatch):
+    """Shuffled positions and static reports: the engine's MMSI ranges and per-partition sort
+    give the events of the store's order, on one thread and on several."""
+    import numpy as np
+    import pyarrow as pa
+
+    from harborwatch.events import engine
+
+    st, req, ev = real
+    pos, static = engine.read_inputs(st, req)
+    rng = np.random.default_rng(3)
+    pos, static = (t.take(pa.array(rng.permutation(t.num_rows))) for t in (pos, static))
+    assert engine.detect(pos, static, req, workers=1).equals(ev)
+    monkeypatch.setattr(engine, "THREAD_ROWS", 0)
+    assert engine.detect(pos, static, req, workers=3).equals(ev)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
 def test_spark_and_local_write_byte_identical_files(real, tmp_path):

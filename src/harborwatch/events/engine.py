@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from harborwatch.core.errors import HarborwatchError
 from harborwatch.events.encounters import slot_pair_stage
@@ -70,18 +71,68 @@ def read_inputs(store: Store, req: Request) -> tuple[pa.Table, pa.Table]:
     return positions, static
 
 
-def partition_bounds(mmsi: np.ndarray, parts: int) -> list[tuple[int, int]]:
-    """Split rows sorted by MMSI into about ``parts`` slices of similar size, never splitting a vessel."""
+def mmsi_cuts(mmsi: np.ndarray, parts: int) -> np.ndarray:
+    """Inclusive upper MMSI bounds of about ``parts`` MMSI ranges with similar numbers of rows
+    (increasing; the last is ``2**32 - 1``, so every MMSI falls in one range)."""
     n = len(mmsi)
-    if n == 0:
-        return []
-    cuts = [0]
-    for k in range(1, parts):
-        c = int(np.searchsorted(mmsi, mmsi[min(n - 1, k * n // parts)], side="left"))
-        if c > cuts[-1]:
-            cuts.append(c)
-    cuts.append(n)
-    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+    top = np.array([2**32 - 1], np.int64)
+    if n == 0 or parts <= 1:
+        return top
+    k = [min(n - 1, j * n // parts) for j in range(1, parts)]
+    # the value at each row quantile: sorted input is read, other input partly sorted (O(n))
+    at = mmsi[k] if _is_sorted(mmsi) else np.partition(mmsi, k)[k]
+    # a range ends just below the quantile's MMSI, so no vessel is split
+    cuts = np.unique(at.astype(np.int64)) - 1
+    return np.concatenate([cuts[cuts >= 0], top])
+
+
+@dataclass(frozen=True)
+class _Part:
+    """The rows of one MMSI range of a table: ``rows`` of them, a slice of sorted input or the
+    row numbers of unsorted input (in input order)."""
+
+    t: pa.Table
+    a: int
+    b: int
+    idx: np.ndarray | None = None
+
+    @property
+    def rows(self) -> int:
+        return self.b - self.a if self.idx is None else len(self.idx)
+
+    def table(self) -> pa.Table:
+        """The rows, ordered by (mmsi, timestamp, record_hash) unless they hold nulls there (the
+        stages then sort them themselves)."""
+        if self.idx is None:
+            return self.t.slice(self.a, self.b - self.a)
+        keys = self.t.select(["mmsi", "timestamp", "record_hash"])
+        if self.rows > 1 and not any(keys[c].null_count for c in keys.column_names):
+            sub = keys.take(pa.array(self.idx))
+            order = pc.sort_indices(sub, sort_keys=[(c, "ascending") for c in keys.column_names])
+            return self.t.take(pa.array(self.idx[order.to_numpy()]))
+        return self.t.take(pa.array(self.idx))
+
+
+def _split(t: pa.Table, mm: np.ndarray, his: np.ndarray) -> list[_Part]:
+    """``t``'s rows in each MMSI range ``(his[k - 1], his[k]]``: slices when ``t`` is sorted by
+    MMSI, otherwise row numbers from a stable counting sort by range."""
+    if _is_sorted(mm):
+        ends = np.searchsorted(mm, his.astype(mm.dtype), side="right") if len(mm) else np.zeros(len(his), np.int64)
+        starts = np.concatenate([[0], ends[:-1]])
+        return [_Part(t, int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+    part = np.searchsorted(his, mm, side="left").astype(np.uint16)  # range of each row
+    order = np.argsort(part, kind="stable")  # a radix sort for 16-bit keys
+    ends = np.cumsum(np.bincount(part, minlength=len(his)))
+    starts = np.concatenate([[0], ends[:-1]])
+    return [_Part(t, 0, 0, order[a:b]) for a, b in zip(starts, ends, strict=True)]
+
+
+def _mmsi(t: pa.Table) -> np.ndarray:
+    return t["mmsi"].to_numpy(zero_copy_only=False) if t.num_rows else np.zeros(0, np.uint32)
+
+
+def _is_sorted(a: np.ndarray) -> bool:
+    return len(a) < 2 or not np.any(a[1:] < a[:-1])
 
 
 def run_local(store: Store, req: Request, workers: int | None = None,
@@ -103,25 +154,18 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
     static = (_prepare_static(None, empty=True) if static is None or static.num_rows == 0
               else static.select([c for c in STATIC_COLUMNS if c in static.column_names]))
     positions = positions.select([c for c in POSITION_COLUMNS if c in positions.column_names])
-    # Vessels are split over threads by MMSI: a stable sort by MMSI here, the rest of the
-    # (mmsi, timestamp, record_hash) order inside each partition's thread.
-    pos_order, mm = _by_mmsi(positions)
-    sta_order, smm = _by_mmsi(static)
+    # Vessels are split over threads by MMSI ranges; each thread sorts its own rows by
+    # (mmsi, timestamp, record_hash) (rows already in that order are sliced, not copied).
     workers = workers or os.cpu_count() or 1
     threaded = workers > 1 and positions.num_rows >= THREAD_ROWS
-    parts = partition_bounds(mm, max(-(-positions.num_rows // PART_ROWS), workers * 4 if threaded else 1))
+    mm = _mmsi(positions)
+    his = mmsi_cuts(mm, max(-(-positions.num_rows // PART_ROWS), workers * 4 if threaded else 1))
     # every static row goes to exactly one partition, also for vessels with no positions
-    jobs, lo = [], 0
-    for k, (a, b) in enumerate(parts or [(0, 0)]):
-        hi = int(mm[b - 1]) if k < len(parts) - 1 else 2**32 - 1
-        # scalars of the array's type: numpy would otherwise convert all of ``smm`` for each search
-        sa, sb = (int(np.searchsorted(smm, smm.dtype.type(x), side)) for x, side in ((lo, "left"), (hi, "right")))
-        jobs.append(((a, b), (sa, sb)))
-        lo = hi + 1
+    jobs = list(zip(_split(positions, mm, his), _split(static, _mmsi(static), his), strict=True))
+    jobs = [j for j in jobs if j[0].rows or j[1].rows] or jobs[:1]
 
-    def run_part(job: tuple) -> dict[str, pa.Table]:
-        (a, b), (sa, sb) = job
-        return vessel_stage(_rows(positions, pos_order, a, b), _rows(static, sta_order, sa, sb), ctx)
+    def run_part(job: tuple[_Part, _Part]) -> dict[str, pa.Table]:
+        return vessel_stage(job[0].table(), job[1].table(), ctx)
 
     if len(jobs) > 1 and "on_land" in ctx.types:
         from harborwatch.tracks.landmask import is_land_with_margin
@@ -138,20 +182,6 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
     say("encounters", 1, 1)
     return finalize([o["events"] for o in outs] + [pair_events], _concat([o["ids"] for o in outs], IDS),
                     _concat([o["reception"] for o in outs], RECEPTION), ctx)
-
-
-def _by_mmsi(t: pa.Table) -> tuple[np.ndarray | None, np.ndarray]:
-    """(row order that sorts ``t`` by MMSI, stably; None if it already is, and the sorted MMSIs)."""
-    mm = t["mmsi"].to_numpy(zero_copy_only=False) if t.num_rows else np.zeros(0, np.uint32)
-    if len(mm) < 2 or not np.any(mm[1:] < mm[:-1]):
-        return None, mm
-    order = np.argsort(mm, kind="stable")
-    return order, mm[order]
-
-
-def _rows(t: pa.Table, order: np.ndarray | None, a: int, b: int) -> pa.Table:
-    """Rows ``a:b`` of ``t`` in ``order``."""
-    return t.slice(a, b - a) if order is None else t.take(pa.array(order[a:b]))
 
 
 def _concat(tables: Iterable[pa.Table], schema: pa.Schema) -> pa.Table:
