@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pyarrow as pa
 from helpers import port  # type: ignore[import-not-found]
 from hypothesis import given, settings
@@ -59,3 +60,31 @@ def test_links_across_mmsis_skip_imos_on_one_mmsi():
                  for e in cross_identity(ids, ctx).to_pylist())
     assert got == [("identity_change", 211000004, 273000005, 9231614, [8, 9]),
                    ("shared_imo", 211000001, 273000002, 9074729, [1, 2, 3, 4])]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([211000001, 273000003]),
+                          st.sampled_from(["OCEAN STAR", "ocean  star", " Ocean Star", "SEA", "", None]),
+                          st.sampled_from([9074729, 0, None, 9176187])), max_size=40))
+def test_value_runs_are_the_runs_of_normalised_values(data):
+    """Runs found on spans of equal raw values equal the runs of per-row normalised values
+    (nulls, empty text and IMO 0 skipped)."""
+    from harborwatch.events.identity import _normalized, _value_runs
+
+    data = sorted(data, key=lambda r: r[0])  # rows by vessel, as the stages give them
+    mm = np.array([r[0] for r in data], np.int64)
+    for k, typ in ((1, pa.string()), (2, pa.uint32())):
+        col = pa.chunked_array([pa.array([r[k] for r in data], typ)], typ)
+        codes, values = _normalized(col)  # per row
+        want, prev = [], None
+        for i, c in enumerate(codes.tolist()):
+            if c < 0:
+                continue
+            v = c if values is None else values[c]
+            if prev is not None and prev[0] == mm[i] and prev[1] == v:
+                want[-1][1] = i
+            else:
+                want.append([i, i, v])
+            prev = (mm[i], v)
+        r0, r1, vals = _value_runs(mm, col)
+        assert [[int(a), int(b), v] for a, b, v in zip(r0, r1, vals, strict=True)] == want

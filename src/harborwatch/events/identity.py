@@ -13,11 +13,11 @@ from harborwatch.tracks.track import vessel_offsets
 _ID_FIELDS = ("name", "imo", "callsign", "flag")
 
 
-def _normalized(col: pa.ChunkedArray) -> tuple[np.ndarray, list | None]:
+def _normalized(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list | None]:
     """Identity values as compared, coded: (code per row, value per code). Text is upper-cased
     with runs of white space made one space; empty text and IMO 0 ("not given") are null, code
     -1. Equal values share a code. Numbers are their own codes (value list None)."""
-    col = col.combine_chunks()
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         # static reports repeat a few values many times: normalise each distinct value once
         enc = col.dictionary_encode()
@@ -31,21 +31,34 @@ def _normalized(col: pa.ChunkedArray) -> tuple[np.ndarray, list | None]:
     return np.where(x == 0, -1, x), None
 
 
-def _value_runs(mmsi: np.ndarray, coded: tuple[np.ndarray, list | None]) -> tuple[np.ndarray, np.ndarray, list]:
-    """Runs of one vessel's equal consecutive non-null values: (row of first, row of last, value).
+def _value_runs(mmsi: np.ndarray, col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray, list]:
+    """Runs of one vessel's equal consecutive non-null values, as :func:`_normalized` compares
+    them: (row of first, row of last, value). ``col`` is ordered like ``mmsi``.
 
-    Nulls are skipped (a report without the field neither confirms nor contradicts it)."""
-    codes, values = coded
-    rows = np.flatnonzero(codes >= 0)
-    if len(rows) == 0:
-        return rows, rows, []
-    c, vm = codes[rows], mmsi[rows]
-    start = np.ones(len(rows), bool)
+    Nulls are skipped (a report without the field neither confirms nor contradicts it). Static
+    reports repeat the same text many times, so only the first row of each span of equal raw
+    values of one vessel is normalised."""
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    n = len(col)
+    new = np.ones(n, bool)
+    if n > 1:
+        a, b = col.slice(0, n - 1), col.slice(1)
+        same = pc.or_kleene(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))
+        new[1:] = ~same.to_numpy(zero_copy_only=False) | (mmsi[1:] != mmsi[:-1])
+    heads = np.flatnonzero(new)
+    ends = np.append(heads[1:], n) - 1  # last row of each span
+    codes, values = _normalized(col.take(pa.array(heads)))
+    ok = codes >= 0
+    heads, ends, c = heads[ok], ends[ok], codes[ok]
+    if len(heads) == 0:
+        return heads, ends, []
+    vm = mmsi[heads]
+    start = np.ones(len(heads), bool)
     start[1:] = (c[1:] != c[:-1]) | (vm[1:] != vm[:-1])
     first = np.flatnonzero(start)
-    last = np.concatenate([first[1:], [len(rows)]]) - 1
+    last = np.append(first[1:], len(heads)) - 1
     firsts = c[first].tolist()
-    return rows[first], rows[last], firsts if values is None else [values[k] for k in firsts]
+    return heads[first], ends[last], firsts if values is None else [values[k] for k in firsts]
 
 
 def _identity_events(static: pa.Table, ctx: Context, ev: EventRows) -> None:
@@ -66,7 +79,7 @@ def _identity_events(static: pa.Table, ctx: Context, ev: EventRows) -> None:
     refs = s["record_hash"].to_numpy(zero_copy_only=False)
     if want_change:
         for f in _ID_FIELDS:
-            r0, r1, vals = _value_runs(mm, _normalized(s[f]))
+            r0, r1, vals = _value_runs(mm, s[f])
             # only vessels with more than one run of values can have changed
             rm = mm[r0]
             several = np.zeros(len(rm), bool)
