@@ -9,21 +9,36 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harborwatch.events.common import EventRows, canonical_json, json_objects, ranges, take_lists
+from harborwatch.events.common import (
+    EventRows,
+    canonical_json,
+    coded,
+    json_objects,
+    ranges,
+    take_lists,
+    track_labels,
+)
 
 floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
 
+SITES = ["Rajin", "Port \"B\"", "Порт", "Zarubino"]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(floats, st.integers(-2**40, 2**40), st.booleans(),
-                          st.one_of(st.none(), st.text(max_size=8)), st.one_of(st.none(), st.integers(0, 3))),
+                          st.one_of(st.none(), st.text(max_size=8)), st.one_of(st.none(), st.integers(0, 3)),
+                          st.integers(-1, 3), st.integers(0, 3)),
                 min_size=1, max_size=20))
 def test_json_objects_equal_canonical_json(rows):
-    f, i, b, s, mixed = (list(c) for c in zip(*rows, strict=True))
+    f, i, b, s, mixed, site, hull = (list(c) for c in zip(*rows, strict=True))
     got = json_objects(len(rows), {"z_float": np.array(f), "int": np.array(i, np.int64), "bool": np.array(b),
-                                   "text": s, "mixed": mixed, "const": "x", "none": None}).to_pylist()
-    want = [canonical_json({"z_float": fv, "int": iv, "bool": bv, "text": sv, "mixed": mv, "const": "x", "none": None})
-            for fv, iv, bv, sv, mv in rows]
+                                   "text": s, "mixed": mixed, "const": "x", "none": None,
+                                   "site": coded(np.array(site), pa.array(SITES)),
+                                   "track": track_labels(np.array(hull))}).to_pylist()
+    want = [canonical_json({"z_float": fv, "int": iv, "bool": bv, "text": sv, "mixed": mv, "const": "x", "none": None,
+                            "site": None if k < 0 else SITES[k], "track": "main" if h == 0 else f"hull {h}"})
+            for fv, iv, bv, sv, mv, k, h in rows]
     assert got == want
 
 
@@ -45,6 +60,12 @@ def test_ranges_and_extend_match_add():
                 {"n": np.array([0, 1, 2]), "x": np.array([0.0, 0.25, 0.5])}, site_id=["S", None, None],
                 confidence=np.array([1, 2, 3]))
     assert one.table().equals(many.table())
+    coded_sites = EventRows()  # site ids as a coded column
+    coded_sites.extend("gap", np.array([7, 8, 9]), np.array([0, 1000, 2000]), np.array([5, 1005, 2005]),
+                       np.array([1.5, np.nan, 1.5]), np.array([2.5] * 3), lists,
+                       {"n": np.array([0, 1, 2]), "x": np.array([0.0, 0.25, 0.5])},
+                       site_id=coded(np.array([1, -1, -1]), pa.array(["T", "S"])), confidence=np.array([1, 2, 3]))
+    assert one.table().equals(coded_sites.table())
 
 
 lists = st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=5), max_size=6)

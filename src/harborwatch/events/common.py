@@ -33,6 +33,15 @@ class Context:
         self.ports: SiteIndex = ports.index(max_query_m=reach)
         self.port_ids = ports.ids()
         self.port_names = ports.table["name"].to_pylist()
+        #: the same as Arrow arrays, dictionaries of :func:`coded` site columns
+        self.port_id_array = pa.array(self.port_ids, pa.string())
+        self.port_name_array = pa.array(self.port_names, pa.string())
+
+
+def coded(indices: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
+    """A column of ``dictionary[indices]`` without a Python object per row; index -1 is null."""
+    idx = np.asarray(indices, np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32(), mask=idx < 0), dictionary)
 
 
 def _plain(v: Any) -> Any:
@@ -69,9 +78,25 @@ def _float_json(x: float) -> str:
     return repr(round(x, 6))
 
 
+def track_labels(hull: np.ndarray) -> pa.DictionaryArray:
+    """The ``track`` attribute of events: "main" for hull 0, "hull k" for the k-th other hull's
+    segment of an MMSI."""
+    u, inv = np.unique(np.asarray(hull, np.int64), return_inverse=True)
+    return coded(inv.reshape(-1), pa.array(["main" if h == 0 else f"hull {h}" for h in u.tolist()], pa.string()))
+
+
 def _codes(v: Any, n: int, code_of) -> np.ndarray:
     """Dictionary codes (see :func:`json_objects`) of a column of Python values, or of a scalar
     shared by every row."""
+    if isinstance(v, pa.DictionaryArray):  # encode only the entries used
+        idx = pc.fill_null(v.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        used, inv = np.unique(idx, return_inverse=True)
+        d = v.dictionary
+        table = np.array([code_of("null") if k < 0 else code_of(_ENCODE(_plain(d[k].as_py()))) for k in used.tolist()],
+                         np.int64)
+        return table[inv.reshape(-1)]
+    if isinstance(v, pa.Array):
+        v = v.to_pylist()
     if isinstance(v, np.ndarray):
         if v.dtype == np.bool_:
             return np.where(v, code_of("true"), code_of("false")).astype(np.int64)
@@ -159,8 +184,9 @@ def ranges(values: np.ndarray, first: np.ndarray, last: np.ndarray) -> pa.ListAr
     lens = np.asarray(last, np.int64) - first + 1
     offsets = np.zeros(len(first) + 1, np.int64)
     np.cumsum(lens, out=offsets[1:])
-    idx = np.repeat(first - offsets[:-1], lens) + np.arange(offsets[-1], dtype=np.int64)
-    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values[idx], pa.uint64()))
+    out = np.empty(int(offsets[-1]), np.uint64)
+    copy_ranges(out, offsets[:-1], np.asarray(values).astype(np.uint64, copy=False), first, lens)
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(out, pa.uint64()))
 
 
 def take_lists(lists: pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
@@ -205,7 +231,7 @@ class EventRows:
 
     def extend(self, type: str, mmsi: np.ndarray, start: np.ndarray, end: np.ndarray, lat: np.ndarray,
                lon: np.ndarray, evidence: pa.ListArray, attributes: dict[str, Any],
-               mmsi_2: np.ndarray | None = None, site_id: list | None = None,
+               mmsi_2: np.ndarray | None = None, site_id: list | pa.Array | None = None,
                confidence: np.ndarray | None = None) -> None:
         """Many events of one type as columns; ``lat``/``lon`` NaN and ``site_id`` None are null.
 
@@ -221,7 +247,8 @@ class EventRows:
             "start": pa.array(np.asarray(start, np.int64), TS),
             "end": pa.array(np.asarray(end, np.int64), TS),
             "lat": _nullable_float(lat), "lon": _nullable_float(lon),
-            "site_id": pa.nulls(n, pa.string()) if site_id is None else pa.array(site_id, pa.string()),
+            "site_id": pa.nulls(n, pa.string()) if site_id is None else (
+                site_id.cast(pa.string()) if isinstance(site_id, pa.Array) else pa.array(site_id, pa.string())),
             "confidence": pa.nulls(n, pa.int8()) if confidence is None else pa.array(np.asarray(confidence),
                                                                                      pa.int8()),
             "attributes": json_objects(n, attributes),

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from numba.typed import List
 
 from harborwatch.events import kernels as EK
-from harborwatch.events.common import Context, EventRows, H
+from harborwatch.events.common import Context, EventRows, H, track_labels
 from harborwatch.events.schema import SLOTS
 from harborwatch.tracks import kernels as TK
 from harborwatch.tracks.track import is_ordered
@@ -160,11 +160,6 @@ def _encounters(poff: np.ndarray, slot: np.ndarray, ends: Callable[[np.ndarray],
     r0, r1, mid, nclose = evs[:, 1], evs[:, 2], evs[:, 3], evs[:, 4]
     med_d, min_d, med_a, med_b = EK.encounter_stats(evs, close, d, spd, ia, ib)
     offsets, values = EK.encounter_evidence(evs, close, *refs)
-    labels = {0: "main"}
-
-    def track(h: np.ndarray) -> list[str]:
-        return [labels.get(x) or f"hull {x}" for x in h.tolist()]
-
     a_m, a_h, b_m, b_h = ends(r0)
     ev.extend("encounter", a_m, slot[r0] * step, slot[r1] * step, 0.5 * (lat[ia[mid]] + lat[ib[mid]]),
               lon[ia[mid]],
@@ -172,7 +167,7 @@ def _encounters(poff: np.ndarray, slot: np.ndarray, ends: Callable[[np.ndarray],
                   "duration_h": (slot[r1] - slot[r0]) * step / H, "close_slots": nclose,
                   "median_distance_m": med_d, "min_distance_m": min_d,
                   "median_speed_kn": med_a, "median_speed_2_kn": med_b,
-                  "track": track(a_h), "track_2": track(b_h),
+                  "track": track_labels(a_h), "track_2": track_labels(b_h),
               }, mmsi_2=b_m,
               confidence=np.where(nclose * e.step_min >= 2 * e.min_duration_h * 60, 3, 2).astype(np.int8))
     return ev.table()

@@ -37,9 +37,11 @@ from harborwatch.events.common import (
     EventRows,
     H,
     canonical_json,
+    coded,
     empty_table,
     ranges,
     take_lists,
+    track_labels,
 )
 from harborwatch.events.identity import _identity_events, _ids_summary, cross_identity
 from harborwatch.events.jsontext import round_array
@@ -177,11 +179,14 @@ def _vessel_events(fx: _Fixes, near: _Near, static: pa.Table | None, ctx: Contex
     dist, site, step = near.dist, near.site, near.step
     md = cfg.segment.min_dt_s
 
-    def track_label(v: np.ndarray) -> list[str]:
-        return ["main" if h == 0 else f"hull {h}" for h in trk_hull[v].tolist()]
+    def track_label(v: np.ndarray) -> pa.DictionaryArray:
+        return track_labels(trk_hull[v])
 
-    ids = np.array(ctx.port_ids + [None], dtype=object)  # row -1: no site
-    names = np.array(ctx.port_names + [None], dtype=object)
+    def ids(s: np.ndarray) -> pa.DictionaryArray:  # site rows -> site ids (-1: null)
+        return coded(s, ctx.port_id_array)
+
+    def names(s: np.ndarray) -> pa.DictionaryArray:
+        return coded(s, ctx.port_name_array)
 
     # --- port visits and voyages ----------------------------------------------------------------
     pv = cfg.port_visits
@@ -199,12 +204,12 @@ def _vessel_events(fx: _Fixes, near: _Near, static: pa.Table | None, ctx: Contex
         draught = _draught_lookup(static)
         stop_start = np.where(stop_i >= 0, _iso_array(t[np.maximum(stop_i, 0)]), None).tolist()
         ev.extend("port_visit", m, t[i0], t[i1], lat[k], lon[k], ranges(refs, i0, i1), {
-            "site_name": names[s].tolist(), "entry": entry, "stop": stop, "gap": gap, "exit": exited,
+            "site_name": names(s), "entry": entry, "stop": stop, "gap": gap, "exit": exited,
             "duration_h": (t[i1] - t[i0]) / H, "fixes": i1 - i0 + 1, "track": track_label(v),
             "min_distance_m": dist[k], "stop_start": stop_start,
             "arrival_draught_m": draught(m, t[i0], pv.draught_window_h),
             "departure_draught_m": draught(m, t[i1], pv.draught_window_h),
-        }, site_id=ids[s].tolist(), confidence=conf)
+        }, site_id=ids(s), confidence=conf)
     if "voyage" in types and len(visits) > 1:
         cum = TK.cumulative_distance(off, step)
         main = np.flatnonzero((trk_hull[v] == 0) & (conf >= cfg.voyages.min_visit_confidence))
@@ -217,11 +222,11 @@ def _vessel_events(fx: _Fixes, near: _Near, static: pa.Table | None, ctx: Contex
         with np.errstate(divide="ignore", invalid="ignore"):
             mean_kn = np.where(dur_h > 0, dist_m / 1852.0 / dur_h, np.nan)
         ev.extend("voyage", trk_mmsi[v[a]], t[i_dep], t[i_arr], lat[i_dep], lon[i_dep], ranges(refs, i_dep, i_arr), {
-            "from_site_id": ids[s[a]].tolist(), "to_site_id": ids[s[b]].tolist(),
-            "from_site_name": names[s[a]].tolist(), "to_site_name": names[s[b]].tolist(),
+            "from_site_id": ids(s[a]), "to_site_id": ids(s[b]),
+            "from_site_name": names(s[a]), "to_site_name": names(s[b]),
             "distance_m": dist_m, "duration_h": dur_h, "mean_speed_kn": mean_kn,
             "to_lat": lat[i_arr], "to_lon": lon[i_arr],
-        }, site_id=ids[s[b]].tolist(), confidence=np.minimum(conf[a], conf[b]))
+        }, site_id=ids(s[b]), confidence=np.minimum(conf[a], conf[b]))
 
     # --- gaps ---------------------------------------------------------------------------------
     if "gap" in types and n > 1:
@@ -236,8 +241,8 @@ def _vessel_events(fx: _Fixes, near: _Near, static: pa.Table | None, ctx: Contex
         ev.extend("gap", mm[i], t[i], t[i + 1], lat[i], lon[i], ranges(refs, i, i + 1), {
             "duration_h": dt[i] / H, "distance_m": d, "implied_speed_kn": d / 1852.0 / (dt[i] / H),
             "end_lat": lat[i + 1], "end_lon": lon[i + 1],
-            "off_site_id": ids[np.where(dist[i] <= near, site[i], -1)].tolist(),
-            "on_site_id": ids[np.where(dist[i + 1] <= near, site[i + 1], -1)].tolist(),
+            "off_site_id": ids(np.where(dist[i] <= near, site[i], -1)),
+            "on_site_id": ids(np.where(dist[i + 1] <= near, site[i + 1], -1)),
             "track": track_label(gv),
         })
 
