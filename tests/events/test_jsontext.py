@@ -62,3 +62,22 @@ def test_ints_to_the_int64_bounds():
     assert json_objects(len(v), {"i": v}).to_pylist() == ['{"i":' + str(i) + "}" for i in v.tolist()]
     u = np.array([0, 2**64 - 1], np.uint64)  # past int64: written by Python
     assert json_objects(2, {"u": u}).to_pylist() == ['{"u":0}', '{"u":18446744073709551615}']
+
+
+def test_times_written_as_numpy_writes_them():
+    """ISO texts of epoch milliseconds over the whole range NumPy writes with 4-digit years
+    (leap days, century rules, negative times, the last millisecond of a day), and outside it
+    (written by Python), NaT as null."""
+    rng = np.random.default_rng(5)
+    lo, hi = -62135596800000, 253402300799999  # 0001-01-01 .. 9999-12-31T23:59:59.999
+    days = np.array(["1970-01-01", "1969-12-31", "2000-02-29", "1900-03-01", "2100-02-28", "2024-02-29",
+                     "0001-01-01", "9999-12-31", "1600-02-29"], "datetime64[D]").astype("datetime64[ms]").view(np.int64)
+    ms = np.concatenate([rng.integers(lo, hi, 100_000), rng.integers(-10**12, 4 * 10**12, 100_000), days, days - 1,
+                         days + 86_399_999, [lo - 1, hi + 1, lo, hi]])
+    v = ms.astype("datetime64[ms]")
+    v[:3] = np.datetime64("NaT")
+    got = json_objects(len(v), {"t": v}).to_pylist()
+    text = np.char.add(np.datetime_as_string(v, unit="s"), "Z").tolist()
+    want = ['{"t":null}' if np.isnat(x) else '{"t":"' + s + '"}' for x, s in zip(v, text, strict=True)]
+    assert got == want
+    assert np.array_equal(JT.time_fallback(ms), (ms < lo) | (ms > hi))  # only those outside years 1-9999

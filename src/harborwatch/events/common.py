@@ -130,7 +130,8 @@ def json_objects(n: int, attributes: dict[str, Any]) -> pa.StringArray:
     or scalars shared by every row), as an Arrow string array; the same text, written by
     :func:`harborwatch.events.jsontext.json_rows` without a Python object per value.
 
-    Float arrays use NaN for null."""
+    Float arrays use NaN for null; ``datetime64`` arrays are written as ISO 8601 UTC texts to
+    the second (``2023-07-26T00:00:00Z``), NaT as null."""
     if n == 0:
         return pa.array([], pa.string())
     texts: list[bytes] = []
@@ -163,6 +164,17 @@ def json_objects(n: int, attributes: dict[str, Any]) -> pa.StringArray:
                 codes[k, slow] = [code_of(_float_json(t)) for t in x[slow].tolist()]
             used = np.unique(codes[k, slow])
             width += max([JT.FLOAT_WIDTH] + [len(texts[c]) for c in used.tolist()])
+        elif isinstance(v, np.ndarray) and v.dtype.kind == "M":  # times: ISO 8601 UTC text, NaT null
+            ms = v.astype("datetime64[ms]").view(np.int64)
+            kind[k], ivals[k] = JT.TIME, ms
+            nat = np.isnat(v)
+            slow = np.flatnonzero(JT.time_fallback(ms) & ~nat)
+            codes[k, nat] = code_of("null")
+            if len(slow):
+                codes[k, slow] = [code_of(_ENCODE(x + "Z")) for x in
+                                  np.datetime_as_string(v[slow].astype("datetime64[ms]"), unit="s").tolist()]
+            used = np.unique(codes[k, slow])
+            width += max([JT.TIME_WIDTH] + [len(texts[c]) for c in used.tolist()])
         elif isinstance(v, np.ndarray) and v.dtype.kind in "iu" and (len(v) == 0 or int(v.max()) < 2**63):
             kind[k], ivals[k] = JT.INT, v
             width += JT.INT_WIDTH

@@ -32,7 +32,10 @@ FLOAT_WIDTH = 17
 #: Most bytes one int64 takes.
 INT_WIDTH = 20
 
-FLOAT, INT, CODE = 0, 1, 2  # column kinds in :func:`json_rows`
+#: Bytes of one time: ``"YYYY-MM-DDTHH:MM:SSZ"`` with its quotes.
+TIME_WIDTH = 22
+
+FLOAT, INT, CODE, TIME = 0, 1, 2, 3  # column kinds in :func:`json_rows`
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -115,6 +118,69 @@ def float_fallback(x):
     return out
 
 
+@njit(cache=True, nogil=True)
+def _civil(ms):
+    """(year, month, day, seconds of the day) of epoch milliseconds, UTC, proleptic Gregorian
+    (whole seconds, rounded down as NumPy converts milliseconds to seconds)."""
+    s = ms // 1000
+    days = s // 86400
+    sod = s - days * 86400
+    # days since 1970-01-01 to a civil date: the era / year-of-era arithmetic of the
+    # proleptic Gregorian calendar (400-year eras of 146097 days, years starting in March)
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    y = yoe + era * 400 + (1 if m <= 2 else 0)
+    return y, m, d, sod
+
+
+@njit(cache=True, nogil=True)
+def time_fallback(ms):
+    """Times :func:`json_rows` does not write itself (years outside 1-9999; Python writes them)."""
+    n = ms.shape[0]
+    out = np.zeros(n, np.bool_)
+    for i in range(n):
+        y, _, _, _ = _civil(ms[i])
+        out[i] = y < 1 or y > 9999
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _write_digits(buf, pos, v, k):
+    """``v`` as exactly ``k`` decimal digits (zero-padded)."""
+    for j in range(pos + k - 1, pos - 1, -1):
+        buf[j] = 48 + v % 10
+        v //= 10
+    return pos + k
+
+
+@njit(cache=True, nogil=True)
+def _write_time(buf, pos, ms):
+    """``"YYYY-MM-DDTHH:MM:SSZ"`` (quoted) of epoch milliseconds, as NumPy's
+    ``datetime_as_string(..., unit="s")`` + ``Z`` writes it, for years 1-9999."""
+    y, m, d, sod = _civil(ms)
+    buf[pos] = 34
+    pos = _write_digits(buf, pos + 1, y, 4)
+    buf[pos] = 45
+    pos = _write_digits(buf, pos + 1, m, 2)
+    buf[pos] = 45
+    pos = _write_digits(buf, pos + 1, d, 2)
+    buf[pos] = 84  # 'T'
+    pos = _write_digits(buf, pos + 1, sod // 3600, 2)
+    buf[pos] = 58
+    pos = _write_digits(buf, pos + 1, sod // 60 % 60, 2)
+    buf[pos] = 58
+    pos = _write_digits(buf, pos + 1, sod % 60, 2)
+    buf[pos] = 90  # 'Z'
+    buf[pos + 1] = 34
+    return pos + 2
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _write_uint(buf, pos, u):
     """Decimal digits of ``u`` >= 0 at ``pos``; returns the next position."""
@@ -163,7 +229,8 @@ def _write_float6(buf, pos, v):
 def json_rows(kind, fvals, ivals, codes, dbuf, doff, keys, width):
     """One JSON object per row: ``{key:value,...}`` over columns in key order.
 
-    ``kind[k]``: FLOAT (``fvals[k, i]``), INT (``ivals[k, i]``) or CODE; a value with
+    ``kind[k]``: FLOAT (``fvals[k, i]``), INT (``ivals[k, i]``), TIME (``ivals[k, i]``, epoch
+    milliseconds, written as a quoted ISO 8601 UTC text) or CODE; a value with
     ``codes[k, i] >= 0`` is the ready text ``dbuf[doff[c]:doff[c + 1]]`` instead (null, text,
     floats Python wrote). ``keys[k]`` is the dictionary entry of ``"key":``; ``width`` is an
     upper bound of bytes per row. Returns (UTF-8 bytes, int32 offsets)."""
@@ -190,6 +257,8 @@ def json_rows(kind, fvals, ivals, codes, dbuf, doff, keys, width):
                     pos += 1
             elif kind[k] == FLOAT:
                 pos = _write_float6(buf, pos, fvals[k, i])
+            elif kind[k] == TIME:
+                pos = _write_time(buf, pos, ivals[k, i])
             else:
                 v = ivals[k, i]
                 if v < 0:

@@ -202,7 +202,8 @@ def _vessel_events(fx: _Fixes, near: _Near, static: pa.Table | None, ctx: Contex
         k = EK.range_argmin(dist, i0, i1)
         m = trk_mmsi[v]
         draught = _draught_lookup(static)
-        stop_start = np.where(stop_i >= 0, _iso_array(t[np.maximum(stop_i, 0)]), None).tolist()
+        stop_start = t[np.maximum(stop_i, 0)].astype("datetime64[ms]")
+        stop_start[stop_i < 0] = np.datetime64("NaT")
         ev.extend("port_visit", m, t[i0], t[i1], lat[k], lon[k], ranges(refs, i0, i1), {
             "site_name": names(s), "entry": entry, "stop": stop, "gap": gap, "exit": exited,
             "duration_h": (t[i1] - t[i0]) / H, "fixes": i1 - i0 + 1, "track": track_label(v),
