@@ -6,10 +6,12 @@ import json
 
 import numpy as np
 import pyarrow as pa
+from helpers import port  # type: ignore[import-not-found]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harborwatch.events.common import (
+    Context,
     EventRows,
     canonical_json,
     coded,
@@ -18,10 +20,12 @@ from harborwatch.events.common import (
     take_lists,
     track_labels,
 )
+from harborwatch.events.params import EventsConfig
 
 floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
 
+CTX = Context(EventsConfig(), port())
 SITES = ["Rajin", "Port \"B\"", "Порт", "Zarubino"]
 
 
@@ -59,13 +63,13 @@ def test_ranges_and_extend_match_add():
                 np.array([1.5, np.nan, 1.5]), np.array([2.5] * 3), lists,
                 {"n": np.array([0, 1, 2]), "x": np.array([0.0, 0.25, 0.5])}, site_id=["S", None, None],
                 confidence=np.array([1, 2, 3]))
-    assert one.table().equals(many.table())
+    assert one.table(CTX).equals(many.table(CTX))
     coded_sites = EventRows()  # site ids as a coded column
     coded_sites.extend("gap", np.array([7, 8, 9]), np.array([0, 1000, 2000]), np.array([5, 1005, 2005]),
                        np.array([1.5, np.nan, 1.5]), np.array([2.5] * 3), lists,
                        {"n": np.array([0, 1, 2]), "x": np.array([0.0, 0.25, 0.5])},
                        site_id=coded(np.array([1, -1, -1]), pa.array(["T", "S"])), confidence=np.array([1, 2, 3]))
-    assert one.table().equals(coded_sites.table())
+    assert one.table(CTX).equals(coded_sites.table(CTX))
 
 
 lists = st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=5), max_size=6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Iterable
@@ -36,6 +37,37 @@ class Context:
         #: the same as Arrow arrays, dictionaries of :func:`coded` site columns
         self.port_id_array = pa.array(self.port_ids, pa.string())
         self.port_name_array = pa.array(self.port_names, pa.string())
+        self._params: dict[str, str] = {}
+
+    def parameters_json(self, event_type: str) -> str:
+        """:func:`canonical_json` of every rule parameter an event of this type depends on."""
+        text = self._params.get(event_type)
+        if text is None:
+            text = self._params[event_type] = canonical_json(self.cfg.parameters_for(event_type))
+        return text
+
+    def parameters(self, types: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """:meth:`parameters_json` of each row's event type."""
+        kinds = pc.unique(types)
+        texts = pa.array([self.parameters_json(k) for k in kinds.to_pylist()], pa.string())
+        return texts.take(pc.index_in(types, kinds))
+
+
+def event_ids(t: pa.Table, ctx: Context) -> pa.Array:
+    """``event_id`` of each event row (type, mmsi, mmsi_2, site_id, start, end): the first 32
+    hex digits of SHA-256 over those and the type's parameters (:meth:`Context.parameters_json`),
+    joined by ``|``; times as epoch milliseconds, nulls as ``None``. Reruns give the same ids."""
+    if t.num_rows == 0:
+        return pa.array([], pa.string())
+
+    def text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+        return pc.fill_null(pc.cast(col, pa.string()), "None")  # as Python's str() writes them
+
+    key = pc.binary_join_element_wise(
+        t["type"], text(t["mmsi"]), text(t["mmsi_2"]), text(t["site_id"]), text(pc.cast(t["start"], pa.int64())),
+        text(pc.cast(t["end"], pa.int64())), ctx.parameters(t["type"]), "|")
+    sha = hashlib.sha256
+    return pa.array([sha(k).hexdigest()[:32] for k in pc.cast(key, pa.binary()).to_pylist()], pa.string())
 
 
 def coded(indices: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
@@ -233,11 +265,15 @@ def _nullable_float(x: np.ndarray) -> pa.Array:
     return pa.array(x, pa.float64(), mask=np.isnan(x))
 
 
+#: :data:`RAW` without the ids, which :meth:`EventRows.table` adds.
+_ROWS = pa.schema([f for f in RAW if f.name != "event_id"])
+
+
 class EventRows:
     """Column buffers for RAW rows: one event at a time (:meth:`add`) or many (:meth:`extend`)."""
 
     def __init__(self) -> None:
-        self.cols: dict[str, list] = {f.name: [] for f in RAW if f.name != "evidence"}
+        self.cols: dict[str, list] = {f.name: [] for f in _ROWS if f.name != "evidence"}
         self._evidence: list[np.ndarray] = []
         self._batches: list[pa.Table] = []
 
@@ -265,7 +301,7 @@ class EventRows:
                                                                                      pa.int8()),
             "attributes": json_objects(n, attributes),
             "evidence": evidence,
-        }, schema=RAW))
+        }, schema=_ROWS))
 
     def add(self, type: str, mmsi: int, start: int, end: int, lat: float | None, lon: float | None,
             evidence: Any, attributes: dict, mmsi_2: int | None = None, site_id: str | None = None,
@@ -283,17 +319,18 @@ class EventRows:
         c["attributes"].append(canonical_json(attributes))
         self._evidence.append(np.asarray(evidence, dtype=np.uint64).reshape(-1))
 
-    def table(self) -> pa.Table:
+    def table(self, ctx: Context) -> pa.Table:
+        """The events as :data:`RAW` rows, with their ids (:func:`event_ids`)."""
         ev = self._evidence
         offsets = np.zeros(len(ev) + 1, np.int32)
         np.cumsum([len(e) for e in ev], out=offsets[1:])
         values = np.concatenate(ev) if ev else np.zeros(0, np.uint64)
         cols = dict(self.cols)
         cols["evidence"] = pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.uint64()))
-        rows = pa.table({f.name: cols[f.name] for f in RAW}, schema=RAW)
-        if not self._batches:
-            return rows
-        return pa.concat_tables([rows, *self._batches]).combine_chunks()
+        rows = pa.table({f.name: cols[f.name] for f in _ROWS}, schema=_ROWS)
+        if self._batches:
+            rows = pa.concat_tables([rows, *self._batches]).combine_chunks()
+        return rows.add_column(0, RAW.field("event_id"), event_ids(rows, ctx))
 
 
 def empty_table(schema: pa.Schema) -> pa.Table:

@@ -71,7 +71,7 @@ def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
     """Encounters from joined candidate rows (:data:`PAIRS`; whole pairs, any order, duplicates
     allowed): the Spark engine's per-pair stage."""
     if pairs.num_rows == 0 or "encounter" not in ctx.types:
-        return EventRows().table()
+        return EventRows().table(ctx)
     p = _unique_pair_slots(pairs)
     cols = {c: p[c].to_numpy(zero_copy_only=False) for c in p.column_names}
     n = p.num_rows
@@ -100,7 +100,7 @@ def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Tabl
     encounter (a run is consecutive close slots), so the events equal :func:`pair_stage`'s on
     the whole equality join of :func:`explode_points`."""
     if points.num_rows == 0 or "encounter" not in ctx.types:
-        return EventRows().table()
+        return EventRows().table(ctx)
     if not is_ordered(points, ("mmsi", "hull", "slot")):
         points = points.sort_by([("mmsi", "ascending"), ("hull", "ascending"), ("slot", "ascending")])
     # the columns as they are (no copies): uint32 MMSI, int32 hull, int64 slot
@@ -148,7 +148,7 @@ def _encounters(poff: np.ndarray, slot: np.ndarray, ends: Callable[[np.ndarray],
     e = ctx.cfg.encounters
     slot = np.ascontiguousarray(slot, np.int64)
     if len(slot) == 0:
-        return ev.table()
+        return ev.table(ctx)
     lat, lon, spd, ia, ib, d = (np.ascontiguousarray(x) for x in geo)
     step = int(e.step_min * 60_000)
     min_slots = int(math.ceil(e.min_duration_h * 60 / e.step_min)) + 1
@@ -156,7 +156,7 @@ def _encounters(poff: np.ndarray, slot: np.ndarray, ends: Callable[[np.ndarray],
     evs, close = EK.encounter_runs(poff, slot, ia, ib, lat, lon, spd, d, e.max_distance_m, min_slots,
                                    e.max_median_speed_knots, merge, e.min_port_distance_m, *ctx.ports.arrays())
     if len(evs) == 0:
-        return ev.table()
+        return ev.table(ctx)
     r0, r1, mid, nclose = evs[:, 1], evs[:, 2], evs[:, 3], evs[:, 4]
     med_d, min_d, med_a, med_b = EK.encounter_stats(evs, close, d, spd, ia, ib)
     offsets, values = EK.encounter_evidence(evs, close, *refs)
@@ -170,7 +170,7 @@ def _encounters(poff: np.ndarray, slot: np.ndarray, ends: Callable[[np.ndarray],
                   "track": track_labels(a_h), "track_2": track_labels(b_h),
               }, mmsi_2=b_m,
               confidence=np.where(nclose * e.step_min >= 2 * e.min_duration_h * 60, 3, 2).astype(np.int8))
-    return ev.table()
+    return ev.table(ctx)
 
 
 __all__ = ["explode_points", "pair_stage", "slot_pair_stage"]

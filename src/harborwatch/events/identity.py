@@ -157,7 +157,7 @@ def cross_identity(ids: pa.Table, ctx: Context) -> pa.Table:
     of MMSI (the IMO moves to a new MMSI; the flag changes when the MID does)."""
     ev = EventRows()
     if ids.num_rows == 0 or not ({"shared_imo", "identity_change"} & ctx.types):
-        return ev.table()
+        return ev.table(ctx)
     from harborwatch.core.identifiers import mmsi_flag
 
     rows = ids.sort_by([("imo", "ascending"), ("first", "ascending"), ("mmsi", "ascending")])
@@ -165,7 +165,7 @@ def cross_identity(ids: pa.Table, ctx: Context) -> pa.Table:
     imo = rows["imo"].to_numpy(zero_copy_only=False).astype(np.int64)
     sizes = np.diff(vessel_offsets(imo))
     if not (sizes >= 2).any():
-        return ev.table()
+        return ev.table(ctx)
     rows = rows.filter(pa.array(np.repeat(sizes >= 2, sizes)))
     cols = {c: rows[c].to_pylist() for c in ("imo", "mmsi", "reports", "ref_first", "ref_last")}
     first = pc.cast(rows["first"], pa.int64()).to_numpy(zero_copy_only=False)
@@ -191,4 +191,4 @@ def cross_identity(ids: pa.Table, ctx: Context) -> pa.Table:
                            {"field": "mmsi", "imo": int(imo[a]), "old": mi, "new": mj,
                             "old_flag": fi, "new_flag": fj, "flag_changed": fi != fj},
                            mmsi_2=mj, confidence=2)
-    return ev.table()
+    return ev.table(ctx)

@@ -31,9 +31,9 @@ EVENTS = pa.schema([
     _f("evidence", pa.list_(pa.uint64()), "record_hash of each of those records (positions or static reports)"),
 ])
 
-#: What the per-vessel and per-pair stages emit; :func:`~harborwatch.events.pipeline.finalize`
-#: adds ids and parameters.
-RAW = pa.schema([f for f in EVENTS if f.name not in ("event_id", "parameters", "evidence_count")])
+#: What the per-vessel and per-pair stages emit (with their ids);
+#: :func:`~harborwatch.events.stages.finalize` adds parameters and evidence counts.
+RAW = pa.schema([f for f in EVENTS if f.name not in ("parameters", "evidence_count")])
 
 #: Resampled positions for the encounter join: one row per track and slot, ordered by
 #: (mmsi, hull, slot); ``ref0``/``ref1`` are the records interpolated between.

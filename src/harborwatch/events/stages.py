@@ -20,7 +20,6 @@ Stages:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Iterable
@@ -94,7 +93,7 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
         out["ids"] = _ids_summary(static)
     else:
         out["ids"] = empty_table(IDS)
-    out["events"] = ev.table()
+    out["events"] = ev.table(ctx)
     return out
 
 
@@ -459,7 +458,7 @@ def _drop_waterways(raw_t: pa.Table, cfg: EventsConfig) -> pa.Table:
 
 
 def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: Context) -> pa.Table:
-    """All events with ids, parameters and evidence counts, in a deterministic order."""
+    """All events with parameters and evidence counts, in a deterministic order."""
     cfg = ctx.cfg
     # Evidence lists hold every record of every event (as many as the positions): they stay in
     # their chunks, out of the filters, sort and take below, and are gathered once at the end.
@@ -510,26 +509,12 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
         mask = np.zeros(raw_t.num_rows, bool)
         mask[gaps] = True
         attrs = pc.replace_with_mask(attrs, pa.array(mask), pa.array(new_attrs, pa.string()))
-    # event ids: SHA-256 of type, vessels, site, times and parameters
-    kinds = pc.unique(raw_t["type"]).to_pylist()
-    params_of = {ty: canonical_json(cfg.parameters_for(ty)) for ty in kinds}
-    params = pa.array([params_of[ty] for ty in kinds], pa.string()).take(
-        pc.index_in(raw_t["type"], pa.array(kinds, pa.string())))
-
-    def text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
-        return pc.fill_null(pc.cast(col, pa.string()), "None")  # as Python's str() writes them
-
-    key = pc.binary_join_element_wise(
-        raw_t["type"], text(raw_t["mmsi"]), text(raw_t["mmsi_2"]), text(raw_t["site_id"]),
-        text(pc.cast(raw_t["start"], pa.int64())), text(pc.cast(raw_t["end"], pa.int64())), params, "|")
-    sha = hashlib.sha256
-    ids_col = [sha(k).hexdigest()[:32] for k in pc.cast(key, pa.binary()).to_pylist()]
     out = pa.table({
-        "event_id": pa.array(ids_col, pa.string()), "type": raw_t["type"], "mmsi": raw_t["mmsi"],
+        "event_id": raw_t["event_id"], "type": raw_t["type"], "mmsi": raw_t["mmsi"],
         "mmsi_2": raw_t["mmsi_2"], "start": raw_t["start"], "end": raw_t["end"], "lat": raw_t["lat"],
         "lon": raw_t["lon"], "site_id": raw_t["site_id"],
         "confidence": pa.array(conf, pa.float64(), mask=np.isnan(conf)).cast(pa.int8()),
-        "attributes": attrs, "parameters": params,
+        "attributes": attrs, "parameters": ctx.parameters(raw_t["type"]),
         "row": raw_t["row"],
     })
     order = pc.sort_indices(out.select(["start", "type", "mmsi", "event_id"]), sort_keys=[
