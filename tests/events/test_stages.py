@@ -9,7 +9,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harborwatch.events.stages import _Fixes, _reception
+from harborwatch.events.stages import _Fixes, _receiver_codes, _reception
 from harborwatch.tracks.track import vessel_offsets
 
 fixes = st.lists(st.tuples(st.sampled_from([211000001, 211000002, 273000003]), st.integers(0, 3 * 24 * 60),
@@ -25,7 +25,7 @@ def test_reception_counts_positions_and_distinct_vessels_per_cell_day_receiver(r
     t = np.array([r[1] * 60_000 for r in rows], np.int64)
     lat, lon = np.array([r[2] for r in rows]), np.array([r[3] for r in rows])
     fx = _Fixes(t, lat, lon, np.full(len(rows), np.nan), mm, np.zeros(len(rows), np.int64),
-                np.arange(len(rows), dtype=np.uint64), pa.array([r[4] for r in rows]).dictionary_encode(),
+                np.arange(len(rows), dtype=np.uint64), *_receiver_codes(pa.chunked_array([[r[4] for r in rows]])),
                 vessel_offsets(mm))
     cell = 0.5
     got = {(r["cell_r"], r["cell_c"], r["day"], r["receiver"]): (r["positions"], r["vessels"])

@@ -222,6 +222,21 @@ def json_objects(n: int, attributes: dict[str, Any]) -> pa.StringArray:
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
 
 
+def changes(col: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Per row: whether its value differs from the previous row's (row 0: True; two nulls are
+    equal). Runs of equal values can then be handled once, by their first row."""
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    n = len(col)
+    new = np.ones(n, bool)
+    if n > 1 and pa.types.is_null(col.type):  # nothing but nulls
+        new[1:] = False
+    elif n > 1:
+        a, b = col.slice(0, n - 1), col.slice(1)
+        same = pc.or_kleene(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))
+        new[1:] = ~same.to_numpy(zero_copy_only=False)
+    return new
+
+
 def ranges(values: np.ndarray, first: np.ndarray, last: np.ndarray) -> pa.ListArray:
     """List array whose row ``k`` is ``values[first[k]:last[k] + 1]`` (evidence of many events)."""
     first = np.asarray(first, np.int64)

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from harborwatch.events.common import Context, EventRows, empty_table, ranges
+from harborwatch.events.common import Context, EventRows, changes, empty_table, ranges
 from harborwatch.events.schema import IDS
 from harborwatch.tracks.track import vessel_offsets
 
@@ -40,11 +40,8 @@ def _value_runs(mmsi: np.ndarray, col: pa.ChunkedArray | pa.Array) -> tuple[np.n
     values of one vessel is normalised."""
     col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     n = len(col)
-    new = np.ones(n, bool)
-    if n > 1:
-        a, b = col.slice(0, n - 1), col.slice(1)
-        same = pc.or_kleene(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))
-        new[1:] = ~same.to_numpy(zero_copy_only=False) | (mmsi[1:] != mmsi[:-1])
+    new = changes(col)
+    new[1:] |= mmsi[1:] != mmsi[:-1]
     heads = np.flatnonzero(new)
     ends = np.append(heads[1:], n) - 1  # last row of each span
     codes, values = _normalized(col.take(pa.array(heads)))

@@ -530,3 +530,27 @@ def track_port_reach(offsets, lat, dist, step, max_abs_lat):
                 best = max(best, 0.5 * (dist[i - 1] + dist[i] + step[i]))
         out[v] = best
     return out
+
+
+@njit(cache=True, nogil=True)
+def reception_runs(lat, lon, t, code, mmsi, cell_deg, ncol, d0, ndays, nrec, day_ms):
+    """Runs of consecutive fixes of one vessel with one (reception cell, UTC day, receiver kind)
+    key: (key, MMSI, fixes) per run. The key is ``((row * ncol + col) * ndays + day - d0) * nrec
+    + code``, rows and columns of ``cell_deg`` cells from 90S and 180W."""
+    n = lat.shape[0]
+    keys = np.empty(n, np.int64)
+    mms = np.empty(n, np.int64)
+    cnt = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        r = np.int64(math.floor((lat[i] + 90.0) / cell_deg))
+        c = np.int64(math.floor((lon[i] + 180.0) / cell_deg))
+        key = ((r * ncol + c) * ndays + (t[i] // day_ms - d0)) * nrec + code[i]
+        if m > 0 and key == keys[m - 1] and mmsi[i] == mms[m - 1]:
+            cnt[m - 1] += 1
+        else:
+            keys[m] = key
+            mms[m] = mmsi[i]
+            cnt[m] = 1
+            m += 1
+    return keys[:m], mms[:m], cnt[:m]

@@ -36,6 +36,7 @@ from harborwatch.events.common import (
     EventRows,
     H,
     canonical_json,
+    changes,
     coded,
     empty_table,
     ranges,
@@ -128,7 +129,8 @@ class _Fixes:
     mm: np.ndarray  # int64 MMSI
     hull: np.ndarray  # int64: 0 main track, k > 0 the k-th other hull's segment
     refs: np.ndarray  # uint64 record_hash
-    receiver: pa.DictionaryArray  # receiver kind
+    receiver: np.ndarray  # int64 receiver kind, index into ``receivers``
+    receivers: tuple[str, ...]  # receiver kinds, sorted (a null kind is "unknown")
     off: np.ndarray  # int64 track offsets
 
     def __len__(self) -> int:
@@ -153,18 +155,31 @@ def _fixes(positions: pa.Table, cfg: EventsConfig) -> tuple[_Fixes, _Fixes]:
     code, seg, prim = clean_and_segment(tc, cfg.clean, cfg.segment, a)
     mm = tab["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
     refs = tab["record_hash"].to_numpy(zero_copy_only=False).astype(np.uint64)
-    receiver = tab["receiver"].combine_chunks().dictionary_encode()
+    receiver, receivers = _receiver_codes(tab["receiver"])
     hull = np.where(prim, 0, seg.astype(np.int64) + 1)
 
     def pick(idx: np.ndarray) -> _Fixes:
         h = hull[idx]
         return _Fixes(a["t"][idx], a["lat"][idx], a["lon"][idx], a["sog"][idx], mm[idx], h, refs[idx],
-                      receiver.take(pa.array(idx)), vessel_offsets(mm[idx] * 1_000_000 + h))
+                      receiver[idx], receivers, vessel_offsets(mm[idx] * 1_000_000 + h))
 
     keep = np.flatnonzero(seg >= 0)
     if not prim[keep].all():  # second hulls sort after the main track of their MMSI
         keep = keep[np.argsort(mm[keep] * 1_000_000 + hull[keep], kind="stable")]
     return pick(keep), pick(np.flatnonzero(code == TK.OUTLIER))
+
+
+def _receiver_codes(col: pa.ChunkedArray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(code per row, receiver kinds sorted): a null kind is "unknown". Consecutive reports
+    mostly share a kind, so only the first of each run of equal values is encoded."""
+    col = col.combine_chunks()
+    heads = np.flatnonzero(changes(col))
+    d = col.take(pa.array(heads)).dictionary_encode()
+    kinds = [x or "unknown" for x in d.dictionary.to_pylist()] + ["unknown"]
+    names = sorted(set(kinds))
+    remap = np.array([names.index(x) for x in kinds], np.int64)
+    codes = remap[pc.fill_null(d.indices, len(kinds) - 1).to_numpy(zero_copy_only=False).astype(np.int64)]
+    return np.repeat(codes, np.diff(np.append(heads, len(col)))), tuple(names)
 
 
 def _vessel_events(fx: _Fixes, near: _Near, static: pa.Table | None, ctx: Context, ev: EventRows) -> None:
@@ -391,31 +406,19 @@ def _reception(fx: _Fixes, cell_deg: float) -> pa.Table:
     if len(fx) == 0:
         return empty_table(RECEPTION)
     ncol = int(math.ceil(360.0 / cell_deg)) + 1
-    r = np.floor((fx.lat + 90.0) / cell_deg).astype(np.int64)
-    c = np.floor((fx.lon + 180.0) / cell_deg).astype(np.int64)
-    day = fx.t // DAY
-    d0 = int(day.min())
-    ndays = int(day.max()) - d0 + 1
-    # receiver kinds as codes into ``names`` (null: "unknown")
-    kinds = [x or "unknown" for x in fx.receiver.dictionary.to_pylist()] + ["unknown"]
-    names = sorted(set(kinds))
-    remap = np.array([names.index(x) for x in kinds], np.int64)
-    code = remap[pc.fill_null(fx.receiver.indices, len(kinds) - 1).to_numpy(zero_copy_only=False).astype(np.int64)]
-    nrec = len(names)
-    key = ((r * ncol + c) * ndays + (day - d0)) * nrec + code
-    # a vessel stays in one cell for many fixes: count runs of equal (vessel, key) first
-    new = np.ones(len(key), bool)
-    new[1:] = (key[1:] != key[:-1]) | (fx.mm[1:] != fx.mm[:-1])
-    first = np.flatnonzero(new)
-    runs = np.diff(np.append(first, len(key)))
-    g = pa.table({"key": key[first], "mmsi": fx.mm[first], "n": runs}).group_by("key", use_threads=False).aggregate(
+    d0 = int(fx.t.min()) // DAY
+    ndays = int(fx.t.max()) // DAY - d0 + 1
+    nrec = len(fx.receivers)
+    # a vessel stays in one cell for many fixes: the kernel counts runs of equal (vessel, key)
+    key, mm, runs = EK.reception_runs(fx.lat, fx.lon, fx.t, fx.receiver, fx.mm, cell_deg, ncol, d0, ndays, nrec, DAY)
+    g = pa.table({"key": key, "mmsi": mm, "n": runs}).group_by("key", use_threads=False).aggregate(
         [("n", "sum"), ("mmsi", "count_distinct")])
     k, rec = np.divmod(g["key"].to_numpy(), nrec)
     cell, dd = np.divmod(k, ndays)
     cr, cc = np.divmod(cell, ncol)
     return pa.table({
         "cell_r": pa.array(cr, pa.int32()), "cell_c": pa.array(cc, pa.int32()), "day": pa.array(dd + d0, pa.int32()),
-        "receiver": pa.array(names, pa.string()).take(pa.array(rec)),
+        "receiver": pa.array(fx.receivers, pa.string()).take(pa.array(rec)),
         "positions": pc.cast(g["n_sum"], pa.int64()), "vessels": pc.cast(g["mmsi_count_distinct"], pa.int64()),
     }, schema=RECEPTION)
 
