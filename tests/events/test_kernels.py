@@ -144,3 +144,21 @@ def test_track_port_reach_bounds_every_point_of_the_track(tmp_path_factory, pts,
         dist = np.concatenate([dist, d])
     assert np.all(dist <= reach + 1.0)  # inf beyond the index's range: then the bound is inf too
     assert EK.track_port_reach(off, lat, dist[:len(pts)], np.zeros(len(pts)), -1.0)[0] == np.inf  # past the latitude
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2)), min_size=0, max_size=30), st.data())
+def test_gather_fixes_is_fancy_indexing_and_track_offsets(keys, data):
+    from harborwatch.tracks.track import vessel_offsets
+
+    n = len(keys)
+    mm = np.array([211_000_000 + k[0] for k in keys], np.int64)
+    hull = np.array([k[1] for k in keys], np.int64)
+    cols = (np.arange(n, dtype=np.int64) * 1000, np.linspace(50, 60, n), np.linspace(0, 10, n), np.full(n, 0.5), mm,
+            hull, np.arange(n, dtype=np.uint64) + 7, np.arange(n, dtype=np.int64) % 3)
+    idx = np.array(sorted(data.draw(st.lists(st.integers(0, max(0, n - 1)), max_size=n))) if n else [], np.int64)
+    idx = idx[np.lexsort((hull[idx], mm[idx]))] if len(idx) else idx
+    *got, off = EK.gather_fixes(idx, *cols)
+    for g, c in zip(got, cols, strict=True):
+        assert g.dtype == c.dtype and np.array_equal(g, c[idx])
+    assert np.array_equal(off, vessel_offsets(mm[idx] * 1_000_000 + hull[idx]))

@@ -554,3 +554,24 @@ def reception_runs(lat, lon, t, code, mmsi, cell_deg, ncol, d0, ndays, nrec, day
             cnt[m] = 1
             m += 1
     return keys[:m], mms[:m], cnt[:m]
+
+
+@njit(cache=True, nogil=True)
+def gather_fixes(idx, t, lat, lon, sog, mmsi, hull, refs, receiver):
+    """The rows ``idx`` of a partition's fix columns in one pass, and the offsets of the tracks
+    they form (a new track wherever (mmsi, hull) changes)."""
+    n = idx.shape[0]
+    ot, ola, olo, osg = np.empty(n, t.dtype), np.empty(n, lat.dtype), np.empty(n, lon.dtype), np.empty(n, sog.dtype)
+    om, oh = np.empty(n, mmsi.dtype), np.empty(n, hull.dtype)
+    orf, orc = np.empty(n, refs.dtype), np.empty(n, receiver.dtype)
+    off = np.empty(n + 1, np.int64)
+    k = 0
+    for j in range(n):
+        i = idx[j]
+        ot[j], ola[j], olo[j], osg[j] = t[i], lat[i], lon[i], sog[i]
+        om[j], oh[j], orf[j], orc[j] = mmsi[i], hull[i], refs[i], receiver[i]
+        if j == 0 or om[j] != om[j - 1] or oh[j] != oh[j - 1]:
+            off[k] = j
+            k += 1
+    off[k] = n
+    return ot, ola, olo, osg, om, oh, orf, orc, off[:k + 1]

@@ -159,9 +159,9 @@ def _fixes(positions: pa.Table, cfg: EventsConfig) -> tuple[_Fixes, _Fixes]:
     hull = np.where(prim, 0, seg.astype(np.int64) + 1)
 
     def pick(idx: np.ndarray) -> _Fixes:
-        h = hull[idx]
-        return _Fixes(a["t"][idx], a["lat"][idx], a["lon"][idx], a["sog"][idx], mm[idx], h, refs[idx],
-                      receiver[idx], receivers, vessel_offsets(mm[idx] * 1_000_000 + h))
+        t, la, lo, sog, m, h, r, rc, off = EK.gather_fixes(idx, a["t"], a["lat"], a["lon"], a["sog"], mm, hull, refs,
+                                                          receiver)
+        return _Fixes(t, la, lo, sog, m, h, r, rc, receivers, off)
 
     keep = np.flatnonzero(seg >= 0)
     if not prim[keep].all():  # second hulls sort after the main track of their MMSI
