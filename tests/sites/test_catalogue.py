@@ -80,3 +80,31 @@ def test_world_port_index(shared):
     assert len(wpi) > 3000
     najin = wpi.table.filter(pa.compute.equal(wpi.table["site_id"], "wpi-60510")).to_pylist()[0]
     assert najin["name"] == "Najin" and najin["country"] == "KP"
+
+
+def test_nearest_point_site_is_the_plain_minimum():
+    """The grid index with its pruning and cached cosines gives the minimum over all point
+    sites of haversine minus radius, bit for bit (within the index's range)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from harborwatch.sites.catalogue import SCHEMA
+    from harborwatch.tracks.geo import haversine_m
+
+    rng = np.random.default_rng(2)
+    n = 60
+    slat, slon, rad = rng.uniform(54, 56, n), rng.uniform(10, 14, n), rng.choice([0.0, 500.0, 2000.0], n)
+    cat = SiteCatalogue(pa.table({"site_id": [f"s{i}" for i in range(n)], "name": [f"S{i}" for i in range(n)],
+                                  "kind": ["port"] * n, "lat": slat, "lon": slon, "radius_m": rad,
+                                  "geometry": pa.nulls(n, pa.binary()), "country": ["XX"] * n,
+                                  "unlocode": pa.nulls(n, pa.string()), "source": ["test"] * n}, schema=SCHEMA))
+    idx = cat.index(max_query_m=15_000.0)
+    lat, lon = rng.uniform(53.8, 56.2, 3000), rng.uniform(9.8, 14.2, 3000)
+    dist, site = idx.nearest(lat, lon)
+    for i in range(len(lat)):
+        d = [max(haversine_m(lat[i], lon[i], slat[k], slon[k]) - rad[k], 0.0) for k in range(n)]
+        k = int(np.argmin(d))
+        if d[k] <= 15_000.0:  # the catalogue orders its rows by site id
+            assert dist[i] == d[k] and idx.site_ids[site[i]] == f"s{k}"
+        else:
+            assert site[i] == -1 or dist[i] >= d[k]

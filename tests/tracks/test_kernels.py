@@ -96,3 +96,20 @@ def test_close_points_always_share_a_bucket(lat, lon, bearing, dist):
     _, ka = K.ball_cells(np.array([lat]), np.array([lon]), 250.0, 2000.0)
     _, kb = K.ball_cells(np.array([lat2]), np.array([lon2]), 250.0, 2000.0)
     assert set(ka) & set(kb)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.floats(-89.9, 89.9), st.floats(-180.0, 180.0)), min_size=0, max_size=20),
+       st.integers(0, 20))
+def test_step_distances_are_haversine_to_the_last_bit(pts, cut):
+    """Step distances reuse each fix's latitude cosine; the result is haversine_m's, bit for bit."""
+    lat = np.array([p[0] for p in pts], np.float64)
+    lon = np.array([p[1] for p in pts], np.float64)
+    n = len(pts)
+    off = np.array(sorted({0, min(cut, n), n}), np.int64)
+    got = K.step_distances(off, lat, lon)
+    want = np.zeros(n)
+    for a, b in zip(off[:-1], off[1:], strict=True):
+        for i in range(a + 1, b):
+            want[i] = haversine_m(lat[i - 1], lon[i - 1], lat[i], lon[i])
+    assert np.array_equal(got.view(np.int64), want.view(np.int64))

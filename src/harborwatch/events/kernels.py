@@ -154,7 +154,7 @@ def slow_runs(offsets, t, step, sog, max_speed_kn, max_gap_ms, min_dt_s):
 
 @njit(cache=True, nogil=True)
 def encounter_runs(pair_offsets, slot, row_a, row_b, lat, lon, spd, d, max_distance_m, min_slots,
-                   max_median_kn, merge_slots, min_port_m, slat, slon, srad, ring_offsets, ring_index, vx, vy,
+                   max_median_kn, merge_slots, min_port_m, slat, slon, scos, srad, ring_offsets, ring_index, vx, vy,
                    cell_keys, cell_start, cell_sites, cell_deg):
     """Encounters per vessel pair from their joined, slot-sorted resampled positions.
 
@@ -192,7 +192,7 @@ def encounter_runs(pair_offsets, slot, row_a, row_b, lat, lon, spd, d, max_dista
                 ok = ma < max_median_kn and mb < max_median_kn
             if ok:
                 mid = i + k // 2
-                pd, _ = nearest_site(0.5 * (lat[row_a[mid]] + lat[row_b[mid]]), lon[row_a[mid]], slat, slon, srad,
+                pd, _ = nearest_site(0.5 * (lat[row_a[mid]] + lat[row_b[mid]]), lon[row_a[mid]], slat, slon, scos, srad,
                                      ring_offsets,
                                      ring_index, vx, vy, cell_keys, cell_start, cell_sites, cell_deg)
                 ok = pd >= min_port_m

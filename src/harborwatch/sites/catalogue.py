@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from numba import njit
 
 from harborwatch.core.errors import DataError, InputFileError
-from harborwatch.tracks.geo import EARTH_RADIUS_M, haversine_m
+from harborwatch.tracks.geo import EARTH_RADIUS_M, haversine_cos_m, lat_cos, lat_cos_array
 
 KINDS = ("port", "anchorage", "berth", "terminal", "rail_crossing", "road_crossing", "sts_area")
 #: Kinds where a vessel calls: port visits are found at these, and encounters and loitering
@@ -238,6 +238,7 @@ class SiteIndex:
 
     lat: np.ndarray
     lon: np.ndarray
+    lat_cos: np.ndarray  # cos of each site's latitude (see tracks.geo.lat_cos)
     radius_m: np.ndarray
     ring_offsets: np.ndarray  # per site: start in ring_index (polygon rings), len n+1
     ring_index: np.ndarray  # ring starts into vertices, len n_rings+1 (per site slice [ro[i], ro[i+1]])
@@ -303,7 +304,7 @@ class SiteIndex:
         for k, key in enumerate(keys):
             members.extend(sorted(set(cells[int(key)])))
             start[k + 1] = len(members)
-        return cls(lat, lon, rad, np.array(ring_offsets, np.int64), np.array(ring_index, np.int64),
+        return cls(lat, lon, lat_cos_array(lat), rad, np.array(ring_offsets, np.int64), np.array(ring_index, np.int64),
                    np.array(vx, np.float64), np.array(vy, np.float64), keys, start,
                    np.array(members, np.int64), float(cell_deg), float(max_query_m), tuple(cat.ids()))
 
@@ -313,7 +314,7 @@ class SiteIndex:
                                   *self.arrays())
 
     def arrays(self) -> tuple:
-        return (self.lat, self.lon, self.radius_m, self.ring_offsets, self.ring_index, self.vx, self.vy,
+        return (self.lat, self.lon, self.lat_cos, self.radius_m, self.ring_offsets, self.ring_index, self.vx, self.vy,
                 self.cell_keys, self.cell_start, self.cell_sites, self.cell_deg)
 
 
@@ -367,11 +368,12 @@ def _cell_key(lat, lon, cell_deg):
 
 
 @njit(cache=True, nogil=True)
-def _nearest_in_cell(lat, lon, k, slat, slon, srad, ring_offsets, ring_index, vx, vy, cell_start, cell_sites):
+def _nearest_in_cell(lat, lon, k, slat, slon, scos, srad, ring_offsets, ring_index, vx, vy, cell_start, cell_sites):
     """(distance_m, site row) of the nearest of the sites listed for cell row ``k``."""
     best = math.inf
     best_i = -1
     m_per_deg = EARTH_RADIUS_M * math.pi / 180.0
+    cos_p = lat_cos(lat)
     for m in range(cell_start[k], cell_start[k + 1]):
         i = cell_sites[m]
         if ring_offsets[i + 1] > ring_offsets[i]:
@@ -381,7 +383,7 @@ def _nearest_in_cell(lat, lon, k, slat, slon, srad, ring_offsets, ring_index, vx
             # (1 mm of slack for rounding, so the result is the one without the shortcut)
             if abs(lat - slat[i]) * m_per_deg - srad[i] - 1e-3 >= best:
                 continue
-            d = haversine_m(lat, lon, slat[i], slon[i]) - srad[i]
+            d = haversine_cos_m(lat, lon, cos_p, slat[i], slon[i], scos[i]) - srad[i]
             d = max(d, 0.0)
         if d < best:
             best = d
@@ -390,7 +392,7 @@ def _nearest_in_cell(lat, lon, k, slat, slon, srad, ring_offsets, ring_index, vx
 
 
 @njit(cache=True, nogil=True)
-def nearest_site(lat, lon, slat, slon, srad, ring_offsets, ring_index, vx, vy, cell_keys, cell_start,
+def nearest_site(lat, lon, slat, slon, scos, srad, ring_offsets, ring_index, vx, vy, cell_keys, cell_start,
                  cell_sites, cell_deg):
     """(distance_m, site row) of the nearest site to one point; (inf, -1) if none within the index range."""
     if math.isnan(lat) or math.isnan(lon):
@@ -399,11 +401,12 @@ def nearest_site(lat, lon, slat, slon, srad, ring_offsets, ring_index, vx, vy, c
     k = np.searchsorted(cell_keys, key)
     if k >= cell_keys.shape[0] or cell_keys[k] != key:
         return math.inf, -1
-    return _nearest_in_cell(lat, lon, k, slat, slon, srad, ring_offsets, ring_index, vx, vy, cell_start, cell_sites)
+    return _nearest_in_cell(lat, lon, k, slat, slon, scos, srad, ring_offsets, ring_index, vx, vy, cell_start,
+                            cell_sites)
 
 
 @njit(cache=True, nogil=True)
-def nearest_site_batch(lat, lon, slat, slon, srad, ring_offsets, ring_index, vx, vy, cell_keys, cell_start,
+def nearest_site_batch(lat, lon, slat, slon, scos, srad, ring_offsets, ring_index, vx, vy, cell_keys, cell_start,
                        cell_sites, cell_deg):
     """:func:`nearest_site` for every point; consecutive points in one cell (a track) share the
     cell's look-up."""
@@ -427,6 +430,6 @@ def nearest_site_batch(lat, lon, slat, slon, srad, ring_offsets, ring_index, vx,
             dist[i] = math.inf
             idx[i] = -1
             continue
-        dist[i], idx[i] = _nearest_in_cell(lat[i], lon[i], k, slat, slon, srad, ring_offsets, ring_index, vx, vy,
+        dist[i], idx[i] = _nearest_in_cell(lat[i], lon[i], k, slat, slon, scos, srad, ring_offsets, ring_index, vx, vy,
                                            cell_start, cell_sites)
     return dist, idx

@@ -20,11 +20,32 @@ KNOT_M_S = 1852.0 / 3600.0  # one knot in metres per second
 @njit(cache=True, inline="always")
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in metres between two points given in degrees."""
-    p1 = math.radians(lat1)
-    p2 = math.radians(lat2)
-    dp = p2 - p1
+    return haversine_cos_m(lat1, lon1, lat_cos(lat1), lat2, lon2, lat_cos(lat2))
+
+
+@njit(cache=True, inline="always")
+def lat_cos(lat: float) -> float:
+    """Cosine of a latitude in degrees, as :func:`haversine_cos_m` takes it."""
+    return math.cos(math.radians(lat))
+
+
+@njit(cache=True)
+def lat_cos_array(lat: np.ndarray) -> np.ndarray:
+    """:func:`lat_cos` of every latitude (the same libm call, so the same bits; NumPy's own
+    vectorised cosine may differ in the last bit)."""
+    out = np.empty(lat.shape[0], np.float64)
+    for i in range(lat.shape[0]):
+        out[i] = lat_cos(lat[i])
+    return out
+
+
+@njit(cache=True, inline="always")
+def haversine_cos_m(lat1: float, lon1: float, cos1: float, lat2: float, lon2: float, cos2: float) -> float:
+    """:func:`haversine_m` given each point's :func:`lat_cos` (loops that meet a point several
+    times compute it once); the same arithmetic, so the same result to the last bit."""
+    dp = math.radians(lat2) - math.radians(lat1)
     dl = math.radians(lon2 - lon1)
-    a = math.sin(dp / 2.0) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2.0) ** 2
+    a = math.sin(dp / 2.0) ** 2 + cos1 * cos2 * math.sin(dl / 2.0) ** 2
     a = min(a, 1.0)
     return 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 

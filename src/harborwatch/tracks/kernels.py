@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
-from harborwatch.tracks.geo import EARTH_RADIUS_M, ecef_m, haversine_m, interpolate, speed_kn
+from harborwatch.tracks.geo import EARTH_RADIUS_M, ecef_m, haversine_cos_m, haversine_m, interpolate, lat_cos, speed_kn
 
 # cleaning reason codes (index into CLEAN_REASONS)
 KEEP, NO_POSITION, DUPLICATE, CLOCK_OFFSET, OUTLIER = 0, 1, 2, 3, 4
@@ -319,8 +319,13 @@ def step_distances(offsets, lat, lon):
     """Metres from the previous fix of the same track to each fix (0 at a track's first fix)."""
     out = np.zeros(lat.shape[0], np.float64)
     for v in range(offsets.shape[0] - 1):
+        if offsets[v + 1] == offsets[v]:
+            continue
+        c0 = lat_cos(lat[offsets[v]])
         for i in range(offsets[v] + 1, offsets[v + 1]):
-            out[i] = haversine_m(lat[i - 1], lon[i - 1], lat[i], lon[i])
+            c1 = lat_cos(lat[i])
+            out[i] = haversine_cos_m(lat[i - 1], lon[i - 1], c0, lat[i], lon[i], c1)
+            c0 = c1
     return out
 
 
