@@ -105,12 +105,13 @@ class _Part:
         stages then sort them themselves)."""
         if self.idx is None:
             return self.t.slice(self.a, self.b - self.a)
-        keys = self.t.select(["mmsi", "timestamp", "record_hash"])
-        if self.rows > 1 and not any(keys[c].null_count for c in keys.column_names):
-            sub = keys.take(pa.array(self.idx))
-            order = pc.sort_indices(sub, sort_keys=[(c, "ascending") for c in keys.column_names])
-            return self.t.take(pa.array(self.idx[order.to_numpy()]))
-        return self.t.take(pa.array(self.idx))
+        # the rows in input order first (``idx`` ascends: a forward scan), then sorted in place:
+        # gathering straight from the whole table in sorted order is random access
+        sub = self.t.take(pa.array(self.idx))
+        keys = ["mmsi", "timestamp", "record_hash"]
+        if self.rows > 1 and not any(sub[c].null_count for c in keys):
+            return sub.take(pc.sort_indices(sub.select(keys), sort_keys=[(c, "ascending") for c in keys]))
+        return sub
 
 
 def _split(t: pa.Table, mm: np.ndarray, his: np.ndarray) -> list[_Part]:
