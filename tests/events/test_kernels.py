@@ -162,3 +162,14 @@ def test_gather_fixes_is_fancy_indexing_and_track_offsets(keys, data):
     for g, c in zip(got, cols, strict=True):
         assert g.dtype == c.dtype and np.array_equal(g, c[idx])
     assert np.array_equal(off, vessel_offsets(mm[idx] * 1_000_000 + hull[idx]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 2**32 - 1), max_size=40), st.lists(st.integers(0, 2**32 - 2), max_size=5))
+def test_range_order_is_a_stable_sort_by_range(mmsi, cuts):
+    mm = np.array(mmsi, np.uint32)
+    his = np.array(sorted(set(cuts)) + [2**32 - 1], np.int64)
+    order, ends = EK.range_order(mm, his)
+    part = np.searchsorted(his, mm.astype(np.int64), side="left")
+    assert np.array_equal(order, np.argsort(part, kind="stable"))
+    assert np.array_equal(ends, np.cumsum(np.bincount(part, minlength=len(his))))

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harborwatch.core.errors import HarborwatchError
+from harborwatch.events import kernels as EK
 from harborwatch.events.encounters import slot_pair_stage
 from harborwatch.events.params import EVENT_TYPES, EventsConfig
 from harborwatch.events.schema import IDS, POINTS, RECEPTION
@@ -121,9 +122,7 @@ def _split(t: pa.Table, mm: np.ndarray, his: np.ndarray) -> list[_Part]:
         ends = np.searchsorted(mm, his.astype(mm.dtype), side="right") if len(mm) else np.zeros(len(his), np.int64)
         starts = np.concatenate([[0], ends[:-1]])
         return [_Part(t, int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
-    part = np.searchsorted(his, mm, side="left").astype(np.uint16)  # range of each row
-    order = np.argsort(part, kind="stable")  # a radix sort for 16-bit keys
-    ends = np.cumsum(np.bincount(part, minlength=len(his)))
+    order, ends = EK.range_order(mm, his)
     starts = np.concatenate([[0], ends[:-1]])
     return [_Part(t, 0, 0, order[a:b]) for a, b in zip(starts, ends, strict=True)]
 

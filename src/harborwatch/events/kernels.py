@@ -575,3 +575,25 @@ def gather_fixes(idx, t, lat, lon, sog, mmsi, hull, refs, receiver):
             k += 1
     off[k] = n
     return ot, ola, olo, osg, om, oh, orf, orc, off[:k + 1]
+
+
+@njit(cache=True, nogil=True)
+def range_order(mmsi, his):
+    """Rows grouped by MMSI range without a sort (a stable counting sort): range ``k`` holds the
+    MMSIs in ``(his[k - 1], his[k]]`` (``his`` increasing). Returns (order, end of each range in
+    ``order``); inside a range rows keep their input order."""
+    n = mmsi.shape[0]
+    k = his.shape[0]
+    part = np.empty(n, np.int32)
+    count = np.zeros(k, np.int64)
+    for i in range(n):
+        p = np.searchsorted(his, np.int64(mmsi[i]))
+        part[i] = p
+        count[p] += 1
+    ends = np.cumsum(count)
+    fill = ends - count
+    order = np.empty(n, np.int64)
+    for i in range(n):
+        order[fill[part[i]]] = i
+        fill[part[i]] += 1
+    return order, ends
