@@ -252,12 +252,12 @@ def _vessel_events(fx: _Fixes, near: _Near, static: pa.Table | None, ctx: Contex
         i = np.flatnonzero(same & (dt >= g.min_duration_h * H))
         d = EK.distances(lat[i], lon[i], lat[i + 1], lon[i + 1])
         gv = np.searchsorted(off, i, side="right") - 1
-        near = pv.exit_distance_m
+        in_port_m = pv.exit_distance_m
         ev.extend("gap", mm[i], t[i], t[i + 1], lat[i], lon[i], ranges(refs, i, i + 1), {
             "duration_h": dt[i] / H, "distance_m": d, "implied_speed_kn": d / 1852.0 / (dt[i] / H),
             "end_lat": lat[i + 1], "end_lon": lon[i + 1],
-            "off_site_id": ids(np.where(dist[i] <= near, site[i], -1)),
-            "on_site_id": ids(np.where(dist[i + 1] <= near, site[i + 1], -1)),
+            "off_site_id": ids(np.where(dist[i] <= in_port_m, site[i], -1)),
+            "on_site_id": ids(np.where(dist[i + 1] <= in_port_m, site[i + 1], -1)),
             "track": track_label(gv),
         })
 
