@@ -32,11 +32,9 @@ class Context:
         reach = max(cfg.port_visits.exit_distance_m, cfg.encounters.min_port_distance_m,
                     cfg.loitering.min_port_distance_m) + 1000.0
         self.ports: SiteIndex = ports.index(max_query_m=reach)
-        self.port_ids = ports.ids()
-        self.port_names = ports.table["name"].to_pylist()
-        #: the same as Arrow arrays, dictionaries of :func:`coded` site columns
-        self.port_id_array = pa.array(self.port_ids, pa.string())
-        self.port_name_array = pa.array(self.port_names, pa.string())
+        #: site id and name of each port row of :attr:`ports`, dictionaries of :func:`coded` columns
+        self.port_id_array = pa.array(ports.ids(), pa.string())
+        self.port_name_array = ports.table["name"].combine_chunks().cast(pa.string())
         self._params: dict[str, str] = {}
 
     def parameters_json(self, event_type: str) -> str:
