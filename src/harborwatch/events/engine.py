@@ -72,16 +72,17 @@ def read_inputs(store: Store, req: Request) -> tuple[pa.Table, pa.Table]:
     return positions, static
 
 
-def mmsi_cuts(mmsi: np.ndarray, parts: int) -> np.ndarray:
+def mmsi_cuts(mmsi: np.ndarray, parts: int, ordered: bool | None = None) -> np.ndarray:
     """Inclusive upper MMSI bounds of about ``parts`` MMSI ranges with similar numbers of rows
-    (increasing; the last is ``2**32 - 1``, so every MMSI falls in one range)."""
+    (increasing; the last is ``2**32 - 1``, so every MMSI falls in one range). ``ordered``:
+    whether ``mmsi`` ascends (checked when None)."""
     n = len(mmsi)
     top = np.array([2**32 - 1], np.int64)
     if n == 0 or parts <= 1:
         return top
     k = [min(n - 1, j * n // parts) for j in range(1, parts)]
     # the value at each row quantile: sorted input is read, other input partly sorted (O(n))
-    at = mmsi[k] if _is_sorted(mmsi) else np.partition(mmsi, k)[k]
+    at = mmsi[k] if (_is_sorted(mmsi) if ordered is None else ordered) else np.partition(mmsi, k)[k]
     # a range ends just below the quantile's MMSI, so no vessel is split
     cuts = np.unique(at.astype(np.int64)) - 1
     return np.concatenate([cuts[cuts >= 0], top])
@@ -115,10 +116,10 @@ class _Part:
         return sub
 
 
-def _split(t: pa.Table, mm: np.ndarray, his: np.ndarray) -> list[_Part]:
+def _split(t: pa.Table, mm: np.ndarray, his: np.ndarray, ordered: bool) -> list[_Part]:
     """``t``'s rows in each MMSI range ``(his[k - 1], his[k]]``: slices when ``t`` is sorted by
-    MMSI, otherwise row numbers from a stable counting sort by range."""
-    if _is_sorted(mm):
+    MMSI (``ordered``), otherwise row numbers from a stable counting sort by range."""
+    if ordered:
         ends = np.searchsorted(mm, his.astype(mm.dtype), side="right") if len(mm) else np.zeros(len(his), np.int64)
         starts = np.concatenate([[0], ends[:-1]])
         return [_Part(t, int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
@@ -159,9 +160,11 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
     workers = workers or os.cpu_count() or 1
     threaded = workers > 1 and positions.num_rows >= THREAD_ROWS
     mm = _mmsi(positions)
-    his = mmsi_cuts(mm, max(-(-positions.num_rows // PART_ROWS), workers * 4 if threaded else 1))
+    ordered = _is_sorted(mm)
+    his = mmsi_cuts(mm, max(-(-positions.num_rows // PART_ROWS), workers * 4 if threaded else 1), ordered)
     # every static row goes to exactly one partition, also for vessels with no positions
-    jobs = list(zip(_split(positions, mm, his), _split(static, _mmsi(static), his), strict=True))
+    smm = _mmsi(static)
+    jobs = list(zip(_split(positions, mm, his, ordered), _split(static, smm, his, _is_sorted(smm)), strict=True))
     jobs = [j for j in jobs if j[0].rows or j[1].rows] or jobs[:1]
 
     def run_part(job: tuple[_Part, _Part]) -> dict[str, pa.Table]:
