@@ -192,9 +192,9 @@ def encounter_runs(pair_offsets, slot, row_a, row_b, lat, lon, spd, d, max_dista
                 ok = ma < max_median_kn and mb < max_median_kn
             if ok:
                 mid = i + k // 2
-                pd, _ = nearest_site(0.5 * (lat[row_a[mid]] + lat[row_b[mid]]), lon[row_a[mid]], slat, slon, scos, srad,
-                                     ring_offsets,
-                                     ring_index, vx, vy, cell_keys, cell_start, cell_sites, cell_deg)
+                pd, _ = nearest_site(0.5 * (lat[row_a[mid]] + lat[row_b[mid]]), lon[row_a[mid]], slat, slon, scos,
+                                     srad, ring_offsets, ring_index, vx, vy, cell_keys, cell_start, cell_sites,
+                                     cell_deg)
                 ok = pd >= min_port_m
             if ok:
                 if last_end >= 0 and ev[m - 1, 0] == p and slot[i] - slot[last_end] < merge_slots:
