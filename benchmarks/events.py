@@ -126,7 +126,8 @@ def main() -> None:
     a = ap.parse_args()
     import tempfile
 
-    from harborwatch.events.engine import Request, detect
+    from harborwatch.events.engine import detect
+    from harborwatch.events.request import Request
     from harborwatch.events.params import EventsConfig
     from harborwatch.sites.build import read_wpi
 

@@ -26,3 +26,56 @@ def test_heavy_dependencies_are_not_imported_by_the_core_path():
     code = "import harborwatch.store, harborwatch.cli.main, sys; print(sorted(m for m in ('pyspark','rasterio','fastapi','torch') if m in sys.modules))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip() == "[]", r.stderr
+
+
+def _import_graph():
+    grimp = pytest.importorskip("grimp", reason="grimp comes with import-linter (pip install -e .[dev])")
+    return grimp.build_graph("harborwatch", include_external_packages=False)
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in edges.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_cycle_finder_finds_a_planted_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle_between_modules():
+    """No two modules import each other, directly or through others, counting imports inside
+    functions and under ``TYPE_CHECKING`` (a package's ``__init__`` counts as a module)."""
+    g = _import_graph()
+    edges = {m: set(g.find_modules_directly_imported_by(m)) for m in g.modules}
+    assert _cycles(edges) == []

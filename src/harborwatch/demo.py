@@ -34,7 +34,7 @@ from harborwatch.evaluate import evaluate, evaluate_radar
 from harborwatch.events import EventsConfig, Request, run, write_events
 from harborwatch.report import build_report
 from harborwatch.scenario import Scenario, simulate
-from harborwatch.scenario.simulate import scenario_sites
+from harborwatch.scenario.config import scenario_sites
 from harborwatch.scenario.story import SUMMIT_2023_09_13, VISIT_2023_07_26
 from harborwatch.screening import Screen, read_lists, screen, seen_from_store
 from harborwatch.screening.outputs import dossiers, watchlist_events

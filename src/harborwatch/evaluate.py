@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harborwatch.core.errors import HarborwatchError
-from harborwatch.tracks.geo import haversine_m_array
+from harborwatch.geo.distance import haversine_m_array
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,7 @@ def evaluate_radar(fused: pa.Table, truth_vessels: pa.Table, tol_m: float = 300.
     scene (``scene_id``, ``lat``, ``lon``, ``ais_on``). A detection (class matched or dark) is a
     true detection when it lies within ``tol_m`` of a true vessel of its scene (one-to-one,
     nearest first). ``dark``: detections classed dark against vessels with AIS off."""
-    from harborwatch.tracks.geo import haversine_m_array
+    from harborwatch.geo.distance import haversine_m_array
 
     def score(dets: list[dict], truths: list[dict]) -> int:
         pairs = sorted((float(haversine_m_array(d["lat"], d["lon"], t["lat"], t["lon"])), i, j)

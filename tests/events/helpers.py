@@ -8,7 +8,8 @@ import numpy as np
 import pyarrow as pa
 
 from harborwatch.core.schema import POSITIONS, STATIC
-from harborwatch.events.engine import Request, detect
+from harborwatch.events.engine import detect
+from harborwatch.events.request import Request
 from harborwatch.events.params import EventsConfig
 from harborwatch.sites.catalogue import SCHEMA, SiteCatalogue
 

@@ -14,7 +14,7 @@ from harborwatch.events.encounters import explode_points, pair_stage, slot_pair_
 from harborwatch.events.params import EventsConfig
 from harborwatch.events.schema import PAIRS, POINTS
 from harborwatch.sites.catalogue import SiteCatalogue
-from harborwatch.tracks.geo import haversine_m
+from harborwatch.geo.distance import haversine_m
 
 # fixes scattered within about a km of 5N 20E (no port): a few vessels, hulls and slots
 fix = st.tuples(st.integers(0, 5), st.integers(0, 1), st.integers(0, 15),
@@ -126,7 +126,7 @@ def test_track_port_reach_bounds_every_point_of_the_track(tmp_path_factory, pts,
     """Fixes around a polygon port and a point port (at the equator and at 60N): the bound is
     at least the distance of every fix and of points along each segment between them."""
     from harborwatch.tracks import kernels as TK
-    from harborwatch.tracks.geo import interpolate
+    from harborwatch.geo.distance import interpolate
 
     p = tmp_path_factory.mktemp("sites") / "s.geojson"
     p.write_text(_SQUARE.replace("0.0,", f"{lat0},").replace(",0.03]", f",{lat0 + 0.03}]")

@@ -10,7 +10,8 @@ import shutil
 import numpy as np
 import pytest
 
-from harborwatch.events.engine import Request, run
+from harborwatch.events.engine import run
+from harborwatch.events.request import Request
 from harborwatch.events.export import write_events
 from harborwatch.events.params import EventsConfig
 from harborwatch.sites.build import read_wpi

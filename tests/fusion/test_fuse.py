@@ -74,7 +74,7 @@ def test_on_land_mask_reason():
     unless a water polygon (harbour basin) covers it."""
     import shapely
 
-    from harborwatch.tracks.landmask import is_land
+    from harborwatch.geo.landmask import is_land
 
     la, lo = 42.21, 130.335  # on the mask's land, on the coast south of Rajin
     assert is_land(np.array([la]), np.array([lo]))[0]

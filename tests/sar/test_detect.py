@@ -63,7 +63,7 @@ def test_detection_ids_are_content_hashes(scene_maker):
 def test_georeferenced_scene_gives_lon_lat_and_masks_land(scene_maker):
     """A 400 x 400 scene at 10 m in UTM 52N on the coast south of Rajin: its west is land on the
     packaged mask, its east sea. The "ship" on land is masked; the one at sea is found with lon/lat."""
-    from harborwatch.tracks.landmask import is_land
+    from harborwatch.geo.landmask import is_land
 
     a = scene_maker(ships=((200.0, 350.0, 20, 4, 0.0), (200.0, 20.0, 20, 4, 0.0)), seed=2)
     x0, y0 = 610_000.0, 4_676_000.0

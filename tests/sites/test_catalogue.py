@@ -89,7 +89,7 @@ def test_nearest_point_site_is_the_plain_minimum():
     import pyarrow as pa
 
     from harborwatch.sites.catalogue import SCHEMA
-    from harborwatch.tracks.geo import haversine_m
+    from harborwatch.geo.distance import haversine_m
 
     rng = np.random.default_rng(2)
     n = 60

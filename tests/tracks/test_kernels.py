@@ -7,9 +7,9 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harborwatch.tracks import Clean, Segment, Track, TrackCollection
+from harborwatch.tracks import Clean, Resample, Segment, Track, TrackCollection
 from harborwatch.tracks import kernels as K
-from harborwatch.tracks.geo import haversine_m
+from harborwatch.geo.distance import haversine_m
 
 T0 = 1_690_329_600_000
 
@@ -68,7 +68,7 @@ def test_antimeridian_crossing_is_one_segment():
 
 def test_resample_interpolates_and_never_across_long_gaps():
     tr = track([(0, 5.0, 20.0), (1200, 5.02, 20.0), (1200 + 3 * 3600, 5.05, 20.0)])
-    r = tr.resample(10.0)
+    r = tr.pipe(Resample(step_min=10.0))
     slots = (np.array(r["timestamp"].cast(pa.int64())) - T0) // 600_000
     assert list(slots[:3]) == [0, 1, 2]
     assert r["lat"][1].as_py() == 5.01

@@ -1,6 +1,6 @@
 """Events an analyst can cite: port visits, voyages, gaps, encounters, loitering, identity, spoofing."""
 
-from harborwatch.events.engine import Request, run
+from harborwatch.events.engine import run
 from harborwatch.events.export import write_events
 from harborwatch.events.params import (
     EVENT_TYPES,
@@ -13,6 +13,7 @@ from harborwatch.events.params import (
     Spoofing,
     Voyages,
 )
+from harborwatch.events.request import Request
 from harborwatch.events.schema import EVENTS
 
 __all__ = [

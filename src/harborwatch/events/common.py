@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -11,6 +9,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from harborwatch.core.ids import SEPARATOR, canonical_json, digests, encode_json, plain
 
 from harborwatch.events import jsontext as JT
 from harborwatch.events.kernels import copy_ranges
@@ -63,40 +63,14 @@ def event_ids(t: pa.Table, ctx: Context) -> pa.Array:
 
     key = pc.binary_join_element_wise(
         t["type"], text(t["mmsi"]), text(t["mmsi_2"]), text(t["site_id"]), text(pc.cast(t["start"], pa.int64())),
-        text(pc.cast(t["end"], pa.int64())), ctx.parameters(t["type"]), "|")
-    sha = hashlib.sha256
-    return pa.array([sha(k).hexdigest()[:32] for k in pc.cast(key, pa.binary()).to_pylist()], pa.string())
+        text(pc.cast(t["end"], pa.int64())), ctx.parameters(t["type"]), SEPARATOR)
+    return pa.array(digests(pc.cast(key, pa.binary()).to_pylist()), pa.string())
 
 
 def coded(indices: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
     """A column of ``dictionary[indices]`` without a Python object per row; index -1 is null."""
     idx = np.asarray(indices, np.int32)
     return pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32(), mask=idx < 0), dictionary)
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, float):
-        return None if v != v else round(v, 6)
-    if isinstance(v, bool | int | str) or v is None:
-        return v
-    if isinstance(v, np.floating):
-        return _plain(float(v))
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_plain(x) for x in v]
-    return v
-
-
-_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
-
-
-def canonical_json(d: dict) -> str:
-    """Deterministic JSON (sorted keys; floats rounded to 6 decimals, NaN as null, NumPy
-    scalars as Python numbers, so every engine prints the same text)."""
-    return _ENCODE({k: _plain(v) for k, v in d.items()})
 
 
 def _float_json(x: float) -> str:
@@ -122,7 +96,7 @@ def _codes(v: Any, n: int, code_of) -> np.ndarray:
         idx = pc.fill_null(v.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         used, inv = np.unique(idx, return_inverse=True)
         d = v.dictionary
-        table = np.array([code_of("null") if k < 0 else code_of(_ENCODE(_plain(d[k].as_py()))) for k in used.tolist()],
+        table = np.array([code_of("null") if k < 0 else code_of(encode_json(plain(d[k].as_py()))) for k in used.tolist()],
                          np.int64)
         return table[inv.reshape(-1)]
     if isinstance(v, pa.Array):
@@ -132,7 +106,7 @@ def _codes(v: Any, n: int, code_of) -> np.ndarray:
             return np.where(v, code_of("true"), code_of("false")).astype(np.int64)
         v = v.tolist()
     if not isinstance(v, list):
-        return np.full(n, code_of(_ENCODE(_plain(v))), np.int64)
+        return np.full(n, code_of(encode_json(plain(v))), np.int64)
     try:
         arr = pa.array(v)
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
@@ -140,7 +114,7 @@ def _codes(v: Any, n: int, code_of) -> np.ndarray:
     if arr is not None and (pa.types.is_string(arr.type) or pa.types.is_null(arr.type)):
         # texts (and None): encode each distinct one once
         d = arr.dictionary_encode()
-        table = np.array([code_of(_ENCODE(x)) for x in d.dictionary.to_pylist()] + [code_of("null")], np.int64)
+        table = np.array([code_of(encode_json(x)) for x in d.dictionary.to_pylist()] + [code_of("null")], np.int64)
         return table[pc.fill_null(d.indices, len(d.dictionary)).to_numpy(zero_copy_only=False)]
     cache: dict[Any, int] = {}
     out = np.empty(n, np.int64)
@@ -149,9 +123,9 @@ def _codes(v: Any, n: int, code_of) -> np.ndarray:
         try:
             out[i] = cache[key]
         except KeyError:
-            cache[key] = out[i] = code_of(_ENCODE(_plain(x)))
+            cache[key] = out[i] = code_of(encode_json(plain(x)))
         except TypeError:  # unhashable (a list or dict value)
-            out[i] = code_of(_ENCODE(_plain(x)))
+            out[i] = code_of(encode_json(plain(x)))
     return out
 
 
@@ -183,7 +157,7 @@ def json_objects(n: int, attributes: dict[str, Any]) -> pa.StringArray:
     keys = np.empty(nk, np.int64)
     width = 2 + nk
     for k, name in enumerate(names):
-        keys[k] = code_of(_ENCODE(name) + ":")
+        keys[k] = code_of(encode_json(name) + ":")
         width += len(texts[keys[k]])
         v = attributes[name]
         if isinstance(v, np.ndarray) and v.dtype.kind == "f":
@@ -201,7 +175,7 @@ def json_objects(n: int, attributes: dict[str, Any]) -> pa.StringArray:
             slow = np.flatnonzero(JT.time_fallback(ms) & ~nat)
             codes[k, nat] = code_of("null")
             if len(slow):
-                codes[k, slow] = [code_of(_ENCODE(x + "Z")) for x in
+                codes[k, slow] = [code_of(encode_json(x + "Z")) for x in
                                   np.datetime_as_string(v[slow].astype("datetime64[ms]"), unit="s").tolist()]
             used = np.unique(codes[k, slow])
             width += max([JT.TIME_WIDTH] + [len(texts[c]) for c in used.tolist()])

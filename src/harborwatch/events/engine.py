@@ -12,7 +12,6 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
@@ -21,17 +20,15 @@ import pyarrow.compute as pc
 from harborwatch.core.errors import HarborwatchError
 from harborwatch.events import kernels as EK
 from harborwatch.events.encounters import slot_pair_stage
-from harborwatch.events.params import EVENT_TYPES, EventsConfig
+from harborwatch.events.request import Request, read_inputs
 from harborwatch.events.schema import IDS, POINTS, RECEPTION
 from harborwatch.events.stages import (
     POSITION_COLUMNS,
     STATIC_COLUMNS,
-    Context,
     _prepare_static,
     finalize,
     vessel_stage,
 )
-from harborwatch.sites.catalogue import SiteCatalogue
 from harborwatch.store.store import Store
 
 #: From this many positions on, the local engine splits vessels over threads (the kernels
@@ -39,37 +36,6 @@ from harborwatch.store.store import Store
 THREAD_ROWS = 50_000
 #: Partitions hold at most about this many positions (smaller ones stay in the CPU caches).
 PART_ROWS = 500_000
-
-@dataclass
-class Request:
-    """What to detect: rules, sites, event types and a time window (UTC, end exclusive)."""
-
-    cfg: EventsConfig
-    sites: SiteCatalogue
-    types: Sequence[str] = EVENT_TYPES
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def context(self) -> Context:
-        bad = [t for t in self.types if t not in EVENT_TYPES]
-        if bad:
-            raise HarborwatchError(f"unknown event type {bad[0]!r}; expected some of {', '.join(EVENT_TYPES)}")
-        return Context(self.cfg, self.sites, self.types)
-
-
-def read_inputs(store: Store, req: Request) -> tuple[pa.Table, pa.Table]:
-    """Positions in the window, and static reports of those vessels (from a draught window earlier)."""
-    positions = store.positions(since=req.since, until=req.until)
-    where, params = [], []
-    if req.since is not None:
-        where.append("timestamp >= ?")
-        params.append(req.since - timedelta(hours=req.cfg.port_visits.draught_window_h))
-    if req.until is not None:
-        where.append("timestamp < ?")
-        params.append(req.until)
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
-    static = store.sql(f"SELECT * FROM static {clause} ORDER BY mmsi, timestamp, record_hash", params)
-    return positions, static
 
 
 def mmsi_cuts(mmsi: np.ndarray, parts: int, ordered: bool | None = None) -> np.ndarray:
@@ -171,7 +137,7 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
         return vessel_stage(job[0].table(), job[1].table(), ctx)
 
     if len(jobs) > 1 and "on_land" in ctx.types:
-        from harborwatch.tracks.landmask import is_land_with_margin
+        from harborwatch.geo.landmask import is_land_with_margin
 
         is_land_with_margin(np.zeros(1), np.zeros(1), 0.0)  # load the cached mask once, before the threads use it
     outs: list[dict[str, pa.Table]] = []

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from harborwatch.sites.catalogue import nearest_site
-from harborwatch.tracks.geo import ecef_m, haversine_m, speed_kn
+from harborwatch.geo.distance import ecef_m, haversine_m, speed_kn
 
 
 @njit(cache=True, inline="always")
@@ -257,7 +257,7 @@ def asof(key, t, qkey, qt):
 
 @njit(cache=True, nogil=True)
 def distances(lat1, lon1, lat2, lon2):
-    """:func:`~harborwatch.tracks.geo.haversine_m` element by element (metres)."""
+    """:func:`~harborwatch.geo.distance.haversine_m` element by element (metres)."""
     out = np.empty(lat1.shape[0], np.float64)
     for i in range(lat1.shape[0]):
         out[i] = haversine_m(lat1[i], lon1[i], lat2[i], lon2[i])

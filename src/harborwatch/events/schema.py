@@ -85,3 +85,16 @@ IDS = pa.schema([
     pa.field("ref_first", pa.uint64()),
     pa.field("ref_last", pa.uint64()),
 ])
+
+
+def events_from_rows(rows: list[dict]) -> pa.Table:
+    """An :data:`EVENTS` table from event rows given as dicts (``start`` / ``end`` as epoch
+    milliseconds, UTC): the one way rows built outside the engines (screening, fusion) become
+    events."""
+    if not rows:
+        return EVENTS.empty_table()
+    ms = pa.schema([f.with_type(pa.int64()) if f.name in ("start", "end") else f for f in EVENTS])
+    t = pa.Table.from_pylist(rows, schema=ms)
+    for c in ("start", "end"):
+        t = t.set_column(t.column_names.index(c), c, t[c].cast(EVENTS.field(c).type))
+    return t.cast(EVENTS)

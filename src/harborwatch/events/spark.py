@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from harborwatch.core.schema import POSITIONS, STATIC
 from harborwatch.events.encounters import explode_points, pair_stage
-from harborwatch.events.engine import Request, read_inputs
+from harborwatch.events.request import Request, read_inputs
 from harborwatch.events.schema import IDS, PAIRS, RAW, RECEPTION, SLOTS
 from harborwatch.events.stages import Context, finalize, vessel_stage
 from harborwatch.store.store import Store

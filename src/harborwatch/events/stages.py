@@ -29,13 +29,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harborwatch.core.ids import canonical_json
 from harborwatch.events import kernels as EK
 from harborwatch.events.common import (
     DAY,
     Context,
     EventRows,
     H,
-    canonical_json,
     changes,
     coded,
     empty_table,
@@ -49,8 +49,8 @@ from harborwatch.events.params import EventsConfig
 from harborwatch.events.schema import EVENTS, IDS, POINTS, RAW, RECEPTION, TS
 from harborwatch.tracks import kernels as TK
 from harborwatch.tracks.algorithms import clean_and_segment
-from harborwatch.tracks.geo import haversine_m
-from harborwatch.tracks.landmask import is_land_with_margin
+from harborwatch.geo.distance import haversine_m
+from harborwatch.geo.landmask import is_land_with_margin
 from harborwatch.tracks.track import (
     TrackCollection,
     is_ordered,

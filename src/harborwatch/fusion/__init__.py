@@ -20,7 +20,6 @@ box, score, length and a PNG chip of the detection in the attributes; content-ha
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from harborwatch.events.common import canonical_json
-from harborwatch.events.schema import EVENTS
-from harborwatch.tracks.geo import haversine_m_array
+from harborwatch.core.ids import canonical_json, content_id
+from harborwatch.events.schema import EVENTS, events_from_rows
+from harborwatch.geo.distance import haversine_m_array
 
 KN = 1852.0 / 3600.0
 
@@ -144,7 +143,7 @@ def fuse_scene(store, scene: dict, dets: list[dict], p: Fusion = Fusion(), site_
     import shapely
     from scipy.optimize import linear_sum_assignment
 
-    from harborwatch.tracks.landmask import is_land
+    from harborwatch.geo.landmask import is_land
 
     if not scene.get("footprint") or not scene.get("time"):
         return [{"image": scene["image"], "time": None, "class": "dark", "reason": "no_time_or_footprint",
@@ -276,18 +275,12 @@ def dark_events(fused: pa.Table, detections: pa.Table, scenes: list[dict], p: Fu
                  "bbox_px": d["bbox_px"], "score": d["score"], "length_m": d["length_m"], "width_m": d["width_m"],
                  "chip_png": str(chip) if chip else None}
         t_ms = int(r["time"].timestamp() * 1000)
-        eid = hashlib.sha256(f"dark_vessel|{r['image']}|{r['detection_id']}|{params}".encode()).hexdigest()[:32]
+        eid = content_id("dark_vessel", r["image"], r["detection_id"], params)
         rows.append({"event_id": eid, "type": "dark_vessel", "mmsi": 0, "mmsi_2": None, "start": t_ms, "end": t_ms,
                      "lat": r["lat"], "lon": r["lon"], "site_id": r["site_id"],
                      "confidence": 3 if d["score"] >= 0.9 else 2, "attributes": canonical_json(attrs),
                      "parameters": params, "evidence_count": 0, "evidence": []})
-    if not rows:
-        return EVENTS.empty_table()
-    t = pa.Table.from_pylist(rows, schema=pa.schema([f.with_type(pa.int64()) if f.name in ("start", "end") else f
-                                                      for f in EVENTS]))
-    for c in ("start", "end"):
-        t = t.set_column(t.column_names.index(c), c, t[c].cast(EVENTS.field(c).type))
-    return t.cast(EVENTS)
+    return events_from_rows(rows)
 
 
 __all__ = ["FUSED", "Fusion", "counts", "dark_events", "fuse", "fuse_scene", "write_chip"]

@@ -1,6 +1,6 @@
 """Report figures with matplotlib (Agg): the map and the weekly series, as SVG and PNG.
 
-Coastlines come from the packaged 1 km land mask (:mod:`harborwatch.tracks.landmask`), drawn
+Coastlines come from the packaged 1 km land mask (:mod:`harborwatch.geo.landmask`), drawn
 as filled land and its outline, so the map needs no download.
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from harborwatch.tracks.landmask import is_land
+from harborwatch.geo.landmask import is_land
 
 #: Marker style per event type on the map.
 STYLE = {

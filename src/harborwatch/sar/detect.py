@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pyarrow as pa
 
+from harborwatch.core.ids import content_id
 from harborwatch.sar.cfar import cfar_statistics, gamma_ratio_threshold, normalise
 from harborwatch.sar.scene import Scene
 
@@ -180,8 +181,6 @@ def candidates(scene: Scene, p: Detector = Detector(), user_mask=None, progress=
 def detect(scene: Scene, p: Detector = Detector(), user_mask=None, progress=None, water=None) -> pa.Table:
     """Detections of one scene as a :data:`DETECTIONS` table (see the module docstring).
     ``user_mask`` / ``water``: shapely geometries (lon / lat) masked / forced to water."""
-    import hashlib
-
     from harborwatch.sar.filter import FalseAlarmFilter
 
     cands = candidates(scene, p, user_mask, progress, water)
@@ -197,7 +196,7 @@ def detect(scene: Scene, p: Detector = Detector(), user_mask=None, progress=None
         lon, lat = scene.lonlat([c["row"] for c, _ in keep], [c["col"] for c, _ in keep])
     params = repr(sorted(asdict(p).items()))
     for k, (c, s) in enumerate(keep):
-        did = hashlib.sha256(f"{scene.name}|{c['row']:.2f}|{c['col']:.2f}|{params}".encode()).hexdigest()[:24]
+        did = content_id(scene.name, f"{c['row']:.2f}", f"{c['col']:.2f}", params, digits=24)
         rows.append({**c, "image": scene.name, "detection_id": did, "score": round(float(s), 4),
                      "lon": None if lon is None else float(lon[k]), "lat": None if lat is None else float(lat[k]),
                      "length_m": None if px is None else c["length_px"] * px,

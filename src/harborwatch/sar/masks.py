@@ -2,7 +2,7 @@
 user-supplied polygons (GeoJSON in lon / lat; quays, breakwaters, fish farms, wind farms), minus
 user-supplied *water* polygons (harbour basins, which a 1 km mask often calls land).
 
-The packaged mask (``harborwatch.tracks.landmask``, from PyPI ``global-land-mask``) is sampled
+The packaged mask (``harborwatch.geo.landmask``, from PyPI ``global-land-mask``) is sampled
 at pixel centres on a coarse stride (about 100 m, never coarser than the mask's own 1 km), the
 buffer is a dilation with a disc of ``buffer_m`` on that coarse grid, and the result is
 expanded to full resolution. User polygons (masked or water) are not buffered; they are tested
@@ -18,7 +18,7 @@ import numpy as np
 
 from harborwatch.core.errors import FormatError
 from harborwatch.sar.scene import Scene
-from harborwatch.tracks.landmask import is_land
+from harborwatch.geo.landmask import is_land
 
 
 def _disc(radius: float) -> np.ndarray:

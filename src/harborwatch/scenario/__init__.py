@@ -4,6 +4,7 @@ Everything it writes is SIMULATED (see :mod:`harborwatch.scenario.story` for the
 :mod:`harborwatch.scenario.simulate` for transmission and reception).
 """
 
-from harborwatch.scenario.simulate import Result, Scenario, simulate
+from harborwatch.scenario.config import Scenario
+from harborwatch.scenario.simulate import Result, simulate
 
 __all__ = ["Result", "Scenario", "simulate"]

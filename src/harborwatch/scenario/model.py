@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harborwatch.scenario.routes import polyline_length_m
-from harborwatch.tracks.geo import KNOT_M_S
+from harborwatch.geo.distance import KNOT_M_S
 
 M_PER_DEG = 111_195.0
 

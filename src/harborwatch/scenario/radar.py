@@ -88,8 +88,8 @@ def render(scenario_dir: Path, out_dir: Path | None = None, size_km: float = 24.
 
     from harborwatch.sar.masks import polygon_pixels
     from harborwatch.sar.scene import from_array
-    from harborwatch.scenario.simulate import scenario_sites
-    from harborwatch.tracks.landmask import is_land
+    from harborwatch.scenario.config import scenario_sites
+    from harborwatch.geo.landmask import is_land
 
     out_dir = out_dir or scenario_dir / "sar"
     manifest = out_dir / "manifest.json"

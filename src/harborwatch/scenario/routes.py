@@ -16,8 +16,8 @@ from functools import cached_property
 
 import numpy as np
 
-from harborwatch.tracks.geo import haversine_m_array as _hav
-from harborwatch.tracks.landmask import is_land
+from harborwatch.geo.distance import haversine_m_array as _hav
+from harborwatch.geo.landmask import is_land
 
 
 def _segment_points(a: tuple[float, float], b: tuple[float, float], every_m: float) -> np.ndarray:

@@ -9,21 +9,21 @@ spoofing, the second hull). What the feeds cannot show is marked ambiguous.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
+from harborwatch.core.ids import content_id
 from harborwatch.events.params import EventsConfig
 from harborwatch.scenario.model import Drift, Hold, Vessel
 from harborwatch.scenario.story import Fleet, Sites
 from harborwatch.sites.catalogue import PORT_KINDS
-from harborwatch.tracks.geo import haversine_m_array as _hav
+from harborwatch.geo.distance import haversine_m_array as _hav
 
 if TYPE_CHECKING:  # pragma: no cover
-    from harborwatch.scenario.simulate import Scenario
+    from harborwatch.scenario.config import Scenario
 
 #: One row per true event; ``attributes`` JSON (``ais`` on/off/partial, ``ambiguous``, ``role``...).
 TRUTH = pa.schema([
@@ -190,8 +190,7 @@ def _on_intervals(v: Vessel, cfg: Scenario) -> list[tuple[int, int]]:
 def _truth_table(rows: list[dict]) -> pa.Table:
     for r in rows:
         r["attributes"] = json.dumps(r["attributes"], sort_keys=True)
-        r["truth_id"] = hashlib.sha256(
-            f"{r['type']}|{r['vessel']}|{r['mmsi']}|{r['mmsi_2']}|{r['start']}|{r['end']}".encode()).hexdigest()[:16]
+        r["truth_id"] = content_id(r["type"], r["vessel"], r["mmsi"], r["mmsi_2"], r["start"], r["end"], digits=16)
     t = pa.Table.from_pylist(rows, schema=TRUTH)
     return t.sort_by([("start", "ascending"), ("type", "ascending"), ("vessel", "ascending")])
 

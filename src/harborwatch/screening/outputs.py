@@ -10,7 +10,6 @@ A dossier is one JSON document per vessel: its identity history, its events and 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -18,8 +17,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from harborwatch.events.common import canonical_json
-from harborwatch.events.schema import EVENTS
+from harborwatch.core.ids import canonical_json, content_id
+from harborwatch.events.schema import EVENTS, events_from_rows
 from harborwatch.screening.match import Screen
 
 EVENT_TYPE = "watchlist_vessel_at_site"
@@ -58,20 +57,14 @@ def watchlist_events(store, hits: pa.Table, params: Screen, site_ids: list[str] 
                      "entity_id": h["entity_id"], "name_listed": h["name_listed"], "name_seen": h["name_seen"],
                      "score": h["score"], "features": json.loads(h["features"]),
                      "list_source": f"{h['source_file']}#{h['source_record']}"}
-            eid = hashlib.sha256(f"{EVENT_TYPE}|{v['mmsi']}|None|{v['site_id']}|{start}|{end}|{h['list']}|"
-                                 f"{h['entity_id']}|{param_json}".encode()).hexdigest()[:32]
+            eid = content_id(EVENT_TYPE, v["mmsi"], None, v["site_id"], start, end, h["list"], h["entity_id"],
+                             param_json)
             rows.append({"event_id": eid, "type": EVENT_TYPE, "mmsi": v["mmsi"], "mmsi_2": None, "start": start,
                          "end": end, "lat": v["lat"], "lon": v["lon"], "site_id": v["site_id"],
                          "confidence": 3 if h["score"] >= 0.9 else 2, "attributes": canonical_json(attrs),
                          "parameters": param_json, "evidence_count": v["evidence_count"],
                          "evidence": v["evidence"]})
-    if not rows:
-        return EVENTS.empty_table()
-    t = pa.Table.from_pylist(rows, schema=pa.schema([f.with_type(pa.int64()) if f.name in ("start", "end") else f
-                                                      for f in EVENTS]))
-    t = t.set_column(t.column_names.index("start"), "start", pc.cast(t["start"], EVENTS.field("start").type))
-    t = t.set_column(t.column_names.index("end"), "end", pc.cast(t["end"], EVENTS.field("end").type))
-    return t.cast(EVENTS).sort_by([("start", "ascending"), ("mmsi", "ascending"), ("event_id", "ascending")])
+    return events_from_rows(rows).sort_by([("start", "ascending"), ("mmsi", "ascending"), ("event_id", "ascending")])
 
 
 def dossiers(store, hits: pa.Table, out_dir: Path) -> list[Path]:

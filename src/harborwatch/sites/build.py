@@ -20,7 +20,7 @@ import pyarrow as pa
 from harborwatch.core.errors import DataError, InputFileError
 from harborwatch.sites.catalogue import SCHEMA, SiteCatalogue
 from harborwatch.store.store import Store
-from harborwatch.tracks.geo import EARTH_RADIUS_M, haversine_m
+from harborwatch.geo.distance import EARTH_RADIUS_M, haversine_m
 
 _M_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
 

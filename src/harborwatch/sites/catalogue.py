@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from numba import njit
 
 from harborwatch.core.errors import DataError, InputFileError
-from harborwatch.tracks.geo import EARTH_RADIUS_M, haversine_cos_m, lat_cos, lat_cos_array
+from harborwatch.geo.distance import EARTH_RADIUS_M, haversine_cos_m, lat_cos, lat_cos_array
 
 KINDS = ("port", "anchorage", "berth", "terminal", "rail_crossing", "road_crossing", "sts_area")
 #: Kinds where a vessel calls: port visits are found at these, and encounters and loitering
@@ -238,7 +238,7 @@ class SiteIndex:
 
     lat: np.ndarray
     lon: np.ndarray
-    lat_cos: np.ndarray  # cos of each site's latitude (see tracks.geo.lat_cos)
+    lat_cos: np.ndarray  # cos of each site's latitude (see geo.distance.lat_cos)
     radius_m: np.ndarray
     ring_offsets: np.ndarray  # per site: start in ring_index (polygon rings), len n+1
     ring_index: np.ndarray  # ring starts into vertices, len n_rings+1 (per site slice [ro[i], ro[i+1]])

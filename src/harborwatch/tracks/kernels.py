@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
-from harborwatch.tracks.geo import EARTH_RADIUS_M, ecef_m, haversine_cos_m, haversine_m, interpolate, lat_cos, speed_kn
+from harborwatch.geo.distance import EARTH_RADIUS_M, ecef_m, haversine_cos_m, haversine_m, interpolate, lat_cos, speed_kn
 
 # cleaning reason codes (index into CLEAN_REASONS)
 KEEP, NO_POSITION, DUPLICATE, CLOCK_OFFSET, OUTLIER = 0, 1, 2, 3, 4

@@ -160,23 +160,13 @@ class Track(_Columnar):
     def duration_h(self) -> float:
         return (self.stop - self.start).total_seconds() / 3600.0 if len(self) else 0.0
 
-    # -- façades -------------------------------------------------------------------------------
-    def clean(self) -> Track:
-        """Positions kept by :class:`~harborwatch.tracks.algorithms.Clean` with its defaults."""
-        from harborwatch.tracks.algorithms import Clean
-
-        return Clean().apply(self)
-
-    def segments(self) -> list[Track]:
-        """Clean, then split into hull segments with :class:`~harborwatch.tracks.algorithms.Segment`."""
-        from harborwatch.tracks.algorithms import Segment
-
-        return Segment().split(self)
-
-    def resample(self, step_min: float = 10.0) -> pa.Table:
-        from harborwatch.tracks.algorithms import Resample
-
-        return Resample(step_min=step_min).apply(self)
+    # -- algorithms ----------------------------------------------------------------------------
+    def pipe(self, algorithm: Any) -> Any:
+        """``algorithm.apply(self)``: any track algorithm (``Clean()``, ``Segment()``,
+        ``Resample(step_min=10)`` of :mod:`harborwatch.tracks.algorithms`), so calls chain as
+        ``track.pipe(Clean()).pipe(Resample())``. The algorithms import this module, not the
+        other way round."""
+        return algorithm.apply(self)
 
 
 def kernel_arrays(table: pa.Table) -> dict[str, np.ndarray]:

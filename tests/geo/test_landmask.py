@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harborwatch.tracks import landmask
+from harborwatch.geo import landmask
 
 
 def test_same_answers_as_global_land_mask():

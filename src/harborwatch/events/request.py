@@ -1,0 +1,50 @@
+"""What to detect (:class:`Request`) and reading its inputs from a store: shared by both engines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyarrow as pa
+
+from harborwatch.core.errors import HarborwatchError
+from harborwatch.events.common import Context
+from harborwatch.events.params import EVENT_TYPES, EventsConfig
+from harborwatch.sites.catalogue import SiteCatalogue
+from harborwatch.store.store import Store
+
+
+@dataclass
+class Request:
+    """What to detect: rules, sites, event types and a time window (UTC, end exclusive)."""
+
+    cfg: EventsConfig
+    sites: SiteCatalogue
+    types: Sequence[str] = EVENT_TYPES
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def context(self) -> Context:
+        bad = [t for t in self.types if t not in EVENT_TYPES]
+        if bad:
+            raise HarborwatchError(f"unknown event type {bad[0]!r}; expected some of {', '.join(EVENT_TYPES)}")
+        return Context(self.cfg, self.sites, self.types)
+
+
+def read_inputs(store: Store, req: Request) -> tuple[pa.Table, pa.Table]:
+    """Positions in the window, and static reports of those vessels (from a draught window earlier)."""
+    positions = store.positions(since=req.since, until=req.until)
+    where, params = [], []
+    if req.since is not None:
+        where.append("timestamp >= ?")
+        params.append(req.since - timedelta(hours=req.cfg.port_visits.draught_window_h))
+    if req.until is not None:
+        where.append("timestamp < ?")
+        params.append(req.until)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    static = store.sql(f"SELECT * FROM static {clause} ORDER BY mmsi, timestamp, record_hash", params)
+    return positions, static
+
+
+__all__ = ["Request", "read_inputs"]
