@@ -13,6 +13,7 @@ Last line: ``ratio=<harborwatch msgs/s / pyais msgs/s>`` (goal >= 20).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 
 from _shared import ais_dir, work_dir
@@ -50,10 +51,8 @@ def run_pyais(path) -> tuple[int, float]:
     t = time.perf_counter()
     n = 0
     for msg in FileReaderStream(str(path)):
-        try:
+        with contextlib.suppress(Exception):  # pyais raises on the sample's broken lines
             msg.decode()
-        except Exception:  # noqa: BLE001 - counted like harborwatch counts quarantined records
-            pass
         n += 1
     return n, time.perf_counter() - t
 

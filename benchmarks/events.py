@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _shared import ais_dir  # noqa: E402
+from _shared import ais_dir
 
 
 def derived(n: int, store_dir: Path) -> tuple[pa.Table, pa.Table]:
@@ -127,8 +127,8 @@ def main() -> None:
     import tempfile
 
     from harborwatch.events.engine import detect
-    from harborwatch.events.request import Request
     from harborwatch.events.params import EventsConfig
+    from harborwatch.events.request import Request
     from harborwatch.sites.build import read_wpi
 
     wpi = Path(ais_dir()).parent / "ports" / "WPI_Pub150.csv"

@@ -60,7 +60,8 @@ def main() -> None:
     store = work_dir() / "ingest_memory_store"
     shutil.rmtree(store, ignore_errors=True)
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", CHILD, str(store), str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", CHILD, str(store), str(path)], capture_output=True, text=True,
+                         check=True)
     wall = time.perf_counter() - t
     rin, stored, quar, dups, secs = out.stdout.split()
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _shared import work_dir  # noqa: E402
+from _shared import work_dir
 
 X0, Y0 = 640_000.0, 4_690_000.0  # UTM 52N, sea east of Rason; the scene's west edge runs along the coast
 

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _shared import ais_dir  # noqa: E402
+from _shared import ais_dir
 
 SYL = ["AN", "BO", "DA", "GOR", "KA", "LI", "MA", "NO", "PO", "RA", "SE", "TA", "VO", "YU", "ZA", "KHO", "MI", "SO",
        "PYO", "RYONG", "SONG", "HWA", "CHON", "KUM", "MYO", "BAEK", "STAR", "OCEAN", "GLORY", "LUCKY", "NOVA"]

@@ -23,7 +23,8 @@ def test_layers_contract_holds():
 
 
 def test_heavy_dependencies_are_not_imported_by_the_core_path():
-    code = "import harborwatch.store, harborwatch.cli.main, sys; print(sorted(m for m in ('pyspark','rasterio','fastapi','torch') if m in sys.modules))"
+    code = ("import harborwatch.store, harborwatch.cli.main, sys; "
+            "print(sorted(m for m in ('pyspark','rasterio','fastapi','torch') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip() == "[]", r.stderr
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -182,7 +183,7 @@ def evaluate(truth: pa.Table, events: pa.Table) -> dict[str, dict]:
     for kind in TYPES:
         ts = [t for t in tr if t["type"] == kind]
         ds = _detections(kind, ev, tr)
-        by_mmsi: dict[int, list[int]] = {}
+        by_mmsi: dict[Any, list[int]] = {}
         for j, d in enumerate(ds):
             for m in {d.get("mmsi"), d.get("mmsi_2")} - {None}:
                 by_mmsi.setdefault(m, []).append(j)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from harborwatch.cli.main import app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sar"))
-from conftest import ship_scene  # noqa: E402
+from conftest import ship_scene
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "simulated_rason_sample.nmea"
 rasterio = pytest.importorskip("rasterio", reason="GeoTIFF scenes need the sat extra (rasterio)")

@@ -22,7 +22,8 @@ def hw(*args: str) -> subprocess.CompletedProcess:
 
 def test_ingest_json_lines_and_reingest(tmp_path: Path):
     store = tmp_path / "s"
-    r = hw("ingest", str(FIX / "marinetraffic_export.csv"), str(FIX / "dma_aisdk_sample.csv"), "--store", str(store), "--json")
+    r = hw("ingest", str(FIX / "marinetraffic_export.csv"), str(FIX / "dma_aisdk_sample.csv"), "--store", str(store),
+           "--json")
     assert r.returncode == 0, r.stderr
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     assert [Path(x["file"]).name for x in lines] == ["marinetraffic_export.csv", "dma_aisdk_sample.csv"]
@@ -30,7 +31,8 @@ def test_ingest_json_lines_and_reingest(tmp_path: Path):
         assert set(x) >= {"file", "records_in", "stored", "quarantined", "duplicates", "quarantine_reasons"}
         assert x["records_in"] == x["stored"] + x["quarantined"] + x["duplicates"]
     assert lines[0]["duplicates"] == 1 and lines[0]["quarantine_reasons"]["wrong_column_count"] == 1
-    again = [json.loads(x) for x in hw("ingest", str(FIX / "dma_aisdk_sample.csv"), "--store", str(store), "--json").stdout.splitlines()]
+    again_run = hw("ingest", str(FIX / "dma_aisdk_sample.csv"), "--store", str(store), "--json")
+    again = [json.loads(x) for x in again_run.stdout.splitlines()]
     assert again[0]["stored"] == 0 and again[0]["duplicates"] == again[0]["records_in"]
 
     info = json.loads(hw("store", "info", "--store", str(store), "--json").stdout)

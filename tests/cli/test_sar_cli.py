@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from harborwatch.cli.main import app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sar"))
-from conftest import ship_scene  # noqa: E402
+from conftest import ship_scene
 
 
 def _chips(tmp_path):

@@ -8,8 +8,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harborwatch.core.identifiers import (
-    MMSI_ATON, MMSI_COAST_STATION, MMSI_GROUP, MMSI_HANDHELD, MMSI_INVALID, MMSI_SAR_AIRCRAFT, MMSI_SART,
-    MMSI_UNKNOWN_MID, MMSI_VESSEL, MMSI_AUXILIARY, classify_mmsi, imo_check_digit, imo_is_valid, mid_table, mmsi_flag,
+    MMSI_ATON,
+    MMSI_AUXILIARY,
+    MMSI_COAST_STATION,
+    MMSI_GROUP,
+    MMSI_HANDHELD,
+    MMSI_INVALID,
+    MMSI_SAR_AIRCRAFT,
+    MMSI_SART,
+    MMSI_UNKNOWN_MID,
+    MMSI_VESSEL,
+    classify_mmsi,
+    imo_check_digit,
+    imo_is_valid,
+    mid_table,
+    mmsi_flag,
 )
 
 

@@ -9,8 +9,8 @@ import pyarrow as pa
 
 from harborwatch.core.schema import POSITIONS, STATIC
 from harborwatch.events.engine import detect
-from harborwatch.events.request import Request
 from harborwatch.events.params import EventsConfig
+from harborwatch.events.request import Request
 from harborwatch.sites.catalogue import SCHEMA, SiteCatalogue
 
 T0 = 1_690_329_600_000  # 2023-07-26T00:00:00Z

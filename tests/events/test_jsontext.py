@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harborwatch.events import jsontext as JT
-from harborwatch.events.common import _float_json, json_objects
+from harborwatch.events.rows import _float_json, json_objects
 
 
 def _hard_floats(seed: int = 7, n: int = 200_000) -> np.ndarray:

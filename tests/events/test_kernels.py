@@ -9,12 +9,11 @@ from hypothesis import strategies as st
 from numba.typed import List
 
 from harborwatch.events import kernels as EK
-from harborwatch.events.common import Context
-from harborwatch.events.encounters import explode_points, pair_stage, slot_pair_stage
+from harborwatch.events.context import Context
 from harborwatch.events.params import EventsConfig
 from harborwatch.events.schema import PAIRS, POINTS
-from harborwatch.sites.catalogue import SiteCatalogue
 from harborwatch.geo.distance import haversine_m
+from harborwatch.sites.catalogue import SiteCatalogue
 
 # fixes scattered within about a km of 5N 20E (no port): a few vessels, hulls and slots
 fix = st.tuples(st.integers(0, 5), st.integers(0, 1), st.integers(0, 15),
@@ -54,9 +53,10 @@ def _brute_pairs(t: pa.Table) -> pa.Table:
 def test_bucket_pairs_is_the_close_part_of_the_equality_join(fixes, workers):
     t = _points(fixes)
     ctx = Context(EventsConfig(), SiteCatalogue.default())
-    slots = explode_points(t, ctx)
+    enc = ctx.cfg.encounters
+    slots = enc.explode(t)
     # the local engine's encounters equal the Spark engine's on the whole equality join
-    assert slot_pair_stage(t, ctx, workers=workers).equals(pair_stage(_brute_pairs(slots), ctx))
+    assert enc.join(t, ctx, workers=workers).equals(enc.pairs(_brute_pairs(slots), ctx))
 
 
 @settings(max_examples=60, deadline=None)
@@ -96,7 +96,8 @@ def test_encounter_found_by_both_joins():
     fixes = [(0, 0, s, 0.0, 0.0, 0.5) for s in range(20)] + [(1, 0, s, 0.0018, 0.0, 0.5) for s in range(20)]
     t = _points(fixes)
     ctx = Context(EventsConfig(), SiteCatalogue.default())
-    local, spark = slot_pair_stage(t, ctx), pair_stage(_brute_pairs(explode_points(t, ctx)), ctx)
+    enc = ctx.cfg.encounters
+    local, spark = enc.join(t, ctx), enc.pairs(_brute_pairs(enc.explode(t)), ctx)
     assert local.num_rows == 1 and local.equals(spark)
     assert local["type"].to_pylist() == ["encounter"]
 
@@ -125,8 +126,8 @@ _SQUARE = ('{"type":"FeatureCollection","features":[{"type":"Feature","geometry"
 def test_track_port_reach_bounds_every_point_of_the_track(tmp_path_factory, pts, lat0):
     """Fixes around a polygon port and a point port (at the equator and at 60N): the bound is
     at least the distance of every fix and of points along each segment between them."""
-    from harborwatch.tracks import kernels as TK
     from harborwatch.geo.distance import interpolate
+    from harborwatch.tracks import kernels as TK
 
     p = tmp_path_factory.mktemp("sites") / "s.geojson"
     p.write_text(_SQUARE.replace("0.0,", f"{lat0},").replace(",0.03]", f",{lat0 + 0.03}]")

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from harborwatch.events.engine import run
-from harborwatch.events.request import Request
 from harborwatch.events.export import write_events
 from harborwatch.events.params import EventsConfig
+from harborwatch.events.request import Request
 from harborwatch.sites.build import read_wpi
 from harborwatch.store.ingest import ingest_files
 from harborwatch.store.store import Store
@@ -49,7 +49,7 @@ def test_events_satisfy_their_definitions(real):
             assert a["median_distance_m"] <= 500 and a["duration_h"] >= 2
             assert a["median_speed_kn"] < 2 and a["median_speed_2_kn"] < 2
         elif r["type"] == "loitering":
-            assert a["mean_speed_kn"] < 2 and a["duration_h"] >= 4 and a["port_distance_m"] is None or \
+            assert (a["mean_speed_kn"] < 2 and a["duration_h"] >= 4 and a["port_distance_m"] is None) or \
                 a["port_distance_m"] >= 10_000
     ids = ev["event_id"].to_pylist()
     assert len(set(ids)) == len(ids)

@@ -7,12 +7,12 @@ from unittest import mock
 
 import pyarrow as pa
 import pytest
+from helpers import T0, events, fixes, north_m, of_type, port, statics  # type: ignore[import-not-found]
 from hypothesis import example, given, settings
 from hypothesis import strategies as hs
 
 from harborwatch.core.errors import DataError
 from harborwatch.events.params import EventsConfig
-from helpers import T0, events, fixes, north_m, of_type, port, statics  # type: ignore[import-not-found]
 
 A, B = 211000001, 211000002
 SEA = (5.0, 20.0)
@@ -147,7 +147,7 @@ def test_encounter_near_a_port_is_not_one():
 
 def test_tracks_that_never_leave_port_are_left_out_of_the_join():
     from harborwatch.events import stages
-    from harborwatch.events.common import Context
+    from harborwatch.events.context import Context
 
     moored = pair(300, 3, lat=north_m(7000), lon=10.0)  # 7 km from the port all along
     ctx = Context(EventsConfig(), port())
@@ -163,15 +163,15 @@ def test_tracks_that_never_leave_port_are_left_out_of_the_join():
 @example(6_000.0, 1_500.0, 100.0, 0.0, 40)  # leaving port together: an encounter once out
 def test_leaving_port_bound_tracks_out_changes_no_encounter(start_m, north_m_per_h, apart_m, drift_m_per_h, n):
     """A pair drifting in or out of a port together: the same encounters whether tracks that
-    never leave the port are joined or not (:func:`harborwatch.events.stages._points`)."""
-    from harborwatch.events import stages
+    never leave the port are joined or not (:func:`harborwatch.events.rules.encounters._points`)."""
+    from harborwatch.events.rules import encounters
 
     mins = [10 * k for k in range(n)]
     a = fixes(A, [(m, north_m(start_m + north_m_per_h * m / 60), 10.0, 0.3) for m in mins])
     b = fixes(B, [(m, north_m(start_m + north_m_per_h * m / 60 + apart_m + drift_m_per_h * m / 60), 10.001, 0.3)
                   for m in mins])
     pruned = events([a, b], types=("encounter",))
-    with mock.patch.object(stages, "PORT_BOUND_MAX_LAT", -1.0):  # every track's bound is inf: none left out
+    with mock.patch.object(encounters, "PORT_BOUND_MAX_LAT", -1.0):  # every track's bound is inf: none left out
         joined = events([a, b], types=("encounter",))
     assert pruned == joined
     if (start_m, north_m_per_h) in ((10_300.0, 0.0), (6_000.0, 1_500.0)):
@@ -241,7 +241,8 @@ def test_identity_changes_need_repeated_values():
 def test_invalid_and_shared_imo_and_mmsi_change():
     bad = statics(A, [{"minute": 0, "imo": 1234567, "imo_valid": False}])
     assert len(of_type(events([], [bad]), "invalid_imo")) == 1
-    s1 = statics(A, [{"minute": 0, "imo": 9074729, "imo_valid": True}, {"minute": 100, "imo": 9074729, "imo_valid": True}])
+    s1 = statics(A, [{"minute": 0, "imo": 9074729, "imo_valid": True},
+                     {"minute": 100, "imo": 9074729, "imo_valid": True}])
     s2 = statics(B, [{"minute": 50, "imo": 9074729, "imo_valid": True}])
     sh = of_type(events([], [s1, s2]), "shared_imo")
     assert len(sh) == 1 and {sh[0]["mmsi"], sh[0]["mmsi_2"]} == {A, B}

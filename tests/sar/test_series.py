@@ -65,4 +65,4 @@ def test_latakia_crops_on_their_grid(shared):
         assert len(t) > 0
         lon = np.array([x["lon"] for x in t])
         lat = np.array([x["lat"] for x in t])
-        assert ((35.6 < lon) & (lon < 35.85) & (35.4 < lat) & (lat < 35.65)).all()  # inside the crop
+        assert ((lon > 35.6) & (lon < 35.85) & (lat > 35.4) & (lat < 35.65)).all()  # inside the crop

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from harborwatch.scenario.routes import SeaGrid, _hav, _segment_points, polyline_length_m, searoute_leg
 from harborwatch.geo.landmask import is_land
+from harborwatch.scenario.routes import SeaGrid, _hav, _segment_points, polyline_length_m, searoute_leg
 
 RAJIN = (42.233333, 130.3)
 VOSTOCHNY = (42.75, 133.083333)

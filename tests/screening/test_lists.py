@@ -43,7 +43,7 @@ def test_gur_and_imo_flags_csv(tmp_path):
     by = {r.format: r for r in reps}
     assert by["gur"].entries == 1 and by["gur"].skipped == 1
     assert by["imo_flags"].entries == 2 and by["imo_flags"].reasons == {"bad_imo": 1}
-    gur = [r for r in wl.to_pylist() if r["list"] == "GUR"][0]
+    gur = next(r for r in wl.to_pylist() if r["list"] == "GUR")
     assert gur["mmsis"] == [352005626, 273319870] and gur["former_names"] == ["OLD NAME", "OLDER NAME"]
     assert sorted(r["list"] for r in wl.to_pylist() if r["list"] != "GUR") == ["EU", "OFAC"]
 

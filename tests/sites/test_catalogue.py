@@ -54,7 +54,8 @@ def test_anchorages_from_stops(tmp_path):
     st = Store.open(tmp_path / "s")
     rows = []
     for m in range(5):  # five vessels stopped in one cell, one moving elsewhere
-        rows += [(211000000 + m, 1_690_000_000_000 + k * 60_000, 42.20001 + 0.00001 * m, 130.30001, 0.1) for k in range(3)]
+        rows += [(211000000 + m, 1_690_000_000_000 + k * 60_000, 42.20001 + 0.00001 * m, 130.30001, 0.1)
+                 for k in range(3)]
     rows += [(211000009, 1_690_000_000_000, 42.5, 130.5, 9.0)]
     from harborwatch.core.schema import POSITIONS
 
@@ -88,8 +89,8 @@ def test_nearest_point_site_is_the_plain_minimum():
     import numpy as np
     import pyarrow as pa
 
-    from harborwatch.sites.catalogue import SCHEMA
     from harborwatch.geo.distance import haversine_m
+    from harborwatch.sites.catalogue import SCHEMA
 
     rng = np.random.default_rng(2)
     n = 60

@@ -7,9 +7,9 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harborwatch.geo.distance import haversine_m
 from harborwatch.tracks import Clean, Resample, Segment, Track, TrackCollection
 from harborwatch.tracks import kernels as K
-from harborwatch.geo.distance import haversine_m
 
 T0 = 1_690_329_600_000
 

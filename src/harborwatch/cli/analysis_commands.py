@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -28,15 +28,15 @@ from harborwatch.core.errors import HarborwatchError, InputFileError
 @app.command()
 def events(
     store: StoreOpt = Path("hw-store"),
-    sites: Annotated[Optional[Path], typer.Option("--sites", help="site catalogue (.geojson/.parquet); "
+    sites: Annotated[Path | None, typer.Option("--sites", help="site catalogue (.geojson/.parquet); "
                                                   "default: the shipped Rason catalogue")] = None,
-    since: Annotated[Optional[str], typer.Option("--since", help="UTC start (ISO 8601), inclusive")] = None,
-    until: Annotated[Optional[str], typer.Option("--until", help="UTC end (ISO 8601), exclusive")] = None,
-    types: Annotated[Optional[str], typer.Option("--types", help="comma-separated event types (default: all)")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="UTC start (ISO 8601), inclusive")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="UTC end (ISO 8601), exclusive")] = None,
+    types: Annotated[str | None, typer.Option("--types", help="comma-separated event types (default: all)")] = None,
     engine: Annotated[str, typer.Option("--engine", help="local or spark")] = "local",
-    workers: Annotated[Optional[int], typer.Option("--workers", help="threads (local) or cores (spark)")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="TOML file overriding rule parameters")] = None,
-    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="write events to .csv, .geojson or "
+    workers: Annotated[int | None, typer.Option("--workers", help="threads (local) or cores (spark)")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file overriding rule parameters")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="write events to .csv, .geojson or "
                                                      ".parquet (GeoParquet)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print counts per event type as JSON")] = False,
 ) -> None:
@@ -115,7 +115,8 @@ def evaluate(
         print(json.dumps(scores, sort_keys=True))
         return
     out.print(_scores_table(scores, f"{events_file.name} against {truth.name}"))
-    tol = ", ".join(f"{k} {v.time_h:g} h" + (f"/{v.space_km:g} km" if v.space_km else "") for k, v in TOLERANCES.items())
+    tol = ", ".join(f"{k} {v.time_h:g} h" + (f"/{v.space_km:g} km" if v.space_km else "")
+                    for k, v in TOLERANCES.items())
     out.print(f"  tolerances: {tol}", highlight=False)
 
 
@@ -126,7 +127,7 @@ def demo(
     seed: SeedOpt = 2023,
     days: DaysOpt = 365,
     vessels: VesselsOpt = 24,
-    workers: Annotated[Optional[int], typer.Option("--workers", help="threads for event detection")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="threads for event detection")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the findings as JSON")] = False,
 ) -> None:
     """The main job on the SIMULATED Rason 2023 scenario: simulate (cached), ingest, events, screening,
@@ -174,12 +175,12 @@ def demo(
 @app.command()
 def report(
     store: StoreOpt = Path("hw-store"),
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for report.html, report.pdf and figures/")] = Path(
-        "hw-report"),
-    sites: Annotated[Optional[Path], typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for report.html, report.pdf and figures/")]
+    = Path("hw-report"),
+    sites: Annotated[Path | None, typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
     title: Annotated[str, typer.Option("--title", help="report title")] = "harborwatch report",
     no_pdf: Annotated[bool, typer.Option("--no-pdf", help="skip the PDF")] = False,
-    dossiers: Annotated[Optional[Path], typer.Option(
+    dossiers: Annotated[Path | None, typer.Option(
         "--dossiers", help="folder of vessel dossiers from `screen --dossiers`: shown as a report section")] = None,
 ) -> None:
     """Write the report of a store's events: self-contained HTML (offline), SVG/PNG figures and a PDF."""

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -54,7 +54,7 @@ def _version(value: bool) -> None:
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
     version: Annotated[
-        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
     ] = None,
 ) -> None:
     _state["debug"] = debug

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import (
@@ -36,15 +36,15 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="AIS files: NMEA or CSV, optionally .gz/.bz2/.zip")],
     store: StoreOpt = Path("hw-store"),
     format: Annotated[
-        Optional[str], typer.Option("--format", "-f", help="force a format: nmea or a CSV layout (see `formats`)")
+        str | None, typer.Option("--format", "-f", help="force a format: nmea or a CSV layout (see `formats`)")
     ] = None,
-    mapping: Annotated[Optional[Path], typer.Option("--mapping", "-m", help="TOML mapping for another CSV layout")] = None,
+    mapping: Annotated[Path | None, typer.Option("--mapping", "-m", help="TOML mapping for another CSV layout")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="stop at the first bad record")] = False,
     receiver: Annotated[
-        Optional[str], typer.Option("--receiver", help="terrestrial, satellite or unknown (overrides the format)")
+        str | None, typer.Option("--receiver", help="terrestrial, satellite or unknown (overrides the format)")
     ] = None,
     assume_time: Annotated[
-        Optional[str], typer.Option("--assume-time", help="UTC time (ISO 8601) for records that carry none")
+        str | None, typer.Option("--assume-time", help="UTC time (ISO 8601) for records that carry none")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file on stdout")] = False,
 ) -> None:
@@ -83,7 +83,8 @@ def ingest(
         out.print(t)
         for r in reports:
             if r["quarantine_reasons"]:
-                reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(r["quarantine_reasons"].items(), key=lambda kv: -kv[1]))
+                by_count = sorted(r["quarantine_reasons"].items(), key=lambda kv: -kv[1])
+                reasons = ", ".join(f"{k} {v:,}" for k, v in by_count)
                 out.print(f"  quarantined in {Path(r['file']).name}: {reasons}", highlight=False)
         if any(r["quarantined"] for r in reports):
             out.print(f"  see them with: harborwatch quarantine --store {store}", highlight=False)
@@ -134,7 +135,7 @@ def store_export(
 @app.command()
 def quarantine(
     store: StoreOpt = Path("hw-store"),
-    reason: Annotated[Optional[str], typer.Option("--reason", help="only this reason code")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="only this reason code")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="rows to show (0 = all)")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per record")] = False,
 ) -> None:
@@ -184,7 +185,7 @@ def sql(
 
 @app.command()
 def formats(
-    show: Annotated[Optional[str], typer.Option("--show", help="print the mapping file of a built-in format")] = None,
+    show: Annotated[str | None, typer.Option("--show", help="print the mapping file of a built-in format")] = None,
 ) -> None:
     """List the input formats harborwatch recognises (and their mapping files)."""
     from harborwatch.ingest.csv.mapping import builtin_mapping_text, builtin_mappings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,18 +14,18 @@ from harborwatch.cli.common import _stage_progress, app, check_table_path, err, 
 @app.command()
 def detect(
     images: Annotated[list[Path], typer.Argument(help="GeoTIFF, Sentinel-1 SAFE (folder or .zip), PNG or JPEG")],
-    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help=".geojson, .csv or .parquet")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help=".geojson, .csv or .parquet")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the GeoJSON FeatureCollection")] = False,
-    grid: Annotated[Optional[Path], typer.Option("--grid", help="grid JSON placing plain images")] = None,
-    pixel_m: Annotated[Optional[float], typer.Option("--pixel-m", help="pixel size of images that have none")] = None,
-    mask: Annotated[Optional[Path], typer.Option("--mask", help="GeoJSON polygons to mask (lon/lat)")] = None,
-    water: Annotated[Optional[Path], typer.Option(
+    grid: Annotated[Path | None, typer.Option("--grid", help="grid JSON placing plain images")] = None,
+    pixel_m: Annotated[float | None, typer.Option("--pixel-m", help="pixel size of images that have none")] = None,
+    mask: Annotated[Path | None, typer.Option("--mask", help="GeoJSON polygons to mask (lon/lat)")] = None,
+    water: Annotated[Path | None, typer.Option(
         "--water", help="GeoJSON polygons that are water whatever the land mask says (harbour basins)")] = None,
     land_buffer_m: Annotated[float, typer.Option(
         "--land-buffer-m", help="buffer around the 1 km land mask (m); negative: no land mask")] = 200.0,
-    polygons_crs: Annotated[Optional[str], typer.Option(
+    polygons_crs: Annotated[str | None, typer.Option(
         "--polygons-crs", help="CRS of --mask / --water when not lon/lat, e.g. EPSG:32636")] = None,
-    grey_db: Annotated[Optional[float], typer.Option(
+    grey_db: Annotated[float | None, typer.Option(
         "--grey-db", help="plain images are dB-scaled quick-looks with this many dB per grey level")] = None,
     k: Annotated[float, typer.Option("--k", help="two-parameter CFAR threshold (z)")] = 4.0,
     no_filter: Annotated[bool, typer.Option("--no-filter", help="keep every CFAR candidate")] = False,
@@ -66,7 +66,7 @@ def detect(
 def detect_eval(
     images: Annotated[Path, typer.Option("--images", help="folder of images")],
     labels: Annotated[Path, typer.Option("--labels", help="folder of YOLO .txt, VOC .xml or mask .png labels")],
-    pixel_m: Annotated[Optional[float], typer.Option("--pixel-m", help="pixel size of images that have none")] = None,
+    pixel_m: Annotated[float | None, typer.Option("--pixel-m", help="pixel size of images that have none")] = None,
     subset: Annotated[str, typer.Option("--split", help="all, or the tune / test half (by sorted name)")] = "all",
     k: Annotated[float, typer.Option("--k", help="two-parameter CFAR threshold (z)")] = 4.0,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
@@ -100,13 +100,14 @@ def fuse(
     detections: Annotated[Path, typer.Option("--detections", "-d", help="from `harborwatch detect --out`")],
     store: Annotated[Path, typer.Option("--store", "-s", help="store directory", envvar="HARBORWATCH_STORE")] = Path(
         "hw-store"),
-    sites: Annotated[Optional[Path], typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
-    water: Annotated[Optional[Path], typer.Option("--water", help="harbour-basin polygons used by detect")] = None,
-    chips: Annotated[Optional[Path], typer.Option("--chips", help="folder for PNG chips of dark detections")] = None,
-    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="fused rows as .csv or .parquet")] = None,
+    sites: Annotated[Path | None, typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
+    water: Annotated[Path | None, typer.Option("--water", help="harbour-basin polygons used by detect")] = None,
+    chips: Annotated[Path | None, typer.Option("--chips", help="folder for PNG chips of dark detections")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="fused rows as .csv or .parquet")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per scene and site")] = False,
 ) -> None:
-    """Match radar detections with AIS at the acquisition time (matched, dark, AIS-only); dark detections become events."""
+    """Match radar detections with AIS at the acquisition time (matched, dark, AIS-only); dark detections become
+    events."""
     from harborwatch.cli.common import _load_sites
     from harborwatch.fusion import Fusion, counts, dark_events
     from harborwatch.fusion import fuse as run
@@ -147,15 +148,15 @@ def fuse(
 
 @app.command("stac-search")
 def stac_search(
-    site: Annotated[Optional[str], typer.Option("--site", help="a site id of the catalogue (its radius as bbox)")] = None,
-    bbox: Annotated[Optional[str], typer.Option("--bbox", help="west,south,east,north (degrees)")] = None,
+    site: Annotated[str | None, typer.Option("--site", help="a site id of the catalogue (its radius as bbox)")] = None,
+    bbox: Annotated[str | None, typer.Option("--bbox", help="west,south,east,north (degrees)")] = None,
     since: Annotated[str, typer.Option("--since", help="start date (ISO)")] = "2023-01-01",
     until: Annotated[str, typer.Option("--until", help="end date (ISO)")] = "2023-12-31",
     catalog: Annotated[str, typer.Option("--catalog", help="planetary-computer, cdse or a STAC API URL")] = (
         "planetary-computer"),
-    items: Annotated[Optional[Path], typer.Option("--items", help="recorded STAC items instead of a search")] = None,
-    sites: Annotated[Optional[Path], typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
-    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="write the scenes as JSON")] = None,
+    items: Annotated[Path | None, typer.Option("--items", help="recorded STAC items instead of a search")] = None,
+    sites: Annotated[Path | None, typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="write the scenes as JSON")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per scene")] = False,
 ) -> None:
     """Find Sentinel-1 GRD scenes over a site or bbox and a date range (STAC)."""
@@ -175,8 +176,9 @@ def stac_search(
         box = (row["lon"] - dlon, row["lat"] - dlat, row["lon"] + dlon, row["lat"] + dlat)
     elif bbox:
         try:
-            box = tuple(float(x) for x in bbox.split(","))
-            assert len(box) == 4
+            parts = tuple(float(x) for x in bbox.split(","))
+            assert len(parts) == 4
+            box = (parts[0], parts[1], parts[2], parts[3])
         except (ValueError, AssertionError) as e:
             raise InputFileError(f"--bbox {bbox!r}: give west,south,east,north") from e
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -26,13 +26,13 @@ from harborwatch.core.errors import HarborwatchError
 def screen(
     lists: Annotated[list[Path], typer.Option("--lists", "-l", help="watchlist file or folder (repeatable)")],
     store: StoreOpt = Path("hw-store"),
-    sites: Annotated[Optional[str], typer.Option("--sites", help="only vessels with port visits at these site ids "
+    sites: Annotated[str | None, typer.Option("--sites", help="only vessels with port visits at these site ids "
                                                  "(comma-separated; run `events` first)")] = None,
-    since: Annotated[Optional[str], typer.Option("--since", help="UTC start (ISO 8601)")] = None,
-    until: Annotated[Optional[str], typer.Option("--until", help="UTC end (ISO 8601), exclusive")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="UTC start (ISO 8601)")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="UTC end (ISO 8601), exclusive")] = None,
     threshold: Annotated[float, typer.Option("--threshold", help="minimum score of a hit (0-1)")] = 0.7,
-    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="write hits to .csv or .parquet")] = None,
-    dossier_dir: Annotated[Optional[Path], typer.Option("--dossiers", help="write one JSON dossier per vessel "
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="write hits to .csv or .parquet")] = None,
+    dossier_dir: Annotated[Path | None, typer.Option("--dossiers", help="write one JSON dossier per vessel "
                                                         "with hits into this folder")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per hit on stdout")] = False,
 ) -> None:
@@ -83,9 +83,9 @@ def screen(
 def lists_fetch(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for the lists and manifest.json")] = Path(
         "hw-lists"),
-    source: Annotated[Optional[list[str]], typer.Option("--source", help="opensanctions, ofac, un, eu or uk "
+    source: Annotated[list[str] | None, typer.Option("--source", help="opensanctions, ofac, un, eu or uk "
                                                           "(repeatable; default all)")] = None,
-    url: Annotated[Optional[list[str]], typer.Option("--url", help="NAME=URL to override a source's address")] = None,
+    url: Annotated[list[str] | None, typer.Option("--url", help="NAME=URL to override a source's address")] = None,
 ) -> None:
     """Download the current public lists (OpenSanctions, OFAC, UN, EU, UK), with SHA-256 in manifest.json."""
     from harborwatch.screening.fetch import fetch

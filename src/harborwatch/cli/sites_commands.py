@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -23,7 +23,7 @@ def sites_build(
     min_vessels: Annotated[int, typer.Option("--min-vessels", help="distinct stopped vessels per cell")] = 20,
     cell_m: Annotated[float, typer.Option("--cell-m", help="grid cell size, metres")] = 500.0,
     max_speed: Annotated[float, typer.Option("--max-speed-knots", help="stopped below this speed")] = 0.5,
-    ports: Annotated[Optional[Path], typer.Option("--ports", help="name anchorages after the nearest port of "
+    ports: Annotated[Path | None, typer.Option("--ports", help="name anchorages after the nearest port of "
                                                   "this catalogue or World Port Index CSV")] = None,
 ) -> None:
     """Derive anchorages from the store's positions (cells where many vessels stop)."""
@@ -55,7 +55,7 @@ def sites_from_wpi(
 
 @sites_app.command("list")
 def sites_list(
-    sites: Annotated[Optional[Path], typer.Option("--sites", help="catalogue (default: the shipped one)")] = None,
+    sites: Annotated[Path | None, typer.Option("--sites", help="catalogue (default: the shipped one)")] = None,
 ) -> None:
     """Show a site catalogue with the source of each site's coordinates."""
     cat = _load_sites(sites)

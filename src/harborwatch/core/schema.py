@@ -12,6 +12,8 @@ sog 102.3, heading 511, ...) are mapped to null at ingest by :data:`SENTINELS`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 
 TIMESTAMP = pa.timestamp("ms", tz="UTC")
@@ -145,7 +147,7 @@ _STATIC = {
     "destination": "",
 }
 
-SENTINELS: dict[int, dict[str, float | int | str]] = {
+SENTINELS: dict[int, dict[str, Any]] = {
     1: _CLASS_A,
     2: _CLASS_A,
     3: _CLASS_A,
@@ -162,7 +164,7 @@ SENTINELS: dict[int, dict[str, float | int | str]] = {
 }
 
 #: Used for exports that do not say which message a row came from.
-SENTINELS_UNKNOWN_TYPE = {**_CLASS_A, **_STATIC}
+SENTINELS_UNKNOWN_TYPE: dict[str, Any] = {**_CLASS_A, **_STATIC}
 
 #: Valid ranges after sentinel mapping; a value outside quarantines the record.
 RANGES: dict[str, tuple[float, float]] = {

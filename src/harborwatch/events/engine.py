@@ -9,7 +9,7 @@ points in one numba sweep per slot (:func:`~harborwatch.events.kernels.bucket_pa
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -19,16 +19,10 @@ import pyarrow.compute as pc
 
 from harborwatch.core.errors import HarborwatchError
 from harborwatch.events import kernels as EK
-from harborwatch.events.encounters import slot_pair_stage
+from harborwatch.events.fixes import POSITION_COLUMNS, STATIC_COLUMNS, prepare_static
 from harborwatch.events.request import Request, read_inputs
 from harborwatch.events.schema import IDS, POINTS, RECEPTION
-from harborwatch.events.stages import (
-    POSITION_COLUMNS,
-    STATIC_COLUMNS,
-    _prepare_static,
-    finalize,
-    vessel_stage,
-)
+from harborwatch.events.stages import finalize, vessel_stage
 from harborwatch.store.store import Store
 
 #: From this many positions on, the local engine splits vessels over threads (the kernels
@@ -118,7 +112,7 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
     ctx = req.context()
     say = progress or (lambda stage, done, total: None)
     # only the columns the stages read; each partition's thread casts and sorts its rows
-    static = (_prepare_static(None, empty=True) if static is None or static.num_rows == 0
+    static = (prepare_static(None, empty=True) if static is None or static.num_rows == 0
               else static.select([c for c in STATIC_COLUMNS if c in static.column_names]))
     positions = positions.select([c for c in POSITION_COLUMNS if c in positions.column_names])
     # Vessels are split over threads by MMSI ranges; each thread sorts its own rows by
@@ -147,7 +141,7 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
             say("vessels", k + 1, len(jobs))
     points = _concat([o["points"] for o in outs], POINTS)
     say("encounters", 0, 1)
-    pair_events = slot_pair_stage(points, ctx, workers=workers if points.num_rows >= THREAD_ROWS else 1)
+    pair_events = ctx.cfg.encounters.join(points, ctx, workers=workers if points.num_rows >= THREAD_ROWS else 1)
     say("encounters", 1, 1)
     return finalize([o["events"] for o in outs] + [pair_events], _concat([o["ids"] for o in outs], IDS),
                     _concat([o["reception"] for o in outs], RECEPTION), ctx)

@@ -19,7 +19,7 @@ FORMATS = (".parquet", ".geoparquet", ".geojson", ".json", ".csv")
 def _wkb_points(lat: list, lon: list) -> pa.Array:
     import struct
 
-    out = []
+    out: list[bytes | None] = []
     for la, lo in zip(lat, lon, strict=True):
         if la is None or lo is None:
             out.append(None)

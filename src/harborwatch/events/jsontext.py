@@ -1,5 +1,5 @@
 """Kernels for canonical JSON text of event attribute columns (see
-:func:`harborwatch.events.common.json_objects`).
+:func:`harborwatch.events.rows.json_objects`).
 
 Every event carries its attributes as JSON text with sorted keys and floats rounded to 6
 decimals, written as Python writes ``repr(round(x, 6))``. Building that text value by value in

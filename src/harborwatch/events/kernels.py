@@ -11,8 +11,8 @@ import math
 import numpy as np
 from numba import njit
 
-from harborwatch.sites.catalogue import nearest_site
 from harborwatch.geo.distance import ecef_m, haversine_m, speed_kn
+from harborwatch.sites.catalogue import nearest_site
 
 
 @njit(cache=True, inline="always")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pyarrow as pa
 
 from harborwatch.core.errors import HarborwatchError
-from harborwatch.events.common import Context
+from harborwatch.events.context import Context
 from harborwatch.events.params import EVENT_TYPES, EventsConfig
 from harborwatch.sites.catalogue import SiteCatalogue
 from harborwatch.store.store import Store

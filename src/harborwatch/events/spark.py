@@ -17,10 +17,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from harborwatch.core.schema import POSITIONS, STATIC
-from harborwatch.events.encounters import explode_points, pair_stage
+from harborwatch.events.context import Context
 from harborwatch.events.request import Request, read_inputs
 from harborwatch.events.schema import IDS, PAIRS, RAW, RECEPTION, SLOTS
-from harborwatch.events.stages import Context, finalize, vessel_stage
+from harborwatch.events.stages import finalize, vessel_stage
 from harborwatch.store.store import Store
 
 
@@ -63,11 +63,11 @@ def events_from_parquet(spark, positions_path: str, static_path: str | None, ctx
 
     def vessel(p: pa.Table, s: pa.Table | None) -> pa.Table:
         out = vessel_stage(strip(p, POSITIONS), None if s is None else strip(s, STATIC), ctx)
-        out["slots"] = explode_points(out.pop("points"), ctx)
+        out["slots"] = ctx.cfg.encounters.explode(out.pop("points"))
         return _to_spark(_combine(out))
 
     def pairs(t: pa.Table) -> pa.Table:
-        return _to_spark(pair_stage(strip(t, PAIRS), ctx))
+        return _to_spark(ctx.cfg.encounters.pairs(strip(t, PAIRS), ctx))
 
     # one pass of the vessel stage per bucket; its four outputs travel in one wide table
     g = pos.groupBy("_bucket")

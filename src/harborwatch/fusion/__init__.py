@@ -23,12 +23,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from harborwatch.core.ids import canonical_json, content_id
-from harborwatch.events.schema import EVENTS, events_from_rows
+from harborwatch.events.schema import events_from_rows
 from harborwatch.geo.distance import haversine_m_array
 
 KN = 1852.0 / 3600.0
@@ -176,7 +177,8 @@ def fuse_scene(store, scene: dict, dets: list[dict], p: Fusion = Fusion(), site_
         if i not in matched_d:
             rows.append({"class": "dark", "detection_id": d["detection_id"], "lat": d["lat"], "lon": d["lon"],
                          "length_sar_m": d["length_m"], "score": d["score"]})
-    land_pts = is_land(np.array([a["lat"] for a in inside]), np.array([a["lon"] for a in inside])) if inside else []
+    land_pts: Any = (is_land(np.array([a["lat"] for a in inside]), np.array([a["lon"] for a in inside]))
+                     if inside else [])
     for j, a in enumerate(inside):
         if j in matched_a:
             continue
@@ -268,7 +270,7 @@ def dark_events(fused: pa.Table, detections: pa.Table, scenes: list[dict], p: Fu
         chip = None
         if chips_dir is not None and src.get(r["image"]):
             if r["image"] not in opened:  # each scene opened once, however many chips it gives
-                opened[r["image"]] = _open_scene(src[r["image"]])
+                opened[r["image"]] = _open_scene(str(src[r["image"]]))
             if opened[r["image"]] is not None:
                 chip = write_chip(opened[r["image"]], d["bbox_px"], chips_dir / f"{r['detection_id']}.png")
         attrs = {"scene": r["image"], "scene_source": src.get(r["image"]), "detection_id": r["detection_id"],

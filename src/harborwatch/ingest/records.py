@@ -286,9 +286,9 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
                 details[i] = "no time in the record (no tag block c:, no time column); pass --assume-time to ingest it"
             elif c in (V.MMSI_BAD, V.MMSI_MID):
                 rfields[i] = "mmsi"
-                m = int(d.mmsi[i])
-                details[i] = (f"mmsi={m} is not a valid MMSI" if c == V.MMSI_BAD
-                              else f"mmsi={m:09d}: MID {m // 1_000_000} is not allocated")
+                mi = int(d.mmsi[i])
+                details[i] = (f"mmsi={mi} is not a valid MMSI" if c == V.MMSI_BAD
+                              else f"mmsi={mi:09d}: MID {mi // 1_000_000} is not allocated")
             else:
                 f = name.removesuffix("_out_of_range")
                 lo, hi = S.RANGES[f]
@@ -296,11 +296,11 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
                 details[i] = f"{f}={d.cols[f][i]} not in [{lo}, {hi}]"
 
     if opt.strict and rejected.any():
-        i = int(np.flatnonzero(rejected)[0])
-        raw_text = _raw_array(d, np.array([i]))[0].as_py()
+        first = int(np.flatnonzero(rejected)[0])
+        raw_text = _raw_array(d, np.array([first]))[0].as_py()
         raise DataError(
-            f"{details[i] or reasons[i]}; record: {raw_text[:120]!r}",
-            source=opt.source_file, ref=int(d.ref[i]), reason=str(reasons[i]), field=rfields[i],
+            f"{details[first] or reasons[first]}; record: {raw_text[:120]!r}",
+            source=opt.source_file, ref=int(d.ref[first]), reason=str(reasons[first]), field=rfields[first],
             hint="run without --strict to quarantine bad records and continue",
         )
 

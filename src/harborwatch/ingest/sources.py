@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import bz2
-import hashlib
 import gzip
+import hashlib
 import io
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, cast
 
 from harborwatch.core.errors import FormatError, InputFileError
 
@@ -57,7 +57,7 @@ def list_members(path: str | Path) -> list[Member]:
 class _CountingReader(io.RawIOBase):
     """Wraps the raw (compressed) file to report how many bytes were consumed."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: IO[bytes]) -> None:
         self._raw = raw
         self.consumed = 0
         self.sha256 = hashlib.sha256()
@@ -65,8 +65,8 @@ class _CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:  # type: ignore[override]
-        n = self._raw.readinto(b) or 0
+    def readinto(self, b) -> int:
+        n = self._raw.readinto(b) or 0  # type: ignore[attr-defined]
         self.consumed += n
         if n:
             self.sha256.update(memoryview(b)[:n])
@@ -74,10 +74,10 @@ class _CountingReader(io.RawIOBase):
 
 
 @contextmanager
-def open_member(m: Member) -> Iterator[tuple[BinaryIO, _CountingReader]]:
+def open_member(m: Member) -> Iterator[tuple[IO[bytes], _CountingReader]]:
     """Yield (decompressed binary stream, counter of compressed bytes consumed)."""
     try:
-        raw = open(m.path, "rb")
+        raw = open(m.path, "rb")  # noqa: SIM115 (closed in the finally below)
     except OSError as e:
         raise InputFileError(f"{m.path}: cannot open ({e.strerror})") from e
     try:
@@ -90,7 +90,7 @@ def open_member(m: Member) -> Iterator[tuple[BinaryIO, _CountingReader]]:
         counter = _CountingReader(raw)
         buffered = io.BufferedReader(counter, buffer_size=1 << 20)
         if m.compression == "gzip":
-            yield gzip.GzipFile(fileobj=buffered), counter
+            yield cast(IO[bytes], gzip.GzipFile(fileobj=buffered)), counter
         elif m.compression == "bz2":
             yield bz2.BZ2File(buffered), counter
         else:

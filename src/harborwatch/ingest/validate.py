@@ -62,7 +62,8 @@ SENT, KNOWN_TYPE, LO, HI = _tables()
 def _per_type(sent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each type key (0..64): the fields that have a sentinel and their values, packed."""
     start = np.zeros(66, dtype=np.int64)
-    fields, values = [], []
+    fields: list[int] = []
+    values: list[float] = []
     for key in range(65):
         start[key] = len(fields)
         for f in range(sent.shape[0]):

@@ -12,6 +12,7 @@ import html
 import json
 import platform
 import time
+from collections.abc import Set
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -125,7 +126,7 @@ def _events_rows(ev: pa.Table, limit: int | None) -> str:
     return "\n".join(rows)
 
 
-def _vessel_rows(st: Store, ev: pa.Table, listed: set[int] = frozenset()) -> str:
+def _vessel_rows(st: Store, ev: pa.Table, listed: Set[int] = frozenset()) -> str:
     ids = st.sql("SELECT mmsi, name, imo, callsign, flag, ship_type, length_m, valid_from, valid_to, n_reports "
                  "FROM identity ORDER BY mmsi, valid_from").to_pylist()
     per: dict[int, list[dict]] = {}

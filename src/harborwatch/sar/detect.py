@@ -103,7 +103,7 @@ def _components(cand, z, ratio, cv, inten, core, read, join_px, min_pixels):
 
     r0, c0 = read[0], read[2]
     grown = binary_dilation(cand, iterations=join_px) if join_px > 0 else cand
-    lab, n = label(grown, structure=np.ones((3, 3), bool))
+    lab, _ = label(grown, structure=np.ones((3, 3), bool))
     lab = np.where(cand, lab, 0)
     out = []
     for k, sl in enumerate(find_objects(lab), 1):

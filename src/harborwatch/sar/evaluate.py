@@ -28,9 +28,10 @@ def image_files(folder: Path) -> list[Path]:
     return files
 
 
-def evaluate_folder(images: Path, labels: Path, p: Detector = Detector(), pixel_m: float | None = None,
+def evaluate_folder(images: Path, labels: Path, p: Detector | None = None, pixel_m: float | None = None,
                     only: set[str] | None = None, progress=None) -> dict:
     """Precision, recall and F1 under both matching rules, overall and per image."""
+    p = p or Detector()
     files = [f for f in image_files(images) if only is None or f.stem in only]
     per = []
     tot = {"centre": [0, 0, 0], "iou": [0, 0, 0]}

@@ -23,8 +23,8 @@ import numpy as np
 from harborwatch.core.errors import DataError, FormatError
 
 
-def yolo_boxes(path: Path, width: int, height: int) -> list[tuple[float, float, float, float]]:
-    out = []
+def yolo_boxes(path: Path, width: int, height: int) -> list[tuple[float, ...]]:
+    out: list[tuple[float, ...]] = []
     for n, line in enumerate(Path(path).read_text().splitlines(), 1):
         parts = line.split()
         if not parts:
@@ -37,23 +37,23 @@ def yolo_boxes(path: Path, width: int, height: int) -> list[tuple[float, float, 
     return out
 
 
-def voc_boxes(path: Path) -> list[tuple[float, float, float, float]]:
+def voc_boxes(path: Path) -> list[tuple[float, ...]]:
     import xml.etree.ElementTree as ET
 
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as e:
         raise FormatError(f"invalid VOC XML: {e}", source=str(path)) from e
-    out = []
+    out: list[tuple[float, ...]] = []
     for o in root.iter("object"):
         b = o.find("bndbox")
         if b is None:
             continue
-        out.append(tuple(float(b.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax")))
+        out.append(tuple(float(b.findtext(k) or "nan") for k in ("xmin", "ymin", "xmax", "ymax")))
     return out
 
 
-def mask_boxes(path: Path) -> list[tuple[float, float, float, float]]:
+def mask_boxes(path: Path) -> list[tuple[float, ...]]:
     from PIL import Image
     from scipy.ndimage import find_objects, label
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from harborwatch.core.errors import FormatError
-from harborwatch.sar.scene import Scene
 from harborwatch.geo.landmask import is_land
+from harborwatch.sar.scene import Scene
 
 
 def _disc(radius: float) -> np.ndarray:

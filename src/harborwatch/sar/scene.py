@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -88,8 +89,9 @@ class Scene:
     def info(self) -> dict:
         """What fusion needs to know of the scene: name, source, time, pixel size, shape and, when
         georeferenced, its footprint (lon / lat ring along the image edges)."""
-        d = {"image": self.name, "source": self.source, "time": self.time.isoformat() if self.time else None,
-             "pixel_m": self.pixel_m, "shape": list(self.shape), "footprint": None}
+        d: dict[str, Any] = {
+            "image": self.name, "source": self.source, "time": self.time.isoformat() if self.time else None,
+            "pixel_m": self.pixel_m, "shape": list(self.shape), "footprint": None}
         if self.georeferenced:
             h, w = self.shape
             k = np.linspace(0.0, 1.0, 9)
@@ -211,7 +213,7 @@ def open_geotiff(path: Path, band: int = 1) -> Scene:
         gt = (t.c, t.a, t.b, t.f, t.d, t.e)
         crs = ds.crs.to_string()
     else:
-        g, gcrs = ds.gcps
+        g, _gcrs = ds.gcps
         if g:
             gcps = np.array([[p.row, p.col, p.x, p.y] for p in g], dtype=np.float64)
     when = _time_from_name(path.name)

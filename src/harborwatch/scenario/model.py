@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harborwatch.scenario.routes import polyline_length_m
 from harborwatch.geo.distance import KNOT_M_S
+from harborwatch.scenario.routes import polyline_length_m
 
 M_PER_DEG = 111_195.0
 

@@ -61,7 +61,8 @@ def harbour_water(sites) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
-def _ship_cover(n: int, rows: np.ndarray, cols: np.ndarray, length_px: float, beam_px: float, heading: float):
+def _ship_cover(n: tuple[float, float], rows: np.ndarray, cols: np.ndarray, length_px: float, beam_px: float,
+                heading: float) -> np.ndarray:
     """Fraction of each pixel of a local window covered by the ship (4 x 4 sub-samples)."""
     t = np.radians(heading)
     sub = (np.arange(4) + 0.5) / 4
@@ -86,10 +87,10 @@ def render(scenario_dir: Path, out_dir: Path | None = None, size_km: float = 24.
     from rasterio.transform import Affine
     from shapely.geometry import shape
 
+    from harborwatch.geo.landmask import is_land
     from harborwatch.sar.masks import polygon_pixels
     from harborwatch.sar.scene import from_array
     from harborwatch.scenario.config import scenario_sites
-    from harborwatch.geo.landmask import is_land
 
     out_dir = out_dir or scenario_dir / "sar"
     manifest = out_dir / "manifest.json"

@@ -27,13 +27,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harborwatch.geo.distance import haversine_m_array as _hav
 from harborwatch.scenario import nmea
 from harborwatch.scenario.config import Scenario, default_sites, scenario_sites
 from harborwatch.scenario.model import Sail, Vessel
 from harborwatch.scenario.routes import SeaGrid
 from harborwatch.scenario.story import Fleet, Sites, build, facility_geojson, rail_cars
 from harborwatch.scenario.truth import TRUTH, ground_truth
-from harborwatch.geo.distance import haversine_m_array as _hav
 
 #: Terrestrial AIS stations (lat, lon): synthetic, placed at real coastal towns.
 STATIONS = {

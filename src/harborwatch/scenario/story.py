@@ -213,7 +213,9 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
         start = max(t1.now, t2.now)
         for v in (t1, t2):
             f.hold(v, (start - v.now) / H + hours, status=0)
-            v.segments[-1].wander_m = 25.0
+            held = v.segments[-1]
+            assert isinstance(held, Hold)
+            held.wander_m = 25.0
         f.sail(t1, "ru-nakhodka", 10.0)
         f.sail(t2, "kp-chongjin", 9.0)
         meet = start + int(float(f.rng.uniform(25, 35)) * DAY)

@@ -17,10 +17,10 @@ import pyarrow as pa
 
 from harborwatch.core.ids import content_id
 from harborwatch.events.params import EventsConfig
+from harborwatch.geo.distance import haversine_m_array as _hav
 from harborwatch.scenario.model import Drift, Hold, Vessel
 from harborwatch.scenario.story import Fleet, Sites
 from harborwatch.sites.catalogue import PORT_KINDS
-from harborwatch.geo.distance import haversine_m_array as _hav
 
 if TYPE_CHECKING:  # pragma: no cover
     from harborwatch.scenario.config import Scenario

@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -197,7 +198,7 @@ def _files(paths: list[Path]) -> list[Path]:
     return out
 
 
-def read_lists(paths: list[Path | str], strict: bool = False) -> tuple[pa.Table, list[ListReport]]:
+def read_lists(paths: Sequence[Path | str], strict: bool = False) -> tuple[pa.Table, list[ListReport]]:
     """All entries of the given list files (or directories of them) as one WATCHLIST table."""
     rows: list[dict] = []
     reports = []

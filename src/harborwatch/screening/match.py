@@ -148,7 +148,7 @@ class _Prepared:
     __slots__ = ("calls", "flags", "imos", "names")
 
     def __init__(self, s: Seen) -> None:
-        self.imos = {i: ok for i, ok in s.imos}
+        self.imos = dict(s.imos)
         self.names = {n: raw for raw in s.names if (n := normalize_name(raw))}
         self.calls = {c.upper() for c in s.callsigns}
         self.flags = {flag_code(x) for x in s.flags} - {None}

@@ -18,9 +18,9 @@ import numpy as np
 import pyarrow as pa
 
 from harborwatch.core.errors import DataError, InputFileError
+from harborwatch.geo.distance import EARTH_RADIUS_M, haversine_m
 from harborwatch.sites.catalogue import SCHEMA, SiteCatalogue
 from harborwatch.store.store import Store
-from harborwatch.geo.distance import EARTH_RADIUS_M, haversine_m
 
 _M_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
 
@@ -99,7 +99,7 @@ def anchorages(store: Store, params: Anchorages | None = None, ports: SiteCatalo
         vessels = max(cells[i]["vessels"] for i in members)
         name = f"anchorage {clat:.3f} {clon:.3f}"
         country = None
-        if pidx is not None:
+        if pidx is not None and ports is not None:
             d, k = pidx.nearest(np.array([clat]), np.array([clon]))
             if k[0] >= 0:
                 port = ports.table.slice(int(k[0]), 1).to_pylist()[0]

@@ -112,7 +112,9 @@ class SiteCatalogue:
         if "geometry" not in t.column_names:
             return cls(t, origin)
         shapely = _shapely()
-        lat, lon, geom = [], [], []
+        lat: list[float] = []
+        lon: list[float] = []
+        geom: list[Any] = []
         for n, g in enumerate(t["geometry"].to_pylist(), 1):
             if g is None:
                 raise DataError(f"row {n} has no geometry", source=origin, ref=n, field="geometry")

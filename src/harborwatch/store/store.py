@@ -129,13 +129,15 @@ class Store:
         db = d / DB_NAME
         if not db.exists():
             if not create or read_only:
-                raise StoreError(f"{d}: no harborwatch store here", hint="ingest something first: harborwatch ingest FILE --store DIR")
+                raise StoreError(f"{d}: no harborwatch store here",
+                                 hint="ingest something first: harborwatch ingest FILE --store DIR")
             d.mkdir(parents=True, exist_ok=True)
         try:
             con = duckdb.connect(str(db), read_only=read_only)
         except duckdb.IOException as e:
             msg = str(e).splitlines()[0]
-            raise StoreError(f"{db}: cannot open ({msg})", hint="another harborwatch process may be using the store") from e
+            raise StoreError(f"{db}: cannot open ({msg})",
+                             hint="another harborwatch process may be using the store") from e
         except duckdb.Error as e:
             raise StoreError(f"{db}: not a valid store ({str(e).splitlines()[0]})") from e
         con.execute("SET TimeZone = 'UTC'")
@@ -166,7 +168,8 @@ class Store:
                     empty = schema.empty_table()  # noqa: F841  (referenced by name in SQL)
                     c.execute(f"CREATE TABLE {name} AS SELECT * FROM empty")
             c.execute(_ACCOUNTING_DDL)
-            if not c.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'mid'").fetchall()[0][0]:
+            has_mid = c.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'mid'")
+            if not has_mid.fetchall()[0][0]:
                 mids = pa.table({  # noqa: F841  (referenced by name in SQL)
                     "mid": pa.array(list(mid_table()), pa.int32()),
                     "iso2": [v[0] for v in mid_table().values()],
@@ -226,7 +229,8 @@ class Store:
             )
             params: list = [lo, hi]
         else:
-            sql = f"INSERT INTO {name} SELECT * FROM batch b WHERE b.record_hash NOT IN (SELECT record_hash FROM {name})"
+            sql = (f"INSERT INTO {name} SELECT * FROM batch b "
+                   f"WHERE b.record_hash NOT IN (SELECT record_hash FROM {name})")
             params = []
         if name == "quarantine":
             # the accounting counts the reasons of the rows actually inserted
@@ -236,17 +240,18 @@ class Store:
 
     def start_file(self, run_id: str, file: str, fmt: str) -> None:
         self.con.execute(
-            "INSERT OR REPLACE INTO ingest_files VALUES (?, ?, ?, NULL, ?, NULL, false, 0, 0, 0, 0, '{}', '{}', '{}', ?)",
+            "INSERT OR REPLACE INTO ingest_files "
+            "VALUES (?, ?, ?, NULL, ?, NULL, false, 0, 0, 0, 0, '{}', '{}', '{}', ?)",
             [run_id, file, fmt, datetime.now(UTC), __version__],
         )
 
     def _update_account(self, a: dict, new: dict[str, int]) -> None:
-        row = self.con.execute(
+        rows = self.con.execute(
             "SELECT records_in, stored, quarantined, duplicates, stored_by_table, quarantine_reasons, mmsi_classes "
             "FROM ingest_files WHERE run_id = ? AND file = ?",
             [a["run_id"], a["file"]],
         ).fetchall()
-        row = row[0] if row else None
+        row = rows[0] if rows else None
         if row is None:
             raise StoreError(f"no accounting row for {a['file']}")
         rin, stored, quar, dups, by_table, reasons, classes = row
@@ -292,7 +297,8 @@ class Store:
         except duckdb.Error as e:
             from harborwatch.core.errors import HarborwatchError
 
-            raise HarborwatchError(f"SQL error: {str(e).splitlines()[0]}", hint="tables: " + ", ".join(self.tables())) from e
+            raise HarborwatchError(f"SQL error: {str(e).splitlines()[0]}",
+                                   hint="tables: " + ", ".join(self.tables())) from e
 
     def tables(self) -> list[str]:
         rows = self.con.execute(
@@ -303,7 +309,8 @@ class Store:
     def positions(self, mmsi: int | Sequence[int] | None = None, since: datetime | None = None,
                   until: datetime | None = None) -> pa.Table:
         """Vessel positions ordered by (mmsi, timestamp), optionally filtered."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if mmsi is not None:
             ids = [mmsi] if isinstance(mmsi, int) else list(mmsi)
             where.append(f"mmsi IN ({','.join('?' * len(ids))})")
@@ -336,7 +343,8 @@ class Store:
 
     def info(self) -> dict:
         counts = {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in S.TABLES}
-        span = self.con.execute("SELECT min(timestamp), max(timestamp), count(DISTINCT mmsi) FROM positions").fetchall()[0]
+        span = self.con.execute(
+            "SELECT min(timestamp), max(timestamp), count(DISTINCT mmsi) FROM positions").fetchall()[0]
         files = self.con.execute(
             "SELECT count(*), sum(records_in), sum(stored), sum(quarantined), sum(duplicates), "
             "count(*) FILTER (WHERE NOT complete) FROM ingest_files"
@@ -380,7 +388,8 @@ class Store:
             c.unregister("_incoming")
         return int(after - before)
 
-    def export_parquet(self, out_dir: str | Path, tables: Sequence[str] = ("positions", "static", "stations")) -> list[Path]:
+    def export_parquet(self, out_dir: str | Path,
+                       tables: Sequence[str] = ("positions", "static", "stations")) -> list[Path]:
         """Write tables as Parquet, Hive-partitioned by UTC day (``day=YYYY-MM-DD``)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

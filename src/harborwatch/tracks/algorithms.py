@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harborwatch.core.params import Params
 from harborwatch.tracks import kernels as K
 from harborwatch.tracks.track import (
     Track,
@@ -23,7 +24,7 @@ from harborwatch.tracks.track import (
 
 
 @dataclass(frozen=True)
-class Clean:
+class Clean(Params):
     """Drop fixes that are not new information before any event rule sees them.
 
     Attributes:
@@ -36,7 +37,12 @@ class Clean:
     by :class:`Segment` (reason ``outlier``).
     """
 
+    section = "clean"
+
     clock_offset_s: float = 300.0
+
+    def validate(self) -> None:
+        self.non_negative("clock_offset_s")
 
     def codes(self, track: Track) -> np.ndarray:
         """Reason code per fix (index into :data:`~harborwatch.tracks.kernels.CLEAN_REASONS`)."""
@@ -50,7 +56,7 @@ class Clean:
 
 
 @dataclass(frozen=True)
-class Segment:
+class Segment(Params):
     """Split a vessel's fixes into physically consistent segments (one per hull and voyage leg).
 
     Attributes:
@@ -64,11 +70,18 @@ class Segment:
             time is a position spike; its fixes are dropped with reason ``outlier``. 2.
     """
 
+    section = "segment"
+
     max_gap_h: float = 24.0
     max_speed_knots: float = 30.0
     min_dt_s: float = 60.0
     max_open: int = 8
     noise_max_fixes: int = 2
+
+    def validate(self) -> None:
+        self.positive("max_gap_h", "max_speed_knots", "min_dt_s")
+        self.at_least("max_open", 1)
+        self.at_least("noise_max_fixes", 0)
 
     def apply(self, track: Track, clean: Clean | None = None) -> Track:
         """The track with ``clean_reason``, ``segment`` (int32, -1 = dropped) and ``primary`` columns."""
@@ -84,7 +97,7 @@ class Segment:
 
 
 @dataclass(frozen=True)
-class Resample:
+class Resample(Params):
     """Positions every ``step_min`` minutes by linear interpolation inside a track.
 
     Attributes:
@@ -93,9 +106,14 @@ class Resample:
         min_dt_s: time-step floor for the slot speed. 60 s.
     """
 
+    section = "resample"
+
     step_min: float = 10.0
     max_gap_h: float = 2.0
     min_dt_s: float = 60.0
+
+    def validate(self) -> None:
+        self.positive("step_min", "max_gap_h", "min_dt_s")
 
     def apply(self, track: Track) -> pa.Table:
         a = track.arrays()

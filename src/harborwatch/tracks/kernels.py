@@ -15,7 +15,15 @@ import math
 import numpy as np
 from numba import njit
 
-from harborwatch.geo.distance import EARTH_RADIUS_M, ecef_m, haversine_cos_m, haversine_m, interpolate, lat_cos, speed_kn
+from harborwatch.geo.distance import (
+    EARTH_RADIUS_M,
+    ecef_m,
+    haversine_cos_m,
+    haversine_m,
+    interpolate,
+    lat_cos,
+    speed_kn,
+)
 
 # cleaning reason codes (index into CLEAN_REASONS)
 KEEP, NO_POSITION, DUPLICATE, CLOCK_OFFSET, OUTLIER = 0, 1, 2, 3, 4
@@ -66,9 +74,9 @@ def segment_track(t, lat, lon, keep, max_gap_ms, max_speed_knots, min_dt_s, max_
     Each fix joins the open segment whose last fix is nearest, among those it can reach at an
     implied speed of at most ``max_speed_knots`` and whose last fix is at most ``max_gap_ms``
     old; otherwise it opens a new segment. (Nearest, not slowest: a vessel under way is as
-    "plausible" from a segment left hours ago far behind as from its own last fix minutes ago.) Two hulls broadcasting one MMSI at the same time
-    therefore become two interleaved segments instead of one zig-zag track. At most
-    ``max_open`` segments stay open; the stalest is closed when another is needed.
+    "plausible" from a segment left hours ago far behind as from its own last fix minutes ago.)
+    Two hulls broadcasting one MMSI at the same time therefore become two interleaved segments
+    instead of one zig-zag track. At most ``max_open`` segments stay open; the stalest is closed when another is needed.
     """
     n = t.shape[0]
     seg = np.full(n, -1, np.int32)

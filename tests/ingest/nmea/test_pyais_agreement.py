@@ -36,7 +36,7 @@ def _pyais_by_first_line(path: Path) -> dict[int, object]:
     for msg in FileReaderStream(str(path)):
         try:
             decoded = msg.decode()
-        except Exception:  # noqa: BLE001 - pyais rejects some messages; those are not compared
+        except Exception:
             continue
         first = msg.raw.split(b"\n")[0] if b"\n" in msg.raw else msg.raw
         key = first_line_of.get(first.strip())

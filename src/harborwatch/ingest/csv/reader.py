@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import BinaryIO
+from typing import IO
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -30,7 +30,7 @@ INT_LIKE = {"mmsi", "msg_type", "heading_deg", "nav_status", "accuracy", "imo", 
 
 
 def read_csv(
-    stream: BinaryIO,
+    stream: IO[bytes],
     mapping: Mapping,
     source_name: str,
     on_progress: Callable[[int], None] | None = None,
@@ -142,9 +142,8 @@ def _parse_time(col: pa.Array, fmt: str, tz: str | None) -> tuple[np.ndarray, np
         out = np.where(np.isnan(ms), TS_MISSING, np.round(np.nan_to_num(ms))).astype(np.int64)
         return out, bad
     parsed = pc.strptime(col, format=fmt, unit="ms", error_is_null=True)
-    bad = (parsed.is_null() if n else pa.array([], pa.bool_())).to_numpy(zero_copy_only=False) & ~col.is_null().to_numpy(
-        zero_copy_only=False
-    )
+    unparsed = (parsed.is_null() if n else pa.array([], pa.bool_())).to_numpy(zero_copy_only=False)
+    bad = unparsed & ~col.is_null().to_numpy(zero_copy_only=False)
     ms = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
     ms = np.where(pd.isna(ms), TS_MISSING, ms).astype(np.int64) if parsed.null_count else ms.astype(np.int64)
     if tz and tz.upper() != "UTC" and "%z" not in fmt:
@@ -171,7 +170,7 @@ def _decode(
     mmsi = np.full(n, -1, dtype=np.int64)
     msg_type = np.full(n, -1, dtype=np.int64)
 
-    def mark(bad: np.ndarray, reason: str, field: str, detail: Callable[[int], str]) -> None:
+    def mark(bad: np.ndarray, reason: str, field: str, detail: Callable[..., str]) -> None:
         idx = np.flatnonzero(bad)
         for i in idx:
             if reject[i] is None:
@@ -179,7 +178,7 @@ def _decode(
                 rfield[i] = field
                 rdetail[i] = detail(int(i))
 
-    if n_ok:
+    if n_ok and batch is not None:
         get = {name: batch.column(name) for name in batch.schema.names}
         t, tbad = _parse_time(get[m.time_column], m.time_format, m.timezone)
         tcol = get[m.time_column]
@@ -247,14 +246,14 @@ def _decode(
                 eta_col, eta_fmt = get[spec.columns[0]], spec.format or m.time_format
                 e, ebad = _parse_time(eta_col, eta_fmt, m.timezone)
                 mark(np.pad(ebad, (0, len(bad_rows))), "bad_value", name,
-                     lambda i, c=eta_col, f=eta_fmt: f"{spec.columns[0]}={c[i].as_py()!r} does not match {f!r}")
+                     lambda i, c=eta_col, f=eta_fmt, k=spec.columns[0]: f"{k}={c[i].as_py()!r} does not match {f!r}")
                 arr = np.full(n, TS_MISSING, dtype=np.int64)
                 arr[:n_ok] = e
                 cols["eta_ms"] = arr
         mmsi_col = get[m.columns["mmsi"].columns[0]]
         mark(np.pad(mmsi[:n_ok] < 0, (0, len(bad_rows))) & (np.arange(n) < n_ok) & (reject == None),  # noqa: E711
              "missing_mmsi", "mmsi", lambda i: f"MMSI={mmsi_col[i].as_py()!r}")
-    for j, (line, text) in enumerate(bad_rows):
+    for j, (_line, text) in enumerate(bad_rows):
         i = n_ok + j
         reject[i] = "wrong_column_count"
         got = len(text.split(m.delimiter))
@@ -296,7 +295,7 @@ def _decode(
         out = []
         for i in idx:
             i = int(i)
-            if i >= n_ok:
+            if i >= n_ok or batch is None:
                 out.append(bad_text[i - n_ok])
             else:
                 row = batch.slice(i, 1).to_pylist()[0]

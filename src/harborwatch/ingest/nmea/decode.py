@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from harborwatch.ingest.nmea.scan import ROT_MISSING  # noqa: F401  (re-exported)
+from harborwatch.ingest.nmea.scan import ROT_MISSING
 
 D_OK = 0
 D_TOO_SHORT = 1
@@ -267,7 +267,7 @@ def decode_payloads(
                     continue
                 ship_type[k] = _bits(buf, p0, 40, 8)
                 _text(buf, p0, nbits, 90, 7, callsign, text_row[k])
-                if not (mmsi[k] // 10000000 == 98):  # auxiliary craft carry a mothership MMSI
+                if mmsi[k] // 10000000 != 98:  # auxiliary craft carry a mothership MMSI
                     to_bow[k] = _bits(buf, p0, 132, 9)
                     to_stern[k] = _bits(buf, p0, 141, 9)
                     to_port[k] = _bits(buf, p0, 150, 6)

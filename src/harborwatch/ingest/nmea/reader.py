@@ -19,7 +19,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -35,11 +35,12 @@ MAX_OPEN_LINES = 200
 #: reason of each reject code used in _chunk (0 = accepted)
 _REASONS = np.array([None, *K.SCAN_REASONS[1:], "multipart_incomplete", "multipart_incomplete",
                      "multipart_out_of_order", "payload_too_short"], dtype=object)
-assert _REASONS[10 + K.MP_INCOMPLETE] == "multipart_incomplete" and _REASONS[10 + K.MP_OUT_OF_ORDER] == "multipart_out_of_order"
+assert _REASONS[10 + K.MP_INCOMPLETE] == "multipart_incomplete"
+assert _REASONS[10 + K.MP_OUT_OF_ORDER] == "multipart_out_of_order"
 
 
 def read_nmea(
-    stream: BinaryIO,
+    stream: IO[bytes],
     on_progress: Callable[[int], None] | None = None,
     chunk_bytes: int = CHUNK_BYTES,
     prefetch: bool = True,
@@ -72,7 +73,7 @@ def _prefetched(gen: Iterator[Decoded]) -> Iterator[Decoded]:
                 if stop.is_set():
                     return
             q.put(_END)
-        except BaseException as e:  # noqa: BLE001 - re-raised in the consumer's thread
+        except BaseException as e:
             q.put(e)
 
     t = threading.Thread(target=produce, name="harborwatch-nmea-prefetch", daemon=True)
@@ -90,7 +91,7 @@ def _prefetched(gen: Iterator[Decoded]) -> Iterator[Decoded]:
         t.join(timeout=5)
 
 
-def _read(stream: BinaryIO, on_progress: Callable[[int], None] | None, chunk_bytes: int) -> Iterator[Decoded]:
+def _read(stream: IO[bytes], on_progress: Callable[[int], None] | None, chunk_bytes: int) -> Iterator[Decoded]:
     carry = b""
     line_base = 0
     while True:
@@ -157,7 +158,8 @@ def _assemble(buf: np.ndarray, sc: _Scan, n: int, final: bool):
         sc.g_id[:n], sc.st_key[:n], sc.p_start[:n], sc.p_len[:n], sc.fill[:n], final, MAX_OPEN_LINES, role, head,
         mp_reason, aux, aux_start, aux_len, aux_fill,
     )
-    return role, head, mp_reason, aux[:used] if used else np.zeros(1, np.uint8), aux_start, aux_len, aux_fill, carry_from
+    aux_used = aux[:used] if used else np.zeros(1, np.uint8)
+    return role, head, mp_reason, aux_used, aux_start, aux_len, aux_fill, carry_from
 
 
 def _chunk(buf: np.ndarray, line_base: int, final: bool) -> tuple[Decoded | None, int, int]:
@@ -327,7 +329,7 @@ def _station_codes(buf: np.ndarray, sc: _Scan, n: int) -> tuple[np.ndarray, list
     has = keys != 0
     if not has.any():
         return codes, []
-    uniq, first, inv = np.unique(keys[has], return_index=True, return_inverse=True)
+    _, first, inv = np.unique(keys[has], return_index=True, return_inverse=True)
     idx = np.flatnonzero(has)[first]
     names = [bytes(buf[sc.st_start[i] : sc.st_start[i] + sc.st_len[i]]).decode("utf-8", "replace") for i in idx]
     codes[has] = inv.ravel()
@@ -335,7 +337,7 @@ def _station_codes(buf: np.ndarray, sc: _Scan, n: int) -> tuple[np.ndarray, list
 
 
 def _make_decoded(refs, ts, station, reject, dec, raw, rejected, text_row) -> Decoded:
-    d_status, msg_type, mmsi, f, i64, name, callsign, dest = dec
+    _status, msg_type, mmsi, f, i64, name, callsign, dest = dec
     mt = msg_type.astype(np.int64)
     ok = ~rejected
     t = np.clip(mt, 0, 63)

@@ -9,7 +9,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harborwatch.events.stages import _Fixes, _receiver_codes, _reception
+from harborwatch.events.fixes import Fixes, receiver_codes
+from harborwatch.events.rules import Gaps
 from harborwatch.tracks.track import vessel_offsets
 
 fixes = st.lists(st.tuples(st.sampled_from([211000001, 211000002, 273000003]), st.integers(0, 3 * 24 * 60),
@@ -24,12 +25,12 @@ def test_reception_counts_positions_and_distinct_vessels_per_cell_day_receiver(r
     mm = np.array([r[0] for r in rows], np.int64)
     t = np.array([r[1] * 60_000 for r in rows], np.int64)
     lat, lon = np.array([r[2] for r in rows]), np.array([r[3] for r in rows])
-    fx = _Fixes(t, lat, lon, np.full(len(rows), np.nan), mm, np.zeros(len(rows), np.int64),
-                np.arange(len(rows), dtype=np.uint64), *_receiver_codes(pa.chunked_array([[r[4] for r in rows]])),
+    fx = Fixes(t, lat, lon, np.full(len(rows), np.nan), mm, np.zeros(len(rows), np.int64),
+               np.arange(len(rows), dtype=np.uint64), *receiver_codes(pa.chunked_array([[r[4] for r in rows]])),
                 vessel_offsets(mm))
     cell = 0.5
     got = {(r["cell_r"], r["cell_c"], r["day"], r["receiver"]): (r["positions"], r["vessels"])
-           for r in _reception(fx, cell).to_pylist()}
+           for r in Gaps(reception_cell_deg=cell).reception(fx).to_pylist()}
     want: dict[tuple, tuple[int, set]] = {}
     for m, minute, la, lo, rec in rows:
         k = (math.floor((la + 90) / cell), math.floor((lo + 180) / cell), minute // (24 * 60), rec or "unknown")

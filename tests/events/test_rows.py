@@ -10,17 +10,17 @@ from helpers import port  # type: ignore[import-not-found]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harborwatch.events.common import (
-    Context,
+from harborwatch.core.ids import canonical_json
+from harborwatch.events.context import Context
+from harborwatch.events.params import EventsConfig
+from harborwatch.events.rows import (
     EventRows,
-    canonical_json,
     coded,
     json_objects,
     ranges,
     take_lists,
     track_labels,
 )
-from harborwatch.events.params import EventsConfig
 
 floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
 

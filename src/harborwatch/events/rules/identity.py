@@ -1,13 +1,20 @@
-"""Identity events: changes in a vessel's static reports, and IMO numbers across MMSIs."""
+"""Identity events: changes in a vessel's static reports, IMO numbers across MMSIs, and second
+hulls broadcasting one MMSI."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from harborwatch.events.common import Context, EventRows, changes, empty_table, ranges
+from harborwatch.core.identifiers import mmsi_flag
+from harborwatch.core.params import Params
+from harborwatch.events.fixes import Tracks
+from harborwatch.events.rows import EventRows, Scope, changes, empty_table, ranges
 from harborwatch.events.schema import IDS
+from harborwatch.geo.distance import haversine_m
 from harborwatch.tracks.track import vessel_offsets
 
 _ID_FIELDS = ("name", "imo", "callsign", "flag")
@@ -58,7 +65,62 @@ def _value_runs(mmsi: np.ndarray, col: pa.ChunkedArray | pa.Array) -> tuple[np.n
     return heads[first], ends[last], firsts if values is None else [values[k] for k in firsts]
 
 
-def _identity_events(static: pa.Table, ctx: Context, ev: EventRows) -> None:
+@dataclass(frozen=True)
+class Identity(Params):
+    """Identity events from static reports (name, IMO, call sign, flag) and across MMSIs.
+
+    Attributes:
+        min_reports: a new value counts only once seen in at least this many reports
+            (one garbled type 5 message is not a renaming). 2.
+        min_hull_fixes: a second hull on one MMSI needs a segment of at least this many
+            fixes overlapping the main track in time. 10.
+    """
+
+    section = "identity"
+
+    min_reports: int = 2
+    min_hull_fixes: int = 10
+
+    def validate(self) -> None:
+        self.at_least("min_reports", 1)
+        self.at_least("min_hull_fixes", 1)
+
+    def apply(self, static: pa.Table | None, scope: Scope, ev: EventRows) -> None:
+        """``identity_change`` and ``invalid_imo`` events of a partition's static reports,
+        ordered by (mmsi, timestamp, record_hash)."""
+        if static is not None:
+            _static_events(self, static, scope, ev)
+
+    def across_mmsis(self, ids: pa.Table, scope: Scope) -> pa.Table:
+        """``shared_imo`` and ``identity_change`` of MMSI from every partition's
+        :func:`ids_summary` (on the driver), as RAW rows with ids."""
+        return _across_mmsis(ids, scope)
+
+    def hulls(self, tr: Tracks, scope: Scope, ev: EventRows) -> None:
+        """``shared_mmsi``: a second hull's segment of at least ``min_hull_fixes`` fixes on an
+        MMSI, with its separation from the main track at its middle fix."""
+        if "shared_mmsi" not in scope.types:
+            return
+        fx, off, trk_mmsi, trk_hull = tr.fx, tr.fx.off, tr.trk_mmsi, tr.trk_hull
+        t, lat, lon = fx.t, fx.lat, fx.lon
+        for v in np.flatnonzero(trk_hull != 0).tolist():
+            a, b = int(off[v]), int(off[v + 1])
+            if b - a < self.min_hull_fixes:
+                continue
+            m = int(trk_mmsi[v])
+            va = int(np.searchsorted(trk_mmsi, m))  # the main track of the vessel (hull 0 sorts first)
+            mid = (a + b) // 2
+            sep = None
+            if trk_hull[va] == 0:
+                ma, mb = int(off[va]), int(off[va + 1])
+                k = ma + int(np.clip(np.searchsorted(t[ma:mb], t[mid]), 0, mb - ma - 1))
+                sep = haversine_m(lat[mid], lon[mid], lat[k], lon[k])
+            ev.add("shared_mmsi", m, int(t[a]), int(t[b - 1]), float(lat[mid]), float(lon[mid]), fx.refs[a:b], {
+                "hull": int(trk_hull[v]), "fixes": b - a, "separation_m": sep,
+            }, confidence=2 if sep is not None and sep > 50_000 else 1)
+
+
+def _static_events(p: Identity, static: pa.Table, ctx: Scope, ev: EventRows) -> None:
     """From static reports ordered by (mmsi, timestamp, record_hash):
     ``identity_change`` (a name / IMO / call sign / flag replaced by a new value reported at
     least ``min_reports`` times in a row) and ``invalid_imo`` (an IMO with a bad check digit).
@@ -70,7 +132,7 @@ def _identity_events(static: pa.Table, ctx: Context, ev: EventRows) -> None:
     if not (want_change or want_invalid):
         return
     s = static
-    min_reports = ctx.cfg.identity.min_reports
+    min_reports = p.min_reports
     ts = pc.cast(s["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
     mm = s["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
     refs = s["record_hash"].to_numpy(zero_copy_only=False)
@@ -119,7 +181,7 @@ def _identity_events(static: pa.Table, ctx: Context, ev: EventRows) -> None:
                   {"imo": gi[first], "reports": last - first + 1}, confidence=np.full(len(first), 2, np.int8))
 
 
-def _ids_summary(static: pa.Table) -> pa.Table:
+def ids_summary(static: pa.Table) -> pa.Table:
     """Per (IMO, MMSI) with a valid IMO: first and last report times, number of reports, and
     the first and last report's record. ``static`` is ordered by (mmsi, timestamp, record_hash)."""
     s = static.select(["mmsi", "imo", "timestamp", "record_hash", "imo_valid"])  # the text columns stay behind
@@ -149,14 +211,12 @@ def _ids_summary(static: pa.Table) -> pa.Table:
                      "ref_last": refs.take(pa.array(last))}, schema=IDS)
 
 
-def cross_identity(ids: pa.Table, ctx: Context) -> pa.Table:
+def _across_mmsis(ids: pa.Table, ctx: Scope) -> pa.Table:
     """``shared_imo`` (one IMO on MMSIs reporting at overlapping times) and ``identity_change``
     of MMSI (the IMO moves to a new MMSI; the flag changes when the MID does)."""
     ev = EventRows()
     if ids.num_rows == 0 or not ({"shared_imo", "identity_change"} & ctx.types):
         return ev.table(ctx)
-    from harborwatch.core.identifiers import mmsi_flag
-
     rows = ids.sort_by([("imo", "ascending"), ("first", "ascending"), ("mmsi", "ascending")])
     # only IMOs on more than one MMSI
     imo = rows["imo"].to_numpy(zero_copy_only=False).astype(np.int64)
@@ -189,3 +249,6 @@ def cross_identity(ids: pa.Table, ctx: Context) -> pa.Table:
                             "old_flag": fi, "new_flag": fj, "flag_changed": fi != fj},
                            mmsi_2=mj, confidence=2)
     return ev.table(ctx)
+
+
+__all__ = ["Identity", "ids_summary"]

@@ -1,25 +1,33 @@
-"""Encounters: the space-time join of resampled points and the per-pair kernel.
+"""Encounters (possible ship-to-ship transfers): resampled points, the space-time join and the
+per-pair kernel.
 
-The local engine joins every partition's :data:`~harborwatch.events.schema.POINTS` in one
-numba sweep per slot (:func:`slot_pair_stage`); the Spark engine explodes the same points over
-Earth-centred cubes (:func:`explode_points`), joins them on (slot, cube) in Spark SQL and runs
-:func:`pair_stage` per vessel pair. Both end in :func:`_encounters`, so they give the same events.
+Each partition's tracks are resampled to the encounter slots (:meth:`Encounters.points`). The
+local engine joins every partition's :data:`~harborwatch.events.schema.POINTS` in one numba
+sweep per slot (:meth:`Encounters.join`); the Spark engine explodes the same points over
+Earth-centred cubes (:meth:`Encounters.explode`), joins them on (slot, cube) in Spark SQL and
+runs :meth:`Encounters.pairs` per vessel pair. Both end in the same pair kernel, so they give
+the same events.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numba.typed import List
 
+from harborwatch.core.errors import DataError
+from harborwatch.core.params import Params
 from harborwatch.events import kernels as EK
-from harborwatch.events.common import Context, EventRows, H, track_labels
-from harborwatch.events.schema import SLOTS
+from harborwatch.events.fixes import Tracks
+from harborwatch.events.rows import EventRows, H, Scope, track_labels
+from harborwatch.events.schema import POINTS, SLOTS
 from harborwatch.tracks import kernels as TK
+from harborwatch.tracks.algorithms import Resample
 from harborwatch.tracks.track import is_ordered
 
 
@@ -27,19 +35,99 @@ def _f64(t: pa.Table, name: str) -> np.ndarray:
     return np.ascontiguousarray(pc.cast(t[name], pa.float64()).to_numpy(zero_copy_only=False), np.float64)
 
 
-def _cell_params(ctx: Context) -> tuple[float, float]:
-    """(ball radius, cell edge) in metres: points closer than the encounter distance share a cell."""
-    e = ctx.cfg.encounters
-    return e.max_distance_m / 2.0, e.cell_m
+#: Latitude (degrees) up to which :meth:`Encounters.points` leaves out tracks that never leave port.
+PORT_BOUND_MAX_LAT = 85.0
+#: Metres of slack in that test, for the straight lines between fixes and the tangent plane
+#: of polygon sites (both bend the 1-Lipschitz bound by metres, not kilometres).
+PORT_BOUND_SLACK_M = 1000.0
 
 
-def explode_points(points: pa.Table, ctx: Context) -> pa.Table:
-    """:data:`POINTS` repeated once per space cell their ball touches (:data:`SLOTS`), for an
-    equality join on (slot, cell) (the Spark engine's)."""
-    lat = _f64(points, "lat")
-    rows, cells = TK.ball_cells(lat, _f64(points, "lon"), *_cell_params(ctx))
-    t = points.take(pa.array(rows))
-    return t.add_column(1, "cell", pa.array(cells, pa.int64())).cast(SLOTS)
+@dataclass(frozen=True)
+class Encounters(Params):
+    """Encounters (possible ship-to-ship transfers), GFW's definition.
+
+    Attributes:
+        step_min: tracks are resampled to this step. 10 min.
+        max_interpolation_gap_h: no position is interpolated across a longer silence. 2 h.
+        max_distance_m: the two vessels are at most this far apart. 500 m.
+        min_duration_h: for at least this long (consecutive slots). 2 h.
+        max_median_speed_knots: each vessel's median speed during it is below this. 2 kn.
+        min_port_distance_m: its median position is at least this far from every port site. 10 km.
+        merge_gap_h: encounters of the same pair less than this apart are merged. 4 h.
+        cell_m: edge of the space buckets of the join, metres (>= 2 x max_distance_m). 2000 m.
+    """
+
+    section = "encounters"
+
+    step_min: float = 10.0
+    max_interpolation_gap_h: float = 2.0
+    max_distance_m: float = 500.0
+    min_duration_h: float = 2.0
+    max_median_speed_knots: float = 2.0
+    min_port_distance_m: float = 10_000.0
+    merge_gap_h: float = 4.0
+    cell_m: float = 2000.0
+
+    def validate(self) -> None:
+        self.positive("step_min", "max_interpolation_gap_h", "max_distance_m", "min_duration_h",
+                      "max_median_speed_knots")
+        self.non_negative("min_port_distance_m", "merge_gap_h")
+        if not (self.cell_m >= 2 * self.max_distance_m and self.cell_m >= 10.0):
+            raise DataError(f"encounters.cell_m = {self.cell_m} m must be at least 2 x max_distance_m "
+                            f"({2 * self.max_distance_m} m) and 10 m", field="encounters.cell_m")
+
+    def resample(self) -> Resample:
+        return Resample(step_min=self.step_min, max_gap_h=self.max_interpolation_gap_h)
+
+    def points(self, tr: Tracks) -> pa.Table:
+        """Every track that could take part in an encounter, resampled to the encounter slots
+        (:data:`POINTS`); see :func:`_points`."""
+        return _points(self, tr)
+
+    def explode(self, points: pa.Table) -> pa.Table:
+        """:data:`POINTS` repeated once per space cell their ball touches (:data:`SLOTS`), for an
+        equality join on (slot, cell) (the Spark engine's). Points closer than the encounter
+        distance share a cell."""
+        lat = _f64(points, "lat")
+        rows, cells = TK.ball_cells(lat, _f64(points, "lon"), self.max_distance_m / 2.0, self.cell_m)
+        t = points.take(pa.array(rows))
+        return t.add_column(1, "cell", pa.array(cells, pa.int64())).cast(SLOTS)
+
+    def join(self, points: pa.Table, scope: Scope, workers: int = 1) -> pa.Table:
+        """Encounter events (RAW rows with ids) from every partition's :data:`POINTS`: the local
+        engine's join and pair stage (:func:`_slot_pair_stage`)."""
+        return _slot_pair_stage(self, points, scope, workers)
+
+    def pairs(self, pairs: pa.Table, scope: Scope) -> pa.Table:
+        """Encounter events from joined candidate rows (:data:`PAIRS`): the Spark engine's
+        per-pair stage (:func:`_pair_stage`)."""
+        return _pair_stage(self, pairs, scope)
+
+
+def _points(e: Encounters, tr: Tracks) -> pa.Table:
+    """Every track that could take part in an encounter, resampled to the encounter slots
+    (:data:`POINTS`).
+
+    An encounter's position is the middle of its longest run: the mean latitude of the two
+    points and the longitude of one, so within 1.5 encounter distances of either vessel's
+    point. A track whose every point (fixes and the segments between them, see
+    :func:`~harborwatch.events.kernels.track_port_reach`) lies closer to a port site than the
+    encounter's port distance minus that and :data:`PORT_BOUND_SLACK_M` can therefore not be
+    in any encounter, and is left out of the join: the events are the same, the join is
+    smaller (vessels moored all along are most of a port's points)."""
+    fx, near = tr.fx, tr.near
+    reach = EK.track_port_reach(fx.off, fx.lat, near.dist, near.step, PORT_BOUND_MAX_LAT)
+    keep = reach >= e.min_port_distance_m - 1.5 * e.max_distance_m - PORT_BOUND_SLACK_M
+    step = int(e.step_min * 60_000)
+    trk, slot, sl, so, sp, i0, j = TK.resample_fill(fx.off, fx.t, fx.lat, fx.lon, step,
+                                                   int(e.max_interpolation_gap_h * H), tr.min_dt_s,
+                                                   keep)
+    first = fx.off[:-1][trk]
+    return pa.table({
+        "slot": slot, "mmsi": pa.array(fx.mm[first], pa.uint32()), "hull": pa.array(fx.hull[first], pa.int32()),
+        "lat": sl, "lon": so, "speed_kn": sp,
+        "ref0": pa.array(fx.refs[i0], pa.uint64()), "ref1": pa.array(fx.refs[j], pa.uint64()),
+    }, schema=POINTS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,7 +155,7 @@ def _unique_pair_slots(pairs: pa.Table) -> pa.Table:
     return pairs.take(pa.array(order[keep]))
 
 
-def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
+def _pair_stage(e: Encounters, pairs: pa.Table, ctx: Scope) -> pa.Table:
     """Encounters from joined candidate rows (:data:`PAIRS`; whole pairs, any order, duplicates
     allowed): the Spark engine's per-pair stage."""
     if pairs.num_rows == 0 or "encounter" not in ctx.types:
@@ -88,16 +176,16 @@ def pair_stage(pairs: pa.Table, ctx: Context) -> pa.Table:
                            [n]]).astype(np.int64)
     return _encounters(poff, cols["slot"], lambda r: tuple(x[r] for x in ends),
                        (both("lat"), both("lon"), both("speed"), rows, rows + n, d),
-                       (*(cols[c] for c in ("ref0_a", "ref1_a", "ref0_b", "ref1_b")), rows, rows), ctx)
+                       (*(cols[c] for c in ("ref0_a", "ref1_a", "ref0_b", "ref1_b")), rows, rows), e, ctx)
 
 
-def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Table:
+def _slot_pair_stage(e: Encounters, points: pa.Table, ctx: Scope, workers: int = 1) -> pa.Table:
     """Encounters from every partition's :data:`POINTS`: the local engine's space-time join
     (:func:`~harborwatch.events.kernels.bucket_pairs`: slot buckets, a sweep inside each;
     slot ranges over ``workers`` threads) and per-pair stage in one.
 
     The join keeps only pairs within the encounter distance; the others cannot be part of an
-    encounter (a run is consecutive close slots), so the events equal :func:`pair_stage`'s on
+    encounter (a run is consecutive close slots), so the events equal :meth:`Encounters.pairs`'s on
     the whole equality join of :func:`explode_points`."""
     if points.num_rows == 0 or "encounter" not in ctx.types:
         return EventRows().table(ctx)
@@ -112,7 +200,7 @@ def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Tabl
     # slot ranges of about equal numbers of points, one per thread
     cuts = np.unique(np.searchsorted(start, np.linspace(0, start[-1], max(1, workers) + 1), "left").clip(0, ns))
     cuts[0], cuts[-1] = 0, ns
-    maxd = ctx.cfg.encounters.max_distance_m
+    maxd = e.max_distance_m
 
     def run(k: int) -> tuple[np.ndarray, np.ndarray]:
         return EK.bucket_pairs(order, start, int(cuts[k]), int(cuts[k + 1]), mm, lat, lon, maxd)
@@ -133,11 +221,11 @@ def slot_pair_stage(points: pa.Table, ctx: Context, workers: int = 1) -> pa.Tabl
         return mm[a].astype(np.int64), hull[a].astype(np.int64), mm[b].astype(np.int64), hull[b].astype(np.int64)
 
     return _encounters(poff, slot[ra], ends, (lat, lon, _f64(points, "speed_kn"), ra, rb, d),
-                       (r0, r1, r0, r1, ra, rb), ctx)
+                       (r0, r1, r0, r1, ra, rb), e, ctx)
 
 
 def _encounters(poff: np.ndarray, slot: np.ndarray, ends: Callable[[np.ndarray], tuple[np.ndarray, ...]],
-                geo: tuple, refs: tuple, ctx: Context) -> pa.Table:
+                geo: tuple, refs: tuple, e: Encounters, ctx: Scope) -> pa.Table:
     """Encounter events from pair rows ordered by :data:`PAIR_ORDER`, one row per pair of
     tracks and slot: the rows of pair ``k`` are ``poff[k]:poff[k + 1]``, ``slot`` holds each
     row's slot and ``ends(rows)`` gives (mmsi_a, hull_a, mmsi_b, hull_b) of some rows;
@@ -145,7 +233,6 @@ def _encounters(poff: np.ndarray, slot: np.ndarray, ends: Callable[[np.ndarray],
     row); ``refs`` = (ref0 of a, ref1 of a, ref0 of b, ref1 of b, row of a, row of b): the
     records each pair row rests on (the interpolation ends of both vessels)."""
     ev = EventRows()
-    e = ctx.cfg.encounters
     slot = np.ascontiguousarray(slot, np.int64)
     if len(slot) == 0:
         return ev.table(ctx)
@@ -173,4 +260,4 @@ def _encounters(poff: np.ndarray, slot: np.ndarray, ends: Callable[[np.ndarray],
     return ev.table(ctx)
 
 
-__all__ = ["explode_points", "pair_stage", "slot_pair_stage"]
+__all__ = ["PORT_BOUND_MAX_LAT", "PORT_BOUND_SLACK_M", "Encounters"]

@@ -10,11 +10,11 @@ from helpers import port  # type: ignore[import-not-found]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harborwatch.events.common import Context
-from harborwatch.events.identity import _ids_summary, cross_identity
+from harborwatch.events.context import Context
+from harborwatch.events.fixes import prepare_static
 from harborwatch.events.params import EventsConfig
+from harborwatch.events.rules.identity import ids_summary
 from harborwatch.events.schema import IDS
-from harborwatch.events.stages import _prepare_static
 
 # few vessels and IMOs, mostly valid: a vessel often switches between IMOs and back
 rows = st.lists(st.tuples(st.sampled_from([211000001, 273000003]), st.integers(0, 50),
@@ -25,14 +25,14 @@ rows = st.lists(st.tuples(st.sampled_from([211000001, 273000003]), st.integers(0
 @settings(max_examples=200, deadline=None)
 @given(rows)
 def test_ids_summary_is_the_group_by_of_valid_imos(data):
-    static = _prepare_static(pa.table({
+    static = prepare_static(pa.table({
         "mmsi": pa.array([r[0] for r in data], pa.uint32()),
         "timestamp": pa.array([r[1] * 60_000 for r in data], pa.timestamp("ms", tz="UTC")),
         "record_hash": pa.array(range(1000, 1000 + len(data)), pa.uint64()),
         "imo": pa.array([r[2] for r in data], pa.uint32()),
         "imo_valid": pa.array([r[3] for r in data], pa.bool_()),
     }))
-    got = [] if static is None else _ids_summary(static).to_pylist()
+    got = [] if static is None else ids_summary(static).to_pylist()
     want: dict[tuple[int, int], dict] = {}
     for r in ([] if static is None else static.to_pylist()):  # time order
         if r["imo"] is None or not r["imo_valid"]:
@@ -57,7 +57,7 @@ def test_links_across_mmsis_skip_imos_on_one_mmsi():
     }, schema=IDS)
     ctx = Context(EventsConfig(), port())
     got = sorted((e["type"], e["mmsi"], e["mmsi_2"], json.loads(e["attributes"])["imo"], e["evidence"])
-                 for e in cross_identity(ids, ctx).to_pylist())
+                 for e in ctx.cfg.identity.across_mmsis(ids, ctx).to_pylist())
     assert got == [("identity_change", 211000004, 273000005, 9231614, [8, 9]),
                    ("shared_imo", 211000001, 273000002, 9074729, [1, 2, 3, 4])]
 
@@ -69,7 +69,7 @@ def test_links_across_mmsis_skip_imos_on_one_mmsi():
 def test_value_runs_are_the_runs_of_normalised_values(data):
     """Runs found on spans of equal raw values equal the runs of per-row normalised values
     (nulls, empty text and IMO 0 skipped)."""
-    from harborwatch.events.identity import _normalized, _value_runs
+    from harborwatch.events.rules.identity import _normalized, _value_runs
 
     data = sorted(data, key=lambda r: r[0])  # rows by vessel, as the stages give them
     mm = np.array([r[0] for r in data], np.int64)

@@ -1,59 +1,45 @@
-"""What every event stage shares: the context, event row buffers, deterministic JSON."""
+"""Event rows as every rule writes them: column buffers, attribute JSON, evidence ranges, ids.
+
+Nothing here knows the rule parameters: ids are computed through a :class:`Scope`, which the
+stages' :class:`~harborwatch.events.context.Context` is."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from harborwatch.core.ids import SEPARATOR, canonical_json, digests, encode_json, plain
-
 from harborwatch.events import jsontext as JT
 from harborwatch.events.kernels import copy_ranges
-from harborwatch.events.params import EVENT_TYPES, EventsConfig
 from harborwatch.events.schema import RAW, TS
-from harborwatch.sites.catalogue import PORT_KINDS, SiteCatalogue, SiteIndex
+from harborwatch.sites.catalogue import SiteIndex
 
 H = 3_600_000  # ms per hour
 DAY = 86_400_000
 
 
-class Context:
-    """What every stage needs besides the data: rule parameters, port sites, wanted types."""
+class Scope(Protocol):
+    """What a rule needs of the run besides its own parameters (the stages'
+    :class:`~harborwatch.events.context.Context` is one): the event types wanted, the port sites
+    with their ids and names as coded columns, and the parameters JSON each type's ids hash."""
 
-    def __init__(self, cfg: EventsConfig, sites: SiteCatalogue, types: Iterable[str] | None = None) -> None:
-        self.cfg = cfg
-        self.types = frozenset(types or EVENT_TYPES)
-        ports = sites.filter_kinds(PORT_KINDS)
-        reach = max(cfg.port_visits.exit_distance_m, cfg.encounters.min_port_distance_m,
-                    cfg.loitering.min_port_distance_m) + 1000.0
-        self.ports: SiteIndex = ports.index(max_query_m=reach)
-        #: site id and name of each port row of :attr:`ports`, dictionaries of :func:`coded` columns
-        self.port_id_array = pa.array(ports.ids(), pa.string())
-        self.port_name_array = ports.table["name"].combine_chunks().cast(pa.string())
-        self._params: dict[str, str] = {}
+    types: frozenset[str]
+    ports: SiteIndex
 
-    def parameters_json(self, event_type: str) -> str:
-        """:func:`canonical_json` of every rule parameter an event of this type depends on."""
-        text = self._params.get(event_type)
-        if text is None:
-            text = self._params[event_type] = canonical_json(self.cfg.parameters_for(event_type))
-        return text
+    def parameters(self, types: pa.Array | pa.ChunkedArray) -> pa.Array: ...
 
-    def parameters(self, types: pa.Array | pa.ChunkedArray) -> pa.Array:
-        """:meth:`parameters_json` of each row's event type."""
-        kinds = pc.unique(types)
-        texts = pa.array([self.parameters_json(k) for k in kinds.to_pylist()], pa.string())
-        return texts.take(pc.index_in(types, kinds))
+    def site_ids(self, rows: np.ndarray) -> pa.DictionaryArray: ...
+
+    def site_names(self, rows: np.ndarray) -> pa.DictionaryArray: ...
 
 
-def event_ids(t: pa.Table, ctx: Context) -> pa.Array:
+def event_ids(t: pa.Table, ctx: Scope) -> pa.Array:
     """``event_id`` of each event row (type, mmsi, mmsi_2, site_id, start, end): the first 32
-    hex digits of SHA-256 over those and the type's parameters (:meth:`Context.parameters_json`),
+    hex digits of SHA-256 over those and the type's parameters (:meth:`Scope.parameters`),
     joined by ``|``; times as epoch milliseconds, nulls as ``None``. Reruns give the same ids."""
     if t.num_rows == 0:
         return pa.array([], pa.string())
@@ -96,7 +82,8 @@ def _codes(v: Any, n: int, code_of) -> np.ndarray:
         idx = pc.fill_null(v.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         used, inv = np.unique(idx, return_inverse=True)
         d = v.dictionary
-        table = np.array([code_of("null") if k < 0 else code_of(encode_json(plain(d[k].as_py()))) for k in used.tolist()],
+        table = np.array([code_of("null") if k < 0 else code_of(encode_json(plain(d[k].as_py())))
+                          for k in used.tolist()],
                          np.int64)
         return table[inv.reshape(-1)]
     if isinstance(v, pa.Array):
@@ -306,7 +293,7 @@ class EventRows:
         c["attributes"].append(canonical_json(attributes))
         self._evidence.append(np.asarray(evidence, dtype=np.uint64).reshape(-1))
 
-    def table(self, ctx: Context) -> pa.Table:
+    def table(self, ctx: Scope) -> pa.Table:
         """The events as :data:`RAW` rows, with their ids (:func:`event_ids`)."""
         ev = self._evidence
         offsets = np.zeros(len(ev) + 1, np.int32)
