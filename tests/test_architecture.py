@@ -12,14 +12,31 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_layers_contract_holds():
-    beside = Path(sys.executable).parent / "lint-imports"
-    exe = str(beside) if beside.exists() else shutil.which("lint-imports")
+def _tool(name: str) -> str:
+    beside = Path(sys.executable).parent / name
+    exe = str(beside) if beside.exists() else shutil.which(name)
     if exe is None:
-        pytest.skip("import-linter is not installed (pip install -e .[dev])")
-    r = subprocess.run([exe, "--config", str(REPO / "pyproject.toml")], capture_output=True, text=True, cwd=REPO)
+        pytest.skip(f"{name} is not installed (pip install -e .[dev])")
+    return exe
+
+
+def test_layers_contract_holds():
+    r = subprocess.run([_tool("lint-imports"), "--config", str(REPO / "pyproject.toml")], capture_output=True,
+                       text=True, cwd=REPO)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "KEPT" in r.stdout
+
+
+def test_ruff_passes_over_the_whole_tree():
+    """``[tool.ruff]`` in pyproject.toml: the package, tests, benchmarks and scripts."""
+    r = subprocess.run([_tool("ruff"), "check", "--no-cache", "."], capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_mypy_passes_over_the_package():
+    """``[tool.mypy]`` in pyproject.toml: every module of ``src/harborwatch``."""
+    r = subprocess.run([_tool("mypy")], capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_heavy_dependencies_are_not_imported_by_the_core_path():

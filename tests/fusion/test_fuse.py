@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import duckdb
@@ -118,3 +119,21 @@ def test_dark_events_are_content_hashed():
     r = a.to_pylist()[0]
     assert r["type"] == "dark_vessel" and r["mmsi"] == 0 and r["start"] == T and '"scene":"S1"' in r["attributes"]
     assert dark_events(fused, t, [SCENE], Fusion(base_distance_m=600))["event_id"][0] != a["event_id"][0]
+
+
+def test_core_fuses_arrow_tables_without_a_store():
+    """The store is read at the edge only: the same rows from plain tables."""
+    from harborwatch.fusion import fuse_tables
+    from harborwatch.fusion.ais import WINDOW
+
+    pos = [(1, -600, LAT - 0.01, LON, 10.0), (1, 600, LAT + 0.01, LON, 10.0)]
+    dets = pa.Table.from_pylist([_det(0, LAT + 0.0005, LON), _det(1, LAT - 0.05, LON - 0.05)], schema=DETECTIONS)
+    window = pa.table({"mmsi": [p[0] for p in pos], "t": [T_MS + p[1] * 1000 for p in pos],
+                       "lat": [p[2] for p in pos], "lon": [p[3] for p in pos], "sog_kn": [p[4] for p in pos]}
+                      ).cast(WINDOW)
+    lengths = pa.table({"mmsi": pa.array([1], pa.uint32()), "length_m": [100.0]})
+    got = fuse_tables(dets, [SCENE], {"S1": window}, lengths, Fusion())
+    assert got.equals(fuse(MiniStore(pos, {1: 100.0}), dets, [SCENE], Fusion()))
+    assert sorted(got["class"].to_pylist()) == ["dark", "matched"]
+    ev = dark_events(got, dets, [SCENE], Fusion(), chips={"d1": "chips/d1.png"})
+    assert json.loads(ev["attributes"][0].as_py())["chip_png"] == "chips/d1.png"

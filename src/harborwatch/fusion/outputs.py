@@ -1,0 +1,40 @@
+"""Fusion's events: one ``dark_vessel`` event per dark detection, content-hashed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pyarrow as pa
+
+from harborwatch.core.ids import canonical_json, content_id
+from harborwatch.events.schema import events_from_rows
+from harborwatch.fusion.params import Fusion
+
+
+def dark_events(fused: pa.Table, detections: pa.Table, scenes: list[dict], p: Fusion,
+                chips: dict[str, str] | None = None, detector_params: dict | None = None) -> pa.Table:
+    """``dark_vessel`` events (one per dark detection) for the store's events table; ``chips``:
+    the PNG chip of each detection id that has one (:func:`~harborwatch.fusion.files.write_chips`)."""
+    dets = {d["detection_id"]: d for d in detections.to_pylist()}
+    src = {s["image"]: s.get("source") for s in scenes}
+    chips = chips or {}
+    params = canonical_json({"fusion": asdict(p), "detector": detector_params or {}})
+    rows = []
+    for r in fused.to_pylist():
+        if r["class"] != "dark" or r["time"] is None or r["lat"] is None:
+            continue
+        d = dets[r["detection_id"]]
+        chip = chips.get(r["detection_id"])
+        attrs = {"scene": r["image"], "scene_source": src.get(r["image"]), "detection_id": r["detection_id"],
+                 "bbox_px": d["bbox_px"], "score": d["score"], "length_m": d["length_m"], "width_m": d["width_m"],
+                 "chip_png": str(chip) if chip else None}
+        t_ms = int(r["time"].timestamp() * 1000)
+        eid = content_id("dark_vessel", r["image"], r["detection_id"], params)
+        rows.append({"event_id": eid, "type": "dark_vessel", "mmsi": 0, "mmsi_2": None, "start": t_ms, "end": t_ms,
+                     "lat": r["lat"], "lon": r["lon"], "site_id": r["site_id"],
+                     "confidence": 3 if d["score"] >= 0.9 else 2, "attributes": canonical_json(attrs),
+                     "parameters": params, "evidence_count": 0, "evidence": []})
+    return events_from_rows(rows)
+
+
+__all__ = ["dark_events"]
