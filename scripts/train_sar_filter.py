@@ -6,7 +6,7 @@
 
 Candidates: the CFAR candidates (``harborwatch.sar.detect.candidates``, default detector but
 ``k`` = 3.0 so that weak ships and more false alarms are seen, pixel size 3 m) of the HRSID
-*tuning* chips (``harborwatch.sar.evaluate.split``); a candidate
+*tuning* chips (``harborwatch.evaluation.chips.split``); a candidate
 is a ship when its centroid lies in a label box. Model: scikit-learn ``LogisticRegression``
 (L2, C=1, balanced classes) on standardised features. Written as JSON: feature names, scaler,
 coefficients, the chips used, the detector parameters and the scores on those chips.
@@ -27,8 +27,8 @@ def main() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    from harborwatch.evaluation.chips import split
     from harborwatch.sar.detect import Detector, candidates
-    from harborwatch.sar.evaluate import split
     from harborwatch.sar.filter import FEATURES, WEIGHTS_FILE, feature_matrix
     from harborwatch.sar.labels import find_labels, match
     from harborwatch.sar.scene import open_scene

@@ -29,18 +29,22 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from harborwatch.evaluate import evaluate, evaluate_radar
+from harborwatch.analysis import calls_per_period, truth_calls_per_period
+from harborwatch.evaluation import evaluate, evaluate_radar
 from harborwatch.events import EventsConfig, Request, run, write_events
-from harborwatch.report import build_report
+from harborwatch.events.rules.gaps import likely_disabling
+from harborwatch.report import build_report, findings_html, radar_html
 from harborwatch.scenario import Scenario, simulate
 from harborwatch.scenario.config import scenario_sites
-from harborwatch.scenario.story import SUMMIT_2023_09_13, VISIT_2023_07_26
 from harborwatch.screening import Screen, read_lists, screen, seen_from_store
 from harborwatch.screening.outputs import dossiers, watchlist_events
 from harborwatch.store import IngestOptions, Store, ingest_files
 
 Say = Callable[[str, int, int], None]
+#: The order of the demo's event files.
+ORDER = [("start", "ascending"), ("type", "ascending"), ("mmsi", "ascending"), ("event_id", "ascending")]
 
 
 def scenario_dir(out: Path, cfg: Scenario, say: Say) -> Path:
@@ -70,38 +74,17 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
     store_dir = out / "store"
     if store_dir.exists():
         shutil.rmtree(store_dir)
-    ingest_reports = []
+    sites = scenario_sites()
     with Store.open(store_dir) as st:
-        for name, receiver in (("terrestrial.nmea", "terrestrial"), ("satellite.nmea", "satellite")):
-            say(f"ingest {name}", 0, 1)
-            ingest_reports += list(ingest_files(st, [sdir / name], IngestOptions(receiver=receiver)))
-            say(f"ingest {name}", 1, 1)
-        sites = scenario_sites()
+        ingest_reports = _ingest(st, sdir, say)
         events = run(st, Request(EventsConfig(), sites), workers=workers, progress=say)
         st.put_rows("events", events, "event_id")
-        # screening against the scenario's SIMULATED watchlist
-        say("screen", 0, 1)
-        wl, _ = read_lists([sdir / "simulated_watchlist.ftm.jsonl"])
-        params = Screen()
-        hits = screen(seen_from_store(st), wl, params)
-        wev = watchlist_events(st, hits, params)
-        st.put_rows("events", wev, "event_id")
-        events = pa.concat_tables([events, wev]).sort_by([("start", "ascending"), ("type", "ascending"),
-                                                          ("mmsi", "ascending"), ("event_id", "ascending")])
-        dossiers(st, hits, out / "dossiers")
-        say("screen", 1, 1)
+        hits, wev = _screen(st, sdir, out, say)
+        events = pa.concat_tables([events, wev]).sort_by(ORDER)
         radar = _radar(st, sdir, out, sites, say)
         if radar is not None and radar["events"].num_rows:
-            events = pa.concat_tables([events, radar["events"]]).sort_by(
-                [("start", "ascending"), ("type", "ascending"), ("mmsi", "ascending"), ("event_id", "ascending")])
-    files = {}
-    for suffix in (".parquet", ".geojson", ".csv"):
-        files[f"events{suffix}"] = str(write_events(events, out / f"events{suffix}"))
-    for name in ("truth_events.parquet", "truth_events.csv"):
-        shutil.copyfile(sdir / name, out / name)
-        files[name] = str(out / name)
-    import pyarrow.parquet as pq
-
+            events = pa.concat_tables([events, radar["events"]]).sort_by(ORDER)
+    files = _write_events(events, sdir, out)
     truth = pq.read_table(sdir / "truth_events.parquet")
     say("evaluate", 0, 1)
     scores = evaluate(truth, events)
@@ -111,7 +94,57 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
         files["detections.geojson"] = radar["detections"]
     say("evaluate", 1, 1)
     (out / "evaluation.json").write_text(json.dumps(scores, indent=1) + "\n")
-    findings = {
+    findings = _findings(cfg, sdir, ingest_reports, events, hits, wev, radar, truth, scores, files)
+    say("report", 0, 1)
+    rep = build_report(store_dir, out / "report", sites, title="harborwatch demo: the Rason 2023 scenario (SIMULATED)",
+                       extra={"simulated": True, "evaluation": scores,
+                              "findings_html": findings_html(findings) + radar_html(radar)},
+                       dossiers=out / "dossiers")
+    say("report", 1, 1)
+    findings["report"] = {k: str(v) for k, v in rep.items()}
+    findings["not_yet"] = ["estimates"] + (["radar (install the sat extra: rasterio)"] if radar is None else [])
+    (out / "findings.json").write_text(json.dumps(findings, indent=1) + "\n")
+    return findings
+
+
+def _ingest(st: Store, sdir: Path, say: Say) -> list[dict]:
+    """Both simulated feeds into the store; their accounting reports."""
+    reports = []
+    for name, receiver in (("terrestrial.nmea", "terrestrial"), ("satellite.nmea", "satellite")):
+        say(f"ingest {name}", 0, 1)
+        reports += list(ingest_files(st, [sdir / name], IngestOptions(receiver=receiver)))
+        say(f"ingest {name}", 1, 1)
+    return reports
+
+
+def _screen(st: Store, sdir: Path, out: Path, say: Say) -> tuple[pa.Table, pa.Table]:
+    """Screening against the scenario's SIMULATED watchlist: (hits, watchlist events, stored)."""
+    say("screen", 0, 1)
+    wl, _ = read_lists([sdir / "simulated_watchlist.ftm.jsonl"])
+    params = Screen()
+    hits = screen(seen_from_store(st), wl, params)
+    wev = watchlist_events(st, hits, params)
+    st.put_rows("events", wev, "event_id")
+    dossiers(st, hits, out / "dossiers")
+    say("screen", 1, 1)
+    return hits, wev
+
+
+def _write_events(events: pa.Table, sdir: Path, out: Path) -> dict[str, str]:
+    """The detected events (Parquet, GeoJSON, CSV) and the ground truth, beside each other."""
+    files = {}
+    for suffix in (".parquet", ".geojson", ".csv"):
+        files[f"events{suffix}"] = str(write_events(events, out / f"events{suffix}"))
+    for name in ("truth_events.parquet", "truth_events.csv"):
+        shutil.copyfile(sdir / name, out / name)
+        files[name] = str(out / name)
+    return files
+
+
+def _findings(cfg: Scenario, sdir: Path, ingest_reports: list[dict], events: pa.Table, hits: pa.Table,
+              wev: pa.Table, radar: dict | None, truth: pa.Table, scores: dict, files: dict) -> dict:
+    """The summary figures the command prints (``findings.json``)."""
+    return {
         "simulated": True,
         "scenario": {"seed": cfg.seed, "start": cfg.start, "days": cfg.days, "vessels": cfg.vessels,
                      "dir": str(sdir)},
@@ -123,23 +156,12 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
                       "at_rajin": int(pc.sum(pc.equal(wev["site_id"], "kp-rajin")).as_py() or 0)
                       if wev.num_rows else 0},
         "radar": None if radar is None else {k: v for k, v in radar.items() if k != "per_scene"},
-        "rajin": rajin_calls(events),
-        "rajin_truth": truth_rajin_calls(truth),
-        "dark_gaps_detected": int(sum(1 for a in events.filter(pc.equal(events["type"], "gap"))["attributes"]
-                                      .to_pylist() if '"likely_disabling":true' in a)),
+        "rajin": calls_per_period(events),
+        "rajin_truth": truth_calls_per_period(truth),
+        "dark_gaps_detected": int(pc.sum(likely_disabling(events)).as_py() or 0),
         "evaluation": {k: {m: v.get(m) for m in ("precision", "recall", "f1")} for k, v in scores.items()},
         "files": files,
     }
-    say("report", 0, 1)
-    rep = build_report(store_dir, out / "report", sites, title="harborwatch demo: the Rason 2023 scenario (SIMULATED)",
-                       extra={"simulated": True, "evaluation": scores,
-                              "findings_html": _findings_html(findings) + _radar_html(radar)},
-                       dossiers=out / "dossiers")
-    say("report", 1, 1)
-    findings["report"] = {k: str(v) for k, v in rep.items()}
-    findings["not_yet"] = ["estimates"] + (["radar (install the sat extra: rasterio)"] if radar is None else [])
-    (out / "findings.json").write_text(json.dumps(findings, indent=1) + "\n")
-    return findings
 
 
 def _radar(st, sdir: Path, out: Path, sites, say: Say) -> dict | None:
@@ -171,7 +193,6 @@ def _radar(st, sdir: Path, out: Path, sites, say: Say) -> dict | None:
     det_path = write_detections(det, out / "detections.geojson", infos)
     say("fuse with AIS", 0, 1)
     fused = fuse(st, det, infos, fus_p, sites, water)
-    import pyarrow.parquet as pq
 
     pq.write_table(fused, out / "fused.parquet")
     dev = dark_events(fused, det, infos, fus_p, write_chips(fused, det, infos, out / "chips"), asdict(det_p))
@@ -192,56 +213,6 @@ def _radar(st, sdir: Path, out: Path, sites, say: Say) -> dict | None:
                       "on_ais": sum(c["on_ais"] for c in per_scene), "dark": sum(c["dark"] for c in per_scene)}}
 
 
-def _radar_html(r: dict | None) -> str:
-    import html
-
-    if r is None:
-        return "<p>Radar: not run (install the sat extra, rasterio).</p>"
-    ev = r.get("evaluation", {})
-
-    def f(x):
-        return "-" if x is None else f"{x:.3f}"
-
-    rows = "".join(f"<tr><td>{html.escape(c['image'])}</td><td>{str(c['time'])[:16]}</td><td class='num'>{c['seen']}"
-                   f"</td><td class='num'>{c['on_ais']}</td><td class='num'>{c['matched']}</td>"
-                   f"<td class='num'>{c['dark']}</td></tr>" for c in r["per_scene"])
-    d, k = ev.get("detection", {}), ev.get("dark_vessel", {})
-    import base64
-
-    gallery = "".join(
-        f"<figure style='display:inline-block;margin:4px;text-align:center'><img alt='radar chip' width='96' "
-        f"height='96' style='image-rendering:pixelated' src='data:image/png;base64,"
-        f"{base64.b64encode(Path(c['png']).read_bytes()).decode()}'><figcaption class='muted' style='font-size:10px'>"
-        f"{html.escape(c['time'])}<br>{html.escape(c['site_id'] or '-')}, {c['length_m'] or 0:.0f} m, "
-        f"score {c['score']:.2f}</figcaption></figure>" for c in r.get("chips", [])[:24] if Path(c["png"]).is_file())
-    return (f"<h3>Radar overpasses of Rajin (SIMULATED Sentinel-1-like scenes)</h3><p>{r['scenes']} scenes; "
-            f"{r['dark_vessel_events']} detections not on AIS became <code>dark_vessel</code> events. Against the "
-            f"scenes' truth (within {ev.get('tolerance_m', 300):.0f} m): ships detected: precision "
-            f"{f(d.get('precision'))}, recall {f(d.get('recall'))}; dark vessels (detections not on AIS vs. "
-            f"vessels with AIS off): precision {f(k.get('precision'))}, recall {f(k.get('recall'))}, "
-            f"F1 {f(k.get('f1'))}.</p><div class='scroll'><table id='radar'><thead><tr><th>scene</th>"
-            "<th>time (UTC)</th><th>seen at Rajin</th><th>on AIS</th><th>both</th><th>dark</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></div>"
-            + (f"<p>Detections not on AIS (64 x 64 px chips of the scenes, log scale):</p><div>{gallery}</div>"
-               if gallery else ""))
-
-
-def _findings_html(f: dict) -> str:
-    import html
-
-    rows = []
-    for (name, det), (_, tru) in zip(f["rajin"].items(), f["rajin_truth"].items(), strict=True):
-        rows.append(f"<tr><td>{html.escape(name)}</td><td class='num'>{det['per_week']}</td>"
-                    f"<td class='num'>{tru['per_week']}</td><td class='num'>{tru['dark_calls']}</td></tr>")
-    ing = f["ingest"]
-    return (f"<h2>Findings</h2><p>Ingested {ing['records_in']:,} records: {ing['stored']:,} stored, "
-            f"{ing['quarantined']:,} quarantined, {ing['duplicates']:,} duplicates. "
-            f"{f['dark_gaps_detected']} AIS gaps were flagged as likely disabling.</p>"
-            "<table id='rajin'><thead><tr><th>period</th><th>Rajin calls per week seen on AIS</th>"
-            "<th>in the ground truth</th><th>truth calls with AIS off</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table>")
-
-
 def _counts(events: pa.Table) -> dict[str, int]:
     out: dict[str, int] = {}
     for t in events["type"].to_pylist():
@@ -249,48 +220,4 @@ def _counts(events: pa.Table) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-PERIODS = (("before_2023-07-26", None, VISIT_2023_07_26),
-           ("2023-07-26_to_2023-09-13", VISIT_2023_07_26, SUMMIT_2023_09_13),
-           ("after_2023-09-13", SUMMIT_2023_09_13, None))
-
-
-def _rajin_visits(t: pa.Table) -> pa.Table:
-    return t.filter(pc.and_(pc.equal(t["type"], "port_visit"), pc.equal(t["site_id"], "kp-rajin")))
-
-
-def _per_period(visits: pa.Table, whole: pa.Table, dark=None) -> dict:
-    """Calls per period (visit start, seconds) and per week; the periods open and close with
-    ``whole``'s first start and last end. ``dark`` (bool per visit) adds ``dark_calls``."""
-    t = pc.cast(visits["start"], pa.int64()).to_numpy(zero_copy_only=False) // 1000
-    t0 = pc.cast(pc.min(whole["start"]), pa.int64()).as_py() // 1000 if whole.num_rows else 0
-    t1 = pc.cast(pc.max(whole["end"]), pa.int64()).as_py() // 1000 if whole.num_rows else 0
-    out = {}
-    for name, a, b in PERIODS:
-        a, b = (t0 if a is None else a), (t1 if b is None else b)
-        weeks = max(b - a, 0) / (7 * 86_400)
-        sel = (t >= a) & (t < b)
-        n = int(sel.sum())
-        out[name] = {"calls": n, "weeks": round(weeks, 1), "per_week": round(n / weeks, 2) if weeks else None}
-        if dark is not None:
-            out[name]["dark_calls"] = int((sel & dark).sum())
-    return out
-
-
-def rajin_calls(events: pa.Table) -> dict:
-    """Detected port calls at Rajin per week before the 26 July visit, between it and the
-    13 September summit, and after."""
-    return _per_period(_rajin_visits(events), events)
-
-
-def truth_rajin_calls(truth: pa.Table) -> dict:
-    """The same figures from the ground truth, with the calls made with AIS off."""
-    import numpy as np
-
-    ev = _rajin_visits(truth)
-    # the second hull that borrows an MMSI is left out: it is the shared-MMSI story, not a caller
-    ev = ev.filter(pc.invert(pc.match_substring(ev["attributes"], '"role": "twin"')))
-    dark = np.array(['"ais": "off"' in a for a in ev["attributes"].to_pylist()], bool)
-    return _per_period(ev, truth, dark)
-
-
-__all__ = ["rajin_calls", "run_demo", "scenario_dir"]
+__all__ = ["run_demo", "scenario_dir"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from harborwatch.evaluation.chips import evaluate_folder, split
 from harborwatch.sar.detect import Detector
-from harborwatch.sar.evaluate import evaluate_folder, split
 from harborwatch.sar.filter import FalseAlarmFilter
 
 

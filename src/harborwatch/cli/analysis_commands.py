@@ -107,8 +107,8 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object with an entry per type")] = False,
 ) -> None:
     """Precision, recall and F1 per event type against the scenario's ground truth."""
-    from harborwatch.evaluate import TOLERANCES, read_table
-    from harborwatch.evaluate import evaluate as score
+    from harborwatch.evaluation import TOLERANCES, read_table
+    from harborwatch.evaluation import evaluate as score
 
     scores = score(read_table(truth), read_table(events_file))
     if as_json:

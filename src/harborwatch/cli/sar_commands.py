@@ -73,8 +73,8 @@ def detect_eval(
 ) -> None:
     """Precision, recall and F1 of the detector on labelled images (centre-in-box and IoU >= 0.5)."""
     from harborwatch.core.errors import InputFileError
+    from harborwatch.evaluation.chips import evaluate_folder, image_files, split
     from harborwatch.sar.detect import Detector
-    from harborwatch.sar.evaluate import evaluate_folder, image_files, split
 
     if subset not in ("all", "tune", "test"):
         raise InputFileError(f"--split {subset!r}: use all, tune or test")
@@ -211,7 +211,7 @@ def evaluate_radar_cmd(
     """Ship detection and dark-vessel classification against the simulated scenes' truth."""
     import pyarrow.parquet as pq
 
-    from harborwatch.evaluate import evaluate_radar
+    from harborwatch.evaluation import evaluate_radar
     from harborwatch.fusion import FUSED
 
     r = evaluate_radar(pq.read_table(fused).select(FUSED.names).cast(FUSED), pq.read_table(truth), tol_m)

@@ -13,6 +13,7 @@ import json
 import platform
 import time
 from collections.abc import Set
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -22,10 +23,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harborwatch import __version__
+from harborwatch.analysis.calendar import RASON_2023, CalendarEntry
+from harborwatch.core.errors import HarborwatchError
 from harborwatch.events.schema import EVENTS
 from harborwatch.report.figures import (
-    RASON_2023,
-    CalendarEntry,
     bbox,
     map_figure,
     weekly_figure,
@@ -242,6 +243,104 @@ def _evaluation_html(scores: dict) -> str:
     return _table(["type", "truth", "detected", "precision", "recall", "F1"], body, "evaluation")
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    """What the report reads from the store."""
+
+    ev: pa.Table
+    n_positions: int
+    tracks: pa.Table
+    files: list[dict]
+    dossier_html: str
+    vessels_html: str
+
+
+def _read_store(store: Path, dossiers: Path | None) -> _Inputs:
+    with Store.open(store, create=False) as st:
+        tabs = {r["table_name"] for r in st.sql(
+            "SELECT table_name FROM information_schema.tables").to_pylist()}
+        if "events" not in tabs:
+            raise HarborwatchError(f"{store}: the store has no events yet", hint="run `harborwatch events` first")
+        ev = st.sql("SELECT * FROM events ORDER BY start, type, mmsi, event_id")
+        ev = ev.select(EVENTS.names).cast(EVENTS)  # the store hands back microsecond times
+        n_positions = st.sql("SELECT count(*) AS n FROM positions").to_pylist()[0]["n"]
+        tracks = _tracks(st, n_positions)
+        files = st.sql("SELECT file, format, sha256, records_in, stored, quarantined, duplicates, finished_at, "
+                       "software_version FROM ingest_files WHERE complete ORDER BY finished_at").to_pylist()
+        ev_mmsis = set(ev["mmsi"].drop_null().to_pylist()) | set(ev["mmsi_2"].drop_null().to_pylist())
+        dossier_html, listed = _dossiers_html(dossiers, ev_mmsis)
+        vessels_html = _vessel_rows(st, ev, listed)
+    return _Inputs(ev, n_positions, tracks, files, dossier_html, vessels_html)
+
+
+def _provenance_html(ev: pa.Table, files: list[dict]) -> tuple[str, str]:
+    """(input files table, rule parameters table)."""
+    params: dict[str, str] = {}
+    for ty, p in zip(ev["type"].to_pylist(), ev["parameters"].to_pylist(), strict=True):
+        params.setdefault(ty, p)
+    prov_files = _table(["file", "format", "sha256", "records in", "stored", "quarantined", "duplicates",
+                         "ingested (UTC)", "software"], "\n".join(
+        f"<tr><td>{_e(f['file'])}</td><td>{_e(f['format'])}</td><td><code>{_e(f['sha256'])}</code></td>"
+        f"<td class='num'>{f['records_in']:,}</td><td class='num'>{f['stored']:,}</td>"
+        f"<td class='num'>{f['quarantined']:,}</td><td class='num'>{f['duplicates']:,}</td>"
+        f"<td>{_e(str(f['finished_at'])[:19])}</td><td>{_e(f['software_version'])}</td></tr>" for f in files))
+    prov_params = _table(["event type", "parameters (units in the names)"], "\n".join(
+        f"<tr><td>{_e(k)}</td><td><code>{_e(v)}</code></td></tr>" for k, v in sorted(params.items())))
+    return prov_files, prov_params
+
+
+_EV_HEAD = ["event", "type", "vessel", "other vessel", "start (UTC)", "end (UTC)", "site", "lat, lon",
+            "confidence", "evidence", "key attributes"]
+
+
+def _page(p: dict, event_rows: str, inline_svg: bool, note: str) -> str:
+    """The report page from its parts ``p`` (see :func:`build_report`); SVG figures inlined, or
+    PNG files referenced (for the PDF)."""
+    map_paths, weekly_paths, ev = p["map_paths"], p["weekly_paths"], p["ev"]
+    mapfig = (_svg_inline(map_paths["svg"], "map") if inline_svg
+              else '<img id="map" src="figures/map.png" alt="map" style="width:100%">')
+    weekfig = ("" if not weekly_paths else _svg_inline(weekly_paths["svg"], "weekly") if inline_svg
+               else '<img id="weekly" src="figures/weekly.png" alt="weekly series" style="width:100%">')
+    title, started, calendar = p["title"], p["started"], p["calendar"]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>
+<meta name="generator" content="harborwatch {__version__}"><style>{_CSS}</style><script>{_JS}</script></head>
+<body>
+<h1>{_e(title)}</h1>
+<p class="muted">Generated {started:%Y-%m-%d %H:%M} UTC by harborwatch {__version__} from the store
+<code>{_e(p["store"])}</code>: {p["n_positions"]:,} positions, {ev.num_rows:,} events.</p>
+{p["banner"]}
+<h2>Summary</h2><ul>{p["summary"]}</ul>
+{p["findings"]}
+<h2>Map</h2>
+<figure>{mapfig}<figcaption class="muted">Coastlines: the 1 km GLOBE land mask (PyPI global-land-mask).
+Tracks thinned to about {MAP_POINTS:,} positions by record hash. Figure files: figures/map.svg, figures/map.png.
+</figcaption></figure>
+<h2>Weekly port calls and dark gaps</h2>
+<figure>{weekfig}<figcaption class="muted">Port calls: detected port visits by start week (Monday, UTC).
+Dark gaps: AIS gaps flagged <code>likely_disabling</code>, by the site nearest (within 60 km) to where the
+signal was lost. Dashed lines: {_e('; '.join(f'{c.date} {c.label}' for c in calendar))}.
+Data: figures/weekly.json.</figcaption></figure>
+{p["evaluation"]}
+{p["dossier_html"]}
+<h2>Vessels</h2>
+<div class="scroll">{_table(["MMSI", "names", "IMO", "call sign", "flag", "ship type", "length (m)", "events",
+                              "by type"], p["vessels_html"], "vessels")}</div>
+<h2>Events</h2>
+<p class="noprint">Vessel filter (MMSI): <input id="vfilter" size="12"> showing <span id="shown">{ev.num_rows}</span>
+rows. {note}</p>
+<div class="scroll">{_table(_EV_HEAD, event_rows, "events")}</div>
+<h2>Provenance</h2>
+<h3>Input files</h3>{p["prov_files"]}
+<h3>Rule parameters</h3>{p["prov_params"]}
+<h3>Software and run</h3>
+<ul>{''.join(f'<li>{_e(k)} {_e(v)}</li>' for k, v in p["versions"].items())}
+<li>report generated {started.isoformat(timespec='seconds')} in {{RUN_S}} s</li>
+<li>every event's evidence (record hashes of the positions and static reports it rests on) is in
+events.parquet / the store's <code>events</code> table</li></ul>
+</body></html>"""
+
+
 def build_report(store: Path, out: Path, sites: SiteCatalogue | None = None,
                  calendar: tuple[CalendarEntry, ...] = RASON_2023, title: str = "harborwatch report",
                  extra: dict | None = None, pdf: bool = True, dossiers: Path | None = None) -> dict[str, Path | str]:
@@ -254,22 +353,8 @@ def build_report(store: Path, out: Path, sites: SiteCatalogue | None = None,
     sites = sites or SiteCatalogue.default()
     out.mkdir(parents=True, exist_ok=True)
     figs = out / "figures"
-    with Store.open(store, create=False) as st:
-        tabs = {r["table_name"] for r in st.sql(
-            "SELECT table_name FROM information_schema.tables").to_pylist()}
-        if "events" not in tabs:
-            from harborwatch.core.errors import HarborwatchError
-
-            raise HarborwatchError(f"{store}: the store has no events yet", hint="run `harborwatch events` first")
-        ev = st.sql("SELECT * FROM events ORDER BY start, type, mmsi, event_id")
-        ev = ev.select(EVENTS.names).cast(EVENTS)  # the store hands back microsecond times
-        n_positions = st.sql("SELECT count(*) AS n FROM positions").to_pylist()[0]["n"]
-        tracks = _tracks(st, n_positions)
-        files = st.sql("SELECT file, format, sha256, records_in, stored, quarantined, duplicates, finished_at, "
-                       "software_version FROM ingest_files WHERE complete ORDER BY finished_at").to_pylist()
-        ev_mmsis = set(ev["mmsi"].drop_null().to_pylist()) | set(ev["mmsi_2"].drop_null().to_pylist())
-        dossier_html, listed = _dossiers_html(dossiers, ev_mmsis)
-        vessels_html = _vessel_rows(st, ev, listed)
+    inp = _read_store(store, dossiers)
+    ev, tracks = inp.ev, inp.tracks
     ev_lat = ev["lat"].to_numpy(zero_copy_only=False).astype(float)
     ev_lon = ev["lon"].to_numpy(zero_copy_only=False).astype(float)
     extent = bbox(np.concatenate([ev_lat, tracks["lat"].to_numpy(zero_copy_only=False).astype(float)]),
@@ -280,71 +365,20 @@ def build_report(store: Path, out: Path, sites: SiteCatalogue | None = None,
     counts: dict[str, int] = {}
     for t in ev["type"].to_pylist():
         counts[t] = counts.get(t, 0) + 1
-    params: dict[str, str] = {}
-    for ty, p in zip(ev["type"].to_pylist(), ev["parameters"].to_pylist(), strict=True):
-        params.setdefault(ty, p)
-    prov_files = _table(["file", "format", "sha256", "records in", "stored", "quarantined", "duplicates",
-                         "ingested (UTC)", "software"], "\n".join(
-        f"<tr><td>{_e(f['file'])}</td><td>{_e(f['format'])}</td><td><code>{_e(f['sha256'])}</code></td>"
-        f"<td class='num'>{f['records_in']:,}</td><td class='num'>{f['stored']:,}</td>"
-        f"<td class='num'>{f['quarantined']:,}</td><td class='num'>{f['duplicates']:,}</td>"
-        f"<td>{_e(str(f['finished_at'])[:19])}</td><td>{_e(f['software_version'])}</td></tr>" for f in files))
-    prov_params = _table(["event type", "parameters (units in the names)"], "\n".join(
-        f"<tr><td>{_e(k)}</td><td><code>{_e(v)}</code></td></tr>" for k, v in sorted(params.items())))
-    versions = _versions()
-    banner = ('<p class="banner">SIMULATED data: every vessel, identity and movement in this report was generated '
-              'by harborwatch\'s scenario simulator.</p>' if extra.get("simulated") else "")
-    summary = "".join(f"<li>{_e(k)}: {v:,}</li>" for k, v in sorted(counts.items()))
-    findings = extra.get("findings_html", "")
-    evaluation = (f"<h2>Evaluation against the ground truth</h2>{_evaluation_html(extra['evaluation'])}"
-                  if extra.get("evaluation") else "")
-    ev_head = ["event", "type", "vessel", "other vessel", "start (UTC)", "end (UTC)", "site", "lat, lon",
-               "confidence", "evidence", "key attributes"]
-
-    def page(event_rows: str, inline_svg: bool, note: str) -> str:
-        mapfig = (_svg_inline(map_paths["svg"], "map") if inline_svg
-                  else '<img id="map" src="figures/map.png" alt="map" style="width:100%">')
-        weekfig = ("" if not weekly_paths else _svg_inline(weekly_paths["svg"], "weekly") if inline_svg
-                   else '<img id="weekly" src="figures/weekly.png" alt="weekly series" style="width:100%">')
-        return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>
-<meta name="generator" content="harborwatch {__version__}"><style>{_CSS}</style><script>{_JS}</script></head>
-<body>
-<h1>{_e(title)}</h1>
-<p class="muted">Generated {started:%Y-%m-%d %H:%M} UTC by harborwatch {__version__} from the store
-<code>{_e(store)}</code>: {n_positions:,} positions, {ev.num_rows:,} events.</p>
-{banner}
-<h2>Summary</h2><ul>{summary}</ul>
-{findings}
-<h2>Map</h2>
-<figure>{mapfig}<figcaption class="muted">Coastlines: the 1 km GLOBE land mask (PyPI global-land-mask).
-Tracks thinned to about {MAP_POINTS:,} positions by record hash. Figure files: figures/map.svg, figures/map.png.
-</figcaption></figure>
-<h2>Weekly port calls and dark gaps</h2>
-<figure>{weekfig}<figcaption class="muted">Port calls: detected port visits by start week (Monday, UTC).
-Dark gaps: AIS gaps flagged <code>likely_disabling</code>, by the site nearest (within 60 km) to where the
-signal was lost. Dashed lines: {_e('; '.join(f'{c.date} {c.label}' for c in calendar))}.
-Data: figures/weekly.json.</figcaption></figure>
-{evaluation}
-{dossier_html}
-<h2>Vessels</h2>
-<div class="scroll">{_table(["MMSI", "names", "IMO", "call sign", "flag", "ship type", "length (m)", "events",
-                              "by type"], vessels_html, "vessels")}</div>
-<h2>Events</h2>
-<p class="noprint">Vessel filter (MMSI): <input id="vfilter" size="12"> showing <span id="shown">{ev.num_rows}</span>
-rows. {note}</p>
-<div class="scroll">{_table(ev_head, event_rows, "events")}</div>
-<h2>Provenance</h2>
-<h3>Input files</h3>{prov_files}
-<h3>Rule parameters</h3>{prov_params}
-<h3>Software and run</h3>
-<ul>{''.join(f'<li>{_e(k)} {_e(v)}</li>' for k, v in versions.items())}
-<li>report generated {started.isoformat(timespec='seconds')} in {{RUN_S}} s</li>
-<li>every event's evidence (record hashes of the positions and static reports it rests on) is in
-events.parquet / the store's <code>events</code> table</li></ul>
-</body></html>"""
-
-    html_text = page(_events_rows(ev, None), True, "All events are listed.")
+    prov_files, prov_params = _provenance_html(ev, inp.files)
+    parts = {
+        "map_paths": map_paths, "weekly_paths": weekly_paths, "ev": ev, "title": title, "started": started,
+        "calendar": calendar, "store": store, "n_positions": inp.n_positions,
+        "banner": ('<p class="banner">SIMULATED data: every vessel, identity and movement in this report was '
+                   'generated by harborwatch\'s scenario simulator.</p>' if extra.get("simulated") else ""),
+        "summary": "".join(f"<li>{_e(k)}: {v:,}</li>" for k, v in sorted(counts.items())),
+        "findings": extra.get("findings_html", ""),
+        "evaluation": (f"<h2>Evaluation against the ground truth</h2>{_evaluation_html(extra['evaluation'])}"
+                       if extra.get("evaluation") else ""),
+        "dossier_html": inp.dossier_html, "vessels_html": inp.vessels_html,
+        "prov_files": prov_files, "prov_params": prov_params, "versions": _versions(),
+    }
+    html_text = _page(parts, _events_rows(ev, None), True, "All events are listed.")
     html_path = out / "report.html"
     run_s = f"{time.perf_counter() - t_begin:.1f}"
     html_path.write_text(html_text.replace("{RUN_S}", run_s))
@@ -357,7 +391,7 @@ events.parquet / the store's <code>events</code> table</li></ul>
         try:
             from weasyprint import HTML
 
-            text = page(_events_rows(ev, PDF_EVENT_ROWS), False, note).replace("{RUN_S}", run_s)
+            text = _page(parts, _events_rows(ev, PDF_EVENT_ROWS), False, note).replace("{RUN_S}", run_s)
             HTML(string=text, base_url=str(out)).write_pdf(out / "report.pdf")
             result["pdf"] = out / "report.pdf"
         except (ImportError, OSError) as e:  # WeasyPrint missing, or its system libraries (Pango)

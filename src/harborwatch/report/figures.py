@@ -6,7 +6,6 @@ as filled land and its outline, so the map needs no download.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harborwatch.analysis.calendar import CalendarEntry
+from harborwatch.analysis.series import week_dates, week_index, week_start
+from harborwatch.events.rules.gaps import likely_disabling
 from harborwatch.geo.landmask import is_land
 
 #: Marker style per event type on the map.
@@ -26,20 +28,6 @@ STYLE = {
     "shared_mmsi": ("D", "#8c564b", 40, "one MMSI, two hulls"),
     "dark_vessel": ("^", "#e377c2", 60, "radar detection not on AIS"),
 }
-
-
-@dataclass(frozen=True)
-class CalendarEntry:
-    date: str  # YYYY-MM-DD
-    label: str
-
-
-#: Public dates of the Rason 2023 story, drawn on the weekly charts when the data covers them.
-RASON_2023 = (
-    CalendarEntry("2023-05-10", "new cargo facility at Rajin (reported May)"),
-    CalendarEntry("2023-07-26", "Russian defence minister in Pyongyang"),
-    CalendarEntry("2023-09-13", "Vostochny cosmodrome summit"),
-)
 
 
 def _plt():
@@ -110,7 +98,7 @@ def map_figure(out: Path, sites: pa.Table, tracks: pa.Table, events: pa.Table,
     for ty, (marker, color, size, label) in STYLE.items():
         e = events.filter(pc.equal(events["type"], ty))
         if ty == "gap":
-            e = e.filter(pc.match_substring(e["attributes"], '"likely_disabling":true'))
+            e = e.filter(likely_disabling(e))
         if e.num_rows == 0:
             continue
         ax.scatter(e["lon"].to_numpy(zero_copy_only=False), e["lat"].to_numpy(zero_copy_only=False), marker=marker,
@@ -125,10 +113,6 @@ def map_figure(out: Path, sites: pa.Table, tracks: pa.Table, events: pa.Table,
     paths = _save(fig, out, "map")
     plt.close(fig)
     return paths
-
-
-def _weeks(ms: np.ndarray, week0: int) -> np.ndarray:
-    return (ms // 1000 - week0) // (7 * 86_400)
 
 
 def gap_sites(gaps: pa.Table, catalogue, within_m: float = 60_000.0) -> list[str | None]:
@@ -150,23 +134,22 @@ def weekly_figure(out: Path, events: pa.Table, catalogue, calendar: tuple[Calend
     if len(start) == 0:
         return {}, {}
     t0 = int(start.min()) // 1000
-    week0 = t0 - (t0 - 345_600) % (7 * 86_400)  # Mondays (the epoch was a Thursday)
-    nweeks = int(_weeks(np.array([start.max()]), week0)[0]) + 1
+    week0 = week_start(t0)
+    nweeks = int(week_index(np.array([start.max()]), week0)[0]) + 1
     visits = events.filter(pc.equal(events["type"], "port_visit"))
     vs = visits["site_id"].to_pylist()
-    vw = _weeks(pc.cast(visits["start"], pa.int64()).to_numpy(zero_copy_only=False), week0)
+    vw = week_index(pc.cast(visits["start"], pa.int64()).to_numpy(zero_copy_only=False), week0)
     by_site: dict[str, int] = {}
     for s in vs:
         by_site[s] = by_site.get(s, 0) + 1
     sites = [s for s, _ in sorted(by_site.items(), key=lambda kv: -kv[1])[:top]]
     if "kp-rajin" in by_site and "kp-rajin" not in sites:
         sites = ["kp-rajin"] + sites[:-1]
-    gaps = events.filter(pc.equal(events["type"], "gap"))
-    gaps = gaps.filter(pc.match_substring(gaps["attributes"], '"likely_disabling":true'))
-    gw = _weeks(pc.cast(gaps["start"], pa.int64()).to_numpy(zero_copy_only=False), week0)
+    gaps = events.filter(likely_disabling(events))
+    gw = week_index(pc.cast(gaps["start"], pa.int64()).to_numpy(zero_copy_only=False), week0)
     gsite = gap_sites(gaps, catalogue)
     site_names = dict(zip(catalogue.ids(), catalogue.table["name"].to_pylist(), strict=True))
-    x = np.array([datetime.fromtimestamp(week0 + k * 7 * 86_400, UTC) for k in range(nweeks)])
+    x = np.array(week_dates(week0, nweeks))
     fig, axes = plt.subplots(2, 1, figsize=(11, 7), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     series: dict = {"weeks": [d.date().isoformat() for d in x], "port_calls": {}, "dark_gaps": {}}
     for s in sites:
@@ -188,7 +171,7 @@ def weekly_figure(out: Path, events: pa.Table, catalogue, calendar: tuple[Calend
         axes[1].legend(fontsize=7, ncol=3, title="signal lost nearest to", title_fontsize=7)
     lo, hi = x[0], x[-1]
     for c in calendar:
-        d = datetime.fromisoformat(c.date).replace(tzinfo=UTC)
+        d = datetime.fromtimestamp(c.epoch_s, UTC)
         if lo <= d <= hi:
             for ax in axes:
                 ax.axvline(d, color="#d62728", linestyle="--", linewidth=1)
@@ -201,4 +184,4 @@ def weekly_figure(out: Path, events: pa.Table, catalogue, calendar: tuple[Calend
     return paths, series
 
 
-__all__ = ["RASON_2023", "STYLE", "CalendarEntry", "bbox", "gap_sites", "map_figure", "weekly_figure"]
+__all__ = ["STYLE", "bbox", "gap_sites", "map_figure", "weekly_figure"]

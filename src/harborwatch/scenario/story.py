@@ -20,13 +20,15 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from harborwatch.analysis.calendar import RASON_2023, entry
 from harborwatch.core.identifiers import imo_check_digit
 from harborwatch.scenario.model import Drift, Hold, Identity, Sail, Vessel
 from harborwatch.scenario.routes import SeaGrid, searoute_leg
 
-VISIT_2023_07_26 = int(datetime(2023, 7, 26, tzinfo=UTC).timestamp())  # Russian defence minister in Pyongyang
-SUMMIT_2023_09_13 = int(datetime(2023, 9, 13, tzinfo=UTC).timestamp())  # Vostochny cosmodrome summit
-FACILITY_2023_05 = int(datetime(2023, 5, 10, tzinfo=UTC).timestamp())  # new cargo facility at Rajin
+# the dates of the story come from the packaged event calendar (with their sources)
+VISIT_2023_07_26 = entry(RASON_2023, "shoigu-pyongyang-2023-07-26").epoch_s
+SUMMIT_2023_09_13 = entry(RASON_2023, "vostochny-summit-2023-09-13").epoch_s
+FACILITY_2023_05 = entry(RASON_2023, "rajin-cargo-facility-2023-05").epoch_s
 H = 3600
 DAY = 86_400
 

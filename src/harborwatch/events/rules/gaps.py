@@ -152,13 +152,19 @@ def _rate(rec: pa.Table) -> Rate:
                               strict=True), strict=True))
 
 
-def likely_disabling(attributes: str | dict | None) -> bool:
-    """Whether a gap event's attributes (JSON text or dict) flag it as likely disabling: the
-    one test every report and analysis uses."""
-    if attributes is None:
-        return False
-    a = json.loads(attributes) if isinstance(attributes, str) else attributes
-    return bool(a.get("likely_disabling"))
+#: How a gap's attributes say it was likely disabling: attributes are canonical JSON (sorted keys,
+#: no spaces; :func:`harborwatch.core.ids.canonical_json`), so the key and value are written so.
+LIKELY_DISABLING_TEXT = '"likely_disabling":true'
 
 
-__all__ = ["Gaps", "likely_disabling"]
+def likely_disabling(events: pa.Table) -> pa.BooleanArray:
+    """Per event row: a gap flagged as likely disabling (the transponder switched off where
+    reception was good). The one test every report and analysis uses."""
+    if events.num_rows == 0:
+        return pa.array([], pa.bool_())
+    gap = pc.equal(events["type"], "gap")
+    flagged = pc.fill_null(pc.match_substring(events["attributes"], LIKELY_DISABLING_TEXT), False)
+    return pc.and_(gap, flagged).combine_chunks() if isinstance(gap, pa.ChunkedArray) else pc.and_(gap, flagged)
+
+
+__all__ = ["LIKELY_DISABLING_TEXT", "Gaps", "likely_disabling"]

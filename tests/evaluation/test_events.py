@@ -7,7 +7,7 @@ import json
 import pyarrow as pa
 import pytest
 
-from harborwatch.evaluate import evaluate, read_table
+from harborwatch.evaluation import evaluate, read_table
 
 H = 3_600_000
 T0 = 1_690_000_000_000

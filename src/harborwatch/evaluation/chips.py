@@ -1,4 +1,4 @@
-"""Scoring detections against labelled chips (``harborwatch detect-eval``).
+"""Scoring radar detections against labelled chips (``harborwatch detect-eval``).
 
 The HRSID chips in ``../shared/data/sar/hrsid`` are split once, by name: sorted by file name,
 the chips at even positions *tune* (they trained the false-alarm filter and chose the detector

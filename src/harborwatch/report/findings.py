@@ -1,0 +1,58 @@
+"""HTML sections of findings computed elsewhere (the demo's summary and its radar run), for the
+report's ``findings_html``."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+
+def radar_html(r: dict | None) -> str:
+    """The radar section of the demo's findings: per-scene counts, scores against the scenes'
+    truth and a gallery of the dark detections' chips (inlined PNG)."""
+    if r is None:
+        return "<p>Radar: not run (install the sat extra, rasterio).</p>"
+    ev = r.get("evaluation", {})
+
+    def f(x):
+        return "-" if x is None else f"{x:.3f}"
+
+    rows = "".join(f"<tr><td>{html.escape(c['image'])}</td><td>{str(c['time'])[:16]}</td><td class='num'>{c['seen']}"
+                   f"</td><td class='num'>{c['on_ais']}</td><td class='num'>{c['matched']}</td>"
+                   f"<td class='num'>{c['dark']}</td></tr>" for c in r["per_scene"])
+    d, k = ev.get("detection", {}), ev.get("dark_vessel", {})
+    gallery = "".join(
+        f"<figure style='display:inline-block;margin:4px;text-align:center'><img alt='radar chip' width='96' "
+        f"height='96' style='image-rendering:pixelated' src='data:image/png;base64,"
+        f"{base64.b64encode(Path(c['png']).read_bytes()).decode()}'><figcaption class='muted' style='font-size:10px'>"
+        f"{html.escape(c['time'])}<br>{html.escape(c['site_id'] or '-')}, {c['length_m'] or 0:.0f} m, "
+        f"score {c['score']:.2f}</figcaption></figure>" for c in r.get("chips", [])[:24] if Path(c["png"]).is_file())
+    return (f"<h3>Radar overpasses of Rajin (SIMULATED Sentinel-1-like scenes)</h3><p>{r['scenes']} scenes; "
+            f"{r['dark_vessel_events']} detections not on AIS became <code>dark_vessel</code> events. Against the "
+            f"scenes' truth (within {ev.get('tolerance_m', 300):.0f} m): ships detected: precision "
+            f"{f(d.get('precision'))}, recall {f(d.get('recall'))}; dark vessels (detections not on AIS vs. "
+            f"vessels with AIS off): precision {f(k.get('precision'))}, recall {f(k.get('recall'))}, "
+            f"F1 {f(k.get('f1'))}.</p><div class='scroll'><table id='radar'><thead><tr><th>scene</th>"
+            "<th>time (UTC)</th><th>seen at Rajin</th><th>on AIS</th><th>both</th><th>dark</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></div>"
+            + (f"<p>Detections not on AIS (64 x 64 px chips of the scenes, log scale):</p><div>{gallery}</div>"
+               if gallery else ""))
+
+
+def findings_html(f: dict) -> str:
+    """The findings section: ingest accounting, likely-disabling gaps, Rajin calls per period."""
+    rows = []
+    for (name, det), (_, tru) in zip(f["rajin"].items(), f["rajin_truth"].items(), strict=True):
+        rows.append(f"<tr><td>{html.escape(name)}</td><td class='num'>{det['per_week']}</td>"
+                    f"<td class='num'>{tru['per_week']}</td><td class='num'>{tru['dark_calls']}</td></tr>")
+    ing = f["ingest"]
+    return (f"<h2>Findings</h2><p>Ingested {ing['records_in']:,} records: {ing['stored']:,} stored, "
+            f"{ing['quarantined']:,} quarantined, {ing['duplicates']:,} duplicates. "
+            f"{f['dark_gaps_detected']} AIS gaps were flagged as likely disabling.</p>"
+            "<table id='rajin'><thead><tr><th>period</th><th>Rajin calls per week seen on AIS</th>"
+            "<th>in the ground truth</th><th>truth calls with AIS off</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
+__all__ = ["findings_html", "radar_html"]
