@@ -97,3 +97,37 @@ def test_no_import_cycle_between_modules():
     g = _import_graph()
     edges = {m: set(g.find_modules_directly_imported_by(m)) for m in g.modules}
     assert _cycles(edges) == []
+
+
+def _long_functions(tree, max_lines: int) -> list[tuple[str, int]]:
+    import ast
+
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            kernel = any("njit" in ast.unparse(d) or "vectorize" in ast.unparse(d) for d in node.decorator_list)
+            n = node.end_lineno - node.lineno + 1
+            if n > max_lines and not kernel:
+                out.append((node.name, n))
+    return out
+
+
+def test_size_checker_finds_a_planted_long_function():
+    import ast
+
+    body = "\n".join(f"    x{i} = {i}" for i in range(81))
+    assert _long_functions(ast.parse(f"def f():\n{body}\n"), 80) == [("f", 82)]
+    assert _long_functions(ast.parse(f"@njit(cache=True)\ndef f():\n{body}\n"), 80) == []
+
+
+def test_no_source_file_over_600_lines_and_no_function_over_80_outside_numba_kernels():
+    import ast
+
+    big = []
+    for p in sorted((REPO / "src" / "harborwatch").rglob("*.py")):
+        text = p.read_text()
+        rel = str(p.relative_to(REPO))
+        if len(text.splitlines()) > 600:
+            big.append(f"{rel}: {len(text.splitlines())} lines")
+        big += [f"{rel}: {name}() {n} lines" for name, n in _long_functions(ast.parse(text), 80)]
+    assert big == []

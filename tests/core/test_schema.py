@@ -27,6 +27,19 @@ def test_rot_not_available(raw):
     assert S.rot_deg_per_min(raw) is None
 
 
-def test_sentinel_table_covers_position_types():
-    for t in (1, 2, 3, 18, 19, 27):
-        assert {"lat", "lon", "sog_kn", "cog_deg"} <= set(S.SENTINELS[t])
+# ITU-R M.1371-5 "not available" values per message type, typed from the standard's tables
+# (decoded units: degrees, knots), independently of the code's table.
+_POS = {"lat": 91.0, "lon": 181.0}
+_A = {**_POS, "sog_kn": 102.3, "cog_deg": 360.0, "heading_deg": 511, "nav_status": 15, "rot_raw": -128}
+_B = {**_POS, "sog_kn": 102.3, "cog_deg": 360.0, "heading_deg": 511}
+_STATIC = {"imo": 0, "ship_type": 0, "draught_m": 0.0, "length_m": 0.0, "beam_m": 0.0, "name": "", "callsign": "",
+           "destination": ""}
+ITU = {1: _A, 2: _A, 3: _A, 4: _POS, 5: _STATIC, 9: {**_POS, "sog_kn": 1023.0, "cog_deg": 360.0}, 18: _B,
+       19: {**_B, **_STATIC}, 21: {**_POS, "name": ""}, 24: _STATIC,
+       27: {**_POS, "sog_kn": 63.0, "cog_deg": 511.0, "nav_status": 15}}
+
+
+def test_sentinel_values_are_the_standards():
+    """Keys and values, type by type: a wrong value (say 102.2 for SOG) fails."""
+    assert S.SENTINELS == ITU
+    assert S.SENTINELS_UNKNOWN_TYPE == {**_A, **_STATIC}

@@ -63,3 +63,31 @@ class StoreError(HarborwatchError, OSError):
 
 class InputFileError(HarborwatchError, OSError):
     """An input file cannot be found, opened or decompressed."""
+
+
+class NotFoundError(HarborwatchError, KeyError):
+    """A thing asked for by its key (a vessel's MMSI, an event id) is not there."""
+
+    def __str__(self) -> str:  # KeyError would print the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+class MissingExtraError(HarborwatchError, ImportError):
+    """An optional dependency is not installed. The hint is the ``pip install`` command of the
+    extra that brings it; the CLI prints message and hint on one line each, no traceback."""
+
+    def __init__(self, feature: str, module: str, extra: str) -> None:
+        self.module = module
+        self.extra = extra
+        super().__init__(f"{feature} needs {module}, which is not installed",
+                         hint=f'pip install "harborwatch[{extra}]"')
+
+
+def require(module: str, extra: str, feature: str):
+    """Import and return ``module``, or raise :class:`MissingExtraError` naming the extra."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise MissingExtraError(feature, module.split(".")[0], extra) from e

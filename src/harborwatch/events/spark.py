@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from harborwatch.core.errors import HarborwatchError, require
 from harborwatch.core.schema import POSITIONS, STATIC
 from harborwatch.events.context import Context
 from harborwatch.events.request import Request, read_inputs
@@ -25,10 +26,7 @@ from harborwatch.store.store import Store
 
 
 def _session(workers: int | None):
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("the Spark engine needs the 'spark' extra: pip install 'harborwatch[spark]'") from e
+    SparkSession = require("pyspark.sql", "spark", "the Spark engine").SparkSession
     import sys
 
     cores = workers or os.cpu_count() or 1
@@ -161,7 +159,7 @@ def _ddl(schema: pa.Schema):
             return T.BooleanType()
         if pa.types.is_list(t):
             return T.ArrayType(conv(t.value_type))
-        raise TypeError(t)
+        raise HarborwatchError(f"no Spark type for the Arrow type {t}")
 
     return T.StructType([T.StructField(f.name, conv(f.type), f.nullable) for f in schema])
 

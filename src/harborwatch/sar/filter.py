@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from harborwatch.core.errors import DataError
+
 FEATURES = ("peak_z", "mean_z", "contrast_db", "background_cv", "log_area", "log_length", "elongation", "fill")
 WEIGHTS_FILE = Path(__file__).parent / "data" / "false_alarm_filter.json"
 
@@ -48,7 +50,7 @@ class FalseAlarmFilter:
     def load(cls, path: Path) -> FalseAlarmFilter:
         d = json.loads(Path(path).read_text())
         if tuple(d["features"]) != FEATURES:
-            raise ValueError(f"{path}: trained on features {d['features']}, this version computes {FEATURES}")
+            raise DataError(f"{path}: trained on features {d['features']}, this version computes {FEATURES}")
         return cls(np.array(d["mean"]), np.array(d["scale"]), np.array(d["coef"]), float(d["intercept"]),
                    {k: v for k, v in d.items() if k not in ("mean", "scale", "coef", "intercept")})
 

@@ -102,7 +102,7 @@ def match(dets: list[dict], boxes: list[tuple[float, ...]], rule: str) -> int:
                     break
         return tp
     if rule != "iou":
-        raise ValueError(f"unknown matching rule {rule!r}")
+        raise DataError(f"unknown matching rule {rule!r}; expected iou or centre")
     pairs = sorted(((_iou(d["bbox_px"], b), i, j) for i, d in enumerate(dets) for j, b in enumerate(boxes)),
                    reverse=True)
     taken: set[int] = set()

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from harborwatch.core.errors import DataError, FormatError, InputFileError
+from harborwatch.core.errors import DataError, FormatError, InputFileError, require
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 TIFF_SUFFIXES = {".tif", ".tiff"}
@@ -187,11 +187,8 @@ def _pixel_m_from_transform(ds) -> float | None:
 def open_geotiff(path: Path, band: int = 1) -> Scene:
     """A GeoTIFF through rasterio, read by windows. Integer data is taken as amplitude
     (intensity = DN²), floating-point data as linear intensity."""
-    try:
-        import rasterio
-        from rasterio.windows import Window
-    except ImportError as e:  # pragma: no cover - the sat extra
-        raise InputFileError("reading GeoTIFFs needs rasterio", hint='pip install "harborwatch[sat]"') from e
+    rasterio = require("rasterio", "sat", "reading GeoTIFFs")
+    Window = require("rasterio.windows", "sat", "reading GeoTIFFs").Window
     try:
         ds = rasterio.open(path)
     except rasterio.errors.RasterioIOError as e:
@@ -281,11 +278,8 @@ def open_safe(path: Path, polarisation: str = "vv") -> Scene:
     calibrated to sigma0 with ``calibration/calibration-*.xml`` (sigma0 = DN² / A², A bilinear
     in (line, pixel)), georeferenced from the annotation's geolocation grid, pixel size and time
     from the annotation."""
-    try:
-        import rasterio
-        from rasterio.windows import Window
-    except ImportError as e:  # pragma: no cover
-        raise InputFileError("reading SAFE products needs rasterio", hint='pip install "harborwatch[sat]"') from e
+    rasterio = require("rasterio", "sat", "reading SAFE products")
+    Window = require("rasterio.windows", "sat", "reading SAFE products").Window
     try:
         safe = _Safe(path)
     except (OSError, zipfile.BadZipFile) as e:

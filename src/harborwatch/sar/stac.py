@@ -17,7 +17,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harborwatch.core.errors import FormatError, InputFileError
+from harborwatch.core.errors import FormatError, InputFileError, require
 
 CATALOGS = {
     "planetary-computer": ("https://planetarycomputer.microsoft.com/api/stac/v1", "sentinel-1-grd"),
@@ -59,10 +59,7 @@ def search(bbox: tuple[float, float, float, float], start: str, end: str, catalo
            mode: str | None = "IW", limit: int = 500) -> list[dict]:
     """Sentinel-1 GRD scenes intersecting ``bbox`` (west, south, east, north) between ``start``
     and ``end`` (ISO dates or times), from a named catalogue or a STAC API URL."""
-    try:
-        from pystac_client import Client
-    except ImportError as e:  # pragma: no cover - the sat extra
-        raise InputFileError("STAC search needs pystac-client", hint='pip install "harborwatch[sat]"') from e
+    Client = require("pystac_client", "sat", "STAC search").Client
     url, collection = CATALOGS.get(catalog, (catalog, "sentinel-1-grd"))
     try:
         client = Client.open(url)

@@ -16,6 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
+from harborwatch.core.errors import DataError
 from harborwatch.geo.distance import haversine_m_array as _hav
 from harborwatch.geo.landmask import is_land
 
@@ -96,7 +97,7 @@ class SeaGrid:
                 q = (float(la[k]), float(lo[k]))
                 if self._water_from(p, q, self.harbour_m * relax):
                     return int(nodes[k])
-        raise ValueError(f"no water route from {p}: the point is too far inland for the sea grid")
+        raise DataError(f"no water route from {p}: the point is too far inland for the sea grid")
 
     def route(self, a: tuple[float, float], b: tuple[float, float]) -> np.ndarray:
         """Waypoints (n, 2) as (lat, lon) from ``a`` to ``b``, both included."""

@@ -187,9 +187,23 @@ def _shuttle(f: Fleet, v: Vessel, home: str, start: int, turn_days: float, dark:
 
 def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t_end: int,
           n_vessels: int) -> Fleet:
-    """The fleet for [t_start, t_end); ``n_vessels`` >= 14 (extra vessels are coastal traders)."""
+    """The fleet for [t_start, t_end); ``n_vessels`` >= 14 (extra vessels are coastal traders).
+    The roles are built in a fixed order: they draw from one random generator."""
     f = Fleet(rng, sites, grid, t_start, t_end)
-    # shuttles: more of them, and more often, after the July visit and the September summit
+    _shuttles(f, t_start)
+    _sts_pair(f, t_start, t_end)
+    _renamed(f)
+    _twin(f, t_start, t_end)
+    _spoofer(f)
+    _loiterer(f)
+    _longhaul(f, t_start)
+    _harbour(f)
+    _coastal(f, n_vessels)
+    return f
+
+
+def _shuttles(f: Fleet, t_start: int) -> None:
+    """Shuttles: more of them, and more often, after the July visit and the September summit."""
     _shuttle(f, f.vessel("shuttle", "RU", 71, 118), "ru-vostochny", t_start, 14, dark=False)
     _shuttle(f, f.vessel("shuttle", "RU", 71, 126), "ru-vostochny", VISIT_2023_07_26 + 3 * DAY, 10, dark=True)
     _shuttle(f, f.vessel("shuttle", "RU", 70, 97), "ru-vostochny", SUMMIT_2023_09_13 + 2 * DAY, 8, dark=False)
@@ -197,7 +211,9 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
     _shuttle(f, f.vessel("shuttle", "RU", 70, 89), "ru-dunay", t_start + 20 * DAY, 16, dark=False)
     _shuttle(f, f.vessel("shuttle", "RU", 70, 92), "ru-dunay", VISIT_2023_07_26 + 9 * DAY, 12, dark=True)
 
-    # ship-to-ship transfers at sea: a Russian tanker and a DPRK tanker, about monthly
+
+def _sts_pair(f: Fleet, t_start: int, t_end: int) -> None:
+    """Ship-to-ship transfers at sea: a Russian tanker and a DPRK tanker, about monthly."""
     t1 = f.vessel("sts", "RU", 80, 105)
     t2 = f.vessel("sts", "KP", 80, 86)
     f.start_at(t1, "ru-nakhodka")
@@ -224,7 +240,9 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
     for v in (t1, t2):
         f.hold(v, max(1.0, (t_end - v.now) / H + 24))
 
-    # renamed: Nakhodka <-> Rajin; on 15 June takes a new name, flag, call sign and MMSI (same IMO)
+
+def _renamed(f: Fleet) -> None:
+    """Renamed: Nakhodka <-> Rajin; on 15 June takes a new name, flag, call sign and MMSI (same IMO)."""
     r = f.vessel("renamed", "SL", 70, 99)
     f.start_at(r, "ru-nakhodka")
     rename_at = int(datetime(2023, 6, 15, tzinfo=UTC).timestamp())
@@ -236,7 +254,9 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
             r.identities.append(Identity(r.now + H, f.mmsi("CM"), f.name(), f.callsign("CM"), old.imo))
             renamed = True
 
-    # twin: a coastal trader whose MMSI a second hull also broadcasts for three weeks in August
+
+def _twin(f: Fleet, t_start: int, t_end: int) -> None:
+    """Twin: a coastal trader whose MMSI a second hull also broadcasts for three weeks in August."""
     tw = f.vessel("coastal", "RU", 70, 90)
     f.start_at(tw, "ru-vladivostok")
     while not f.done(tw):
@@ -251,7 +271,9 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
         f.round_trip(h2, "kp-chongjin", "kp-rajin", (30, 60), (30, 60), 9.0)
     h2.dark = [(t_start, twin_from), (twin_to, t_end + 30 * DAY)]
 
-    # spoofer: Zarubino <-> Rajin; for three days in October it shows a position inland
+
+def _spoofer(f: Fleet) -> None:
+    """Spoofer: Zarubino <-> Rajin; for three days in October it shows a position inland."""
     sp = f.vessel("spoofer", "MN", 70, 95)
     f.start_at(sp, "ru-zarubino")
     while not f.done(sp):
@@ -259,7 +281,9 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
     s0 = int(datetime(2023, 10, 5, 6, tzinfo=UTC).timestamp())
     sp.spoof.append((s0, s0 + 3 * DAY, 43.45, 129.60))  # inland, Jilin province
 
-    # loiterer: a reefer waiting at sea for 6-12 h between Vladivostok and Posyet calls
+
+def _loiterer(f: Fleet) -> None:
+    """Loiterer: a reefer waiting at sea for 6-12 h between Vladivostok and Posyet calls."""
     lo = f.vessel("loiterer", "PA", 72, 110)
     f.start_at(lo, "ru-vladivostok")
     k = 0
@@ -272,7 +296,9 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
         f.sail(lo, "ru-vladivostok", 11.0)
         k += 1
 
-    # long haul: Busan -> Vostochny via searoute, then back, about monthly
+
+def _longhaul(f: Fleet, t_start: int) -> None:
+    """Long haul: Busan -> Vostochny via searoute, then back, about monthly."""
     lh = f.vessel("longhaul", "KR", 70, 160)
     leg_in = np.concatenate([searoute_leg(BUSAN, GATE)[:-1], f.route(GATE, "ru-vostochny")])
     leg_out = leg_in[::-1].copy()
@@ -286,13 +312,17 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
         lh.segments.append(s)
         lh.segments.append(Hold(lh.now, lh.now + int(f.rng.uniform(5, 12) * DAY), *BUSAN, status=5))
 
-    # harbour craft (class B) in Vladivostok
+
+def _harbour(f: Fleet) -> None:
+    """Harbour craft (class B) in Vladivostok."""
     hb = f.vessel("harbour", "RU", 52, 24, ais_class="B")
     f.start_at(hb, "ru-vladivostok")
     while not f.done(hb):
         f.round_trip(hb, "ru-vladivostok", "ru-bolshoy-kamen", (4, 20), (2, 8), 8.0)
 
-    # coastal traders among the Russian ports fill the rest of the fleet
+
+def _coastal(f: Fleet, n_vessels: int) -> None:
+    """Coastal traders among the Russian ports fill the rest of the fleet."""
     ports = ["ru-vladivostok", "ru-nakhodka", "ru-vostochny", "ru-zarubino", "ru-posyet", "ru-slavyanka",
              "ru-bolshoy-kamen", "ru-dunay"]
     while len(f.vessels) < n_vessels:
@@ -304,7 +334,6 @@ def build(rng: np.random.Generator, sites: Sites, grid: SeaGrid, t_start: int, t
             nxt = str(f.rng.choice([p for p in ports if p != here]))
             f.sail(v, nxt, float(f.rng.uniform(9, 13)))
             here = nxt
-    return f
 
 
 def rail_cars(rng: np.random.Generator, t_start: int, days: int) -> list[dict]:

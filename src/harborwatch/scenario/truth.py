@@ -41,28 +41,30 @@ TRUTH = pa.schema([
 ])
 
 
-def ground_truth(fleet: Fleet, sites: Sites, msgs: pa.Table, cfg: Scenario) -> pa.Table:
-    """Every event the scenario contains, by type, with the definitions of the events rules."""
+class _Truth:
+    """Truth rows of one scenario, added in a fixed order (vessels, then encounters, then gaps)."""
 
-    ev = EventsConfig()
-    pv = ev.port_visits
-    rows: list[dict] = []
-    t_end = cfg.t_end
-    port_ids = list(sites.pos)
-    plat = np.array([sites.pos[s][0] for s in port_ids])
-    plon = np.array([sites.pos[s][1] for s in port_ids])
-    prad = np.array([sites.radius[s] for s in port_ids])
-    is_port = np.array([sites.kind.get(s, "port") in PORT_KINDS for s in port_ids])
+    def __init__(self, fleet: Fleet, sites: Sites, cfg: Scenario) -> None:
+        self.fleet, self.sites, self.cfg = fleet, sites, cfg
+        self.ev = EventsConfig()
+        self.rows: list[dict] = []
+        self.port_ids = list(sites.pos)
+        self.plat = np.array([sites.pos[s][0] for s in self.port_ids])
+        self.plon = np.array([sites.pos[s][1] for s in self.port_ids])
+        self.prad = np.array([sites.radius[s] for s in self.port_ids])
+        self.is_port = np.array([sites.kind.get(s, "port") in PORT_KINDS for s in self.port_ids])
 
-    def port_distance(la: float, lo: float) -> float:
-        d = _hav(la, lo, plat, plon) - prad
-        return float(np.maximum(d, 0)[is_port].min())
+    def port_distance(self, la: float, lo: float) -> float:
+        d = _hav(la, lo, self.plat, self.plon) - self.prad
+        return float(np.maximum(d, 0)[self.is_port].min())
 
-    def add(type_, v: Vessel, t0: int, t1: int, la=None, lo=None, site=None, mmsi=None, mmsi_2=None, **attrs):
+    def add(self, type_, v: Vessel, t0: int, t1: int, la=None, lo=None, site=None, mmsi=None, mmsi_2=None,
+            **attrs) -> None:
         m = mmsi if mmsi is not None else v.identities[int(v.identity_at(np.array([t0]))[0])].mmsi
-        rows.append({"type": type_, "vessel": v.key, "mmsi": m, "mmsi_2": mmsi_2, "start": t0 * 1000,
-                     "end": t1 * 1000, "lat": la, "lon": lo, "site_id": site, "attributes": attrs})
+        self.rows.append({"type": type_, "vessel": v.key, "mmsi": m, "mmsi_2": mmsi_2, "start": t0 * 1000,
+                          "end": t1 * 1000, "lat": la, "lon": lo, "site_id": site, "attributes": attrs})
 
+    @staticmethod
     def ais(v: Vessel, a: int, b: int) -> str:
         """on: transmitting the whole time (true position); off: not at all; partial: in between."""
         tt = np.arange(a, b + 1, 600)
@@ -71,82 +73,103 @@ def ground_truth(fleet: Fleet, sites: Sites, msgs: pa.Table, cfg: Scenario) -> p
             on &= ~((tt >= s0) & (tt < s1))
         return "on" if on.all() else "off" if not on.any() else "partial"
 
-    for v in fleet.vessels:
-        # port visits from the true track (every 2 min): entry within entry_distance of a port
-        # site's edge, exit beyond exit_distance; passing by counts, as in the rule
-        visits = _true_visits(v, sites, [s for s, k in zip(port_ids, is_port, strict=True) if k], cfg,
-                              pv.entry_distance_m, pv.exit_distance_m)
-        visits = [x for x in visits if x[1] < t_end and x[2] > cfg.t_start]
+    def visits_and_voyages(self, v: Vessel) -> None:
+        """Port visits from the true track (every 2 min): entry within entry_distance of a port
+        site's edge, exit beyond exit_distance; passing by counts, as in the rule. Voyages
+        between consecutive visits seen on AIS under one MMSI."""
+        cfg, sites, pv = self.cfg, self.sites, self.ev.port_visits
+        ports = [s for s, k in zip(self.port_ids, self.is_port, strict=True) if k]
+        visits = _true_visits(v, sites, ports, cfg, pv.entry_distance_m, pv.exit_distance_m)
+        visits = [x for x in visits if x[1] < cfg.t_end and x[2] > cfg.t_start]
         seen = []
         for site, a, b in visits:
-            state = ais(v, a, b)
+            state = self.ais(v, a, b)
             la, lo = sites.pos[site]
             extra = {"role": v.role}
             if v.role == "twin":
                 state = "partial" if state != "off" else state  # shares an MMSI: which track is which is moot
-            add("port_visit", v, a, b, la, lo, site, ais=state, **extra)
+            self.add("port_visit", v, a, b, la, lo, site, ais=state, **extra)
             if state == "off" and v.role != "twin":
-                add("dark_call", v, a, b, la, lo, site, role=v.role)
+                self.add("dark_call", v, a, b, la, lo, site, role=v.role)
             if state == "on":
                 seen.append((site, a, b))
-        # voyages between consecutive visits seen on AIS under one MMSI
         for (s1, _, b1), (s2, a2, _) in zip(seen, seen[1:], strict=False):
             m1 = v.identities[int(v.identity_at(np.array([b1]))[0])].mmsi
             m2 = v.identities[int(v.identity_at(np.array([a2]))[0])].mmsi
-            dark_between = ais(v, b1, a2) != "on"
-            add("voyage", v, b1, a2, *sites.pos[s1], s2, from_site_id=s1, to_site_id=s2,
-                ambiguous=bool(m1 != m2 or dark_between), role=v.role)
-        # loitering: stationary or drifting >= 4 h away from ports
+            dark_between = self.ais(v, b1, a2) != "on"
+            self.add("voyage", v, b1, a2, *sites.pos[s1], s2, from_site_id=s1, to_site_id=s2,
+                     ambiguous=bool(m1 != m2 or dark_between), role=v.role)
+
+    def behaviour(self, v: Vessel) -> None:
+        """Loitering (stationary or drifting >= 4 h away from ports), identity changes, dark
+        periods, spoofing and the twin's shared MMSI."""
+        cfg, ev = self.cfg, self.ev
         lo_p = ev.loitering
         for s in v.segments:
-            a, b = max(s.t0, cfg.t_start), min(s.t1, t_end)
+            a, b = max(s.t0, cfg.t_start), min(s.t1, cfg.t_end)
             if isinstance(s, Hold | Drift) and b - a >= lo_p.min_duration_h * 3600:
-                if port_distance(s.lat, s.lon) >= lo_p.min_port_distance_m:
-                    add("loitering", v, a, b, s.lat, s.lon, None, ais=ais(v, a, b), role=v.role)
-        # identity changes
+                if self.port_distance(s.lat, s.lon) >= lo_p.min_port_distance_m:
+                    self.add("loitering", v, a, b, s.lat, s.lon, None, ais=self.ais(v, a, b), role=v.role)
         for old, new in zip(v.identities, v.identities[1:], strict=False):
-            add("identity_change", v, new.t, new.t, mmsi=old.mmsi, mmsi_2=new.mmsi,
-                old_name=old.name, new_name=new.name, old_mmsi=old.mmsi, new_mmsi=new.mmsi)
+            self.add("identity_change", v, new.t, new.t, mmsi=old.mmsi, mmsi_2=new.mmsi,
+                     old_name=old.name, new_name=new.name, old_mmsi=old.mmsi, new_mmsi=new.mmsi)
         if v.role != "twin":  # the twin hull is silent except when it uses another vessel's MMSI
             for a, b in v.dark:
                 if b - a >= ev.gaps.min_duration_h * 3600:
-                    add("dark", v, a, min(b, t_end), None, None, None, role=v.role)
+                    self.add("dark", v, a, min(b, cfg.t_end), None, None, None, role=v.role)
         for a, b, sla, slo in v.spoof:
-            add("spoofing", v, a, b, sla, slo, None, shown_lat=sla, shown_lon=slo)
+            self.add("spoofing", v, a, b, sla, slo, None, shown_lat=sla, shown_lon=slo)
         if v.role == "twin":
             for a, b in _on_intervals(v, cfg):
-                add("shared_mmsi", v, a, b, None, None, None)
-    # encounters: the ship-to-ship holds of the sts pair
-    sts = [v for v in fleet.vessels if v.role == "sts"]
-    if len(sts) == 2:
+                self.add("shared_mmsi", v, a, b, None, None, None)
+
+    def encounters(self) -> None:
+        """The ship-to-ship holds of the sts pair."""
+        t_end = self.cfg.t_end
+        sts = [v for v in self.fleet.vessels if v.role == "sts"]
+        if len(sts) != 2:
+            return
         a_holds = [s for s in sts[0].segments if isinstance(s, Hold) and s.status == 0]
         b_holds = [s for s in sts[1].segments if isinstance(s, Hold) and s.status == 0]
         for ha, hb in zip(a_holds, b_holds, strict=False):
             a, b = max(ha.t0, hb.t0), min(ha.t1, hb.t1)
-            if b - a >= ev.encounters.min_duration_h * 3600 and a < t_end:
+            if b - a >= self.ev.encounters.min_duration_h * 3600 and a < t_end:
                 m0 = sts[0].identities[0].mmsi
                 m1 = sts[1].identities[0].mmsi
-                add("encounter", sts[0], a, min(b, t_end), ha.lat, ha.lon, None, mmsi=min(m0, m1),
-                    mmsi_2=max(m0, m1))
-    # gaps: silences >= min_duration_h in what the feeds delivered, per vessel and MMSI
-    g = ev.gaps
-    v_of = {v.key: v for v in fleet.vessels}
-    vk = np.array(msgs["vessel"].to_pylist())
-    tt = msgs["t"].to_numpy()
-    mmc = msgs["mmsi"].to_numpy()
-    order = np.lexsort((tt, mmc, vk))
-    vk, tt, mmc = vk[order], tt[order], mmc[order]
-    lat, lon = msgs["lat"].to_numpy()[order], msgs["lon"].to_numpy()[order]
-    same = (vk[1:] == vk[:-1]) & (mmc[1:] == mmc[:-1])
-    dt = np.diff(tt)
-    for i in np.flatnonzero(same & (dt >= g.min_duration_h * 3600)):
-        v = v_of[vk[i]]
-        dark = any(a < tt[i + 1] and b > tt[i] for a, b in v.dark)
-        add("gap", v, int(tt[i]), int(tt[i + 1]), float(lat[i]), float(lon[i]), None, mmsi=int(mmc[i]),
-            intentional=bool(dark), ambiguous=v.role in ("twin", "spoofer") or bool(
-                v.role == "coastal" and any(x.role == "twin" and x.identities[0].mmsi == int(mmc[i])
-                                            for x in fleet.vessels)), role=v.role)
-    rows = [r for r in rows if r["start"] < t_end * 1000 and r["end"] > cfg.t_start * 1000]
+                self.add("encounter", sts[0], a, min(b, t_end), ha.lat, ha.lon, None, mmsi=min(m0, m1),
+                         mmsi_2=max(m0, m1))
+
+    def gaps(self, msgs: pa.Table) -> None:
+        """Silences >= min_duration_h in what the feeds delivered, per vessel and MMSI."""
+        g = self.ev.gaps
+        fleet = self.fleet
+        v_of = {v.key: v for v in fleet.vessels}
+        vk = np.array(msgs["vessel"].to_pylist())
+        tt = msgs["t"].to_numpy()
+        mmc = msgs["mmsi"].to_numpy()
+        order = np.lexsort((tt, mmc, vk))
+        vk, tt, mmc = vk[order], tt[order], mmc[order]
+        lat, lon = msgs["lat"].to_numpy()[order], msgs["lon"].to_numpy()[order]
+        same = (vk[1:] == vk[:-1]) & (mmc[1:] == mmc[:-1])
+        dt = np.diff(tt)
+        for i in np.flatnonzero(same & (dt >= g.min_duration_h * 3600)):
+            v = v_of[vk[i]]
+            dark = any(a < tt[i + 1] and b > tt[i] for a, b in v.dark)
+            self.add("gap", v, int(tt[i]), int(tt[i + 1]), float(lat[i]), float(lon[i]), None, mmsi=int(mmc[i]),
+                     intentional=bool(dark), ambiguous=v.role in ("twin", "spoofer") or bool(
+                         v.role == "coastal" and any(x.role == "twin" and x.identities[0].mmsi == int(mmc[i])
+                                                     for x in fleet.vessels)), role=v.role)
+
+
+def ground_truth(fleet: Fleet, sites: Sites, msgs: pa.Table, cfg: Scenario) -> pa.Table:
+    """Every event the scenario contains, by type, with the definitions of the events rules."""
+    truth = _Truth(fleet, sites, cfg)
+    for v in fleet.vessels:
+        truth.visits_and_voyages(v)
+        truth.behaviour(v)
+    truth.encounters()
+    truth.gaps(msgs)
+    rows = [r for r in truth.rows if r["start"] < cfg.t_end * 1000 and r["end"] > cfg.t_start * 1000]
     return _truth_table(rows)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from harborwatch.core.errors import DataError
+from harborwatch.core.errors import DataError, NotFoundError, require
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas
@@ -191,10 +191,7 @@ def vessel_offsets(mmsi: np.ndarray) -> np.ndarray:
 
 
 def to_geopandas(table: pa.Table) -> geopandas.GeoDataFrame:
-    try:
-        import geopandas as gpd
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("GeoPandas export needs the 'geo' extra: pip install 'harborwatch[geo]'") from e
+    gpd = require("geopandas", "geo", "GeoPandas export")
     df = table.to_pandas()
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
 
@@ -241,7 +238,7 @@ class TrackCollection(_Columnar):
     def __getitem__(self, mmsi: int) -> Track:
         i = int(np.searchsorted(self._mmsi, mmsi))
         if i >= len(self._mmsi) or int(self._mmsi[i]) != mmsi:
-            raise KeyError(mmsi)
+            raise NotFoundError(f"no track of MMSI {mmsi} in this collection")
         a, b = int(self._offsets[i]), int(self._offsets[i + 1])
         return Track(self._t.slice(a, b - a), sorted=True)
 

@@ -155,116 +155,117 @@ def _parse_time(col: pa.Array, fmt: str, tz: str | None) -> tuple[np.ndarray, np
     return ms, bad
 
 
-def _decode(
-    batch: pa.RecordBatch | None, lines: np.ndarray, bad_rows: list[tuple[int, str]], m: Mapping, source: str,
-    header: list[str],
-) -> Decoded:
-    n_ok = batch.num_rows if batch is not None else 0
-    n = n_ok + len(bad_rows)
-    reject = np.full(n, None, dtype=object)
-    rfield = np.full(n, None, dtype=object)
-    rdetail = np.full(n, None, dtype=object)
-    ref = np.concatenate([lines, np.array([b[0] for b in bad_rows], dtype=np.int64)])
+class _Rejects:
+    """The first reason, field and detail of each row's rejection (None: not rejected)."""
+
+    def __init__(self, n: int) -> None:
+        self.reason = np.full(n, None, dtype=object)
+        self.field = np.full(n, None, dtype=object)
+        self.detail = np.full(n, None, dtype=object)
+
+    def mark(self, bad: np.ndarray, reason: str, field: str, detail: Callable[..., str]) -> None:
+        """Reject the rows where ``bad`` (the first reason wins); ``detail(row)`` says why."""
+        for i in np.flatnonzero(bad):
+            if self.reason[i] is None:
+                self.reason[i] = reason
+                self.field[i] = field
+                self.detail[i] = detail(int(i))
+
+
+def _numeric(spec, get: dict, n_ok: int) -> tuple[np.ndarray, np.ndarray]:
+    """A numeric field's values (the sum of its columns, scaled) and which rows failed to parse."""
+    total = np.zeros(n_ok)
+    anybad = np.zeros(n_ok, dtype=bool)
+    for c in spec.columns:
+        col = get[c]
+        if spec.strip_prefix:
+            col = pc.replace_substring_regex(col, f"^{spec.strip_prefix}", "")
+        if spec.values:
+            mapped = pd.Series(col.to_numpy(zero_copy_only=False), dtype=object).map(spec.values)
+            unknown = mapped.isna().to_numpy() & ~col.is_null().to_numpy(zero_copy_only=False)
+            vals = mapped.to_numpy(dtype=np.float64, na_value=np.nan)
+            # numbers are accepted as codes too
+            num, nbad = _to_float(col)
+            vals = np.where(unknown & ~nbad, num, vals)
+            bad = unknown & nbad
+        else:
+            vals, bad = _to_float(col)
+        total = total + vals
+        anybad |= bad
+    return total * spec.scale, anybad
+
+
+def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Every mapped field as a column of ``n`` rows (the parsed rows first): (other columns,
+    MMSI, message type); values that do not parse reject their row, naming the field."""
+    pad = n - n_ok
     cols: dict[str, np.ndarray] = {}
-    ts = np.full(n, TS_MISSING, dtype=np.int64)
     mmsi = np.full(n, -1, dtype=np.int64)
     msg_type = np.full(n, -1, dtype=np.int64)
-
-    def mark(bad: np.ndarray, reason: str, field: str, detail: Callable[..., str]) -> None:
-        idx = np.flatnonzero(bad)
-        for i in idx:
-            if reject[i] is None:
-                reject[i] = reason
-                rfield[i] = field
-                rdetail[i] = detail(int(i))
-
-    if n_ok and batch is not None:
-        get = {name: batch.column(name) for name in batch.schema.names}
-        t, tbad = _parse_time(get[m.time_column], m.time_format, m.timezone)
-        tcol = get[m.time_column]
-        mark(np.pad(tbad, (0, len(bad_rows))), "bad_timestamp", m.time_column,
-             lambda i: f"{m.time_column}={tcol[i].as_py()!r} does not match {m.time_format!r}")
-        if m.ms_column:
-            ms_col = get[m.ms_column]
-            extra, ebad = _to_float(ms_col)
-            mark(np.pad(ebad, (0, len(bad_rows))), "bad_timestamp", m.ms_column,
-                 lambda i: f"{m.ms_column}={ms_col[i].as_py()!r} is not a number of milliseconds")
-            t = np.where((t != TS_MISSING) & ~np.isnan(extra), t + np.nan_to_num(extra).astype(np.int64), t)
-        ts[:n_ok] = t
-        for name, spec in m.columns.items():
-            if name in NUMERIC_FIELDS:
-                total = np.zeros(n_ok)
-                anybad = np.zeros(n_ok, dtype=bool)
-                for c in spec.columns:
-                    col = get[c]
-                    if spec.strip_prefix:
-                        col = pc.replace_substring_regex(col, f"^{spec.strip_prefix}", "")
-                    if spec.values:
-                        mapped = pd.Series(col.to_numpy(zero_copy_only=False), dtype=object).map(spec.values)
-                        unknown = mapped.isna().to_numpy() & ~col.is_null().to_numpy(zero_copy_only=False)
-                        vals = mapped.to_numpy(dtype=np.float64, na_value=np.nan)
-                        # numbers are accepted as codes too
-                        num, nbad = _to_float(col)
-                        vals = np.where(unknown & ~nbad, num, vals)
-                        bad = unknown & nbad
-                    else:
-                        vals, bad = _to_float(col)
-                    total = total + vals
-                    anybad |= bad
-                values = total * spec.scale
-                col0 = get[spec.columns[0]]
-                mark(np.pad(anybad, (0, len(bad_rows))), "bad_value", name,
+    for name, spec in m.columns.items():
+        if name in NUMERIC_FIELDS:
+            values, anybad = _numeric(spec, get, n_ok)
+            col0 = get[spec.columns[0]]
+            rej.mark(np.pad(anybad, (0, pad)), "bad_value", name,
                      lambda i, c=spec.columns[0], col0=col0: f"{c}={col0[i].as_py()!r} is not a number")
-                if name in INT_LIKE:
-                    frac = ~np.isnan(values) & (values != np.round(values))
-                    mark(np.pad(frac, (0, len(bad_rows))), "bad_value", name,
+            if name in INT_LIKE:
+                frac = ~np.isnan(values) & (values != np.round(values))
+                rej.mark(np.pad(frac, (0, pad)), "bad_value", name,
                          lambda i, c=spec.columns[0], col0=col0: f"{c}={col0[i].as_py()!r} is not an integer")
-                    ints = np.where(np.isnan(values) | frac, -1, np.nan_to_num(values)).astype(np.int64)
-                    arr = np.full(n, -1, dtype=np.int64)
-                    arr[:n_ok] = ints
-                else:
-                    arr = np.full(n, np.nan)
-                    arr[:n_ok] = values
-                if name == "mmsi":
-                    mmsi = arr
-                elif name == "msg_type":
-                    msg_type = arr
-                else:
-                    cols[name] = arr
-            elif name in TEXT_FIELDS:
-                arr = np.full(n, None, dtype=object)
-                text = pc.utf8_trim_whitespace(get[spec.columns[0]])
-                vals = text.to_numpy(zero_copy_only=False).astype(object)
-                vals[vals == ""] = None
-                arr[:n_ok] = vals
-                if name in ("name", "callsign", "destination"):
-                    upper = pc.utf8_upper(text).to_numpy(zero_copy_only=False).astype(object)
-                    upper[upper == ""] = None
-                    arr[:n_ok] = upper
+                ints = np.where(np.isnan(values) | frac, -1, np.nan_to_num(values)).astype(np.int64)
+                arr = np.full(n, -1, dtype=np.int64)
+                arr[:n_ok] = ints
+            else:
+                arr = np.full(n, np.nan)
+                arr[:n_ok] = values
+            if name == "mmsi":
+                mmsi = arr
+            elif name == "msg_type":
+                msg_type = arr
+            else:
                 cols[name] = arr
-            elif name == "eta":
-                eta_col, eta_fmt = get[spec.columns[0]], spec.format or m.time_format
-                e, ebad = _parse_time(eta_col, eta_fmt, m.timezone)
-                mark(np.pad(ebad, (0, len(bad_rows))), "bad_value", name,
+        elif name in TEXT_FIELDS:
+            arr = np.full(n, None, dtype=object)
+            text = pc.utf8_trim_whitespace(get[spec.columns[0]])
+            vals = text.to_numpy(zero_copy_only=False).astype(object)
+            vals[vals == ""] = None
+            arr[:n_ok] = vals
+            if name in ("name", "callsign", "destination"):
+                upper = pc.utf8_upper(text).to_numpy(zero_copy_only=False).astype(object)
+                upper[upper == ""] = None
+                arr[:n_ok] = upper
+            cols[name] = arr
+        elif name == "eta":
+            eta_col, eta_fmt = get[spec.columns[0]], spec.format or m.time_format
+            e, ebad = _parse_time(eta_col, eta_fmt, m.timezone)
+            rej.mark(np.pad(ebad, (0, pad)), "bad_value", name,
                      lambda i, c=eta_col, f=eta_fmt, k=spec.columns[0]: f"{k}={c[i].as_py()!r} does not match {f!r}")
-                arr = np.full(n, TS_MISSING, dtype=np.int64)
-                arr[:n_ok] = e
-                cols["eta_ms"] = arr
-        mmsi_col = get[m.columns["mmsi"].columns[0]]
-        mark(np.pad(mmsi[:n_ok] < 0, (0, len(bad_rows))) & (np.arange(n) < n_ok) & (reject == None),  # noqa: E711
-             "missing_mmsi", "mmsi", lambda i: f"MMSI={mmsi_col[i].as_py()!r}")
-    for j, (_line, text) in enumerate(bad_rows):
-        i = n_ok + j
-        reject[i] = "wrong_column_count"
-        got = len(text.split(m.delimiter))
-        rdetail[i] = f"{got} columns, header has {len(header)}"
+            arr = np.full(n, TS_MISSING, dtype=np.int64)
+            arr[:n_ok] = e
+            cols["eta_ms"] = arr
+    return cols, mmsi, msg_type
 
-    lat = cols.get("lat", np.full(n, np.nan))
-    lon = cols.get("lon", np.full(n, np.nan))
-    if "msg_type" in m.columns:
-        has_pos = np.isin(msg_type, POSITION_TYPES)
-    else:
-        has_pos = ~np.isnan(lat) | ~np.isnan(lon)
+
+def _times(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects) -> np.ndarray:
+    """Epoch milliseconds of each row (the time column, plus the milliseconds column if mapped)."""
+    pad = n - n_ok
+    ts = np.full(n, TS_MISSING, dtype=np.int64)
+    t, tbad = _parse_time(get[m.time_column], m.time_format, m.timezone)
+    tcol = get[m.time_column]
+    rej.mark(np.pad(tbad, (0, pad)), "bad_timestamp", m.time_column,
+             lambda i: f"{m.time_column}={tcol[i].as_py()!r} does not match {m.time_format!r}")
+    if m.ms_column:
+        ms_col = get[m.ms_column]
+        extra, ebad = _to_float(ms_col)
+        rej.mark(np.pad(ebad, (0, pad)), "bad_timestamp", m.ms_column,
+                 lambda i: f"{m.ms_column}={ms_col[i].as_py()!r} is not a number of milliseconds")
+        t = np.where((t != TS_MISSING) & ~np.isnan(extra), t + np.nan_to_num(extra).astype(np.int64), t)
+    ts[:n_ok] = t
+    return ts
+
+
+def _has_static(cols: dict, n: int) -> np.ndarray:
+    """Rows that carry any static field."""
     has_static = np.zeros(n, dtype=bool)
     for f in STATIC_FIELDS:
         key = "eta_ms" if f == "eta" else f
@@ -279,14 +280,14 @@ def _decode(
             has_static |= a != TS_MISSING
         else:
             has_static |= a >= 0
-    ok = reject == None  # noqa: E711
-    has_pos &= ok
-    has_static &= ok
-    if "msg_type" in m.columns:
-        # a decoded-message dump: only static message types carry static data
-        has_static &= np.isin(msg_type, (5, 19, 24)) | (msg_type < 0) | has_pos
-    cols["reject_field"] = rfield
-    cols["reject_detail"] = rdetail
+    return has_static
+
+
+def _raw_texts(batch: pa.RecordBatch | None, bad_rows: list[tuple[int, str]], m: Mapping,
+               header: list[str]) -> Callable[[np.ndarray], list[str]]:
+    """Function (rows) -> each row's text as read: ``column=value`` joined by the delimiter for
+    parsed rows, the line itself for rows with the wrong number of columns."""
+    n_ok = batch.num_rows if batch is not None else 0
     delim = m.delimiter
     names = [c for c in header if batch is not None and c in batch.schema.names]
     bad_text = [t for _, t in bad_rows]
@@ -302,8 +303,51 @@ def _decode(
                 out.append(delim.join(f"{c}={'' if row[c] is None else row[c]}" for c in names))
         return out
 
+    return raw
+
+
+def _decode(
+    batch: pa.RecordBatch | None, lines: np.ndarray, bad_rows: list[tuple[int, str]], m: Mapping, source: str,
+    header: list[str],
+) -> Decoded:
+    n_ok = batch.num_rows if batch is not None else 0
+    n = n_ok + len(bad_rows)
+    rej = _Rejects(n)
+    ref = np.concatenate([lines, np.array([b[0] for b in bad_rows], dtype=np.int64)])
+    cols: dict[str, np.ndarray] = {}
+    ts = np.full(n, TS_MISSING, dtype=np.int64)
+    mmsi = np.full(n, -1, dtype=np.int64)
+    msg_type = np.full(n, -1, dtype=np.int64)
+    if n_ok and batch is not None:
+        get = {name: batch.column(name) for name in batch.schema.names}
+        ts = _times(get, m, n, n_ok, rej)
+        cols, mmsi, msg_type = _fields(get, m, n, n_ok, rej)
+        mmsi_col = get[m.columns["mmsi"].columns[0]]
+        rej.mark(np.pad(mmsi[:n_ok] < 0, (0, len(bad_rows))) & (np.arange(n) < n_ok) & (rej.reason == None),  # noqa: E711
+                 "missing_mmsi", "mmsi", lambda i: f"MMSI={mmsi_col[i].as_py()!r}")
+    for j, (_line, text) in enumerate(bad_rows):
+        i = n_ok + j
+        rej.reason[i] = "wrong_column_count"
+        got = len(text.split(m.delimiter))
+        rej.detail[i] = f"{got} columns, header has {len(header)}"
+
+    lat = cols.get("lat", np.full(n, np.nan))
+    lon = cols.get("lon", np.full(n, np.nan))
+    if "msg_type" in m.columns:
+        has_pos = np.isin(msg_type, POSITION_TYPES)
+    else:
+        has_pos = ~np.isnan(lat) | ~np.isnan(lon)
+    has_static = _has_static(cols, n)
+    ok = rej.reason == None  # noqa: E711
+    has_pos &= ok
+    has_static &= ok
+    if "msg_type" in m.columns:
+        # a decoded-message dump: only static message types carry static data
+        has_static &= np.isin(msg_type, (5, 19, 24)) | (msg_type < 0) | has_pos
+    cols["reject_field"] = rej.field
+    cols["reject_detail"] = rej.detail
     station = cols.pop("station", None)
     return Decoded(
-        ref=ref, ts_ms=ts, mmsi=mmsi, msg_type=msg_type, has_pos=has_pos, has_static=has_static, raw=raw,
-        cols=cols, station=station, reject=reject,
+        ref=ref, ts_ms=ts, mmsi=mmsi, msg_type=msg_type, has_pos=has_pos, has_static=has_static,
+        raw=_raw_texts(batch, bad_rows, m, header), cols=cols, station=station, reject=rej.reason,
     )

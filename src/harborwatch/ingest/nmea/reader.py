@@ -210,7 +210,19 @@ def _chunk(buf: np.ndarray, line_base: int, final: bool) -> tuple[Decoded | None
     msg_type[undecoded] = -1
     mmsi[undecoded] = -1
 
-    # timestamps and stations of a group: its first line that has them
+    ts, st_codes, st_names = _group_times_and_stations(buf, sc, n, role, head)
+    station = pd.Categorical.from_codes(st_codes[rows], categories=st_names) if len(st_names) else None
+    raw = _raw_reader(buf, sc, rows, m1, role, head)
+    batch = _make_decoded(lines[rows], ts[rows], station, reject, dec, raw, undecoded, text_row)
+    batch.content_hash = _content_hasher(buf, aux, sc.p_start[rec_single], sc.p_len[rec_single],
+                                         aux_start[rec_multi].clip(0), aux_len[rec_multi], m1)
+    return batch, consumed, n
+
+
+def _group_times_and_stations(buf: np.ndarray, sc: _Scan, n: int, role: np.ndarray,
+                              head: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(time per line, station code per line, station names): a group takes the time and the
+    station of its first line that has them."""
     ts = sc.ts[:n].copy()
     members = np.flatnonzero(role != K.R_SINGLE)
     if len(members):
@@ -222,23 +234,32 @@ def _chunk(buf: np.ndarray, line_base: int, final: bool) -> tuple[Decoded | None
     if len(members):
         need = (st_codes[head[members]] < 0) & (st_codes[members] >= 0)
         st_codes[head[members][need]] = st_codes[members[need]]
+    return ts, st_codes, st_names
 
+
+def _as_text(arr: pa.BinaryArray) -> pa.Array:
+    """Binary as UTF-8 strings; bytes that are not UTF-8 are replaced."""
+    try:
+        return arr.cast(pa.string())
+    except pa.ArrowInvalid:
+        return pa.array([b.decode("utf-8", "replace") for b in arr.to_pylist()], pa.string())
+
+
+def _raw_reader(buf: np.ndarray, sc: _Scan, rows: np.ndarray, m1: int, role: np.ndarray,
+                head: np.ndarray) -> Callable[[np.ndarray], pa.Array]:
+    """Function (records) -> their raw text as Arrow strings: a line, or a group's lines joined
+    by newlines (records from ``m1`` on are groups, gathered in numba)."""
     starts, ends = sc.starts, sc.ends
 
     def raw(idx: np.ndarray) -> pa.Array:
-        """Raw text of records ``idx`` (a group: all its lines joined by newlines), as Arrow strings."""
         idx = np.asarray(idx, dtype=np.int64)
         line_idx = rows[idx]
         data, offsets = K.gather(buf, starts, ends, line_idx)
-        arr = pa.BinaryArray.from_buffers(pa.binary(), len(idx), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+        text = _as_text(pa.BinaryArray.from_buffers(pa.binary(), len(idx),
+                                                    [None, pa.py_buffer(offsets), pa.py_buffer(data)]))
         multi = np.flatnonzero(idx >= m1)
-        try:
-            text = arr.cast(pa.string())
-        except pa.ArrowInvalid:  # not UTF-8: replace the bad bytes
-            text = pa.array([b.decode("utf-8", "replace") for b in arr.to_pylist()], pa.string())
         if not len(multi):
             return text
-        # groups: all their lines joined by newlines, gathered in numba
         mem = np.flatnonzero(role != K.R_SINGLE)
         mem = mem[np.lexsort((mem, head[mem]))]
         heads = line_idx[multi]
@@ -247,23 +268,20 @@ def _chunk(buf: np.ndarray, line_base: int, final: bool) -> tuple[Decoded | None
         sel = np.concatenate([mem[a:b] for a, b in zip(lo, hi, strict=True)])
         bounds = np.concatenate([[0], np.cumsum(hi - lo)]).astype(np.int64)
         gdata, goffsets = K.gather_groups(buf, starts, ends, sel, bounds)
-        groups = pa.BinaryArray.from_buffers(pa.binary(), len(multi), [None, pa.py_buffer(goffsets),
-                                                                        pa.py_buffer(gdata)])
-        try:
-            groups = groups.cast(pa.string())
-        except pa.ArrowInvalid:
-            groups = pa.array([b.decode("utf-8", "replace") for b in groups.to_pylist()], pa.string())
+        groups = _as_text(pa.BinaryArray.from_buffers(pa.binary(), len(multi), [None, pa.py_buffer(goffsets),
+                                                                                 pa.py_buffer(gdata)]))
         order = np.arange(len(idx))
         order[multi] = len(idx) + np.arange(len(multi))
         return pa.concat_arrays([text, groups]).take(pa.array(order))
 
-    station = pd.Categorical.from_codes(st_codes[rows], categories=st_names) if len(st_names) else None
-    batch = _make_decoded(lines[rows], ts[rows], station, reject, dec, raw, undecoded, text_row)
-    p_start1, p_len1 = sc.p_start[rec_single], sc.p_len[rec_single]
-    p_start2, p_len2 = aux_start[rec_multi].clip(0), aux_len[rec_multi]
+    return raw
 
+
+def _content_hasher(buf: np.ndarray, aux: np.ndarray, p_start1: np.ndarray, p_len1: np.ndarray,
+                    p_start2: np.ndarray, p_len2: np.ndarray, m1: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Function (records) -> hash of the payload alone (same message, other tag block or
+    station: same hash); records from ``m1`` on are groups, read from the aux buffer."""
     def content_hash(idx: np.ndarray) -> np.ndarray:
-        """Hash of the payload alone (same message, other tag block or station: same hash)."""
         idx = np.asarray(idx, dtype=np.int64)
         out = np.empty(len(idx), np.uint64)
         a, b = idx < m1, idx >= m1
@@ -271,8 +289,7 @@ def _chunk(buf: np.ndarray, line_base: int, final: bool) -> tuple[Decoded | None
         out[b] = K.payload_hashes(aux, p_start2[idx[b] - m1], p_len2[idx[b] - m1])
         return out
 
-    batch.content_hash = content_hash
-    return batch, consumed, n
+    return content_hash
 
 
 def _alloc_decoded(n: int, n_text: int) -> tuple:
