@@ -14,6 +14,10 @@ from typer.testing import CliRunner
 from harborwatch.cli.main import app
 from harborwatch.demo import run_demo
 
+#: whole-pipeline tests: the whole job on the default scenario, a year and 24 vessels.
+#: `python -m pytest -m "not slow"` leaves them out.
+pytestmark = pytest.mark.slow
+
 THRESHOLDS = {"port_visit": 0.95, "voyage": 0.95, "gap": 0.9, "dark": 0.9, "encounter": 0.9, "loitering": 0.9,
               "identity_change": 0.9, "shared_mmsi": 0.9, "spoofing": 0.9}
 

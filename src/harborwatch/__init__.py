@@ -5,14 +5,19 @@ transfers and sanctioned-vessel hits, each traceable to the records it came from
 
 Layers (data flows one way; a lower layer never imports a higher one)::
 
-    core -> ingest -> store -> tracks -> events -> fusion/screening/estimates -> reports/serve -> cli
+    core | geo -> ingest -> store -> sar | sites | tracks -> events -> fusion | screening
+        -> analysis -> scenario -> evaluation -> report -> demo -> cli
 
 Quick start::
 
-    from harborwatch.store import Store
+    from harborwatch.events import EventsConfig, Request, run
+    from harborwatch.sites import SiteCatalogue
+    from harborwatch.store import Store, ingest_files
+
     with Store.open("hw-store") as store:
-        store.ingest(["positions.nmea.gz"])
-        df = store.sql("SELECT mmsi, count(*) FROM positions GROUP BY mmsi").to_pandas()
+        reports = list(ingest_files(store, ["positions.nmea.gz"]))  # one accounting dict per file
+        events = run(store, Request(EventsConfig(), SiteCatalogue.default()))
+        df = store.sql("SELECT mmsi, count(*) AS n FROM positions GROUP BY mmsi").to_pandas()
 """
 
 from importlib.metadata import PackageNotFoundError, version

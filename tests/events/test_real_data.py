@@ -18,6 +18,10 @@ from harborwatch.sites.build import read_wpi
 from harborwatch.store.ingest import ingest_files
 from harborwatch.store.store import Store
 
+#: whole-pipeline tests: ingest and events over the real samples, both engines.
+#: `python -m pytest -m "not slow"` leaves them out.
+pytestmark = pytest.mark.slow
+
 FILES = ("baltic_april_2018_20k_sample.csv", "aisdb_test_data_20210701_spire_decoded.csv",
          "aisdb_test_data_20211101.nm4")
 

@@ -12,6 +12,10 @@ import pytest
 from harborwatch.demo import run_demo
 from harborwatch.scenario import Scenario
 
+#: whole-pipeline tests: the demo on a 30-day scenario, then the report and its browser test.
+#: `python -m pytest -m "not slow"` leaves them out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):

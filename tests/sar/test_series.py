@@ -9,8 +9,9 @@ import pyarrow as pa
 import pytest
 import shapely
 
+from harborwatch.core.weeks import week_of
 from harborwatch.sar.detect import DETECTIONS
-from harborwatch.sar.series import fixed_structures, scene_counts, week_start, weekly
+from harborwatch.sar.series import fixed_structures, scene_counts, weekly
 
 
 def _dets(rows):
@@ -31,7 +32,7 @@ def test_counts_weekly_and_fixed_structures():
     assert fixed.tolist() == [True] * 10 + [False] * 3
     counts = scene_counts(det.filter(pa.array(~fixed)), scenes, {"port": box})
     assert [c["port"] for c in counts] == [1, 1, 0, 0, 0, 0, 0, 0, 0, 0] and counts[8]["total"] == 1
-    assert week_start("2024-01-07T23:00:00+00:00") == "2024-01-01"
+    assert week_of("2024-01-07T23:00:00+00:00") == "2024-01-01"
     w = weekly(counts, ["port"])
     assert [(x["week"], x["scenes"], x["port"]) for x in w] == [("2024-01-01", 7, round(2 / 7, 3)),
                                                                  ("2024-01-08", 3, 0.0)]

@@ -9,10 +9,10 @@ week, so sums would mostly count revisits), with the number of scenes beside it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import numpy as np
 import pyarrow as pa
+
+from harborwatch.core.weeks import week_of
 
 
 def scene_counts(detections: pa.Table, scenes: list[dict], zones: dict) -> list[dict]:
@@ -62,19 +62,14 @@ def fixed_structures(detections: pa.Table, cell_m: float = 40.0, min_fraction: f
     return out
 
 
-def week_start(t: str | datetime) -> str:
-    d = datetime.fromisoformat(t) if isinstance(t, str) else t
-    return (d.date() - timedelta(days=d.weekday())).isoformat()
-
-
 def weekly(rows: list[dict], columns: list[str]) -> list[dict]:
     """Weekly means of ``columns`` over the per-scene ``rows`` (which need ``time``)."""
     by: dict[str, list[dict]] = {}
     for r in rows:
         if r.get("time"):
-            by.setdefault(week_start(r["time"]), []).append(r)
+            by.setdefault(week_of(r["time"]), []).append(r)
     return [{"week": w, "scenes": len(rs), **{c: round(float(np.mean([r[c] for r in rs])), 3) for c in columns}}
             for w, rs in sorted(by.items())]
 
 
-__all__ = ["fixed_structures", "scene_counts", "week_start", "weekly"]
+__all__ = ["fixed_structures", "scene_counts", "weekly"]
