@@ -131,3 +131,17 @@ def test_no_source_file_over_600_lines_and_no_function_over_80_outside_numba_ker
             big.append(f"{rel}: {len(text.splitlines())} lines")
         big += [f"{rel}: {name}() {n} lines" for name, n in _long_functions(ast.parse(text), 80)]
     assert big == []
+
+
+def test_design_layer_table_names_every_package():
+    """DESIGN.md's layer table lists each top-level package and module of harborwatch, and no other."""
+    import re
+
+    src = REPO / "src" / "harborwatch"
+    have = {p.name for p in src.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    have |= {p.stem for p in src.glob("*.py") if p.stem != "__init__"}
+    text = (REPO / "DESIGN.md").read_text()
+    table = text[text.index("| package | role | imports |"):]
+    table = table[:table.index("\n\n")]
+    listed = set(re.findall(r"^\| `harborwatch\.(\w+)` \|", table, flags=re.M))
+    assert listed == have
