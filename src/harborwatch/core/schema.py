@@ -113,13 +113,30 @@ QUARANTINE = pa.schema(
     ]
 )
 
+#: Optional fields of stored records that could not be used: the record is stored with the field
+#: null, and each such field is one row here (never nulled silently).
+FIELD_ISSUES = pa.schema(
+    [
+        _f("source_file", pa.string(), "input file", False),
+        _f("source_ref", pa.int64(), "1-based line or data row of the record", False),
+        _f("field", pa.string(), "the field stored as null", False),
+        _f("reason", pa.string(), "not_a_number | not_an_integer | bad_time | out_of_range", False),
+        _f("value", pa.string(), "the value as read"),
+        _f("record_hash", pa.uint64(), "hash of (the stored record, field): re-ingesting adds nothing", False),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "positions": POSITIONS,
     "static": STATIC,
     "stations": STATIONS,
     "other_messages": OTHER_MESSAGES,
     "quarantine": QUARANTINE,
+    "field_issues": FIELD_ISSUES,
 }
+
+#: Tables whose rows are records (each input record is exactly one row of one of them).
+PRIMARY_TABLES = ("positions", "static", "stations", "other_messages", "quarantine")
 
 # ---------------------------------------------------------------------------
 # "Not available" sentinels, one table per message type (ITU-R M.1371-5).

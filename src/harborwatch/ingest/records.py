@@ -29,6 +29,7 @@ from harborwatch.core import schema as S
 from harborwatch.core.errors import DataError
 from harborwatch.core.identifiers import MMSI_CLASS_NAMES, MMSI_VESSEL, imo_is_valid, mid_known
 from harborwatch.ingest import validate as V
+from harborwatch.ingest.checks import FieldIssue, implausible, issues_table, range_issues, time_bounds, time_detail
 
 TS_MISSING = np.iinfo(np.int64).min
 
@@ -65,6 +66,10 @@ class Decoded:
     matrices: tuple[np.ndarray, np.ndarray] | None = None
     #: content hash of undecoded messages (NMEA: the payload alone); None = hash the raw text
     content_hash: Callable[[np.ndarray], np.ndarray] | None = None
+    #: optional fields the reader could not parse (already null in ``cols``)
+    issues: list[FieldIssue] = field(default_factory=list)
+    #: where the record's time was read, for messages about it
+    time_source: str = "time"
 
     def __len__(self) -> int:
         return len(self.ref)
@@ -104,6 +109,7 @@ class NormalizedBatch:
     other_messages: pa.Table
     quarantine: pa.Table
     mmsi_classes: Counter = field(default_factory=Counter)
+    field_issues: pa.Table = field(default_factory=S.FIELD_ISSUES.empty_table)
 
     def primary_tables(self) -> dict[str, pa.Table]:
         return {
@@ -121,6 +127,9 @@ class NormalizeOptions:
     strict: bool = False
     receiver: str = "unknown"
     assume_time_ms: int | None = None
+    #: plausible times (epoch ms): None = 2000-01-01, and a day after the clock
+    min_time_ms: int | None = None
+    max_time_ms: int | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -250,6 +259,31 @@ def _unstack(d: Decoded, fl: np.ndarray, it: np.ndarray) -> None:
 
 
 _REASON_NAMES = V.reason_names()
+#: (matrix, row) of each range-checked field in the kernel's float and int matrices
+_MATRIX_ROW = {**{f: (0, k) for k, f in enumerate(FLOAT_MATRIX)}, **{f: (1, k) for k, f in enumerate(INT_MATRIX)}}
+
+
+def _range_values(fl: np.ndarray, it: np.ndarray):
+    """Function (field, rows) -> the values as read, as text (before they are nulled)."""
+    def value_of(f: str, rows: np.ndarray) -> list[str]:
+        m, k = _MATRIX_ROW[f]
+        v = (fl if m == 0 else it)[k, rows]
+        return [repr(float(x)) for x in v] if m == 0 else [str(int(x)) for x in v]
+    return value_of
+
+
+def _null_out_of_range(bits: np.ndarray, fl: np.ndarray, it: np.ndarray) -> None:
+    """Null, in place, the out-of-range optional fields flagged in ``bits`` (see V.validate)."""
+    if not bits.any():
+        return
+    for j, f in enumerate(V.RANGE_FIELDS):
+        rows = np.flatnonzero((bits >> np.uint32(j)) & np.uint32(1))
+        if len(rows):
+            m, k = _MATRIX_ROW[f]
+            if m == 0:
+                fl[k, rows] = np.nan
+            else:
+                it[k, rows] = -1
 
 
 def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
@@ -267,9 +301,14 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
     code = np.empty(n, dtype=np.int16)
     mclass = np.empty(n, dtype=np.int8)
     pos_hash = np.empty(n, dtype=np.uint64)
+    bits = np.zeros(n, dtype=np.uint32)
     V.validate(d.msg_type.astype(np.int64, copy=False), d.mmsi.astype(np.int64, copy=False), ts, d.has_pos,
                pre_mask, fl, it, rot, V.SENT_START, V.SENT_FIELD, V.SENT_VALUE, V.KNOWN_TYPE, V.LO, V.HI, V.RANGE_COL,
-               V.RANGE_POS, mid_known(), code, mclass, pos_hash)
+               V.RANGE_POS, V.RANGE_ESSENTIAL, mid_known(), code, mclass, pos_hash, bits)
+    t_lo, t_hi = time_bounds(opt.min_time_ms, opt.max_time_ms)
+    code[(code == V.OK) & implausible(ts, t_lo, t_hi)] = V.IMPLAUSIBLE_TIME
+    issues = list(d.issues) + range_issues(bits, code == V.OK, V.RANGE_FIELDS, _range_values(fl, it))
+    _null_out_of_range(bits, fl, it)
     _unstack(d, fl, it)
     _eta_ms(d, ts)
 
@@ -281,7 +320,10 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
         for i in new:
             c = int(code[i])
             name = str(_REASON_NAMES[c])
-            if c == V.NO_TIMESTAMP:
+            if c == V.IMPLAUSIBLE_TIME:
+                rfields[i] = "timestamp"
+                details[i] = time_detail(int(ts[i]), t_lo, t_hi, d.time_source)
+            elif c == V.NO_TIMESTAMP:
                 rfields[i] = "timestamp"
                 details[i] = "no time in the record (no tag block c:, no time column); pass --assume-time to ingest it"
             elif c in (V.MMSI_BAD, V.MMSI_MID):
@@ -295,6 +337,12 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
                 rfields[i] = f
                 details[i] = f"{f}={d.cols[f][i]} not in [{lo}, {hi}]"
 
+    if opt.strict and issues and not rejected.any():
+        fi = min(issues, key=lambda x: int(x.rows[0]))
+        r = int(fi.rows[0])
+        raise DataError(f"{fi.field}={fi.values[0]!r} cannot be used ({fi.reason}); lenient mode stores the record "
+                        "with the field null", source=opt.source_file, ref=int(d.ref[r]), reason=fi.reason,
+                        field=fi.field, hint="run without --strict to store such records and count the field")
     if opt.strict and rejected.any():
         first = int(np.flatnonzero(rejected)[0])
         raw_text = _raw_array(d, np.array([first]))[0].as_py()
@@ -316,17 +364,24 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
 
     cls, cnt = np.unique(mclass[ok], return_counts=True)
     counts = Counter({MMSI_CLASS_NAMES[int(c)]: int(k) for c, k in zip(cls, cnt, strict=True)})
-    pidx = np.flatnonzero(pos_rows)
+    pidx, sidx, stidx = np.flatnonzero(pos_rows), np.flatnonzero(static_rows), np.flatnonzero(station_kind)
     batch = NormalizedBatch(
         records_in=n,
         positions=_positions(d, pidx, ts, pos_hash[pidx], opt),
-        static=_static(d, np.flatnonzero(static_rows), ts, opt),
+        static=_static(d, sidx, ts, opt),
         static_secondary=_static(d, np.flatnonzero(secondary_rows), ts, opt),
-        stations=_stations(d, np.flatnonzero(station_kind), ts, mclass, opt),
+        stations=_stations(d, stidx, ts, mclass, opt),
         other_messages=_other(d, np.flatnonzero(other_rows), ts, opt),
         quarantine=_quarantine(d, np.flatnonzero(rejected), reasons, rfields, details, opt),
         mmsi_classes=counts,
     )
+    if issues:  # each issue row is keyed by its stored record
+        rec_hash = np.zeros(n, np.uint64)
+        for idx, t in ((pidx, batch.positions), (sidx, batch.static), (stidx, batch.stations)):
+            if len(idx):
+                rec_hash[idx] = t["record_hash"].to_numpy()
+        batch.field_issues = issues_table(issues, pos_rows | static_rows | station_kind, rec_hash, d.ref,
+                                          opt.source_file, V.hash_text)
     total = sum(t.num_rows for t in batch.primary_tables().values())
     assert total == n, f"accounting broken: {total} != {n}"
     return batch

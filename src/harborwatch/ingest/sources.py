@@ -6,6 +6,7 @@ import bz2
 import gzip
 import hashlib
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -112,18 +113,28 @@ def sniff(m: Member, nbytes: int = 65536) -> bytes:
             raise InputFileError(f"{m.name}: cannot decompress ({e})") from e
 
 
+#: An AIS sentence: !xxVDM / !xxVDO (or $), with its fields up to the checksum.
+_NMEA_SENTENCE = re.compile(r"[!$][A-Z]{2}VD[MO],[^*]*\*[0-9A-Fa-f]{2}")
+
+
 def detect_format(head: bytes, name: str) -> str:
     """'nmea' or the name of a CSV layout, from the content of the first lines."""
     from harborwatch.ingest.csv.mapping import detect_csv_format
 
-    text = head.decode("utf-8", errors="replace")
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    text = head.decode("utf-8-sig", errors="replace")  # a byte-order mark is not content
+    # lines end at newlines only: form feeds, NUL or Unicode separators in noise do not split
+    lines = [ln.strip(" \t\r\x00") for ln in text.split("\n")]
+    lines = [ln for ln in lines if ln]
     if not lines:
         raise FormatError(f"{name}: empty file, nothing to ingest")
-    nmea_like = sum(1 for ln in lines[:50] if "!AIVD" in ln or "VDM," in ln or "VDO," in ln)
-    if nmea_like >= max(1, min(len(lines), 50) // 2):
-        return "nmea"
     fmt = detect_csv_format(lines[0])
+    if fmt is not None:  # a known header decides
+        return fmt
+    sample = lines[:200]
+    nmea_like = sum(1 for ln in sample if _NMEA_SENTENCE.search(ln))
+    # valid sentences among noise (garbage lines, comments, status lines) are still NMEA
+    if nmea_like and nmea_like * 5 >= len(sample):
+        return "nmea"
     if fmt is None:
         raise FormatError(
             f"{name}: unrecognised format (first line: {lines[0][:100]!r})",

@@ -24,8 +24,12 @@ FIELDS = ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status", "rot_r
 F = {name: i for i, name in enumerate(FIELDS)}
 POSITION_CHECKED = ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status")
 
+#: Range-checked fields that make a record: out of range, the record is quarantined. Any other
+#: out-of-range field is stored as null and counted as a field issue (``out_of_range``).
+ESSENTIAL = ("lat", "lon")
+
 # reason codes
-OK, PRE_REJECTED, NO_TIMESTAMP, MMSI_BAD, MMSI_MID = 0, 1, 2, 3, 4
+OK, PRE_REJECTED, NO_TIMESTAMP, MMSI_BAD, MMSI_MID, IMPLAUSIBLE_TIME = 0, 1, 2, 3, 4, 5
 RANGE_BASE = 10  # + index into RANGE_FIELDS
 RANGE_FIELDS = tuple(S.RANGES)
 
@@ -35,6 +39,7 @@ def reason_names() -> np.ndarray:
     names[NO_TIMESTAMP] = "no_timestamp"
     names[MMSI_BAD] = "mmsi_invalid"
     names[MMSI_MID] = "mmsi_unknown_mid"
+    names[IMPLAUSIBLE_TIME] = "implausible_time"
     for i, f in enumerate(RANGE_FIELDS):
         names[RANGE_BASE + i] = f"{f}_out_of_range"
     return names
@@ -78,6 +83,7 @@ SENT_START, SENT_FIELD, SENT_VALUE = _per_type(SENT)
 # column index (in FIELDS) of each range-checked field, and whether it is a position field
 RANGE_COL = np.array([F[f] for f in RANGE_FIELDS], dtype=np.int64)
 RANGE_POS = np.array([f in POSITION_CHECKED for f in RANGE_FIELDS], dtype=np.bool_)
+RANGE_ESSENTIAL = np.array([f in ESSENTIAL for f in RANGE_FIELDS], dtype=np.bool_)
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -104,9 +110,11 @@ def qf(v, scale):
 
 @njit(cache=True, parallel=True, nogil=True)
 def validate(mt, mmsi, ts, has_pos, pre, vals_f, vals_i, rot_deg_min, sent_start, sent_field, sent_value, known_type,
-             lo, hi, range_col, range_pos, mid_known, reason, mclass, pos_hash):
+             lo, hi, range_col, range_pos, range_essential, mid_known, reason, mclass, pos_hash, issues):
     """In place: null sentinels in ``vals_f`` (float fields, rows = FIELDS indices 0-3, 9-11) and
-    ``vals_i`` (int fields 4-8); fill ``rot_deg_min`` from rot_raw; write reason, class and hash."""
+    ``vals_i`` (int fields 4-8); fill ``rot_deg_min`` from rot_raw; write reason, class and hash.
+    An essential field out of range is the record's reason; any other sets bit ``j`` (its index
+    in RANGE_FIELDS) of ``issues`` and stays in place for the caller to read and null."""
     n = mt.shape[0]
     for i in prange(n):
         t = mt[i]
@@ -140,16 +148,18 @@ def validate(mt, mmsi, ts, has_pos, pre, vals_f, vals_i, rot_deg_min, sent_start
                 if range_pos[j] and not check_pos:
                     continue
                 c = range_col[j]
+                out = False
                 if 4 <= c <= 8:
                     iv = vals_i[c - 4, i]
-                    if iv != -1 and (iv < lo[j] or iv > hi[j]):
-                        r = RANGE_BASE + j
-                        break
+                    out = iv != -1 and (iv < lo[j] or iv > hi[j])
                 else:
                     fv = vals_f[c if c < 4 else c - 5, i]
-                    if not np.isnan(fv) and (fv < lo[j] or fv > hi[j]):
+                    out = not np.isnan(fv) and (fv < lo[j] or fv > hi[j])
+                if out:
+                    if range_essential[j]:
                         r = RANGE_BASE + j
                         break
+                    issues[i] |= np.uint32(1) << np.uint32(j)
             if r == 0:
                 if cls == MMSI_INVALID:
                     r = MMSI_BAD

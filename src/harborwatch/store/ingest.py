@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from harborwatch.core.errors import FormatError
+from harborwatch.ingest.checks import time_bounds
 from harborwatch.ingest.csv.mapping import Mapping, builtin_mappings, load_mapping
 from harborwatch.ingest.csv.reader import read_csv
 from harborwatch.ingest.nmea.reader import read_nmea
@@ -46,6 +47,8 @@ class IngestOptions:
     strict: bool = False
     receiver: str | None = None  # overrides the format's receiver kind
     assume_time: datetime | None = None  # timestamp for records that carry none
+    min_time: datetime | None = None  # earlier times are implausible (default 2000-01-01)
+    max_time: datetime | None = None  # later times are implausible (default: a day after the clock)
 
 
 def _resolve(m: Member, opt: IngestOptions) -> tuple[str, Mapping | None]:
@@ -70,11 +73,13 @@ def ingest_files(
     progress = progress or _NoProgress()
     run_id = uuid.uuid4().hex[:12]
     assume_ms = int(opt.assume_time.timestamp() * 1000) if opt.assume_time else None
+    lo, hi = time_bounds(_ms(opt.min_time), _ms(opt.max_time))  # one clock reading per ingest
     members = [m for p in paths for m in list_members(p)]
     for m in members:
         fmt, mapping = _resolve(m, opt)
         receiver = opt.receiver or (mapping.receiver if mapping else "unknown")
-        nopt = NormalizeOptions(source_file=m.name, strict=opt.strict, receiver=receiver, assume_time_ms=assume_ms)
+        nopt = NormalizeOptions(source_file=m.name, strict=opt.strict, receiver=receiver, assume_time_ms=assume_ms,
+                                min_time_ms=lo, max_time_ms=hi)
         store.start_file(run_id, m.name, fmt)
         progress.start_file(m.name, m.size, fmt)
         with open_member(m) as (stream, counter):
@@ -91,6 +96,10 @@ def ingest_files(
         yield report
 
 
+def _ms(t: datetime | None) -> int | None:
+    return None if t is None else int(t.timestamp() * 1000)
+
+
 def _write(store: Store, run_id: str, name: str, decoded: Decoded, nopt: NormalizeOptions) -> None:
     nb = normalize(decoded, nopt)
     account = {
@@ -99,4 +108,4 @@ def _write(store: Store, run_id: str, name: str, decoded: Decoded, nopt: Normali
         "records_in": nb.records_in,
         "mmsi_classes": dict(nb.mmsi_classes),
     }
-    store.write_batch(nb.primary_tables(), {"static": nb.static_secondary}, account)
+    store.write_batch(nb.primary_tables(), {"static": nb.static_secondary, "field_issues": nb.field_issues}, account)

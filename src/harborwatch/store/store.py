@@ -38,6 +38,8 @@ DB_NAME = "harborwatch.duckdb"
 SCHEMA_VERSION = 1
 #: DuckDB buffer pool limit; with the streaming readers this bounds ingest memory (see DESIGN.md).
 MEMORY_LIMIT = os.environ.get("HARBORWATCH_DUCKDB_MEMORY", "256MB")
+#: Tables whose inserted rows the accounting reads back (the columns it counts).
+_RETURNING = {"quarantine": "reason", "field_issues": "field, reason"}
 
 _ACCOUNTING_DDL = """
 CREATE TABLE IF NOT EXISTS ingest_files (
@@ -56,8 +58,10 @@ CREATE TABLE IF NOT EXISTS ingest_files (
     quarantine_reasons  VARCHAR NOT NULL,  -- JSON {reason: rows}
     mmsi_classes        VARCHAR NOT NULL,  -- JSON {class: records}
     software_version    VARCHAR NOT NULL,
+    field_issues        VARCHAR NOT NULL DEFAULT '{}',  -- JSON {field: {reason: stored records}}
     PRIMARY KEY (run_id, file)
 );
+ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS field_issues VARCHAR DEFAULT '{}';
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 
@@ -197,14 +201,19 @@ class Store:
         c.execute("BEGIN TRANSACTION")
         try:
             reasons: dict[str, int] = {}
+            issues: dict[str, dict[str, int]] = {}
             for name, table in tables.items():
                 new[name] = self._insert_dedup(name, table)
                 if name == "quarantine":
-                    for r in self._last_reasons:
-                        reasons[r] = reasons.get(r, 0) + 1
+                    for r in self._returned:
+                        reasons[r[0]] = reasons.get(r[0], 0) + 1
             for name, table in secondary.items():
                 self._insert_dedup(name, table)
-            self._update_account({**account, "reasons": reasons}, new)
+                if name == "field_issues":
+                    for f, r in self._returned:
+                        by = issues.setdefault(f, {})
+                        by[r] = by.get(r, 0) + 1
+            self._update_account({**account, "reasons": reasons, "field_issues": issues}, new)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -212,7 +221,7 @@ class Store:
         return new
 
     def _insert_dedup(self, name: str, table: pa.Table) -> int:
-        self._last_reasons: list[str] = []
+        self._returned: list[tuple] = []
         if table.num_rows == 0:
             return 0
         h = table.column("record_hash").to_numpy()
@@ -232,30 +241,37 @@ class Store:
             sql = (f"INSERT INTO {name} SELECT * FROM batch b "
                    f"WHERE b.record_hash NOT IN (SELECT record_hash FROM {name})")
             params = []
-        if name == "quarantine":
+        if name in _RETURNING:
             # the accounting counts the reasons of the rows actually inserted
-            self._last_reasons = [r[0] for r in self.con.execute(sql + " RETURNING reason", params).fetchall()]
-            return len(self._last_reasons)
+            self._returned = self.con.execute(sql + f" RETURNING {_RETURNING[name]}", params).fetchall()
+            return len(self._returned)
         return int(self.con.execute(sql, params).fetchall()[0][0])
 
     def start_file(self, run_id: str, file: str, fmt: str) -> None:
         self.con.execute(
-            "INSERT OR REPLACE INTO ingest_files "
-            "VALUES (?, ?, ?, NULL, ?, NULL, false, 0, 0, 0, 0, '{}', '{}', '{}', ?)",
+            "INSERT OR REPLACE INTO ingest_files (run_id, file, format, sha256, started_at, finished_at, complete, "
+            "records_in, stored, quarantined, duplicates, stored_by_table, quarantine_reasons, mmsi_classes, "
+            "software_version, field_issues) "
+            "VALUES (?, ?, ?, NULL, ?, NULL, false, 0, 0, 0, 0, '{}', '{}', '{}', ?, '{}')",
             [run_id, file, fmt, datetime.now(UTC), __version__],
         )
 
     def _update_account(self, a: dict, new: dict[str, int]) -> None:
         rows = self.con.execute(
-            "SELECT records_in, stored, quarantined, duplicates, stored_by_table, quarantine_reasons, mmsi_classes "
-            "FROM ingest_files WHERE run_id = ? AND file = ?",
+            "SELECT records_in, stored, quarantined, duplicates, stored_by_table, quarantine_reasons, mmsi_classes, "
+            "field_issues FROM ingest_files WHERE run_id = ? AND file = ?",
             [a["run_id"], a["file"]],
         ).fetchall()
         row = rows[0] if rows else None
         if row is None:
             raise StoreError(f"no accounting row for {a['file']}")
-        rin, stored, quar, dups, by_table, reasons, classes = row
+        rin, stored, quar, dups, by_table, reasons, classes, issues = row
         by_table, reasons, classes = json.loads(by_table), json.loads(reasons), json.loads(classes)
+        issues = json.loads(issues or "{}")
+        for f, by in a.get("field_issues", {}).items():
+            mine = issues.setdefault(f, {})
+            for r, k in by.items():
+                mine[r] = mine.get(r, 0) + k
         n_q = new.get("quarantine", 0)
         n_s = sum(v for k, v in new.items() if k != "quarantine")
         for k, v in new.items():
@@ -267,10 +283,11 @@ class Store:
             classes[k] = classes.get(k, 0) + v
         self.con.execute(
             "UPDATE ingest_files SET records_in = ?, stored = ?, quarantined = ?, duplicates = ?, "
-            "stored_by_table = ?, quarantine_reasons = ?, mmsi_classes = ? WHERE run_id = ? AND file = ?",
+            "stored_by_table = ?, quarantine_reasons = ?, mmsi_classes = ?, field_issues = ? "
+            "WHERE run_id = ? AND file = ?",
             [rin + a["records_in"], stored + n_s, quar + n_q, dups + a["records_in"] - n_s - n_q,
              json.dumps(by_table, sort_keys=True), json.dumps(reasons, sort_keys=True),
-             json.dumps(classes, sort_keys=True), a["run_id"], a["file"]],
+             json.dumps(classes, sort_keys=True), json.dumps(issues, sort_keys=True), a["run_id"], a["file"]],
         )
 
     def finish_file(self, run_id: str, file: str, sha256: str | None) -> dict:
@@ -284,8 +301,8 @@ class Store:
         cur = self.con.execute("SELECT * FROM ingest_files WHERE run_id = ? AND file = ?", [run_id, file])
         cols = [d[0] for d in cur.description]
         rec = dict(zip(cols, cur.fetchall()[0], strict=True))
-        for k in ("stored_by_table", "quarantine_reasons", "mmsi_classes"):
-            rec[k] = json.loads(rec[k])
+        for k in ("stored_by_table", "quarantine_reasons", "mmsi_classes", "field_issues"):
+            rec[k] = json.loads(rec[k] or "{}")
         return rec
 
     # ------------------------------------------------------------------ reading

@@ -127,15 +127,17 @@ def test_detection_on_real_files(ais_dir: Path, name: str, fmt: str):
         assert detect_csv_format(path.read_text().splitlines()[0]) == fmt
 
 
-def test_unparsable_eta_and_milliseconds_are_quarantined_not_dropped(tmp_path: Path):
-    """A bad value in a secondary time column rejects its row with the field named."""
+def test_unparsable_eta_is_a_field_issue_and_milliseconds_are_quarantined(tmp_path: Path):
+    """A bad ETA (optional) is stored as null and counted, never dropped silently; a bad
+    milliseconds column (part of the time) rejects its row with the field named."""
     dma = (FIX / "dma_aisdk_sample.csv").read_text().splitlines()
     dma[1] = dma[1].replace("02/11/2021 06:00:00", "soon")
     p = tmp_path / "dma.csv"
     p.write_text("\n".join(dma) + "\n")
     (b,) = _normalized(p, "dma")
-    q = b.quarantine.to_pandas()
-    assert list(q.source_ref) == [2] and q.reason[0] == "bad_value" and q.field[0] == "eta"
+    assert b.quarantine.num_rows == 0
+    fi = b.field_issues.to_pylist()
+    assert [(r["source_ref"], r["field"], r["reason"], r["value"]) for r in fi] == [(2, "eta", "bad_time", "soon")]
     dump = tmp_path / "dump.csv"
     dump.write_text("MMSI,Message_ID,Time,Millisecond,Latitude,Longitude\n"
                     "273312980,1,20210701_185151,680,42.1,131.0\n273312980,1,20210701_185152,abc,42.1,131.0\n")

@@ -58,6 +58,11 @@ class ColumnSpec:
         return self.sum if self.sum else ((self.column,) if self.column else ())
 
 
+#: Texts that exports write for "no value": always null, in every layout (a layout's
+#: ``null_values`` adds its own, e.g. DMA's "Unknown").
+NULL_TOKENS = ("", "NULL", "null", "N/A", "NaN", "-", "None")
+
+
 @dataclass(frozen=True)
 class Mapping:
     name: str
@@ -70,7 +75,7 @@ class Mapping:
     ms_column: str | None
     columns: dict[str, ColumnSpec]
     receiver: str = "unknown"
-    null_values: tuple[str, ...] = ("",)
+    null_values: tuple[str, ...] = NULL_TOKENS
     source: str = "built-in"
 
     def required_columns(self) -> set[str]:
@@ -141,7 +146,7 @@ def parse_mapping(doc: dict, src: str) -> Mapping:
         ms_column=time.get("milliseconds_column"),
         columns=specs,
         receiver=receiver,
-        null_values=tuple(fmt.get("null_values", ("",))),
+        null_values=tuple(dict.fromkeys([*NULL_TOKENS, *fmt.get("null_values", ())])),
         source=src,
     )
 

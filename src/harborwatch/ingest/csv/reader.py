@@ -7,9 +7,10 @@ line in the file (the header is line 1), the number a text editor shows.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import IO
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -19,7 +20,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from harborwatch.core.errors import FormatError
+from harborwatch.ingest.checks import BAD_TIME, NOT_A_NUMBER, NOT_AN_INTEGER, FieldIssue
 from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, TEXT_FIELDS, Mapping, split_header
+from harborwatch.ingest.csv.quotes import SAMPLE_BYTES, STAND_IN, QuoteGuard, restore, spans_lines
 from harborwatch.ingest.records import POSITION_TYPES, TS_MISSING, Decoded
 
 BLOCK_BYTES = 4 << 20
@@ -59,21 +62,56 @@ def read_csv(
         invalid.append((int(row.number) if row.number is not None else -1, row.text))
         return "skip"
 
+    sample = stream.read(SAMPLE_BYTES)
+    multiline = spans_lines(sample, mapping.delimiter)
+    guarded = None if multiline else QuoteGuard(stream, sample)
+    body = io.BufferedReader(guarded, buffer_size=1 << 20) if guarded is not None else _Chain(sample, stream)
     try:
-        reader = _open(stream, header, mapping, on_invalid, block_bytes)
+        reader = _open(body, header, mapping, on_invalid, block_bytes, multiline)
     except pa.ArrowInvalid as e:
         if "Empty CSV" in str(e):
             return  # a header and no rows: no records
         raise FormatError(f"{source_name}: cannot parse as CSV ({e})") from e
-    yield from _batches(reader, invalid, mapping, source_name, header, on_progress)
+    for d in _batches(reader, invalid, mapping, source_name, header, on_progress):
+        if guarded is not None and guarded.replaced:
+            d.raw = _restoring(d.raw)
+        yield d
 
 
-def _open(stream, header, mapping, on_invalid, block_bytes):
+class _Chain(io.RawIOBase):
+    """Bytes read ahead, then the rest of the stream."""
+
+    def __init__(self, head: bytes, rest) -> None:
+        self._head, self._rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        if self._head:
+            n = min(len(buf), len(self._head))
+            buf[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buf))
+        buf[:len(data)] = data
+        return len(data)
+
+
+def _restoring(raw: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], list[str]]:
+    """The raw-text function of a batch, with stray quotes (read as the stand-in) restored."""
+    def wrapped(idx: np.ndarray) -> list[str]:
+        return [t.replace(chr(STAND_IN), '"') for t in raw(idx)]
+    return wrapped
+
+
+def _open(stream, header, mapping, on_invalid, block_bytes, multiline: bool = False):
     return pacsv.open_csv(
         stream,
         read_options=pacsv.ReadOptions(column_names=header, block_size=block_bytes, use_threads=False),
         parse_options=pacsv.ParseOptions(
-            delimiter=mapping.delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
+            delimiter=mapping.delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False,
+            newlines_in_values=multiline,
         ),
         convert_options=pacsv.ConvertOptions(
             column_types={c: pa.string() for c in header},
@@ -172,6 +210,13 @@ class _Rejects:
                 self.detail[i] = detail(int(i))
 
 
+def _restored(col: pa.Array) -> pa.Array:
+    """A column with stray quotes (read as :data:`~harborwatch.ingest.csv.quotes.STAND_IN`) back."""
+    if col.null_count == len(col):
+        return col
+    return restore(col) if pc.any(pc.match_substring(col, chr(STAND_IN))).as_py() else col
+
+
 def _numeric(spec, get: dict, n_ok: int) -> tuple[np.ndarray, np.ndarray]:
     """A numeric field's values (the sum of its columns, scaled) and which rows failed to parse."""
     total = np.zeros(n_ok)
@@ -195,9 +240,27 @@ def _numeric(spec, get: dict, n_ok: int) -> tuple[np.ndarray, np.ndarray]:
     return total * spec.scale, anybad
 
 
-def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects) -> tuple[dict, np.ndarray, np.ndarray]:
+#: Fields that make a record: a value that does not parse rejects the row. Any other field that
+#: does not parse is stored as null and counted as a field issue.
+ESSENTIAL = ("mmsi", "lat", "lon", "msg_type")
+
+
+def _bad(rej: _Rejects, issues: list[FieldIssue], bad: np.ndarray, pad: int, name: str, reason: str,
+         quarantine_reason: str, col: pa.Array, column: str, what: str) -> None:
+    """Rows whose value of field ``name`` (column ``column``) is bad: rejected when the field is
+    essential, else a field issue."""
+    if name in ESSENTIAL:
+        rej.mark(np.pad(bad, (0, pad)), quarantine_reason, name, lambda i: f"{column}={col[i].as_py()!r} {what}")
+    elif bad.any():
+        rows = np.flatnonzero(bad)
+        issues.append(FieldIssue(rows, name, reason, [str(col[int(i)].as_py()) for i in rows]))
+
+
+def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects,
+            issues: list[FieldIssue]) -> tuple[dict, np.ndarray, np.ndarray]:
     """Every mapped field as a column of ``n`` rows (the parsed rows first): (other columns,
-    MMSI, message type); values that do not parse reject their row, naming the field."""
+    MMSI, message type); values that do not parse reject their row (essential fields, naming the
+    field) or become null with a field issue."""
     pad = n - n_ok
     cols: dict[str, np.ndarray] = {}
     mmsi = np.full(n, -1, dtype=np.int64)
@@ -206,12 +269,11 @@ def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects) -> tuple[di
         if name in NUMERIC_FIELDS:
             values, anybad = _numeric(spec, get, n_ok)
             col0 = get[spec.columns[0]]
-            rej.mark(np.pad(anybad, (0, pad)), "bad_value", name,
-                     lambda i, c=spec.columns[0], col0=col0: f"{c}={col0[i].as_py()!r} is not a number")
+            _bad(rej, issues, anybad, pad, name, NOT_A_NUMBER, "bad_value", col0, spec.columns[0], "is not a number")
             if name in INT_LIKE:
                 frac = ~np.isnan(values) & (values != np.round(values))
-                rej.mark(np.pad(frac, (0, pad)), "bad_value", name,
-                         lambda i, c=spec.columns[0], col0=col0: f"{c}={col0[i].as_py()!r} is not an integer")
+                _bad(rej, issues, frac, pad, name, NOT_AN_INTEGER, "bad_value", col0, spec.columns[0],
+                     "is not an integer")
                 ints = np.where(np.isnan(values) | frac, -1, np.nan_to_num(values)).astype(np.int64)
                 arr = np.full(n, -1, dtype=np.int64)
                 arr[:n_ok] = ints
@@ -238,8 +300,8 @@ def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects) -> tuple[di
         elif name == "eta":
             eta_col, eta_fmt = get[spec.columns[0]], spec.format or m.time_format
             e, ebad = _parse_time(eta_col, eta_fmt, m.timezone)
-            rej.mark(np.pad(ebad, (0, pad)), "bad_value", name,
-                     lambda i, c=eta_col, f=eta_fmt, k=spec.columns[0]: f"{k}={c[i].as_py()!r} does not match {f!r}")
+            _bad(rej, issues, ebad, pad, name, BAD_TIME, "bad_value", eta_col, spec.columns[0],
+                 f"does not match {eta_fmt!r}")
             arr = np.full(n, TS_MISSING, dtype=np.int64)
             arr[:n_ok] = e
             cols["eta_ms"] = arr
@@ -313,15 +375,16 @@ def _decode(
     n_ok = batch.num_rows if batch is not None else 0
     n = n_ok + len(bad_rows)
     rej = _Rejects(n)
+    issues: list[FieldIssue] = []
     ref = np.concatenate([lines, np.array([b[0] for b in bad_rows], dtype=np.int64)])
     cols: dict[str, np.ndarray] = {}
     ts = np.full(n, TS_MISSING, dtype=np.int64)
     mmsi = np.full(n, -1, dtype=np.int64)
     msg_type = np.full(n, -1, dtype=np.int64)
     if n_ok and batch is not None:
-        get = {name: batch.column(name) for name in batch.schema.names}
+        get = {name: _restored(batch.column(name)) for name in batch.schema.names}
         ts = _times(get, m, n, n_ok, rej)
-        cols, mmsi, msg_type = _fields(get, m, n, n_ok, rej)
+        cols, mmsi, msg_type = _fields(get, m, n, n_ok, rej, issues)
         mmsi_col = get[m.columns["mmsi"].columns[0]]
         rej.mark(np.pad(mmsi[:n_ok] < 0, (0, len(bad_rows))) & (np.arange(n) < n_ok) & (rej.reason == None),  # noqa: E711
                  "missing_mmsi", "mmsi", lambda i: f"MMSI={mmsi_col[i].as_py()!r}")
@@ -349,5 +412,6 @@ def _decode(
     station = cols.pop("station", None)
     return Decoded(
         ref=ref, ts_ms=ts, mmsi=mmsi, msg_type=msg_type, has_pos=has_pos, has_static=has_static,
-        raw=_raw_texts(batch, bad_rows, m, header), cols=cols, station=station, reject=rej.reason,
+        raw=_raw_texts(batch, bad_rows, m, header), cols=cols, station=station, reject=rej.reason, issues=issues,
+        time_source=f"column {m.time_column}",
     )

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from harborwatch.ingest.nmea import kernels as K
+from harborwatch.ingest.nmea.explain import explain
 from harborwatch.ingest.records import FLOAT_MATRIX, INT_MATRIX, POSITION_TYPES, STATIC_TYPES, Decoded
 
 CHUNK_BYTES = 8 << 20
@@ -94,8 +95,12 @@ def _prefetched(gen: Iterator[Decoded]) -> Iterator[Decoded]:
 def _read(stream: IO[bytes], on_progress: Callable[[int], None] | None, chunk_bytes: int) -> Iterator[Decoded]:
     carry = b""
     line_base = 0
+    first = True
     while True:
         data = stream.read(chunk_bytes)
+        if first and data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark is not part of line 1
+            data = data[3:]
+        first = False
         final = not data
         block = carry + data if carry else data  # the only copy of the chunk
         end = len(block)
@@ -353,6 +358,18 @@ def _station_codes(buf: np.ndarray, sc: _Scan, n: int) -> tuple[np.ndarray, list
     return codes, names
 
 
+def _explained(raw, reject: np.ndarray, rejected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(field, detail) of every record the reader rejected, from its raw text (few rows)."""
+    n = len(reject)
+    fields = np.full(n, None, dtype=object)
+    details = np.full(n, None, dtype=object)
+    idx = np.flatnonzero(rejected)
+    if len(idx):
+        for i, text in zip(idx.tolist(), raw(idx).to_pylist(), strict=True):
+            fields[i], details[i] = explain(text or "", str(reject[i]))
+    return fields, details
+
+
 def _make_decoded(refs, ts, station, reject, dec, raw, rejected, text_row) -> Decoded:
     _status, msg_type, mmsi, f, i64, name, callsign, dest = dec
     mt = msg_type.astype(np.int64)
@@ -383,8 +400,10 @@ def _make_decoded(refs, ts, station, reject, dec, raw, rejected, text_row) -> De
     cols["name"] = _texts(name, srows, text_row[srows], len(mt))
     cols["callsign"] = _texts(callsign, srows, text_row[srows], len(mt))
     cols["destination"] = _texts(dest, srows, text_row[srows], len(mt))
+    cols["reject_field"], cols["reject_detail"] = _explained(raw, reject, rejected)
     return Decoded(
         ref=np.asarray(refs, dtype=np.int64), ts_ms=np.asarray(ts, dtype=np.int64), mmsi=mmsi, msg_type=mt,
         has_pos=has_pos, has_static=static_rows, raw=raw, cols=cols, station=station,
         reject=reject, reject_mask=rejected, matrices=f["_matrices"],
+        time_source="the time (tag block c:, or the receiver's Unix time before or after the sentence)",
     )

@@ -58,11 +58,12 @@ def _hexval(c: int) -> int:
 
 
 @njit(cache=True, inline="always")
-def _parse_epoch_ms(buf, i: int, end: int):
+def _parse_epoch_ms(buf, i: int, end: int, min_digits: int):
     """Parse a Unix time (seconds, optional fraction; or milliseconds if 13 digits).
 
-    Returns (ms, next_index) or (TS_MISSING, i) when no number starts at i.
-    """
+    Returns (ms, next_index) or (TS_MISSING, i) when no number of at least ``min_digits``
+    digits starts at i. At most 16 digits are read (larger values do not fit the ms count);
+    whether the time is plausible is decided later, on every record."""
     j = i
     whole = 0
     nd = 0
@@ -70,7 +71,7 @@ def _parse_epoch_ms(buf, i: int, end: int):
         whole = whole * 10 + (buf[j] - 48)
         j += 1
         nd += 1
-    if nd < 9:  # a Unix time in seconds since 2001 has >= 9 digits
+    if nd < min_digits or nd == 0:
         return TS_MISSING, i
     frac_ms = 0
     if j < end and buf[j] == 46:  # '.'
@@ -184,8 +185,8 @@ def _scan_one(buf, k, starts, ends, status, ts_ms, st_start, st_len, g_num, g_to
                     r += 1
                 if r - q >= 2 and buf[q + 1] == 58:  # 'x:'
                     key = buf[q]
-                    if key == 99:  # c: unix time
-                        v, nxt = _parse_epoch_ms(buf, q + 2, r)
+                    if key == 99:  # c: unix time (any number: c:0 is a time, an implausible one)
+                        v, nxt = _parse_epoch_ms(buf, q + 2, r, 1)
                         if v != TS_MISSING:
                             ts_ms[k] = v
                     elif key == 115:  # s: source
@@ -224,7 +225,7 @@ def _scan_one(buf, k, starts, ends, status, ts_ms, st_start, st_len, g_num, g_to
             return
         # ---- vendor prefix timestamp ---------------------------------------
         if i < e and buf[i] != 33 and buf[i] != 36:
-            v, nxt = _parse_epoch_ms(buf, i, e)
+            v, nxt = _parse_epoch_ms(buf, i, e, 9)  # a bare Unix time in seconds since 2001 has >= 9 digits
             if v != TS_MISSING:
                 if ts_ms[k] == TS_MISSING:
                     ts_ms[k] = v
@@ -283,14 +284,18 @@ def _scan_one(buf, k, starts, ends, status, ts_ms, st_start, st_len, g_num, g_to
             fstart[nf] = a
             fend[nf] = star
         nf += 1
-        # vendor suffix timestamp after the checksum
+        # vendor suffix after the checksum: the first of its comma-separated fields that is a
+        # Unix time (AIS-catcher: ``*hh,1342569600``; AISHub: ``*hh,raishub,1342569600``)
         t = star + 3
-        if t < e:
+        while t < e and ts_ms[k] == TS_MISSING:
             while t < e and (buf[t] == 32 or buf[t] == 44 or buf[t] == 59 or buf[t] == 9):
                 t += 1
-            v, nxt = _parse_epoch_ms(buf, t, e)
-            if v != TS_MISSING and ts_ms[k] == TS_MISSING:
+            v, nxt = _parse_epoch_ms(buf, t, e, 9)
+            if v != TS_MISSING:
                 ts_ms[k] = v
+                break
+            while t < e and buf[t] != 44 and buf[t] != 59:  # skip a field that is not a time
+                t += 1
         if nf != 6:
             status[k] = S_MALFORMED
             return

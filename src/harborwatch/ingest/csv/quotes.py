@@ -1,0 +1,116 @@
+"""Stray quotes in CSV exports cost at most their own line.
+
+A field that opens with a quote and never closes it makes a CSV parser read on to the next quote,
+possibly the rest of the file. Unless a file really uses quoted fields that span lines (decided
+from its first 64 KiB), a record is one physical line: :class:`QuoteGuard` replaces every quote
+of a line with an odd number of quotes by :data:`STAND_IN` (same length, so line numbers and
+offsets stay), and the reader turns the stand-in back into a quote in the values it reads.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+QUOTE = 34
+#: The byte a stray quote is read as (ASCII unit separator: never in AIS exports).
+STAND_IN = 0x1F
+SAMPLE_BYTES = 65536
+
+
+def odd_quote_lines(a: np.ndarray) -> np.ndarray:
+    """Positions of the quotes of every line (of the bytes ``a``) with an odd number of quotes."""
+    q = np.flatnonzero(a == QUOTE)
+    if not len(q):
+        return q
+    nl = np.flatnonzero(a == 10)
+    line = np.searchsorted(nl, q)
+    counts = np.bincount(line, minlength=len(nl) + 1)
+    return q[(counts % 2 == 1)[line]]
+
+
+def spans_lines(sample: bytes, delimiter: str) -> bool:
+    """Whether the file's first bytes use quoted fields that hold newlines (then a record may be
+    several lines and quotes are left alone)."""
+    if b'"' not in sample:
+        return False
+    cut = sample.rfind(b"\n")
+    if cut < 0 or not len(odd_quote_lines(np.frombuffer(sample[:cut + 1], np.uint8))):
+        return False
+    bad = []
+
+    def skip(row) -> str:
+        bad.append(row)
+        return "skip"
+
+    try:
+        t = pacsv.read_csv(io.BytesIO(sample[:cut + 1]), read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+                           parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                                            invalid_row_handler=skip),
+                           convert_options=pacsv.ConvertOptions(strings_can_be_null=False))
+    except pa.ArrowInvalid:
+        return False
+    if bad:
+        return False
+    return any(pa.types.is_string(col.type) and pc.any(pc.match_substring(col, "\n")).as_py() for col in t.columns)
+
+
+class QuoteGuard(io.RawIOBase):
+    """A byte stream with the quotes of odd-quote lines replaced by :data:`STAND_IN`."""
+
+    def __init__(self, raw, head: bytes = b"") -> None:
+        self._raw = raw
+        self._pending = head  # bytes read ahead (the sample), not yet processed
+        self._out = b""
+        self._eof = False
+        #: whether any quote was replaced (the reader then restores them in values)
+        self.replaced = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self, want: int) -> None:
+        while len(self._out) < want and not self._eof:
+            data = self._raw.read(max(want, 1 << 20))
+            if not data:
+                self._eof = True
+                block, self._pending = self._pending, b""
+            else:
+                block = self._pending + data
+                cut = block.rfind(b"\n")
+                if cut < 0:
+                    self._pending = block
+                    continue
+                block, self._pending = block[:cut + 1], block[cut + 1:]
+            self._out += self._guard(block)
+
+    def _guard(self, block: bytes) -> bytes:
+        if b'"' not in block:
+            return block
+        a = np.frombuffer(block, np.uint8)
+        odd = odd_quote_lines(a)
+        if not len(odd):
+            return block
+        b = a.copy()
+        b[odd] = STAND_IN
+        self.replaced = True
+        return b.tobytes()
+
+    def readinto(self, buf) -> int:
+        self._fill(len(buf))
+        n = min(len(buf), len(self._out))
+        buf[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+
+def restore(col: pa.Array) -> pa.Array:
+    """A text column with the stand-in turned back into the quote it replaced."""
+    return pc.replace_substring(col, chr(STAND_IN), '"')
+
+
+__all__ = ["STAND_IN", "QuoteGuard", "odd_quote_lines", "restore", "spans_lines"]
