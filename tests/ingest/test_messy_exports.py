@@ -175,3 +175,91 @@ def test_identity_view_shows_imo_as_an_integer(tmp_path):
         t = st.sql("SELECT imo, mmsi FROM identity")
     assert all(str(f.type).startswith(("int", "uint")) for f in t.schema), t.schema
     assert np.array(t["imo"].to_pylist()).dtype.kind in "iu"
+
+
+# 10. a killed ingest that was re-run is not incomplete for ever ---------------------------------
+
+def test_rerun_clears_the_incomplete_count(tmp_path):
+    p = tmp_path / "mt.csv"
+    p.write_bytes((MT_HEADER + _mt_row(1)).encode())
+    with Store.open(tmp_path / "store") as st:
+        st.start_file("killedrun", str(p), "marinetraffic")  # as a run killed before it finished
+        assert st.info()["ingests"]["incomplete"] == 1
+        list(ingest_files(st, [p]))
+        assert st.info()["ingests"]["incomplete"] == 0
+
+
+# 11. identifiers print as integers ---------------------------------------------------------------
+
+def test_sql_prints_identifiers_as_integers(tmp_path):
+    from typer.testing import CliRunner
+
+    from harborwatch.cli.main import app
+
+    rows = _mt_row(1) + _mt_row(2).replace(";9305609;", ";;")  # one vessel without an IMO: a null in the column
+    _ingest(tmp_path, "mt.csv", (MT_HEADER + rows).encode())
+    r = CliRunner().invoke(app, ["sql", "SELECT mmsi, imo FROM identity ORDER BY mmsi", "--store",
+                                 str(tmp_path / "store"), "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    assert "9305609" in r.output and "9305609.0" not in r.output
+
+
+def test_strict_mode_raises_on_a_field_issue(tmp_path):
+    import pytest
+
+    from harborwatch.core.errors import DataError
+
+    with pytest.raises(DataError) as e:
+        _normalized_csv(MT_HEADER + _mt_row(1, dwt="lots"), strict=True)
+    assert e.value.field == "deadweight_t" and e.value.ref == 2
+
+
+def test_cli_lists_field_issues(tmp_path):
+    from typer.testing import CliRunner
+
+    from harborwatch.cli.main import app
+
+    _ingest(tmp_path, "mt.csv", (MT_HEADER + _mt_row(1, dwt="lots")).encode())
+    r = CliRunner().invoke(app, ["quarantine", "--fields", "--json", "--store", str(tmp_path / "store")])
+    assert r.exit_code == 0, r.output
+    assert '"field": "deadweight_t"' in r.output and '"value": "lots"' in r.output
+
+
+# 6. message content ------------------------------------------------------------------------------
+
+def _encoded(fields: dict) -> bytes:
+    from pyais.encode import encode_dict
+
+    return "".join(f"\\c:{1690000000 + k}*{_cs(f'c:{1690000000 + k}')}\\{s}\n"
+                   for k, s in enumerate(encode_dict(fields, talker_id="AI"))).encode()
+
+
+def _cs(text: str) -> str:
+    c = 0
+    for ch in text:
+        c ^= ord(ch)
+    return f"{c:02X}"
+
+
+def _stations(tmp_path, data: bytes) -> list[dict]:
+    _ingest(tmp_path, "m.nmea", data)
+    with Store.open(tmp_path / "store") as st:
+        return st.sql("SELECT * FROM stations").to_pylist()
+
+
+def test_type_21_name_extension_is_decoded(tmp_path):
+    (r,) = _stations(tmp_path, _encoded({"msg_type": 21, "mmsi": 992731234, "name": "RAJIN PORT ENTRANCE ",
+                                         "name_ext": "EAST BUOY", "lat": 42.2, "lon": 130.3}))
+    assert r["name"] == "RAJIN PORT ENTRANCE EAST BUOY"
+
+
+def test_type_9_speed_course_and_altitude_are_stored(tmp_path):
+    (r,) = _stations(tmp_path, _encoded({"msg_type": 9, "mmsi": 111273100, "alt": 1500, "speed": 250,
+                                         "course": 88.5, "lat": 42.2, "lon": 130.3}))
+    assert (r["station_class"], r["sog_kn"], r["cog_deg"], r["altitude_m"]) == ("sar_aircraft", 250.0, 88.5, 1500)
+
+
+def test_aid_to_navigation_report_from_a_ship_like_mmsi_is_a_station(tmp_path):
+    (r,) = _stations(tmp_path, _encoded({"msg_type": 21, "mmsi": 273312980, "name": "FLOATING BEACON",
+                                         "lat": 42.2, "lon": 130.3}))
+    assert (r["name"], round(r["lat"], 3), r["station_class"]) == ("FLOATING BEACON", 42.2, "vessel")

@@ -6,8 +6,9 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
+import pyarrow as pa
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -20,6 +21,9 @@ from rich.progress import (
 from rich.table import Table
 
 from harborwatch import __version__
+
+if TYPE_CHECKING:
+    import pandas as pd
 from harborwatch.core.errors import HarborwatchError, InputFileError
 
 app = typer.Typer(
@@ -86,9 +90,21 @@ class _RichProgress:
             self.p.update(self.task, completed=task.total)
 
 
+def to_pandas(t: pa.Table) -> pd.DataFrame:
+    """An Arrow table as pandas with nullable integer columns, so an MMSI or IMO column with a
+    null prints 9288849, not 9288849.0."""
+    import pandas as pd
+
+    ints = {getattr(pa, k)(): getattr(pd, f"{k.capitalize()}Dtype")()
+            for k in ("int8", "int16", "int32", "int64")}
+    ints.update({getattr(pa, k)(): getattr(pd, "UInt" + k[4:] + "Dtype")() for k in ("uint8", "uint16", "uint32",
+                                                                                   "uint64")})
+    return t.to_pandas(types_mapper=ints.get)
+
+
 def _report_json(r: dict) -> str:
     keep = ("file", "format", "records_in", "stored", "quarantined", "duplicates", "quarantine_reasons",
-            "stored_by_table", "mmsi_classes", "sha256")
+            "field_issues", "stored_by_table", "mmsi_classes", "sha256")
     return json.dumps({k: r[k] for k in keep}, sort_keys=False)
 
 
@@ -152,4 +168,4 @@ def write_table(t, path: Path) -> None:
 
         pq.write_table(t, path)
     else:
-        t.to_pandas().to_csv(path, index=False)
+        to_pandas(t).to_csv(path, index=False)

@@ -27,6 +27,7 @@ from harborwatch.cli.common import (
     err,
     out,
     store_app,
+    to_pandas,
 )
 from harborwatch.core.errors import HarborwatchError
 
@@ -46,15 +47,24 @@ def ingest(
     assume_time: Annotated[
         str | None, typer.Option("--assume-time", help="UTC time (ISO 8601) for records that carry none")
     ] = None,
+    min_time: Annotated[
+        str | None, typer.Option("--min-time", help="earlier times are implausible (default 2000-01-01T00:00:00Z)")
+    ] = None,
+    max_time: Annotated[
+        str | None, typer.Option("--max-time", help="later times are implausible (default: a day after now)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file on stdout")] = False,
 ) -> None:
-    """Ingest AIS files into the store (idempotent; bad records are quarantined)."""
+    """Ingest AIS files into the store (idempotent; bad records are quarantined, unusable optional
+    fields are stored as null and counted as field issues)."""
     from harborwatch.store import IngestOptions, Store, ingest_files
 
     if receiver is not None and receiver not in ("terrestrial", "satellite", "unknown"):
         raise HarborwatchError(f"--receiver {receiver!r}: use terrestrial, satellite or unknown")
     when = _parse_time(assume_time, "--assume-time") if assume_time else None
-    opt = IngestOptions(format=format, mapping=mapping, strict=strict, receiver=receiver, assume_time=when)
+    opt = IngestOptions(format=format, mapping=mapping, strict=strict, receiver=receiver, assume_time=when,
+                        min_time=_parse_time(min_time, "--min-time") if min_time else None,
+                        max_time=_parse_time(max_time, "--max-time") if max_time else None)
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[records]:>10,} rec"),
         TransferSpeedColumn(), TimeElapsedColumn(), console=err, transient=False, disable=as_json,
@@ -88,6 +98,13 @@ def ingest(
                 out.print(f"  quarantined in {Path(r['file']).name}: {reasons}", highlight=False)
         if any(r["quarantined"] for r in reports):
             out.print(f"  see them with: harborwatch quarantine --store {store}", highlight=False)
+        for r in reports:
+            if r.get("field_issues"):
+                issues = ", ".join(f"{f} {why} {k:,}" for f, by in sorted(r["field_issues"].items())
+                                   for why, k in sorted(by.items()))
+                out.print(f"  stored with a field set to null in {Path(r['file']).name}: {issues}", highlight=False)
+        if any(r.get("field_issues") for r in reports):
+            out.print(f"  see them with: harborwatch quarantine --fields --store {store}", highlight=False)
         untimed = sum(r["quarantine_reasons"].get("no_timestamp", 0) for r in reports)
         if untimed:
             err.print(f"[yellow]{untimed:,} records carried no timestamp and were quarantined; "
@@ -137,11 +154,28 @@ def quarantine(
     store: StoreOpt = Path("hw-store"),
     reason: Annotated[str | None, typer.Option("--reason", help="only this reason code")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="rows to show (0 = all)")] = 50,
+    fields: Annotated[bool, typer.Option("--fields", help="list field issues (stored records with a field set "
+                                                         "to null) instead of rejected records")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per record")] = False,
 ) -> None:
-    """List rejected records with file, line or row, reason and raw text."""
+    """List rejected records with file, line or row, reason and raw text (``--fields``: the optional
+    fields stored as null, with the value as read)."""
     from harborwatch.store import Store
 
+    if fields:
+        with Store.open(store, create=False, read_only=True) as st:
+            issues = st.field_issues(limit=limit or None, reason=reason).to_pylist()
+        if as_json:
+            for r in issues:
+                print(json.dumps(r))
+            return
+        ft = Table(title="field issues (records stored with the field null)")
+        for col in ("file:ref", "field", "reason", "value as read"):
+            ft.add_column(col, overflow="fold")
+        for r in issues:
+            ft.add_row(f"{Path(r['source_file']).name}:{r['source_ref']}", r["field"], r["reason"], r["value"] or "")
+        out.print(ft)
+        return
     with Store.open(store, create=False, read_only=True) as st:
         rows = st.quarantine(limit=limit or None, reason=reason).to_pylist()
     if as_json:
@@ -167,7 +201,7 @@ def sql(
 
     with Store.open(store, create=False, read_only=True) as st:
         result = st.sql(query)
-    df = result.to_pandas()
+    df = to_pandas(result)  # identifiers stay integers where a column has nulls
     if fmt == "csv":
         sys.stdout.write(df.to_csv(index=False))
     elif fmt == "json":

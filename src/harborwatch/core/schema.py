@@ -83,10 +83,13 @@ STATIONS = pa.schema(
         _f("msg_type", pa.int8(), "AIS message type"),
         _f("lat", pa.float64(), "latitude, degrees, WGS 84"),
         _f("lon", pa.float64(), "longitude, degrees, WGS 84"),
-        _f("name", pa.string(), "name (aids to navigation)"),
+        _f("name", pa.string(), "name (aids to navigation; type 21 with its name extension)"),
         _f("receiver", pa.string(), "terrestrial | satellite | unknown"),
         _f("station", pa.string(), "receiving station"),
         *_PROVENANCE,
+        _f("sog_kn", pa.float32(), "speed over ground, knots (type 9: 0-1022, 1022 means >= 1022)"),
+        _f("cog_deg", pa.float32(), "course over ground, degrees (type 9)"),
+        _f("altitude_m", pa.int16(), "altitude of a SAR aircraft, metres (type 9; 4094 means >= 4094)"),
     ]
 )
 

@@ -38,7 +38,7 @@ STATION_POSITION_TYPES = (4, 9, 21)
 STATIC_TYPES = (5, 19, 24)
 
 FLOAT_FIELDS = ("lat", "lon", "sog_kn", "cog_deg", "rot_deg_min", "length_m", "beam_m", "draught_m", "deadweight_t")
-INT_FIELDS = ("heading_deg", "nav_status", "accuracy", "imo", "ship_type", "rot_raw")
+INT_FIELDS = ("heading_deg", "nav_status", "accuracy", "imo", "ship_type", "rot_raw", "altitude_m")
 TEXT_FIELDS = ("name", "callsign", "destination", "ship_type_text", "flag", "reject_detail", "reject_field")
 
 
@@ -356,7 +356,9 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
     has_pos, has_static = d.has_pos, d.has_static
     ok = ~rejected
     is_vessel = mclass == MMSI_VESSEL
-    station_kind = ok & ~is_vessel & (has_pos | has_static | np.isin(mt, STATION_POSITION_TYPES))
+    # base station, SAR aircraft and aid-to-navigation reports are station rows whatever the MMSI
+    # (a type 4 or 21 from a ship-like MMSI keeps its position and name queryable)
+    station_kind = ok & ((~is_vessel & (has_pos | has_static)) | np.isin(mt, STATION_POSITION_TYPES))
     pos_rows = ok & is_vessel & has_pos
     static_rows = ok & is_vessel & has_static & ~has_pos
     secondary_rows = ok & is_vessel & has_static & has_pos
@@ -488,6 +490,10 @@ def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, o
     if not len(idx):
         return S.STATIONS.empty_table()
     lat, lon, name = d.take("lat", idx), d.take("lon", idx), d.take("name", idx)
+    sar = d.msg_type[idx] == 9  # speed, course and altitude only from SAR aircraft reports
+    sog = np.where(sar, d.take("sog_kn", idx), np.nan)
+    cog = np.where(sar, d.take("cog_deg", idx), np.nan)
+    alt = np.where(sar, d.take("altitude_m", idx), -1)
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
     h = _mix(h, np.full(len(idx), 0x5354, dtype=np.uint64))  # domain: stations
@@ -506,6 +512,9 @@ def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, o
         _repeat(opt.receiver, len(idx)),
         _station_array(d, idx),
         *_provenance(d, idx, h, opt),
+        _num(sog, pa.float32()),
+        _num(cog, pa.float32()),
+        _num(alt, pa.int16()),
     ]
     return pa.Table.from_arrays(arrays, schema=S.STATIONS)
 

@@ -24,6 +24,8 @@ FIELDS = ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status", "rot_r
 F = {name: i for i, name in enumerate(FIELDS)}
 POSITION_CHECKED = ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status")
 
+#: Speed over ground of a SAR aircraft (type 9) is 0-1022 kn; 1023 is "not available".
+SAR_MAX_SOG_KN = 1022.0
 #: Range-checked fields that make a record: out of range, the record is quarantined. Any other
 #: out-of-range field is stored as null and counted as a field issue (``out_of_range``).
 ESSENTIAL = ("lat", "lon")
@@ -149,12 +151,15 @@ def validate(mt, mmsi, ts, has_pos, pre, vals_f, vals_i, rot_deg_min, sent_start
                     continue
                 c = range_col[j]
                 out = False
+                top = hi[j]
+                if t == 9 and c == 2:  # SAR aircraft: speed 0-1022 kn in 1 kn steps (ITU-R M.1371-5)
+                    top = SAR_MAX_SOG_KN
                 if 4 <= c <= 8:
                     iv = vals_i[c - 4, i]
-                    out = iv != -1 and (iv < lo[j] or iv > hi[j])
+                    out = iv != -1 and (iv < lo[j] or iv > top)
                 else:
                     fv = vals_f[c if c < 4 else c - 5, i]
-                    out = not np.isnan(fv) and (fv < lo[j] or fv > hi[j])
+                    out = not np.isnan(fv) and (fv < lo[j] or fv > top)
                 if out:
                     if range_essential[j]:
                         r = RANGE_BASE + j

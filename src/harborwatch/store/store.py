@@ -171,6 +171,8 @@ class Store:
                 if not exists:
                     empty = schema.empty_table()  # noqa: F841  (referenced by name in SQL)
                     c.execute(f"CREATE TABLE {name} AS SELECT * FROM empty")
+                else:  # a store made by an earlier version: add the columns it lacks (null there)
+                    self._add_missing_columns(name, schema)
             c.execute(_ACCOUNTING_DDL)
             has_mid = c.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'mid'")
             if not has_mid.fetchall()[0][0]:
@@ -186,6 +188,15 @@ class Store:
         except Exception:
             c.execute("ROLLBACK")
             raise
+
+    def _add_missing_columns(self, name: str, schema: pa.Schema) -> None:
+        have = {r[0] for r in self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]).fetchall()}
+        for f in schema:
+            if f.name not in have:
+                empty = pa.table({f.name: pa.array([], f.type)})  # noqa: F841  (referenced by name in SQL)
+                sql_type = self.con.sql(f"SELECT {f.name} FROM empty").types[0]
+                self.con.execute(f"ALTER TABLE {name} ADD COLUMN {f.name} {sql_type}")
 
     # ------------------------------------------------------------------ writing
     def write_batch(self, tables: dict[str, pa.Table], secondary: dict[str, pa.Table], account: dict) -> dict[str, int]:
@@ -233,12 +244,12 @@ class Store:
             ts = table.column("timestamp")
             lo, hi = pa.compute.min(ts).as_py(), pa.compute.max(ts).as_py()
             sql = (
-                f"INSERT INTO {name} SELECT * FROM batch b WHERE b.record_hash NOT IN "
+                f"INSERT INTO {name} BY NAME SELECT * FROM batch b WHERE b.record_hash NOT IN "
                 f"(SELECT record_hash FROM {name} WHERE timestamp BETWEEN ? AND ?)"
             )
             params: list = [lo, hi]
         else:
-            sql = (f"INSERT INTO {name} SELECT * FROM batch b "
+            sql = (f"INSERT INTO {name} BY NAME SELECT * FROM batch b "
                    f"WHERE b.record_hash NOT IN (SELECT record_hash FROM {name})")
             params = []
         if name in _RETURNING:
@@ -358,14 +369,30 @@ class Store:
             q += f" LIMIT {int(limit)}"
         return self.sql(q, params)
 
+    def field_issues(self, limit: int | None = None, reason: str | None = None) -> pa.Table:
+        """Stored records with an optional field set to null: file, line or row, field, reason
+        and the value as read."""
+        q = "SELECT source_file, source_ref, field, reason, value FROM field_issues"
+        params: list = []
+        if reason:
+            q += " WHERE reason = ?"
+            params.append(reason)
+        q += " ORDER BY source_file, source_ref, field"
+        if limit:
+            q += f" LIMIT {int(limit)}"
+        return self.sql(q, params)
+
     def info(self) -> dict:
         counts = {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in S.TABLES}
         span = self.con.execute(
             "SELECT min(timestamp), max(timestamp), count(DISTINCT mmsi) FROM positions").fetchall()[0]
         files = self.con.execute(
-            "SELECT count(*), sum(records_in), sum(stored), sum(quarantined), sum(duplicates), "
-            "count(*) FILTER (WHERE NOT complete) FROM ingest_files"
+            "SELECT count(*), sum(records_in), sum(stored), sum(quarantined), sum(duplicates) FROM ingest_files"
         ).fetchall()[0]
+        # a file is incomplete while no run of it has completed (a killed run that was re-run is done)
+        incomplete = self.con.execute(
+            "SELECT count(*) FROM (SELECT file FROM ingest_files GROUP BY file HAVING NOT bool_or(complete))"
+        ).fetchall()[0][0]
         reasons = self.con.execute("SELECT reason, count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC").fetchall()
         db = self.path / DB_NAME
         return {
@@ -377,7 +404,7 @@ class Store:
             "last_timestamp": span[1].isoformat() if span[1] else None,
             "ingests": {
                 "files": files[0], "records_in": int(files[1] or 0), "stored": int(files[2] or 0),
-                "quarantined": int(files[3] or 0), "duplicates": int(files[4] or 0), "incomplete": files[5],
+                "quarantined": int(files[3] or 0), "duplicates": int(files[4] or 0), "incomplete": incomplete,
             },
             "quarantine_reasons": dict(reasons),
         }

@@ -14,7 +14,10 @@ from harborwatch.ingest.nmea.scan import ROT_MISSING
 D_OK = 0
 D_TOO_SHORT = 1
 
-STR_NAME = 20
+#: Width of the name column: 20 characters, plus the 14 of a type 21 name extension.
+STR_NAME = 34
+#: Type 21: the name extension starts at this bit and holds at most this many characters.
+EXT_BIT, EXT_CHARS = 272, 14
 STR_CALLSIGN = 7
 STR_DEST = 20
 
@@ -93,6 +96,44 @@ def _text(buf, p0: int, nbits: int, off: int, nchars: int, out, row: int) -> Non
     while hi > lo and tmp[hi - 1] == 32:
         hi -= 1
     for j in range(lo, hi):
+        out[row, j - lo] = tmp[j]
+
+
+@njit(cache=True, nogil=True)
+def _text_ext(buf, p0: int, nbits: int, off: int, nchars: int, off2: int, nchars2: int, out, row: int) -> None:
+    """Like :func:`_text` over two bit ranges read one after the other (a type 21 name and its
+    extension): each stops at its first '@'; spaces are stripped at both ends of the whole."""
+    if row < 0:
+        return
+    width = out.shape[1]
+    for j in range(width):
+        out[row, j] = 0
+    tmp = np.zeros(nchars + nchars2, np.uint8)
+    m = 0
+    for part in range(2):
+        o = off if part == 0 else off2
+        cnt = nchars if part == 0 else nchars2
+        for j in range(cnt):
+            b = o + 6 * j
+            if b + 6 > nbits and part == 1:  # the extension holds whole characters only
+                break
+            if b >= nbits:
+                break
+            take = 6 if nbits - b >= 6 else nbits - b
+            v = _bits(buf, p0, b, take) << (6 - take)
+            if v < 32:
+                v += 64
+            if v == 64:
+                break
+            tmp[m] = v
+            m += 1
+    lo = 0
+    while lo < m and tmp[lo] == 32:
+        lo += 1
+    hi = m
+    while hi > lo and tmp[hi - 1] == 32:
+        hi -= 1
+    for j in range(lo, min(hi, lo + width)):
         out[row, j - lo] = tmp[j]
 
 
@@ -228,7 +269,7 @@ def decode_payloads(
             if nbits < 219:
                 status[k] = D_TOO_SHORT
                 continue
-            _text(buf, p0, nbits, 43, 20, name, text_row[k])
+            _text_ext(buf, p0, nbits, 43, 20, EXT_BIT, EXT_CHARS, name, text_row[k])
             accuracy[k] = _bits(buf, p0, 163, 1)
             lon[k] = _deg(_sbits(buf, p0, 164, 28), 10)
             lat[k] = _deg(_sbits(buf, p0, 192, 27), 10)

@@ -358,6 +358,32 @@ def _station_codes(buf: np.ndarray, sc: _Scan, n: int) -> tuple[np.ndarray, list
     return codes, names
 
 
+def _six_bits(payload: str, start: int, length: int) -> int:
+    """Bits ``start`` .. ``start + length`` of a 6-bit armoured payload, as an unsigned integer."""
+    v = 0
+    for k in range(start, start + length):
+        c = ord(payload[k // 6]) - 48
+        c = c - 8 if c > 40 else c
+        v = (v << 1) | ((c >> (5 - k % 6)) & 1)
+    return v
+
+
+def _sar_altitudes(raw, rows: np.ndarray, n: int) -> np.ndarray:
+    """Altitude (m; -1 not available) of the SAR aircraft reports (type 9) ``rows``: bits 38-49
+    of the payload (4095 = not available, 4094 = 4094 m or higher). Few rows: read from the text."""
+    alt = np.full(n, -1, np.int64)
+    if len(rows):
+        for i, text in zip(rows.tolist(), raw(rows).to_pylist(), strict=True):
+            line = (text or "").split("\n")[0]
+            start = max(line.find("!"), line.find("$"))  # after any tag block or receiver prefix
+            fields = line[start:].split("*")[0].split(",") if start >= 0 else []
+            payload = fields[5] if len(fields) > 5 else ""
+            if len(payload) * 6 >= 50:
+                v = _six_bits(payload, 38, 12)
+                alt[i] = -1 if v == 4095 else v
+    return alt
+
+
 def _explained(raw, reject: np.ndarray, rejected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(field, detail) of every record the reader rejected, from its raw text (few rows)."""
     n = len(reject)
@@ -401,6 +427,7 @@ def _make_decoded(refs, ts, station, reject, dec, raw, rejected, text_row) -> De
     cols["callsign"] = _texts(callsign, srows, text_row[srows], len(mt))
     cols["destination"] = _texts(dest, srows, text_row[srows], len(mt))
     cols["reject_field"], cols["reject_detail"] = _explained(raw, reject, rejected)
+    cols["altitude_m"] = _sar_altitudes(raw, np.flatnonzero(ok & (mt == 9)), len(mt))
     return Decoded(
         ref=np.asarray(refs, dtype=np.int64), ts_ms=np.asarray(ts, dtype=np.int64), mmsi=mmsi, msg_type=mt,
         has_pos=has_pos, has_static=static_rows, raw=raw, cols=cols, station=station,
