@@ -129,3 +129,43 @@ def test_safe_calibrated_to_sigma0(tmp_path, zipped):
     assert np.isclose(lon[0], 130.059) and np.isclose(lat[0], 41.961)
     with pytest.raises(FormatError, match="VH"):
         open_scene(path, polarisation="vh")
+
+
+def _png_header_only(path, width: int, height: int) -> None:
+    import struct
+    import zlib
+
+    def chunk(t: bytes, d: bytes) -> bytes:
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b""))
+
+
+def test_bombs_and_broken_files_are_one_line_errors(tmp_path):
+    """Issue 16: a header declaring 60,000 x 60,000 pixels, or a broken TIFF, is refused before
+    anything is read, as one line with a hint, never a traceback."""
+    from typer.testing import CliRunner
+
+    from harborwatch.cli.main import app
+    from harborwatch.core.errors import InputFileError
+
+    bomb = tmp_path / "bomb.png"
+    _png_header_only(bomb, 60_000, 60_000)
+    broken = tmp_path / "broken.tif"
+    broken.write_bytes(b"II*\x00\x08\x00\x00\x00" + b"\x00" * 20)
+    for f, words in ((bomb, "pixels"), (broken, "cannot open")):
+        r = CliRunner().invoke(app, ["detect", str(f), "--out", str(tmp_path / "d.geojson")])
+        assert isinstance(r.exception, InputFileError), r.exception
+        assert words in str(r.exception)
+
+
+def test_pixel_guard_below_pils_own(tmp_path, monkeypatch):
+    from harborwatch.core.errors import InputFileError
+    from harborwatch.sar import scene
+
+    img = tmp_path / "big.png"
+    _png_header_only(img, 3000, 3000)
+    monkeypatch.setattr(scene, "MAX_IMAGE_PIXELS", 1_000_000)
+    with pytest.raises(InputFileError, match="3,000 x 3,000 pixels"):
+        scene.open_image(img)

@@ -216,3 +216,33 @@ def test_every_fetched_list_is_read(tmp_path):
     assert sorted(r.format for r in reps) == ["eu_csv", "eu_xml", "ofac_advanced_xml", "ofac_sdn_xml",
                                               "opensanctions", "uk_csv", "un_xml"]
     assert {"OFAC SDN", "UN SC", "EU", "UK", "OpenSanctions:us_ofac_sdn"} == set(wl["list"].to_pylist())
+
+
+def test_fetch_refuses_bad_targets_sources_contents_and_sizes(tmp_path):
+    """Issue 16: one-line errors, never tracebacks, and nothing half-kept."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from harborwatch.cli.main import app
+    from harborwatch.core.errors import InputFileError
+    from harborwatch.screening.fetch import fetch
+
+    src = Path(__file__).resolve().parents[1] / "fixtures" / "lists" / "sdn_sample.xml"
+    a_file = tmp_path / "notafolder"
+    a_file.write_text("x")
+    r = CliRunner().invoke(app, ["lists", "fetch", "--out", str(a_file), "--source", "ofac", "--url",
+                                 f"ofac={src.as_uri()}"])
+    assert isinstance(r.exception, InputFileError) and "is a file" in str(r.exception)
+    out = tmp_path / "lists"
+    with pytest.raises(InputFileError, match="unknown list 'ofca'"):
+        fetch(out, ["ofac"], {"ofca": src.as_uri()})
+    page = tmp_path / "error.html"
+    page.write_text("<!DOCTYPE html><html><body>Service unavailable</body></html>\n")
+    with pytest.raises(InputFileError, match="is not a un list"):
+        fetch(out, ["un"], {"un": page.as_uri()})
+    with pytest.raises(InputFileError, match="is not a un list"):  # another list is not the one named
+        fetch(out, ["un"], {"un": src.as_uri()})
+    with pytest.raises(InputFileError, match="stopped after 100 bytes"):
+        fetch(out, ["ofac"], {"ofac": src.as_uri()}, max_bytes=100)
+    assert not list(out.glob("*.xml")) and not list(out.glob(".*.part"))

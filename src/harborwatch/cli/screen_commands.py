@@ -86,6 +86,7 @@ def lists_fetch(
     source: Annotated[list[str] | None, typer.Option("--source", help="opensanctions, ofac, un, eu or uk "
                                                           "(repeatable; default all)")] = None,
     url: Annotated[list[str] | None, typer.Option("--url", help="NAME=URL to override a source's address")] = None,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", help="stop a download larger than this")] = 4 << 30,
 ) -> None:
     """Download the current public lists (OpenSanctions, OFAC, UN, EU, UK), with SHA-256 in manifest.json."""
     from harborwatch.screening.fetch import fetch
@@ -96,7 +97,7 @@ def lists_fetch(
             raise HarborwatchError(f"--url {u!r}: use NAME=URL")
         k, v = u.split("=", 1)
         urls[k.strip()] = v.strip()
-    got = fetch(out_dir, source, urls)
+    got = fetch(out_dir, source, urls, max_bytes=max_bytes)
     for n, e in got.items():
         out.print(f"  {n:<14} {e['bytes']:>12,} bytes  sha256 {e['sha256'][:16]}  {out_dir / e['file']}",
                   highlight=False)

@@ -16,6 +16,7 @@ same extent is rescaled, as the Latakia crops are).
 from __future__ import annotations
 
 import json
+import os
 import re
 import zipfile
 from collections.abc import Callable
@@ -29,6 +30,20 @@ import numpy as np
 from harborwatch.core.errors import DataError, FormatError, InputFileError, require
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+#: The most pixels a PNG / JPEG may declare: it is read whole into memory as float32 (a full
+#: Sentinel-1 IW quick-look is far smaller). ``HARBORWATCH_MAX_IMAGE_PIXELS`` changes it.
+MAX_IMAGE_PIXELS = int(os.environ.get("HARBORWATCH_MAX_IMAGE_PIXELS", 200_000_000))
+#: The most pixels a GeoTIFF / SAFE band may declare (read by windows; a full IW GRD band is
+#: about 0.45 G pixels). ``HARBORWATCH_MAX_SCENE_PIXELS`` changes it.
+MAX_SCENE_PIXELS = int(os.environ.get("HARBORWATCH_MAX_SCENE_PIXELS", 2_000_000_000))
+
+
+def _check_pixels(path: Path, width: int, height: int, limit: int, env: str) -> None:
+    """Refuse an image whose header declares more pixels than ``limit`` (a decompression bomb
+    or a corrupt header), before anything is read."""
+    if width * height > limit:
+        raise InputFileError(f"{path}: the header declares {width:,} x {height:,} pixels, more than the "
+                             f"{limit:,} harborwatch reads", hint=f"set {env} to read larger images")
 TIFF_SUFFIXES = {".tif", ".tiff"}
 
 
@@ -153,9 +168,12 @@ def open_image(path: Path, grid: dict | None = None, pixel_m: float | None = Non
 
     try:
         with Image.open(path) as im:
+            _check_pixels(path, im.width, im.height, MAX_IMAGE_PIXELS, "HARBORWATCH_MAX_IMAGE_PIXELS")
             rgb = np.asarray(im.convert("RGB") if im.mode not in ("L", "I", "F", "I;16") else im, dtype=np.float32)
             a = rgb.mean(axis=2) if rgb.ndim == 3 else rgb
-    except OSError as e:
+    except Image.DecompressionBombError as e:  # PIL's own guard, for limits above ours
+        raise InputFileError(f"{path}: {e}", hint="set HARBORWATCH_MAX_IMAGE_PIXELS to read larger images") from e
+    except (OSError, ValueError, SyntaxError) as e:  # PIL raises these on broken files
         raise InputFileError(f"{path}: cannot read the image ({e})") from e
     units = "grey"
     if grey_db:  # a dB-scaled quick-look: back to (relative) linear power; 0 stays no-data
@@ -193,6 +211,7 @@ def open_geotiff(path: Path, band: int = 1) -> Scene:
         ds = rasterio.open(path)
     except rasterio.errors.RasterioIOError as e:
         raise InputFileError(f"{path}: cannot open ({e})") from e
+    _check_pixels(path, ds.width, ds.height, MAX_SCENE_PIXELS, "HARBORWATCH_MAX_SCENE_PIXELS")
     is_int = np.issubdtype(np.dtype(ds.dtypes[band - 1]), np.integer)
     nodata = ds.nodata
 
