@@ -21,8 +21,11 @@ GOOD = [
     "\\g:2-2-3454*5B\\!AIVDM,2,2,2,,SQH888888888880,2*15",
     "1635731889 !AIVDM,1,1,,A,33P;Tw0tjBQO22:E7dm66DrB20UP,0*2E",
 ]
-pieces = st.sampled_from(GOOD + ["!AIVDM,", "\\", "*", ",", "\n", "!AIVDM,2,1,9,A,", "c:", "g:1-2-", "\r"])
-mutated = st.lists(st.one_of(pieces, st.text(max_size=30)), max_size=40).map("".join)
+pieces = st.sampled_from(GOOD + ["!AIVDM,", "\\", "*", ",", "\n", "!AIVDM,2,1,9,A,", "c:", "g:1-2-", "\r",
+                                 "\ufeff", ",raishub,", "*hh,1342569600", "!AIVDM,1,1,,A,5"])
+# tag-block and receiver times of any length (0, 16, 25 digits...), a time field after the checksum
+times = st.integers(0, 10**25).map(lambda v: f"\\c:{v}*00\\!AIVDM,1,1,,A,15M67FC000G?ufbE`FepT@3n00Sa,0*5F,{v}\n")
+mutated = st.lists(st.one_of(pieces, times, st.text(max_size=30)), max_size=40).map("".join)
 junk_bytes = st.binary(max_size=600)
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -52,7 +55,9 @@ def test_nmea_strict_raises_only_harborwatch_errors(data: bytes):
 
 CSV_HEADER = "SHIP_ID;MMSI;IMO;SHIPNAME;LAT;LON;SPEED_KNOTSx10;COURSE;HEADING;STATUS;TIMESTAMP_UTC;DRAUGHT_METERSx10\n"
 cell = st.one_of(st.text(alphabet="0123456789.-;\"\nabcE ", max_size=12),
-                 st.sampled_from(["", "511", "91", "2023-08-14 07:40:00"]))
+                 st.sampled_from(["", "511", "91", "2023-08-14 07:40:00", "NULL", "N/A", "NaN", "-", "None",
+                                  '"', '"quoted', 'quoted"', "1999-01-01 00:00:00", "2999-01-01 00:00:00",
+                                  "999999999999999999999"]))
 csv_rows = st.lists(st.lists(cell, min_size=0, max_size=14).map(";".join), max_size=25).map("\n".join)
 
 
@@ -60,6 +65,8 @@ csv_rows = st.lists(st.lists(cell, min_size=0, max_size=14).map(";".join), max_s
 @given(csv_rows)
 def test_csv_lenient_never_crashes_and_strict_only_raises_ours(body: str):
     data = (CSV_HEADER + body).encode()
+    if body.startswith("0"):  # some files start with a byte-order mark
+        data = b"\xef\xbb\xbf" + data
     m = builtin_mappings()["marinetraffic"]
     for strict in (False, True):
         try:

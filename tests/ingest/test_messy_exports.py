@@ -263,3 +263,12 @@ def test_aid_to_navigation_report_from_a_ship_like_mmsi_is_a_station(tmp_path):
     (r,) = _stations(tmp_path, _encoded({"msg_type": 21, "mmsi": 273312980, "name": "FLOATING BEACON",
                                          "lat": 42.2, "lon": 130.3}))
     assert (r["name"], round(r["lat"], 3), r["station_class"]) == ("FLOATING BEACON", 42.2, "vessel")
+
+
+def test_a_huge_identifier_is_not_wrapped_into_another():
+    rows = (_mt_row(1).replace(";9305609;", ";999999999999999999999;")
+            + _mt_row(2).replace(";273312902;", ";4294967296;"))
+    (b,) = _normalized_csv(MT_HEADER + rows)
+    assert b.static_secondary["imo"].to_pylist() == [None]  # not 999999999999999999999 modulo 2**32
+    assert b.field_issues.select(["field", "reason"]).to_pylist() == [{"field": "imo", "reason": "out_of_range"}]
+    assert b.quarantine["reason"].to_pylist() == ["bad_value"] and b.quarantine["field"].to_pylist() == ["mmsi"]

@@ -32,10 +32,10 @@ from harborwatch.core.errors import DataError, FormatError, InputFileError, requ
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 #: The most pixels a PNG / JPEG may declare: it is read whole into memory as float32 (a full
 #: Sentinel-1 IW quick-look is far smaller). ``HARBORWATCH_MAX_IMAGE_PIXELS`` changes it.
-MAX_IMAGE_PIXELS = int(os.environ.get("HARBORWATCH_MAX_IMAGE_PIXELS", 200_000_000))
+MAX_IMAGE_PIXELS = int(os.environ.get("HARBORWATCH_MAX_IMAGE_PIXELS", "200000000"))
 #: The most pixels a GeoTIFF / SAFE band may declare (read by windows; a full IW GRD band is
 #: about 0.45 G pixels). ``HARBORWATCH_MAX_SCENE_PIXELS`` changes it.
-MAX_SCENE_PIXELS = int(os.environ.get("HARBORWATCH_MAX_SCENE_PIXELS", 2_000_000_000))
+MAX_SCENE_PIXELS = int(os.environ.get("HARBORWATCH_MAX_SCENE_PIXELS", "2000000000"))
 
 
 def _check_pixels(path: Path, width: int, height: int, limit: int, env: str) -> None:

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from harborwatch.core.errors import FormatError
-from harborwatch.ingest.checks import BAD_TIME, NOT_A_NUMBER, NOT_AN_INTEGER, FieldIssue
+from harborwatch.ingest.checks import BAD_TIME, NOT_A_NUMBER, NOT_AN_INTEGER, OUT_OF_RANGE, FieldIssue
 from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, TEXT_FIELDS, Mapping, split_header
 from harborwatch.ingest.csv.quotes import SAMPLE_BYTES, STAND_IN, QuoteGuard, restore, spans_lines
 from harborwatch.ingest.records import POSITION_TYPES, TS_MISSING, Decoded
@@ -245,6 +245,10 @@ def _numeric(spec, get: dict, n_ok: int) -> tuple[np.ndarray, np.ndarray]:
 ESSENTIAL = ("mmsi", "lat", "lon", "msg_type")
 
 
+#: The largest integer field value (identifiers and codes are stored in 32 bits).
+INT_MAX = 2**31 - 1
+
+
 def _bad(rej: _Rejects, issues: list[FieldIssue], bad: np.ndarray, pad: int, name: str, reason: str,
          quarantine_reason: str, col: pa.Array, column: str, what: str) -> None:
     """Rows whose value of field ``name`` (column ``column``) is bad: rejected when the field is
@@ -274,6 +278,11 @@ def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects,
                 frac = ~np.isnan(values) & (values != np.round(values))
                 _bad(rej, issues, frac, pad, name, NOT_AN_INTEGER, "bad_value", col0, spec.columns[0],
                      "is not an integer")
+                # identifiers and codes fit 31 bits: a larger number would wrap when stored
+                huge = ~np.isnan(values) & ~frac & (np.abs(values) > INT_MAX)
+                _bad(rej, issues, huge, pad, name, OUT_OF_RANGE, "bad_value", col0, spec.columns[0],
+                     f"is larger than {INT_MAX:,}")
+                frac |= huge
                 ints = np.where(np.isnan(values) | frac, -1, np.nan_to_num(values)).astype(np.int64)
                 arr = np.full(n, -1, dtype=np.int64)
                 arr[:n_ok] = ints
