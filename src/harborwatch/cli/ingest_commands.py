@@ -111,6 +111,42 @@ def ingest(
                       "pass --assume-time ISO-TIME to ingest them as of a known time[/yellow]")
 
 
+@app.command()
+def listen(
+    url: Annotated[str, typer.Argument(help="tcp://HOST:PORT (AIS-catcher, rtl-ais, AISHub...) or udp://[HOST]:PORT")],
+    store: StoreOpt = Path("hw-store"),
+    batch_s: Annotated[float, typer.Option("--batch-s", help="seconds between commits")] = 5.0,
+    receiver: Annotated[str, typer.Option("--receiver", help="terrestrial, satellite or unknown")] = "terrestrial",
+    no_stamp: Annotated[bool, typer.Option("--no-stamp", help="do not give untimed lines their arrival time")] = False,
+) -> None:
+    """Read a live NMEA feed into the store in micro-batches until Ctrl-C or SIGTERM (readers such as
+    `sql`, `events` and `report` keep working meanwhile)."""
+    import signal
+
+    from harborwatch.store.live import Listener, ListenOptions
+
+    if receiver not in ("terrestrial", "satellite", "unknown"):
+        raise HarborwatchError(f"--receiver {receiver!r}: use terrestrial, satellite or unknown")
+    if batch_s <= 0:
+        raise HarborwatchError(f"--batch-s {batch_s}: must be > 0")
+
+    def show(s) -> None:
+        state = "connected" if s.connected else "waiting for the feed"
+        err.print(f"\r{s.url} {state}: {s.rate:,.0f} lines/s, {s.records_in:,} records, {s.stored:,} stored, "
+                  f"{s.quarantined:,} quarantined, {s.duplicates:,} duplicates"
+                  + (f", {s.pending_batches} batches waiting for the store" if s.pending_batches else ""),
+                  end="", highlight=False, soft_wrap=True)
+
+    lis = Listener(store, url, ListenOptions(batch_s=batch_s, stamp=not no_stamp, receiver=receiver), show)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly: the loop commits the last batch and returns
+        signal.signal(sig, lambda *_: lis.stop())
+    err.print(f"listening on {url} into {store}; Ctrl-C stops (the last batch is committed)", highlight=False)
+    rep = lis.run()
+    err.print("")
+    out.print(f"{rep.get('records_in', 0):,} records: {rep.get('stored', 0):,} stored, "
+              f"{rep.get('quarantined', 0):,} quarantined, {rep.get('duplicates', 0):,} duplicates", highlight=False)
+
+
 @store_app.command("info")
 def store_info(
     store: StoreOpt = Path("hw-store"),

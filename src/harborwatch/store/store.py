@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,8 @@ DB_NAME = "harborwatch.duckdb"
 SCHEMA_VERSION = 1
 #: DuckDB buffer pool limit; with the streaming readers this bounds ingest memory (see DESIGN.md).
 MEMORY_LIMIT = os.environ.get("HARBORWATCH_DUCKDB_MEMORY", "256MB")
+#: Seconds :meth:`Store.open` waits while another process holds the store.
+LOCK_WAIT_S = float(os.environ.get("HARBORWATCH_LOCK_WAIT_S", "30"))
 #: Tables whose inserted rows the accounting reads back (the columns it counts).
 _RETURNING = {"quarantine": "reason", "field_issues": "field, reason"}
 
@@ -119,6 +122,25 @@ GROUP BY p.mmsi, p.period
 """
 
 
+def _connect(db: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection, waiting (polling) while another process holds the file's lock."""
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(db), read_only=read_only)
+        except duckdb.IOException as e:
+            msg = str(e).splitlines()[0]
+            if "lock" in msg.lower() and time.monotonic() < deadline:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+                continue
+            raise StoreError(f"{db}: cannot open ({msg})",
+                             hint="another harborwatch process is using the store; try again when it is done") from e
+        except duckdb.Error as e:
+            raise StoreError(f"{db}: not a valid store ({str(e).splitlines()[0]})") from e
+
+
 class Store:
     """An open harborwatch store. Use :meth:`open`; close with :meth:`close` or ``with``."""
 
@@ -128,7 +150,11 @@ class Store:
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, directory: str | Path, *, create: bool = True, read_only: bool = False) -> Store:
+    def open(cls, directory: str | Path, *, create: bool = True, read_only: bool = False,
+             wait_s: float | None = None) -> Store:
+        """Open (or create) the store in ``directory``. DuckDB lets one process write at a time:
+        while another holds the store (a ``listen`` commit, an ingest), this waits up to
+        ``wait_s`` seconds (``HARBORWATCH_LOCK_WAIT_S``, default 30) before giving up."""
         d = Path(directory)
         db = d / DB_NAME
         if not db.exists():
@@ -136,14 +162,7 @@ class Store:
                 raise StoreError(f"{d}: no harborwatch store here",
                                  hint="ingest something first: harborwatch ingest FILE --store DIR")
             d.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(str(db), read_only=read_only)
-        except duckdb.IOException as e:
-            msg = str(e).splitlines()[0]
-            raise StoreError(f"{db}: cannot open ({msg})",
-                             hint="another harborwatch process may be using the store") from e
-        except duckdb.Error as e:
-            raise StoreError(f"{db}: not a valid store ({str(e).splitlines()[0]})") from e
+        con = _connect(db, read_only, LOCK_WAIT_S if wait_s is None else wait_s)
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         store = cls(d, con)

@@ -58,6 +58,36 @@ def read_nmea(
 _END = object()
 
 
+class IncrementalReader:
+    """NMEA from a byte stream that arrives in pieces (a socket): :meth:`feed` decodes every
+    line it can decide, keeps the rest (a partial last line, multi-sentence groups still open)
+    for the next piece, and numbers lines from the start of the stream, so the records equal
+    those of reading the whole stream at once."""
+
+    def __init__(self) -> None:
+        self.carry = b""
+        self.line_base = 0
+
+    def feed(self, data: bytes, final: bool = False) -> list[Decoded]:
+        """The batches decided by ``data`` (``final``: nothing follows; decide everything)."""
+        block = self.carry + data if self.carry else data
+        end = len(block)
+        if not final:
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                self.carry = block
+                return []
+            end = cut + 1
+        if not end:
+            self.carry = b""
+            return []
+        view = np.frombuffer(block, dtype=np.uint8, count=end)
+        batch, used_bytes, nlines = _chunk(view, self.line_base, final)
+        self.carry = block[used_bytes:]
+        self.line_base += nlines
+        return [batch] if batch is not None and len(batch) else []
+
+
 def _prefetched(gen: Iterator[Decoded]) -> Iterator[Decoded]:
     q: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
