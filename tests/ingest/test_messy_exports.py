@@ -165,6 +165,13 @@ def test_aishub_time_suffix_is_read(tmp_path):
     with Store.open(tmp_path / "store") as st:
         t = st.sql("SELECT epoch_ms(timestamp) AS t FROM positions").column(0)[0].as_py()
     assert t == 1342569600 * 1000
+    from datetime import UTC, datetime
+
+    rep = _ingest(tmp_path, "hub2.nmea", line.replace(b"1342569600", b"1342569660"),
+                  assume_time=datetime(2023, 1, 1, tzinfo=UTC))  # the line's own time wins over --assume-time
+    with Store.open(tmp_path / "store") as st:
+        got = st.sql("SELECT epoch_ms(timestamp) // 1000 AS t FROM positions ORDER BY t").column(0).to_pylist()
+    assert rep["stored"] == 1 and got == [1342569600, 1342569660]
 
 
 # 11. identifiers are integers ------------------------------------------------------------------

@@ -317,40 +317,10 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
     new = np.flatnonzero(rejected & ~pre_mask)
     if len(new):
         reasons[new] = _REASON_NAMES[code[new]]
-        for i in new:
-            c = int(code[i])
-            name = str(_REASON_NAMES[c])
-            if c == V.IMPLAUSIBLE_TIME:
-                rfields[i] = "timestamp"
-                details[i] = time_detail(int(ts[i]), t_lo, t_hi, d.time_source)
-            elif c == V.NO_TIMESTAMP:
-                rfields[i] = "timestamp"
-                details[i] = "no time in the record (no tag block c:, no time column); pass --assume-time to ingest it"
-            elif c in (V.MMSI_BAD, V.MMSI_MID):
-                rfields[i] = "mmsi"
-                mi = int(d.mmsi[i])
-                details[i] = (f"mmsi={mi} is not a valid MMSI" if c == V.MMSI_BAD
-                              else f"mmsi={mi:09d}: MID {mi // 1_000_000} is not allocated")
-            else:
-                f = name.removesuffix("_out_of_range")
-                lo, hi = S.RANGES[f]
-                rfields[i] = f
-                details[i] = f"{f}={d.cols[f][i]} not in [{lo}, {hi}]"
-
-    if opt.strict and issues and not rejected.any():
-        fi = min(issues, key=lambda x: int(x.rows[0]))
-        r = int(fi.rows[0])
-        raise DataError(f"{fi.field}={fi.values[0]!r} cannot be used ({fi.reason}); lenient mode stores the record "
-                        "with the field null", source=opt.source_file, ref=int(d.ref[r]), reason=fi.reason,
-                        field=fi.field, hint="run without --strict to store such records and count the field")
-    if opt.strict and rejected.any():
-        first = int(np.flatnonzero(rejected)[0])
-        raw_text = _raw_array(d, np.array([first]))[0].as_py()
-        raise DataError(
-            f"{details[first] or reasons[first]}; record: {raw_text[:120]!r}",
-            source=opt.source_file, ref=int(d.ref[first]), reason=str(reasons[first]), field=rfields[first],
-            hint="run without --strict to quarantine bad records and continue",
-        )
+        for i in new.tolist():
+            rfields[i], details[i] = _why(d, i, int(code[i]), ts, t_lo, t_hi)
+    if opt.strict:
+        _raise_first(d, opt, rejected, reasons, rfields, details, issues)
 
     mt = d.msg_type
     has_pos, has_static = d.has_pos, d.has_static
@@ -387,6 +357,40 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
     total = sum(t.num_rows for t in batch.primary_tables().values())
     assert total == n, f"accounting broken: {total} != {n}"
     return batch
+
+
+def _why(d: Decoded, i: int, c: int, ts: np.ndarray, t_lo: int, t_hi: int) -> tuple[str, str]:
+    """(field, detail) of record ``i`` rejected by the normaliser with code ``c``."""
+    if c == V.IMPLAUSIBLE_TIME:
+        return "timestamp", time_detail(int(ts[i]), t_lo, t_hi, d.time_source)
+    if c == V.NO_TIMESTAMP:
+        return "timestamp", "no time in the record (no tag block c:, no time column); pass --assume-time to ingest it"
+    if c in (V.MMSI_BAD, V.MMSI_MID):
+        mi = int(d.mmsi[i])
+        return "mmsi", (f"mmsi={mi} is not a valid MMSI" if c == V.MMSI_BAD
+                        else f"mmsi={mi:09d}: MID {mi // 1_000_000} is not allocated")
+    f = str(_REASON_NAMES[c]).removesuffix("_out_of_range")
+    lo, hi = S.RANGES[f]
+    return f, f"{f}={d.cols[f][i]} not in [{lo}, {hi}]"
+
+
+def _raise_first(d: Decoded, opt: NormalizeOptions, rejected: np.ndarray, reasons: np.ndarray, rfields: np.ndarray,
+                 details: np.ndarray, issues: list[FieldIssue]) -> None:
+    """Strict mode: the first rejected record, else the first unusable field, as a DataError."""
+    if rejected.any():
+        first = int(np.flatnonzero(rejected)[0])
+        raw_text = _raw_array(d, np.array([first]))[0].as_py()
+        raise DataError(
+            f"{details[first] or reasons[first]}; record: {raw_text[:120]!r}",
+            source=opt.source_file, ref=int(d.ref[first]), reason=str(reasons[first]), field=rfields[first],
+            hint="run without --strict to quarantine bad records and continue",
+        )
+    if issues:
+        fi = min(issues, key=lambda x: int(x.rows[0]))
+        r = int(fi.rows[0])
+        raise DataError(f"{fi.field}={fi.values[0]!r} cannot be used ({fi.reason}); lenient mode stores the record "
+                        "with the field null", source=opt.source_file, ref=int(d.ref[r]), reason=fi.reason,
+                        field=fi.field, hint="run without --strict to store such records and count the field")
 
 
 def _provenance(d: Decoded, idx: np.ndarray, h: np.ndarray, opt: NormalizeOptions) -> list[pa.Array]:
