@@ -72,7 +72,10 @@ def read_csv(
         if "Empty CSV" in str(e):
             return  # a header and no rows: no records
         raise FormatError(f"{source_name}: cannot parse as CSV ({e})") from e
-    for d in _batches(reader, invalid, mapping, source_name, header, on_progress):
+    def quotes_replaced() -> bool:
+        return guarded is not None and guarded.replaced
+
+    for d in _batches(reader, invalid, mapping, source_name, header, on_progress, quotes_replaced):
         if guarded is not None and guarded.replaced:
             d.raw = _restoring(d.raw)
         yield d
@@ -123,7 +126,8 @@ def _open(stream, header, mapping, on_invalid, block_bytes, multiline: bool = Fa
     )
 
 
-def _batches(reader, invalid, mapping, source_name, header, on_progress) -> Iterator[Decoded]:
+def _batches(reader, invalid, mapping, source_name, header, on_progress,
+             quotes_replaced: Callable[[], bool]) -> Iterator[Decoded]:
     next_line = 2  # physical line of the next data row (header is line 1)
     while True:
         try:
@@ -145,7 +149,7 @@ def _batches(reader, invalid, mapping, source_name, header, on_progress) -> Iter
         if bad:
             next_line = max(next_line, max(bad_lines) + 1)
         if nrows or real_bad:
-            yield _decode(batch, lines, real_bad, mapping, source_name, header)
+            yield _decode(batch, lines, real_bad, mapping, source_name, header, quotes_replaced())
         if on_progress:
             on_progress(nrows + len(bad))
         if batch is None:
@@ -379,7 +383,7 @@ def _raw_texts(batch: pa.RecordBatch | None, bad_rows: list[tuple[int, str]], m:
 
 def _decode(
     batch: pa.RecordBatch | None, lines: np.ndarray, bad_rows: list[tuple[int, str]], m: Mapping, source: str,
-    header: list[str],
+    header: list[str], quotes_replaced: bool = False,
 ) -> Decoded:
     n_ok = batch.num_rows if batch is not None else 0
     n = n_ok + len(bad_rows)
@@ -391,7 +395,8 @@ def _decode(
     mmsi = np.full(n, -1, dtype=np.int64)
     msg_type = np.full(n, -1, dtype=np.int64)
     if n_ok and batch is not None:
-        get = {name: _restored(batch.column(name)) for name in batch.schema.names}
+        get = {name: _restored(batch.column(name)) if quotes_replaced else batch.column(name)
+               for name in batch.schema.names}
         ts = _times(get, m, n, n_ok, rej)
         cols, mmsi, msg_type = _fields(get, m, n, n_ok, rej, issues)
         mmsi_col = get[m.columns["mmsi"].columns[0]]
