@@ -21,6 +21,7 @@ from harborwatch.cli.common import (
     app,
     err,
     out,
+    write_table,
 )
 from harborwatch.core.errors import HarborwatchError, InputFileError
 
@@ -75,6 +76,51 @@ def events(
     out.print(f"  {added:,} new in the store (table events); reruns add none", highlight=False)
     if out_path is not None:
         out.print(f"  written to {out_path}", highlight=False)
+
+
+@app.command()
+def estimate(
+    store: StoreOpt = Path("hw-store"),
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for activity and changes")] = Path(
+        "hw-estimates"),
+    sites: Annotated[Path | None, typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
+    calendar: Annotated[Path | None, typer.Option("--calendar", help="event calendar TOML (default: Rason 2023)")]
+    = None,
+    site: Annotated[list[str] | None, typer.Option("--site", help="test changes at these sites (repeatable; "
+                                                                   "default every site with calls)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the change rows as JSON lines")] = False,
+) -> None:
+    """Weekly calls per site seen on AIS, with intervals, and their changes at the calendar's dates
+    (placebo test, difference in differences against the other ports, the finding in words)."""
+    from harborwatch.analysis import load_calendar
+    from harborwatch.estimates import weekly_calls
+    from harborwatch.estimates.changes import activity_changes
+    from harborwatch.events.schema import EVENTS
+    from harborwatch.store import Store
+
+    cal = load_calendar(calendar)
+    cat = _load_sites(sites)
+    with Store.open(store, create=False, read_only=True) as st:
+        if "events" not in {r["table_name"] for r in st.sql("SELECT table_name FROM information_schema.tables")
+                            .to_pylist()}:
+            raise HarborwatchError(f"{store}: the store has no events yet", hint="run `harborwatch events` first")
+        ev = st.sql("SELECT * FROM events ORDER BY start").select(EVENTS.names).cast(EVENTS)
+    act = weekly_calls(ev)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_table(act, out_dir / "activity.parquet")
+    write_table(act, out_dir / "activity.csv")
+    names = dict(zip(cat.ids(), cat.table["name"].to_pylist(), strict=True))
+    rows = activity_changes(act, cal, site, names=names)
+    (out_dir / "changes.json").write_text(json.dumps(rows, indent=1) + "\n")
+    if as_json:
+        for r in rows:
+            print(json.dumps(r))
+        return
+    out.print(f"activity: {act.num_rows:,} site-weeks -> {out_dir / 'activity.parquet'} (.csv); "
+              f"changes: {len(rows)} tests -> {out_dir / 'changes.json'}", highlight=False)
+    for r in rows:
+        if r["p_value"] <= 0.05:
+            out.print(f"  {r['finding']}", highlight=False)
 
 
 @app.command()

@@ -1,0 +1,58 @@
+"""The change tests of every activity series at every calendar date, with control ports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from harborwatch.analysis.calendar import CalendarEntry
+from harborwatch.analysis.changes import StepTest, diff_in_diff, finding, step_test
+
+
+def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], sites: list[str] | None = None,
+                     p: StepTest | None = None, names: dict[str, str] | None = None) -> list[dict]:
+    """One row per (site, calendar entry) with enough weeks on both sides: the step test of the
+    site's weekly AIS calls at the date, the difference in differences against the other sites
+    (the controls: every other site in the table), and the finding in words."""
+    p = p or StepTest()
+    names = names or {}
+    if activity.num_rows == 0:
+        return []
+    by_site: dict[str, np.ndarray] = {}
+    weeks_s = None
+    for s in sorted(set(activity["site_id"].to_pylist())):
+        t = activity.filter(pc.equal(activity["site_id"], s))
+        by_site[s] = t["ais_calls"].to_numpy().astype(float)
+        if weeks_s is None:
+            weeks_s = pc.cast(pc.cast(t["week"], pa.timestamp("s")), pa.int64()).to_numpy()
+    assert weeks_s is not None
+    rows = []
+    for s in sites or sorted(by_site):
+        if s not in by_site:
+            continue
+        controls = np.stack([v for k, v in by_site.items() if k != s]) if len(by_site) > 1 else np.zeros((0, 0))
+        for e in calendar:
+            r = step_test(by_site[s], weeks_s, e.epoch_s, p)
+            if r is None:
+                continue
+            did = diff_in_diff(by_site[s], controls, weeks_s, e.epoch_s, p.level) if controls.size else None
+            rows.append({"series": "ais_calls_per_week", "site": s, "calendar_event": e.id,
+                         "calendar_date": e.date, **r.as_dict(), "did": did,
+                         "finding": finding("Calls per week seen on AIS", names.get(s, s), e.label, r, did)})
+    return rows
+
+
+def calendar_span(activity: pa.Table) -> tuple[str, str] | None:
+    """First and last week of the series (ISO dates)."""
+    if activity.num_rows == 0:
+        return None
+    w = activity["week"]
+    lo, hi = pc.min(w).as_py(), pc.max(w).as_py()
+    return (datetime(lo.year, lo.month, lo.day, tzinfo=UTC).date().isoformat(),
+            datetime(hi.year, hi.month, hi.day, tzinfo=UTC).date().isoformat())
+
+
+__all__ = ["activity_changes", "calendar_span"]
