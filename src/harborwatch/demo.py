@@ -7,7 +7,10 @@
 * ``store/`` - a fresh store with the two feeds ingested;
 * ``truth_events.parquet`` / ``.csv`` - the ground truth;
 * ``events.parquet`` (GeoParquet), ``events.geojson``, ``events.csv`` - what was detected;
-* ``evaluation.json`` - precision, recall and F1 per event type;
+* ``evaluation.json`` - precision, recall and F1 per event type; ``estimates`` (calls per week at
+  Rajin per period, with intervals and the truth), ``changes`` (change tests at the calendar's
+  dates with the truth's effect) and ``placebo`` (the change test's false-positive rate);
+* ``estimates/`` - weekly activity and dark calls (Parquet, CSV), periods and changes (JSON);
 * ``findings.json`` - the summary figures the command prints.
 
 * ``report/`` - ``report.html`` (self-contained), ``report.pdf`` and ``figures/``.
@@ -31,11 +34,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from harborwatch.analysis import calls_per_period, truth_calls_per_period
-from harborwatch.evaluation import evaluate, evaluate_radar
+from harborwatch.analysis import RASON_2023, RASON_PERIODS, calls_per_period, truth_calls_per_period
+from harborwatch.estimates.run import Estimates, estimate
+from harborwatch.evaluation import evaluate, evaluate_estimates, evaluate_radar
 from harborwatch.events import EventsConfig, Request, run, write_events
 from harborwatch.events.rules.gaps import likely_disabling
-from harborwatch.report import build_report, findings_html, radar_html
+from harborwatch.report import build_report, estimates_html, findings_html, radar_html
 from harborwatch.scenario import Scenario, simulate
 from harborwatch.scenario.config import scenario_sites
 from harborwatch.screening import Screen, read_lists, screen, seen_from_store
@@ -44,6 +48,8 @@ from harborwatch.store import IngestOptions, Store, ingest_files
 
 Say = Callable[[str, int, int], None]
 #: The order of the demo's event files.
+#: The site the demo estimates and evaluates.
+RAJIN = "kp-rajin"
 ORDER = [("start", "ascending"), ("type", "ascending"), ("mmsi", "ascending"), ("event_id", "ascending")]
 
 
@@ -84,7 +90,11 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
         radar = _radar(st, sdir, out, sites, say)
         if radar is not None and radar["events"].num_rows:
             events = pa.concat_tables([events, radar["events"]]).sort_by(ORDER)
+        say("estimates", 0, 1)
+        est = estimate(st, sites, RASON_2023, RASON_PERIODS, [RAJIN], [RAJIN])
+        say("estimates", 1, 1)
     files = _write_events(events, sdir, out)
+    files.update(_write_estimates(est, out / "estimates"))
     truth = pq.read_table(sdir / "truth_events.parquet")
     say("evaluate", 0, 1)
     scores = evaluate(truth, events)
@@ -92,19 +102,40 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
         radar.pop("events")
         radar["evaluation"] = evaluate_radar(radar.pop("fused"), pq.read_table(radar["truth_scene_vessels"]))
         files["detections.geojson"] = radar["detections"]
+    est_eval = evaluate_estimates(est, truth)
     say("evaluate", 1, 1)
-    (out / "evaluation.json").write_text(json.dumps(scores, indent=1) + "\n")
+    (out / "evaluation.json").write_text(json.dumps({**scores, **est_eval}, indent=1) + "\n")
     findings = _findings(cfg, sdir, ingest_reports, events, hits, wev, radar, truth, scores, files)
+    findings["estimates"] = est_eval["estimates"]
+    findings["changes"] = [{k: r[k] for k in ("calendar_date", "found_date", "p_value", "effect", "low", "high",
+                                               "truth_effect", "finding")} for r in est_eval["changes"]]
+    findings["placebo"] = est_eval["placebo"]
     say("report", 0, 1)
     rep = build_report(store_dir, out / "report", sites, title="harborwatch demo: the Rason 2023 scenario (SIMULATED)",
                        extra={"simulated": True, "evaluation": scores,
-                              "findings_html": findings_html(findings) + radar_html(radar)},
+                              "findings_html": findings_html(findings) + estimates_html(findings)
+                              + radar_html(radar)},
                        dossiers=out / "dossiers")
     say("report", 1, 1)
     findings["report"] = {k: str(v) for k, v in rep.items()}
-    findings["not_yet"] = ["estimates"] + (["radar (install the sat extra: rasterio)"] if radar is None else [])
+    findings["not_yet"] = (["cargo and rail estimates", "radar-only presences in the activity estimates"]
+                           + (["radar (install the sat extra: rasterio)"] if radar is None else []))
     (out / "findings.json").write_text(json.dumps(findings, indent=1) + "\n")
     return findings
+
+
+def _write_estimates(est: Estimates, out: Path) -> dict[str, str]:
+    """The estimates as Parquet and CSV (activity, dark calls) and JSON (periods, changes)."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, t in (("activity", est.activity), ("dark_calls", est.dark_calls)):
+        pq.write_table(t, out / f"{name}.parquet")
+        t.to_pandas().to_csv(out / f"{name}.csv", index=False)
+        files[f"estimates/{name}.parquet"] = str(out / f"{name}.parquet")
+    for name, rows in (("periods", est.periods), ("changes", est.changes)):
+        (out / f"{name}.json").write_text(json.dumps(rows, indent=1) + "\n")
+        files[f"estimates/{name}.json"] = str(out / f"{name}.json")
+    return files
 
 
 def _ingest(st: Store, sdir: Path, say: Say) -> list[dict]:

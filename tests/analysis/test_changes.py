@@ -66,3 +66,18 @@ def test_parameters_are_checked():
 
     with pytest.raises(DataError, match="changes.level"):
         StepTest(level=1.2)
+
+
+def test_placebo_rate_counts_changes_the_events_do_not_explain():
+    """Steps at the event dates only: the residual test fires rarely; an extra step halfway
+    between them that no event explains is found at the dates around it."""
+    from harborwatch.analysis.changes import placebo_rate
+
+    rng = np.random.default_rng(5)
+    events = [W0 + 20 * WEEK_S, W0 + 40 * WEEK_S]
+    weeks = W0 + WEEK_S * np.arange(60)
+    explained = np.r_[rng.poisson(2, 20), rng.poisson(5, 20), rng.poisson(8, 20)].astype(float)
+    r = placebo_rate(explained, weeks, events)
+    assert r["n_dates"] >= 20 and r["false_positive_rate"] <= 0.1
+    unexplained = np.r_[rng.poisson(2, 10), rng.poisson(9, 50)].astype(float)  # a step at week 10, no event
+    assert placebo_rate(unexplained, weeks, events)["false_positive_rate"] > 0.1

@@ -200,4 +200,33 @@ def finding(series: str, site: str, event: str, r: StepResult, did: dict | None 
     return text + "."
 
 
-__all__ = ["StepResult", "StepTest", "change_points", "diff_in_diff", "finding", "step_test"]
+
+
+def placebo_rate(y: np.ndarray, weeks_s: np.ndarray, event_dates_s: list[int], p: StepTest | None = None,
+                 away_weeks: int = 4, alpha: float = 0.05) -> dict:
+    """How often the test calls a change where none is known. The series' level is first taken
+    out between consecutive event dates (each stretch minus its own mean: what the events
+    explain), then the test runs on what is left at every week start at least ``away_weeks``
+    from each event date and ``min_weeks`` from the ends; the share with p <= ``alpha`` is the
+    false-positive rate."""
+    p = p or StepTest()
+    y = np.asarray(y, np.float64)
+    weeks_s = np.asarray(weeks_s, np.int64)
+    cuts = sorted(int(np.searchsorted(weeks_s, d)) for d in event_dates_s)
+    bounds = sorted({0, *[c for c in cuts if 0 < c < len(y)], len(y)})
+    resid = y.copy()
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        resid[a:b] -= y[a:b].mean()
+    tested = significant = 0
+    for j in range(p.min_weeks, len(y) - p.min_weeks + 1):
+        if any(abs(j - c) < away_weeks for c in cuts):
+            continue
+        r = step_test(resid, weeks_s, int(weeks_s[j]), p)
+        if r is None:
+            continue
+        tested += 1
+        significant += r.p_value <= alpha
+    return {"n_dates": tested, "false_positive_rate": significant / tested if tested else None}
+
+
+__all__ = ["StepResult", "StepTest", "change_points", "diff_in_diff", "finding", "placebo_rate", "step_test"]

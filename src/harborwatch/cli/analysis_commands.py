@@ -86,39 +86,44 @@ def estimate(
     sites: Annotated[Path | None, typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
     calendar: Annotated[Path | None, typer.Option("--calendar", help="event calendar TOML (default: Rason 2023)")]
     = None,
-    site: Annotated[list[str] | None, typer.Option("--site", help="test changes at these sites (repeatable; "
-                                                                   "default every site with calls)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the change rows as JSON lines")] = False,
+    site: Annotated[list[str] | None, typer.Option("--site", help="calls per period and changes at these sites "
+                                                                   "(repeatable; default: changes at every site)")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the period and change rows as JSON lines")] = False,
 ) -> None:
-    """Weekly calls per site seen on AIS, with intervals, and their changes at the calendar's dates
-    (placebo test, difference in differences against the other ports, the finding in words)."""
+    """Weekly calls per site (seen on AIS, and dark calls inferred from the silences that bracket
+    them), calls per week in the periods between calendar dates, and their changes at the
+    calendar's dates (placebo test, difference in differences against the other ports, findings)."""
     from harborwatch.analysis import load_calendar
-    from harborwatch.estimates import weekly_calls
-    from harborwatch.estimates.changes import activity_changes
-    from harborwatch.events.schema import EVENTS
+    from harborwatch.analysis.periods import periods as cut
+    from harborwatch.estimates.run import estimate as run_estimates
     from harborwatch.store import Store
 
     cal = load_calendar(calendar)
     cat = _load_sites(sites)
     with Store.open(store, create=False, read_only=True) as st:
-        if "events" not in {r["table_name"] for r in st.sql("SELECT table_name FROM information_schema.tables")
-                            .to_pylist()}:
-            raise HarborwatchError(f"{store}: the store has no events yet", hint="run `harborwatch events` first")
-        ev = st.sql("SELECT * FROM events ORDER BY start").select(EVENTS.names).cast(EVENTS)
-    act = weekly_calls(ev)
+        span = st.sql("SELECT min(start) AS a, max(\"end\") AS b FROM events").to_pylist()[0] if "events" in {
+            r["table_name"] for r in st.sql("SELECT table_name FROM information_schema.tables").to_pylist()} else None
+        inside = [e for e in cal if span and span["a"] and span["a"].date().isoformat() < e.date
+                  < span["b"].date().isoformat()]
+        spans = cut(inside) if inside else ()
+        res = run_estimates(st, cat, cal, spans, site or [], site)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_table(act, out_dir / "activity.parquet")
-    write_table(act, out_dir / "activity.csv")
-    names = dict(zip(cat.ids(), cat.table["name"].to_pylist(), strict=True))
-    rows = activity_changes(act, cal, site, names=names)
-    (out_dir / "changes.json").write_text(json.dumps(rows, indent=1) + "\n")
+    for name, t in (("activity", res.activity), ("dark_calls", res.dark_calls)):
+        write_table(t, out_dir / f"{name}.parquet")
+        write_table(t, out_dir / f"{name}.csv")
+    (out_dir / "periods.json").write_text(json.dumps(res.periods, indent=1) + "\n")
+    (out_dir / "changes.json").write_text(json.dumps(res.changes, indent=1) + "\n")
     if as_json:
-        for r in rows:
+        for r in res.periods + res.changes:
             print(json.dumps(r))
         return
-    out.print(f"activity: {act.num_rows:,} site-weeks -> {out_dir / 'activity.parquet'} (.csv); "
-              f"changes: {len(rows)} tests -> {out_dir / 'changes.json'}", highlight=False)
-    for r in rows:
+    out.print(f"activity: {res.activity.num_rows:,} site-weeks; dark calls: {res.dark_calls.num_rows:,} "
+              f"(gap, site) rows; changes: {len(res.changes)} tests -> {out_dir}", highlight=False)
+    for r in res.periods:
+        out.print(f"  {r['site']} {r['period']}: {r['estimate']} calls/week [{r['low']}, {r['high']}] "
+                  f"({r['ais_calls']} seen on AIS, {r['dark_calls_expected']} dark expected)", highlight=False)
+    for r in res.changes:
         if r["p_value"] <= 0.05:
             out.print(f"  {r['finding']}", highlight=False)
 
@@ -199,6 +204,12 @@ def demo(
         f"{k} {v['per_week']} ({v['dark_calls']} dark)" for k, v in f["rajin_truth"].items()
         if v["per_week"] is not None), highlight=False)
     out.print(f"  gaps flagged as likely AIS disabling: {f['dark_gaps_detected']}", highlight=False)
+    for r in f.get("estimates", []):
+        out.print(f"  estimated calls per week at Rajin, {r['period']}: {r['estimate']} [{r['low']}, {r['high']}] "
+                  f"({r['ais_calls']} seen on AIS, {r['dark_calls_expected']} dark expected; truth {r['truth']})",
+                  highlight=False)
+    for c in f.get("changes", []):
+        out.print(f"  {c['finding']}", highlight=False)
     sc = f["screening"]
     out.print(f"  watchlist (SIMULATED list): {sc['vessels']} vessels hit; {sc['listed_vessel_port_visits']} port "
               f"visits by listed vessels, {sc['at_rajin']} of them at Rajin", highlight=False)

@@ -149,6 +149,8 @@ def _scores_table(scores: dict, title: str) -> Table:
         return "-" if x is None else f"{x:.3f}"
 
     for k, v in scores.items():
+        if not isinstance(v, dict) or "recall" not in v:  # estimate rows and the like are reported apart
+            continue
         t.add_row(k, str(v.get("truth", "")), str(v.get("detected", "-")), f(v.get("precision")), f(v.get("recall")),
                   f(v.get("f1")))
     return t

@@ -25,8 +25,11 @@ ACTIVITY = pa.schema([
     pa.field("site_id", pa.string(), False),
     pa.field("week", pa.date32(), False, metadata={"doc": "first day of the week (Monday, UTC)"}),
     pa.field("ais_calls", pa.int64(), False, metadata={"doc": "port visits seen on AIS starting that week"}),
-    pa.field("low", pa.float64(), metadata={"doc": "lower end of the interval of the week's call rate"}),
+    pa.field("low", pa.float64(), metadata={"doc": "lower end of the interval of the week's AIS call rate"}),
     pa.field("high", pa.float64(), metadata={"doc": "upper end"}),
+    pa.field("dark_calls", pa.float64(), False,
+             metadata={"doc": "expected dark calls whose silence began that week (sum of probabilities)"}),
+    pa.field("calls", pa.float64(), False, metadata={"doc": "ais_calls + dark_calls"}),
 ])
 
 
@@ -59,9 +62,10 @@ def poisson_interval(n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarra
     return low, high
 
 
-def weekly_calls(events: pa.Table, p: Activity | None = None) -> pa.Table:
+def weekly_calls(events: pa.Table, p: Activity | None = None, dark: pa.Table | None = None) -> pa.Table:
     """Calls seen on AIS per site and week over the events' whole span (weeks without calls
-    are rows with 0), with intervals (:data:`ACTIVITY`)."""
+    are rows with 0), with intervals, and the expected dark calls (``dark``:
+    :data:`~harborwatch.estimates.dark_calls.DARK_CALLS`) (:data:`ACTIVITY`)."""
     p = p or Activity()
     if events.num_rows == 0:
         return ACTIVITY.empty_table()
@@ -72,15 +76,53 @@ def weekly_calls(events: pa.Table, p: Activity | None = None) -> pa.Table:
     sites = visits["site_id"].drop_null().to_numpy(zero_copy_only=False)
     vt = pc.cast(visits.filter(pc.is_valid(visits["site_id"]))["start"], pa.int64()).to_numpy(zero_copy_only=False)
     days = np.array([d.date() for d in week_dates(w0, nweeks)], dtype="datetime64[D]")
+    dsite = dark["site_id"].to_numpy(zero_copy_only=False) if dark is not None and dark.num_rows else np.zeros(0)
+    dweek = (week_index(pc.cast(dark["start"], pa.int64()).to_numpy(zero_copy_only=False), w0)
+             if dark is not None and dark.num_rows else np.zeros(0, np.int64))
+    dprob = dark["probability"].to_numpy(zero_copy_only=False) if dark is not None and dark.num_rows else np.zeros(0)
     parts = []
-    for s in sorted(set(sites.tolist())):
+    for s in sorted(set(sites.tolist()) | set(dsite.tolist())):
         counts = np.bincount(week_index(vt[sites == s], w0), minlength=nweeks)[:nweeks]
-        if counts.sum() < p.min_calls:
+        sel = (dsite == s) & (dweek >= 0) & (dweek < nweeks)
+        dk = np.bincount(dweek[sel], weights=dprob[sel], minlength=nweeks)[:nweeks]
+        if counts.sum() + dk.sum() < p.min_calls:
             continue
         low, high = poisson_interval(counts, p.level)
         parts.append(pa.table({"site_id": [s] * nweeks, "week": pa.array(days, pa.date32()),
-                               "ais_calls": counts.astype(np.int64), "low": low, "high": high}, schema=ACTIVITY))
+                               "ais_calls": counts.astype(np.int64), "low": low, "high": high,
+                               "dark_calls": dk.astype(np.float64), "calls": counts + dk}, schema=ACTIVITY))
     return pa.concat_tables(parts) if parts else ACTIVITY.empty_table()
+
+
+def calls_per_period(events: pa.Table, dark: pa.Table, site_id: str, spans: tuple[Period, ...],
+                     p: Activity | None = None, n_sim: int = 4000, seed: int = 0) -> list[dict]:
+    """Calls per week at a site in each period: calls seen on AIS plus the expected dark calls
+    (:mod:`harborwatch.estimates.dark_calls`) starting in the period. The interval is that of the
+    number of calls made: the AIS calls, plus dark calls drawn as independent Bernoulli
+    trials with their probabilities (Monte Carlo, ``n_sim`` draws, fixed ``seed``)."""
+    p = p or Activity()
+    ais = per_period(site_visits(events, site_id), events, spans)
+    d = dark.filter(pc.equal(dark["site_id"], site_id)) if dark.num_rows else dark
+    dt = pc.cast(d["start"], pa.int64()).to_numpy(zero_copy_only=False) // 1000 if d.num_rows else np.zeros(0)
+    dp = d["probability"].to_numpy(zero_copy_only=False) if d.num_rows else np.zeros(0)
+    t0 = pc.cast(pc.min(events["start"]), pa.int64()).as_py() // 1000 if events.num_rows else 0
+    t1 = pc.cast(pc.max(events["end"]), pa.int64()).as_py() // 1000 if events.num_rows else 0
+    rng = np.random.default_rng(seed)
+    lo_q, hi_q = (1 - p.level) / 2, 1 - (1 - p.level) / 2
+    out = []
+    for name, a, b in spans:
+        a, b = (t0 if a is None else a), (t1 if b is None else b)
+        v = ais[name]
+        w = v["weeks"]
+        q = dp[(dt >= a) & (dt < b)]
+        draws = v["calls"] + (rng.random((n_sim, len(q))) < q).sum(axis=1)
+        total = v["calls"] + float(q.sum())
+        out.append({"quantity": "calls_per_week", "site": site_id, "period": name,
+                    "estimate": round(total / w, 2) if w else None,
+                    "low": round(float(np.quantile(draws, lo_q)) / w, 2) if w else None,
+                    "high": round(float(np.quantile(draws, hi_q)) / w, 2) if w else None,
+                    "ais_calls": v["calls"], "dark_calls_expected": round(float(q.sum()), 2), "weeks": w})
+    return out
 
 
 def period_calls(events: pa.Table, site_id: str, spans: tuple[Period, ...], p: Activity | None = None) -> list[dict]:
@@ -100,4 +142,4 @@ def period_calls(events: pa.Table, site_id: str, spans: tuple[Period, ...], p: A
     return out
 
 
-__all__ = ["ACTIVITY", "Activity", "period_calls", "poisson_interval", "weekly_calls"]
+__all__ = ["ACTIVITY", "Activity", "calls_per_period", "period_calls", "poisson_interval", "weekly_calls"]

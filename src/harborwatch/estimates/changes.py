@@ -15,8 +15,9 @@ from harborwatch.analysis.changes import StepTest, diff_in_diff, finding, step_t
 def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], sites: list[str] | None = None,
                      p: StepTest | None = None, names: dict[str, str] | None = None) -> list[dict]:
     """One row per (site, calendar entry) with enough weeks on both sides: the step test of the
-    site's weekly AIS calls at the date, the difference in differences against the other sites
-    (the controls: every other site in the table), and the finding in words."""
+    site's weekly calls (seen on AIS plus expected dark calls) at the date, the difference in
+    differences against the other sites (the controls: every other site in the table), and the
+    finding in words."""
     p = p or StepTest()
     names = names or {}
     if activity.num_rows == 0:
@@ -25,7 +26,7 @@ def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], si
     weeks_s = None
     for s in sorted(set(activity["site_id"].to_pylist())):
         t = activity.filter(pc.equal(activity["site_id"], s))
-        by_site[s] = t["ais_calls"].to_numpy().astype(float)
+        by_site[s] = t["calls"].to_numpy().astype(float)
         if weeks_s is None:
             weeks_s = pc.cast(pc.cast(t["week"], pa.timestamp("s")), pa.int64()).to_numpy()
     assert weeks_s is not None
@@ -39,9 +40,10 @@ def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], si
             if r is None:
                 continue
             did = diff_in_diff(by_site[s], controls, weeks_s, e.epoch_s, p.level) if controls.size else None
-            rows.append({"series": "ais_calls_per_week", "site": s, "calendar_event": e.id,
+            rows.append({"series": "calls_per_week", "site": s, "calendar_event": e.id,
                          "calendar_date": e.date, **r.as_dict(), "did": did,
-                         "finding": finding("Calls per week seen on AIS", names.get(s, s), e.label, r, did)})
+                         "finding": finding("Calls per week (seen on AIS and dark)", names.get(s, s), e.label, r,
+                                            did)})
     return rows
 
 

@@ -55,4 +55,30 @@ def findings_html(f: dict) -> str:
             + "".join(rows) + "</tbody></table>")
 
 
-__all__ = ["findings_html", "radar_html"]
+def estimates_html(f: dict) -> str:
+    """The estimates section: calls per week at Rajin with intervals against the truth, and the
+    change findings at the calendar's dates."""
+    rows = f.get("estimates") or []
+    if not rows:
+        return ""
+
+    def num(x) -> str:
+        return "-" if x is None else f"{x:.2f}"
+
+    body = "".join(
+        f"<tr><td>{html.escape(r['period'])}</td><td class='num'>{num(r['estimate'])}</td>"
+        f"<td class='num'>[{num(r['low'])}, {num(r['high'])}]</td><td class='num'>{r['ais_calls']}</td>"
+        f"<td class='num'>{num(r['dark_calls_expected'])}</td><td class='num'>{num(r['truth'])}</td>"
+        f"<td class='num'>{r['truth_dark_calls']}</td></tr>" for r in rows)
+    changes = "".join(f"<li>{html.escape(c['finding'])} Truth: {num(c['truth_effect'])} calls a week.</li>"
+                      for c in f.get("changes") or [])
+    pl = f.get("placebo") or {}
+    placebo = (f"<p>Away from the calendar's dates the change test fired at {pl['false_positive_rate']:.0%} of "
+               f"{pl['n_dates']} dates (p &lt;= 0.05).</p>" if pl.get("n_dates") else "")
+    return ("<h3>Estimates: calls per week at Rajin (AIS and dark calls), 90 % intervals</h3>"
+            "<table id='estimates'><thead><tr><th>period</th><th>estimate</th><th>interval</th><th>seen on AIS</th>"
+            "<th>dark calls (expected)</th><th>truth</th><th>truth dark calls</th></tr></thead><tbody>"
+            + body + "</tbody></table>" + (f"<ul>{changes}</ul>" if changes else "") + placebo)
+
+
+__all__ = ["estimates_html", "findings_html", "radar_html"]

@@ -1,0 +1,59 @@
+"""Every estimate of a store in one call (``harborwatch estimate`` and the demo use it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from harborwatch.analysis.calendar import CalendarEntry
+from harborwatch.analysis.changes import StepTest
+from harborwatch.analysis.periods import Period
+from harborwatch.core.errors import HarborwatchError
+from harborwatch.estimates.activity import Activity, calls_per_period, weekly_calls
+from harborwatch.estimates.changes import activity_changes
+from harborwatch.estimates.dark_calls import (
+    DarkCalls,
+    candidate_gaps,
+    courses_from_store,
+    dark_calls,
+    destinations_from_store,
+)
+from harborwatch.events.schema import EVENTS
+from harborwatch.sites.catalogue import PORT_KINDS, SiteCatalogue
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """What :func:`estimate` returns: the weekly activity, the dark calls, calls per period
+    (for the sites asked) and the change tests."""
+
+    activity: pa.Table
+    dark_calls: pa.Table
+    periods: list[dict] = field(default_factory=list)
+    changes: list[dict] = field(default_factory=list)
+
+
+def estimate(store, sites: SiteCatalogue, calendar: tuple[CalendarEntry, ...], spans: tuple[Period, ...],
+             period_sites: list[str], change_sites: list[str] | None = None, dark: DarkCalls | None = None,
+             activity: Activity | None = None, test: StepTest | None = None) -> Estimates:
+    """The estimates of the events in ``store``: dark calls at the port sites of ``sites``,
+    weekly calls per site, calls per week in each of ``spans`` at ``period_sites``, and change
+    tests at every calendar date (at ``change_sites``, default every site)."""
+    dark = dark or DarkCalls()
+    tabs = {r["table_name"] for r in store.sql("SELECT table_name FROM information_schema.tables").to_pylist()}
+    if "events" not in tabs:
+        raise HarborwatchError(f"{store.path}: the store has no events yet", hint="run `harborwatch events` first")
+    ev = store.sql("SELECT * FROM events ORDER BY start").select(EVENTS.names).cast(EVENTS)
+    gaps = candidate_gaps(ev, dark)
+    ports = sites.filter_kinds(PORT_KINDS).table
+    dk = dark_calls(gaps, courses_from_store(store, gaps), ports, dark,
+                    destinations_from_store(store, gaps, dark.destination_window_h))
+    act = weekly_calls(ev, activity, dk)
+    periods = [r for s in period_sites for r in calls_per_period(ev, dk, s, spans, activity)]
+    names = dict(zip(sites.ids(), sites.table["name"].to_pylist(), strict=True))
+    changes = activity_changes(act, calendar, change_sites, test, names)
+    return Estimates(act, dk, periods, changes)
+
+
+__all__ = ["Estimates", "estimate"]

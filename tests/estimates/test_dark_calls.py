@@ -1,0 +1,70 @@
+"""Dark calls from hand-built silences: time, heading and reported destination decide the site."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pyarrow as pa
+
+from harborwatch.core.ids import canonical_json
+from harborwatch.estimates.dark_calls import DarkCalls, candidate_gaps, dark_calls, names_site, site_words
+from harborwatch.events.schema import events_from_rows
+
+# the silence starts and ends at sea; one port about 80 km west of there, one about 80 km north,
+# and the vessel's home port about 40 km east
+PORTS = pa.table({"site_id": ["kp-west", "ru-north", "ru-home"], "name": ["Westport Rajin", "Northport", "Home port"],
+                  "lat": [42.0, 42.72, 42.0], "lon": [130.03, 131.0, 131.48], "radius_m": [1000.0] * 3,
+                  "unlocode": ["KPWST", None, None]})
+START = (42.0, 131.0)
+
+
+def _gap(hours: float, site_off=None, likely=True) -> dict:
+    a = {"duration_h": hours, "end_lat": START[0], "end_lon": START[1], "off_site_id": site_off, "on_site_id": None,
+         "likely_disabling": likely}
+    t0 = 1_690_000_000_000
+    return {"event_id": f"g{hours}", "type": "gap", "mmsi": 273000001, "start": t0, "end": t0 + int(hours * 3.6e6),
+            "lat": START[0], "lon": START[1], "site_id": None, "confidence": 3, "attributes": canonical_json(a),
+            "parameters": "{}", "evidence_count": 2, "evidence": [1, 2]}
+
+
+def _probs(hours: float, cog_out: float, cog_back: float, dest: str | None = None) -> dict[str, float]:
+    gaps = candidate_gaps(events_from_rows([_gap(hours)]), DarkCalls())
+    t = dark_calls(gaps, {1: cog_out, 2: cog_back}, PORTS, DarkCalls(), {f"g{hours}": dest})
+    return dict(zip(t["site_id"].to_pylist(), t["probability"].to_pylist(), strict=True))
+
+
+def test_time_rules_out_ports_too_far_for_the_silence():
+    # 7 h: only home (about 40 km away, twice: 43 nm at 14 kn is 3 h, plus a 2 h stay) fits
+    p = _probs(7, 90.0, 270.0)
+    assert set(p) == {"ru-home"}
+
+
+def test_heading_and_destination_pick_the_port():
+    west = _probs(60, 270.0, 90.0)  # leaves heading west, comes back heading east
+    assert max(west, key=west.get) == "kp-west"
+    north = _probs(60, 0.0, 180.0)
+    assert max(north, key=north.get) == "ru-north"
+    named = _probs(60, math.nan, math.nan, dest="RAJIN")  # no course; the destination names Westport Rajin
+    unnamed = _probs(60, math.nan, math.nan)
+    assert max(named, key=named.get) == "kp-west" and named["kp-west"] > 2 * unnamed["kp-west"]
+    assert sum(named.values()) < 1  # the rest is the null: no call at all
+
+
+def test_unknown_courses_are_uniform():
+    p = _probs(60, math.nan, math.nan)
+    assert p and all(0 <= q <= 1 for q in p.values())
+
+
+def test_only_gaps_at_sea_and_flagged_are_candidates():
+    ev = events_from_rows([_gap(60), _gap(61, site_off="ru-home"), _gap(62, likely=False)])
+    assert candidate_gaps(ev, DarkCalls())["event_id"].to_pylist() == ["g60"]
+    assert len(candidate_gaps(ev, DarkCalls(only_likely_disabling=False))) == 2
+
+
+def test_destination_words():
+    words = site_words(PORTS)
+    assert names_site("RAJIN", words[0]) and names_site("KP WST", words[0]) and names_site("KPWST", words[0])
+    assert names_site("HOME", words[2]) and not names_site("PORT", words[2])  # generic words do not name a site
+    assert not names_site(None, words[0]) and not names_site("RAJINSKY", words[0])
+    assert json.dumps(sorted(words[1])) == '["NORTHPORT"]'
