@@ -112,3 +112,25 @@ def test_radar_dark_vessels(default_run):
                                    r["fused_file"], "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output) == json.loads(json.dumps(ev))  # the CLI gives the demo's figures
+
+
+def test_estimates_are_evaluated_against_the_truth(default_run):
+    """The demo's estimates (dark calls added to the calls seen on AIS) and change tests are in
+    evaluation.json beside the truth. The checks are the default seed's (a regression check; the
+    figures on other seeds are in README): closer to the truth than AIS alone in every period,
+    and the 26 July change found within 14 days at p <= 0.05."""
+    out, f = default_run
+    ev = json.loads((out / "evaluation.json").read_text())
+    rows = {r["period"]: r for r in ev["estimates"]}
+    assert set(rows) == set(f["rajin_truth"])
+    for name, r in rows.items():
+        ais_only = f["rajin"][name]["per_week"]
+        assert abs(r["estimate"] - r["truth"]) <= abs(ais_only - r["truth"]) + 1e-9
+        assert r["low"] <= r["estimate"] <= r["high"]
+    july = next(c for c in ev["changes"] if c["calendar_date"] == "2023-07-26")
+    from datetime import date
+
+    assert abs((date.fromisoformat(july["found_date"]) - date(2023, 7, 26)).days) <= 14 and july["p_value"] <= 0.05
+    assert july["low"] <= july["truth_effect"] <= july["high"]
+    assert ev["placebo"]["n_dates"] > 0 and ev["placebo"]["false_positive_rate"] <= 0.1
+    assert (out / "estimates" / "activity.parquet").exists() and (out / "estimates" / "changes.json").exists()

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harborwatch.analysis.periods import Period, per_period, site_visits
+from harborwatch.analysis.series import weeks_between
 from harborwatch.core.params import Params
 from harborwatch.core.weeks import week_dates, week_index, week_start
 
@@ -113,7 +114,7 @@ def calls_per_period(events: pa.Table, dark: pa.Table, site_id: str, spans: tupl
     for name, a, b in spans:
         a, b = (t0 if a is None else a), (t1 if b is None else b)
         v = ais[name]
-        w = v["weeks"]
+        w = weeks_between(a, b)  # exact (the period table rounds to 0.1 week)
         q = dp[(dt >= a) & (dt < b)]
         draws = v["calls"] + (rng.random((n_sim, len(q))) < q).sum(axis=1)
         total = v["calls"] + float(q.sum())
@@ -121,7 +122,7 @@ def calls_per_period(events: pa.Table, dark: pa.Table, site_id: str, spans: tupl
                     "estimate": round(total / w, 2) if w else None,
                     "low": round(float(np.quantile(draws, lo_q)) / w, 2) if w else None,
                     "high": round(float(np.quantile(draws, hi_q)) / w, 2) if w else None,
-                    "ais_calls": v["calls"], "dark_calls_expected": round(float(q.sum()), 2), "weeks": w})
+                    "ais_calls": v["calls"], "dark_calls_expected": round(float(q.sum()), 2), "weeks": v["weeks"]})
     return out
 
 
