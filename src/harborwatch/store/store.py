@@ -377,29 +377,22 @@ class Store:
             return self.sql("SELECT * FROM identity ORDER BY mmsi, valid_from")
         return self.sql("SELECT * FROM identity WHERE mmsi = ? ORDER BY valid_from", [mmsi])
 
-    def quarantine(self, limit: int | None = None, reason: str | None = None) -> pa.Table:
-        q = "SELECT source_file, source_ref, reason, field, detail, raw FROM quarantine"
-        params: list = []
-        if reason:
-            q += " WHERE reason = ?"
-            params.append(reason)
-        q += " ORDER BY source_file, source_ref"
+    def _listing(self, columns: str, table: str, order: str, limit: int | None, reason: str | None) -> pa.Table:
+        q = f"SELECT {columns} FROM {table}" + (" WHERE reason = ?" if reason else "") + f" ORDER BY {order}"
         if limit:
             q += f" LIMIT {int(limit)}"
-        return self.sql(q, params)
+        return self.sql(q, [reason] if reason else [])
+
+    def quarantine(self, limit: int | None = None, reason: str | None = None) -> pa.Table:
+        """Rejected records: file, line or row, reason, field, detail and the raw text."""
+        return self._listing("source_file, source_ref, reason, field, detail, raw", "quarantine",
+                             "source_file, source_ref", limit, reason)
 
     def field_issues(self, limit: int | None = None, reason: str | None = None) -> pa.Table:
         """Stored records with an optional field set to null: file, line or row, field, reason
         and the value as read."""
-        q = "SELECT source_file, source_ref, field, reason, value FROM field_issues"
-        params: list = []
-        if reason:
-            q += " WHERE reason = ?"
-            params.append(reason)
-        q += " ORDER BY source_file, source_ref, field"
-        if limit:
-            q += f" LIMIT {int(limit)}"
-        return self.sql(q, params)
+        return self._listing("source_file, source_ref, field, reason, value", "field_issues",
+                             "source_file, source_ref, field", limit, reason)
 
     def info(self) -> dict:
         counts = {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in S.TABLES}

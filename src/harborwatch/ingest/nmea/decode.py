@@ -68,38 +68,6 @@ def _deg(v: int, scale: int) -> float:
 
 
 @njit(cache=True, nogil=True)
-def _text(buf, p0: int, nbits: int, off: int, nchars: int, out, row: int) -> None:
-    """6-bit text: stop at '@', strip spaces at both ends; zero-pad the output row (none if row < 0)."""
-    if row < 0:
-        return
-    width = out.shape[1]
-    for j in range(width):
-        out[row, j] = 0
-    tmp = np.zeros(nchars, np.uint8)
-    m = 0
-    for j in range(nchars):
-        b = off + 6 * j
-        if b >= nbits:
-            break
-        take = 6 if nbits - b >= 6 else nbits - b
-        v = _bits(buf, p0, b, take) << (6 - take)
-        if v < 32:
-            v += 64
-        if v == 64:
-            break
-        tmp[m] = v
-        m += 1
-    lo = 0
-    while lo < m and tmp[lo] == 32:
-        lo += 1
-    hi = m
-    while hi > lo and tmp[hi - 1] == 32:
-        hi -= 1
-    for j in range(lo, hi):
-        out[row, j - lo] = tmp[j]
-
-
-@njit(cache=True, nogil=True)
 def _text_ext(buf, p0: int, nbits: int, off: int, nchars: int, off2: int, nchars2: int, out, row: int) -> None:
     """Like :func:`_text` over two bit ranges read one after the other (a type 21 name and its
     extension): each stops at its first '@'; spaces are stripped at both ends of the whole."""
@@ -135,6 +103,12 @@ def _text_ext(buf, p0: int, nbits: int, off: int, nchars: int, off2: int, nchars
         hi -= 1
     for j in range(lo, min(hi, lo + width)):
         out[row, j - lo] = tmp[j]
+
+
+@njit(cache=True, nogil=True)
+def _text(buf, p0: int, nbits: int, off: int, nchars: int, out, row: int) -> None:
+    """6-bit text: stop at '@', strip spaces at both ends; zero-pad the output row (none if row < 0)."""
+    _text_ext(buf, p0, nbits, off, nchars, 0, 0, out, row)
 
 
 @njit(cache=True, parallel=True, nogil=True)
