@@ -180,3 +180,17 @@ def test_kill_during_ingest_leaves_store_consistent_and_rerun_completes(tmp_path
         assert rep["records_in"] == rep["stored"] + rep["duplicates"] + rep["quarantined"]
         total = st.sql("SELECT count(*) AS n, count(DISTINCT record_hash) AS h FROM positions").to_pylist()[0]
     assert total["n"] == total["h"] == 30 * len(rows)
+
+
+def test_a_store_from_an_earlier_version_opens_and_gains_the_new_columns(tmp_path: Path):
+    """Read-only: info works without the new tables; read-write: missing tables and columns are added."""
+    with Store.open(tmp_path / "s") as st:
+        st.con.execute("DROP TABLE field_issues")
+        st.con.execute("ALTER TABLE stations DROP COLUMN altitude_m")
+    with Store.open(tmp_path / "s", read_only=True) as st:
+        assert "field_issues" not in st.info()["rows"]
+    with Store.open(tmp_path / "s") as st:
+        assert "field_issues" in st.info()["rows"]
+        cols = {r[0] for r in st.con.execute("SELECT column_name FROM information_schema.columns "
+                                             "WHERE table_name = 'stations'").fetchall()}
+        assert "altitude_m" in cols

@@ -395,7 +395,8 @@ class Store:
                              "source_file, source_ref, field", limit, reason)
 
     def info(self) -> dict:
-        counts = {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in S.TABLES}
+        have = set(self.tables())  # a store made by an earlier version, opened read-only, may lack some
+        counts = {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in S.TABLES if t in have}
         span = self.con.execute(
             "SELECT min(timestamp), max(timestamp), count(DISTINCT mmsi) FROM positions").fetchall()[0]
         files = self.con.execute(
