@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from harborwatch.core import schema as S
+from harborwatch.ingest.validate import hash_text, mix_array
 
 TS_MISSING = np.iinfo(np.int64).min
 #: Times before this (2000-01-01 UTC) are implausible for AIS (``--min-time`` changes it).
@@ -77,15 +78,8 @@ def range_issues(bits: np.ndarray, ok: np.ndarray, fields: tuple[str, ...], valu
     return out
 
 
-def _mix(h: np.ndarray, x: np.ndarray) -> np.ndarray:
-    z = (h ^ x.astype(np.uint64)) + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
 def issues_table(issues: list[FieldIssue], stored: np.ndarray, record_hash: np.ndarray, refs: np.ndarray,
-                 source_file: str, text_hash) -> pa.Table:
+                 source_file: str) -> pa.Table:
     """The ``field_issues`` rows of the records stored (``stored``); each keyed by the hash of its
     record and field, so re-ingesting a file (or a copy of it) adds none."""
     parts = []
@@ -96,7 +90,7 @@ def issues_table(issues: list[FieldIssue], stored: np.ndarray, record_hash: np.n
             continue
         vals = [v for v, k in zip(fi.values, keep, strict=True) if k]
         fname = pa.array([fi.field], pa.string())
-        h = _mix(record_hash[rows], np.full(len(rows), text_hash(fname)[0], np.uint64))
+        h = mix_array(record_hash[rows], np.full(len(rows), hash_text(fname)[0], np.uint64))
         parts.append(pa.table({
             "source_file": pa.array([source_file] * len(rows), pa.string()),
             "source_ref": pa.array(refs[rows], pa.int64()),

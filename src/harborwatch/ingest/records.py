@@ -135,18 +135,6 @@ class NormalizeOptions:
 # ---------------------------------------------------------------------------
 # hashing
 # ---------------------------------------------------------------------------
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-
-
-def _mix(h: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """splitmix64 step of (h ^ x); vectorised, wrapping uint64 arithmetic."""
-    z = (h ^ x.astype(np.uint64)) + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
-
-
 def _q(values: np.ndarray, scale: float) -> np.ndarray:
     """Quantise floats for hashing; NaN -> a fixed code."""
     out = np.where(np.isnan(values), -(2**62), np.round(values * scale))
@@ -353,7 +341,7 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
             if len(idx):
                 rec_hash[idx] = t["record_hash"].to_numpy()
         batch.field_issues = issues_table(issues, pos_rows | static_rows | station_kind, rec_hash, d.ref,
-                                          opt.source_file, V.hash_text)
+                                          opt.source_file)
     total = sum(t.num_rows for t in batch.primary_tables().values())
     assert total == n, f"accounting broken: {total} != {n}"
     return batch
@@ -458,13 +446,13 @@ def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) 
     text = {k: _text_col(d, k, idx) for k in ("name", "callsign", "ship_type_text", "destination", "flag")}
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
-    h = _mix(h, np.full(len(idx), 0x5747, dtype=np.uint64))  # domain: static
+    h = V.mix_array(h, np.full(len(idx), 0x5747, dtype=np.uint64))  # domain: static
     for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), num["imo"].astype(np.uint64),
               text["name"][1], text["callsign"][1], num["ship_type"].astype(np.uint64),
               text["ship_type_text"][1], _q(num["length_m"], 10), _q(num["beam_m"], 10),
               _q(num["draught_m"], 10), text["destination"][1], num["eta_ms"].view(np.uint64),
               _q(num["deadweight_t"], 1), text["flag"][1]):
-        h = _mix(h, x)
+        h = V.mix_array(h, x)
     imo = num["imo"]
     arrays = [
         pa.array(mmsi, pa.uint32()),
@@ -500,10 +488,10 @@ def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, o
     alt = np.where(sar, d.take("altitude_m", idx), -1)
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
-    h = _mix(h, np.full(len(idx), 0x5354, dtype=np.uint64))  # domain: stations
+    h = V.mix_array(h, np.full(len(idx), 0x5354, dtype=np.uint64))  # domain: stations
     for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), _q(lat, 1e6), _q(lon, 1e6),
               _hash_text(name)):
-        h = _mix(h, x)
+        h = V.mix_array(h, x)
     names = np.array([MMSI_CLASS_NAMES[int(c)] for c in range(12)], dtype=object)
     arrays = [
         pa.array(mmsi, pa.uint32()),
@@ -529,11 +517,11 @@ def _other(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) -
     raw = _raw_array(d, idx)
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
-    h = _mix(h, np.full(len(idx), 0x4F54, dtype=np.uint64))
+    h = V.mix_array(h, np.full(len(idx), 0x4F54, dtype=np.uint64))
     # identity: time and content; NMEA readers give a hash of the payload alone, so that the
     # same message heard by two stations (other tag block) is one record
     content = d.content_hash(idx) if d.content_hash is not None else V.hash_text(raw)
-    h = _mix(_mix(h, t.view(np.uint64)), content)
+    h = V.mix_array(V.mix_array(h, t.view(np.uint64)), content)
     arrays = [
         _num(mmsi, pa.uint32()),
         _ts_array(t),
@@ -552,7 +540,7 @@ def _quarantine(
         return S.QUARANTINE.empty_table()
     raw = _raw_array(d, idx)
     rs = pa.array(reasons[idx].astype(object), pa.string())
-    h = _mix(_mix(np.zeros(len(idx), np.uint64), V.hash_text(raw)), V.hash_text(rs))
+    h = V.mix_array(V.mix_array(np.zeros(len(idx), np.uint64), V.hash_text(raw)), V.hash_text(rs))
     arrays = [
         _repeat(opt.source_file, len(idx)),
         pa.array(d.ref[idx], pa.int64()),

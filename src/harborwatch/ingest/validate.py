@@ -93,6 +93,14 @@ _GOLD = np.uint64(0x9E3779B97F4A7C15)
 _NAN_CODE = np.uint64(0xC000000000000000)
 
 
+def mix_array(h: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """:func:`mix` over arrays: splitmix64 step of (h ^ x), wrapping uint64 arithmetic."""
+    z = (h ^ x.astype(np.uint64)) + _GOLD
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
 @njit(cache=True, inline="always")
 def mix(h, x):
     """splitmix64 step of (h ^ x)."""
