@@ -70,7 +70,7 @@ class IncrementalReader:
 
     def feed(self, data: bytes, final: bool = False) -> list[Decoded]:
         """The batches decided by ``data`` (``final``: nothing follows; decide everything)."""
-        block = self.carry + data if self.carry else data
+        block = self.carry + data if self.carry else data  # the only copy of the piece
         end = len(block)
         if not final:
             cut = block.rfind(b"\n")
@@ -83,7 +83,7 @@ class IncrementalReader:
             return []
         view = np.frombuffer(block, dtype=np.uint8, count=end)
         batch, used_bytes, nlines = _chunk(view, self.line_base, final)
-        self.carry = block[used_bytes:]
+        self.carry = block[used_bytes:]  # lines of still-open groups (read again) and the partial last line
         self.line_base += nlines
         return [batch] if batch is not None and len(batch) else []
 
@@ -123,8 +123,7 @@ def _prefetched(gen: Iterator[Decoded]) -> Iterator[Decoded]:
 
 
 def _read(stream: IO[bytes], on_progress: Callable[[int], None] | None, chunk_bytes: int) -> Iterator[Decoded]:
-    carry = b""
-    line_base = 0
+    reader = IncrementalReader()
     first = True
     while True:
         data = stream.read(chunk_bytes)
@@ -132,25 +131,10 @@ def _read(stream: IO[bytes], on_progress: Callable[[int], None] | None, chunk_by
             data = data[3:]
         first = False
         final = not data
-        block = carry + data if carry else data  # the only copy of the chunk
-        end = len(block)
-        if not final:
-            cut = block.rfind(b"\n")
-            if cut < 0:
-                carry = block
-                continue
-            end = cut + 1
-        if end:
-            view = np.frombuffer(block, dtype=np.uint8, count=end)  # no copy
-            batch, used_bytes, nlines = _chunk(view, line_base, final)
-            carry = block[used_bytes:]  # lines of still-open groups (read again) and the partial last line
-            line_base += nlines
-            if batch is not None and len(batch):
-                yield batch
-            if on_progress:
-                on_progress(nlines)
-        else:
-            carry = b""
+        before = reader.line_base
+        yield from reader.feed(data, final)
+        if on_progress and reader.line_base > before:
+            on_progress(reader.line_base - before)
         if final:
             return
 
