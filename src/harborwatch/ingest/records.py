@@ -70,6 +70,9 @@ class Decoded:
     issues: list[FieldIssue] = field(default_factory=list)
     #: where the record's time was read, for messages about it
     time_source: str = "time"
+    #: (raw text, reason) -> (field, detail) of a record the reader rejected (NMEA); called only
+    #: for those records, on the raw text normalisation gathers anyway for the quarantine
+    explain: Callable[[str, str], tuple[str | None, str | None]] | None = None
 
     def __len__(self) -> int:
         return len(self.ref)
@@ -307,6 +310,12 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
         reasons[new] = _REASON_NAMES[code[new]]
         for i in new.tolist():
             rfields[i], details[i] = _why(d, i, int(code[i]), ts, t_lo, t_hi)
+    rej_idx = np.flatnonzero(rejected)
+    rej_raw = _raw_array(d, rej_idx)  # gathered once: for the reader's explanations and the quarantine rows
+    if d.explain is not None:  # the reader's own reasons, explained from the raw text
+        for k, i in enumerate(rej_idx.tolist()):
+            if pre_mask[i] and details[i] is None:
+                rfields[i], details[i] = d.explain(rej_raw[k].as_py() or "", str(reasons[i]))
     if opt.strict:
         _raise_first(d, opt, rejected, reasons, rfields, details, issues)
 
@@ -332,7 +341,7 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
         static_secondary=_static(d, np.flatnonzero(secondary_rows), ts, opt),
         stations=_stations(d, stidx, ts, mclass, opt),
         other_messages=_other(d, np.flatnonzero(other_rows), ts, opt),
-        quarantine=_quarantine(d, np.flatnonzero(rejected), reasons, rfields, details, opt),
+        quarantine=_quarantine(d, rej_idx, rej_raw, reasons, rfields, details, opt),
         mmsi_classes=counts,
     )
     if issues:  # each issue row is keyed by its stored record
@@ -534,11 +543,11 @@ def _other(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) -
 
 
 def _quarantine(
-    d: Decoded, idx: np.ndarray, reasons: np.ndarray, rfields: np.ndarray, details: np.ndarray, opt: NormalizeOptions
+    d: Decoded, idx: np.ndarray, raw: pa.Array, reasons: np.ndarray, rfields: np.ndarray, details: np.ndarray,
+    opt: NormalizeOptions,
 ) -> pa.Table:
     if not len(idx):
         return S.QUARANTINE.empty_table()
-    raw = _raw_array(d, idx)
     rs = pa.array(reasons[idx].astype(object), pa.string())
     h = V.mix_array(V.mix_array(np.zeros(len(idx), np.uint64), V.hash_text(raw)), V.hash_text(rs))
     arrays = [

@@ -398,18 +398,6 @@ def _sar_altitudes(raw, rows: np.ndarray, n: int) -> np.ndarray:
     return alt
 
 
-def _explained(raw, reject: np.ndarray, rejected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(field, detail) of every record the reader rejected, from its raw text (few rows)."""
-    n = len(reject)
-    fields = np.full(n, None, dtype=object)
-    details = np.full(n, None, dtype=object)
-    idx = np.flatnonzero(rejected)
-    if len(idx):
-        for i, text in zip(idx.tolist(), raw(idx).to_pylist(), strict=True):
-            fields[i], details[i] = explain(text or "", str(reject[i]))
-    return fields, details
-
-
 def _make_decoded(refs, ts, station, reject, dec, raw, rejected, text_row) -> Decoded:
     _status, msg_type, mmsi, f, i64, name, callsign, dest = dec
     mt = msg_type.astype(np.int64)
@@ -440,11 +428,11 @@ def _make_decoded(refs, ts, station, reject, dec, raw, rejected, text_row) -> De
     cols["name"] = _texts(name, srows, text_row[srows], len(mt))
     cols["callsign"] = _texts(callsign, srows, text_row[srows], len(mt))
     cols["destination"] = _texts(dest, srows, text_row[srows], len(mt))
-    cols["reject_field"], cols["reject_detail"] = _explained(raw, reject, rejected)
     cols["altitude_m"] = _sar_altitudes(raw, np.flatnonzero(ok & (mt == 9)), len(mt))
     return Decoded(
         ref=np.asarray(refs, dtype=np.int64), ts_ms=np.asarray(ts, dtype=np.int64), mmsi=mmsi, msg_type=mt,
         has_pos=has_pos, has_static=static_rows, raw=raw, cols=cols, station=station,
         reject=reject, reject_mask=rejected, matrices=f["_matrices"],
         time_source="the time (tag block c:, or the receiver's Unix time before or after the sentence)",
+        explain=explain,
     )
