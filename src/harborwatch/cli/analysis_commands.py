@@ -95,19 +95,13 @@ def estimate(
     them), calls per week in the periods between calendar dates, and their changes at the
     calendar's dates (placebo test, difference in differences against the other ports, findings)."""
     from harborwatch.analysis import load_calendar
-    from harborwatch.analysis.periods import periods as cut
     from harborwatch.estimates.run import estimate as run_estimates
     from harborwatch.store import Store
 
     cal = load_calendar(calendar)
     cat = _load_sites(sites)
     with Store.open(store, create=False, read_only=True) as st:
-        span = st.sql("SELECT min(start) AS a, max(\"end\") AS b FROM events").to_pylist()[0] if "events" in {
-            r["table_name"] for r in st.sql("SELECT table_name FROM information_schema.tables").to_pylist()} else None
-        inside = [e for e in cal if span and span["a"] and span["a"].date().isoformat() < e.date
-                  < span["b"].date().isoformat()]
-        spans = cut(inside) if inside else ()
-        res = run_estimates(st, cat, cal, spans, site or [], site)
+        res = run_estimates(st, cat, cal, None, site or [], site)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, t in (("activity", res.activity), ("dark_calls", res.dark_calls)):
         write_table(t, out_dir / f"{name}.parquet")

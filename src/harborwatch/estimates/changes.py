@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -47,14 +45,4 @@ def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], si
     return rows
 
 
-def calendar_span(activity: pa.Table) -> tuple[str, str] | None:
-    """First and last week of the series (ISO dates)."""
-    if activity.num_rows == 0:
-        return None
-    w = activity["week"]
-    lo, hi = pc.min(w).as_py(), pc.max(w).as_py()
-    return (datetime(lo.year, lo.month, lo.day, tzinfo=UTC).date().isoformat(),
-            datetime(hi.year, hi.month, hi.day, tzinfo=UTC).date().isoformat())
-
-
-__all__ = ["activity_changes", "calendar_span"]
+__all__ = ["activity_changes"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from harborwatch.analysis.calendar import CalendarEntry
 from harborwatch.analysis.changes import StepTest
-from harborwatch.analysis.periods import Period
+from harborwatch.analysis.periods import Period, periods
 from harborwatch.core.errors import HarborwatchError
 from harborwatch.estimates.activity import Activity, calls_per_period, weekly_calls
 from harborwatch.estimates.changes import activity_changes
@@ -34,12 +35,13 @@ class Estimates:
     changes: list[dict] = field(default_factory=list)
 
 
-def estimate(store, sites: SiteCatalogue, calendar: tuple[CalendarEntry, ...], spans: tuple[Period, ...],
+def estimate(store, sites: SiteCatalogue, calendar: tuple[CalendarEntry, ...], spans: tuple[Period, ...] | None,
              period_sites: list[str], change_sites: list[str] | None = None, dark: DarkCalls | None = None,
              activity: Activity | None = None, test: StepTest | None = None) -> Estimates:
     """The estimates of the events in ``store``: dark calls at the port sites of ``sites``,
-    weekly calls per site, calls per week in each of ``spans`` at ``period_sites``, and change
-    tests at every calendar date (at ``change_sites``, default every site)."""
+    weekly calls per site, calls per week in each of ``spans`` (None: the periods between the
+    calendar's dates that fall inside the events' span) at ``period_sites``, and change tests at
+    every calendar date (at ``change_sites``, default every site)."""
     dark = dark or DarkCalls()
     tabs = {r["table_name"] for r in store.sql("SELECT table_name FROM information_schema.tables").to_pylist()}
     if "events" not in tabs:
@@ -50,10 +52,22 @@ def estimate(store, sites: SiteCatalogue, calendar: tuple[CalendarEntry, ...], s
     dk = dark_calls(gaps, courses_from_store(store, gaps), ports, dark,
                     destinations_from_store(store, gaps, dark.destination_window_h))
     act = weekly_calls(ev, activity, dk)
+    if spans is None:
+        spans = _calendar_spans(ev, calendar)
     periods = [r for s in period_sites for r in calls_per_period(ev, dk, s, spans, activity)]
     names = dict(zip(sites.ids(), sites.table["name"].to_pylist(), strict=True))
     changes = activity_changes(act, calendar, change_sites, test, names)
     return Estimates(act, dk, periods, changes)
+
+
+def _calendar_spans(ev: pa.Table, calendar: tuple[CalendarEntry, ...]) -> tuple[Period, ...]:
+    """The periods between the calendar's dates that fall strictly inside the events' span."""
+    if ev.num_rows == 0:
+        return ()
+    first = pc.cast(pc.min(ev["start"]), pa.int64()).as_py() // 1000
+    last = pc.cast(pc.max(ev["end"]), pa.int64()).as_py() // 1000
+    inside = [e for e in calendar if first < e.epoch_s < last]
+    return periods(inside) if inside else ()
 
 
 __all__ = ["Estimates", "estimate"]
