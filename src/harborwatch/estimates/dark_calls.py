@@ -30,7 +30,9 @@ at 6-14 kn and stay 2-96 h), not fitted: see README for how they do on the scena
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +41,7 @@ import pyarrow.compute as pc
 
 from harborwatch.core.params import Params
 from harborwatch.events.rules.gaps import likely_disabling
-from harborwatch.geo.distance import haversine_m_array
+from harborwatch.geo.distance import bearing_deg_array, haversine_m_array
 
 KN_M_H = 1852.0  # metres per hour at one knot
 
@@ -96,15 +98,6 @@ class DarkCalls(Params):
             self._fail("null_prior", "between 0 and 1")
 
 
-def _bearing(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Initial great-circle bearing, degrees from north."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
-    y = np.sin(dl) * np.cos(p2)
-    x = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dl)
-    return (np.degrees(np.arctan2(y, x)) + 360.0) % 360.0
-
-
 def _vonmises(delta_deg: np.ndarray, kappa: float) -> np.ndarray:
     """von Mises density of angles (degrees) around 0, per radian; NaN (no course): uniform."""
     d = np.radians(np.asarray(delta_deg, np.float64))
@@ -118,8 +111,6 @@ def candidate_gaps(events: pa.Table, p: DarkCalls) -> pa.Table:
     if gaps.num_rows == 0:
         return gaps
     attrs = gaps["attributes"].to_pylist()
-    import json
-
     keep = []
     for a_text, flagged in zip(attrs, likely_disabling(gaps).to_pylist(), strict=True):
         a = json.loads(a_text)
@@ -134,8 +125,6 @@ _GENERIC = {"PORT", "HARBOUR", "HARBOR", "TERMINAL", "ANCHORAGE", "BAY", "SCENAR
 def site_words(ports: pa.Table) -> list[set[str]]:
     """The words a destination may use for each site: the words of its name of four letters or
     more (generic ones like PORT left out), and its UN/LOCODE with and without the space."""
-    import re
-
     out = []
     names = ports["name"].to_pylist()
     codes = ports["unlocode"].to_pylist() if "unlocode" in ports.column_names else [None] * len(names)
@@ -149,8 +138,6 @@ def site_words(ports: pa.Table) -> list[set[str]]:
 
 def names_site(destination: str | None, words: set[str]) -> bool:
     """Whether a reported destination names a site (one of its words, whole)."""
-    import re
-
     if not destination or not words:
         return False
     dest = destination.upper()
@@ -164,8 +151,6 @@ def dark_calls(gaps: pa.Table, courses: dict[int, float], ports: pa.Table, p: Da
     over ground (degrees) of the fixes by record hash (the gap's evidence: last fix before,
     first fix after); ``ports``: port sites (site_id, name, lat, lon, radius_m, unlocode);
     ``destinations``: the destination last reported before each gap, by gap event id."""
-    import json
-
     p = p or DarkCalls()
     if gaps.num_rows == 0 or ports.num_rows == 0:
         return DARK_CALLS.empty_table()
@@ -192,8 +177,8 @@ def dark_calls(gaps: pa.Table, courses: dict[int, float], ports: pa.Table, p: Da
         if not feasible.any():
             continue
         l_time = np.where(feasible, 1.0 / np.maximum(t_max - t_min, 1e-9), 0.0)
-        l_head = (_vonmises(cog0 - _bearing(la0, lo0, plat, plon), p.heading_kappa)
-                  * _vonmises(cog1 - _bearing(plat, plon, la1, lo1), p.heading_kappa))
+        l_head = (_vonmises(cog0 - bearing_deg_array(la0, lo0, plat, plon), p.heading_kappa)
+                  * _vonmises(cog1 - bearing_deg_array(plat, plon, la1, lo1), p.heading_kappa))
         dest = destinations.get(g["event_id"])
         l_dest = np.array([p.destination_lr if names_site(dest, w) else 1.0 for w in words])
         prior = (1 - p.null_prior) / int(feasible.sum())

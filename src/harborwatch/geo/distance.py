@@ -57,6 +57,16 @@ def haversine_m_array(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
+def bearing_deg_array(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Initial great-circle bearing from point 1 to point 2, degrees clockwise from north in
+    [0, 360), for NumPy arrays (broadcasting)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl = np.radians(np.subtract(lon2, lon1))
+    y = np.sin(dl) * np.cos(p2)
+    x = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dl)
+    return (np.degrees(np.arctan2(y, x)) + 360.0) % 360.0
+
+
 @njit(cache=True, inline="always")
 def speed_kn(distance_m: float, dt_ms: float, min_dt_s: float) -> float:
     """Implied speed in knots for ``distance_m`` covered in ``dt_ms`` (dt floored at ``min_dt_s``)."""
