@@ -198,31 +198,24 @@ def quarantine(
     fields stored as null, with the value as read)."""
     from harborwatch.store import Store
 
-    if fields:
-        with Store.open(store, create=False, read_only=True) as st:
-            issues = st.field_issues(limit=limit or None, reason=reason).to_pylist()
-        if as_json:
-            for r in issues:
-                print(json.dumps(r))
-            return
-        ft = Table(title="field issues (records stored with the field null)")
-        for col in ("file:ref", "field", "reason", "value as read"):
-            ft.add_column(col, overflow="fold")
-        for r in issues:
-            ft.add_row(f"{Path(r['source_file']).name}:{r['source_ref']}", r["field"], r["reason"], r["value"] or "")
-        out.print(ft)
-        return
     with Store.open(store, create=False, read_only=True) as st:
-        rows = st.quarantine(limit=limit or None, reason=reason).to_pylist()
+        listing = st.field_issues if fields else st.quarantine
+        rows = listing(limit=limit or None, reason=reason).to_pylist()
     if as_json:
         for r in rows:
             print(json.dumps(r))
         return
-    t = Table(title="quarantine")
-    for col in ("file:ref", "reason", "detail", "raw"):
+    if fields:
+        title, cols = "field issues (records stored with the field null)", ("field", "reason", "value as read")
+        cells = [(r["field"], r["reason"], r["value"] or "") for r in rows]
+    else:
+        title, cols = "quarantine", ("reason", "detail", "raw")
+        cells = [(r["reason"], r["detail"] or "", r["raw"][:100]) for r in rows]
+    t = Table(title=title)
+    for col in ("file:ref", *cols):
         t.add_column(col, overflow="fold")
-    for r in rows:
-        t.add_row(f"{Path(r['source_file']).name}:{r['source_ref']}", r["reason"], r["detail"] or "", r["raw"][:100])
+    for r, c in zip(rows, cells, strict=True):
+        t.add_row(f"{Path(r['source_file']).name}:{r['source_ref']}", *c)
     out.print(t)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +19,6 @@ def positions_near(store, scene: dict, p: Fusion) -> pa.Table:
 
     if not scene.get("footprint") or not scene.get("time"):
         return WINDOW.empty_table()
-    from datetime import datetime
-
     t_ms = int(datetime.fromisoformat(scene["time"]).timestamp() * 1000)
     w = window_bounds(t_ms, shapely.Polygon(scene["footprint"]).bounds, p)
     t = store.sql(

@@ -135,9 +135,7 @@ def detect_format(head: bytes, name: str) -> str:
     # valid sentences among noise (garbage lines, comments, status lines) are still NMEA
     if nmea_like and nmea_like * 5 >= len(sample):
         return "nmea"
-    if fmt is None:
-        raise FormatError(
-            f"{name}: unrecognised format (first line: {lines[0][:100]!r})",
-            hint="pass --format NAME or --mapping FILE.toml (see `harborwatch formats`)",
-        )
-    return fmt
+    raise FormatError(
+        f"{name}: unrecognised format (first line: {lines[0][:100]!r})",
+        hint="pass --format NAME or --mapping FILE.toml (see `harborwatch formats`)",
+    )
