@@ -50,6 +50,7 @@ Say = Callable[[str, int, int], None]
 #: The order of the demo's event files.
 #: The site the demo estimates and evaluates.
 RAJIN = "kp-rajin"
+CHONGJIN = "kp-chongjin"
 ORDER = [("start", "ascending"), ("type", "ascending"), ("mmsi", "ascending"), ("event_id", "ascending")]
 
 
@@ -91,7 +92,7 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
         if radar is not None and radar["events"].num_rows:
             events = pa.concat_tables([events, radar["events"]]).sort_by(ORDER)
         say("estimates", 0, 1)
-        est = estimate(st, sites, RASON_2023, RASON_PERIODS, [RAJIN], [RAJIN])
+        est = estimate(st, sites, RASON_2023, RASON_PERIODS, [RAJIN, CHONGJIN], [RAJIN])
         say("estimates", 1, 1)
     files = _write_events(events, sdir, out)
     files.update(_write_estimates(est, out / "estimates"))
@@ -102,7 +103,7 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
         radar.pop("events")
         radar["evaluation"] = evaluate_radar(radar.pop("fused"), pq.read_table(radar["truth_scene_vessels"]))
         files["detections.geojson"] = radar["detections"]
-    est_eval = evaluate_estimates(est, truth)
+    est_eval = evaluate_estimates(est, truth, pq.read_table(sdir / "truth_cargo.parquet"))
     say("evaluate", 1, 1)
     (out / "evaluation.json").write_text(json.dumps({**scores, **est_eval}, indent=1) + "\n")
     findings = _findings(cfg, sdir, ingest_reports, events, hits, wev, radar, truth, scores, files)
@@ -110,6 +111,7 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
     findings["changes"] = [{k: r[k] for k in ("calendar_date", "found_date", "p_value", "effect", "low", "high",
                                                "truth_effect", "finding")} for r in est_eval["changes"]]
     findings["placebo"] = est_eval["placebo"]
+    findings["cargo"] = est_eval.get("cargo", [])
     say("report", 0, 1)
     rep = build_report(store_dir, out / "report", sites, title="harborwatch demo: the Rason 2023 scenario (SIMULATED)",
                        extra={"simulated": True, "evaluation": scores,
@@ -128,11 +130,11 @@ def _write_estimates(est: Estimates, out: Path) -> dict[str, str]:
     """The estimates as Parquet and CSV (activity, dark calls) and JSON (periods, changes)."""
     out.mkdir(parents=True, exist_ok=True)
     files = {}
-    for name, t in (("activity", est.activity), ("dark_calls", est.dark_calls)):
+    for name, t in est.tables().items():
         pq.write_table(t, out / f"{name}.parquet")
         t.to_pandas().to_csv(out / f"{name}.csv", index=False)
         files[f"estimates/{name}.parquet"] = str(out / f"{name}.parquet")
-    for name, rows in (("periods", est.periods), ("changes", est.changes)):
+    for name, rows in (("periods", est.periods), ("changes", est.changes), ("cargo_periods", est.cargo_periods)):
         (out / f"{name}.json").write_text(json.dumps(rows, indent=1) + "\n")
         files[f"estimates/{name}.json"] = str(out / f"{name}.json")
     return files

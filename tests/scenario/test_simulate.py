@@ -94,3 +94,22 @@ def test_rail_cars_step_up_after_july():
     before = np.mean([x["rail_cars"] for x in r if x["date"] < "2023-07-26"])
     after = np.mean([x["rail_cars"] for x in r if x["date"] >= "2023-09-13"])
     assert after > before * 1.5
+
+
+def test_cargo_ledger_and_draughts_agree(small):
+    from harborwatch.scenario.cargo import BBL_PER_T, draught_for
+
+    _, d, r = small
+    cargo = pq.read_table(d / "truth_cargo.parquet").to_pylist()
+    assert {c["cargo"] for c in cargo} == {"containers", "petroleum"}
+    by_key = {v.key: v for v in r.fleet.vessels}
+    for c in cargo:
+        v = by_key[c["vessel"]]
+        # the draught the vessel reports after the operation is the one its load implies
+        assert float(v.draught_at(np.array([c["time"]]))[0]) == c["draught_m"]
+        if c["cargo"] == "petroleum" and c["tonnes_unloaded"]:
+            assert c["barrels_unloaded"] == round(c["tonnes_unloaded"] * BBL_PER_T)
+    ship = by_key[cargo[0]["vessel"]]
+    assert draught_for(ship, 2000.0) > draught_for(ship, 0.0)
+    counts = (d / "rail_counts.csv").read_text().splitlines()
+    assert counts[0] == '"date","site_id","rail_cars","source"' and 5 <= len(counts) - 1 < 40  # gaps in coverage

@@ -103,13 +103,14 @@ def estimate(
     with Store.open(store, create=False, read_only=True) as st:
         res = run_estimates(st, cat, cal, None, site or [], site)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, t in (("activity", res.activity), ("dark_calls", res.dark_calls)):
+    for name, t in res.tables().items():
         write_table(t, out_dir / f"{name}.parquet")
         write_table(t, out_dir / f"{name}.csv")
     (out_dir / "periods.json").write_text(json.dumps(res.periods, indent=1) + "\n")
     (out_dir / "changes.json").write_text(json.dumps(res.changes, indent=1) + "\n")
+    (out_dir / "cargo_periods.json").write_text(json.dumps(res.cargo_periods, indent=1) + "\n")
     if as_json:
-        for r in res.periods + res.changes:
+        for r in res.periods + res.cargo_periods + res.changes:
             print(json.dumps(r))
         return
     out.print(f"activity: {res.activity.num_rows:,} site-weeks; dark calls: {res.dark_calls.num_rows:,} "
@@ -117,6 +118,10 @@ def estimate(
     for r in res.periods:
         out.print(f"  {r['site']} {r['period']}: {r['estimate']} calls/week [{r['low']}, {r['high']}] "
                   f"({r['ais_calls']} seen on AIS, {r['dark_calls_expected']} dark expected)", highlight=False)
+    for r in res.cargo_periods:
+        if r["estimate"]:
+            out.print(f"  {r['site']} {r['period']}: {r['quantity']} {r['estimate']:,.0f} [{r['low']:,.0f}, "
+                      f"{r['high']:,.0f}] over {r['calls']} calls", highlight=False)
     for r in res.changes:
         if r["p_value"] <= 0.05:
             out.print(f"  {r['finding']}", highlight=False)

@@ -12,6 +12,8 @@ from harborwatch.analysis.changes import StepTest
 from harborwatch.analysis.periods import Period, periods
 from harborwatch.core.errors import HarborwatchError
 from harborwatch.estimates.activity import Activity, calls_per_period, weekly_calls
+from harborwatch.estimates.cargo import Cargo
+from harborwatch.estimates.cargo_calls import call_rows, draughts_from_store, estimate_calls, particulars_from_store
 from harborwatch.estimates.changes import activity_changes
 from harborwatch.estimates.dark_calls import (
     DarkCalls,
@@ -33,11 +35,23 @@ class Estimates:
     dark_calls: pa.Table
     periods: list[dict] = field(default_factory=list)
     changes: list[dict] = field(default_factory=list)
+    cargo: pa.Table | None = None  # per call (CALL_CARGO)
+    cargo_weekly: pa.Table | None = None
+    cargo_periods: list[dict] = field(default_factory=list)
+
+    def tables(self) -> dict[str, pa.Table]:
+        """The tables to write, by file stem."""
+        out = {"activity": self.activity, "dark_calls": self.dark_calls}
+        if self.cargo is not None:
+            out["cargo"] = self.cargo
+        if self.cargo_weekly is not None:
+            out["cargo_weekly"] = self.cargo_weekly
+        return out
 
 
 def estimate(store, sites: SiteCatalogue, calendar: tuple[CalendarEntry, ...], spans: tuple[Period, ...] | None,
              period_sites: list[str], change_sites: list[str] | None = None, dark: DarkCalls | None = None,
-             activity: Activity | None = None, test: StepTest | None = None) -> Estimates:
+             activity: Activity | None = None, test: StepTest | None = None, cargo: Cargo | None = None) -> Estimates:
     """The estimates of the events in ``store``: dark calls at the port sites of ``sites``,
     weekly calls per site, calls per week in each of ``spans`` (None: the periods between the
     calendar's dates that fall inside the events' span) at ``period_sites``, and change tests at
@@ -57,15 +71,28 @@ def estimate(store, sites: SiteCatalogue, calendar: tuple[CalendarEntry, ...], s
     periods = [r for s in period_sites for r in calls_per_period(ev, dk, s, spans, activity)]
     names = dict(zip(sites.ids(), sites.table["name"].to_pylist(), strict=True))
     changes = activity_changes(act, calendar, change_sites, test, names)
-    return Estimates(act, dk, periods, changes)
+    mmsis = [int(m) for m in pc.unique(pa.concat_arrays([ev["mmsi"].combine_chunks().cast(pa.uint32()),
+                                                          dk["mmsi"].combine_chunks()])).drop_null().to_pylist()]
+    rows = call_rows(ev, dk, particulars_from_store(store, mmsis),
+                     draughts_from_store(store, dk, dark.destination_window_h), cargo)
+    per_call, sums = estimate_calls(rows, cargo)
+    t0, t1 = _span(ev)
+    cargo_periods = [r for s in period_sites for r in sums.per_period(s, spans, t0, t1)]
+    return Estimates(act, dk, periods, changes, per_call, sums.weekly(), cargo_periods)
+
+
+def _span(ev: pa.Table) -> tuple[int, int]:
+    if ev.num_rows == 0:
+        return 0, 0
+    return (pc.cast(pc.min(ev["start"]), pa.int64()).as_py() // 1000,
+            pc.cast(pc.max(ev["end"]), pa.int64()).as_py() // 1000)
 
 
 def _calendar_spans(ev: pa.Table, calendar: tuple[CalendarEntry, ...]) -> tuple[Period, ...]:
     """The periods between the calendar's dates that fall strictly inside the events' span."""
     if ev.num_rows == 0:
         return ()
-    first = pc.cast(pc.min(ev["start"]), pa.int64()).as_py() // 1000
-    last = pc.cast(pc.max(ev["end"]), pa.int64()).as_py() // 1000
+    first, last = _span(ev)
     inside = [e for e in calendar if first < e.epoch_s < last]
     return periods(inside) if inside else ()
 

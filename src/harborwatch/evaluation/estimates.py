@@ -22,10 +22,44 @@ def _truth_effect(truth: pa.Table, site: str, date: str) -> float | None:
     return None if before is None or after is None else round(after - before, 2)
 
 
-def evaluate_estimates(est, truth: pa.Table) -> dict:
+#: The cargo quantities compared with a scenario's truth (its cargo ledger, net per call).
+CARGO_CHECKS = (("kp-rajin", "teu_loaded"), ("kp-rajin", "tonnes_loaded"), ("kp-chongjin", "barrels_unloaded"))
+
+
+def truth_net_cargo(cargo: pa.Table, site: str, quantity: str, a: int, b: int) -> dict:
+    """The truth of a cargo quantity at a site in [a, b) (seconds): the net of each call (what a
+    draught change can show) summed over the calls where it goes that way, and the gross."""
+    unit, way = quantity.split("_")
+    t = cargo["time"].to_numpy()
+    sel = np.array([x == site for x in cargo["site_id"].to_pylist()]) & (t >= a) & (t < b)
+    on = np.nan_to_num(cargo[f"{unit}_loaded"].to_numpy(zero_copy_only=False).astype(np.float64))[sel]
+    off = np.nan_to_num(cargo[f"{unit}_unloaded"].to_numpy(zero_copy_only=False).astype(np.float64))[sel]
+    net = on - off if way == "loaded" else off - on
+    return {"truth_net": round(float(np.maximum(net, 0).sum()), 1),
+            "truth_gross": round(float((on if way == "loaded" else off).sum()), 1)}
+
+
+def evaluate_cargo(est, cargo: pa.Table, events: pa.Table) -> list[dict]:
+    """Cargo per period (:data:`CARGO_CHECKS`) against the truth's net and gross."""
+    t0 = pc.cast(pc.min(events["start"]), pa.int64()).as_py() // 1000 if events.num_rows else 0
+    t1 = pc.cast(pc.max(events["end"]), pa.int64()).as_py() // 1000 if events.num_rows else 0
+    spans = {p.name: p for p in periods([e for e in RASON_2023 if t0 < e.epoch_s < t1])} if events.num_rows else {}
+    out = []
+    for r in est.cargo_periods:
+        if (r["site"], r["quantity"]) not in CARGO_CHECKS or r["period"] not in spans:
+            continue
+        _, a, b = spans[r["period"]]
+        tr = truth_net_cargo(cargo, r["site"], r["quantity"], t0 if a is None else a, t1 if b is None else b)
+        out.append({k: r[k] for k in ("site", "period", "quantity", "estimate", "low", "high")} | tr
+                   | {"covered": bool(r["low"] <= tr["truth_net"] <= r["high"])})
+    return out
+
+
+def evaluate_estimates(est, truth: pa.Table, cargo: pa.Table | None = None) -> dict:
     """``estimates``: calls per week per period with the truth; ``changes``: each change test
     with the truth's effect; ``placebo``: the change test's false-positive rate away from the
-    calendar's dates (:func:`~harborwatch.analysis.changes.placebo_rate`)."""
+    calendar's dates (:func:`~harborwatch.analysis.changes.placebo_rate`); ``cargo``: cargo per
+    period against the scenario's cargo ledger (when given)."""
     rows = []
     by_site: dict[str, dict] = {}
     for r in est.periods:
@@ -46,7 +80,10 @@ def evaluate_estimates(est, truth: pa.Table) -> dict:
         a = act.filter(pc.equal(act["site_id"], site))
         weeks = pc.cast(pc.cast(a["week"], pa.timestamp("s")), pa.int64()).to_numpy()
         placebo = placebo_rate(a["calls"].to_numpy().astype(np.float64), weeks, [e.epoch_s for e in RASON_2023])
-    return {"estimates": rows, "changes": changes, "placebo": placebo}
+    out = {"estimates": rows, "changes": changes, "placebo": placebo}
+    if cargo is not None:
+        out["cargo"] = evaluate_cargo(est, cargo, truth)
+    return out
 
 
-__all__ = ["evaluate_estimates"]
+__all__ = ["CARGO_CHECKS", "evaluate_cargo", "evaluate_estimates", "truth_net_cargo"]

@@ -150,6 +150,9 @@ class Vessel:
     spoof: list[tuple[int, int, float, float]] = field(default_factory=list)  # t0, t1, lat, lon shown
     draught: list[tuple[int, float]] = field(default_factory=list)  # (from t, draught m) as reported
     phase: float = 0.0
+    block_coefficient: float = 0.70
+    cargo_t: float = 0.0  # cargo on board now (while the plan is built)
+    teu_on_board: int = 0
 
     @property
     def now(self) -> int:

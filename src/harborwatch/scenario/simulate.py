@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv
 import pyarrow.parquet as pq
 
 from harborwatch.geo.distance import haversine_m_array as _hav
@@ -32,7 +33,7 @@ from harborwatch.scenario import nmea
 from harborwatch.scenario.config import Scenario, default_sites, scenario_sites
 from harborwatch.scenario.model import Sail, Vessel
 from harborwatch.scenario.routes import SeaGrid
-from harborwatch.scenario.story import Fleet, Sites, build, facility_geojson, rail_cars
+from harborwatch.scenario.story import Fleet, Sites, analyst_counts, build, facility_geojson, rail_cars
 from harborwatch.scenario.truth import TRUTH, ground_truth
 
 #: Terrestrial AIS stations (lat, lon): synthetic, placed at real coastal towns.
@@ -47,10 +48,6 @@ FOOTPRINTS = {
     "rason": (41.70, 42.75, 129.60, 131.00),
     "vladivostok-nakhodka": (42.50, 43.30, 131.20, 133.40),
 }
-CONTAINERS = pa.schema([
-    pa.field("vessel", pa.string()), pa.field("mmsi", pa.uint32()), pa.field("site_id", pa.string()),
-    pa.field("time", pa.int64()), pa.field("teu_loaded", pa.int32()), pa.field("teu_unloaded", pa.int32()),
-])
 
 
 def _intervals(status: np.ndarray, sog: np.ndarray, ais_class: str,
@@ -274,6 +271,7 @@ def _write_truth(cfg: Scenario, fleet: Fleet, truth: pa.Table, out: Path, rng: n
                           "mmsi": i.mmsi, "imo": i.imo, "name": i.name, "callsign": i.callsign,
                           "ship_type": v.ship_type, "length_m": v.length_m, "beam_m": v.beam_m,
                           "deadweight_t": v.deadweight_t, "design_draught_m": v.design_draught_m,
+                          "block_coefficient": v.block_coefficient,
                           "ais_class": v.ais_class, "simulated": True})
     pq.write_table(pa.Table.from_pylist(vrows), out / "truth_vessels.parquet")
     files["truth_vessels"] = out / "truth_vessels.parquet"
@@ -281,11 +279,16 @@ def _write_truth(cfg: Scenario, fleet: Fleet, truth: pa.Table, out: Path, rng: n
     p = out / "simulated_watchlist.ftm.jsonl"
     p.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in simulated_watchlist(fleet)))
     files["simulated_watchlist"] = p
-    # containers and rail cars
-    pq.write_table(pa.Table.from_pylist(fleet.containers, schema=CONTAINERS), out / "truth_containers.parquet")
-    files["truth_containers"] = out / "truth_containers.parquet"
-    pq.write_table(pa.Table.from_pylist(rail_cars(rng, cfg.t_start, cfg.days)), out / "truth_rail.parquet")
+    # cargo (containers, petroleum) and rail cars
+    pq.write_table(fleet.cargo.table(), out / "truth_cargo.parquet")
+    files["truth_cargo"] = out / "truth_cargo.parquet"
+    rail = rail_cars(rng, cfg.t_start, cfg.days)
+    pq.write_table(pa.Table.from_pylist(rail), out / "truth_rail.parquet")
     files["truth_rail"] = out / "truth_rail.parquet"
+    # what an analyst counting cars on images has (its own random stream: the rest does not move)
+    counts = analyst_counts(rail, np.random.default_rng([cfg.seed, 2]))
+    pa.csv.write_csv(pa.Table.from_pylist(counts), out / "rail_counts.csv")
+    files["rail_counts"] = out / "rail_counts.csv"
     (out / "truth_facilities.geojson").write_text(json.dumps(facility_geojson()))
     files["truth_facilities"] = out / "truth_facilities.geojson"
     # satellite overpasses with the true state of every vessel in each footprint

@@ -22,6 +22,7 @@ import numpy as np
 
 from harborwatch.analysis.calendar import RASON_2023, entry
 from harborwatch.core.identifiers import imo_check_digit
+from harborwatch.scenario.cargo import Ledger, block_coefficient, deadweight_t
 from harborwatch.scenario.model import Drift, Hold, Identity, Sail, Vessel
 from harborwatch.scenario.routes import SeaGrid, searoute_leg
 
@@ -66,7 +67,7 @@ class Fleet:
         self._routes: dict[tuple, np.ndarray] = {}
         self._mmsis: set[int] = set()
         self._imos: set[int] = set()
-        self.containers: list[dict] = []  # per call: vessel, site, time, teu loaded / unloaded
+        self.cargo = Ledger()  # per call: what was loaded and unloaded
 
     # -- identities -----------------------------------------------------------------------------
     def mmsi(self, flag: str) -> int:
@@ -96,13 +97,14 @@ class Fleet:
 
     def vessel(self, role: str, flag: str, ship_type: int, length: float, ais_class: str = "A") -> Vessel:
         beam = round(length * float(self.rng.uniform(0.14, 0.17)), 1)
-        dwt = round(0.9 * length ** 2 * float(self.rng.uniform(0.9, 1.1)), -1)
+        cb = block_coefficient(ship_type, float(self.rng.uniform(0.9, 1.1)))
         draught = round(2.0 + length * 0.055, 1)
+        dwt = deadweight_t(length, beam, draught, cb)
         ident = Identity(self.t_start, self.mmsi(flag), self.name(), self.callsign(flag),
                          self.imo() if ais_class == "A" else None)
         v = Vessel(key=f"V{len(self.vessels) + 1:03d}", role=role, ship_type=ship_type, length_m=length,
                    beam_m=beam, deadweight_t=dwt, design_draught_m=draught, ais_class=ais_class,
-                   identities=[ident], phase=float(self.rng.uniform(0, 2 * np.pi)))
+                   identities=[ident], phase=float(self.rng.uniform(0, 2 * np.pi)), block_coefficient=cb)
         self.vessels.append(v)
         return v
 
@@ -159,11 +161,9 @@ class Fleet:
         v.segments.append(Drift(v.now, v.now + int(hours * H), la, lo, speed_kn, radius_m))
 
     def load(self, v: Vessel, site: str, teu_on: int, teu_off: int) -> None:
-        t = v.now
-        self.containers.append({"vessel": v.key, "mmsi": v.identities[-1].mmsi, "site_id": site, "time": t,
-                                "teu_loaded": teu_on, "teu_unloaded": teu_off})
-        full = min(1.0, max(0.0, teu_on / 120.0))
-        v.draught.append((t, round(v.design_draught_m * (0.55 + 0.4 * full), 1)))
+        """Unload up to ``teu_off`` TEU and load ``teu_on`` halfway through the present hold."""
+        here = v.segments[-1]
+        self.cargo.containers(v, site, (here.t0 + here.t1) // 2, teu_on, teu_off)
 
     def done(self, v: Vessel) -> bool:
         return v.now >= self.t_end
@@ -213,7 +213,8 @@ def _shuttles(f: Fleet, t_start: int) -> None:
 
 
 def _sts_pair(f: Fleet, t_start: int, t_end: int) -> None:
-    """Ship-to-ship transfers at sea: a Russian tanker and a DPRK tanker, about monthly."""
+    """Ship-to-ship transfers at sea: a Russian tanker loads gasoil at Nakhodka and fills a DPRK tanker at
+    sea, which unloads it at Chongjin; about monthly."""
     t1 = f.vessel("sts", "RU", 80, 105)
     t2 = f.vessel("sts", "KP", 80, 86)
     f.start_at(t1, "ru-nakhodka")
@@ -225,6 +226,8 @@ def _sts_pair(f: Fleet, t_start: int, t_end: int) -> None:
             probe = f.route(home, STS_POINT)
             dur = Sail(0, probe.copy(), 10.0).t1
             f.hold(v, max(1.0, (meet - H - dur - v.now) / H))
+        waited = t1.segments[-1]
+        f.cargo.petroleum(t1, "ru-nakhodka", (waited.t0 + waited.t1) // 2, f.cargo.capacity_t(t1) - t1.cargo_t)
         for v, dlon in ((t1, 0.0), (t2, 0.0008)):  # about 65 m apart
             f.sail(v, (STS_POINT[0], STS_POINT[1] + dlon), 10.0)
         hours = float(f.rng.uniform(5, 9))
@@ -234,8 +237,12 @@ def _sts_pair(f: Fleet, t_start: int, t_end: int) -> None:
             held = v.segments[-1]
             assert isinstance(held, Hold)
             held.wander_m = 25.0
+        moved = min(t1.cargo_t, f.cargo.capacity_t(t2) - t2.cargo_t)  # the DPRK tanker fills up
+        f.cargo.petroleum(t1, None, t1.now - H, -moved)
+        f.cargo.petroleum(t2, None, t2.now - H, moved)
         f.sail(t1, "ru-nakhodka", 10.0)
         f.sail(t2, "kp-chongjin", 9.0)
+        f.cargo.petroleum(t2, "kp-chongjin", t2.now + 12 * H, -t2.cargo_t)  # and unloads at home
         meet = start + int(float(f.rng.uniform(25, 35)) * DAY)
     for v in (t1, t2):
         f.hold(v, max(1.0, (t_end - v.now) / H + 24))
@@ -348,6 +355,21 @@ def rail_cars(rng: np.random.Generator, t_start: int, days: int) -> list[dict]:
     return out
 
 
+def analyst_counts(rail: list[dict], rng: np.random.Generator, revisit_days: tuple[int, int] = (2, 7),
+                   cloudy: float = 0.15, miss: float = 0.05) -> list[dict]:
+    """What an analyst counting rail cars on images would have: a count every 2-7 days (an image
+    lost to cloud with probability ``cloudy``), each car missed with probability ``miss``."""
+    out, d = [], int(rng.integers(0, revisit_days[1]))
+    while d < len(rail):
+        if rng.random() >= cloudy:
+            r = rail[d]
+            out.append({"date": r["date"], "site_id": r["site_id"], "rail_cars": int(rng.binomial(r["rail_cars"],
+                                                                                                   1 - miss)),
+                        "source": "SIMULATED analyst count"})
+        d += int(rng.integers(revisit_days[0], revisit_days[1] + 1))
+    return out
+
+
 def facility_geojson() -> dict:
     """The new cargo facility at Rajin (ground truth polygon; appears 10 May 2023)."""
     ring = [[130.2935, 42.2415], [130.2985, 42.2415], [130.2985, 42.2445], [130.2935, 42.2445], [130.2935, 42.2415]]
@@ -358,4 +380,5 @@ def facility_geojson() -> dict:
                        "note": "SIMULATED"}}]}
 
 
-__all__ = ["SUMMIT_2023_09_13", "VISIT_2023_07_26", "Fleet", "Sites", "build", "facility_geojson", "rail_cars"]
+__all__ = ["SUMMIT_2023_09_13", "VISIT_2023_07_26", "Fleet", "Sites", "analyst_counts", "build", "facility_geojson",
+           "rail_cars"]
