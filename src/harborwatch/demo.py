@@ -44,7 +44,7 @@ from harborwatch.scenario import Scenario, simulate
 from harborwatch.scenario.config import scenario_sites
 from harborwatch.screening import Screen, read_lists, screen, seen_from_store
 from harborwatch.screening.outputs import dossiers, watchlist_events
-from harborwatch.store import IngestOptions, Store, ingest_files
+from harborwatch.store import IngestOptions, Store, ingest_counts, ingest_files
 
 Say = Callable[[str, int, int], None]
 #: The order of the demo's event files.
@@ -92,6 +92,7 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
         if radar is not None and radar["events"].num_rows:
             events = pa.concat_tables([events, radar["events"]]).sort_by(ORDER)
         say("estimates", 0, 1)
+        rail_report = next(ingest_counts(st, [sdir / "rail_counts.csv"]))
         est = estimate(st, sites, RASON_2023, RASON_PERIODS, [RAJIN, CHONGJIN], [RAJIN])
         say("estimates", 1, 1)
     files = _write_events(events, sdir, out)
@@ -103,7 +104,8 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
         radar.pop("events")
         radar["evaluation"] = evaluate_radar(radar.pop("fused"), pq.read_table(radar["truth_scene_vessels"]))
         files["detections.geojson"] = radar["detections"]
-    est_eval = evaluate_estimates(est, truth, pq.read_table(sdir / "truth_cargo.parquet"))
+    est_eval = evaluate_estimates(est, truth, pq.read_table(sdir / "truth_cargo.parquet"),
+                                  pq.read_table(sdir / "truth_rail.parquet"))
     say("evaluate", 1, 1)
     (out / "evaluation.json").write_text(json.dumps({**scores, **est_eval}, indent=1) + "\n")
     findings = _findings(cfg, sdir, ingest_reports, events, hits, wev, radar, truth, scores, files)
@@ -112,6 +114,8 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
                                                "truth_effect", "finding")} for r in est_eval["changes"]]
     findings["placebo"] = est_eval["placebo"]
     findings["cargo"] = est_eval.get("cargo", [])
+    findings["rail"] = {"counts": {k: rail_report[k] for k in ("records_in", "stored", "quarantined", "duplicates")},
+                        "periods": est_eval.get("rail", [])}
     say("report", 0, 1)
     rep = build_report(store_dir, out / "report", sites, title="harborwatch demo: the Rason 2023 scenario (SIMULATED)",
                        extra={"simulated": True, "evaluation": scores,
@@ -120,7 +124,7 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
                        dossiers=out / "dossiers")
     say("report", 1, 1)
     findings["report"] = {k: str(v) for k, v in rep.items()}
-    findings["not_yet"] = (["cargo and rail estimates", "radar-only presences in the activity estimates"]
+    findings["not_yet"] = (["radar-only presences in the activity and cargo estimates"]
                            + (["radar (install the sat extra: rasterio)"] if radar is None else []))
     (out / "findings.json").write_text(json.dumps(findings, indent=1) + "\n")
     return findings
@@ -134,7 +138,8 @@ def _write_estimates(est: Estimates, out: Path) -> dict[str, str]:
         pq.write_table(t, out / f"{name}.parquet")
         t.to_pandas().to_csv(out / f"{name}.csv", index=False)
         files[f"estimates/{name}.parquet"] = str(out / f"{name}.parquet")
-    for name, rows in (("periods", est.periods), ("changes", est.changes), ("cargo_periods", est.cargo_periods)):
+    for name, rows in (("periods", est.periods), ("changes", est.changes), ("cargo_periods", est.cargo_periods),
+                       ("rail_periods", est.rail_periods)):
         (out / f"{name}.json").write_text(json.dumps(rows, indent=1) + "\n")
         files[f"estimates/{name}.json"] = str(out / f"{name}.json")
     return files

@@ -1,4 +1,4 @@
-"""`ingest`, `store info|export`, `quarantine`, `sql`, `formats`."""
+"""`ingest`, `counts`, `store info|export`, `quarantine`, `sql`, `formats`."""
 
 from __future__ import annotations
 
@@ -263,3 +263,28 @@ def formats(
     for name, m in builtin_mappings().items():
         t.add_row(name, m.description)
     out.print(t)
+
+
+@app.command()
+def counts(
+    paths: Annotated[list[Path], typer.Argument(help="counts files: CSV, GeoJSON or COCO JSON")],
+    store: StoreOpt = Path("hw-store"),
+    quantity: Annotated[str, typer.Option("--quantity", help="what was counted")] = "rail_cars",
+    site: Annotated[str | None, typer.Option("--site", help="site of records that name none")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="stop at the first bad record")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file on stdout")] = False,
+) -> None:
+    """Import counts made at a site (rail cars on a crossing's sidings...) from analysts' CSV,
+    GeoJSON or COCO files; bad records are quarantined, re-importing adds nothing."""
+    from harborwatch.store import Store, ingest_counts
+
+    with Store.open(store) as st:
+        for rep in ingest_counts(st, paths, quantity, site, strict):
+            if as_json:
+                print(_report_json(rep), flush=True)
+                continue
+            out.print(f"{Path(rep['file']).name} ({rep['format']}): {rep['records_in']:,} records in, "
+                      f"{rep['stored']:,} stored, {rep['quarantined']:,} quarantined, {rep['duplicates']:,} "
+                      "duplicates", highlight=False)
+            for k, v in sorted(rep["quarantine_reasons"].items()):
+                out.print(f"  quarantined: {k} {v:,}", highlight=False)

@@ -129,6 +129,21 @@ FIELD_ISSUES = pa.schema(
     ]
 )
 
+#: Counts made at a site (rail cars on a crossing's sidings...), from analysts' files or imagery.
+COUNTS = pa.schema(
+    [
+        _f("site_id", pa.string(), "site the count was made at", False),
+        _f("observed_at", TIMESTAMP, "when (a date alone: 00:00 UTC of that day)", False),
+        _f("quantity", pa.string(), "what was counted: rail_cars, containers...", False),
+        _f("count", pa.int64(), "how many", False),
+        _f("lat", pa.float64(), "where the count was made, when given"),
+        _f("lon", pa.float64(), "where the count was made, when given"),
+        _f("source", pa.string(), "who or what counted"),
+        _f("note", pa.string(), "free text"),
+        *_PROVENANCE,
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "positions": POSITIONS,
     "static": STATIC,
@@ -136,10 +151,11 @@ TABLES: dict[str, pa.Schema] = {
     "other_messages": OTHER_MESSAGES,
     "quarantine": QUARANTINE,
     "field_issues": FIELD_ISSUES,
+    "counts": COUNTS,
 }
 
 #: Tables whose rows are records (each input record is exactly one row of one of them).
-PRIMARY_TABLES = ("positions", "static", "stations", "other_messages", "quarantine")
+PRIMARY_TABLES = ("positions", "static", "stations", "other_messages", "quarantine", "counts")
 
 # ---------------------------------------------------------------------------
 # "Not available" sentinels, one table per message type (ITU-R M.1371-5).

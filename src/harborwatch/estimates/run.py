@@ -22,6 +22,7 @@ from harborwatch.estimates.dark_calls import (
     dark_calls,
     destinations_from_store,
 )
+from harborwatch.estimates.rail import Rail, counts_from_store, daily, per_period, rail_changes, weekly
 from harborwatch.events.schema import EVENTS
 from harborwatch.sites.catalogue import PORT_KINDS, SiteCatalogue
 
@@ -38,6 +39,9 @@ class Estimates:
     cargo: pa.Table | None = None  # per call (CALL_CARGO)
     cargo_weekly: pa.Table | None = None
     cargo_periods: list[dict] = field(default_factory=list)
+    rail_daily: pa.Table | None = None
+    rail_weekly: pa.Table | None = None
+    rail_periods: list[dict] = field(default_factory=list)
 
     def tables(self) -> dict[str, pa.Table]:
         """The tables to write, by file stem."""
@@ -46,16 +50,21 @@ class Estimates:
             out["cargo"] = self.cargo
         if self.cargo_weekly is not None:
             out["cargo_weekly"] = self.cargo_weekly
+        if self.rail_daily is not None and self.rail_weekly is not None:
+            out.update(rail_daily=self.rail_daily, rail_weekly=self.rail_weekly)
         return out
 
 
 def estimate(store, sites: SiteCatalogue, calendar: tuple[CalendarEntry, ...], spans: tuple[Period, ...] | None,
              period_sites: list[str], change_sites: list[str] | None = None, dark: DarkCalls | None = None,
-             activity: Activity | None = None, test: StepTest | None = None, cargo: Cargo | None = None) -> Estimates:
+             activity: Activity | None = None, test: StepTest | None = None, cargo: Cargo | None = None,
+             rail: Rail | None = None) -> Estimates:
     """The estimates of the events in ``store``: dark calls at the port sites of ``sites``,
     weekly calls per site, calls per week in each of ``spans`` (None: the periods between the
     calendar's dates that fall inside the events' span) at ``period_sites``, and change tests at
-    every calendar date (at ``change_sites``, default every site)."""
+    every calendar date (at ``change_sites``, default every site); the cargo of every call, summed
+    per week and per period at ``period_sites``; rail cars per day, week and period at every site
+    with counts, and their change tests."""
     dark = dark or DarkCalls()
     tabs = {r["table_name"] for r in store.sql("SELECT table_name FROM information_schema.tables").to_pylist()}
     if "events" not in tabs:
@@ -78,7 +87,12 @@ def estimate(store, sites: SiteCatalogue, calendar: tuple[CalendarEntry, ...], s
     per_call, sums = estimate_calls(rows, cargo)
     t0, t1 = _span(ev)
     cargo_periods = [r for s in period_sites for r in sums.per_period(s, spans, t0, t1)]
-    return Estimates(act, dk, periods, changes, per_call, sums.weekly(), cargo_periods)
+    rp = rail or Rail()
+    days = daily(counts_from_store(store, rp.quantity), rp.quantity)
+    weeks = weekly(days, rp)
+    rail_periods = [r for s in sorted(set(days["site_id"].to_pylist())) for r in per_period(days, s, spans, rp)]
+    changes += rail_changes(weeks, calendar, test, names)
+    return Estimates(act, dk, periods, changes, per_call, sums.weekly(), cargo_periods, days, weeks, rail_periods)
 
 
 def _span(ev: pa.Table) -> tuple[int, int]:

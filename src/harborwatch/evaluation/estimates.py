@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 
 from harborwatch.analysis.calendar import RASON_2023
 from harborwatch.analysis.changes import placebo_rate
-from harborwatch.analysis.periods import periods, truth_calls_per_period
+from harborwatch.analysis.periods import RASON_PERIODS, periods, truth_calls_per_period
 
 
 def _truth_effect(truth: pa.Table, site: str, date: str) -> float | None:
@@ -39,11 +39,22 @@ def truth_net_cargo(cargo: pa.Table, site: str, quantity: str, a: int, b: int) -
             "truth_gross": round(float((on if way == "loaded" else off).sum()), 1)}
 
 
+def _rail_truth_effect(rail: pa.Table | None, site: str, date: str) -> float | None:
+    """Truth rail cars per week after the date minus before it."""
+    if rail is None or rail.num_rows == 0:
+        return None
+    d = np.array(rail["date"].to_pylist())
+    cars = rail["rail_cars"].to_numpy().astype(np.float64)
+    sel = np.array(rail["site_id"].to_pylist()) == site
+    before, after = cars[sel & (d < date)], cars[sel & (d >= date)]
+    return round(float(after.mean() - before.mean()) * 7, 2) if len(before) and len(after) else None
+
+
 def evaluate_cargo(est, cargo: pa.Table, events: pa.Table) -> list[dict]:
-    """Cargo per period (:data:`CARGO_CHECKS`) against the truth's net and gross."""
+    """Cargo per period (:data:`CARGO_CHECKS`, the Rason periods) against the truth's net and gross."""
     t0 = pc.cast(pc.min(events["start"]), pa.int64()).as_py() // 1000 if events.num_rows else 0
     t1 = pc.cast(pc.max(events["end"]), pa.int64()).as_py() // 1000 if events.num_rows else 0
-    spans = {p.name: p for p in periods([e for e in RASON_2023 if t0 < e.epoch_s < t1])} if events.num_rows else {}
+    spans = {p.name: p for p in RASON_PERIODS}
     out = []
     for r in est.cargo_periods:
         if (r["site"], r["quantity"]) not in CARGO_CHECKS or r["period"] not in spans:
@@ -55,11 +66,31 @@ def evaluate_cargo(est, cargo: pa.Table, events: pa.Table) -> list[dict]:
     return out
 
 
-def evaluate_estimates(est, truth: pa.Table, cargo: pa.Table | None = None) -> dict:
+def evaluate_rail(est, rail: pa.Table) -> list[dict]:
+    """Rail cars per week per period against the truth (every day's cars, not only the counted days)."""
+    days = np.array(rail["date"].to_pylist(), dtype="datetime64[D]").astype("datetime64[s]").astype(np.int64)
+    cars = rail["rail_cars"].to_numpy().astype(np.float64)
+    sites = np.array(rail["site_id"].to_pylist())
+    spans = {p.name: p for p in RASON_PERIODS}
+    out = []
+    for r in est.rail_periods:
+        if r["period"] not in spans or r["estimate"] is None:
+            continue
+        _, a, b = spans[r["period"]]
+        lo, hi = days.min() if a is None else a, days.max() + 1 if b is None else b
+        sel = (sites == r["site"]) & (days >= lo) & (days < hi)
+        truth = round(float(cars[sel].mean() * 7), 1) if sel.any() else None
+        out.append({k: r[k] for k in ("site", "period", "quantity", "estimate", "low", "high", "days_observed")}
+                   | {"truth": truth, "covered": truth is not None and bool(r["low"] <= truth <= r["high"])})
+    return out
+
+
+def evaluate_estimates(est, truth: pa.Table, cargo: pa.Table | None = None, rail: pa.Table | None = None) -> dict:
     """``estimates``: calls per week per period with the truth; ``changes``: each change test
     with the truth's effect; ``placebo``: the change test's false-positive rate away from the
     calendar's dates (:func:`~harborwatch.analysis.changes.placebo_rate`); ``cargo``: cargo per
-    period against the scenario's cargo ledger (when given)."""
+    period against the scenario's cargo ledger; ``rail``: rail cars per week per period against
+    the scenario's daily truth (each when given)."""
     rows = []
     by_site: dict[str, dict] = {}
     for r in est.periods:
@@ -71,19 +102,24 @@ def evaluate_estimates(est, truth: pa.Table, cargo: pa.Table | None = None) -> d
     changes = [{"series": c["series"], "site": c["site"], "calendar_event": c["calendar_event"],
                 "calendar_date": c["calendar_date"], "found_date": c["found_date"], "p_value": c["p_value"],
                 "effect": round(c["effect"], 2), "low": round(c["low"], 2), "high": round(c["high"], 2),
-                "truth_effect": _truth_effect(truth, c["site"], c["calendar_date"]), "finding": c["finding"]}
+                "truth_effect": (_truth_effect(truth, c["site"], c["calendar_date"]) if c["series"] == "calls_per_week"
+                                 else _rail_truth_effect(rail, c["site"], c["calendar_date"])),
+                "finding": c["finding"]}
                for c in est.changes]
     placebo: dict = {"n_dates": 0, "false_positive_rate": None}
     act = est.activity
-    if act.num_rows and changes:
-        site = changes[0]["site"]
+    calls = [c for c in changes if c["series"] == "calls_per_week"]
+    if act.num_rows and calls:
+        site = calls[0]["site"]
         a = act.filter(pc.equal(act["site_id"], site))
         weeks = pc.cast(pc.cast(a["week"], pa.timestamp("s")), pa.int64()).to_numpy()
         placebo = placebo_rate(a["calls"].to_numpy().astype(np.float64), weeks, [e.epoch_s for e in RASON_2023])
     out = {"estimates": rows, "changes": changes, "placebo": placebo}
     if cargo is not None:
         out["cargo"] = evaluate_cargo(est, cargo, truth)
+    if rail is not None and rail.num_rows:
+        out["rail"] = evaluate_rail(est, rail)
     return out
 
 
-__all__ = ["CARGO_CHECKS", "evaluate_cargo", "evaluate_estimates", "truth_net_cargo"]
+__all__ = ["CARGO_CHECKS", "evaluate_cargo", "evaluate_estimates", "evaluate_rail", "truth_net_cargo"]

@@ -6,6 +6,7 @@ duplicates``, where a record is one NMEA message (a sentence group) or one CSV r
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Protocol
 
 from harborwatch.core.errors import FormatError
 from harborwatch.ingest.checks import time_bounds
+from harborwatch.ingest.counts import read_counts
 from harborwatch.ingest.csv.mapping import Mapping, builtin_mappings, load_mapping
 from harborwatch.ingest.csv.reader import read_csv
 from harborwatch.ingest.nmea.reader import read_nmea
@@ -109,3 +111,15 @@ def _write(store: Store, run_id: str, name: str, decoded: Decoded, nopt: Normali
         "mmsi_classes": dict(nb.mmsi_classes),
     }
     store.write_batch(nb.primary_tables(), {"static": nb.static_secondary, "field_issues": nb.field_issues}, account)
+
+
+def ingest_counts(store: Store, paths: Iterable[str | Path], quantity: str = "rail_cars", site: str | None = None,
+                  strict: bool = False) -> Iterator[dict]:
+    """Ingest counts files (:mod:`harborwatch.ingest.counts`) into the ``counts`` table, with the
+    same accounting as AIS files; yield one report per file."""
+    run_id = uuid.uuid4().hex[:12]
+    for p in paths:
+        c = read_counts(p, quantity, site, strict)
+        store.start_file(run_id, str(p), f"counts-{c.fmt}")
+        store.write_batch(c.tables(), {}, {"run_id": run_id, "file": str(p), "records_in": c.records_in})
+        yield store.finish_file(run_id, str(p), hashlib.sha256(Path(p).read_bytes()).hexdigest())
