@@ -40,6 +40,7 @@ from harborwatch.evaluation import evaluate, evaluate_estimates, evaluate_radar
 from harborwatch.events import EventsConfig, Request, run, write_events
 from harborwatch.events.rules.gaps import likely_disabling
 from harborwatch.report import build_report, estimates_html, findings_html, radar_html
+from harborwatch.report.figures import estimates_figure
 from harborwatch.scenario import Scenario, simulate
 from harborwatch.scenario.config import scenario_sites
 from harborwatch.screening import Screen, read_lists, screen, seen_from_store
@@ -114,6 +115,9 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
                                                "truth_effect", "finding")} for r in est_eval["changes"]]
     findings["placebo"] = est_eval["placebo"]
     findings["cargo"] = est_eval.get("cargo", [])
+    findings["calendar"] = [{"date": e.date, "label": e.label, "source": e.source, "url": e.url} for e in RASON_2023]
+    findings["estimates_figure"] = bool(estimates_figure(out / "report" / "figures", est.activity, est.rail_weekly,
+                                                         RAJIN, RASON_2023, est.changes, "Rajin"))
     findings["rail"] = {"counts": {k: rail_report[k] for k in ("records_in", "stored", "quarantined", "duplicates")},
                         "periods": est_eval.get("rail", [])}
     say("report", 0, 1)

@@ -81,7 +81,7 @@ def events(
 @app.command()
 def estimate(
     store: StoreOpt = Path("hw-store"),
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for activity and changes")] = Path(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for the tables and JSON")] = Path(
         "hw-estimates"),
     sites: Annotated[Path | None, typer.Option("--sites", help="site catalogue (default: the shipped one)")] = None,
     calendar: Annotated[Path | None, typer.Option("--calendar", help="event calendar TOML (default: Rason 2023)")]
@@ -93,7 +93,10 @@ def estimate(
 ) -> None:
     """Weekly calls per site (seen on AIS, and dark calls inferred from the silences that bracket
     them), calls per week in the periods between calendar dates, and their changes at the
-    calendar's dates (placebo test, difference in differences against the other ports, findings)."""
+    calendar's dates (placebo test, difference in differences against the other ports, findings);
+    cargo per call from draught changes (tonnes, TEU, barrels) summed per week and period; rail
+    cars per day, week and period from the counts in the store (`harborwatch counts`). With
+    --site, also estimates.svg/png: the series with intervals and the calendar."""
     from harborwatch.analysis import load_calendar
     from harborwatch.estimates.run import estimate as run_estimates
     from harborwatch.store import Store
@@ -109,8 +112,13 @@ def estimate(
     (out_dir / "periods.json").write_text(json.dumps(res.periods, indent=1) + "\n")
     (out_dir / "changes.json").write_text(json.dumps(res.changes, indent=1) + "\n")
     (out_dir / "cargo_periods.json").write_text(json.dumps(res.cargo_periods, indent=1) + "\n")
+    (out_dir / "rail_periods.json").write_text(json.dumps(res.rail_periods, indent=1) + "\n")
+    if site:
+        from harborwatch.report.figures import estimates_figure
+
+        estimates_figure(out_dir, res.activity, res.rail_weekly, site[0], cal, res.changes)
     if as_json:
-        for r in res.periods + res.cargo_periods + res.changes:
+        for r in res.periods + res.cargo_periods + res.rail_periods + res.changes:
             print(json.dumps(r))
         return
     out.print(f"activity: {res.activity.num_rows:,} site-weeks; dark calls: {res.dark_calls.num_rows:,} "
@@ -122,6 +130,9 @@ def estimate(
         if r["estimate"]:
             out.print(f"  {r['site']} {r['period']}: {r['quantity']} {r['estimate']:,.0f} [{r['low']:,.0f}, "
                       f"{r['high']:,.0f}] over {r['calls']} calls", highlight=False)
+    for r in res.rail_periods:
+        out.print(f"  {r['site']} {r['period']}: {r['quantity']} {r['estimate']} [{r['low']}, {r['high']}] "
+                  f"from {r['days_observed']} counted days", highlight=False)
     for r in res.changes:
         if r["p_value"] <= 0.05:
             out.print(f"  {r['finding']}", highlight=False)

@@ -184,4 +184,51 @@ def weekly_figure(out: Path, events: pa.Table, catalogue, calendar: tuple[Calend
     return paths, series
 
 
-__all__ = ["STYLE", "bbox", "gap_sites", "map_figure", "weekly_figure"]
+def _dates(col) -> np.ndarray:
+    return np.array([datetime(d.year, d.month, d.day, tzinfo=UTC) for d in col.to_pylist()])
+
+
+def estimates_figure(out: Path, activity: pa.Table, rail: pa.Table | None, site: str,
+                     calendar: tuple[CalendarEntry, ...], changes: list[dict], label: str = "") -> dict[str, Path]:
+    """The estimated series with their 90 % intervals: calls per week at ``site`` (seen on AIS,
+    plus the expected dark calls) and rail cars per week at each site with counts (weeks
+    without counts left empty); calendar dates as dashed lines, change points found as dots."""
+    plt = _plt()
+    act = activity.filter(pc.equal(activity["site_id"], site))
+    panels = 1 + int(rail is not None and rail.num_rows > 0)
+    fig, axes = plt.subplots(panels, 1, figsize=(11, 3.6 * panels), sharex=True, squeeze=False)
+    ax = axes[0][0]
+    if act.num_rows:
+        x = _dates(act["week"])
+        dark = act["dark_calls"].to_numpy()
+        ax.fill_between(x, act["low"].to_numpy() + dark, act["high"].to_numpy() + dark, step="post", alpha=0.25,
+                        label="90 % interval")
+        ax.step(x, act["calls"].to_numpy(), where="post", label="calls (AIS + expected dark)", linewidth=1.4)
+        ax.step(x, act["ais_calls"].to_numpy(), where="post", label="seen on AIS", linewidth=0.9, linestyle=":")
+    ax.set_ylabel("calls per week")
+    ax.set_title(f"Estimated calls per week at {label or site}" + (" and rail cars per week" if panels > 1 else ""))
+    ax.legend(fontsize=8)
+    if panels > 1 and rail is not None:
+        rx = axes[1][0]
+        for s in sorted(set(rail["site_id"].to_pylist())):
+            r = rail.filter(pc.and_(pc.equal(rail["site_id"], s), pc.is_valid(rail["estimate"])))
+            x, y = _dates(r["week"]), r["estimate"].to_numpy()
+            rx.errorbar(x, y, yerr=[y - r["low"].to_numpy(), r["high"].to_numpy() - y], fmt="o", markersize=3,
+                        linewidth=0.8, label=s)
+        rx.set_ylabel("rail cars per week")
+        rx.legend(fontsize=8)
+    for a in (row[0] for row in axes):
+        for c in calendar:
+            a.axvline(datetime.fromtimestamp(c.epoch_s, UTC), color="#d62728", linestyle="--", linewidth=1)
+    for c in changes:
+        if c.get("found_date"):
+            k = 0 if c["series"] == "calls_per_week" else min(1, panels - 1)
+            axes[k][0].plot([datetime.fromisoformat(c["found_date"]).replace(tzinfo=UTC)], [0], "v", color="black",
+                            markersize=7, clip_on=False)
+    fig.autofmt_xdate()
+    paths = _save(fig, out, "estimates")
+    plt.close(fig)
+    return paths
+
+
+__all__ = ["STYLE", "bbox", "estimates_figure", "gap_sites", "map_figure", "weekly_figure"]

@@ -75,10 +75,47 @@ def estimates_html(f: dict) -> str:
     pl = f.get("placebo") or {}
     placebo = (f"<p>Away from the calendar's dates the change test fired at {pl['false_positive_rate']:.0%} of "
                f"{pl['n_dates']} dates (p &lt;= 0.05).</p>" if pl.get("n_dates") else "")
-    return ("<h3>Estimates: calls per week at Rajin (AIS and dark calls), 90 % intervals</h3>"
+    fig = ("<figure><img src='figures/estimates.svg' alt='estimated series with intervals' style='width:100%'>"
+           "<figcaption>Estimated series with 90 % intervals; dashed lines: the event calendar; triangles: change "
+           "points found.</figcaption></figure>" if f.get("estimates_figure") else "")
+    return ("<h3>Estimates: calls per week at Rajin (AIS and dark calls), 90 % intervals</h3>" + fig +
             "<table id='estimates'><thead><tr><th>period</th><th>estimate</th><th>interval</th><th>seen on AIS</th>"
             "<th>dark calls (expected)</th><th>truth</th><th>truth dark calls</th></tr></thead><tbody>"
-            + body + "</tbody></table>" + (f"<ul>{changes}</ul>" if changes else "") + placebo)
+            + body + "</tbody></table>" + (f"<ul>{changes}</ul>" if changes else "") + placebo
+            + _cargo_rail_html(f) + _calendar_html(f.get("calendar") or []))
+
+
+def _cargo_rail_html(f: dict) -> str:
+    """Cargo and rail per period against the truth."""
+    rows = [*(f.get("cargo") or []), *((f.get("rail") or {}).get("periods") or [])]
+    if not rows:
+        return ""
+
+    def n(x) -> str:
+        return "-" if x is None else f"{x:,.0f}"
+
+    body = "".join(
+        f"<tr><td>{html.escape(r['site'])}</td><td>{html.escape(r['period'])}</td><td>{html.escape(r['quantity'])}"
+        f"</td><td class='num'>{n(r['estimate'])}</td><td class='num'>[{n(r['low'])}, {n(r['high'])}]</td>"
+        f"<td class='num'>{n(r.get('truth_net', r.get('truth')))}</td><td>{'yes' if r['covered'] else 'no'}</td></tr>"
+        for r in rows)
+    return ("<h3>Cargo (net of each call, from draught changes) and rail cars, 90 % intervals</h3>"
+            "<table id='cargo'><thead><tr><th>site</th><th>period</th><th>quantity</th><th>estimate</th>"
+            "<th>interval</th><th>truth</th><th>truth in interval</th></tr></thead><tbody>" + body + "</tbody></table>"
+            "<p>Cargo from a draught change shows only the net of what a call loads and unloads; the truth column "
+            "is that net (the gross is in evaluation.json).</p>")
+
+
+def _calendar_html(calendar: list[dict]) -> str:
+    """The event calendar with a source for each date."""
+    if not calendar:
+        return ""
+    body = "".join(
+        f"<tr><td>{html.escape(c['date'])}</td><td>{html.escape(c['label'])}</td><td>"
+        + (f"<a href='{html.escape(c['url'])}'>{html.escape(c['source'])}</a>" if c.get("url")
+           else html.escape(c.get("source") or "")) + "</td></tr>" for c in calendar)
+    return ("<h3>Event calendar</h3><table id='calendar'><thead><tr><th>date</th><th>event</th><th>source</th></tr>"
+            "</thead><tbody>" + body + "</tbody></table>")
 
 
 __all__ = ["estimates_html", "findings_html", "radar_html"]
