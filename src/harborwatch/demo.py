@@ -215,7 +215,7 @@ def _radar(st, sdir: Path, out: Path, sites, say: Say) -> dict | None:
         return None
     from dataclasses import asdict
 
-    from harborwatch.fusion import Fusion, counts, dark_events, fuse, write_chips
+    from harborwatch.fusion import Fusion, counts, dark_events, fuse, scenes_table, write_chips
     from harborwatch.sar import Detector, detect, open_scene
     from harborwatch.sar.masks import read_polygons
     from harborwatch.sar.outputs import write_detections
@@ -239,6 +239,7 @@ def _radar(st, sdir: Path, out: Path, sites, say: Say) -> dict | None:
     pq.write_table(fused, out / "fused.parquet")
     dev = dark_events(fused, det, infos, fus_p, write_chips(fused, det, infos, out / "chips"), asdict(det_p))
     st.put_rows("events", dev, "event_id")
+    st.put_rows("scenes", scenes_table(infos), "scene_id")
     say("fuse with AIS", 1, 1)
     per_scene = [c for c in counts(fused) if c["site_id"] == "kp-rajin"]
     chips = []

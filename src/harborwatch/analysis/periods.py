@@ -69,12 +69,14 @@ def calls_per_period(events: pa.Table, site_id: str = "kp-rajin",
 
 
 def truth_calls_per_period(truth: pa.Table, site_id: str = "kp-rajin",
-                           spans: tuple[Period, ...] = RASON_PERIODS) -> dict:
+                           spans: tuple[Period, ...] = RASON_PERIODS, all_hulls: bool = False) -> dict:
     """The same figures from a simulated scenario's ground truth, with the calls made with AIS
-    off (``dark_calls``). The second hull that borrows an MMSI is left out: it is the
-    shared-MMSI story, not a caller."""
+    off (``dark_calls``). Unless ``all_hulls``, the second hull that borrows an MMSI is left out
+    (what AIS alone can count: it is the shared-MMSI story); with it, every call any hull made
+    (what AIS, dark-call and radar-only estimates together aim at)."""
     ev = site_visits(truth, site_id)
-    ev = ev.filter(pc.invert(pc.match_substring(ev["attributes"], '"role": "twin"')))
+    if not all_hulls:
+        ev = ev.filter(pc.invert(pc.match_substring(ev["attributes"], '"role": "twin"')))
     dark = np.array(['"ais": "off"' in a for a in ev["attributes"].to_pylist()], bool)
     return per_period(ev, truth, spans, dark)
 

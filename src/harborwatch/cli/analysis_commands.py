@@ -125,7 +125,8 @@ def estimate(
               f"(gap, site) rows; changes: {len(res.changes)} tests -> {out_dir}", highlight=False)
     for r in res.periods:
         out.print(f"  {r['site']} {r['period']}: {r['estimate']} calls/week [{r['low']}, {r['high']}] "
-                  f"({r['ais_calls']} seen on AIS, {r['dark_calls_expected']} dark expected)", highlight=False)
+                  f"({r['ais_calls']} seen on AIS, {r['dark_calls_expected']} dark expected, "
+                  f"{r['radar_only_per_week']} radar-only a week)", highlight=False)
     for r in res.cargo_periods:
         if r["estimate"]:
             out.print(f"  {r['site']} {r['period']}: {r['quantity']} {r['estimate']:,.0f} [{r['low']:,.0f}, "
@@ -215,9 +216,9 @@ def demo(
         if v["per_week"] is not None), highlight=False)
     out.print(f"  gaps flagged as likely AIS disabling: {f['dark_gaps_detected']}", highlight=False)
     for r in f.get("estimates", []):
-        out.print(f"  estimated calls per week at Rajin, {r['period']}: {r['estimate']} [{r['low']}, {r['high']}] "
-                  f"({r['ais_calls']} seen on AIS, {r['dark_calls_expected']} dark expected; truth {r['truth']})",
-                  highlight=False)
+        out.print(f"  estimated calls per week at {r['site']}, {r['period']}: {r['estimate']} [{r['low']}, {r['high']}] "
+                  f"({r['ais_calls']} seen on AIS, {r['dark_calls_expected']} dark expected, "
+                  f"{r.get('radar_only_per_week')} radar-only a week; truth {r['truth']})", highlight=False)
     for c in f.get("changes", []):
         out.print(f"  {c['finding']}", highlight=False)
     sc = f["screening"]

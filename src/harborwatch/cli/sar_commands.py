@@ -109,7 +109,7 @@ def fuse(
     """Match radar detections with AIS at the acquisition time (matched, dark, AIS-only); dark detections become
     events."""
     from harborwatch.cli.common import _load_sites
-    from harborwatch.fusion import Fusion, counts, dark_events, write_chips
+    from harborwatch.fusion import Fusion, counts, dark_events, scenes_table, write_chips
     from harborwatch.fusion import fuse as run
     from harborwatch.sar.masks import read_polygons
     from harborwatch.sar.outputs import read_detections
@@ -128,6 +128,8 @@ def fuse(
         fused = run(st, t, scenes, p, cat, w, progress=lambda i, n: say("fuse", i, n))
         ev = dark_events(fused, t, scenes, p, write_chips(fused, t, scenes, chips) if chips is not None else None)
         added = st.put_rows("events", ev, "event_id") if ev.num_rows else 0
+        if scenes:
+            st.put_rows("scenes", scenes_table(scenes), "scene_id")
     if out_path is not None:
         write_table(fused, out_path)
     rows = counts(fused)

@@ -3,13 +3,15 @@
 A call is a ``port_visit`` event at the site, counted in the week (Monday 00:00 UTC) it starts.
 A week's count is one draw of a Poisson process, so its interval is the exact (Garwood) Poisson
 interval of the count; a period's calls per week use the interval of the period's total divided
-by its weeks. These are calls *seen on AIS*: dark calls (gap-bracketed visits) and radar-only
-presences are not counted yet, so at a port where ships switch their transponders off this is a
-lower bound (the Rason scenario shows how much lower).
+by its weeks. Three kinds of call are added up, each counted once: calls seen on AIS, dark calls
+(gap-bracketed silences, :mod:`~harborwatch.estimates.dark_calls`, as expected values) and
+radar-only calls (dark detections no dark call explains, through a revisit and dwell model,
+:mod:`~harborwatch.estimates.presences`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +21,7 @@ import pyarrow.compute as pc
 from harborwatch.analysis.periods import Period, per_period, site_visits
 from harborwatch.analysis.series import weeks_between
 from harborwatch.core.params import Params
-from harborwatch.core.weeks import week_dates, week_index, week_start
+from harborwatch.core.weeks import WEEK_S, week_dates, week_index, week_start
 
 #: One row per site and week.
 ACTIVITY = pa.schema([
@@ -30,7 +32,9 @@ ACTIVITY = pa.schema([
     pa.field("high", pa.float64(), metadata={"doc": "upper end"}),
     pa.field("dark_calls", pa.float64(), False,
              metadata={"doc": "expected dark calls whose silence began that week (sum of probabilities)"}),
-    pa.field("calls", pa.float64(), False, metadata={"doc": "ais_calls + dark_calls"}),
+    pa.field("radar_calls", pa.float64(), False,
+             metadata={"doc": "radar-only calls (revisit and dwell model over the scenes near the week)"}),
+    pa.field("calls", pa.float64(), False, metadata={"doc": "ais_calls + dark_calls + radar_calls"}),
 ])
 
 
@@ -63,10 +67,12 @@ def poisson_interval(n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarra
     return low, high
 
 
-def weekly_calls(events: pa.Table, p: Activity | None = None, dark: pa.Table | None = None) -> pa.Table:
+def weekly_calls(events: pa.Table, p: Activity | None = None, dark: pa.Table | None = None,
+                 radar: Callable[[str, np.ndarray], np.ndarray] | None = None) -> pa.Table:
     """Calls seen on AIS per site and week over the events' whole span (weeks without calls
-    are rows with 0), with intervals, and the expected dark calls (``dark``:
-    :data:`~harborwatch.estimates.dark_calls.DARK_CALLS`) (:data:`ACTIVITY`)."""
+    are rows with 0), with intervals, the expected dark calls (``dark``:
+    :data:`~harborwatch.estimates.dark_calls.DARK_CALLS`) and the radar-only calls
+    (``radar(site, week starts in seconds)``) (:data:`ACTIVITY`)."""
     p = p or Activity()
     if events.num_rows == 0:
         return ACTIVITY.empty_table()
@@ -89,18 +95,23 @@ def weekly_calls(events: pa.Table, p: Activity | None = None, dark: pa.Table | N
         if counts.sum() + dk.sum() < p.min_calls:
             continue
         low, high = poisson_interval(counts, p.level)
+        rd = radar(s, w0 + np.arange(nweeks) * WEEK_S) if radar is not None else np.zeros(nweeks)
         parts.append(pa.table({"site_id": [s] * nweeks, "week": pa.array(days, pa.date32()),
                                "ais_calls": counts.astype(np.int64), "low": low, "high": high,
-                               "dark_calls": dk.astype(np.float64), "calls": counts + dk}, schema=ACTIVITY))
+                               "dark_calls": dk.astype(np.float64), "radar_calls": rd, "calls": counts + dk + rd},
+                              schema=ACTIVITY))
     return pa.concat_tables(parts) if parts else ACTIVITY.empty_table()
 
 
 def calls_per_period(events: pa.Table, dark: pa.Table, site_id: str, spans: tuple[Period, ...],
-                     p: Activity | None = None, n_sim: int = 4000, seed: int = 0) -> list[dict]:
+                     p: Activity | None = None, n_sim: int = 4000, seed: int = 0,
+                     radar: dict[str, dict | None] | None = None) -> list[dict]:
     """Calls per week at a site in each period: calls seen on AIS plus the expected dark calls
-    (:mod:`harborwatch.estimates.dark_calls`) starting in the period. The interval is that of the
-    number of calls made: the AIS calls, plus dark calls drawn as independent Bernoulli
-    trials with their probabilities (Monte Carlo, ``n_sim`` draws, fixed ``seed``)."""
+    (:mod:`harborwatch.estimates.dark_calls`) starting in the period plus the radar-only calls
+    (``radar``: per period, :func:`harborwatch.estimates.presences.rate` or None). The interval
+    is that of the number of calls made: the AIS calls, plus dark calls drawn as independent
+    Bernoulli trials with their probabilities (Monte Carlo, ``n_sim`` draws, fixed ``seed``), plus
+    the radar-only rate's bootstrap draws times the period's weeks."""
     p = p or Activity()
     ais = per_period(site_visits(events, site_id), events, spans)
     d = dark.filter(pc.equal(dark["site_id"], site_id)) if dark.num_rows else dark
@@ -116,13 +127,18 @@ def calls_per_period(events: pa.Table, dark: pa.Table, site_id: str, spans: tupl
         v = ais[name]
         w = weeks_between(a, b)  # exact (the period table rounds to 0.1 week)
         q = dp[(dt >= a) & (dt < b)]
-        draws = v["calls"] + (rng.random((n_sim, len(q))) < q).sum(axis=1)
-        total = v["calls"] + float(q.sum())
+        draws = v["calls"] + (rng.random((n_sim, len(q))) < q).sum(axis=1).astype(np.float64)
+        r = (radar or {}).get(name)
+        if r is not None:
+            draws += rng.choice(r["draws"], n_sim) * w
+        total = v["calls"] + float(q.sum()) + (r["per_week"] * w if r is not None else 0.0)
         out.append({"quantity": "calls_per_week", "site": site_id, "period": name,
                     "estimate": round(total / w, 2) if w else None,
                     "low": round(float(np.quantile(draws, lo_q)) / w, 2) if w else None,
                     "high": round(float(np.quantile(draws, hi_q)) / w, 2) if w else None,
-                    "ais_calls": v["calls"], "dark_calls_expected": round(float(q.sum()), 2), "weeks": v["weeks"]})
+                    "ais_calls": v["calls"], "dark_calls_expected": round(float(q.sum()), 2),
+                    "radar_only_per_week": None if r is None else round(r["per_week"], 2),
+                    "radar_scenes": 0 if r is None else r["scenes"], "weeks": v["weeks"]})
     return out
 
 

@@ -27,8 +27,9 @@ Calls:
   the vessel's own dimensions, and the draught it last reported before the silence and first
   after it; the call counts with its probability;
 * **radar-only** (:mod:`~harborwatch.estimates.presences`): no draught; the deadweight from a
-  length prior (``deadweight_per_l3`` * L^3, log-normal) times the median share of deadweight
-  handled by the calls seen on AIS at the site.
+  length prior (``deadweight_per_l3`` * L^3, log-normal) times the mean share of deadweight
+  handled by the calls seen on AIS at the site; each detection stands for ``revisit / mean stay``
+  calls (drawn as a Poisson count).
 
 Intervals are Monte Carlo (``n_sim`` draws, fixed ``seed``): the block coefficient per vessel
 (normal around its type's value), each draught within its 0.1 m AIS resolution, one tonnes per
@@ -55,7 +56,9 @@ CALL_CARGO = pa.schema([
     pa.field("mmsi", pa.uint32()),
     pa.field("start", pa.timestamp("ms", tz="UTC"), False),
     pa.field("end", pa.timestamp("ms", tz="UTC")),
-    pa.field("probability", pa.float64(), False, metadata={"doc": "that the call happened (1 on AIS)"}),
+    pa.field("probability", pa.float64(), False, metadata={
+        "doc": "expected calls the row stands for: 1 on AIS, a dark call's probability, revisit / mean stay for a "
+               "radar-only detection"}),
     pa.field("cargo", pa.string(), False, metadata={"doc": "dry (cargo ships) | petroleum (tankers) | other"}),
     pa.field("length_m", pa.float64()),
     pa.field("beam_m", pa.float64()),
@@ -140,9 +143,10 @@ def _cap(calls: pa.Table, dwt: np.ndarray, p: Cargo) -> np.ndarray:
     return np.where(rep, dwt, dwt * np.exp(1.645 * p.deadweight_sd))
 
 
-def draw(calls: pa.Table, p: Cargo, share: dict[str, float] | None = None) -> Draws:
+def draw(calls: pa.Table, p: Cargo, share: dict[str, float] | None = None, made_only: bool = False) -> Draws:
     """Draws of the net tonnes of every call of ``calls`` (:data:`CALL_CARGO` without the results).
-    ``share``: the median share of deadweight handled per call at each site (radar-only calls)."""
+    ``share``: the mean share of deadweight handled per call at each site (radar-only calls);
+    ``made_only``: draw each row's cargo given that its call was made (no count drawn)."""
     rng = np.random.default_rng(p.seed)
     n, m = p.n_sim, calls.num_rows
     col = {k: calls[k].to_numpy(zero_copy_only=False) for k in ("length_m", "beam_m", "deadweight_t",
@@ -167,8 +171,10 @@ def draw(calls: pa.Table, p: Cargo, share: dict[str, float] | None = None) -> Dr
         sh = np.array([(share or {}).get(s, np.nan) for s in sites])
         dwt = p.deadweight_per_l3 * col["length_m"] ** 3 * np.exp(p.deadweight_sd * rng.standard_normal((n, m)))
         tonnes = np.where(radar, sh * dwt, tonnes)
-    made = rng.random((n, m)) < calls["probability"].to_numpy(zero_copy_only=False)
-    tonnes = np.where(made, tonnes, 0.0)
+    if not made_only:
+        prob = calls["probability"].to_numpy(zero_copy_only=False)
+        made = np.where(radar, rng.poisson(prob, (n, m)), rng.random((n, m)) < prob)  # radar: expected calls
+        tonnes = tonnes * made
     tpt = p.tonnes_per_teu * np.exp(p.tonnes_per_teu_sd * rng.standard_normal(n))
     bpt = rng.uniform(p.barrels_per_tonne_low, p.barrels_per_tonne_high, n)
     return Draws(tonnes, tpt, bpt)
@@ -195,9 +201,7 @@ def with_results(calls: pa.Table, p: Cargo, share: dict[str, float] | None = Non
     if calls.num_rows == 0:
         return CALL_CARGO.empty_table()
     est = point(calls, p, share)
-    sure = calls.set_column(calls.schema.get_field_index("probability"), "probability",
-                            pa.array(np.ones(calls.num_rows)))
-    d = draw(sure, p, share)
+    d = draw(calls, p, share, made_only=True)
     a = (1 - p.level) / 2
     low = np.quantile(d.tonnes, a, axis=0) if d.tonnes.size else est
     high = np.quantile(d.tonnes, 1 - a, axis=0) if d.tonnes.size else est

@@ -89,6 +89,25 @@ def call_rows(events: pa.Table, dark: pa.Table, particulars: dict[int, dict],
     return rows
 
 
+def radar_rows(events: pa.Table, weights: dict) -> list[dict]:
+    """One row per dark detection that no dark call explains (``weights``: per (scene, site) the
+    calls each stands for, :func:`harborwatch.estimates.presences.detection_weights`): no identity,
+    so no draught; the length the radar measured."""
+    det = events.filter(pc.equal(events["type"], "dark_vessel"))
+    rows = []
+    for e in det.select(["event_id", "site_id", "start", "attributes"]).to_pylist():
+        a = json.loads(e["attributes"] or "{}")
+        w = weights.get((a.get("scene"), e["site_id"]))
+        if not w:
+            continue
+        rows.append({"call_id": e["event_id"], "source": "radar", "site_id": e["site_id"], "mmsi": None,
+                     "start": e["start"], "end": None, "probability": w, "cargo": "other",
+                     "length_m": a.get("length_m"), "beam_m": a.get("width_m"), "deadweight_t": None,
+                     "deadweight_reported": False, "arrival_draught_m": None, "departure_draught_m": None,
+                     "method": "radar-only: length prior times the site's mean share of deadweight handled"})
+    return rows
+
+
 def calls_table(rows: list[dict]) -> pa.Table:
     """:data:`CALL_CARGO` rows without results (the estimator fills them)."""
     if not rows:
@@ -99,7 +118,7 @@ def calls_table(rows: list[dict]) -> pa.Table:
 
 
 def handled_share(calls: pa.Table, p: Cargo) -> dict[str, float]:
-    """Per site: the median share of deadweight handled (|net tonnes| / deadweight) by the calls
+    """Per site: the mean share of deadweight handled (|net tonnes| / deadweight) by the calls
     seen on AIS whose vessel's deadweight is known or follows from its length."""
     ais = calls.filter(pc.equal(calls["source"], "ais"))
     if ais.num_rows == 0:
@@ -110,7 +129,7 @@ def handled_share(calls: pa.Table, p: Cargo) -> dict[str, float]:
     dwt = np.where(np.isnan(dwt), p.deadweight_per_l3 * length ** 3, dwt)
     share = t / dwt
     sites = np.array(ais["site_id"].to_pylist())
-    return {s: float(np.nanmedian(share[sites == s])) for s in np.unique(sites)
+    return {s: float(np.nanmean(share[sites == s])) for s in np.unique(sites)
             if np.isfinite(share[sites == s]).any()}
 
 

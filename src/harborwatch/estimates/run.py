@@ -13,7 +13,13 @@ from harborwatch.analysis.periods import Period, periods
 from harborwatch.core.errors import HarborwatchError
 from harborwatch.estimates.activity import Activity, calls_per_period, weekly_calls
 from harborwatch.estimates.cargo import Cargo
-from harborwatch.estimates.cargo_calls import call_rows, draughts_from_store, estimate_calls, particulars_from_store
+from harborwatch.estimates.cargo_calls import (
+    call_rows,
+    draughts_from_store,
+    estimate_calls,
+    particulars_from_store,
+    radar_rows,
+)
 from harborwatch.estimates.changes import activity_changes
 from harborwatch.estimates.dark_calls import (
     DarkCalls,
@@ -22,6 +28,9 @@ from harborwatch.estimates.dark_calls import (
     dark_calls,
     destinations_from_store,
 )
+from harborwatch.estimates.presences import Presences, detection_weights, mean_stays_h, presences, scenes_from_store
+from harborwatch.estimates.presences import per_period as radar_per_period
+from harborwatch.estimates.presences import weekly as radar_weekly
 from harborwatch.estimates.rail import Rail, counts_from_store, daily, per_period, rail_changes, weekly
 from harborwatch.events.schema import EVENTS
 from harborwatch.sites.catalogue import PORT_KINDS, SiteCatalogue
@@ -42,6 +51,7 @@ class Estimates:
     rail_daily: pa.Table | None = None
     rail_weekly: pa.Table | None = None
     rail_periods: list[dict] = field(default_factory=list)
+    presences: pa.Table | None = None  # per scene and site (PRESENCES)
 
     def tables(self) -> dict[str, pa.Table]:
         """The tables to write, by file stem."""
@@ -50,6 +60,8 @@ class Estimates:
             out["cargo"] = self.cargo
         if self.cargo_weekly is not None:
             out["cargo_weekly"] = self.cargo_weekly
+        if self.presences is not None:
+            out["radar_presences"] = self.presences
         if self.rail_daily is not None and self.rail_weekly is not None:
             out.update(rail_daily=self.rail_daily, rail_weekly=self.rail_weekly)
         return out
@@ -62,7 +74,8 @@ def estimate(store, sites: SiteCatalogue, calendar: tuple[CalendarEntry, ...], s
     """The estimates of the events in ``store``: dark calls at the port sites of ``sites``,
     weekly calls per site, calls per week in each of ``spans`` (None: the periods between the
     calendar's dates that fall inside the events' span) at ``period_sites``, and change tests at
-    every calendar date (at ``change_sites``, default every site); the cargo of every call, summed
+    every calendar date (at ``change_sites``, default every site) - calls seen on AIS, dark and
+    radar-only (:mod:`~harborwatch.estimates.presences`); the cargo of every call, summed
     per week and per period at ``period_sites``; rail cars per day, week and period at every site
     with counts, and their change tests."""
     dark = dark or DarkCalls()
@@ -74,25 +87,33 @@ def estimate(store, sites: SiteCatalogue, calendar: tuple[CalendarEntry, ...], s
     ports = sites.filter_kinds(PORT_KINDS).table
     dk = dark_calls(gaps, courses_from_store(store, gaps), ports, dark,
                     destinations_from_store(store, gaps, dark.destination_window_h))
-    act = weekly_calls(ev, activity, dk)
+    pp = Presences()
+    pres = presences(ev, scenes_from_store(store), dk, ports.select(["site_id", "lat", "lon"]), pp)
+    stays = mean_stays_h(ev)
+    act = weekly_calls(ev, activity, dk, lambda s, w: radar_weekly(pres, stays, s, w, pp))
     if spans is None:
         spans = _calendar_spans(ev, calendar)
-    periods = [r for s in period_sites for r in calls_per_period(ev, dk, s, spans, activity)]
+    t0, t1 = _span(ev)
+    periods = [r for s in period_sites for r in calls_per_period(
+        ev, dk, s, spans, activity, radar=radar_per_period(pres, stays, s, spans, t0, t1, pp))]
     names = dict(zip(sites.ids(), sites.table["name"].to_pylist(), strict=True))
     changes = activity_changes(act, calendar, change_sites, test, names)
-    mmsis = [int(m) for m in pc.unique(pa.concat_arrays([ev["mmsi"].combine_chunks().cast(pa.uint32()),
-                                                          dk["mmsi"].combine_chunks()])).drop_null().to_pylist()]
-    rows = call_rows(ev, dk, particulars_from_store(store, mmsis),
-                     draughts_from_store(store, dk, dark.destination_window_h), cargo)
+    rows = call_rows(ev, dk, _particulars(store, ev, dk), draughts_from_store(store, dk, dark.destination_window_h),
+                     cargo) + radar_rows(ev, detection_weights(pres, stays, pp))
     per_call, sums = estimate_calls(rows, cargo)
-    t0, t1 = _span(ev)
     cargo_periods = [r for s in period_sites for r in sums.per_period(s, spans, t0, t1)]
     rp = rail or Rail()
     days = daily(counts_from_store(store, rp.quantity), rp.quantity)
     weeks = weekly(days, rp)
     rail_periods = [r for s in sorted(set(days["site_id"].to_pylist())) for r in per_period(days, s, spans, rp)]
     changes += rail_changes(weeks, calendar, test, names)
-    return Estimates(act, dk, periods, changes, per_call, sums.weekly(), cargo_periods, days, weeks, rail_periods)
+    return Estimates(act, dk, periods, changes, per_call, sums.weekly(), cargo_periods, days, weeks, rail_periods,
+                     pres)
+
+
+def _particulars(store, ev: pa.Table, dk: pa.Table) -> dict[int, dict]:
+    mmsis = pc.unique(pa.concat_arrays([ev["mmsi"].combine_chunks().cast(pa.uint32()), dk["mmsi"].combine_chunks()]))
+    return particulars_from_store(store, [int(m) for m in mmsis.drop_null().to_pylist()])
 
 
 def _span(ev: pa.Table) -> tuple[int, int]:

@@ -1,5 +1,6 @@
-"""Estimates against a scenario's ground truth: calls per week per period, changes at the
-calendar's dates, and how often the change test fires where nothing is known to change."""
+"""Estimates against a scenario's ground truth: calls per week per period (every call any hull
+made: AIS, dark and radar-only estimates together aim at that), changes at the calendar's dates,
+cargo and rail per period, and how often the change test fires where nothing is known to change."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def _truth_effect(truth: pa.Table, site: str, date: str) -> float | None:
     e = next((x for x in RASON_2023 if x.date == date), None)
     if e is None:
         return None
-    tr = truth_calls_per_period(truth, site, periods([e]))
+    tr = truth_calls_per_period(truth, site, periods([e]), all_hulls=True)
     before, after = tr[f"before_{date}"]["per_week"], tr[f"after_{date}"]["per_week"]
     return None if before is None or after is None else round(after - before, 2)
 
@@ -94,11 +95,13 @@ def evaluate_estimates(est, truth: pa.Table, cargo: pa.Table | None = None, rail
     rows = []
     by_site: dict[str, dict] = {}
     for r in est.periods:
-        tr = by_site.setdefault(r["site"], truth_calls_per_period(truth, r["site"]))
+        tr = by_site.setdefault(r["site"], truth_calls_per_period(truth, r["site"], all_hulls=True))
         t = tr[r["period"]]
         rows.append({k: r[k] for k in ("quantity", "site", "period", "estimate", "low", "high")}
                     | {"truth": t["per_week"], "ais_calls": r["ais_calls"],
-                       "dark_calls_expected": r["dark_calls_expected"], "truth_dark_calls": t["dark_calls"]})
+                       "dark_calls_expected": r["dark_calls_expected"],
+                       "radar_only_per_week": r.get("radar_only_per_week"), "truth_dark_calls": t["dark_calls"],
+                       "covered": bool(r["low"] <= t["per_week"] <= r["high"]) if r["low"] is not None else False})
     changes = [{"series": c["series"], "site": c["site"], "calendar_event": c["calendar_event"],
                 "calendar_date": c["calendar_date"], "found_date": c["found_date"], "p_value": c["p_value"],
                 "effect": round(c["effect"], 2), "low": round(c["low"], 2), "high": round(c["high"], 2),

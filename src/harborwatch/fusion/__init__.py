@@ -15,13 +15,15 @@ reason: ``outside_swath`` (its position at ``t`` lies outside the footprint), ``
 (inside, but on the detector's land mask, where it could not be seen) or ``missed``.
 
 Dark detections become ``dark_vessel`` events (``mmsi`` 0: no AIS identity; the scene, pixel
-box, score, length and a PNG chip of the detection in the attributes; content-hash ids).
+box, score, length and a PNG chip of the detection in the attributes; content-hash ids). The
+scenes themselves go to the store's ``scenes`` table (time and footprint), so that estimates know
+which scenes saw a site, with or without dark detections.
 """
 
 from harborwatch.fusion.assign import counts, fuse_scene, fuse_tables
 from harborwatch.fusion.files import fuse, write_chip, write_chips
-from harborwatch.fusion.outputs import dark_events
+from harborwatch.fusion.outputs import SCENES, dark_events, scenes_table
 from harborwatch.fusion.params import FUSED, Fusion
 
-__all__ = ["FUSED", "Fusion", "counts", "dark_events", "fuse", "fuse_scene", "fuse_tables", "write_chip",
-           "write_chips"]
+__all__ = ["FUSED", "SCENES", "Fusion", "counts", "dark_events", "fuse", "fuse_scene", "fuse_tables", "scenes_table",
+           "write_chip", "write_chips"]

@@ -10,6 +10,27 @@ from harborwatch.core.ids import canonical_json, content_id
 from harborwatch.events.schema import events_from_rows
 from harborwatch.fusion.params import Fusion
 
+#: The scenes fused (one row per scene with a time and a footprint): which places radar saw when,
+#: so that a site's empty scenes count too (the revisit model of radar-only presences).
+SCENES = pa.schema([
+    pa.field("scene_id", pa.string(), False, metadata={"doc": "the image name fusion uses"}),
+    pa.field("time", pa.timestamp("ms", tz="UTC"), False),
+    pa.field("footprint", pa.string(), False, metadata={"doc": "GeoJSON Polygon (lon, lat)"}),
+    pa.field("source", pa.string()),
+    pa.field("pixel_m", pa.float64()),
+])
+
+
+def scenes_table(scenes: list[dict]) -> pa.Table:
+    """:data:`SCENES` rows of the scenes (as from ``Scene.info()``) that have a time and a footprint."""
+    from datetime import datetime
+
+    rows = [{"scene_id": s["image"], "time": datetime.fromisoformat(s["time"]),
+             "footprint": canonical_json({"type": "Polygon", "coordinates": [s["footprint"]]}),
+             "source": s.get("source"), "pixel_m": s.get("pixel_m")}
+            for s in scenes if s.get("time") and s.get("footprint")]
+    return pa.Table.from_pylist(rows, schema=SCENES)
+
 
 def dark_events(fused: pa.Table, detections: pa.Table, scenes: list[dict], p: Fusion,
                 chips: dict[str, str] | None = None, detector_params: dict | None = None) -> pa.Table:
@@ -37,4 +58,4 @@ def dark_events(fused: pa.Table, detections: pa.Table, scenes: list[dict], p: Fu
     return events_from_rows(rows)
 
 
-__all__ = ["dark_events"]
+__all__ = ["SCENES", "dark_events", "scenes_table"]

@@ -57,7 +57,7 @@ def _hash(*parts) -> int:
 def parse_time(text) -> datetime:
     """ISO 8601 (a date alone is that UTC day; a time without zone is UTC)."""
     if text is None or str(text).strip() == "":
-        raise ValueError("no time")
+        raise DataError("no time given", field="time", reason="bad_time")
     s = str(text).strip().replace("Z", "+00:00")
     t = datetime.fromisoformat(s.replace(" ", "T", 1) if len(s) > 10 else s)
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)

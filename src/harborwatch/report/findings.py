@@ -68,7 +68,8 @@ def estimates_html(f: dict) -> str:
     body = "".join(
         f"<tr><td>{html.escape(r['period'])}</td><td class='num'>{num(r['estimate'])}</td>"
         f"<td class='num'>[{num(r['low'])}, {num(r['high'])}]</td><td class='num'>{r['ais_calls']}</td>"
-        f"<td class='num'>{num(r['dark_calls_expected'])}</td><td class='num'>{num(r['truth'])}</td>"
+        f"<td class='num'>{num(r['dark_calls_expected'])}</td><td class='num'>{num(r.get('radar_only_per_week'))}</td>"
+        f"<td class='num'>{num(r['truth'])}</td>"
         f"<td class='num'>{r['truth_dark_calls']}</td></tr>" for r in rows)
     changes = "".join(f"<li>{html.escape(c['finding'])} Truth: {num(c['truth_effect'])} calls a week.</li>"
                       for c in f.get("changes") or [])
@@ -78,9 +79,10 @@ def estimates_html(f: dict) -> str:
     fig = ("<figure><img src='figures/estimates.svg' alt='estimated series with intervals' style='width:100%'>"
            "<figcaption>Estimated series with 90 % intervals; dashed lines: the event calendar; triangles: change "
            "points found.</figcaption></figure>" if f.get("estimates_figure") else "")
-    return ("<h3>Estimates: calls per week at Rajin (AIS and dark calls), 90 % intervals</h3>" + fig +
+    return ("<h3>Estimates: calls per week (seen on AIS, dark and radar-only), 90 % intervals</h3>" + fig +
             "<table id='estimates'><thead><tr><th>period</th><th>estimate</th><th>interval</th><th>seen on AIS</th>"
-            "<th>dark calls (expected)</th><th>truth</th><th>truth dark calls</th></tr></thead><tbody>"
+            "<th>dark calls (expected)</th><th>radar-only per week</th><th>truth (every hull)</th><th>truth dark calls</th>"
+            "</tr></thead><tbody>"
             + body + "</tbody></table>" + (f"<ul>{changes}</ul>" if changes else "") + placebo
             + _cargo_rail_html(f) + _calendar_html(f.get("calendar") or []))
 
