@@ -131,3 +131,9 @@ def test_bad_parameters_are_refused():
         Cargo(barrels_per_tonne_low=8.0, barrels_per_tonne_high=7.0)
     with pytest.raises(DataError, match="cargo.n_sim"):
         Cargo(n_sim=10)
+
+
+def test_cargo_kind_from_codes_and_from_exporters_text():
+    assert cargo_kind(71) == "dry" and cargo_kind(84) == "petroleum" and cargo_kind(52) == "other"
+    assert cargo_kind(None, "Tanker") == "petroleum" and cargo_kind(None, "CARGO") == "dry"
+    assert cargo_kind(None, None) == "other" and cargo_kind(None, "Tug") == "other"

@@ -216,7 +216,8 @@ def demo(
         if v["per_week"] is not None), highlight=False)
     out.print(f"  gaps flagged as likely AIS disabling: {f['dark_gaps_detected']}", highlight=False)
     for r in f.get("estimates", []):
-        out.print(f"  estimated calls per week at {r['site']}, {r['period']}: {r['estimate']} [{r['low']}, {r['high']}] "
+        out.print(f"  estimated calls per week at {r['site']}, {r['period']}: {r['estimate']} "
+                  f"[{r['low']}, {r['high']}] "
                   f"({r['ais_calls']} seen on AIS, {r['dark_calls_expected']} dark expected, "
                   f"{r.get('radar_only_per_week')} radar-only a week; truth {r['truth']})", highlight=False)
     for c in f.get("changes", []):

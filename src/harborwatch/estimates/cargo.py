@@ -121,11 +121,13 @@ class Cargo(Params):
         return {"dry": self.cb_dry, "petroleum": self.cb_tanker}.get(cargo, self.cb_other)
 
 
-def cargo_kind(ship_type: int | None) -> str:
-    """dry for AIS ship types 70-79, petroleum for 80-89, other otherwise."""
-    if ship_type is None:
-        return "other"
-    return {7: "dry", 8: "petroleum"}.get(int(ship_type) // 10, "other")
+def cargo_kind(ship_type: int | None, text: str | None = None) -> str:
+    """dry for AIS ship types 70-79, petroleum for 80-89, other otherwise; without a code, from
+    the exporter's text ("Cargo", "Tanker"...)."""
+    if ship_type is not None:
+        return {7: "dry", 8: "petroleum"}.get(int(ship_type) // 10, "other")
+    t = (text or "").upper()
+    return "petroleum" if "TANKER" in t else "dry" if "CARGO" in t or "CONTAINER" in t else "other"
 
 
 class Draws(NamedTuple):

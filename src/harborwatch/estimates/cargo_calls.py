@@ -29,12 +29,14 @@ CARGO_WEEKLY = pa.schema([
 
 
 def particulars_from_store(store, mmsis: list[int]) -> dict[int, dict]:
-    """Per MMSI: the ship type, length and beam most reported, and the largest deadweight reported."""
+    """Per MMSI: the ship type (code or text), length and beam most reported, and the largest
+    deadweight reported."""
     if not mmsis:
         return {}
     m = pa.table({"mmsi": pa.array(sorted(set(mmsis)), pa.uint32())})  # noqa: F841  (referenced in SQL)
     got = store.con.sql(
-        "SELECT s.mmsi, mode(s.ship_type) AS ship_type, mode(s.length_m) AS length_m, mode(s.beam_m) AS beam_m, "
+        "SELECT s.mmsi, mode(s.ship_type) AS ship_type, mode(s.ship_type_text) AS ship_type_text, "
+        "mode(s.length_m) AS length_m, mode(s.beam_m) AS beam_m, "
         "max(s.deadweight_t) AS deadweight_t FROM static s JOIN m USING (mmsi) GROUP BY s.mmsi").to_arrow_table()
     return {r["mmsi"]: r for r in got.to_pylist()}
 
@@ -63,8 +65,8 @@ def _hull(part: dict | None, p: Cargo) -> dict:
     reported = dwt is not None
     if dwt is None and length:
         dwt = round(p.deadweight_per_l3 * float(length) ** 3, -1)
-    return {"cargo": cargo_kind(part.get("ship_type")), "length_m": length, "beam_m": part.get("beam_m"),
-            "deadweight_t": dwt, "deadweight_reported": reported}
+    return {"cargo": cargo_kind(part.get("ship_type"), part.get("ship_type_text")), "length_m": length,
+            "beam_m": part.get("beam_m"), "deadweight_t": dwt, "deadweight_reported": reported}
 
 
 def call_rows(events: pa.Table, dark: pa.Table, particulars: dict[int, dict],

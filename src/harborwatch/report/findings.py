@@ -80,8 +80,9 @@ def estimates_html(f: dict) -> str:
            "<figcaption>Estimated series with 90 % intervals; dashed lines: the event calendar; triangles: change "
            "points found.</figcaption></figure>" if f.get("estimates_figure") else "")
     return ("<h3>Estimates: calls per week (seen on AIS, dark and radar-only), 90 % intervals</h3>" + fig +
-            "<table id='estimates'><thead><tr><th>period</th><th>estimate</th><th>interval</th><th>seen on AIS</th>"
-            "<th>dark calls (expected)</th><th>radar-only per week</th><th>truth (every hull)</th><th>truth dark calls</th>"
+            "<table id='estimates'><thead><tr><th>period</th><th>estimate</th><th>interval</th>"
+            "<th>seen on AIS</th><th>dark calls (expected)</th><th>radar-only per week</th>"
+            "<th>truth (every hull)</th><th>truth dark calls</th>"
             "</tr></thead><tbody>"
             + body + "</tbody></table>" + (f"<ul>{changes}</ul>" if changes else "") + placebo
             + _cargo_rail_html(f) + _calendar_html(f.get("calendar") or []))
