@@ -220,10 +220,10 @@ def estimates_figure(out: Path, activity: pa.Table, rail: pa.Table | None, site:
     for a in (row[0] for row in axes):
         for c in calendar:
             a.axvline(datetime.fromtimestamp(c.epoch_s, UTC), color="#d62728", linestyle="--", linewidth=1)
-    for c in changes:
-        if c.get("found_date"):
-            k = 0 if c["series"] == "calls_per_week" else min(1, panels - 1)
-            axes[k][0].plot([datetime.fromisoformat(c["found_date"]).replace(tzinfo=UTC)], [0], "v", color="black",
+    for ch in changes:
+        if ch.get("found_date"):
+            k = 0 if ch["series"] == "calls_per_week" else min(1, panels - 1)
+            axes[k][0].plot([datetime.fromisoformat(ch["found_date"]).replace(tzinfo=UTC)], [0], "v", color="black",
                             markersize=7, clip_on=False)
     fig.autofmt_xdate()
     paths = _save(fig, out, "estimates")
