@@ -115,22 +115,33 @@ def test_radar_dark_vessels(default_run):
 
 
 def test_estimates_are_evaluated_against_the_truth(default_run):
-    """The demo's estimates (dark calls added to the calls seen on AIS) and change tests are in
-    evaluation.json beside the truth. The checks are the default seed's (a regression check; the
-    figures on other seeds are in README): closer to the truth than AIS alone in every period,
-    and the 26 July change found within 14 days at p <= 0.05."""
+    """The demo's estimates (calls seen on AIS, dark and radar-only; cargo; rail cars) and change
+    tests are in evaluation.json beside the truth. The checks are the default seed's (a regression
+    check; the figures on other seeds are in README): calls at Rajin closer to the truth (every
+    hull's calls) than AIS alone in every period and inside their intervals, TEU at Rajin,
+    barrels at Chongjin and rail cars inside their intervals, and the 26 July change found within
+    14 days at p <= 0.05 in calls and in rail cars."""
+    from datetime import date
+
     out, f = default_run
     ev = json.loads((out / "evaluation.json").read_text())
-    rows = {r["period"]: r for r in ev["estimates"]}
+    rows = {r["period"]: r for r in ev["estimates"] if r["site"] == "kp-rajin"}
     assert set(rows) == set(f["rajin_truth"])
     for name, r in rows.items():
         ais_only = f["rajin"][name]["per_week"]
         assert abs(r["estimate"] - r["truth"]) <= abs(ais_only - r["truth"]) + 1e-9
-        assert r["low"] <= r["estimate"] <= r["high"]
-    july = next(c for c in ev["changes"] if c["calendar_date"] == "2023-07-26")
-    from datetime import date
-
-    assert abs((date.fromisoformat(july["found_date"]) - date(2023, 7, 26)).days) <= 14 and july["p_value"] <= 0.05
-    assert july["low"] <= july["truth_effect"] <= july["high"]
+        assert r["low"] <= r["truth"] <= r["high"] and r["radar_only_per_week"] > 0
+    cargo = [r for r in ev["cargo"] if r["quantity"] in ("teu_loaded", "barrels_unloaded")]
+    assert len(cargo) == 6 and all(r["covered"] for r in cargo)
+    assert len(ev["rail"]) == 3 and all(r["covered"] for r in ev["rail"])
+    for series in ("calls_per_week", "rail_cars_per_week"):
+        july = next(c for c in ev["changes"] if c["calendar_date"] == "2023-07-26" and c["series"] == series)
+        assert abs((date.fromisoformat(july["found_date"]) - date(2023, 7, 26)).days) <= 14 and july["p_value"] <= 0.05
+        assert july["low"] <= july["truth_effect"] <= july["high"]
     assert ev["placebo"]["n_dates"] > 0 and ev["placebo"]["false_positive_rate"] <= 0.1
-    assert (out / "estimates" / "activity.parquet").exists() and (out / "estimates" / "changes.json").exists()
+    for name in ("activity.parquet", "changes.json", "cargo.parquet", "cargo_weekly.csv", "rail_weekly.parquet",
+                 "radar_presences.parquet", "cargo_periods.json", "rail_periods.json"):
+        assert (out / "estimates" / name).exists(), name
+    html_text = (out / "report" / "report.html").read_text()
+    assert "id='cargo'" in html_text and "id='calendar'" in html_text and "figures/estimates.svg" in html_text
+    assert f["rail"]["counts"]["records_in"] == f["rail"]["counts"]["stored"] > 0
