@@ -128,7 +128,7 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
                        dossiers=out / "dossiers")
     say("report", 1, 1)
     findings["report"] = {k: str(v) for k, v in rep.items()}
-    findings["not_yet"] = (["radar-only presences in the activity and cargo estimates"]
+    findings["not_yet"] = (["rail cars counted from imagery (they come from the analysts' counts only)"]
                            + (["radar (install the sat extra: rasterio)"] if radar is None else []))
     (out / "findings.json").write_text(json.dumps(findings, indent=1) + "\n")
     return findings

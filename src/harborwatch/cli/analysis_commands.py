@@ -139,6 +139,28 @@ def estimate(
             out.print(f"  {r['finding']}", highlight=False)
 
 
+def _print_estimates(f: dict) -> None:
+    """The demo's estimates: calls per week at Rajin, cargo and rail per period, and the changes found."""
+    for r in f.get("estimates", []):
+        if r["site"] != "kp-rajin":
+            continue
+        radar = ("no radar scenes" if r.get("radar_only_per_week") is None
+                 else f"{r['radar_only_per_week']} radar-only a week")
+        out.print(f"  estimated calls per week at {r['site']}, {r['period']}: {r['estimate']} "
+                  f"[{r['low']}, {r['high']}] ({r['ais_calls']} seen on AIS, {r['dark_calls_expected']} dark "
+                  f"expected, {radar}; truth, every hull: {r['truth']})", highlight=False)
+    for r in f.get("cargo", []):
+        if r["quantity"] in ("teu_loaded", "barrels_unloaded"):
+            out.print(f"  {r['quantity']} at {r['site']}, {r['period']}: {r['estimate']:,.0f} [{r['low']:,.0f}, "
+                      f"{r['high']:,.0f}] (truth, net of each call: {r['truth_net']:,.0f})", highlight=False)
+    for r in (f.get("rail") or {}).get("periods", []):
+        out.print(f"  rail cars per week at {r['site']}, {r['period']}: {r['estimate']} [{r['low']}, {r['high']}] "
+                  f"from {r['days_observed']} counted days (truth {r['truth']})", highlight=False)
+    for c in f.get("changes", []):
+        if c["p_value"] <= 0.05:
+            out.print(f"  {c['finding']}", highlight=False)
+
+
 @app.command()
 def simulate(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for the NMEA feeds and the ground truth")] = Path(
@@ -215,13 +237,7 @@ def demo(
         f"{k} {v['per_week']} ({v['dark_calls']} dark)" for k, v in f["rajin_truth"].items()
         if v["per_week"] is not None), highlight=False)
     out.print(f"  gaps flagged as likely AIS disabling: {f['dark_gaps_detected']}", highlight=False)
-    for r in f.get("estimates", []):
-        out.print(f"  estimated calls per week at {r['site']}, {r['period']}: {r['estimate']} "
-                  f"[{r['low']}, {r['high']}] "
-                  f"({r['ais_calls']} seen on AIS, {r['dark_calls_expected']} dark expected, "
-                  f"{r.get('radar_only_per_week')} radar-only a week; truth {r['truth']})", highlight=False)
-    for c in f.get("changes", []):
-        out.print(f"  {c['finding']}", highlight=False)
+    _print_estimates(f)
     sc = f["screening"]
     out.print(f"  watchlist (SIMULATED list): {sc['vessels']} vessels hit; {sc['listed_vessel_port_visits']} port "
               f"visits by listed vessels, {sc['at_rajin']} of them at Rajin", highlight=False)

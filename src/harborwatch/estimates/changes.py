@@ -13,7 +13,7 @@ from harborwatch.analysis.changes import StepTest, diff_in_diff, finding, step_t
 def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], sites: list[str] | None = None,
                      p: StepTest | None = None, names: dict[str, str] | None = None) -> list[dict]:
     """One row per (site, calendar entry) with enough weeks on both sides: the step test of the
-    site's weekly calls (seen on AIS plus expected dark calls) at the date, the difference in
+    site's weekly calls (seen on AIS plus expected dark and radar-only calls) at the date, the difference in
     differences against the other sites (the controls: every other site in the table), and the
     finding in words."""
     p = p or StepTest()
@@ -40,7 +40,7 @@ def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], si
             did = diff_in_diff(by_site[s], controls, weeks_s, e.epoch_s, p.level) if controls.size else None
             rows.append({"series": "calls_per_week", "site": s, "calendar_event": e.id,
                          "calendar_date": e.date, **r.as_dict(), "did": did,
-                         "finding": finding("Calls per week (seen on AIS and dark)", names.get(s, s), e.label, r,
+                         "finding": finding("Calls per week (seen on AIS, dark and radar-only)", names.get(s, s), e.label, r,
                                             did)})
     return rows
 
