@@ -125,15 +125,22 @@ def test_estimates_are_evaluated_against_the_truth(default_run):
 
     out, f = default_run
     ev = json.loads((out / "evaluation.json").read_text())
-    rows = {r["period"]: r for r in ev["estimates"] if r["site"] == "kp-rajin"}
+    rows = {r["period"]: r for r in ev["estimates"] if r["site"] == "kp-rajin" and r["quantity"] == "calls_per_week"}
     assert set(rows) == set(f["rajin_truth"])
     for name, r in rows.items():
         ais_only = f["rajin"][name]["per_week"]
         assert abs(r["estimate"] - r["truth"]) <= abs(ais_only - r["truth"]) + 1e-9
         assert r["low"] <= r["truth"] <= r["high"] and r["radar_only_per_week"] > 0
-    cargo = [r for r in ev["cargo"] if r["quantity"] in ("teu_loaded", "barrels_unloaded")]
+    by_q: dict[str, list] = {}
+    for r in ev["estimates"]:
+        assert {"quantity", "site", "period", "estimate", "low", "high", "truth"} <= set(r)
+        by_q.setdefault(r["quantity"], []).append(r)
+    cargo = by_q["teu_loaded"] + by_q["barrels_unloaded"]
     assert len(cargo) == 6 and all(r["covered"] for r in cargo)
-    assert len(ev["rail"]) == 3 and all(r["covered"] for r in ev["rail"])
+    assert len(by_q["rail_cars_per_week"]) == 3 and all(r["covered"] for r in by_q["rail_cars_per_week"])
+    assert len(by_q["teu_per_month"]) >= 12 and [r["period"] for r in by_q["teu_per_month"]][:2] == ["2023-01", "2023-02"]
+    g = ev["goals"]
+    assert g["rows"] == len(ev["estimates"]) and g["rail_cars_per_week_median_rel_error"] <= 0.15
     for series in ("calls_per_week", "rail_cars_per_week"):
         july = next(c for c in ev["changes"] if c["calendar_date"] == "2023-07-26" and c["series"] == series)
         assert abs((date.fromisoformat(july["found_date"]) - date(2023, 7, 26)).days) <= 14 and july["p_value"] <= 0.05

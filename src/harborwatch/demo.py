@@ -114,12 +114,12 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
     findings["changes"] = [{k: r[k] for k in ("calendar_date", "found_date", "p_value", "effect", "low", "high",
                                                "truth_effect", "finding")} for r in est_eval["changes"]]
     findings["placebo"] = est_eval["placebo"]
-    findings["cargo"] = est_eval.get("cargo", [])
+    findings["goals"] = est_eval["goals"]
     findings["calendar"] = [{"date": e.date, "label": e.label, "source": e.source, "url": e.url} for e in RASON_2023]
     findings["estimates_figure"] = bool(estimates_figure(out / "report" / "figures", est.activity, est.rail_weekly,
                                                          RAJIN, RASON_2023, est.changes, "Rajin"))
     findings["rail"] = {"counts": {k: rail_report[k] for k in ("records_in", "stored", "quarantined", "duplicates")},
-                        "periods": est_eval.get("rail", [])}
+                        "weekly_rows": est.rail_weekly.num_rows if est.rail_weekly is not None else 0}
     say("report", 0, 1)
     rep = build_report(store_dir, out / "report", sites, title="harborwatch demo: the Rason 2023 scenario (SIMULATED)",
                        extra={"simulated": True, "evaluation": scores,

@@ -32,6 +32,20 @@ def periods(cuts: list[CalendarEntry]) -> tuple[Period, ...]:
     return tuple(out)
 
 
+def month_periods(t0_s: int, t1_s: int) -> tuple[Period, ...]:
+    """The calendar months (UTC) from the one holding ``t0_s`` to the one holding ``t1_s``, named ``YYYY-MM``."""
+    from datetime import UTC, datetime
+
+    a = datetime.fromtimestamp(t0_s, UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = datetime.fromtimestamp(t1_s, UTC)
+    out = []
+    while a <= end:
+        b = a.replace(year=a.year + 1, month=1) if a.month == 12 else a.replace(month=a.month + 1)
+        out.append(Period(a.strftime("%Y-%m"), int(a.timestamp()), int(b.timestamp())))
+        a = b
+    return tuple(out)
+
+
 #: The periods the Rason 2023 analyses compare: before the 26 July visit, between it and the
 #: 13 September summit, and after.
 RASON_PERIODS = periods([entry(RASON_2023, "shoigu-pyongyang-2023-07-26"),
@@ -81,5 +95,5 @@ def truth_calls_per_period(truth: pa.Table, site_id: str = "kp-rajin",
     return per_period(ev, truth, spans, dark)
 
 
-__all__ = ["RASON_PERIODS", "Period", "calls_per_period", "per_period", "periods", "site_visits",
+__all__ = ["RASON_PERIODS", "Period", "calls_per_period", "month_periods", "per_period", "periods", "site_visits",
            "truth_calls_per_period"]

@@ -140,22 +140,25 @@ def estimate(
 
 
 def _print_estimates(f: dict) -> None:
-    """The demo's estimates: calls per week at Rajin, cargo and rail per period, and the changes found."""
+    """The demo's estimates: calls per week at Rajin, cargo and rail per period, the goals, and the
+    changes found."""
     for r in f.get("estimates", []):
-        if r["site"] != "kp-rajin":
-            continue
-        radar = ("no radar scenes" if r.get("radar_only_per_week") is None
-                 else f"{r['radar_only_per_week']} radar-only a week")
-        out.print(f"  estimated calls per week at {r['site']}, {r['period']}: {r['estimate']} "
-                  f"[{r['low']}, {r['high']}] ({r['ais_calls']} seen on AIS, {r['dark_calls_expected']} dark "
-                  f"expected, {radar}; truth, every hull: {r['truth']})", highlight=False)
-    for r in f.get("cargo", []):
-        if r["quantity"] in ("teu_loaded", "barrels_unloaded"):
-            out.print(f"  {r['quantity']} at {r['site']}, {r['period']}: {r['estimate']:,.0f} [{r['low']:,.0f}, "
-                      f"{r['high']:,.0f}] (truth, net of each call: {r['truth_net']:,.0f})", highlight=False)
-    for r in (f.get("rail") or {}).get("periods", []):
-        out.print(f"  rail cars per week at {r['site']}, {r['period']}: {r['estimate']} [{r['low']}, {r['high']}] "
-                  f"from {r['days_observed']} counted days (truth {r['truth']})", highlight=False)
+        q = r["quantity"]
+        if q == "calls_per_week" and r["site"] == "kp-rajin":
+            radar = ("no radar scenes" if r.get("radar_only_per_week") is None
+                     else f"{r['radar_only_per_week']} radar-only a week")
+            out.print(f"  estimated calls per week at {r['site']}, {r['period']}: {r['estimate']} "
+                      f"[{r['low']}, {r['high']}] ({r['ais_calls']} seen on AIS, {r['dark_calls_expected']} dark "
+                      f"expected, {radar}; truth, every hull: {r['truth']})", highlight=False)
+        elif q in ("teu_loaded", "barrels_unloaded", "rail_cars_per_week"):
+            out.print(f"  {q} at {r['site']}, {r['period']}: {r['estimate']:,.1f} [{r['low']:,.1f}, "
+                      f"{r['high']:,.1f}] (truth {r['truth']:,.1f})", highlight=False)
+    g = f.get("goals")
+    if g:
+        out.print(f"  goals: Rajin calls within 10 % in {g['rajin_calls_within_10pct']} of {g['rajin_calls_rows']} "
+                  f"periods; median error of TEU per month {g['teu_per_month_median_rel_error']}, of rail cars per "
+                  f"week {g['rail_cars_per_week_median_rel_error']}; intervals cover the truth in {g['covered']} of "
+                  f"{g['rows']} rows", highlight=False)
     for c in f.get("changes", []):
         if c["p_value"] <= 0.05:
             out.print(f"  {c['finding']}", highlight=False)

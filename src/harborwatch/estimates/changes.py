@@ -40,8 +40,8 @@ def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], si
             did = diff_in_diff(by_site[s], controls, weeks_s, e.epoch_s, p.level) if controls.size else None
             rows.append({"series": "calls_per_week", "site": s, "calendar_event": e.id,
                          "calendar_date": e.date, **r.as_dict(), "did": did,
-                         "finding": finding("Calls per week (seen on AIS, dark and radar-only)", names.get(s, s), e.label, r,
-                                            did)})
+                         "finding": finding("Calls per week (seen on AIS, dark and radar-only)", names.get(s, s),
+                                            e.label, r, did)})
     return rows
 
 

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 
 from harborwatch.analysis.calendar import CalendarEntry
 from harborwatch.analysis.changes import StepTest
-from harborwatch.analysis.periods import Period, periods
+from harborwatch.analysis.periods import Period, month_periods, periods
 from harborwatch.core.errors import HarborwatchError
 from harborwatch.estimates.activity import Activity, calls_per_period, weekly_calls
 from harborwatch.estimates.cargo import Cargo
@@ -48,6 +48,7 @@ class Estimates:
     cargo: pa.Table | None = None  # per call (CALL_CARGO)
     cargo_weekly: pa.Table | None = None
     cargo_periods: list[dict] = field(default_factory=list)
+    cargo_months: list[dict] = field(default_factory=list)
     rail_daily: pa.Table | None = None
     rail_weekly: pa.Table | None = None
     rail_periods: list[dict] = field(default_factory=list)
@@ -102,13 +103,14 @@ def estimate(store, sites: SiteCatalogue, calendar: tuple[CalendarEntry, ...], s
                      cargo) + radar_rows(ev, detection_weights(pres, stays, pp))
     per_call, sums = estimate_calls(rows, cargo)
     cargo_periods = [r for s in period_sites for r in sums.per_period(s, spans, t0, t1)]
+    cargo_months = [r for s in period_sites for r in sums.per_period(s, month_periods(t0, t1), t0, t1)]
     rp = rail or Rail()
     days = daily(counts_from_store(store, rp.quantity), rp.quantity)
     weeks = weekly(days, rp)
     rail_periods = [r for s in sorted(set(days["site_id"].to_pylist())) for r in per_period(days, s, spans, rp)]
     changes += rail_changes(weeks, calendar, test, names)
-    return Estimates(act, dk, periods, changes, per_call, sums.weekly(), cargo_periods, days, weeks, rail_periods,
-                     pres)
+    return Estimates(act, dk, periods, changes, per_call, sums.weekly(), cargo_periods, cargo_months, days, weeks,
+                     rail_periods, pres)
 
 
 def _particulars(store, ev: pa.Table, dk: pa.Table) -> dict[int, dict]:

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from harborwatch.analysis.calendar import RASON_2023
 from harborwatch.analysis.changes import placebo_rate
-from harborwatch.analysis.periods import RASON_PERIODS, periods, truth_calls_per_period
+from harborwatch.analysis.periods import RASON_PERIODS, month_periods, periods, truth_calls_per_period
 
 
 def _truth_effect(truth: pa.Table, site: str, date: str) -> float | None:
@@ -52,18 +52,23 @@ def _rail_truth_effect(rail: pa.Table | None, site: str, date: str) -> float | N
 
 
 def evaluate_cargo(est, cargo: pa.Table, events: pa.Table) -> list[dict]:
-    """Cargo per period (:data:`CARGO_CHECKS`, the Rason periods) against the truth's net and gross."""
+    """Cargo per period (:data:`CARGO_CHECKS`, the Rason periods) and TEU loaded per month at
+    Rajin (``teu_per_month``) against the truth: the net of each call (``truth``) and the gross."""
     t0 = pc.cast(pc.min(events["start"]), pa.int64()).as_py() // 1000 if events.num_rows else 0
     t1 = pc.cast(pc.max(events["end"]), pa.int64()).as_py() // 1000 if events.num_rows else 0
-    spans = {p.name: p for p in RASON_PERIODS}
+    spans = {p.name: p for p in (*RASON_PERIODS, *month_periods(t0, t1))}
+    monthly = [r | {"quantity": "teu_per_month"} for r in est.cargo_months
+               if r["site"] == "kp-rajin" and r["quantity"] == "teu_loaded"]
     out = []
-    for r in est.cargo_periods:
-        if (r["site"], r["quantity"]) not in CARGO_CHECKS or r["period"] not in spans:
+    for r in [r for r in est.cargo_periods if (r["site"], r["quantity"]) in CARGO_CHECKS] + monthly:
+        if r["period"] not in spans:
             continue
         _, a, b = spans[r["period"]]
-        tr = truth_net_cargo(cargo, r["site"], r["quantity"], t0 if a is None else a, t1 if b is None else b)
-        out.append({k: r[k] for k in ("site", "period", "quantity", "estimate", "low", "high")} | tr
-                   | {"covered": bool(r["low"] <= tr["truth_net"] <= r["high"])})
+        q = "teu_loaded" if r["quantity"] == "teu_per_month" else r["quantity"]
+        tr = truth_net_cargo(cargo, r["site"], q, t0 if a is None else a, t1 if b is None else b)
+        out.append({k: r[k] for k in ("quantity", "site", "period", "estimate", "low", "high")}
+                   | {"truth": tr["truth_net"], "truth_gross": tr["truth_gross"],
+                      "covered": bool(r["low"] <= tr["truth_net"] <= r["high"])})
     return out
 
 
@@ -81,17 +86,33 @@ def evaluate_rail(est, rail: pa.Table) -> list[dict]:
         lo, hi = days.min() if a is None else a, days.max() + 1 if b is None else b
         sel = (sites == r["site"]) & (days >= lo) & (days < hi)
         truth = round(float(cars[sel].mean() * 7), 1) if sel.any() else None
-        out.append({k: r[k] for k in ("site", "period", "quantity", "estimate", "low", "high", "days_observed")}
+        out.append({k: r[k] for k in ("quantity", "site", "period", "estimate", "low", "high", "days_observed")}
                    | {"truth": truth, "covered": truth is not None and bool(r["low"] <= truth <= r["high"])})
     return out
 
 
+def _rel(rows: list[dict]) -> list[float]:
+    return [abs(r["estimate"] - r["truth"]) / r["truth"] for r in rows if r["truth"] and r["estimate"] is not None]
+
+
+def goals(rows: list[dict]) -> dict:
+    """The figures the estimates are judged by: Rajin calls within 10 % of the truth, the median
+    relative error of TEU per month and of rail cars per week, and the intervals' coverage."""
+    calls = [r for r in rows if r["quantity"] == "calls_per_week" and r["site"] == "kp-rajin"]
+    teu = _rel([r for r in rows if r["quantity"] == "teu_per_month"])
+    rail = _rel([r for r in rows if r["quantity"] == "rail_cars_per_week"])
+    return {"rajin_calls_within_10pct": sum(e <= 0.10 for e in _rel(calls)), "rajin_calls_rows": len(calls),
+            "teu_per_month_median_rel_error": round(float(np.median(teu)), 3) if teu else None,
+            "rail_cars_per_week_median_rel_error": round(float(np.median(rail)), 3) if rail else None,
+            "covered": sum(bool(r.get("covered")) for r in rows), "rows": len(rows)}
+
+
 def evaluate_estimates(est, truth: pa.Table, cargo: pa.Table | None = None, rail: pa.Table | None = None) -> dict:
-    """``estimates``: calls per week per period with the truth; ``changes``: each change test
-    with the truth's effect; ``placebo``: the change test's false-positive rate away from the
-    calendar's dates (:func:`~harborwatch.analysis.changes.placebo_rate`); ``cargo``: cargo per
-    period against the scenario's cargo ledger; ``rail``: rail cars per week per period against
-    the scenario's daily truth (each when given)."""
+    """``estimates``: rows ``{quantity, site, period, estimate, low, high, truth, covered, ...}``:
+    calls per week per period, and (when ``cargo`` / ``rail`` truth is given) cargo per period,
+    TEU per month and rail cars per week per period; ``goals``: :func:`goals`; ``changes``: each
+    change test with the truth's effect; ``placebo``: the change test's false-positive rate away
+    from the calendar's dates (:func:`~harborwatch.analysis.changes.placebo_rate`)."""
     rows = []
     by_site: dict[str, dict] = {}
     for r in est.periods:
@@ -117,12 +138,11 @@ def evaluate_estimates(est, truth: pa.Table, cargo: pa.Table | None = None, rail
         a = act.filter(pc.equal(act["site_id"], site))
         weeks = pc.cast(pc.cast(a["week"], pa.timestamp("s")), pa.int64()).to_numpy()
         placebo = placebo_rate(a["calls"].to_numpy().astype(np.float64), weeks, [e.epoch_s for e in RASON_2023])
-    out = {"estimates": rows, "changes": changes, "placebo": placebo}
     if cargo is not None:
-        out["cargo"] = evaluate_cargo(est, cargo, truth)
+        rows += evaluate_cargo(est, cargo, truth)
     if rail is not None and rail.num_rows:
-        out["rail"] = evaluate_rail(est, rail)
-    return out
+        rows += evaluate_rail(est, rail)
+    return {"estimates": rows, "goals": goals(rows), "changes": changes, "placebo": placebo}
 
 
-__all__ = ["CARGO_CHECKS", "evaluate_cargo", "evaluate_estimates", "evaluate_rail", "truth_net_cargo"]
+__all__ = ["CARGO_CHECKS", "evaluate_cargo", "evaluate_estimates", "evaluate_rail", "goals", "truth_net_cargo"]

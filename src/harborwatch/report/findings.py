@@ -58,7 +58,7 @@ def findings_html(f: dict) -> str:
 def estimates_html(f: dict) -> str:
     """The estimates section: calls per week at Rajin with intervals against the truth, and the
     change findings at the calendar's dates."""
-    rows = f.get("estimates") or []
+    rows = [r for r in f.get("estimates") or [] if r["quantity"] == "calls_per_week"]
     if not rows:
         return ""
 
@@ -66,7 +66,8 @@ def estimates_html(f: dict) -> str:
         return "-" if x is None else f"{x:.2f}"
 
     body = "".join(
-        f"<tr><td>{html.escape(r['period'])}</td><td class='num'>{num(r['estimate'])}</td>"
+        f"<tr><td>{html.escape(r['site'])}</td><td>{html.escape(r['period'])}</td>"
+        f"<td class='num'>{num(r['estimate'])}</td>"
         f"<td class='num'>[{num(r['low'])}, {num(r['high'])}]</td><td class='num'>{r['ais_calls']}</td>"
         f"<td class='num'>{num(r['dark_calls_expected'])}</td><td class='num'>{num(r.get('radar_only_per_week'))}</td>"
         f"<td class='num'>{num(r['truth'])}</td>"
@@ -80,7 +81,7 @@ def estimates_html(f: dict) -> str:
            "<figcaption>Estimated series with 90 % intervals; dashed lines: the event calendar; triangles: change "
            "points found.</figcaption></figure>" if f.get("estimates_figure") else "")
     return ("<h3>Estimates: calls per week (seen on AIS, dark and radar-only), 90 % intervals</h3>" + fig +
-            "<table id='estimates'><thead><tr><th>period</th><th>estimate</th><th>interval</th>"
+            "<table id='estimates'><thead><tr><th>site</th><th>period</th><th>estimate</th><th>interval</th>"
             "<th>seen on AIS</th><th>dark calls (expected)</th><th>radar-only per week</th>"
             "<th>truth (every hull)</th><th>truth dark calls</th>"
             "</tr></thead><tbody>"
@@ -90,7 +91,7 @@ def estimates_html(f: dict) -> str:
 
 def _cargo_rail_html(f: dict) -> str:
     """Cargo and rail per period against the truth."""
-    rows = [*(f.get("cargo") or []), *((f.get("rail") or {}).get("periods") or [])]
+    rows = [r for r in f.get("estimates") or [] if r["quantity"] != "calls_per_week"]
     if not rows:
         return ""
 
@@ -100,9 +101,14 @@ def _cargo_rail_html(f: dict) -> str:
     body = "".join(
         f"<tr><td>{html.escape(r['site'])}</td><td>{html.escape(r['period'])}</td><td>{html.escape(r['quantity'])}"
         f"</td><td class='num'>{n(r['estimate'])}</td><td class='num'>[{n(r['low'])}, {n(r['high'])}]</td>"
-        f"<td class='num'>{n(r.get('truth_net', r.get('truth')))}</td><td>{'yes' if r['covered'] else 'no'}</td></tr>"
+        f"<td class='num'>{n(r['truth'])}</td><td>{'yes' if r['covered'] else 'no'}</td></tr>"
         for r in rows)
-    return ("<h3>Cargo (net of each call, from draught changes) and rail cars, 90 % intervals</h3>"
+    g = f.get("goals") or {}
+    goal = (f"<p>Rajin calls within 10 % of the truth in {g['rajin_calls_within_10pct']} of {g['rajin_calls_rows']} "
+            f"periods; median relative error of TEU per month {g['teu_per_month_median_rel_error']}, of rail cars per "
+            f"week {g['rail_cars_per_week_median_rel_error']}; the 90 % intervals cover the truth in {g['covered']} "
+            f"of {g['rows']} rows.</p>" if g else "")
+    return (goal + "<h3>Cargo (net of each call, from draught changes) and rail cars, 90 % intervals</h3>"
             "<table id='cargo'><thead><tr><th>site</th><th>period</th><th>quantity</th><th>estimate</th>"
             "<th>interval</th><th>truth</th><th>truth in interval</th></tr></thead><tbody>" + body + "</tbody></table>"
             "<p>Cargo from a draught change shows only the net of what a call loads and unloads; the truth column "
