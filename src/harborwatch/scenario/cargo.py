@@ -8,8 +8,14 @@ draught it reports is ``(lightship + consumables + cargo) / (rho * Cb * L * B)``
 resolution). There is no ballast water in the scenario (on real ships ballast hides part of a
 draught change: see the estimator's notes).
 
-Containers weigh 8-16 t per TEU (gross, varying call by call); the tankers carry gasoil at
-:data:`BBL_PER_T` barrels per tonne. The per-call figures come from a content hash of the call,
+Sources of the numbers: block coefficients of about 0.7 for general cargo ships and 0.8 for
+tankers, and deadweight about three quarters of the displacement, are textbook values of ship
+design (e.g. Schneekluth and Bertram, *Ship Design for Efficiency and Economy*); containers weigh
+8-16 t per TEU gross, varying call by call, inside the ISO 668 maximum of 30.48 t for a 20 ft box
+and around the 10-14 t averages of port statistics; the tankers carry gasoil (diesel, about
+0.845 t/m3), 1 / 0.845 m3 * 6.2898 bbl/m3 = :data:`BBL_PER_T` barrels per tonne.
+
+The per-call figures come from a content hash of the call,
 not from the scenario's random stream, so the vessels' movements do not depend on them.
 """
 
