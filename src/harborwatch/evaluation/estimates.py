@@ -13,12 +13,12 @@ from harborwatch.analysis.changes import placebo_rate
 from harborwatch.analysis.periods import RASON_PERIODS, month_periods, periods, truth_calls_per_period
 
 
-def _truth_effect(truth: pa.Table, site: str, date: str) -> float | None:
+def _truth_effect(truth: pa.Table, site: str, date: str, all_hulls: bool = True) -> float | None:
     """Truth calls per week after the date minus before it (the whole series on each side)."""
     e = next((x for x in RASON_2023 if x.date == date), None)
     if e is None:
         return None
-    tr = truth_calls_per_period(truth, site, periods([e]), all_hulls=True)
+    tr = truth_calls_per_period(truth, site, periods([e]), all_hulls=all_hulls)
     before, after = tr[f"before_{date}"]["per_week"], tr[f"after_{date}"]["per_week"]
     return None if before is None or after is None else round(after - before, 2)
 
@@ -115,18 +115,23 @@ def evaluate_estimates(est, truth: pa.Table, cargo: pa.Table | None = None, rail
     from the calendar's dates (:func:`~harborwatch.analysis.changes.placebo_rate`)."""
     rows = []
     by_site: dict[str, dict] = {}
+    seen = set(est.presences["site_id"].to_pylist()) if est.presences is not None else set()
     for r in est.periods:
-        tr = by_site.setdefault(r["site"], truth_calls_per_period(truth, r["site"], all_hulls=True))
+        # where radar scenes cover the site the estimate aims at every hull's calls; elsewhere a
+        # hull that never transmits is invisible, so it aims at the calls of hulls on AIS
+        tr = by_site.setdefault(r["site"], truth_calls_per_period(truth, r["site"], all_hulls=r["site"] in seen))
         t = tr[r["period"]]
         rows.append({k: r[k] for k in ("quantity", "site", "period", "estimate", "low", "high")}
-                    | {"truth": t["per_week"], "ais_calls": r["ais_calls"],
+                    | {"truth": t["per_week"], "truth_of": "every hull" if r["site"] in seen else "hulls on AIS",
+                       "ais_calls": r["ais_calls"],
                        "dark_calls_expected": r["dark_calls_expected"],
                        "radar_only_per_week": r.get("radar_only_per_week"), "truth_dark_calls": t["dark_calls"],
                        "covered": bool(r["low"] <= t["per_week"] <= r["high"]) if r["low"] is not None else False})
     changes = [{"series": c["series"], "site": c["site"], "calendar_event": c["calendar_event"],
                 "calendar_date": c["calendar_date"], "found_date": c["found_date"], "p_value": c["p_value"],
                 "effect": round(c["effect"], 2), "low": round(c["low"], 2), "high": round(c["high"], 2),
-                "truth_effect": (_truth_effect(truth, c["site"], c["calendar_date"]) if c["series"] == "calls_per_week"
+                "truth_effect": (_truth_effect(truth, c["site"], c["calendar_date"], c["site"] in seen)
+                                 if c["series"] == "calls_per_week"
                                  else _rail_truth_effect(rail, c["site"], c["calendar_date"])),
                 "finding": c["finding"]}
                for c in est.changes]
