@@ -113,3 +113,19 @@ def test_cargo_ledger_and_draughts_agree(small):
     assert draught_for(ship, 2000.0) > draught_for(ship, 0.0)
     counts = (d / "rail_counts.csv").read_text().splitlines()
     assert counts[0] == '"date","site_id","rail_cars","source"' and 5 <= len(counts) - 1 < 40  # gaps in coverage
+
+
+def test_each_seed_places_its_own_new_structure_on_land():
+    from harborwatch.geo.landmask import is_land
+    from harborwatch.scenario.story import facility_geojson
+
+    seen = set()
+    for seed in (2023, 5, 7, 11, 29):
+        f = facility_geojson(seed)["features"][0]
+        ring = np.array(f["geometry"]["coordinates"][0])
+        lon, lat = ring[:-1, 0].mean(), ring[:-1, 1].mean()
+        assert bool(is_land(np.array([lat]), np.array([lon]))[0])
+        assert "2023-03-01" <= f["properties"]["appears"] <= "2023-10-31"
+        seen.add((round(lon, 3), round(lat, 3)))
+    assert len(seen) == 5
+    assert facility_geojson(2023)["features"][0]["properties"]["appears"] == "2023-05-10"

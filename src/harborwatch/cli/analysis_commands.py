@@ -250,6 +250,10 @@ def demo(
         out.print(f"  radar (SIMULATED scenes): {rd['scenes']} overpasses of Rajin; {rd['rajin']['seen']} ships seen "
                   f"at Rajin, {rd['rajin']['dark']} not on AIS; dark vessels against the truth: precision "
                   f"{ev['dark_vessel']['precision']:.3f}, recall {ev['dark_vessel']['recall']:.3f}", highlight=False)
+        ns = rd.get("new_structures")
+        if ns:
+            out.print(f"  new structures in the radar stack: {ns['found']} found, {ns['truth']} in the truth; F1 "
+                      f"{ns['f1']}, date error {ns['median_date_error_days']} days", highlight=False)
     scores = json.loads((out_dir / "evaluation.json").read_text())
     out.print(_scores_table(scores, "detected events against the ground truth"))
     out.print(f"  files in {out_dir}: " + ", ".join(Path(p).name for p in f["files"].values()), highlight=False)

@@ -1,4 +1,4 @@
-"""`harborwatch detect` and `harborwatch detect-eval` (radar ship detection)."""
+"""`harborwatch detect`, `detect-eval` (radar ship detection), `fuse` and `structures` (new structures)."""
 
 from __future__ import annotations
 
@@ -228,3 +228,39 @@ def evaluate_radar_cmd(
 
         out.print(f"  {k:<12} truth {m['truth']:>4}  detected {m['detected']:>4}  precision {f(m['precision'])}  "
                   f"recall {f(m['recall'])}  F1 {f(m['f1'])}", highlight=False)
+
+
+@app.command()
+def structures(
+    images: Annotated[list[Path], typer.Argument(help="co-registered scenes of one place (GeoTIFF, SAFE, images)")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="GeoJSON of the new structures")] = Path(
+        "new_structures.geojson"),
+    grid: Annotated[Path | None, typer.Option("--grid", help="grid JSON placing plain images")] = None,
+    pixel_m: Annotated[float | None, typer.Option("--pixel-m", help="pixel size of images that have none")] = None,
+    grey_db: Annotated[float | None, typer.Option(
+        "--grey-db", help="plain images are dB-scaled quick-looks with this many dB per grey level")] = None,
+    looks: Annotated[float, typer.Option("--looks", help="equivalent number of looks of one scene")] = 4.4,
+    multilook: Annotated[int, typer.Option("--multilook", help="average blocks of N x N pixels first")] = 2,
+    alpha: Annotated[float, typer.Option("--alpha", help="significance of each test")] = 1e-4,
+    min_ratio_db: Annotated[float, typer.Option("--min-ratio-db", help="least brightening")] = 3.0,
+    min_area_m2: Annotated[float, typer.Option("--min-area-m2", help="least area of a structure")] = 5_000.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print the GeoJSON")] = False,
+) -> None:
+    """New structures in a stack of radar scenes: places that brightened and stayed bright
+    (sequential omnibus test), as polygons with the date first seen and the area."""
+    from harborwatch.sar.scene import open_scene
+    from harborwatch.sar.structures import Structures, find_structures
+
+    p = Structures(looks=looks, multilook=multilook, alpha=alpha, min_ratio_db=min_ratio_db,
+                   min_area_m2=min_area_m2)
+    scenes = [open_scene(i, grid=grid, pixel_m=pixel_m, grey_db=grey_db) for i in images]
+    g = find_structures(scenes, p)
+    out_path.write_text(json.dumps(g) + "\n")
+    if as_json:
+        print(json.dumps(g))
+        return
+    out.print(f"{len(g['features'])} new structures in {len(scenes)} scenes -> {out_path}", highlight=False)
+    for f in g["features"]:
+        q = f["properties"]
+        out.print(f"  {q['id']}: first seen {q['first_seen']} (not yet on {q['last_before']}), "
+                  f"{q['area_m2']} m2, +{q['brightening_db']} dB", highlight=False)

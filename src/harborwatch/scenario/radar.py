@@ -8,13 +8,15 @@ like a GRD measurement (DN = sqrt(sigma0) * 10,000):
 * sea: sigma0 0.01-0.03 (-20 to -15 dB, one value per scene, as wind changes), Gamma speckle
   with 4.4 looks (the ENL of IW GRD-H);
 * land (the packaged 1 km land mask, which the detector also uses): sigma0 about 0.1 with a
-  log-normal texture on a 100 m scale and bright point scatterers (buildings, cranes);
+  log-normal texture on a 100 m scale and bright point scatterers (buildings, cranes), the same
+  in every scene (only speckle, the sea state and the ships change from pass to pass);
 * harbour water: the port sites' basins (``harbour_water.geojson``, discs of 60 % of the site
   radius) are water even where the 1 km mask says land, because ships moor there (drawn with
   the detector's own polygon rasteriser, ``sar.masks.polygon_pixels``);
 * ships: every vessel of the overpass truth inside the scene, a rectangle of its length and
   beam along its heading (4 x 4 sub-pixel coverage), sigma0 growing with length
-  (0.15 + 0.35 * length / 100 m), with speckle. Ships at quays are drawn like the others.
+  (0.15 + 0.35 * length / 100 m), with speckle. Ships at quays are drawn like the others;
+* new structures (``truth_facilities.geojson``): bright (sigma0 about 0.6) from the day they appear.
 
 Ground truth per scene: ``truth_scene_vessels.parquet`` (the overpass truth inside each scene,
 with pixel row / col and ``ais_on``). Rendering is deterministic (a seed per scene id).
@@ -30,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-RENDER_VERSION = 2
+RENDER_VERSION = 4
 RAJIN = (42.233333, 130.3)
 
 
@@ -77,6 +79,26 @@ def _ship_cover(n: tuple[float, float], rows: np.ndarray, cols: np.ndarray, leng
     return cover / 16.0
 
 
+def _structures(scenario_dir: Path, grid, n: int) -> list[tuple]:
+    """(appearance time, pixels) of the scenario's new structures (``truth_facilities.geojson``):
+    from that day on the scenes draw them bright (sigma0 about 0.6, concrete and steel: about 8 dB
+    above the land around)."""
+    from datetime import UTC, datetime
+
+    from shapely.geometry import shape
+
+    from harborwatch.sar.masks import polygon_pixels
+
+    path = scenario_dir / "truth_facilities.geojson"
+    if not path.exists():
+        return []
+    out = []
+    for f in json.loads(path.read_text())["features"]:
+        t = datetime.fromisoformat(f["properties"]["appears"]).replace(tzinfo=UTC)
+        out.append((t, polygon_pixels(grid, shape(f["geometry"]), (0, n, 0, n))))
+    return out
+
+
 def render(scenario_dir: Path, out_dir: Path | None = None, size_km: float = 24.0, pixel_m: float = 20.0,
            progress=None) -> dict[str, Path]:
     """Render the scenes (skipped when ``out_dir`` already holds this version's); returns the paths
@@ -114,16 +136,23 @@ def render(scenario_dir: Path, out_dir: Path | None = None, size_km: float = 24.
     grid = from_array(np.zeros((1, 1), np.float32), geotransform=gt, crs="EPSG:32652")
     land = is_land(lat.ravel(), lon.ravel()).reshape(n, n) & ~polygon_pixels(grid, basins, (0, n, 0, n))
     scenes = [o for o in overpasses if o["footprint"] == "rason"]
+    structures = _structures(scenario_dir, grid, n)
+    # the land does not change from one pass to the next: its texture and bright scatterers are
+    # drawn once (speckle, sea state and ships change with every scene)
+    still = np.random.default_rng(0)
+    texture = np.exp(still.normal(0, 0.5, (n // 5 + 1, n // 5 + 1)))
+    texture = np.repeat(np.repeat(texture, 5, 0), 5, 1)[:n, :n]
+    points = land & (still.random((n, n)) < 0.01)
     truth = []
     for k, o in enumerate(scenes):
         seed = int(hashlib.sha256(o["scene_id"].encode()).hexdigest()[:8], 16)
         rng = np.random.default_rng(seed)
         sea = rng.uniform(0.01, 0.03)
-        texture = np.exp(rng.normal(0, 0.5, (n // 5 + 1, n // 5 + 1)))
-        texture = np.repeat(np.repeat(texture, 5, 0), 5, 1)[:n, :n]
         mean = np.where(land, 0.1 * texture, sea)
-        points = land & (rng.random((n, n)) < 0.01)
         mean = np.where(points, mean * 30.0, mean)
+        for appears, inside in structures:
+            if o["time"] >= appears:
+                mean = np.where(inside, 0.6 * texture, mean)
         for v in (x for x in seen if x["scene_id"] == o["scene_id"]):
             x, y = fwd.transform(v["lon"], v["lat"])
             col, row = (x - gt[0]) / gt[1], (y - gt[3]) / gt[5]

@@ -289,7 +289,7 @@ def _write_truth(cfg: Scenario, fleet: Fleet, truth: pa.Table, out: Path, rng: n
     counts = analyst_counts(rail, np.random.default_rng([cfg.seed, 2]))
     pa.csv.write_csv(pa.Table.from_pylist(counts), out / "rail_counts.csv")
     files["rail_counts"] = out / "rail_counts.csv"
-    (out / "truth_facilities.geojson").write_text(json.dumps(facility_geojson()))
+    (out / "truth_facilities.geojson").write_text(json.dumps(facility_geojson(cfg.seed)))
     files["truth_facilities"] = out / "truth_facilities.geojson"
     # satellite overpasses with the true state of every vessel in each footprint
     scenes, seen = _overpasses(cfg, fleet, rng)

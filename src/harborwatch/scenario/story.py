@@ -382,14 +382,35 @@ def analyst_counts(rail: list[dict], rng: np.random.Generator, revisit_days: tup
     return out
 
 
-def facility_geojson() -> dict:
-    """The new cargo facility at Rajin (ground truth polygon; appears 10 May 2023)."""
-    ring = [[130.2935, 42.2415], [130.2985, 42.2415], [130.2985, 42.2445], [130.2935, 42.2445], [130.2935, 42.2415]]
+def facility_geojson(seed: int = 2023) -> dict:
+    """New structures near Rajin (ground truth polygons for the change detection), as the radar
+    scenes draw them: for the default seed the cargo facility reported in May 2023 (appears on the
+    calendar's date, north of the harbour basin); other seeds place a structure of 200-500 m at a
+    place on land within a few km of the port, appearing between March and October (a hash of the
+    seed, not the scenario's random stream)."""
+    from harborwatch.core.ids import content_id
+    from harborwatch.geo.landmask import is_land
+
+    if seed == 2023:
+        lon, lat, w, h, appears = 130.296, 42.2475, 0.0050, 0.0030, FACILITY_2023_05
+        name, kind = "rajin-new-cargo-facility", "cargo_facility"
+    else:
+        k = 0
+        while True:
+            u = [int(content_id("structure", seed, k, i, digits=8), 16) / 0xFFFFFFFF for i in range(5)]
+            lon, lat = 130.25 + 0.09 * u[0], 42.25 + 0.04 * u[1]
+            if bool(is_land(np.array([lat]), np.array([lon]))[0]):
+                break
+            k += 1
+        w, h = 0.0025 + 0.0035 * u[2], 0.002 + 0.0025 * u[3]
+        appears = int(datetime(2023, 3, 1, tzinfo=UTC).timestamp()) + int(u[4] * 230) * DAY
+        name, kind = f"structure-seed-{seed}", "structure"
+    ring = [[round(lon - w / 2, 5), round(lat - h / 2, 5)], [round(lon + w / 2, 5), round(lat - h / 2, 5)],
+            [round(lon + w / 2, 5), round(lat + h / 2, 5)], [round(lon - w / 2, 5), round(lat + h / 2, 5)]]
     return {"type": "FeatureCollection", "features": [{
-        "type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "properties": {"id": "rajin-new-cargo-facility", "site_id": "kp-rajin", "kind": "cargo_facility",
-                       "appears": datetime.fromtimestamp(FACILITY_2023_05, UTC).date().isoformat(),
-                       "note": "SIMULATED"}}]}
+        "type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+        "properties": {"id": name, "site_id": "kp-rajin", "kind": kind,
+                       "appears": datetime.fromtimestamp(appears, UTC).date().isoformat(), "note": "SIMULATED"}}]}
 
 
 __all__ = ["SUMMIT_2023_09_13", "VISIT_2023_07_26", "Fleet", "Sites", "analyst_counts", "build", "facility_geojson",
