@@ -244,6 +244,8 @@ def structures(
     alpha: Annotated[float, typer.Option("--alpha", help="significance of each test")] = 1e-4,
     min_ratio_db: Annotated[float, typer.Option("--min-ratio-db", help="least brightening")] = 3.0,
     min_area_m2: Annotated[float, typer.Option("--min-area-m2", help="least area of a structure")] = 5_000.0,
+    normalize: Annotated[bool, typer.Option(
+        "--normalize", help="divide each scene by its median (quick-looks stretched scene by scene)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the GeoJSON")] = False,
 ) -> None:
     """New structures in a stack of radar scenes: places that brightened and stayed bright
@@ -252,7 +254,7 @@ def structures(
     from harborwatch.sar.structures import Structures, find_structures
 
     p = Structures(looks=looks, multilook=multilook, alpha=alpha, min_ratio_db=min_ratio_db,
-                   min_area_m2=min_area_m2)
+                   min_area_m2=min_area_m2, normalize=normalize)
     scenes = [open_scene(i, grid=grid, pixel_m=pixel_m, grey_db=grey_db) for i in images]
     g = find_structures(scenes, p)
     out_path.write_text(json.dumps(g) + "\n")

@@ -17,7 +17,8 @@ A **new structure** is a pixel whose first change is a brightening (the mean aft
 ``min_ratio_db`` above the mean before) that persists (``min_persistence`` of the scenes after it
 stay at least half that above the mean before) and does not change back (no later significant
 change to darker), with at least ``min_before`` scenes before and ``min_after`` after. Such pixels are
-grouped into 8-connected components of at least ``min_area_m2``; each becomes a polygon with its
+grouped into 8-connected components of at least ``min_area_m2`` (pixels without data, 0, in any
+scene are left out); each becomes a polygon with its
 first-seen date (the median change time of its pixels: a scene's date, so the true date lies
 between the scene before and that one), area and brightening. Scenes must share one grid
 (``Scene.read`` in intensity); ``multilook`` averages blocks of pixels first (more looks,
@@ -47,6 +48,8 @@ class Structures(Params):
         min_persistence: share of the scenes after the change that stay at least half the
             brightening (in dB) above the mean before. 0.8.
         min_area_m2: smaller components are dropped (half a hectare). 5,000 m2.
+        normalize: divide each scene by its median first (display images whose grey scale was
+            stretched scene by scene; calibrated scenes need not). False.
     """
 
     section = "structures"
@@ -59,6 +62,7 @@ class Structures(Params):
     min_after: int = 3
     min_persistence: float = 0.8
     min_area_m2: float = 5_000.0
+    normalize: bool = False
 
     def validate(self) -> None:
         self.positive("looks", "min_ratio_db")
@@ -170,8 +174,13 @@ def find_structures(scenes: list, p: Structures | None = None) -> dict:
 
     p = p or Structures()
     x, times = stack(scenes)
+    # a pixel without data (0: outside a scene's swath) in any scene cannot be tested
+    valid = multilook(np.asarray((x > 0).all(axis=0), np.float32), p.multilook) == 1.0
+    if p.normalize:
+        x = x / np.maximum(np.median(x.reshape(len(x), -1), axis=1), 1e-30)[:, None, None]
     x = multilook(x, p.multilook)
     ok, change = new_structure_pixels(x, p)
+    ok &= valid
     ref = sorted(scenes, key=lambda s: s.time)[0]
     px_m = (ref.pixel_m or 0.0) * p.multilook
     labels, n = ndimage.label(ok, structure=np.ones((3, 3)))
