@@ -83,3 +83,15 @@ def test_multilook_is_a_block_mean(m, r, c):
     assert b.shape == (r // m, c // m)
     if b.size:
         assert b[0, 0] == pytest.approx(a[:m, :m].mean())
+
+
+def test_pixels_without_data_and_a_stretched_grey_scale_are_not_changes():
+    s = _stack(appear=None)
+    # the first scenes miss a corner (0 = no data), and the grey scale of later scenes is stretched
+    first = [from_array(np.where(np.arange(120)[None, :] < 50, 0.0, sc.read(0, 120, 0, 120)).astype(np.float32),
+                        name=sc.name, time=sc.time, pixel_m=10.0, geotransform=GT, crs="EPSG:32652") for sc in s[:3]]
+    stretched = [from_array(sc.read(0, 120, 0, 120) * 3.0, name=sc.name, time=sc.time, pixel_m=10.0,
+                            geotransform=GT, crs="EPSG:32652") for sc in s[8:]]
+    assert find_structures([*first, *s[3:]])["features"] == []
+    assert find_structures([*s[:8], *stretched], Structures(normalize=True))["features"] == []
+    assert find_structures([*s[:8], *stretched])["features"] != []  # without normalising, all of it "changed"
