@@ -90,3 +90,13 @@ def test_too_few_scenes_or_stays_give_no_estimate():
     got = per_period(p, mean_stays_h(ev), "kp-a", (("all", None, None),), 0, 2**40)
     assert got["all"] is None
     assert weekly(p, mean_stays_h(ev), "kp-a", np.array([T0 // 1000])).tolist() == [0.0]
+
+
+def test_weekly_radar_calls_stay_within_each_scenes_revisit():
+    # one unexplained vessel in the day-14 scene only; stays of a day; scenes every 7 days
+    ev = _events({14: 1}, [24.0] * 3)
+    p = presences(ev, _scenes([0, 7, 14, 21, 28]), NO_DARK, SITES)
+    weeks = np.array([T0 // 1000 + 7 * 86_400 * k for k in range(5)])
+    w = weekly(p, mean_stays_h(ev), "kp-a", weeks)
+    assert w.sum() == pytest.approx(7.0)  # the scene stands for 7 days: 7 calls of a day
+    assert w[0] == 0.0 and w[4] == 0.0 and w[1] == pytest.approx(3.5) and w[2] == pytest.approx(3.5)

@@ -10,10 +10,19 @@ from harborwatch.analysis.calendar import CalendarEntry
 from harborwatch.analysis.changes import StepTest, diff_in_diff, finding, step_test
 
 
+def tested_series(activity: pa.Table) -> np.ndarray:
+    """The weekly series the change tests use: calls seen on AIS plus expected dark calls. The
+    radar-only calls are left out: sampled by a scene every 6-12 days they are too sparse to date
+    a change to the week (spread over their revisit they are spiky; smoothed over weeks they move
+    a step earlier than it happened); their level is in the per-period estimates."""
+    return (activity["ais_calls"].to_numpy().astype(float)
+            + activity["dark_calls"].to_numpy(zero_copy_only=False).astype(float))
+
+
 def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], sites: list[str] | None = None,
                      p: StepTest | None = None, names: dict[str, str] | None = None) -> list[dict]:
     """One row per (site, calendar entry) with enough weeks on both sides: the step test of the
-    site's weekly calls (seen on AIS plus expected dark and radar-only calls) at the date, the difference in
+    site's weekly calls (seen on AIS plus expected dark calls: :func:`tested_series`) at the date, the difference in
     differences against the other sites (the controls: every other site in the table), and the
     finding in words."""
     p = p or StepTest()
@@ -24,7 +33,7 @@ def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], si
     weeks_s = None
     for s in sorted(set(activity["site_id"].to_pylist())):
         t = activity.filter(pc.equal(activity["site_id"], s))
-        by_site[s] = t["calls"].to_numpy().astype(float)
+        by_site[s] = tested_series(t)
         if weeks_s is None:
             weeks_s = pc.cast(pc.cast(t["week"], pa.timestamp("s")), pa.int64()).to_numpy()
     assert weeks_s is not None
@@ -40,9 +49,9 @@ def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], si
             did = diff_in_diff(by_site[s], controls, weeks_s, e.epoch_s, p.level) if controls.size else None
             rows.append({"series": "calls_per_week", "site": s, "calendar_event": e.id,
                          "calendar_date": e.date, **r.as_dict(), "did": did,
-                         "finding": finding("Calls per week (seen on AIS, dark and radar-only)", names.get(s, s),
+                         "finding": finding("Calls per week (seen on AIS and dark)", names.get(s, s),
                                             e.label, r, did)})
     return rows
 
 
-__all__ = ["activity_changes"]
+__all__ = ["activity_changes", "tested_series"]

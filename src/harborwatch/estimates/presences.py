@@ -52,7 +52,6 @@ class Presences(Params):
         speed_kn: speed between a silence's ends and the site (explaining detections). 10 kn.
         min_scenes: fewer scenes of a site in a period give no estimate. 3.
         min_visits: fewer AIS stays at a site give no mean stay (no estimate). 3.
-        window_days: the weekly series uses the scenes within this many days of the week's middle. 28.
         level: coverage of the intervals. 0.9.
         n_boot: bootstrap draws. 2000.
         seed: of the draws. 0.
@@ -63,13 +62,12 @@ class Presences(Params):
     speed_kn: float = 10.0
     min_scenes: int = 3
     min_visits: int = 3
-    window_days: float = 28.0
     level: float = 0.9
     n_boot: int = 2000
     seed: int = 0
 
     def validate(self) -> None:
-        self.positive("speed_kn", "window_days")
+        self.positive("speed_kn")
         self.at_least("min_scenes", 1)
         self.at_least("min_visits", 1)
         if not 0.5 <= self.level < 1:
@@ -175,21 +173,27 @@ def per_period(pres: pa.Table, stays: dict[str, np.ndarray], site: str, spans: t
 
 def weekly(pres: pa.Table, stays: dict[str, np.ndarray], site: str, weeks_s: np.ndarray,
            p: Presences | None = None) -> np.ndarray:
-    """Radar-only calls in each week (starting at ``weeks_s``) from the scenes within
-    ``window_days`` of its middle; 0 where there are too few."""
+    """Radar-only calls in each week (starting at ``weeks_s``): each scene's unexplained presences
+    stand for ``unexplained * revisit / mean stay`` calls spread evenly over the time the scene
+    stands for (half-way to the scenes before and after), so that nothing leaks across more than
+    one revisit (a wider window would move a step in the series earlier than it happened)."""
     p = p or Presences()
     sel = pres.filter(pc.equal(pres["site_id"], site)) if pres.num_rows else pres
     out = np.zeros(len(weeks_s))
     st = stays.get(site, np.zeros(0))
     if sel.num_rows == 0 or len(st) < p.min_visits:
         return out
-    t = _ms(sel["time"]) // 1000
+    t = _ms(sel["time"]).astype(np.float64) / 1000
     u = sel["unexplained"].to_numpy(zero_copy_only=False)
-    w = st.mean() / H_PER_WEEK
-    for k, ws in enumerate(weeks_s):
-        m = np.abs(t - (ws + 302_400)) <= p.window_days * 86_400
-        if m.sum() >= p.min_scenes:
-            out[k] = u[m].mean() / w
+    mid = (t[1:] + t[:-1]) / 2
+    lo, hi = np.insert(mid, 0, t[0]), np.append(mid, t[-1])
+    calls = u * (hi - lo) / 3600 / st.mean()
+    w0 = np.asarray(weeks_s, np.float64)
+    w1 = w0 + 7 * 86_400
+    for c, a, b in zip(calls, lo, hi, strict=True):
+        if c <= 0 or b <= a:
+            continue
+        out += c * np.clip(np.minimum(w1, b) - np.maximum(w0, a), 0, None) / (b - a)
     return out
 
 

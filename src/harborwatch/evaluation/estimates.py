@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 from harborwatch.analysis.calendar import RASON_2023
 from harborwatch.analysis.changes import placebo_rate
 from harborwatch.analysis.periods import RASON_PERIODS, month_periods, periods, truth_calls_per_period
+from harborwatch.estimates.changes import tested_series
 
 
 def _truth_effect(truth: pa.Table, site: str, date: str, all_hulls: bool = True) -> float | None:
@@ -142,7 +143,7 @@ def evaluate_estimates(est, truth: pa.Table, cargo: pa.Table | None = None, rail
         site = calls[0]["site"]
         a = act.filter(pc.equal(act["site_id"], site))
         weeks = pc.cast(pc.cast(a["week"], pa.timestamp("s")), pa.int64()).to_numpy()
-        placebo = placebo_rate(a["calls"].to_numpy().astype(np.float64), weeks, [e.epoch_s for e in RASON_2023])
+        placebo = placebo_rate(tested_series(a), weeks, [e.epoch_s for e in RASON_2023])
     if cargo is not None:
         rows += evaluate_cargo(est, cargo, truth)
     if rail is not None and rail.num_rows:
