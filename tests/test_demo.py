@@ -153,3 +153,14 @@ def test_estimates_are_evaluated_against_the_truth(default_run):
     html_text = (out / "report" / "report.html").read_text()
     assert "id='cargo'" in html_text and "id='calendar'" in html_text and "figures/estimates.svg" in html_text
     assert f["rail"]["counts"]["records_in"] == f["rail"]["counts"]["stored"] > 0
+
+
+def test_the_new_structure_is_found_in_the_radar_stack(default_run):
+    """The default seed's cargo facility (May 2023) is the one new structure in the simulated
+    scenes; it is found, dated within a revisit, and nothing else is."""
+    out, f = default_run
+    ev = json.loads((out / "evaluation.json").read_text())
+    ns = ev["new_structures"]
+    assert (ns["found"], ns["truth"], ns["f1"]) == (1, 1, 1.0) and ns["median_date_error_days"] <= 14
+    g = json.loads((out / "new_structures.geojson").read_text())
+    assert g["features"][0]["properties"]["first_seen"].startswith("2023-05")
