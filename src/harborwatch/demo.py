@@ -104,14 +104,15 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
     if radar is not None:
         radar.pop("events")
         radar["evaluation"] = evaluate_radar(radar.pop("fused"), pq.read_table(radar["truth_scene_vessels"]))
-        radar["new_structures"] = evaluate_structures(json.loads(Path(radar["structures"]).read_text()),
-                                                      json.loads((sdir / "truth_facilities.geojson").read_text()))
         files["detections.geojson"] = radar["detections"]
-        files["new_structures.geojson"] = radar["structures"]
+        if radar["structures"]:
+            radar["new_structures"] = evaluate_structures(json.loads(Path(radar["structures"]).read_text()),
+                                                          json.loads((sdir / "truth_facilities.geojson").read_text()))
+            files["new_structures.geojson"] = radar["structures"]
     est_eval = evaluate_estimates(est, truth, pq.read_table(sdir / "truth_cargo.parquet"),
                                   pq.read_table(sdir / "truth_rail.parquet"))
     say("evaluate", 1, 1)
-    structures = {"new_structures": radar["new_structures"]} if radar is not None else {}
+    structures = {"new_structures": radar["new_structures"]} if radar is not None and "new_structures" in radar else {}
     (out / "evaluation.json").write_text(json.dumps({**scores, **est_eval, **structures}, indent=1) + "\n")
     findings = _findings(cfg, sdir, ingest_reports, events, hits, wev, radar, truth, scores, files)
     findings["estimates"] = est_eval["estimates"]
@@ -246,10 +247,13 @@ def _radar(st, sdir: Path, out: Path, sites, say: Say) -> dict | None:
     st.put_rows("events", dev, "event_id")
     st.put_rows("scenes", scenes_table(infos), "scene_id")
     say("fuse with AIS", 1, 1)
-    say("new structures", 0, 1)
-    structures = find_structures([open_scene(f) for f in files], Structures())
-    (out / "new_structures.geojson").write_text(json.dumps(structures) + "\n")
-    say("new structures", 1, 1)
+    structures_path = None
+    if len(files) >= 3:  # a stack needs three scenes at least (a short scenario may have fewer)
+        say("new structures", 0, 1)
+        structures = find_structures([open_scene(f) for f in files], Structures())
+        structures_path = out / "new_structures.geojson"
+        structures_path.write_text(json.dumps(structures) + "\n")
+        say("new structures", 1, 1)
     per_scene = [c for c in counts(fused) if c["site_id"] == "kp-rajin"]
     chips = []
     for e in dev.to_pylist():
@@ -260,7 +264,7 @@ def _radar(st, sdir: Path, out: Path, sites, say: Say) -> dict | None:
     return {"scenes": len(files), "detections": str(det_path), "fused": fused, "fused_file": str(out / "fused.parquet"),
             "dark_vessel_events": dev.num_rows,
             "truth_scene_vessels": str(paths["truth_scene_vessels"]), "events": dev,
-            "per_scene": per_scene, "chips": chips, "structures": str(out / "new_structures.geojson"),
+            "per_scene": per_scene, "chips": chips, "structures": str(structures_path) if structures_path else None,
             "rajin": {"scenes": len(per_scene), "seen": sum(c["seen"] for c in per_scene),
                       "on_ais": sum(c["on_ais"] for c in per_scene), "dark": sum(c["dark"] for c in per_scene)}}
 
