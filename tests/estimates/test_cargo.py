@@ -53,11 +53,11 @@ def test_a_reported_deadweight_bounds_the_change():
     assert t["tonnes"][0].as_py() == pytest.approx(5700 * math.exp(1.645 * 0.3), rel=1e-3)
 
 
-def test_calls_without_draught_have_no_estimate_and_are_counted():
+def test_calls_without_estimate_have_no_estimate_and_are_counted():
     per_call, sums = estimate_calls([_call(0), _call(1, arr=None, dep=None)])
     assert per_call["tonnes"][1].as_py() is None
     rows = {r["quantity"]: r for r in sums.rows(np.array([True, True]))}
-    assert rows["tonnes_loaded"]["calls_without_draught"] == 1
+    assert rows["tonnes_loaded"]["calls_without_estimate"] == 1
     assert rows["tonnes_loaded"]["calls"] == 1.0
 
 

@@ -24,7 +24,8 @@ CARGO_WEEKLY = pa.schema([
     pa.field("low", pa.float64()),
     pa.field("high", pa.float64()),
     pa.field("calls", pa.float64(), False, metadata={"doc": "expected calls with an estimate"}),
-    pa.field("calls_without_draught", pa.int64(), False),
+    pa.field("calls_without_estimate", pa.int64(), False,
+             metadata={"doc": "calls whose cargo cannot be estimated: no draught at an end, or no hull dimensions"}),
 ])
 
 
@@ -171,7 +172,7 @@ class Sums:
             out.append({"quantity": q, "estimate": round(float(e.sum() * f_e), 1),
                         "low": round(float(np.quantile(tot, a)), 1), "high": round(float(np.quantile(tot, 1 - a)), 1),
                         "calls": round(float(self.prob[s].sum()), 2),
-                        "calls_without_draught": int((sel & np.isnan(self.est)).sum())})
+                        "calls_without_estimate": int((sel & np.isnan(self.est)).sum())})
         return out
 
     def _factor(self, unit: str) -> tuple[float, np.ndarray | float]:

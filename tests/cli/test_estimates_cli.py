@@ -1,0 +1,80 @@
+"""`harborwatch counts` and `harborwatch structures` from the command line, and what
+`harborwatch estimate` writes for cargo and rail."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from harborwatch.cli.main import app
+
+
+def test_counts_command_reports_the_accounting(tmp_path):
+    p = tmp_path / "rail.csv"
+    p.write_text("date,site_id,rail_cars\n2023-07-01,kp-ru-tumangang-khasan,21\n2023-07-04,kp-ru-tumangang-khasan,"
+                 "x\n")
+    r = CliRunner().invoke(app, ["counts", str(p), "--store", str(tmp_path / "s"), "--json"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.output.strip().splitlines()[-1])
+    assert (rep["records_in"], rep["stored"], rep["quarantined"], rep["duplicates"]) == (2, 1, 1, 0)
+    r = CliRunner().invoke(app, ["counts", str(p), "--store", str(tmp_path / "s"), "--strict"])
+    assert r.exit_code != 0 and "rail.csv:3" in str(r.exception) and "not_a_number" in str(r.exception)
+
+
+def test_estimate_writes_cargo_and_rail_tables(tmp_path):
+    from harborwatch.events.schema import events_from_rows
+    from harborwatch.store import Store
+
+    t0 = int(datetime(2023, 1, 2, tzinfo=UTC).timestamp() * 1000)
+    rows = [{"event_id": f"e{k}", "type": "port_visit", "mmsi": 273000001, "start": t0 + k * 7 * 86_400_000,
+             "end": t0 + k * 7 * 86_400_000 + 86_400_000, "lat": 42.24, "lon": 130.3, "site_id": "kp-rajin",
+             "confidence": 3, "attributes": json.dumps({"arrival_draught_m": 4.0, "departure_draught_m": 5.0}),
+             "parameters": "{}", "evidence_count": 2, "evidence": [1, 2]} for k in range(40)]
+    counts = tmp_path / "rail.csv"
+    counts.write_text("date,site_id,rail_cars\n" + "".join(
+        f"{(datetime(2023, 1, 2) + timedelta(days=3 * k)).date()},kp-ru-tumangang-khasan,{20 + k % 5}\n"
+        for k in range(90)))
+    with Store.open(tmp_path / "s") as st:
+        st.put_rows("events", events_from_rows(rows), "event_id")
+    r = CliRunner()
+    assert r.invoke(app, ["counts", str(counts), "--store", str(tmp_path / "s")]).exit_code == 0
+    res = r.invoke(app, ["estimate", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "e"), "--site",
+                         "kp-rajin"])
+    assert res.exit_code == 0, res.output
+    for name in ("cargo.parquet", "cargo.csv", "cargo_weekly.parquet", "rail_daily.csv", "rail_weekly.parquet",
+                 "cargo_periods.json", "rail_periods.json", "estimates.svg"):
+        assert (tmp_path / "e" / name).exists(), name
+    rail = json.loads((tmp_path / "e" / "rail_periods.json").read_text())
+    assert rail and all(130 < r["estimate"] < 170 for r in rail if r["estimate"])  # 22 a day
+    cargo = [r for r in json.loads((tmp_path / "e" / "cargo_periods.json").read_text())
+             if r["quantity"] == "tonnes_loaded"]
+    # no static report gives the vessel's length and beam: every call is counted as without an estimate
+    assert sum(r["calls_without_estimate"] for r in cargo) == 40 and all(r["estimate"] == 0 for r in cargo)
+
+
+def test_structures_command_on_a_geotiff_stack(tmp_path):
+    rasterio = pytest.importorskip("rasterio", reason="GeoTIFF scenes need the sat extra (rasterio)")
+    from rasterio.transform import from_origin
+
+    rng = np.random.default_rng(2)
+    files = []
+    for i in range(12):
+        m = np.full((100, 100), 0.02)
+        if i >= 5:
+            m[30:50, 30:60] = 0.5
+        dn = np.clip(np.sqrt(m * rng.gamma(4.4, 1 / 4.4, m.shape)) * 10_000, 1, 65_535).astype(np.uint16)
+        f = tmp_path / f"S1A_IW_GRDH_1SDV_{(datetime(2023, 1, 1) + timedelta(days=12 * i)):%Y%m%dT060000}.tif"
+        with rasterio.open(f, "w", driver="GTiff", width=100, height=100, count=1, dtype="uint16", crs="EPSG:32652",
+                           transform=from_origin(500_000, 4_700_000, 10, 10)) as ds:
+            ds.write(dn, 1)
+        files.append(str(f))
+    out = tmp_path / "new.geojson"
+    r = CliRunner().invoke(app, ["structures", *files, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    g = json.loads(out.read_text())
+    assert len(g["features"]) == 1 and g["features"][0]["properties"]["first_seen"] == "2023-03-02"
+    assert "1 new structures in 12 scenes" in r.output
