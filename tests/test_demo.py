@@ -164,3 +164,13 @@ def test_the_new_structure_is_found_in_the_radar_stack(default_run):
     assert (ns["found"], ns["truth"], ns["f1"]) == (1, 1, 1.0) and ns["median_date_error_days"] <= 14
     g = json.loads((out / "new_structures.geojson").read_text())
     assert g["features"][0]["properties"]["first_seen"].startswith("2023-05")
+
+
+def test_rail_cars_are_counted_on_the_simulated_yard_scenes(default_run):
+    """The demo counts the cars on its simulated yard chips and imports them beside the analyst's."""
+    pytest.importorskip("rasterio", reason="the radar step needs the sat extra (rasterio)")
+    out, f = default_run
+    ri = f["rail"]["imagery"]
+    assert ri["scenes"] == 41 and ri["stored"] == 41 and ri["mean_abs_error_cars"] <= 1.0
+    ev = json.loads((out / "evaluation.json").read_text())
+    assert ev["rail_imagery"]["exact"] == ri["exact"]

@@ -94,6 +94,7 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
             events = pa.concat_tables([events, radar["events"]]).sort_by(ORDER)
         say("estimates", 0, 1)
         rail_report = next(ingest_counts(st, [sdir / "rail_counts.csv"]))
+        yard = _rail_yard(st, sdir, out, say) if radar is not None else None
         est = estimate(st, sites, RASON_2023, RASON_PERIODS, [RAJIN, CHONGJIN], [RAJIN])
         say("estimates", 1, 1)
     files = _write_events(events, sdir, out)
@@ -113,6 +114,8 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
                                   pq.read_table(sdir / "truth_rail.parquet"))
     say("evaluate", 1, 1)
     structures = {"new_structures": radar["new_structures"]} if radar is not None and "new_structures" in radar else {}
+    if yard is not None:
+        structures["rail_imagery"] = yard
     (out / "evaluation.json").write_text(json.dumps({**scores, **est_eval, **structures}, indent=1) + "\n")
     findings = _findings(cfg, sdir, ingest_reports, events, hits, wev, radar, truth, scores, files)
     findings["estimates"] = est_eval["estimates"]
@@ -124,6 +127,7 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
     findings["estimates_figure"] = bool(estimates_figure(out / "report" / "figures", est.activity, est.rail_weekly,
                                                          RAJIN, RASON_2023, est.changes, "Rajin"))
     findings["rail"] = {"counts": {k: rail_report[k] for k in ("records_in", "stored", "quarantined", "duplicates")},
+                        "imagery": yard,
                         "weekly_rows": est.rail_weekly.num_rows if est.rail_weekly is not None else 0}
     say("report", 0, 1)
     rep = build_report(store_dir, out / "report", sites, title="harborwatch demo: the Rason 2023 scenario (SIMULATED)",
@@ -267,6 +271,41 @@ def _radar(st, sdir: Path, out: Path, sites, say: Say) -> dict | None:
             "per_scene": per_scene, "chips": chips, "structures": str(structures_path) if structures_path else None,
             "rajin": {"scenes": len(per_scene), "seen": sum(c["seen"] for c in per_scene),
                       "on_ais": sum(c["on_ais"] for c in per_scene), "dark": sum(c["dark"] for c in per_scene)}}
+
+
+def _rail_yard(st, sdir: Path, out: Path, say: Say) -> dict:
+    """Render the SIMULATED rail-yard chips of the Tumangang - Khasan crossing, count the cars on
+    the sidings (``harborwatch railcars``), import the counts into the store beside the analyst's,
+    and compare them with the cars the scenes show."""
+    import csv
+
+    import numpy as np
+
+    from harborwatch.sar import open_scene
+    from harborwatch.sar.railcars import count_cars
+    from harborwatch.scenario.radar import rail_yard
+
+    paths = rail_yard(sdir, progress=lambda i, n: say("rail yard scenes", i, n))
+    lines = [np.asarray(f["geometry"]["coordinates"], float)
+             for f in json.loads(paths["tracks"].read_text())["features"]]
+    truth = {r["scene_id"]: r["cars"] for r in pq.read_table(paths["truth"]).to_pylist()}
+    rows, errors = [], []
+    for f in sorted(paths["scenes"].glob("*.tif")):
+        sc = open_scene(f)
+        n = count_cars(sc, lines)["cars"]
+        rows.append({"time": sc.time.isoformat() if sc.time else "", "site_id": "kp-ru-tumangang-khasan",
+                     "rail_cars": n, "source": "harborwatch railcars (SIMULATED scenes)", "note": f.stem})
+        errors.append(n - truth.get(f.stem.removesuffix("-yard"), 0))
+    path = out / "rail_counts_imagery.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["time", "site_id", "rail_cars", "source", "note"])
+        w.writeheader()
+        w.writerows(rows)
+    rep = next(ingest_counts(st, [path]))
+    err = np.abs(np.array(errors, float))
+    return {"scenes": len(rows), "stored": rep["stored"], "duplicates": rep["duplicates"],
+            "mean_abs_error_cars": round(float(err.mean()), 2) if len(err) else None,
+            "exact": int((err == 0).sum()), "file": str(path)}
 
 
 def _counts(events: pa.Table) -> dict[str, int]:

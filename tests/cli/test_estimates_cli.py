@@ -78,3 +78,32 @@ def test_structures_command_on_a_geotiff_stack(tmp_path):
     g = json.loads(out.read_text())
     assert len(g["features"]) == 1 and g["features"][0]["properties"]["first_seen"] == "2023-03-02"
     assert "1 new structures in 12 scenes" in r.output
+
+
+def test_railcars_command_writes_counts_that_counts_imports(tmp_path):
+    rasterio = pytest.importorskip("rasterio", reason="GeoTIFF scenes need the sat extra (rasterio)")
+    from pyproj import Transformer
+    from rasterio.transform import from_origin
+
+    rng = np.random.default_rng(4)
+    m = np.full((200, 300), 0.1)
+    m[99:101, 20:280] = 0.06
+    for k in range(9):  # nine cars from x = 200 m
+        m[99:101, 40 + 3 * k:43 + 3 * k] = 1.5
+    dn = np.clip(np.sqrt(m * rng.gamma(4.4, 1 / 4.4, m.shape)) * 10_000, 1, 65_535).astype(np.uint16)
+    img = tmp_path / "S1A_IW_GRDH_1SDV_20230801T212000.tif"
+    with rasterio.open(img, "w", driver="GTiff", width=300, height=200, count=1, dtype="uint16", crs="EPSG:32652",
+                       transform=from_origin(600_000, 4_700_000, 5, 5)) as ds:
+        ds.write(dn, 1)
+    inv = Transformer.from_crs("EPSG:32652", "EPSG:4326", always_xy=True)
+    y = 4_700_000 - 100.5 * 5
+    tracks = tmp_path / "tracks.geojson"
+    tracks.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+        "geometry": {"type": "LineString", "coordinates": [inv.transform(600_100, y), inv.transform(601_400, y)]}}]}))
+    out = tmp_path / "cars.csv"
+    r = CliRunner().invoke(app, ["railcars", str(img), "--tracks", str(tracks), "--site", "kp-x", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "9 cars in 1 trains" in r.output
+    r = CliRunner().invoke(app, ["counts", str(out), "--store", str(tmp_path / "s"), "--json"])
+    rep = json.loads(r.output.strip().splitlines()[-1])
+    assert rep["stored"] == 1 and rep["quarantined"] == 0

@@ -250,6 +250,10 @@ def demo(
         out.print(f"  radar (SIMULATED scenes): {rd['scenes']} overpasses of Rajin; {rd['rajin']['seen']} ships seen "
                   f"at Rajin, {rd['rajin']['dark']} not on AIS; dark vessels against the truth: precision "
                   f"{ev['dark_vessel']['precision']:.3f}, recall {ev['dark_vessel']['recall']:.3f}", highlight=False)
+        ri = (f.get("rail") or {}).get("imagery")
+        if ri:
+            out.print(f"  rail cars counted on {ri['scenes']} SIMULATED yard scenes: {ri['exact']} exact, mean error "
+                      f"{ri['mean_abs_error_cars']} cars; imported beside the analyst's counts", highlight=False)
         ns = rd.get("new_structures")
         if ns:
             out.print(f"  new structures in the radar stack: {ns['found']} found, {ns['truth']} in the truth; F1 "
