@@ -137,7 +137,8 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
                        dossiers=out / "dossiers")
     say("report", 1, 1)
     findings["report"] = {k: str(v) for k, v in rep.items()}
-    findings["not_yet"] = (["rail cars counted from imagery (they come from the analysts' counts only)"]
+    findings["not_yet"] = (["a learned ship detector (ships are found by CFAR and a small false-alarm filter)",
+                            "evidence bundles, claims and the web map"]
                            + (["radar (install the sat extra: rasterio)"] if radar is None else []))
     (out / "findings.json").write_text(json.dumps(findings, indent=1) + "\n")
     return findings
