@@ -174,3 +174,5 @@ def test_rail_cars_are_counted_on_the_simulated_yard_scenes(default_run):
     assert ri["scenes"] == 41 and ri["stored"] == 41 and ri["mean_abs_error_cars"] <= 1.0
     ev = json.loads((out / "evaluation.json").read_text())
     assert ev["rail_imagery"]["exact"] == ri["exact"]
+    html_text = (out / "report" / "report.html").read_text()
+    assert "harborwatch railcars" in html_text and "sequential omnibus test" in html_text

@@ -37,7 +37,17 @@ def radar_html(r: dict | None) -> str:
             "<th>time (UTC)</th><th>seen at Rajin</th><th>on AIS</th><th>both</th><th>dark</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></div>"
             + (f"<p>Detections not on AIS (64 x 64 px chips of the scenes, log scale):</p><div>{gallery}</div>"
-               if gallery else ""))
+               if gallery else "") + _structures_html(r.get("new_structures")))
+
+
+def _structures_html(ns: dict | None) -> str:
+    """One paragraph on the new structures found in the radar stack, against the truth."""
+    if not ns:
+        return ""
+    return (f"<p>New structures in the stack of scenes (sequential omnibus test): {ns['found']} found, "
+            f"{ns['truth']} in the scenario's truth; precision {ns['precision']}, recall {ns['recall']}, F1 "
+            f"{ns['f1']}; dated {ns['median_date_error_days']} days from the truth (median). Polygons: "
+            "<code>new_structures.geojson</code>.</p>")
 
 
 def findings_html(f: dict) -> str:
@@ -112,7 +122,16 @@ def _cargo_rail_html(f: dict) -> str:
             "<table id='cargo'><thead><tr><th>site</th><th>period</th><th>quantity</th><th>estimate</th>"
             "<th>interval</th><th>truth</th><th>truth in interval</th></tr></thead><tbody>" + body + "</tbody></table>"
             "<p>Cargo from a draught change shows only the net of what a call loads and unloads; the truth column "
-            "is that net (the gross is in evaluation.json).</p>")
+            "is that net (the gross is in evaluation.json).</p>" + _yard_html((f.get("rail") or {}).get("imagery")))
+
+
+def _yard_html(ri: dict | None) -> str:
+    """One paragraph on the rail cars counted on the yard's radar chips."""
+    if not ri:
+        return ""
+    return (f"<p>Rail cars were also counted on {ri['scenes']} SIMULATED radar chips of the Tumangang - Khasan "
+            f"yard (<code>harborwatch railcars</code>): {ri['exact']} exact, mean error {ri['mean_abs_error_cars']} "
+            "cars; these counts sit beside the analyst's in the rail estimates.</p>")
 
 
 def _calendar_html(calendar: list[dict]) -> str:
