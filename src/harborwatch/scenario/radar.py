@@ -79,6 +79,20 @@ def _ship_cover(n: tuple[float, float], rows: np.ndarray, cols: np.ndarray, leng
     return cover / 16.0
 
 
+def _write_scene(path: Path, sigma0: np.ndarray, gt: tuple, overpass: dict) -> None:
+    """A uint16 amplitude GeoTIFF on UTM 52N, like a GRD measurement (DN = sqrt(sigma0) * 10,000),
+    tagged with the overpass time and scene id."""
+    import rasterio
+    from rasterio.transform import Affine
+
+    dn = np.clip(np.sqrt(sigma0) * 10_000.0, 1, 65_535).astype(np.uint16)
+    with rasterio.open(path, "w", driver="GTiff", width=dn.shape[1], height=dn.shape[0], count=1, dtype="uint16",
+                       crs="EPSG:32652", transform=Affine.from_gdal(*gt), compress="deflate") as ds:
+        ds.write(dn, 1)
+        ds.update_tags(TIFFTAG_DATETIME=overpass["time"].strftime("%Y:%m:%d %H:%M:%S"), SIMULATED="true",
+                       scene_id=overpass["scene_id"])
+
+
 def _structures(scenario_dir: Path, grid, n: int) -> list[tuple]:
     """(appearance time, pixels) of the scenario's new structures (``truth_facilities.geojson``):
     from that day on the scenes draw them bright (sigma0 about 0.6, concrete and steel: about 8 dB
@@ -103,10 +117,8 @@ def render(scenario_dir: Path, out_dir: Path | None = None, size_km: float = 24.
            progress=None) -> dict[str, Path]:
     """Render the scenes (skipped when ``out_dir`` already holds this version's); returns the paths
     of ``scenes`` (a folder of GeoTIFFs), ``truth_scene_vessels`` and ``harbour_water``."""
-    import rasterio
     import shapely
     from pyproj import Transformer
-    from rasterio.transform import Affine
     from shapely.geometry import shape
 
     from harborwatch.geo.landmask import is_land
@@ -166,14 +178,8 @@ def render(scenario_dir: Path, out_dir: Path | None = None, size_km: float = 24.
                               v["length_m"] / pixel_m, v["beam_m"] / pixel_m, v["heading_deg"])
             ship = 0.15 + 0.35 * v["length_m"] / 100.0
             mean[r0:r1, c0:c1] = mean[r0:r1, c0:c1] * (1 - cov) + ship * cov
-        sigma0 = mean * rng.gamma(4.4, 1 / 4.4, (n, n))
-        dn = np.clip(np.sqrt(sigma0) * 10_000.0, 1, 65_535).astype(np.uint16)
-        path = out_dir / "scenes" / f"{o['scene_id']}.tif"
-        with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=1, dtype="uint16",
-                           crs="EPSG:32652", transform=Affine.from_gdal(*gt), compress="deflate") as ds:
-            ds.write(dn, 1)
-            ds.update_tags(TIFFTAG_DATETIME=o["time"].strftime("%Y:%m:%d %H:%M:%S"), SIMULATED="true",
-                           scene_id=o["scene_id"])
+        _write_scene(out_dir / "scenes" / f"{o['scene_id']}.tif", mean * rng.gamma(4.4, 1 / 4.4, (n, n)), gt,
+                     o)
         if progress:
             progress(k + 1, len(scenes))
     pq.write_table(pa.Table.from_pylist(truth), result["truth_scene_vessels"])
@@ -199,9 +205,7 @@ def rail_yard(scenario_dir: Path, out_dir: Path | None = None, size_m: float = 2
     of 8-25 (14 m steel cars, sigma0 about 1.5, on a track bed of 0.06 and land of 0.1; Gamma speckle
     of 4.4 looks). Writes ``scenes/`` (GeoTIFFs), ``rail_tracks.geojson`` (the sidings) and
     ``truth_yard.parquet`` (cars standing per scene); skipped when already rendered."""
-    import rasterio
     from pyproj import Transformer
-    from rasterio.transform import Affine
 
     from harborwatch.scenario.config import scenario_sites
 
@@ -243,14 +247,8 @@ def rail_yard(scenario_dir: Path, out_dir: Path | None = None, size_m: float = 2
         standing = _place_trains(rng, cars, ys, x0, x1)
         for y, xa, xb in standing:
             mean = np.where((np.abs(py - y) <= 1.5) & (px >= xa) & (px <= xb), 1.5, mean)
-        sigma0 = mean * rng.gamma(4.4, 1 / 4.4, (n, n))
-        dn = np.clip(np.sqrt(sigma0) * 10_000.0, 1, 65_535).astype(np.uint16)
-        path = out_dir / "scenes" / f"{o['scene_id']}-yard.tif"
-        with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=1, dtype="uint16",
-                           crs="EPSG:32652", transform=Affine.from_gdal(*gt), compress="deflate") as ds:
-            ds.write(dn, 1)
-            ds.update_tags(TIFFTAG_DATETIME=o["time"].strftime("%Y:%m:%d %H:%M:%S"), SIMULATED="true",
-                           scene_id=o["scene_id"])
+        _write_scene(out_dir / "scenes" / f"{o['scene_id']}-yard.tif", mean * rng.gamma(4.4, 1 / 4.4, (n, n)), gt,
+                     o)
         truth.append({"scene_id": o["scene_id"], "time": o["time"], "date": o["time"].date().isoformat(),
                       "site_id": site["site_id"], "cars": len(standing), "simulated": True})
         if progress:
