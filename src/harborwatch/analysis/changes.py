@@ -61,8 +61,7 @@ class StepTest(Params):
         self.at_least("min_weeks", 2)
         self.at_least("n_boot", 100)
         self.positive("penalty_scale", "match_days")
-        if not 0.5 <= self.level < 1:
-            self._fail("level", "in [0.5, 1)")
+        self.coverage("level")
 
 
 def _noise_var(y: np.ndarray) -> float:

@@ -44,6 +44,18 @@ class Params:
             if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
                 self._fail(n, "a finite number >= 0")
 
+    def fraction(self, *names: str) -> None:
+        """Each named field lies strictly between 0 and 1 (a probability, a quantile)."""
+        for n in names:
+            if not 0 < getattr(self, n) < 1:
+                self._fail(n, "between 0 and 1")
+
+    def coverage(self, *names: str) -> None:
+        """Each named field is the coverage of an interval: in [0.5, 1)."""
+        for n in names:
+            if not 0.5 <= getattr(self, n) < 1:
+                self._fail(n, "in [0.5, 1)")
+
     def at_least(self, name: str, low: float, what: str | None = None) -> None:
         """The named field is at least ``low``."""
         if not getattr(self, name) >= low:

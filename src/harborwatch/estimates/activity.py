@@ -51,8 +51,7 @@ class Activity(Params):
     min_calls: int = 1
 
     def validate(self) -> None:
-        if not 0.5 <= self.level < 1:
-            self._fail("level", "in [0.5, 1)")
+        self.coverage("level")
         self.at_least("min_calls", 1)
 
 

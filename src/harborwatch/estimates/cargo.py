@@ -109,8 +109,7 @@ class Cargo(Params):
     seed: int = 0
 
     def validate(self) -> None:
-        if not 0.5 <= self.level < 1:
-            self._fail("level", "in [0.5, 1)")
+        self.coverage("level")
         self.positive("cb_dry", "cb_tanker", "cb_other", "tonnes_per_teu", "barrels_per_tonne_low",
                       "deadweight_per_l3")
         self.non_negative("cb_sd", "draught_resolution_m", "tonnes_per_teu_sd", "deadweight_sd", "seed")

@@ -94,8 +94,7 @@ class DarkCalls(Params):
         self.at_least("max_speed_kn", self.min_speed_kn, "at least min_speed_kn")
         self.non_negative("min_stay_h", "heading_kappa", "min_probability")
         self.at_least("max_stay_h", self.min_stay_h, "at least min_stay_h")
-        if not 0 < self.null_prior < 1:
-            self._fail("null_prior", "between 0 and 1")
+        self.fraction("null_prior")
 
 
 def _vonmises(delta_deg: np.ndarray, kappa: float) -> np.ndarray:

@@ -70,8 +70,7 @@ class Presences(Params):
         self.positive("speed_kn")
         self.at_least("min_scenes", 1)
         self.at_least("min_visits", 1)
-        if not 0.5 <= self.level < 1:
-            self._fail("level", "in [0.5, 1)")
+        self.coverage("level")
         self.at_least("n_boot", 100)
 
 

@@ -64,8 +64,7 @@ class Rail(Params):
     seed: int = 0
 
     def validate(self) -> None:
-        if not 0.5 <= self.level < 1:
-            self._fail("level", "in [0.5, 1)")
+        self.coverage("level")
         self.at_least("n_boot", 100)
 
 

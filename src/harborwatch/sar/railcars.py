@@ -44,8 +44,7 @@ class RailCars(Params):
     def validate(self) -> None:
         self.positive("car_m", "threshold")
         self.non_negative("max_gap_m", "min_run_m")
-        if not 0 < self.background_quantile < 1:
-            self._fail("background_quantile", "between 0 and 1")
+        self.fraction("background_quantile")
         if self.step_m is not None:
             self.positive("step_m")
 

@@ -67,8 +67,7 @@ class Structures(Params):
     def validate(self) -> None:
         self.positive("looks", "min_ratio_db")
         self.at_least("multilook", 1)
-        if not 0 < self.alpha < 1:
-            self._fail("alpha", "between 0 and 1")
+        self.fraction("alpha")
         self.at_least("min_before", 1)
         self.at_least("min_after", 1)
         self.non_negative("min_area_m2")
