@@ -278,30 +278,22 @@ def _rail_yard(st, sdir: Path, out: Path, say: Say) -> dict:
     """Render the SIMULATED rail-yard chips of the Tumangang - Khasan crossing, count the cars on
     the sidings (``harborwatch railcars``), import the counts into the store beside the analyst's,
     and compare them with the cars the scenes show."""
-    import csv
-
     import numpy as np
 
+    from harborwatch.ingest.counts import write_counts
     from harborwatch.sar import open_scene
-    from harborwatch.sar.railcars import count_cars
+    from harborwatch.sar.railcars import count_row, read_tracks
     from harborwatch.scenario.radar import rail_yard
 
     paths = rail_yard(sdir, progress=lambda i, n: say("rail yard scenes", i, n))
-    lines = [np.asarray(f["geometry"]["coordinates"], float)
-             for f in json.loads(paths["tracks"].read_text())["features"]]
+    lines = read_tracks(paths["tracks"])
     truth = {r["scene_id"]: r["cars"] for r in pq.read_table(paths["truth"]).to_pylist()}
     rows, errors = [], []
     for f in sorted(paths["scenes"].glob("*.tif")):
-        sc = open_scene(f)
-        n = count_cars(sc, lines)["cars"]
-        rows.append({"time": sc.time.isoformat() if sc.time else "", "site_id": "kp-ru-tumangang-khasan",
-                     "rail_cars": n, "source": "harborwatch railcars (SIMULATED scenes)", "note": f.stem})
-        errors.append(n - truth.get(f.stem.removesuffix("-yard"), 0))
-    path = out / "rail_counts_imagery.csv"
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=["time", "site_id", "rail_cars", "source", "note"])
-        w.writeheader()
-        w.writerows(rows)
+        row, _ = count_row(open_scene(f), lines, "kp-ru-tumangang-khasan", "harborwatch railcars (SIMULATED scenes)")
+        rows.append(row)
+        errors.append(row["rail_cars"] - truth.get(f.stem.removesuffix("-yard"), 0))
+    path = write_counts(rows, out / "rail_counts_imagery.csv")
     rep = next(ingest_counts(st, [path]))
     err = np.abs(np.array(errors, float))
     return {"scenes": len(rows), "stored": rep["stored"], "duplicates": rep["duplicates"],

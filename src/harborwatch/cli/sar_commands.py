@@ -281,36 +281,22 @@ def railcars(
 ) -> None:
     """Count rail cars standing on the sidings of a rail yard in radar images, along the track
     polylines; writes the counts as a CSV that `harborwatch counts` imports."""
-    import csv
-
-    import numpy as np
-
-    from harborwatch.core.errors import DataError
-    from harborwatch.sar.railcars import RailCars, count_cars
+    from harborwatch.ingest.counts import write_counts
+    from harborwatch.sar.railcars import RailCars, count_row, read_tracks
     from harborwatch.sar.scene import open_scene
 
-    lines = [np.asarray(f["geometry"]["coordinates"], float) for f in json.loads(tracks.read_text())["features"]
-             if f.get("geometry") and f["geometry"]["type"] == "LineString"]
-    if not lines:
-        raise DataError(f"{tracks}: no LineString features (the sidings)")
+    lines = read_tracks(tracks)
     p = RailCars(threshold=threshold, car_m=car_m)
     rows = []
     for img in images:
-        sc = open_scene(img)
-        if sc.time is None:
-            raise DataError(f"{img}: the scene has no acquisition time")
-        c = count_cars(sc, lines, p)
-        rows.append({"time": sc.time.isoformat(), "site_id": site, "rail_cars": c["cars"],
-                     "source": "harborwatch railcars", "note": sc.name})
+        row, c = count_row(open_scene(img), lines, site, "harborwatch railcars", p)
+        rows.append(row)
         if as_json:
-            print(json.dumps({**rows[-1], "tracks": c["tracks"]}), flush=True)
+            print(json.dumps({**row, "tracks": c["tracks"]}), flush=True)
         else:
             trains = sum(t["trains"] for t in c["tracks"])
-            out.print(f"  {sc.name}: {c['cars']} cars in {trains} trains", highlight=False)
+            out.print(f"  {row['note']}: {c['cars']} cars in {trains} trains", highlight=False)
     if out_path is not None:
-        with out_path.open("w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
+        write_counts(rows, out_path)
         if not as_json:
             out.print(f"{len(rows)} counts -> {out_path} (import with: harborwatch counts {out_path})", highlight=False)

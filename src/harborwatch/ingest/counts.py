@@ -138,6 +138,17 @@ def read_counts(path: str | Path, quantity: str = "rail_cars", site: str | None 
     return r.out
 
 
+def write_counts(rows: list[dict], path: str | Path, quantity: str = "rail_cars") -> Path:
+    """Write counts (dicts with ``time``, ``site_id``, the quantity, ``source``, ``note``) as the CSV
+    layout :func:`read_counts` reads."""
+    path = Path(path)
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["time", "site_id", quantity, "source", "note"], extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
 def _coco(r: _Reader, doc: dict) -> None:
     names = CATEGORY_NAMES.get(r.quantity, {r.quantity, r.quantity.rstrip("s")})
     cats = {c.get("id") for c in doc.get("categories") or [] if str(c.get("name", "")).lower() in names}
@@ -149,4 +160,4 @@ def _coco(r: _Reader, doc: dict) -> None:
         r.record(i, json.dumps(img, sort_keys=True), img, count=per_image.get(img.get("id"), 0))
 
 
-__all__ = ["CATEGORY_NAMES", "Counts", "parse_time", "read_counts"]
+__all__ = ["CATEGORY_NAMES", "Counts", "parse_time", "read_counts", "write_counts"]

@@ -114,4 +114,28 @@ def count_cars(scene, tracks: list[np.ndarray], p: RailCars | None = None) -> di
     return {"cars": int(sum(t["cars"] for t in out)), "tracks": out}
 
 
-__all__ = ["RailCars", "count_cars", "runs"]
+def read_tracks(path) -> list[np.ndarray]:
+    """The sidings of a GeoJSON file: its LineStrings as (n, 2) lon / lat arrays."""
+    import json
+    from pathlib import Path
+
+    feats = json.loads(Path(path).read_text())["features"]
+    lines = [np.asarray(f["geometry"]["coordinates"], float) for f in feats
+             if f.get("geometry") and f["geometry"]["type"] == "LineString"]
+    if not lines:
+        raise DataError(f"{path}: no LineString features (the sidings)")
+    return lines
+
+
+def count_row(scene, tracks: list[np.ndarray], site_id: str, source: str,
+              p: RailCars | None = None) -> tuple[dict, dict]:
+    """The count of a scene as a row of the counts layout (``time``, ``site_id``, ``rail_cars``,
+    ``source``, ``note``: the scene), and :func:`count_cars`'s result."""
+    if scene.time is None:
+        raise DataError(f"{scene.name}: the scene has no acquisition time", source=scene.source)
+    c = count_cars(scene, tracks, p)
+    return ({"time": scene.time.isoformat(), "site_id": site_id, "rail_cars": c["cars"], "source": source,
+             "note": scene.name}, c)
+
+
+__all__ = ["RailCars", "count_cars", "count_row", "read_tracks", "runs"]
