@@ -22,6 +22,8 @@ import numpy as np
 
 from harborwatch.analysis.calendar import RASON_2023, entry
 from harborwatch.core.identifiers import imo_check_digit
+from harborwatch.core.ids import content_id
+from harborwatch.geo.landmask import is_land
 from harborwatch.scenario.cargo import Ledger, block_coefficient, deadweight_t
 from harborwatch.scenario.model import Drift, Hold, Identity, Sail, Vessel
 from harborwatch.scenario.routes import SeaGrid, searoute_leg
@@ -388,9 +390,6 @@ def facility_geojson(seed: int = 2023) -> dict:
     calendar's date, north of the harbour basin); other seeds place a structure of 200-500 m at a
     place on land within a few km of the port, appearing between March and October (a hash of the
     seed, not the scenario's random stream)."""
-    from harborwatch.core.ids import content_id
-    from harborwatch.geo.landmask import is_land
-
     if seed == 2023:
         lon, lat, w, h, appears = 130.296, 42.2475, 0.0050, 0.0030, FACILITY_2023_05
         name, kind = "rajin-new-cargo-facility", "cargo_facility"
