@@ -106,7 +106,7 @@ def test_cargo_ledger_and_draughts_agree(small):
     for c in cargo:
         v = by_key[c["vessel"]]
         # the draught the vessel reports after the operation is the one its load implies
-        assert float(v.draught_at(np.array([c["time"]]))[0]) == c["draught_m"]
+        assert float(v.draught_at(np.array([int(c["time"].timestamp())]))[0]) == c["draught_m"]
         if c["cargo"] == "petroleum" and c["tonnes_unloaded"]:
             assert c["barrels_unloaded"] == round(c["tonnes_unloaded"] * BBL_PER_T)
     ship = by_key[cargo[0]["vessel"]]

@@ -32,7 +32,7 @@ def truth_net_cargo(cargo: pa.Table, site: str, quantity: str, a: int, b: int) -
     """The truth of a cargo quantity at a site in [a, b) (seconds): the net of each call (what a
     draught change can show) summed over the calls where it goes that way, and the gross."""
     unit, way = quantity.split("_")
-    t = cargo["time"].to_numpy()
+    t = pc.cast(pc.cast(cargo["time"], pa.timestamp("s", tz="UTC")), pa.int64()).to_numpy()
     sel = np.array([x == site for x in cargo["site_id"].to_pylist()]) & (t >= a) & (t < b)
     on = np.nan_to_num(cargo[f"{unit}_loaded"].to_numpy(zero_copy_only=False).astype(np.float64))[sel]
     off = np.nan_to_num(cargo[f"{unit}_unloaded"].to_numpy(zero_copy_only=False).astype(np.float64))[sel]

@@ -45,7 +45,7 @@ BASE_CB = {7: 0.72, 8: 0.80}
 #: (``site_id`` null). TEU columns for containers, barrels for petroleum, tonnes for both.
 CARGO = pa.schema([
     pa.field("vessel", pa.string()), pa.field("mmsi", pa.uint32()), pa.field("site_id", pa.string()),
-    pa.field("time", pa.int64()), pa.field("cargo", pa.string()),
+    pa.field("time", pa.timestamp("s", tz="UTC")), pa.field("cargo", pa.string()),
     pa.field("teu_loaded", pa.int32()), pa.field("teu_unloaded", pa.int32()),
     pa.field("tonnes_loaded", pa.float64()), pa.field("tonnes_unloaded", pa.float64()),
     pa.field("barrels_loaded", pa.float64()), pa.field("barrels_unloaded", pa.float64()),

@@ -17,7 +17,7 @@ BUSAN_SITE = {"site_id": "kr-busan", "name": "Busan (scenario)", "kind": "port",
               "country": "KR", "unlocode": "KRPUS", "source": "hand-entered from public maps for the simulated "
               "scenario's long-haul leg; about 1 km", "lat": 35.08, "lon": 129.06}
 #: Version of what a scenario folder holds (part of the demo's cache key).
-OUTPUT_FORMAT = 4
+OUTPUT_FORMAT = 5
 
 
 @dataclass(frozen=True)
