@@ -38,6 +38,7 @@ from harborwatch.analysis import RASON_2023, RASON_PERIODS, calls_per_period, tr
 from harborwatch.estimates.run import Estimates, estimate
 from harborwatch.evaluation import evaluate, evaluate_estimates, evaluate_radar, evaluate_structures
 from harborwatch.events import EventsConfig, Request, run, write_events
+from harborwatch.events.request import remember
 from harborwatch.events.rules.gaps import likely_disabling
 from harborwatch.report import build_report, estimates_html, findings_html, radar_html
 from harborwatch.report.figures import estimates_figure
@@ -85,8 +86,10 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
     sites = scenario_sites()
     with Store.open(store_dir) as st:
         ingest_reports = _ingest(st, sdir, say)
-        events = run(st, Request(EventsConfig(), sites), workers=workers, progress=say)
+        req = Request(EventsConfig(), sites)
+        events = run(st, req, workers=workers, progress=say)
         st.put_rows("events", events, "event_id")
+        remember(st, req)
         hits, wev = _screen(st, sdir, out, say)
         events = pa.concat_tables([events, wev]).sort_by(ORDER)
         radar = _radar(st, sdir, out, sites, say)
@@ -225,7 +228,7 @@ def _radar(st, sdir: Path, out: Path, sites, say: Say) -> dict | None:
         return None
     from dataclasses import asdict
 
-    from harborwatch.fusion import Fusion, counts, dark_events, fuse, scenes_table, write_chips
+    from harborwatch.fusion import Fusion, counts, dark_events, fuse, scenes_table, structure_events, write_chips
     from harborwatch.sar import Detector, detect, open_scene
     from harborwatch.sar.masks import read_polygons
     from harborwatch.sar.outputs import write_detections
@@ -258,6 +261,7 @@ def _radar(st, sdir: Path, out: Path, sites, say: Say) -> dict | None:
         structures = find_structures([open_scene(f) for f in files], Structures())
         structures_path = out / "new_structures.geojson"
         structures_path.write_text(json.dumps(structures) + "\n")
+        st.put_rows("events", structure_events(structures, sites), "event_id")
         say("new structures", 1, 1)
     per_scene = [c for c in counts(fused) if c["site_id"] == "kp-rajin"]
     chips = []

@@ -43,6 +43,7 @@ def events(
 ) -> None:
     """Detect events (port visits, voyages, gaps, encounters, loitering, identity, spoofing) and store them."""
     from harborwatch.events import EVENT_TYPES, EventsConfig, Request, run, write_events
+    from harborwatch.events.request import remember
     from harborwatch.store import Store
 
     cfg = EventsConfig.from_toml(config) if config else EventsConfig()
@@ -56,6 +57,7 @@ def events(
     with Store.open(store, create=False) as st, progress:
         table = run(st, req, engine=engine, workers=workers, progress=say)
         added = st.put_rows("events", table, "event_id")
+        remember(st, req)
     counts: dict[str, int] = {}
     for t in table["type"].to_pylist():
         counts[t] = counts.get(t, 0) + 1

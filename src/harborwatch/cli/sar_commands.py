@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from harborwatch.cli.common import _stage_progress, app, check_table_path, err, out, write_table
+from harborwatch.cli.common import _load_sites, _stage_progress, app, check_table_path, err, out, write_table
 
 
 @app.command()
@@ -248,6 +248,10 @@ def structures(
     normalize: Annotated[bool, typer.Option(
         "--normalize", help="divide each scene by its median (quick-looks stretched scene by scene)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the GeoJSON")] = False,
+    store: Annotated[Path | None, typer.Option("--store", "-s", help="also add them to this store as "
+                                                                      "new_structure events")] = None,
+    sites: Annotated[Path | None, typer.Option("--sites", help="site catalogue naming their sites (with --store)")]
+    = None,
 ) -> None:
     """New structures in a stack of radar scenes: places that brightened and stayed bright
     (sequential omnibus test), as polygons with the date first seen and the area."""
@@ -259,6 +263,12 @@ def structures(
     scenes = [open_scene(i, grid=grid, pixel_m=pixel_m, grey_db=grey_db) for i in images]
     g = find_structures(scenes, p)
     out_path.write_text(json.dumps(g) + "\n")
+    if store is not None:
+        from harborwatch.fusion import structure_events
+        from harborwatch.store import Store
+
+        with Store.open(store) as st:
+            st.put_rows("events", structure_events(g, _load_sites(sites)), "event_id")
     if as_json:
         print(json.dumps(g))
         return

@@ -154,6 +154,22 @@ class Sums:
                   if calls.num_rows else np.zeros(0, np.int64))
         self.kind = np.array(calls["cargo"].to_pylist(), dtype=object)
         self.prob = calls["probability"].to_numpy(zero_copy_only=False) if calls.num_rows else np.zeros(0)
+        self.call_id = np.array(calls["call_id"].to_pylist(), dtype=object)
+
+    def select(self, site_id: str, t0_s: int, t1_s: int) -> np.ndarray:
+        """Calls at a site starting in [t0_s, t1_s) (seconds since the epoch)."""
+        return (self.site == site_id) & (self.t >= t0_s) & (self.t < t1_s)
+
+    def quantity(self, sel: np.ndarray, quantity: str) -> tuple[dict, list[str]]:
+        """The sum of one quantity (:data:`QUANTITIES`) over the calls ``sel``, and the ids of the
+        calls that carry it, largest first."""
+        row = next(r for r in self.rows(sel) if r["quantity"] == quantity)
+        unit, way = quantity.split("_")
+        sign = 1.0 if way == "loaded" else -1.0
+        kind = (self.kind == "dry") if unit == "teu" else (self.kind == "petroleum") if unit == "barrels" else True
+        s = sel & kind & ~np.isnan(self.est) & (sign * np.nan_to_num(self.est) > 0)
+        order = np.argsort(-(self.prob[s] * sign * self.est[s]), kind="stable")
+        return row, [str(x) for x in self.call_id[s][order]]
 
     def rows(self, sel: np.ndarray) -> list[dict]:
         """One dict per quantity for the calls ``sel``: estimate (expected), low, high."""

@@ -14,6 +14,7 @@ from harborwatch.core.errors import HarborwatchError
 from harborwatch.estimates.activity import Activity, calls_per_period, weekly_calls
 from harborwatch.estimates.cargo import Cargo
 from harborwatch.estimates.cargo_calls import (
+    Sums,
     call_rows,
     draughts_from_store,
     estimate_calls,
@@ -53,6 +54,7 @@ class Estimates:
     rail_weekly: pa.Table | None = None
     rail_periods: list[dict] = field(default_factory=list)
     presences: pa.Table | None = None  # per scene and site (PRESENCES)
+    cargo_sums: Sums | None = None  # sums of the calls' cargo over any selection, with intervals
 
     def tables(self) -> dict[str, pa.Table]:
         """The tables to write, by file stem."""
@@ -110,7 +112,7 @@ def estimate(store, sites: SiteCatalogue, calendar: tuple[CalendarEntry, ...], s
     rail_periods = [r for s in sorted(set(days["site_id"].to_pylist())) for r in per_period(days, s, spans, rp)]
     changes += rail_changes(weeks, calendar, test, names)
     return Estimates(act, dk, periods, changes, per_call, sums.weekly(), cargo_periods, cargo_months, days, weeks,
-                     rail_periods, pres)
+                     rail_periods, pres, sums)
 
 
 def _particulars(store, ev: pa.Table, dk: pa.Table) -> dict[int, dict]:

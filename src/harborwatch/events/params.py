@@ -57,6 +57,10 @@ class EventsConfig:
         sec = SECTION_OF[event_type]
         return {"clean": asdict(self.clean), "segment": asdict(self.segment), sec: asdict(getattr(self, sec))}
 
+    def to_dict(self) -> dict:
+        """Every section's parameters (what :meth:`from_dict` reads back)."""
+        return {f.name: asdict(getattr(self, f.name)) for f in fields(self)}
+
     @classmethod
     def from_toml(cls, path: str | Path) -> EventsConfig:
         p = Path(path)

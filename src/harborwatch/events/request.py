@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,6 +10,7 @@ from datetime import datetime, timedelta
 import pyarrow as pa
 
 from harborwatch.core.errors import HarborwatchError
+from harborwatch.core.ids import canonical_json
 from harborwatch.events.context import Context
 from harborwatch.events.params import EVENT_TYPES, EventsConfig
 from harborwatch.sites.catalogue import SiteCatalogue
@@ -47,4 +49,16 @@ def read_inputs(store: Store, req: Request) -> tuple[pa.Table, pa.Table]:
     return positions, static
 
 
-__all__ = ["Request", "read_inputs"]
+def remember(store: Store, req: Request) -> None:
+    """Record a run's rules and sites in the store's ``meta`` table, for evidence bundles."""
+    store.set_meta("events_config", canonical_json(req.cfg.to_dict()))
+    store.set_meta("events_sites", json.dumps(req.sites.to_geojson(), separators=(",", ":")))
+
+
+def recalled_sites(store: Store) -> SiteCatalogue | None:
+    """The sites of the store's last events run (:func:`remember`), if recorded."""
+    text = store.meta("events_sites")
+    return SiteCatalogue.from_geojson_text(text, f"{store.path} (meta events_sites)") if text else None
+
+
+__all__ = ["Request", "read_inputs", "recalled_sites", "remember"]

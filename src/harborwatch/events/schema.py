@@ -16,7 +16,7 @@ EVENTS = pa.schema([
     _f("event_id", pa.string(), "32 hex digits of SHA-256 over type, vessels, site, start, end and parameters", False),
     _f("type", pa.string(), "port_visit | voyage | gap | encounter | loitering | identity_change | invalid_imo | "
        "shared_imo | shared_mmsi | teleport | on_land | watchlist_vessel_at_site (added by screening) | "
-       "dark_vessel (added by fusion; mmsi 0: no AIS identity)", False),
+       "dark_vessel (added by fusion; mmsi 0: no AIS identity) | new_structure (added by imagery; mmsi 0)", False),
     _f("mmsi", pa.uint32(), "the vessel", False),
     _f("mmsi_2", pa.uint32(), "the other vessel (encounter, shared_imo, identity_change of MMSI); null otherwise"),
     _f("start", TS, "start, UTC", False),

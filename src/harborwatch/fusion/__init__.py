@@ -22,8 +22,8 @@ which scenes saw a site, with or without dark detections.
 
 from harborwatch.fusion.assign import counts, fuse_scene, fuse_tables
 from harborwatch.fusion.files import fuse, write_chip, write_chips
-from harborwatch.fusion.outputs import SCENES, dark_events, scenes_table
+from harborwatch.fusion.outputs import SCENES, dark_events, scenes_table, structure_events
 from harborwatch.fusion.params import FUSED, Fusion
 
 __all__ = ["FUSED", "SCENES", "Fusion", "counts", "dark_events", "fuse", "fuse_scene", "fuse_tables", "scenes_table",
-           "write_chip", "write_chips"]
+           "structure_events", "write_chip", "write_chips"]

@@ -1,9 +1,12 @@
-"""Fusion's events: one ``dark_vessel`` event per dark detection, content-hashed."""
+"""Imagery's events: one ``dark_vessel`` event per dark detection and one ``new_structure``
+event per structure found in a radar stack, content-hashed."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 
+import numpy as np
 import pyarrow as pa
 
 from harborwatch.core.ids import canonical_json, content_id
@@ -58,4 +61,33 @@ def dark_events(fused: pa.Table, detections: pa.Table, scenes: list[dict], p: Fu
     return events_from_rows(rows)
 
 
-__all__ = ["SCENES", "dark_events", "scenes_table"]
+def structure_events(found: dict, sites=None, max_site_m: float = 5_000.0) -> pa.Table:
+    """``new_structure`` events (``mmsi`` 0) from the GeoJSON of :func:`~harborwatch.sar.structures.
+    find_structures`: start and end at the first date seen, the centroid, the site within
+    ``max_site_m`` (a :class:`SiteCatalogue`), the polygon, area and dates in the attributes."""
+    import shapely
+
+    params = canonical_json({"structures": found.get("properties", {}).get("parameters", {})})
+    feats = found.get("features", [])
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in feats]
+    lat = [g.centroid.y for g in geoms]
+    lon = [g.centroid.x for g in geoms]
+    site: list = [None] * len(feats)
+    if sites is not None and feats:
+        dist, idx = sites.index(max_query_m=max_site_m).nearest(np.array(lat), np.array(lon))
+        ids = sites.ids()
+        site = [ids[i] if i >= 0 and d <= max_site_m else None for i, d in zip(idx.tolist(), dist.tolist())]
+    rows = []
+    for f, g, la, lo, s in zip(feats, geoms, lat, lon, site):
+        p = f.get("properties", {})
+        t_ms = int(datetime.fromisoformat(p["first_seen"]).replace(tzinfo=UTC).timestamp() * 1000)
+        attrs = {"area_m2": p.get("area_m2"), "first_seen": p["first_seen"], "last_before": p.get("last_before"),
+                 "brightening_db": p.get("brightening_db"), "scenes": p.get("scenes"), "geometry_wkt": g.wkt}
+        rows.append({"event_id": content_id("new_structure", g.wkt, p["first_seen"], params), "type": "new_structure",
+                     "mmsi": 0, "mmsi_2": None, "start": t_ms, "end": t_ms, "lat": la, "lon": lo, "site_id": s,
+                     "confidence": 3, "attributes": canonical_json(attrs), "parameters": params,
+                     "evidence_count": 0, "evidence": []})
+    return events_from_rows(rows)
+
+
+__all__ = ["SCENES", "dark_events", "scenes_table", "structure_events"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -203,6 +204,9 @@ class Store:
                 c.execute("CREATE TABLE mid AS SELECT * FROM mids")
             c.execute(IDENTITY_VIEW)
             c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+            # the store's id (named in evidence bundles); made once, kept for the store's life
+            c.execute("INSERT INTO meta SELECT 'store_id', ? WHERE NOT EXISTS "
+                      "(SELECT 1 FROM meta WHERE key = 'store_id')", [uuid.uuid4().hex])
             c.execute("COMMIT")
         except Exception:
             c.execute("ROLLBACK")
@@ -336,6 +340,14 @@ class Store:
         return rec
 
     # ------------------------------------------------------------------ reading
+    def meta(self, key: str) -> str | None:
+        """A value of the ``meta`` table (``store_id``, ``schema_version``, ``events_config``...), or None."""
+        rows = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run SQL against the store and return an Arrow table."""
         try:
