@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,3 +33,49 @@ def ais_dir(shared: Path) -> Path:
     if not d.is_dir():
         pytest.skip(f"{d} missing")
     return d
+
+
+# --- a small store with events (evidence bundles, claims), from the repository's simulated NMEA sample
+# and a hand-made CSV
+
+SAMPLE = REPO / "examples" / "simulated_rason_sample.nmea"
+DMA_HEAD = ("# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,ROT,SOG,COG,Heading,IMO,Callsign,"
+            "Name,Ship type,Cargo type,Width,Length,Type of position fixing device,Draught,Destination,ETA,"
+            "Data source type,A,B,C,D")
+
+
+def dma_rows_with_gap() -> str:
+    """One vessel steaming east in the Sea of Japan, silent for 20 h in the middle: a gap event."""
+    t0 = datetime(2023, 8, 1, tzinfo=UTC)
+    lines = [DMA_HEAD]
+    for k in range(60):
+        t = t0 + timedelta(minutes=10 * k) + (timedelta(hours=20) if k >= 30 else timedelta())
+        lon = 132.0 + 0.03 * k + (0.9 if k >= 30 else 0)
+        lines.append(f"{t:%d/%m/%Y %H:%M:%S},Class A,273123456,40.500000,{lon:.6f},Under way using engine,0.0,10.0,"
+                     f"90.0,90,Unknown,UBCD1,TEST TWO,Cargo,,20,120,GPS,6.5,NAJIN,,AIS,100,20,10,10")
+    return "\n".join(lines) + "\n"
+
+
+def make_store(d: Path) -> Path:
+    from harborwatch.events import EventsConfig, Request, run
+    from harborwatch.events.request import remember
+    from harborwatch.sites import SiteCatalogue
+    from harborwatch.store import Store
+    from harborwatch.store.ingest import IngestOptions, ingest_files
+
+    src = d / "inputs"
+    src.mkdir(parents=True)
+    shutil.copy(SAMPLE, src / "sample.nmea")
+    (src / "gap.csv").write_text(dma_rows_with_gap())
+    with Store.open(d / "store") as st:
+        list(ingest_files(st, [src / "sample.nmea"], IngestOptions(receiver="terrestrial")))
+        list(ingest_files(st, [src / "gap.csv"], IngestOptions(format="dma")))
+        req = Request(EventsConfig(), SiteCatalogue.default())
+        st.put_rows("events", run(st, req, workers=1), "event_id")
+        remember(st, req)
+    return d / "store"
+
+
+@pytest.fixture(scope="session")
+def small_store(tmp_path_factory) -> Path:
+    return make_store(tmp_path_factory.mktemp("evidence"))
