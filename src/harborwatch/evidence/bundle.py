@@ -97,6 +97,23 @@ def _with_visits(store: Store, events: pa.Table) -> pa.Table:
     return pa.concat_tables([events, find_events(store, extra)])
 
 
+def _context(store: Store, track: pa.Table) -> pa.Table:
+    """The events whose records re-derivation needs: the track events and the port visits of
+    their vessels that touch them (a voyage's confidence is its end visits')."""
+    if track.num_rows == 0 or "events" not in store.tables():
+        return track
+    spans = track.select(["mmsi", "start", "end"])
+    store.con.register("_spans", spans)
+    try:
+        visits = store.sql("SELECT DISTINCT e.mmsi, e.mmsi_2, e.start, e.\"end\" FROM events e JOIN _spans s "
+                           "ON e.mmsi = s.mmsi AND e.\"end\" >= s.start AND e.start <= s.\"end\" "
+                           "WHERE e.type = 'port_visit'")
+    finally:
+        store.con.unregister("_spans")
+    cols = ["mmsi", "mmsi_2", "start", "end"]
+    return pa.concat_tables([track.select(cols), visits.select(cols).cast(track.select(cols).schema)])
+
+
 def _sites(cat: SiteCatalogue, records: pa.Table, store: Store, margin: float) -> SiteCatalogue:
     """The sites near the bundled positions (the rules only look a few km around a fix)."""
     bb = store.sql("SELECT min(lat), max(lat), min(lon), max(lon) FROM positions p JOIN _bundle_rec r "
@@ -170,7 +187,8 @@ def build_bundle(store: Store, events: pa.Table, sites: SiteCatalogue, out: str 
     track = events.filter(pa.array([t in EVENT_TYPES or t == "watchlist_vessel_at_site"
                                     for t in events["type"].to_pylist()]))
     evidence = [h for e in track["evidence"].to_pylist() for h in (e or [])]
-    records = select_records(store, windows_of(track, params.context_h), evidence, cfg.port_visits.draught_window_h)
+    records = select_records(store, windows_of(_context(store, track), params.context_h), evidence,
+                             cfg.port_visits.draught_window_h)
     sources = read_records(store, records)
     w = BundleWriter()
     inputs, index = _record_members(w, sources, records)
