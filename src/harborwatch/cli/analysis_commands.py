@@ -260,6 +260,10 @@ def demo(
         if ns:
             out.print(f"  new structures in the radar stack: {ns['found']} found, {ns['truth']} in the truth; F1 "
                       f"{ns['f1']}, date error {ns['median_date_error_days']} days", highlight=False)
+    for c in f.get("claims", []):
+        m = "-" if c["measured"] is None else f"{c['measured']:,.2f} [{c['low']:,.2f}, {c['high']:,.2f}]"
+        out.print(f"  claim {c['claim_id']} (checked against the SIMULATED scenario): {c['status']}, measured {m}; "
+                  f"{c['reason']}; evidence in {c['bundle']}", highlight=False)
     scores = json.loads((out_dir / "evaluation.json").read_text())
     out.print(_scores_table(scores, "detected events against the ground truth"))
     out.print(f"  files in {out_dir}: " + ", ".join(Path(p).name for p in f["files"].values()), highlight=False)

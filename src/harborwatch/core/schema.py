@@ -144,6 +144,37 @@ COUNTS = pa.schema(
     ]
 )
 
+#: Trade statistics (UN Comtrade bulk files): one row per reporter, partner, flow, HS code and period.
+TRADE = pa.schema(
+    [
+        _f("reporter", pa.string(), "reporting country, ISO 3166 alpha-3 (its name when the file has no code)", False),
+        _f("partner", pa.string(), "partner country, ISO 3166 alpha-3 (W00 / World for all partners)", False),
+        _f("flow", pa.string(), "import | export | re-import | re-export, as the reporter declares it", False),
+        _f("hs_code", pa.string(), "commodity code (HS; TOTAL for all goods)", False),
+        _f("year", pa.int16(), "year of the period", False),
+        _f("month", pa.int8(), "month of the period; null for a yearly figure"),
+        _f("value_usd", pa.float64(), "trade value, US dollars (primary value: CIF for imports, FOB for exports)"),
+        _f("net_weight_kg", pa.float64(), "net weight, kilograms"),
+        _f("quantity", pa.float64(), "quantity in quantity_unit"),
+        _f("quantity_unit", pa.string(), "unit of quantity"),
+        *_PROVENANCE,
+    ]
+)
+
+#: Reported deliveries of refined petroleum (the kind the UN 1718 Committee publishes).
+DELIVERIES = pa.schema(
+    [
+        _f("date", TIMESTAMP, "date of the delivery (00:00 UTC of that day)", False),
+        _f("barrels", pa.float64(), "barrels delivered (from tonnes at barrels_per_tonne when only tonnes are given)",
+           False),
+        _f("tonnes", pa.float64(), "tonnes delivered, when reported"),
+        _f("supplier", pa.string(), "the state reporting the delivery (RU, CN...)"),
+        _f("source", pa.string(), "who published the figure", False),
+        _f("note", pa.string(), "free text"),
+        *_PROVENANCE,
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "positions": POSITIONS,
     "static": STATIC,
@@ -152,10 +183,13 @@ TABLES: dict[str, pa.Schema] = {
     "quarantine": QUARANTINE,
     "field_issues": FIELD_ISSUES,
     "counts": COUNTS,
+    "trade": TRADE,
+    "petroleum_deliveries": DELIVERIES,
 }
 
 #: Tables whose rows are records (each input record is exactly one row of one of them).
-PRIMARY_TABLES = ("positions", "static", "stations", "other_messages", "quarantine", "counts")
+PRIMARY_TABLES = ("positions", "static", "stations", "other_messages", "quarantine", "counts", "trade",
+                  "petroleum_deliveries")
 
 # ---------------------------------------------------------------------------
 # "Not available" sentinels, one table per message type (ITU-R M.1371-5).

@@ -185,7 +185,7 @@ def build_bundle(store: Store, events: pa.Table, sites: SiteCatalogue, out: str 
     events = _with_visits(store, events.slice(0, params.max_events))
     cfg = events_config(store, events)
     track = events.filter(pa.array([t in EVENT_TYPES or t == "watchlist_vessel_at_site"
-                                    for t in events["type"].to_pylist()]))
+                                    for t in events["type"].to_pylist()], pa.bool_()))
     evidence = [h for e in track["evidence"].to_pylist() for h in (e or [])]
     records = select_records(store, windows_of(_context(store, track), params.context_h), evidence,
                              cfg.port_visits.draught_window_h)

@@ -95,11 +95,17 @@ class _Reader:
             "record_hash": _hash(str(site), int(t.timestamp() * 1000), self.quantity, int(n))})
 
     def reject(self, ref: int, raw: str, reason: str, fld: str, detail: str) -> None:
-        if self.strict:
-            raise DataError(detail, source=self.name, ref=ref, reason=reason, field=fld,
-                            hint="run without --strict to quarantine bad records and continue")
-        self.out.rejects.append({"source_file": self.name, "source_ref": ref, "reason": reason, "field": fld,
-                                 "detail": detail, "raw": raw, "record_hash": _hash(raw, reason)})
+        self.out.rejects.append(quarantine_row(self.name, ref, raw, reason, fld, detail, self.strict))
+
+
+def quarantine_row(name: str, ref: int, raw: str, reason: str, fld: str, detail: str, strict: bool) -> dict:
+    """The quarantine row of a bad record of a table file (strict mode raises instead, naming the
+    file, line and field)."""
+    if strict:
+        raise DataError(detail, source=name, ref=ref, reason=reason, field=fld,
+                        hint="run without --strict to quarantine bad records and continue")
+    return {"source_file": name, "source_ref": ref, "reason": reason, "field": fld, "detail": detail, "raw": raw,
+            "record_hash": _hash(raw, reason)}
 
 
 def read_counts(path: str | Path, quantity: str = "rail_cars", site: str | None = None,

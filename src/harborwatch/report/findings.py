@@ -147,3 +147,25 @@ def _calendar_html(calendar: list[dict]) -> str:
 
 
 __all__ = ["estimates_html", "findings_html", "radar_html"]
+
+
+def claims_html(results: list[dict], base: str = ".") -> str:
+    """The "Claims" section: each claim, its verdict, the measurement with its interval, and a
+    link to its evidence bundle (``base``: the bundles' folder relative to the report)."""
+    if not results:
+        return ""
+    rows = []
+    for r in results:
+        m = "-" if r["measured"] is None else f"{r['measured']:,.2f} [{r['low']:,.2f}, {r['high']:,.2f}]"
+        link = (f"<a href='{html.escape(base + '/' + r['bundle'])}'>bundle</a>" if r.get("bundle") else "")
+        src = r.get("source", {})
+        rows.append(f"<tr><td>{html.escape(r['text'])}<br><small>{html.escape(src.get('publisher', ''))}, "
+                    f"{html.escape(src.get('date', ''))}</small></td><td>{html.escape(r['status'])}</td>"
+                    f"<td class='num'>{m}</td><td>{html.escape(r['quantity'])} at {html.escape(r['site'])}</td>"
+                    f"<td>{len(r['evidence'])} items; {link}</td><td>{html.escape(r['reason'])}</td></tr>")
+    return ("<h2>Claims</h2><p>Published statements of the kind the Rason reporting made, each bound to a "
+            "measurement and checked against the <b>SIMULATED</b> scenario (the verdicts say nothing about the "
+            "real world). Each links to an evidence bundle; check one with <code>harborwatch verify</code>.</p>"
+            "<table id='claims'><thead><tr><th>claim</th><th>verdict</th><th>measured [90 % interval]</th>"
+            "<th>measurement</th><th>evidence</th><th>why</th></tr></thead><tbody>" + "".join(rows)
+            + "</tbody></table>")

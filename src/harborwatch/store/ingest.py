@@ -22,6 +22,7 @@ from harborwatch.ingest.csv.reader import read_csv
 from harborwatch.ingest.nmea.reader import read_nmea
 from harborwatch.ingest.records import Decoded, NormalizeOptions, normalize
 from harborwatch.ingest.sources import Member, detect_format, list_members, open_member, sniff
+from harborwatch.ingest.trade import read_comtrade, read_deliveries
 from harborwatch.store.store import Store
 
 
@@ -122,4 +123,19 @@ def ingest_counts(store: Store, paths: Iterable[str | Path], quantity: str = "ra
         c = read_counts(p, quantity, site, strict)
         store.start_file(run_id, str(p), f"counts-{c.fmt}")
         store.write_batch(c.tables(), {}, {"run_id": run_id, "file": str(p), "records_in": c.records_in})
+        yield store.finish_file(run_id, str(p), hashlib.sha256(Path(p).read_bytes()).hexdigest())
+
+
+def ingest_trade(store: Store, paths: Iterable[str | Path], kind: str = "comtrade", strict: bool = False,
+                 source: str | None = None) -> Iterator[dict]:
+    """Ingest UN Comtrade bulk CSVs (``kind="comtrade"``) or refined-petroleum delivery tables
+    (``kind="deliveries"``) into the ``trade`` / ``petroleum_deliveries`` tables, with the same
+    accounting as AIS files; yield one report per file."""
+    if kind not in ("comtrade", "deliveries"):
+        raise FormatError(f"unknown trade file kind {kind!r}", hint="comtrade or deliveries")
+    run_id = uuid.uuid4().hex[:12]
+    for p in paths:
+        t = read_comtrade(p, strict) if kind == "comtrade" else read_deliveries(p, strict, source=source)
+        store.start_file(run_id, str(p), t.fmt)
+        store.write_batch(t.tables(), {}, {"run_id": run_id, "file": str(p), "records_in": t.records_in})
         yield store.finish_file(run_id, str(p), hashlib.sha256(Path(p).read_bytes()).hexdigest())
