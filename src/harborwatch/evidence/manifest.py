@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from harborwatch import __version__
+from harborwatch.core.errors import HarborwatchError
 
 #: The bundle format this version writes and reads.
 FORMAT = "harborwatch-bundle/1"
@@ -52,7 +53,7 @@ class BundleWriter:
 
     def add(self, name: str, data: bytes | str) -> None:
         if name in self.members or name in UNLISTED:
-            raise ValueError(f"bundle member {name!r} written twice")
+            raise HarborwatchError(f"bundle member {name!r} written twice")
         self.members[name] = data.encode("utf-8") if isinstance(data, str) else data
 
     def manifest(self, **fields: object) -> dict:

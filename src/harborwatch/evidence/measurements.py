@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 
+from harborwatch.core.errors import DataError
 from harborwatch.estimates.cargo_calls import QUANTITIES
 from harborwatch.estimates.run import Estimates
 from harborwatch.store.store import Store
@@ -128,7 +129,7 @@ def measure(store: Store, est: Estimates, claim: dict, seed: int = 0) -> Measure
         return _change(store, est, claim, site)
     if q == "new_structures":
         return _structures(store, site, t0, t1)
-    raise ValueError(q)
+    raise DataError(f"unknown quantity {q!r}; expected one of {', '.join(MEASUREMENTS)}", field="quantity")
 
 
 __all__ = ["LEVEL", "MEASUREMENTS", "Measured", "measure"]
