@@ -7,13 +7,13 @@ period analyses (:mod:`harborwatch.analysis.periods`) cut series at chosen entri
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from harborwatch.core.errors import DataError, InputFileError
+from harborwatch.core.errors import DataError
+from harborwatch.core.tomlfiles import parse_toml, read_toml
 
 
 @dataclass(frozen=True)
@@ -61,19 +61,11 @@ def _entries(doc: dict, origin: str) -> tuple[CalendarEntry, ...]:
 def load_calendar(path: str | Path | None = None) -> tuple[CalendarEntry, ...]:
     """The entries of a calendar file (the packaged Rason 2023 calendar when ``path`` is None),
     in date order. Errors name the file, the entry and the key."""
-    if path is None:
-        text = resources.files("harborwatch.analysis").joinpath("data/rason_2023.toml").read_text(encoding="utf-8")
-        origin = "rason_2023.toml (packaged)"
-    else:
-        p = Path(path)
-        if not p.is_file():
-            raise InputFileError(f"{p}: no such calendar file")
-        text, origin = p.read_text(encoding="utf-8"), str(p)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise DataError(f"not valid TOML: {e}", source=origin) from e
-    return _entries(doc, origin)
+    if path is not None:
+        return _entries(read_toml(path, "calendar"), str(path))
+    text = resources.files("harborwatch.analysis").joinpath("data/rason_2023.toml").read_text(encoding="utf-8")
+    origin = "rason_2023.toml (packaged)"
+    return _entries(parse_toml(text, origin), origin)
 
 
 def entry(calendar: tuple[CalendarEntry, ...], id_or_date: str) -> CalendarEntry:

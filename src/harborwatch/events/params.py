@@ -17,11 +17,11 @@ Unknown sections or keys are errors naming the file and the key.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from harborwatch.core.errors import DataError, InputFileError
+from harborwatch.core.errors import DataError
+from harborwatch.core.tomlfiles import read_toml
 from harborwatch.events.rules import Encounters, Gaps, Identity, Loitering, PortVisits, Spoofing, Voyages
 from harborwatch.tracks.algorithms import Clean, Segment
 
@@ -63,14 +63,7 @@ class EventsConfig:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> EventsConfig:
-        p = Path(path)
-        if not p.exists():
-            raise InputFileError(f"{p}: no such rules file")
-        try:
-            doc = tomllib.loads(p.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as e:
-            raise DataError(f"not valid TOML: {e}", source=str(p)) from e
-        return cls.from_dict(doc, str(p))
+        return cls.from_dict(read_toml(path, "rules"), str(path))
 
     @classmethod
     def from_dict(cls, doc: dict, origin: str = "<dict>") -> EventsConfig:

@@ -25,11 +25,11 @@ A measurement without data is insufficient, with the reason.
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date, datetime
 from pathlib import Path
 
-from harborwatch.core.errors import DataError, InputFileError, NotFoundError
+from harborwatch.core.errors import DataError, NotFoundError
+from harborwatch.core.tomlfiles import read_toml
 from harborwatch.estimates.run import Estimates
 from harborwatch.evidence.bundle import Bundling, build_bundle, find_events
 from harborwatch.evidence.measurements import MEASUREMENTS, Measured, measure
@@ -75,12 +75,7 @@ def _check(c: dict, n: int, origin: str) -> None:
 def load_claims(path: str | Path) -> list[dict]:
     """The claims of a registry file, checked (errors name the file, the claim and the key)."""
     p = Path(path)
-    if not p.exists():
-        raise InputFileError(f"{p}: no such claims file")
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise DataError(f"not valid TOML: {e}", source=str(p)) from e
+    doc = read_toml(p, "claims")
     claims = doc.get("claims", [])
     if not isinstance(claims, list) or not claims:
         raise DataError("no [[claims]] in the file", source=str(p))
