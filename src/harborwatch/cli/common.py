@@ -135,6 +135,15 @@ def _load_sites(path: Path | None):
     return SiteCatalogue.default() if path is None else SiteCatalogue.read(path)
 
 
+def sites_of_store(store, path: Path | None):
+    """The site catalogue at ``path``, else the one the store's events were made with, else the default."""
+    from harborwatch.events.request import recalled_sites
+
+    if path is not None:
+        return _load_sites(path)
+    return recalled_sites(store) or _load_sites(None)
+
+
 SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (the scenario is deterministic for it)")]
 DaysOpt = Annotated[int, typer.Option("--days", help="days simulated from 2023-01-01")]
 VesselsOpt = Annotated[int, typer.Option("--vessels", help="fleet size (at least 14: the storyline's roles)")]

@@ -8,20 +8,12 @@ from typing import Annotated
 
 import typer
 
-from harborwatch.cli.common import StoreOpt, _load_sites, app, err, out
+from harborwatch.cli.common import StoreOpt, app, err, out, sites_of_store
 from harborwatch.core.errors import HarborwatchError
 
 claims_app = typer.Typer(help="Claims registry: check published statements against measurements.",
                          no_args_is_help=True)
 app.add_typer(claims_app, name="claims")
-
-
-def _sites_for(st, sites: Path | None):
-    from harborwatch.events.request import recalled_sites
-
-    if sites is not None:
-        return _load_sites(sites)
-    return recalled_sites(st) or _load_sites(None)
 
 
 @app.command()
@@ -50,7 +42,7 @@ def bundle(
     if claim and claims is None:
         raise HarborwatchError("--claim needs --claims FILE (the registry it is in)")
     with Store.open(store, create=False, read_only=True) as st:
-        cat = _sites_for(st, sites)
+        cat = sites_of_store(st, sites)
         params = Bundling(context_h=context_h)
         if claim and claims is not None:
             p = bundle_claim(st, claims, claim, cat, out_path, params, key)
@@ -107,7 +99,7 @@ def claims_check(
 
     claims = load_claims(path)
     with Store.open(store, create=False, read_only=True) as st:
-        est = claim_estimates(st, _sites_for(st, sites), claims, load_calendar(calendar))
+        est = claim_estimates(st, sites_of_store(st, sites), claims, load_calendar(calendar))
         results = check_claims(st, est, claims)
     if as_json:
         keep = ("claim_id", "status", "measured", "low", "high", "evidence", "reason")

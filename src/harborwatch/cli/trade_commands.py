@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from harborwatch.cli.common import StoreOpt, _report_json, app, out
+from harborwatch.cli.common import StoreOpt, _report_json, app, out, sites_of_store
 
 trade_app = typer.Typer(help="Trade statistics: UN Comtrade files, reported petroleum deliveries, mirror "
                              "statistics, reconciliation with measured tanker calls, the UN cap.", no_args_is_help=True)
@@ -81,13 +81,12 @@ def trade_reconcile(
     """Barrels unloaded at a port as measured (tanker calls x estimated barrels) against reported
     deliveries, month by month, and both against the UN cap of 500,000 barrels a year."""
     from harborwatch.analysis import load_calendar
-    from harborwatch.cli.evidence_commands import _sites_for
     from harborwatch.estimates.run import estimate
     from harborwatch.estimates.trade import cap_tracker, reconcile
     from harborwatch.store import Store
 
     with Store.open(store, create=False, read_only=True) as st:
-        est = estimate(st, _sites_for(st, sites), load_calendar(None), None, [site], [site])
+        est = estimate(st, sites_of_store(st, sites), load_calendar(None), None, [site], [site])
         rows = reconcile(est.cargo_months, st.sql("SELECT * FROM petroleum_deliveries"), site)
     yr = year or max((int(r["month"][:4]) for r in rows), default=0)
     cap = cap_tracker(rows, yr)

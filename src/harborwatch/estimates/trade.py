@@ -35,7 +35,7 @@ def mirror(trade: pa.Table, a: str, b: str, hs_prefix: str = "", by: str = "year
     sums: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     seen: dict[tuple, set[str]] = defaultdict(set)
     for r in trade.to_pylist():
-        if not str(r["hs_code"]).startswith(hs_prefix) and hs_prefix:
+        if not str(r["hs_code"]).startswith(hs_prefix):
             continue
         rep, par, flow = r["reporter"], r["partner"], r["flow"]
         if {rep, par} != {a, b} or flow not in ("export", "import"):

@@ -10,7 +10,6 @@ when it was ingested, so a file changed since then is named instead of quoted.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -184,9 +183,5 @@ def read_records(store: Store, records: pa.Table) -> list[SourceRecords]:
     return out
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 __all__ = ["RECORD_TABLES", "SourceRecords", "Window", "ingested_file", "read_records", "read_source",
-           "select_records", "sha256_bytes", "windows_of"]
+           "select_records", "windows_of"]

@@ -77,12 +77,12 @@ def _number(v: str | None) -> float | None:
     return None if v == "" else float(v)
 
 
-def _csv(path: Path) -> tuple[csv.DictReader, str]:
+def _csv(path: Path) -> csv.DictReader:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as e:
         raise FormatError(f"{path}: cannot read ({e.strerror or e})") from e
-    return csv.DictReader(io.StringIO(text)), text
+    return csv.DictReader(io.StringIO(text))
 
 
 def _comtrade_row(r: _Rows, ref: int, raw: str, get) -> None:
@@ -113,7 +113,7 @@ def _comtrade_row(r: _Rows, ref: int, raw: str, get) -> None:
 def read_comtrade(path: str | Path, strict: bool = False) -> TradeRecords:
     """Read a UN Comtrade bulk CSV (either layout) into ``trade`` rows."""
     path = Path(path)
-    rows, _ = _csv(path)
+    rows = _csv(path)
     names = set(rows.fieldnames or [])
     layout = 1 if "reporterISO" in names or "reporterCode" in names else 2 if "Reporter ISO" in names else 0
     if layout == 0:
@@ -134,7 +134,7 @@ def read_deliveries(path: str | Path, strict: bool = False, barrels_per_tonne: f
     """Read a CSV of refined-petroleum deliveries (date, barrels or tonnes, source) into
     ``petroleum_deliveries`` rows."""
     path = Path(path)
-    rows, _ = _csv(path)
+    rows = _csv(path)
     if not rows.fieldnames or "date" not in rows.fieldnames or not ({"barrels", "tonnes"} & set(rows.fieldnames)):
         raise FormatError(f"{path}: a deliveries CSV needs date and barrels or tonnes columns",
                           hint=f"columns found: {rows.fieldnames}")
