@@ -114,6 +114,13 @@ def _write(store: Store, run_id: str, name: str, decoded: Decoded, nopt: Normali
     store.write_batch(nb.primary_tables(), {"static": nb.static_secondary, "field_issues": nb.field_issues}, account)
 
 
+def _table_file(store: Store, run_id: str, path: str | Path, fmt: str, tables: dict, records_in: int) -> dict:
+    """Store the rows a table file's reader gave (one batch), with the file's accounting row."""
+    store.start_file(run_id, str(path), fmt)
+    store.write_batch(tables, {}, {"run_id": run_id, "file": str(path), "records_in": records_in})
+    return store.finish_file(run_id, str(path), hashlib.sha256(Path(path).read_bytes()).hexdigest())
+
+
 def ingest_counts(store: Store, paths: Iterable[str | Path], quantity: str = "rail_cars", site: str | None = None,
                   strict: bool = False) -> Iterator[dict]:
     """Ingest counts files (:mod:`harborwatch.ingest.counts`) into the ``counts`` table, with the
@@ -121,9 +128,7 @@ def ingest_counts(store: Store, paths: Iterable[str | Path], quantity: str = "ra
     run_id = uuid.uuid4().hex[:12]
     for p in paths:
         c = read_counts(p, quantity, site, strict)
-        store.start_file(run_id, str(p), f"counts-{c.fmt}")
-        store.write_batch(c.tables(), {}, {"run_id": run_id, "file": str(p), "records_in": c.records_in})
-        yield store.finish_file(run_id, str(p), hashlib.sha256(Path(p).read_bytes()).hexdigest())
+        yield _table_file(store, run_id, p, f"counts-{c.fmt}", c.tables(), c.records_in)
 
 
 def ingest_trade(store: Store, paths: Iterable[str | Path], kind: str = "comtrade", strict: bool = False,
@@ -136,6 +141,4 @@ def ingest_trade(store: Store, paths: Iterable[str | Path], kind: str = "comtrad
     run_id = uuid.uuid4().hex[:12]
     for p in paths:
         t = read_comtrade(p, strict) if kind == "comtrade" else read_deliveries(p, strict, source=source)
-        store.start_file(run_id, str(p), t.fmt)
-        store.write_batch(t.tables(), {}, {"run_id": run_id, "file": str(p), "records_in": t.records_in})
-        yield store.finish_file(run_id, str(p), hashlib.sha256(Path(p).read_bytes()).hexdigest())
+        yield _table_file(store, run_id, p, t.fmt, t.tables(), t.records_in)
