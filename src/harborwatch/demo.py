@@ -160,7 +160,7 @@ def _claims(st: Store, est: Estimates, sites, out: Path, say: Say) -> list[dict]
     for k, r in enumerate(results):
         say("claims and bundles", k, len(results))
         p = bundle_claim(st, EXAMPLE_CLAIMS, r["claim_id"], sites, out / "bundles" / f"claim-{r['claim_id']}.zip",
-                         Bundling(max_events=50), est=est)
+                         Bundling(max_events=50), result=r)
         r["bundle"] = str(p.relative_to(out))
     say("claims and bundles", len(results), len(results))
     (out / "claims.jsonl").write_text("".join(json.dumps({k: r[k] for k in (

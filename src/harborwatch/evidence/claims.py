@@ -31,6 +31,7 @@ from pathlib import Path
 from harborwatch.core.errors import DataError, NotFoundError
 from harborwatch.core.tomlfiles import read_toml
 from harborwatch.estimates.run import Estimates
+from harborwatch.events import EVENTS
 from harborwatch.evidence.bundle import Bundling, build_bundle, find_events
 from harborwatch.evidence.measurements import MEASUREMENTS, Measured, measure
 from harborwatch.evidence.summary import claim_json
@@ -146,22 +147,20 @@ def claim_estimates(store: Store, sites: SiteCatalogue, claims: list[dict], cale
 
 
 def bundle_claim(store: Store, claims_file: Path, claim_id: str, sites: SiteCatalogue, out: str | Path,
-                 params: Bundling | None = None, key: Path | None = None, est: Estimates | None = None) -> Path:
-    """The bundle of one claim: its check, the registry, and the events its measurement rests on."""
+                 params: Bundling | None = None, key: Path | None = None, est: Estimates | None = None,
+                 result: dict | None = None) -> Path:
+    """The bundle of one claim: its check (``result`` of :func:`check_claims` when already made),
+    the registry, and the events its measurement rests on."""
     params = params or Bundling()
-    claims = load_claims(claims_file)
-    chosen = [c for c in claims if c["id"] == claim_id]
-    if not chosen:
-        raise NotFoundError(f"no claim {claim_id} in {claims_file}",
-                            hint="ids: " + ", ".join(c["id"] for c in claims))
-    est = est or claim_estimates(store, sites, chosen)
-    result = check_claims(store, est, chosen)[0]
+    if result is None:
+        claims = load_claims(claims_file)
+        chosen = [c for c in claims if c["id"] == claim_id]
+        if not chosen:
+            raise NotFoundError(f"no claim {claim_id} in {claims_file}",
+                                hint="ids: " + ", ".join(c["id"] for c in claims))
+        result = check_claims(store, est or claim_estimates(store, sites, chosen), chosen)[0]
     ids = [e for e in result["evidence"] if "#" not in e][: params.max_events]
-    events = find_events(store, ids) if ids else None
-    if events is None:
-        from harborwatch.events import EVENTS
-
-        events = EVENTS.empty_table()
+    events = find_events(store, ids) if ids else EVENTS.empty_table()
     subject = {"kind": "claim", "id": claim_id, "text": result["text"], "status": result["status"],
                "measured": result["measured"], "low": result["low"], "high": result["high"],
                "measurement": result["quantity"], "reason": result["reason"],
