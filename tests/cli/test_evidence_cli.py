@@ -44,27 +44,23 @@ def test_bundle_of_a_missing_event_is_a_one_line_error(small_store, tmp_path):
     assert not (tmp_path / "x.zip").exists()
 
 
+def _port_calls_claim(cid: str, text: str, op: str, value: int) -> str:
+    return f"""
+[[claims]]
+id = "{cid}"
+text = "{text}"
+subject = "port calls at Rajin"
+quantity = "port_calls"
+site = "kp-rajin"
+comparator = {{ op = "{op}", value = {value} }}
+source = {{ publisher = "test", url = "https://example.org", date = 2023-12-01 }}
+"""
+
+
 def test_claims_check_prints_one_json_line_per_claim(small_store, tmp_path):
     reg = tmp_path / "claims.toml"
-    reg.write_text("""
-[[claims]]
-id = "visits"
-text = "Ships called at Rajin in 2023."
-subject = "port calls at Rajin"
-quantity = "port_calls"
-site = "kp-rajin"
-comparator = { op = ">=", value = 1 }
-source = { publisher = "test", url = "https://example.org", date = 2023-12-01 }
-
-[[claims]]
-id = "many-visits"
-text = "Ships called at Rajin more than 500 times."
-subject = "port calls at Rajin"
-quantity = "port_calls"
-site = "kp-rajin"
-comparator = { op = ">", value = 500 }
-source = { publisher = "test", url = "https://example.org", date = 2023-12-01 }
-""")
+    reg.write_text(_port_calls_claim("visits", "Ships called at Rajin in 2023.", ">=", 1)
+                   + _port_calls_claim("many-visits", "Ships called at Rajin more than 500 times.", ">", 500))
     r = CliRunner().invoke(app, ["claims", "check", str(reg), "--store", str(small_store), "--json"])
     assert r.exit_code == 0, r.output
     rows = [json.loads(x) for x in r.output.strip().splitlines()]
