@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from harborwatch.core.errors import NotFoundError
@@ -114,14 +115,13 @@ def _context(store: Store, track: pa.Table) -> pa.Table:
     return pa.concat_tables([track.select(cols), visits.select(cols).cast(track.select(cols).schema)])
 
 
-def _sites(cat: SiteCatalogue, records: pa.Table, store: Store, margin: float) -> SiteCatalogue:
+def _sites(cat: SiteCatalogue, records: pa.Table, margin: float) -> SiteCatalogue:
     """The sites near the bundled positions (the rules only look a few km around a fix)."""
-    bb = store.sql("SELECT min(lat), max(lat), min(lon), max(lon) FROM positions p JOIN _bundle_rec r "
-                   "ON p.record_hash = r.record_hash") if records.num_rows else None
     t = cat.table
-    if bb is None or bb.column(0)[0].as_py() is None:
+    if records.num_rows == 0 or pc.min(records["lat"]).as_py() is None:
         return SiteCatalogue(t.slice(0, 0), "bundle")
-    lat0, lat1, lon0, lon1 = (bb.column(i)[0].as_py() for i in range(4))
+    lat0, lat1 = pc.min(records["lat"]).as_py(), pc.max(records["lat"]).as_py()
+    lon0, lon1 = pc.min(records["lon"]).as_py(), pc.max(records["lon"]).as_py()
     keep = [lat0 - margin <= la <= lat1 + margin and lon0 - margin <= lo <= lon1 + margin
             for la, lo in zip(t["lat"].to_pylist(), t["lon"].to_pylist())]
     return SiteCatalogue(t.filter(pa.array(keep)), "bundle")
@@ -193,13 +193,8 @@ def build_bundle(store: Store, events: pa.Table, sites: SiteCatalogue, out: str 
     w = BundleWriter()
     inputs, index = _record_members(w, sources, records)
     w.add("records/index.csv", index)
-    store.con.register("_bundle_rec", records.select(["record_hash"]) if records.num_rows else
-                       pa.table({"record_hash": pa.array([], pa.uint64())}))
-    try:
-        near = _sites(sites, records, store, params.site_margin_deg)
-        w.add("figures/events.svg", track_figure(store, events, near))
-    finally:
-        store.con.unregister("_bundle_rec")
+    near = _sites(sites, records, params.site_margin_deg)
+    w.add("figures/events.svg", track_figure(records, events, near))
     w.add("sites.geojson", json.dumps(near.to_geojson(), indent=1) + "\n")
     buf = io.BytesIO()
     pq.write_table(events, buf)

@@ -80,22 +80,24 @@ def windows_of(events: pa.Table, context_h: float) -> list[Window]:
 def select_records(store: Store, windows: Iterable[Window], evidence: Iterable[int],
                    static_lead_h: float = 0.0) -> pa.Table:
     """Positions and static reports of the windows (static from ``static_lead_h`` earlier), and
-    every record named in ``evidence``: ``table, mmsi, timestamp, record_hash, source_file,
-    source_ref, receiver``, without repeats."""
+    every record named in ``evidence``: ``table, mmsi, timestamp, lat, lon (positions; null for
+    static reports), record_hash, source_file, source_ref, receiver``, without repeats."""
     parts = []
     cols = "mmsi, timestamp, record_hash, source_file, source_ref, receiver"
+    where = {"positions": "lat, lon", "static": "NULL::DOUBLE AS lat, NULL::DOUBLE AS lon"}
     lead = timedelta(hours=static_lead_h)
     for w in windows:
-        parts.append(store.sql(f"SELECT 'positions' AS \"table\", {cols} FROM positions "
+        parts.append(store.sql(f"SELECT 'positions' AS \"table\", {cols}, {where['positions']} FROM positions "
                                "WHERE mmsi = ? AND timestamp >= ? AND timestamp < ?", [w.mmsi, w.since, w.until]))
-        parts.append(store.sql(f"SELECT 'static' AS \"table\", {cols} FROM static "
+        parts.append(store.sql(f"SELECT 'static' AS \"table\", {cols}, {where['static']} FROM static "
                                "WHERE mmsi = ? AND timestamp >= ? AND timestamp < ?",
                                [w.mmsi, w.since - lead, w.until]))
     wanted = pa.table({"h": pa.array(sorted(set(evidence)), pa.uint64())})
     store.con.register("_wanted", wanted)
     try:
         for t in RECORD_TABLES:
-            parts.append(store.sql(f"SELECT '{t}' AS \"table\", {cols} FROM {t} JOIN _wanted ON record_hash = h"))
+            parts.append(store.sql(f"SELECT '{t}' AS \"table\", {cols}, {where[t]} FROM {t} "
+                                   "JOIN _wanted ON record_hash = h"))
     finally:
         store.con.unregister("_wanted")
     parts = [p for p in parts if p.num_rows]
@@ -104,7 +106,7 @@ def select_records(store: Store, windows: Iterable[Window], evidence: Iterable[i
     t = pa.concat_tables([p.cast(parts[0].schema) for p in parts])
     # one row per (table, record_hash): a record in two windows or in a window and the evidence
     t = t.group_by(["table", "record_hash"], use_threads=False).aggregate(
-        [(c, "first") for c in ("mmsi", "timestamp", "source_file", "source_ref", "receiver")])
+        [(c, "first") for c in ("mmsi", "timestamp", "lat", "lon", "source_file", "source_ref", "receiver")])
     t = t.rename_columns([c.removesuffix("_first") for c in t.column_names])
     return t.sort_by([("source_file", "ascending"), ("source_ref", "ascending"), ("table", "ascending")])
 

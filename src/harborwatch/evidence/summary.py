@@ -7,9 +7,9 @@ import io
 import json
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from harborwatch.sites.catalogue import SiteCatalogue
-from harborwatch.store.store import Store
 
 
 def _rows(events: pa.Table) -> list[list[str]]:
@@ -62,16 +62,16 @@ def summary_html(events: pa.Table, fields: dict, n_records: int) -> str:
             f"<h2>Inputs</h2><ul>{inputs}</ul></body></html>\n")
 
 
-def track_figure(store: Store, events: pa.Table, sites: SiteCatalogue) -> str:
-    """SVG map: the bundled positions of each vessel, the events and the sites near them.
-    Reads the positions through the registered ``_bundle_rec`` table of record hashes."""
+def track_figure(records: pa.Table, events: pa.Table, sites: SiteCatalogue) -> str:
+    """SVG map: the bundled positions of each vessel (``records`` of
+    :func:`~harborwatch.evidence.records.select_records`), the events and the sites near them."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    pos = store.sql("SELECT p.mmsi, p.lon, p.lat FROM positions p JOIN _bundle_rec r ON p.record_hash = r.record_hash "
-                    "WHERE p.lat IS NOT NULL ORDER BY p.mmsi, p.timestamp")
+    pos = records.filter(pc.is_valid(records["lat"])).sort_by([("mmsi", "ascending"), ("timestamp", "ascending")]) \
+        if records.num_rows else records
     fig, ax = plt.subplots(figsize=(7, 6))
     mm = pos["mmsi"].to_numpy() if pos.num_rows else []
     for m in sorted(set(mm)):
