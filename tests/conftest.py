@@ -79,3 +79,9 @@ def make_store(d: Path) -> Path:
 @pytest.fixture(scope="session")
 def small_store(tmp_path_factory) -> Path:
     return make_store(tmp_path_factory.mktemp("evidence"))
+
+
+@pytest.fixture(scope="session")
+def store_maker():
+    """:func:`make_store`, for fixtures elsewhere that need a store of their own to add to."""
+    return make_store

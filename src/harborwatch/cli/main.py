@@ -18,6 +18,7 @@ from harborwatch.cli import sar_commands  # noqa: F401
 from harborwatch.cli import sites_commands  # noqa: F401
 from harborwatch.cli import evidence_commands  # noqa: F401
 from harborwatch.cli import trade_commands  # noqa: F401
+from harborwatch.cli import serve_commands  # noqa: F401
 # isort: on
 from harborwatch.cli.common import _load_sites, _stage_progress, _state, app, err, out  # noqa: F401
 from harborwatch.core.errors import HarborwatchError
