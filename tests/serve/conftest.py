@@ -59,3 +59,34 @@ def client(served, tmp_path):
                         bundles=tmp_path / "bundles")
     with TestClient(create_app(opts)) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def live_server(served, tmp_path_factory):
+    """A real uvicorn server on a free loopback port, in a thread: its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from harborwatch.serve import ServeOptions
+    from harborwatch.serve.app import create_app
+
+    d = tmp_path_factory.mktemp("live")
+    opts = ServeOptions(store=served["store"], token_file=served["tokens"], reviews=d / "reviews.sqlite",
+                        bundles=d / "bundles")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(opts), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -24,6 +24,7 @@ from harborwatch.store import Store
 LIST_COLUMNS = ("event_id", "type", "mmsi", "mmsi_2", "start", "end", "lat", "lon", "site_id", "confidence",
                 "attributes", "evidence_count")
 MAX_LIMIT = 5000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def iso(t: datetime | None) -> str | None:
@@ -35,7 +36,7 @@ def iso(t: datetime | None) -> str | None:
 
 def encode_cursor(start: datetime, event_id: str) -> str:
     """The opaque keyset cursor after the event (start, event_id)."""
-    ms = int(start.timestamp() * 1000)
+    ms = (start - EPOCH) // timedelta(milliseconds=1)
     return base64.urlsafe_b64encode(f"{ms}:{event_id}".encode()).decode().rstrip("=")
 
 
@@ -46,8 +47,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         ms, event_id = text.split(":", 1)
         if not (event_id and all(c in "0123456789abcdef" for c in event_id)):
             raise ValueError(event_id)
-        return datetime.fromtimestamp(int(ms) / 1000, UTC), event_id
-    except (ValueError, UnicodeDecodeError, binascii.Error) as e:
+        return EPOCH + timedelta(milliseconds=int(ms)), event_id
+    except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error) as e:
         raise DataError(f"bad cursor {cursor[:40]!r}", field="cursor",
                         hint="pass back the next_cursor of the previous page unchanged") from e
 

@@ -9,7 +9,8 @@ const COLORS = {
 const OFF_BY_DEFAULT = new Set(["voyage"]);
 const PAGE = 5000, MAX_PAGES = 4, DAY_MS = 86400000;
 // state the page and its browser test read: window.hw
-const hw = window.hw = { ready: false, events: 0, truncated: false, basemap: false, sites: 0, errors: [] };
+const hw = window.hw = { ready: false, events: 0, truncated: false, basemap: false, sites: 0, track: 0,
+  errors: [] };
 let info = null, visible = new Set(), loadSeq = 0;
 
 const $ = (id) => document.getElementById(id);
@@ -199,6 +200,7 @@ async function showVessel(mmsi) {
     `<li>${esc(e.properties.type)} ${esc(fmt(e.properties.start))} ${esc(e.properties.site_id || "")}</li>`)
     .join("")}</ol>`;
   map.getSource("track").setData(t || { type: "FeatureCollection", features: [] });
+  hw.track = t ? t.properties.positions : 0;
   if (t && t.geometry.type === "LineString") {
     const b = new maplibregl.LngLatBounds();
     for (const c of t.geometry.coordinates) b.extend(c);
