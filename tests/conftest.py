@@ -85,3 +85,18 @@ def small_store(tmp_path_factory) -> Path:
 def store_maker():
     """:func:`make_store`, for fixtures elsewhere that need a store of their own to add to."""
     return make_store
+
+
+#: Debian Chromium in a container: no GPU (WebGL by SwiftShader), no sandbox, no background traffic
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> tuple[str, list[str]]:
+    """(executable, arguments) of the Chromium the browser tests drive; skips when there is none."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        p = shutil.which(name)
+        if p:
+            return p, CHROMIUM_ARGS
+    pytest.skip("no Chromium on PATH (Debian package chromium)")

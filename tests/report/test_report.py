@@ -4,7 +4,6 @@ PDF, linked tables and provenance."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -66,26 +65,14 @@ def test_provenance(report):
     assert "entry_distance_m" in h and "harborwatch 0." in h and "SIMULATED" in h
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        p = shutil.which(name)
-        if p:
-            return p
-    return None
-
-
-def test_map_and_charts_render_in_headless_chromium(report, tmp_path):
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("no Chromium on PATH (Debian package chromium)")
+def test_map_and_charts_render_in_headless_chromium(report, chromium, tmp_path):
+    exe, args = chromium
     sync_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright (dev extra)")
     out, f = report
     url = Path(f["report"]["html"]).resolve().as_uri()
     outside = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(executable_path=exe, args=args)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
 
         def route(r):

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-#: Debian Chromium in a container: no GPU (WebGL by SwiftShader), no sandbox, no background traffic
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        p = shutil.which(name)
-        if p:
-            return p
-    return None
-
-
-def test_map_renders_layers_load_and_an_event_click_opens_its_popup(live_server, tmp_path):
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("no Chromium on PATH (Debian package chromium)")
+def test_map_renders_layers_load_and_an_event_click_opens_its_popup(live_server, chromium, tmp_path):
+    exe, args = chromium
     sync_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright (dev extra)")
     outside, problems = [], []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=exe, args=args)
         page = browser.new_page(viewport={"width": 1280, "height": 860})
 
         def route(r):
@@ -52,10 +36,11 @@ def test_map_renders_layers_load_and_an_event_click_opens_its_popup(live_server,
         assert page.evaluate("() => map.querySourceFeatures('events').length") > 0
         assert page.locator("#chart polyline.estimate").count() == 1
         # click the gap event: its popup shows the event, its evidence and the bundle link
-        page.evaluate("() => { const f = map.querySourceFeatures('events').find(f => f.properties.type === 'gap');"
-                      " map.jumpTo({center: f.geometry.coordinates, zoom: 9}); }")
-        page.wait_for_function("() => map.loaded() && !map.isMoving()")
-        page.wait_for_timeout(500)
+        loads = page.evaluate("() => { const f = map.querySourceFeatures('events').find(f => f.properties.type "
+                              "=== 'gap'); map.jumpTo({center: f.geometry.coordinates, zoom: 9}); return hw.loads; }")
+        # the move reloads the events in view: wait for that, then for the map to settle
+        page.wait_for_function(f"() => hw.loads > {loads} && map.loaded() && !map.isMoving()", timeout=30_000)
+        page.wait_for_timeout(300)
         xy = page.evaluate("""() => {
             const f = map.querySourceFeatures('events').find(f => f.properties.type === 'gap');
             const p = map.project(f.geometry.coordinates); const r = map.getCanvas().getBoundingClientRect();

@@ -10,7 +10,7 @@ const OFF_BY_DEFAULT = new Set(["voyage"]);
 const PAGE = 5000, MAX_PAGES = 4, DAY_MS = 86400000;
 // state the page and its browser test read: window.hw
 const hw = window.hw = { ready: false, events: 0, truncated: false, basemap: false, sites: 0, track: 0,
-  errors: [] };
+  loads: 0, errors: [] };
 let info = null, visible = new Set(), loadSeq = 0;
 
 const $ = (id) => document.getElementById(id);
@@ -118,7 +118,7 @@ async function loadEvents() {
 
 function setEvents(feats, truncated) {
   map.getSource("events").setData({ type: "FeatureCollection", features: feats });
-  hw.events = feats.length; hw.truncated = truncated;
+  hw.events = feats.length; hw.truncated = truncated; hw.loads += 1;
   $("shown").textContent = `${feats.length.toLocaleString()} events in view` +
     (truncated ? ` (first ${feats.length.toLocaleString()}; zoom in or narrow the time window)` : "");
   const [since, until] = windowRange();
@@ -312,6 +312,8 @@ map.on("load", async () => {
         map.setLayoutProperty(l, "visibility", $(box).checked ? "visible" : "none")));
     }
     await seriesControls();
+    // "idle" fires after a frame; ask for one, so an already idle map still says so
     map.once("idle", () => { hw.ready = true; });
+    map.triggerRepaint();
   } catch (e) { report(e); }
 });
