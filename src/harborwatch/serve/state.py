@@ -20,8 +20,8 @@ from harborwatch.store import Store
 
 #: the world's land at this stride of mask cells (about 0.2 degrees), drawn below zoom 6
 WORLD_STEP = 24
-#: the land around the events at this stride (about 1.9 km), within this many degrees of them
-REGION_STEP = 2
+#: the land around the events at full resolution (30 arc-seconds, about 0.9 km), within this many degrees of them
+REGION_STEP = 1
 REGION_PAD_DEG = 3.0
 REGION_MAX_DEG = 40.0
 
