@@ -42,15 +42,17 @@ def encode_cursor(start: datetime, event_id: str) -> str:
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """(start, event_id) of a cursor made by :func:`encode_cursor`; DataError when it is not one."""
+    bad = DataError(f"bad cursor {cursor[:40]!r}", field="cursor",
+                    hint="pass back the next_cursor of the previous page unchanged")
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         ms, event_id = text.split(":", 1)
-        if not (event_id and all(c in "0123456789abcdef" for c in event_id)):
-            raise ValueError(event_id)
-        return EPOCH + timedelta(milliseconds=int(ms)), event_id
+        start = EPOCH + timedelta(milliseconds=int(ms))
     except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error) as e:
-        raise DataError(f"bad cursor {cursor[:40]!r}", field="cursor",
-                        hint="pass back the next_cursor of the previous page unchanged") from e
+        raise bad from e
+    if not (event_id and all(c in "0123456789abcdef" for c in event_id)):
+        raise bad
+    return start, event_id
 
 
 @dataclass(frozen=True)
