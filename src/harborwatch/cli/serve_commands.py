@@ -33,6 +33,8 @@ def serve(
                                                                     "reviews.sqlite in the store folder")] = None,
     calendar: Annotated[Path | None, typer.Option("--calendar", help="event calendar TOML for the series panel "
                                                                       "(default: Rason 2023)")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="report folder to serve at /report/ (default: "
+                                                                  "../report beside the store, when there)")] = None,
 ) -> None:
     """Serve the interactive map at / and the JSON/GeoJSON API at /api (OpenAPI at /docs), reading
     the store read-only. Reviews need --token-file; without it they are read-only."""
@@ -41,7 +43,8 @@ def serve(
     from harborwatch.serve.app import create_app
     from harborwatch.serve.state import ServeOptions, ServerState
 
-    opts = ServeOptions(store=store, estimates=estimates, reviews=reviews, token_file=token_file, calendar=calendar)
+    opts = ServeOptions(store=store, estimates=estimates, reviews=reviews, token_file=token_file, calendar=calendar,
+                        report=report)
     ServerState.open(opts).close()  # fail here, with the CLI's message, on a missing store or token file
     if not _loopback(host):
         err.print(f"warning: listening on {host}: anyone who can reach this machine can read the store"

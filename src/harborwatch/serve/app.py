@@ -115,9 +115,11 @@ def create_app(opts: ServeOptions) -> FastAPI:
     def st() -> ServerState:
         return holder["s"]
 
-    _read_routes(app, st)
-    _review_routes(app, st)
+    for routes in (_read_routes, _vessel_routes, _file_routes, _review_routes):
+        routes(app, st)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for name, folder in opts.folders().items():
+        app.mount(f"/{name}", StaticFiles(directory=folder, html=True), name=name)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -166,6 +168,9 @@ def _read_routes(app: FastAPI, st: Callable[[], ServerState]) -> None:
         f["properties"]["reviews"] = st().reviews.list(event_id)
         return f
 
+
+
+def _vessel_routes(app: FastAPI, st: Callable[[], ServerState]) -> None:
     @app.get("/api/vessels")
     def vessels(q: Annotated[str, Query(min_length=1, max_length=100)]) -> list[dict]:
         return Q.vessel_search(st().store(), q)
@@ -178,6 +183,9 @@ def _read_routes(app: FastAPI, st: Callable[[], ServerState]) -> None:
     def tracks(mmsi: int, since: datetime | None = None, until: datetime | None = None) -> dict:
         return Q.track(st().store(), mmsi, _utc(since), _utc(until))
 
+
+
+def _file_routes(app: FastAPI, st: Callable[[], ServerState]) -> None:
     @app.get("/api/series")
     def series(site: Annotated[str | None, Query(max_length=200)] = None,
                quantity: Annotated[str | None, Query(max_length=100)] = None) -> Any:

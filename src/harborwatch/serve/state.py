@@ -29,7 +29,8 @@ REGION_MAX_DEG = 40.0
 @dataclass(frozen=True)
 class ServeOptions:
     """How ``harborwatch serve`` was started. ``estimates`` None: ``<store>/../estimates`` when it
-    exists; ``reviews`` None: ``<store>/reviews.sqlite``; ``token_file`` None: reviews read-only."""
+    exists; ``reviews`` None: ``<store>/reviews.sqlite``; ``token_file`` None: reviews read-only;
+    ``bundles``: where bundles made on demand go (a temporary folder by default)."""
 
     store: Path
     estimates: Path | None = None
@@ -37,6 +38,13 @@ class ServeOptions:
     token_file: Path | None = None
     calendar: Path | None = None
     bundles: Path | None = None
+    report: Path | None = None
+
+    def folders(self) -> dict[str, Path]:
+        """The folders served as they are: ``/report`` (``report`` or ``report/`` beside the store,
+        as ``demo`` writes it) and ``/bundles`` (the figure and claim bundles beside it)."""
+        out = {"report": self.report or self.store.parent / "report", "bundles": self.store.parent / "bundles"}
+        return {k: v for k, v in out.items() if v.is_dir()}
 
 
 @dataclass
