@@ -193,3 +193,27 @@ def test_the_example_claims_are_checked_bundled_and_shown(default_run):
     assert "<h2>Claims</h2>" in html_text and "../bundles/claim-rajin-containers-aug-oct-2023.zip" in html_text
     v = verify_bundle(out / by_id["russian-ships-dark-at-rajin-2023"]["bundle"])
     assert v.ok and v.checked["events_rederived"] >= 1, v.problems
+
+
+def test_every_estimate_figure_links_to_its_sites_bundle(default_run):
+    """Every row of the report's estimate tables, every change finding and the estimates figure
+    link to the bundle of their site (one per site), and every event row links to its bundle in
+    the API; a figure bundle verifies."""
+    import zipfile
+
+    from harborwatch.evidence.verify import verify_bundle
+
+    out, f = default_run
+    assert all(r["bundle"] == f"bundles/figures-{r['site']}.zip" for r in f["estimates"])
+    assert all(c["bundle"] == f"bundles/figures-{c['site']}.zip" for c in f["changes"])
+    html_text = (out / "report" / "report.html").read_text()
+    for site in {r["site"] for r in f["estimates"]}:
+        assert (out / "bundles" / f"figures-{site}.zip").exists()
+        assert html_text.count(f"href='../bundles/figures-{site}.zip'") >= 2, site
+    events = html_text.split("<h2>Events</h2>", 1)[1].split("<h2>", 1)[0]
+    assert events.count('class="bundle" href="/api/bundles/') == events.count("<tr id=\"ev-")
+    rajin = out / "bundles" / "figures-kp-rajin.zip"
+    figs = json.loads(zipfile.ZipFile(rajin).read("figures.json"))
+    assert {x["quantity"] for x in figs} >= {"calls_per_week", "teu_loaded", "teu_per_month"}
+    v = verify_bundle(rajin)
+    assert v.ok, v.problems[:5]

@@ -122,9 +122,13 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
         structures["rail_imagery"] = yard
     (out / "evaluation.json").write_text(json.dumps({**scores, **est_eval, **structures}, indent=1) + "\n")
     findings = _findings(cfg, sdir, ingest_reports, events, hits, wev, radar, truth, scores, files)
+    bundles = _figures(store_dir, est, est_eval["estimates"], sites, out, say)
+    for r in est_eval["estimates"]:
+        r["bundle"] = bundles.get(r["site"])
     findings["estimates"] = est_eval["estimates"]
-    findings["changes"] = [{k: r[k] for k in ("calendar_date", "found_date", "p_value", "effect", "low", "high",
-                                               "truth_effect", "finding")} for r in est_eval["changes"]]
+    findings["changes"] = [{k: r[k] for k in ("site", "calendar_date", "found_date", "p_value", "effect", "low",
+                                               "high", "truth_effect", "finding")} | {"bundle": bundles.get(r["site"])}
+                           for r in est_eval["changes"]]
     findings["placebo"] = est_eval["placebo"]
     findings["claims"] = [{k: r[k] for k in ("claim_id", "status", "measured", "low", "high", "reason", "bundle")}
                           for r in claims]
@@ -144,10 +148,27 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
     say("report", 1, 1)
     findings["report"] = {k: str(v) for k, v in rep.items()}
     findings["not_yet"] = (["a learned ship detector (ships are found by CFAR and a small false-alarm filter)",
-                            "trade statistics in the demo (readers and commands exist)", "the web map"]
+                            "trade statistics in the demo (readers and commands exist)"]
                            + (["radar (install the sat extra: rasterio)"] if radar is None else []))
     (out / "findings.json").write_text(json.dumps(findings, indent=1) + "\n")
     return findings
+
+
+def _figures(store_dir: Path, est: Estimates, rows: list[dict], sites, out: Path, say: Say) -> dict[str, str]:
+    """One evidence bundle per site for the report's estimate figures; site -> path from ``out``."""
+    from harborwatch.analysis.periods import month_periods
+    from harborwatch.evidence.figures import figure_bundles
+
+    months = sorted(r["period"] for r in rows if len(r["period"]) == 7)
+    spans = RASON_PERIODS
+    if months:
+        t0, t1 = (int(datetime.strptime(m, "%Y-%m").replace(tzinfo=UTC).timestamp()) for m in (months[0], months[-1]))
+        spans = (*spans, *month_periods(t0, t1))
+    say("figure bundles", 0, 1)
+    with Store.open(store_dir, read_only=True) as st:
+        written = figure_bundles(st, est, rows, spans, sites, out / "bundles")
+    say("figure bundles", 1, 1)
+    return {site: str(p.relative_to(out)) for site, p in written.items()}
 
 
 def _claims(st: Store, est: Estimates, sites, out: Path, say: Say) -> list[dict]:

@@ -59,7 +59,9 @@ rows.forEach(function(r){var show=!m||r.dataset.mmsi===m||r.dataset.mmsi2===m;r.
 if(show)n++;});document.getElementById('shown').textContent=n;}
 document.addEventListener('DOMContentLoaded',function(){var f=document.getElementById('vfilter');
 if(f)f.addEventListener('input',function(){filterVessel(f.value.trim());});
-var h=location.hash;if(h.indexOf('#vessel-events-')===0){f.value=h.slice(15);filterVessel(f.value);}});
+var h=location.hash;if(h.indexOf('#vessel-events-')===0){f.value=h.slice(15);filterVessel(f.value);}
+if(location.protocol==='file:'){document.querySelectorAll('a.bundle').forEach(function(a){a.removeAttribute('href');});}
+});
 """
 
 
@@ -105,6 +107,11 @@ def _key_attributes(a: dict) -> str:
     return ", ".join(parts)
 
 
+#: where an event's bundle comes from: the API when the report is served, else the CLI
+_BUNDLE_TIP = ("evidence bundle: a link when the report is opened through harborwatch serve (/report/); "
+               "from disk: harborwatch bundle --event ")
+
+
 def _events_rows(ev: pa.Table, limit: int | None) -> str:
     rows = []
     cols = {c: ev[c].to_pylist() for c in ("event_id", "type", "mmsi", "mmsi_2", "site_id", "lat", "lon",
@@ -120,7 +127,8 @@ def _events_rows(ev: pa.Table, limit: int | None) -> str:
         pos = f"{lat:.4f}, {lon:.4f}" if lat is not None and lon is not None else ""
         rows.append(
             f'<tr id="ev-{cols["event_id"][i]}" data-mmsi="{m}" data-mmsi2="{m2 or ""}">'
-            f'<td><code>{cols["event_id"][i][:12]}</code></td><td>{_e(cols["type"][i])}</td>'
+            f'<td><a class="bundle" href="/api/bundles/{cols["event_id"][i]}" title="{_BUNDLE_TIP}'
+            f'{cols["event_id"][i]}"><code>{cols["event_id"][i][:12]}</code></a></td><td>{_e(cols["type"][i])}</td>'
             f'<td><a href="#vessel-{m}">{m}</a></td><td>{m2cell}</td><td>{_ts(start[i])}</td><td>{_ts(end[i])}</td>'
             f'<td>{_e(cols["site_id"][i])}</td><td>{pos}</td><td class="num">{_e(cols["confidence"][i])}</td>'
             f'<td class="num">{cols["evidence_count"][i]}</td><td>{_e(_key_attributes(a))}</td></tr>')
@@ -315,12 +323,14 @@ def _page(p: dict, event_rows: str, inline_svg: bool, note: str) -> str:
 <h2>Map</h2>
 <figure>{mapfig}<figcaption class="muted">Coastlines: the 1 km GLOBE land mask (PyPI global-land-mask).
 Tracks thinned to about {MAP_POINTS:,} positions by record hash. Figure files: figures/map.svg, figures/map.png.
+Evidence: each plotted event's bundle is linked from its row in the events table below.
 </figcaption></figure>
 <h2>Weekly port calls and dark gaps</h2>
 <figure>{weekfig}<figcaption class="muted">Port calls: detected port visits by start week (Monday, UTC).
 Dark gaps: AIS gaps flagged <code>likely_disabling</code>, by the site nearest (within 60 km) to where the
 signal was lost. Dashed lines: {_e('; '.join(f'{c.date} {c.label}' for c in calendar))}.
-Data: figures/weekly.json.</figcaption></figure>
+Data: figures/weekly.json. Evidence: each counted event's bundle is linked from its row in the events table
+below.</figcaption></figure>
 {p["evaluation"]}
 {p["dossier_html"]}
 <h2>Vessels</h2>
@@ -328,7 +338,8 @@ Data: figures/weekly.json.</figcaption></figure>
                               "by type"], p["vessels_html"], "vessels")}</div>
 <h2>Events</h2>
 <p class="noprint">Vessel filter (MMSI): <input id="vfilter" size="12"> showing <span id="shown">{ev.num_rows}</span>
-rows. {note}</p>
+rows. {note} An event's id links to its evidence bundle, made on demand, when this report is opened through
+<code>harborwatch serve</code> (at /report/); from disk, <code>harborwatch bundle --event ID</code> writes it.</p>
 <div class="scroll">{_table(_EV_HEAD, event_rows, "events")}</div>
 <h2>Provenance</h2>
 <h3>Input files</h3>{p["prov_files"]}

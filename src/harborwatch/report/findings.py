@@ -65,6 +65,13 @@ def findings_html(f: dict) -> str:
             + "".join(rows) + "</tbody></table>")
 
 
+def _bundle_link(r: dict, prefix: str = "..") -> str:
+    """A table cell linking a figure's row to its evidence bundle (paths relative to the demo folder)."""
+    b = r.get("bundle")
+    return (f"<td><a href='{html.escape(prefix)}/{html.escape(b)}' title='evidence bundle'>bundle</a></td>" if b
+            else "<td>-</td>")
+
+
 def estimates_html(f: dict) -> str:
     """The estimates section: calls per week at Rajin with intervals against the truth, and the
     change findings at the calendar's dates."""
@@ -81,22 +88,30 @@ def estimates_html(f: dict) -> str:
         f"<td class='num'>[{num(r['low'])}, {num(r['high'])}]</td><td class='num'>{r['ais_calls']}</td>"
         f"<td class='num'>{num(r['dark_calls_expected'])}</td><td class='num'>{num(r.get('radar_only_per_week'))}</td>"
         f"<td class='num'>{num(r['truth'])}</td>"
-        f"<td class='num'>{r['truth_dark_calls']}</td></tr>" for r in rows)
-    changes = "".join(f"<li>{html.escape(c['finding'])} Truth: {num(c['truth_effect'])} calls a week.</li>"
-                      for c in f.get("changes") or [])
+        f"<td class='num'>{r['truth_dark_calls']}</td>{_bundle_link(r)}</tr>" for r in rows)
+    changes = "".join(f"<li>{html.escape(c['finding'])} Truth: {num(c['truth_effect'])} calls a week."
+                      + (f" Evidence: <a href='../{html.escape(c['bundle'])}'>bundle</a>." if c.get("bundle") else "")
+                      + "</li>" for c in f.get("changes") or [])
     pl = f.get("placebo") or {}
     placebo = (f"<p>Away from the calendar's dates the change test fired at {pl['false_positive_rate']:.0%} of "
                f"{pl['n_dates']} dates (p &lt;= 0.05).</p>" if pl.get("n_dates") else "")
     fig = ("<figure><img src='figures/estimates.svg' alt='estimated series with intervals' style='width:100%'>"
            "<figcaption>Estimated series with 90 % intervals; dashed lines: the event calendar; triangles: change "
-           "points found.</figcaption></figure>" if f.get("estimates_figure") else "")
+           "points found." + _figure_evidence(rows) + "</figcaption></figure>" if f.get("estimates_figure") else "")
     return ("<h3>Estimates: calls per week (seen on AIS, dark and radar-only), 90 % intervals</h3>" + fig +
             "<table id='estimates'><thead><tr><th>site</th><th>period</th><th>estimate</th><th>interval</th>"
             "<th>seen on AIS</th><th>dark calls (expected)</th><th>radar-only per week</th>"
-            "<th>truth (every hull)</th><th>truth dark calls</th>"
+            "<th>truth (every hull)</th><th>truth dark calls</th><th>evidence</th>"
             "</tr></thead><tbody>"
             + body + "</tbody></table>" + (f"<ul>{changes}</ul>" if changes else "") + placebo
             + _cargo_rail_html(f) + _calendar_html(f.get("calendar") or []))
+
+
+def _figure_evidence(rows: list[dict]) -> str:
+    """The caption's links to the bundles behind the plotted sites."""
+    links = {r["site"]: r["bundle"] for r in rows if r.get("bundle")}
+    return (" Evidence: " + ", ".join(f"<a href='../{html.escape(b)}'>{html.escape(s)}</a>" for s, b in links.items())
+            + "." if links else "")
 
 
 def _cargo_rail_html(f: dict) -> str:
@@ -111,7 +126,7 @@ def _cargo_rail_html(f: dict) -> str:
     body = "".join(
         f"<tr><td>{html.escape(r['site'])}</td><td>{html.escape(r['period'])}</td><td>{html.escape(r['quantity'])}"
         f"</td><td class='num'>{n(r['estimate'])}</td><td class='num'>[{n(r['low'])}, {n(r['high'])}]</td>"
-        f"<td class='num'>{n(r['truth'])}</td><td>{'yes' if r['covered'] else 'no'}</td></tr>"
+        f"<td class='num'>{n(r['truth'])}</td><td>{'yes' if r['covered'] else 'no'}</td>{_bundle_link(r)}</tr>"
         for r in rows)
     g = f.get("goals") or {}
     goal = (f"<p>Rajin calls within 10 % of the truth in {g['rajin_calls_within_10pct']} of {g['rajin_calls_rows']} "
@@ -120,7 +135,8 @@ def _cargo_rail_html(f: dict) -> str:
             f"of {g['rows']} rows.</p>" if g else "")
     return (goal + "<h3>Cargo (net of each call, from draught changes) and rail cars, 90 % intervals</h3>"
             "<table id='cargo'><thead><tr><th>site</th><th>period</th><th>quantity</th><th>estimate</th>"
-            "<th>interval</th><th>truth</th><th>truth in interval</th></tr></thead><tbody>" + body + "</tbody></table>"
+            "<th>interval</th><th>truth</th><th>truth in interval</th><th>evidence</th></tr></thead><tbody>" + body
+            + "</tbody></table>"
             "<p>Cargo from a draught change shows only the net of what a call loads and unloads; the truth column "
             "is that net (the gross is in evaluation.json).</p>" + _yard_html((f.get("rail") or {}).get("imagery")))
 
