@@ -158,3 +158,16 @@ def test_port_visits_agree_with_movingpandas_stops(real):
         matched += bool(hit.any())
     assert in_port > 150
     assert matched / in_port >= 0.85, (matched, in_port)
+
+
+def test_out_of_core_ranges_give_the_same_events(real):
+    """The store read in MMSI ranges of about 5,000 positions (out of core) against all at once."""
+    from harborwatch.events import engine
+
+    st, req, ev = real
+    n = engine.count_positions(st, req)
+    assert n > 20_000
+    cuts = engine.store_cuts(st, req, -(-n // 5_000))
+    assert len(cuts) >= 4 and cuts[-1] == 2**32 - 1
+    for workers in (1, 2):
+        assert engine.run_local(st, req, workers=workers, chunk_rows=5_000).equals(ev)

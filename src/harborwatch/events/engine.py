@@ -19,8 +19,9 @@ import pyarrow.compute as pc
 
 from harborwatch.core.errors import HarborwatchError
 from harborwatch.events import kernels as EK
+from harborwatch.events.context import Context
 from harborwatch.events.fixes import POSITION_COLUMNS, STATIC_COLUMNS, prepare_static
-from harborwatch.events.request import Request, read_inputs
+from harborwatch.events.request import Request, count_positions, read_inputs
 from harborwatch.events.schema import IDS, POINTS, RECEPTION
 from harborwatch.events.stages import finalize, vessel_stage
 from harborwatch.store.store import Store
@@ -30,6 +31,9 @@ from harborwatch.store.store import Store
 THREAD_ROWS = 50_000
 #: Partitions hold at most about this many positions (smaller ones stay in the CPU caches).
 PART_ROWS = 500_000
+#: The local engine reads at most about this many positions from the store at once; a larger
+#: window runs out of core, in MMSI ranges of about this size.
+CHUNK_ROWS = 8_000_000
 
 
 def mmsi_cuts(mmsi: np.ndarray, parts: int, ordered: bool | None = None) -> np.ndarray:
@@ -97,13 +101,49 @@ def _is_sorted(a: np.ndarray) -> bool:
 
 
 def run_local(store: Store, req: Request, workers: int | None = None,
-              progress: Callable[[str, int, int], None] | None = None) -> pa.Table:
-    """Detect events with local threads; returns the :data:`~harborwatch.events.schema.EVENTS` table."""
+              progress: Callable[[str, int, int], None] | None = None, chunk_rows: int | None = None) -> pa.Table:
+    """Detect events with local threads; returns the :data:`~harborwatch.events.schema.EVENTS` table.
+
+    Up to ``chunk_rows`` positions (default :data:`CHUNK_ROWS`) are read at once. A larger
+    window is read out of core: in MMSI ranges of about that many positions, each through the
+    vessel stage in turn. Only the encounter slots, the (IMO, MMSI) summaries, the reception counts
+    and the raw events stay in memory, and they join at the end as they do in memory. The events
+    are the same either way (no vessel is split between ranges)."""
     say = progress or (lambda stage, done, total: None)
-    say("read", 0, 1)
-    positions, static = read_inputs(store, req)
-    say("read", 1, 1)
-    return detect(positions, static, req, workers=workers, progress=progress)
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    n = count_positions(store, req)
+    if n <= chunk_rows:
+        say("read", 0, 1)
+        positions, static = read_inputs(store, req)
+        say("read", 1, 1)
+        return detect(positions, static, req, workers=workers, progress=progress)
+    ctx = req.context()
+    cuts = store_cuts(store, req, -(-n // chunk_rows))
+    outs: list[dict[str, pa.Table]] = []
+    lo = -1
+    for k, hi in enumerate(cuts):
+        positions, static = read_inputs(store, req, (lo, int(hi)), (POSITION_COLUMNS, STATIC_COLUMNS))
+        outs += vessel_outs(positions, static, ctx, workers)
+        del positions, static
+        say("ranges", k + 1, len(cuts))
+        lo = int(hi)
+    return combine(outs, ctx, workers, say)
+
+
+def store_cuts(store: Store, req: Request, parts: int) -> np.ndarray:
+    """:func:`mmsi_cuts` computed in the store (DuckDB's quantiles), not in memory."""
+    where, params = [], []
+    if req.since is not None:
+        where.append("timestamp >= ?")
+        params.append(req.since)
+    if req.until is not None:
+        where.append("timestamp < ?")
+        params.append(req.until)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    qs = [j / parts for j in range(1, parts)]
+    at = store.sql(f"SELECT quantile_disc(mmsi, {qs}) AS q FROM positions {clause}", params)["q"][0].as_py() or []
+    cuts = np.unique(np.array([int(x) for x in at if x is not None], np.int64)) - 1
+    return np.concatenate([cuts[cuts >= 0], np.array([2**32 - 1], np.int64)])
 
 
 def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: int | None = None,
@@ -111,6 +151,13 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
     """Events from in-memory positions and static reports (the local engine without a store)."""
     ctx = req.context()
     say = progress or (lambda stage, done, total: None)
+    return combine(vessel_outs(positions, static, ctx, workers, say), ctx, workers, say)
+
+
+def vessel_outs(positions: pa.Table, static: pa.Table | None, ctx: Context, workers: int | None = None,
+                say: Callable[[str, int, int], None] | None = None) -> list[dict[str, pa.Table]]:
+    """The vessel stage over MMSI ranges of in-memory rows, on threads: one output per range."""
+    say = say or (lambda stage, done, total: None)
     # only the columns the stages read; each partition's thread casts and sorts its rows
     static = (prepare_static(None, empty=True) if static is None or static.num_rows == 0
               else static.select([c for c in STATIC_COLUMNS if c in static.column_names]))
@@ -139,6 +186,14 @@ def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: 
         for k, o in enumerate(ex.map(run_part, jobs) if len(jobs) > 1 else [run_part(jobs[0])]):
             outs.append(o)
             say("vessels", k + 1, len(jobs))
+    return outs
+
+
+def combine(outs: list[dict[str, pa.Table]], ctx: Context, workers: int | None = None,
+            say: Callable[[str, int, int], None] | None = None) -> pa.Table:
+    """The encounter join over every range's slots, then :func:`finalize` over all ranges."""
+    say = say or (lambda stage, done, total: None)
+    workers = workers or os.cpu_count() or 1
     points = _concat([o["points"] for o in outs], POINTS)
     say("encounters", 0, 1)
     pair_events = ctx.cfg.encounters.join(points, ctx, workers=workers if points.num_rows >= THREAD_ROWS else 1)

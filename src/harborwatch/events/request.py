@@ -34,19 +34,50 @@ class Request:
         return Context(self.cfg, self.sites, self.types)
 
 
-def read_inputs(store: Store, req: Request) -> tuple[pa.Table, pa.Table]:
-    """Positions in the window, and static reports of those vessels (from a draught window earlier)."""
-    positions = store.positions(since=req.since, until=req.until)
+def read_inputs(store: Store, req: Request, mmsi_range: tuple[int, int] | None = None,
+                columns: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> tuple[pa.Table, pa.Table]:
+    """Positions in the window, and static reports of those vessels (from a draught window
+    earlier), ordered by (mmsi, timestamp, record_hash). ``mmsi_range`` (lo, hi]: only those
+    vessels; ``columns``: only these position and static columns."""
+    pos_where: list[str] = []
+    st_where: list[str] = []
+    pos_params: list = []
+    st_params: list = []
+    if req.since is not None:
+        pos_where.append("timestamp >= ?")
+        pos_params.append(req.since)
+        st_where.append("timestamp >= ?")
+        st_params.append(req.since - timedelta(hours=req.cfg.port_visits.draught_window_h))
+    if req.until is not None:
+        for w, p in ((pos_where, pos_params), (st_where, st_params)):
+            w.append("timestamp < ?")
+            p.append(req.until)
+    if mmsi_range is not None:
+        for w, p in ((pos_where, pos_params), (st_where, st_params)):
+            w.append("mmsi > ? AND mmsi <= ?")
+            p += list(mmsi_range)
+    pos_cols, st_cols = ("*", "*") if columns is None else (", ".join(columns[0]), ", ".join(columns[1]))
+    order = "ORDER BY mmsi, timestamp, record_hash"
+
+    def clause(w: list[str]) -> str:
+        return ("WHERE " + " AND ".join(w)) if w else ""
+
+    positions = store.sql(f"SELECT {pos_cols} FROM positions {clause(pos_where)} {order}", pos_params)
+    static = store.sql(f"SELECT {st_cols} FROM static {clause(st_where)} {order}", st_params)
+    return positions, static
+
+
+def count_positions(store: Store, req: Request) -> int:
+    """Positions in the request's window."""
     where, params = [], []
     if req.since is not None:
         where.append("timestamp >= ?")
-        params.append(req.since - timedelta(hours=req.cfg.port_visits.draught_window_h))
+        params.append(req.since)
     if req.until is not None:
         where.append("timestamp < ?")
         params.append(req.until)
     clause = ("WHERE " + " AND ".join(where)) if where else ""
-    static = store.sql(f"SELECT * FROM static {clause} ORDER BY mmsi, timestamp, record_hash", params)
-    return positions, static
+    return int(store.sql(f"SELECT count(*) AS n FROM positions {clause}", params)["n"][0].as_py())
 
 
 def remember(store: Store, req: Request) -> None:
@@ -61,4 +92,4 @@ def recalled_sites(store: Store) -> SiteCatalogue | None:
     return SiteCatalogue.from_geojson_text(text, f"{store.path} (meta events_sites)") if text else None
 
 
-__all__ = ["Request", "read_inputs", "recalled_sites", "remember"]
+__all__ = ["Request", "count_positions", "read_inputs", "recalled_sites", "remember"]
