@@ -21,7 +21,7 @@ from harborwatch.core.errors import HarborwatchError
 from harborwatch.events import kernels as EK
 from harborwatch.events.context import Context
 from harborwatch.events.fixes import POSITION_COLUMNS, STATIC_COLUMNS, prepare_static
-from harborwatch.events.request import Request, count_positions, read_inputs
+from harborwatch.events.request import Request, count_positions, read_inputs, window_clause
 from harborwatch.events.schema import IDS, POINTS, RECEPTION
 from harborwatch.events.stages import finalize, vessel_stage
 from harborwatch.store.store import Store
@@ -132,14 +132,7 @@ def run_local(store: Store, req: Request, workers: int | None = None,
 
 def store_cuts(store: Store, req: Request, parts: int) -> np.ndarray:
     """:func:`mmsi_cuts` computed in the store (DuckDB's quantiles), not in memory."""
-    where, params = [], []
-    if req.since is not None:
-        where.append("timestamp >= ?")
-        params.append(req.since)
-    if req.until is not None:
-        where.append("timestamp < ?")
-        params.append(req.until)
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    clause, params = window_clause(req)
     qs = [j / parts for j in range(1, parts)]
     at = store.sql(f"SELECT quantile_disc(mmsi, {qs}) AS q FROM positions {clause}", params)["q"][0].as_py() or []
     cuts = np.unique(np.array([int(x) for x in at if x is not None], np.int64)) - 1

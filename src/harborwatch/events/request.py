@@ -67,8 +67,8 @@ def read_inputs(store: Store, req: Request, mmsi_range: tuple[int, int] | None =
     return positions, static
 
 
-def count_positions(store: Store, req: Request) -> int:
-    """Positions in the request's window."""
+def window_clause(req: Request) -> tuple[str, list]:
+    """``WHERE`` over positions' timestamps for the request's window (empty when unbounded)."""
     where, params = [], []
     if req.since is not None:
         where.append("timestamp >= ?")
@@ -76,7 +76,12 @@ def count_positions(store: Store, req: Request) -> int:
     if req.until is not None:
         where.append("timestamp < ?")
         params.append(req.until)
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    return ("WHERE " + " AND ".join(where)) if where else "", params
+
+
+def count_positions(store: Store, req: Request) -> int:
+    """Positions in the request's window."""
+    clause, params = window_clause(req)
     return int(store.sql(f"SELECT count(*) AS n FROM positions {clause}", params)["n"][0].as_py())
 
 
@@ -92,4 +97,4 @@ def recalled_sites(store: Store) -> SiteCatalogue | None:
     return SiteCatalogue.from_geojson_text(text, f"{store.path} (meta events_sites)") if text else None
 
 
-__all__ = ["Request", "count_positions", "read_inputs", "recalled_sites", "remember"]
+__all__ = ["Request", "count_positions", "read_inputs", "recalled_sites", "remember", "window_clause"]
