@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _shared import ais_dir
+from _shared import ais_dir, work_dir
 
 
 def derived(n: int, store_dir: Path) -> tuple[pa.Table, pa.Table]:
@@ -83,6 +83,81 @@ def derived(n: int, store_dir: Path) -> tuple[pa.Table, pa.Table]:
     return pa.concat_tables(outs).slice(0, n), pa.concat_tables(stats)
 
 
+def derived_store(n: int, store_dir: Path) -> Path:
+    """A store of ``n`` positions for the out-of-core run, replicated from the Baltic sample in
+    DuckDB (never in memory). Copy ``k`` moves every vessel ``k`` days later, gives it the MMSI
+    MID * 10^6 + (k mod 1000) * 1000 + its rank (a copy 1,000 or more days on reuses an MMSI of an
+    earlier copy, years apart) and fresh record hashes; copies after the first carry no IMO (the
+    same IMO on thousands of MMSIs would make every copy an identity case). Made once, reused."""
+    from harborwatch.store.ingest import ingest_files
+    from harborwatch.store.store import Store
+
+    done = store_dir / "done"
+    if done.exists():
+        return store_dir
+    st = Store.open(store_dir)
+    list(ingest_files(st, [ais_dir() / "baltic_april_2018_20k_sample.csv"]))
+    base = st.sql("SELECT count(*) AS n FROM positions")["n"][0].as_py()
+    reps = -(-n // base)
+    st.con.execute("SET memory_limit = '6GB'")
+    t0 = time.perf_counter()
+    for name, imo in (("positions", None), ("static", "CASE WHEN k = 0 THEN p.imo END")):
+        cols = [r[0] for r in st.con.execute(f"DESCRIBE {name}").fetchall()]
+        over = {"mmsi": "CAST(p.mmsi // 1000000 * 1000000 + (k % 1000) * 1000 + r.rank AS UINTEGER)",
+                "timestamp": "p.timestamp + to_days(CAST(k AS INTEGER))",
+                "record_hash": "xor(p.record_hash, CAST((k * 2654435761) % 18446744073709551615 AS UBIGINT))"}
+        if imo:
+            over["imo"] = imo
+        sel = ", ".join(over.get(c, f"p.{c}") for c in cols)
+        limit = f"LIMIT {n}" if name == "positions" else ""
+        st.con.execute(f"""
+            CREATE TEMP TABLE base_{name} AS SELECT * FROM {name};
+            DELETE FROM {name};
+            INSERT INTO {name}
+            SELECT {sel} FROM base_{name} p
+            JOIN (SELECT mmsi, CAST(dense_rank() OVER (ORDER BY mmsi) - 1 AS BIGINT) AS rank
+                  FROM (SELECT DISTINCT mmsi FROM base_positions)) r USING (mmsi)
+            CROSS JOIN range({reps}) t(k)
+            ORDER BY 1, 2 {limit}""")
+        print(f"store: {name} replicated in {time.perf_counter() - t0:.0f} s", flush=True)
+    st.con.execute("CHECKPOINT")
+    st.close()
+    done.touch()
+    return store_dir
+
+
+def _out_of_core(n: int, workers: int) -> None:
+    """The local engine on a store of ``n`` positions read out of core: time and peak RSS."""
+    import multiprocessing
+    import resource
+
+    from harborwatch.events.engine import run_local
+    from harborwatch.events.params import EventsConfig
+    from harborwatch.events.request import Request
+    from harborwatch.sites.build import read_wpi
+    from harborwatch.store.store import Store
+
+    store = work_dir() / f"events-store-{n}"
+    # built in a child process, so that this process's peak RSS is the engine's alone
+    child = multiprocessing.get_context("spawn").Process(target=derived_store, args=(n, store))
+    child.start()
+    child.join()
+    req = Request(EventsConfig(), read_wpi(Path(ais_dir()).parent / "ports" / "WPI_Pub150.csv"))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with Store.open(store, read_only=True) as st:
+        n_rows = st.sql("SELECT count(*) AS n FROM positions")["n"][0].as_py()
+        t0 = time.perf_counter()
+        ev = run_local(st, req, workers=workers)
+        wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    counts: dict[str, int] = {}
+    for t in ev["type"].to_pylist():
+        counts[t] = counts.get(t, 0) + 1
+    print(f"out of core: {n_rows:,} positions from the store, {workers} workers: {wall:.1f} s = "
+          f"{n_rows / wall:,.0f} positions/s; events {counts}")
+    print(f"peak RSS {peak:,.0f} MB (before the run {before:,.0f} MB)")
+
+
 def _spark(pos: pa.Table, sta: pa.Table, req, repeat: int, local_events: pa.Table | None) -> None:
     """Time the Spark engine on local[1] and local[2] (session start not counted)."""
     import tempfile
@@ -123,7 +198,13 @@ def main() -> None:
                     help="time unsorted input: the copies one after another (harborwatch's sort is timed)")
     ap.add_argument("--spark", type=int, default=0, metavar="N",
                     help="also time the Spark engine, local[1] against local[2], on the first N positions")
+    ap.add_argument("--out-of-core", action="store_true",
+                    help="build a store of --positions rows (in DuckDB) and run the local engine on it out of "
+                         "core; implied above 18M positions")
     a = ap.parse_args()
+    if a.out_of_core or a.positions > 18_000_000:
+        _out_of_core(a.positions, a.workers)
+        return
     import tempfile
 
     from harborwatch.events.engine import detect

@@ -22,7 +22,9 @@ from harborwatch.events import kernels as EK
 from harborwatch.events.context import Context
 from harborwatch.events.fixes import POSITION_COLUMNS, STATIC_COLUMNS, prepare_static
 from harborwatch.events.request import Request, count_positions, read_inputs, window_clause
-from harborwatch.events.schema import IDS, POINTS, RECEPTION
+from harborwatch.events.rules.encounters import close_pairs
+from harborwatch.events.schema import IDS, PAIRS, POINTS, RECEPTION
+from harborwatch.events.spill import PointSpill, slot_edges
 from harborwatch.events.stages import finalize, vessel_stage
 from harborwatch.store.store import Store
 
@@ -33,7 +35,7 @@ THREAD_ROWS = 50_000
 PART_ROWS = 500_000
 #: The local engine reads at most about this many positions from the store at once; a larger
 #: window runs out of core, in MMSI ranges of about this size.
-CHUNK_ROWS = 8_000_000
+CHUNK_ROWS = 4_000_000
 
 
 def mmsi_cuts(mmsi: np.ndarray, parts: int, ordered: bool | None = None) -> np.ndarray:
@@ -120,23 +122,46 @@ def run_local(store: Store, req: Request, workers: int | None = None,
     ctx = req.context()
     cuts = store_cuts(store, req, -(-n // chunk_rows))
     outs: list[dict[str, pa.Table]] = []
-    lo = -1
-    for k, hi in enumerate(cuts):
-        positions, static = read_inputs(store, req, (lo, int(hi)), (POSITION_COLUMNS, STATIC_COLUMNS))
-        outs += vessel_outs(positions, static, ctx, workers)
-        del positions, static
-        say("ranges", k + 1, len(cuts))
-        lo = int(hi)
-    return combine(outs, ctx, workers, say)
+    with PointSpill(_slot_edges(store, req, ctx, -(-n // chunk_rows))) as spill:
+        lo = -1
+        for k, hi in enumerate(cuts):
+            positions, static = read_inputs(store, req, (lo, int(hi)), (POSITION_COLUMNS, STATIC_COLUMNS))
+            for o in vessel_outs(positions, static, ctx, workers):
+                spill.add(o.pop("points"))
+                outs.append(o)
+            del positions, static
+            say("ranges", k + 1, len(cuts))
+            lo = int(hi)
+        pairs = []
+        if "encounter" in ctx.types:
+            say("encounters", 0, 1)
+            pairs = [close_pairs(ctx.cfg.encounters, w, workers or os.cpu_count() or 1) for w in spill.windows()]
+    return combine(outs, ctx, workers, say, ctx.cfg.encounters.pairs(_concat(pairs, PAIRS), ctx))
+
+
+def _slot_edges(store: Store, req: Request, ctx: Context, windows: int) -> np.ndarray:
+    """Inner edges of ``windows`` slot windows over the request's positions, for the spilled points."""
+    clause, params = window_clause(req)
+    t = store.sql(f"SELECT epoch_ms(min(timestamp)) AS a, epoch_ms(max(timestamp)) AS b FROM positions {clause}",
+                  params).to_pylist()[0]
+    return slot_edges(int(t["a"]), int(t["b"]), int(ctx.cfg.encounters.step_min * 60_000), windows)
 
 
 def store_cuts(store: Store, req: Request, parts: int) -> np.ndarray:
-    """:func:`mmsi_cuts` computed in the store (DuckDB's quantiles), not in memory."""
+    """:func:`mmsi_cuts` from the store's positions per vessel (one row per MMSI), not from the
+    positions themselves: inclusive upper MMSI bounds of about ``parts`` ranges of similar numbers
+    of positions."""
     clause, params = window_clause(req)
-    qs = [j / parts for j in range(1, parts)]
-    at = store.sql(f"SELECT quantile_disc(mmsi, {qs}) AS q FROM positions {clause}", params)["q"][0].as_py() or []
-    cuts = np.unique(np.array([int(x) for x in at if x is not None], np.int64)) - 1
-    return np.concatenate([cuts[cuts >= 0], np.array([2**32 - 1], np.int64)])
+    per = store.sql(f"SELECT mmsi, count(*) AS n FROM positions {clause} GROUP BY mmsi ORDER BY mmsi", params)
+    mm = per["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
+    cum = np.cumsum(per["n"].to_numpy(zero_copy_only=False))
+    top = np.array([2**32 - 1], np.int64)
+    if len(mm) == 0 or parts <= 1:
+        return top
+    # the vessel holding each row quantile starts the next range
+    k = np.searchsorted(cum, [j * cum[-1] // parts for j in range(1, parts)], side="right")
+    cuts = np.unique(mm[np.minimum(k, len(mm) - 1)]) - 1
+    return np.concatenate([cuts[cuts >= 0], top])
 
 
 def detect(positions: pa.Table, static: pa.Table | None, req: Request, workers: int | None = None,
@@ -183,13 +208,15 @@ def vessel_outs(positions: pa.Table, static: pa.Table | None, ctx: Context, work
 
 
 def combine(outs: list[dict[str, pa.Table]], ctx: Context, workers: int | None = None,
-            say: Callable[[str, int, int], None] | None = None) -> pa.Table:
-    """The encounter join over every range's slots, then :func:`finalize` over all ranges."""
+            say: Callable[[str, int, int], None] | None = None, pair_events: pa.Table | None = None) -> pa.Table:
+    """The encounter join over every range's slots (unless ``pair_events`` holds its events
+    already), then :func:`finalize` over all ranges."""
     say = say or (lambda stage, done, total: None)
     workers = workers or os.cpu_count() or 1
-    points = _concat([o["points"] for o in outs], POINTS)
-    say("encounters", 0, 1)
-    pair_events = ctx.cfg.encounters.join(points, ctx, workers=workers if points.num_rows >= THREAD_ROWS else 1)
+    if pair_events is None:
+        points = _concat([o["points"] for o in outs], POINTS)
+        say("encounters", 0, 1)
+        pair_events = ctx.cfg.encounters.join(points, ctx, workers=workers if points.num_rows >= THREAD_ROWS else 1)
     say("encounters", 1, 1)
     return finalize([o["events"] for o in outs] + [pair_events], _concat([o["ids"] for o in outs], IDS),
                     _concat([o["reception"] for o in outs], RECEPTION), ctx)

@@ -25,7 +25,7 @@ from harborwatch.core.params import Params
 from harborwatch.events import kernels as EK
 from harborwatch.events.fixes import Tracks
 from harborwatch.events.rows import EventRows, H, Scope, track_labels
-from harborwatch.events.schema import POINTS, SLOTS
+from harborwatch.events.schema import PAIRS, POINTS, SLOTS
 from harborwatch.tracks import kernels as TK
 from harborwatch.tracks.algorithms import Resample
 from harborwatch.tracks.track import is_ordered
@@ -179,6 +179,51 @@ def _pair_stage(e: Encounters, pairs: pa.Table, ctx: Scope) -> pa.Table:
                        (*(cols[c] for c in ("ref0_a", "ref1_a", "ref0_b", "ref1_b")), rows, rows), e, ctx)
 
 
+def _bucket_join(e: Encounters, points: pa.Table, workers: int) -> tuple[pa.Table, list[tuple]]:
+    """``points`` ordered by (mmsi, hull, slot), and the pairs within the encounter distance that
+    :func:`~harborwatch.events.kernels.bucket_pairs` finds in each slot range (one per thread)."""
+    if not is_ordered(points, ("mmsi", "hull", "slot")):
+        points = points.sort_by([("mmsi", "ascending"), ("hull", "ascending"), ("slot", "ascending")])
+    mm, slot = (points[c].to_numpy(zero_copy_only=False) for c in ("mmsi", "slot"))
+    lat, lon = _f64(points, "lat"), _f64(points, "lon")
+    order, start = EK.slot_buckets(slot)
+    ns = len(start) - 1
+    # slot ranges of about equal numbers of points, one per thread
+    cuts = np.unique(np.searchsorted(start, np.linspace(0, start[-1], max(1, workers) + 1), "left").clip(0, ns))
+    cuts[0], cuts[-1] = 0, ns
+    maxd = e.max_distance_m
+
+    def run(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return EK.bucket_pairs(order, start, int(cuts[k]), int(cuts[k + 1]), mm, lat, lon, maxd)
+
+    jobs = range(len(cuts) - 1)
+    if len(jobs) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=len(jobs)) as ex:
+            return points, list(ex.map(run, jobs))
+    return points, [run(k) for k in jobs]
+
+
+def close_pairs(e: Encounters, points: pa.Table, workers: int = 1) -> pa.Table:
+    """The :data:`~harborwatch.events.schema.PAIRS` rows of the points within the encounter
+    distance of each other in one slot. Slots are independent, so the pairs of disjoint slot
+    ranges together are the pairs of all of them; :meth:`Encounters.pairs` turns them into the
+    events :meth:`Encounters.join` finds (the out-of-core local engine joins its spilled points
+    one slot range at a time this way)."""
+    if points.num_rows == 0:
+        return PAIRS.empty_table()
+    points, found = _bucket_join(e, points, workers)
+    a = np.concatenate([f[0] for f in found]) if found else np.zeros(0, np.int64)
+    b = np.concatenate([f[1] for f in found]) if found else np.zeros(0, np.int64)
+    ta, tb = points.take(pa.array(a)), points.take(pa.array(b))
+    cols = {"mmsi_a": ta["mmsi"], "hull_a": ta["hull"], "mmsi_b": tb["mmsi"], "hull_b": tb["hull"], "slot": ta["slot"]}
+    for side, t in (("a", ta), ("b", tb)):
+        cols.update({f"lat_{side}": t["lat"], f"lon_{side}": t["lon"], f"speed_{side}": t["speed_kn"],
+                     f"ref0_{side}": t["ref0"], f"ref1_{side}": t["ref1"]})
+    return pa.table(cols, schema=PAIRS)
+
+
 def _slot_pair_stage(e: Encounters, points: pa.Table, ctx: Scope, workers: int = 1) -> pa.Table:
     """Encounters from every partition's :data:`POINTS`: the local engine's space-time join
     (:func:`~harborwatch.events.kernels.bucket_pairs`: slot buckets, a sweep inside each;
@@ -189,30 +234,11 @@ def _slot_pair_stage(e: Encounters, points: pa.Table, ctx: Scope, workers: int =
     the whole equality join of :func:`explode_points`."""
     if points.num_rows == 0 or "encounter" not in ctx.types:
         return EventRows().table(ctx)
-    if not is_ordered(points, ("mmsi", "hull", "slot")):
-        points = points.sort_by([("mmsi", "ascending"), ("hull", "ascending"), ("slot", "ascending")])
+    points, found = _bucket_join(e, points, workers)
     # the columns as they are (no copies): uint32 MMSI, int32 hull, int64 slot
     mm, hull, slot = (points[c].to_numpy(zero_copy_only=False) for c in ("mmsi", "hull", "slot"))
     trk = EK.track_index(mm, hull)
     lat, lon = _f64(points, "lat"), _f64(points, "lon")
-    order, start = EK.slot_buckets(slot)
-    ns = len(start) - 1
-    # slot ranges of about equal numbers of points, one per thread
-    cuts = np.unique(np.searchsorted(start, np.linspace(0, start[-1], max(1, workers) + 1), "left").clip(0, ns))
-    cuts[0], cuts[-1] = 0, ns
-    maxd = e.max_distance_m
-
-    def run(k: int) -> tuple[np.ndarray, np.ndarray]:
-        return EK.bucket_pairs(order, start, int(cuts[k]), int(cuts[k + 1]), mm, lat, lon, maxd)
-
-    jobs = range(len(cuts) - 1)
-    if len(jobs) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=len(jobs)) as ex:
-            found = list(ex.map(run, jobs))
-    else:
-        found = [run(k) for k in jobs]
     ra, rb, d, poff = EK.group_pairs(*(List([f[c] for f in found]) for c in range(3)), trk)
     r0, r1 = (points[c].to_numpy(zero_copy_only=False) for c in ("ref0", "ref1"))
 
@@ -260,4 +286,4 @@ def _encounters(poff: np.ndarray, slot: np.ndarray, ends: Callable[[np.ndarray],
     return ev.table(ctx)
 
 
-__all__ = ["PORT_BOUND_MAX_LAT", "PORT_BOUND_SLACK_M", "Encounters"]
+__all__ = ["PORT_BOUND_MAX_LAT", "PORT_BOUND_SLACK_M", "Encounters", "close_pairs"]
