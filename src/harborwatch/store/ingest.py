@@ -7,12 +7,15 @@ duplicates``, where a record is one NMEA message (a sentence group) or one CSV r
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from harborwatch.core.errors import FormatError
 from harborwatch.ingest.checks import time_bounds
@@ -20,10 +23,13 @@ from harborwatch.ingest.counts import read_counts
 from harborwatch.ingest.csv.mapping import Mapping, builtin_mappings, load_mapping
 from harborwatch.ingest.csv.reader import read_csv
 from harborwatch.ingest.nmea.reader import read_nmea
-from harborwatch.ingest.records import Decoded, NormalizeOptions, normalize
+from harborwatch.ingest.records import NormalizedBatch, NormalizeOptions, normalize
 from harborwatch.ingest.sources import Member, detect_format, list_members, open_member, sniff
 from harborwatch.ingest.trade import read_comtrade, read_deliveries
 from harborwatch.store.store import Store
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 class Progress(Protocol):
@@ -90,8 +96,9 @@ def ingest_files(
                 batches = read_nmea(stream)
             else:
                 batches = read_csv(stream, mapping, m.name)
-            for decoded in batches:
-                _write(store, run_id, m.name, decoded, nopt)
+            # the next batches are read and normalised in a thread while this one is written
+            for decoded, nb in prefetch(batches, partial(normalize, opt=nopt)):
+                _write(store, run_id, m.name, nb)
                 progress.advance(counter.consumed, len(decoded))
             sha = counter.sha256.hexdigest()
         report = store.finish_file(run_id, m.name, sha)
@@ -103,8 +110,48 @@ def _ms(t: datetime | None) -> int | None:
     return None if t is None else int(t.timestamp() * 1000)
 
 
-def _write(store: Store, run_id: str, name: str, decoded: Decoded, nopt: NormalizeOptions) -> None:
-    nb = normalize(decoded, nopt)
+def prefetch(items: Iterable[T], fn: Callable[[T], U], depth: int = 2) -> Iterator[tuple[T, U]]:
+    """``(item, fn(item))`` for each item, in order, the iteration and ``fn`` running in a worker
+    thread up to ``depth`` items ahead (so memory stays bounded). An exception there is raised
+    here, at the item it happened on; closing this generator stops the worker."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(x: object) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(x, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for it in items:
+                if not put((it, fn(it))):
+                    return
+            put(done)
+        except BaseException as e:  # handed to the consumer, raised there
+            put(e)
+
+    t = threading.Thread(target=work, name="harborwatch-prefetch", daemon=True)
+    t.start()
+    try:
+        while True:
+            x = q.get()
+            if x is done:
+                return
+            if isinstance(x, BaseException):
+                raise x
+            yield x
+    finally:
+        stop.set()
+        t.join()
+
+
+def _write(store: Store, run_id: str, name: str, nb: NormalizedBatch) -> None:
     account = {
         "run_id": run_id,
         "file": name,
