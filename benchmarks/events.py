@@ -86,9 +86,10 @@ def derived(n: int, store_dir: Path) -> tuple[pa.Table, pa.Table]:
 def derived_store(n: int, store_dir: Path) -> Path:
     """A store of ``n`` positions for the out-of-core run, replicated from the Baltic sample in
     DuckDB (never in memory). Copy ``k`` moves every vessel ``k`` days later, gives it the MMSI
-    MID * 10^6 + (k mod 1000) * 1000 + its rank (a copy 1,000 or more days on reuses an MMSI of an
-    earlier copy, years apart) and fresh record hashes; copies after the first carry no IMO (the
-    same IMO on thousands of MMSIs would make every copy an identity case). Made once, reused."""
+    (MID + 10 * (k div 1000)) * 10^6 + (k mod 1000) * 1000 + its rank (no two copies share an MMSI;
+    from the 1,000th copy on the MID, so the flag, is another) and fresh record hashes; copies
+    after the first carry no IMO (the same IMO on thousands of MMSIs would make every copy an
+    identity case). Made once, reused."""
     from harborwatch.store.ingest import ingest_files
     from harborwatch.store.store import Store
 
@@ -103,7 +104,7 @@ def derived_store(n: int, store_dir: Path) -> Path:
     t0 = time.perf_counter()
     for name, imo in (("positions", None), ("static", "CASE WHEN k = 0 THEN p.imo END")):
         cols = [r[0] for r in st.con.execute(f"DESCRIBE {name}").fetchall()]
-        over = {"mmsi": "CAST(p.mmsi // 1000000 * 1000000 + (k % 1000) * 1000 + r.rank AS UINTEGER)",
+        over = {"mmsi": "CAST((p.mmsi // 1000000 + k // 1000 * 10) * 1000000 + (k % 1000) * 1000 + r.rank AS UINTEGER)",
                 "timestamp": "p.timestamp + to_days(CAST(k AS INTEGER))",
                 "record_hash": "xor(p.record_hash, CAST((k * 2654435761) % 18446744073709551615 AS UBIGINT))"}
         if imo:
@@ -144,16 +145,21 @@ def _out_of_core(n: int, workers: int) -> None:
     child.join()
     req = Request(EventsConfig(), read_wpi(Path(ais_dir()).parent / "ports" / "WPI_Pub150.csv"))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    with Store.open(store, read_only=True) as st:
+    counts: dict[str, int] = {}
+
+    def keep(t: pa.Table) -> None:  # what `harborwatch events --store` does: into the store, range by range
+        st.put_rows("events", t, "event_id")
+        for k in t["type"].to_pylist():
+            counts[k] = counts.get(k, 0) + 1
+
+    with Store.open(store) as st:
+        st.con.execute("DROP TABLE IF EXISTS events")
         n_rows = st.sql("SELECT count(*) AS n FROM positions")["n"][0].as_py()
         t0 = time.perf_counter()
-        ev = run_local(st, req, workers=workers)
+        run_local(st, req, workers=workers, sink=keep)
         wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    counts: dict[str, int] = {}
-    for t in ev["type"].to_pylist():
-        counts[t] = counts.get(t, 0) + 1
-    print(f"out of core: {n_rows:,} positions from the store, {workers} workers: {wall:.1f} s = "
+    print(f"out of core: {n_rows:,} positions from the store, events into it, {workers} workers: {wall:.1f} s = "
           f"{n_rows / wall:,.0f} positions/s; events {counts}")
     print(f"peak RSS {peak:,.0f} MB (before the run {before:,.0f} MB)")
 

@@ -52,3 +52,26 @@ def test_sites_list_and_build(tmp_path):
     res = r.invoke(app, ["sites", "build", "--store", store, "--min-vessels", "1", "-o", str(tmp_path / "a.geojson")])
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "a.geojson").read_text())["type"] == "FeatureCollection"
+
+
+def test_events_of_a_large_store_go_in_range_by_range(tmp_path, monkeypatch):
+    """Above the engine's chunk size the CLI stores each MMSI range's events as they come: the
+    store ends with the events of an in-memory run."""
+    from harborwatch.events import engine
+    from harborwatch.store import Store
+
+    r = CliRunner()
+    big, small = str(tmp_path / "big"), str(tmp_path / "small")
+    for s in (big, small):
+        assert r.invoke(app, ["ingest", str(REPO_SAMPLE), "--store", s, "--json"]).exit_code == 0
+    assert r.invoke(app, ["events", "--store", small, "--json"]).exit_code == 0
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 100)
+    res = r.invoke(app, ["events", "--store", big, "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output.strip().splitlines()[-1])
+
+    def ids(s: str) -> list[str]:
+        with Store.open(s, read_only=True) as st:
+            return st.sql("SELECT event_id FROM events ORDER BY event_id")["event_id"].to_pylist()
+
+    assert ids(big) == ids(small) and out["new_in_store"] == len(ids(big)) > 0

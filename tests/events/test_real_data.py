@@ -171,3 +171,21 @@ def test_out_of_core_ranges_give_the_same_events(real):
     assert len(cuts) >= 4 and cuts[-1] == 2**32 - 1
     for workers in (1, 2):
         assert engine.run_local(st, req, workers=workers, chunk_rows=5_000).equals(ev)
+
+
+def test_out_of_core_into_a_sink_hands_on_the_same_events(real):
+    """With a sink, each range's events are handed on when done (the global types last): together
+    they are the in-memory run's events."""
+    import pyarrow as pa
+
+    from harborwatch.events import engine
+
+    order = [("start", "ascending"), ("type", "ascending"), ("mmsi", "ascending"), ("event_id", "ascending")]
+    st, req, ev = real
+    got: list[pa.Table] = []
+    assert engine.run_local(st, req, workers=2, chunk_rows=5_000, sink=got.append).num_rows == 0
+    assert len(got) > 3
+    last = set(got[-1]["type"].to_pylist())
+    assert all(t not in engine.GLOBAL_TYPES for g in got[:-1] for t in g["type"].to_pylist())
+    assert last & set(engine.GLOBAL_TYPES)
+    assert pa.concat_tables(got).sort_by(order).equals(ev)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from harborwatch.cli.common import (
     DaysOpt,
@@ -54,17 +57,26 @@ def events(
     req = Request(cfg, _load_sites(sites), wanted, _parse_time(since, "--since") if since else None,
                   _parse_time(until, "--until") if until else None)
     progress, say = _stage_progress(as_json)
-    with Store.open(store, create=False) as st, progress:
-        table = run(st, req, engine=engine, workers=workers, progress=say)
-        added = st.put_rows("events", table, "event_id")
-        remember(st, req)
     counts: dict[str, int] = {}
-    for t in table["type"].to_pylist():
-        counts[t] = counts.get(t, 0) + 1
-    if out_path is not None:
-        write_events(table, out_path)
+    added = 0
+
+    def keep(t: pa.Table) -> None:  # into the store as they come (a large store's ranges one by one)
+        nonlocal added
+        added += st.put_rows("events", t, "event_id")
+        for k in t["type"].to_pylist():
+            counts[k] = counts.get(k, 0) + 1
+
+    with Store.open(store, create=False) as st, progress:
+        if out_path is None:
+            run(st, req, engine=engine, workers=workers, progress=say, sink=keep)
+        else:  # the file is written whole, in order
+            table = run(st, req, engine=engine, workers=workers, progress=say)
+            keep(table)
+            write_events(table, out_path)
+        remember(st, req)
+    total = sum(counts.values())
     if as_json:
-        print(json.dumps({"events": table.num_rows, "new_in_store": added,
+        print(json.dumps({"events": total, "new_in_store": added,
                           "by_type": dict(sorted(counts.items())), "out": str(out_path) if out_path else None}))
         return
     t = Table(title=f"events in {store} ({engine} engine)")
@@ -73,7 +85,7 @@ def events(
     for k in EVENT_TYPES:
         if k in counts:
             t.add_row(k, f"{counts[k]:,}")
-    t.add_row("total", f"{table.num_rows:,}")
+    t.add_row("total", f"{total:,}")
     out.print(t)
     out.print(f"  {added:,} new in the store (table events); reruns add none", highlight=False)
     if out_path is not None:

@@ -23,7 +23,7 @@ from harborwatch.events.context import Context
 from harborwatch.events.fixes import POSITION_COLUMNS, STATIC_COLUMNS, prepare_static
 from harborwatch.events.request import Request, count_positions, read_inputs, window_clause
 from harborwatch.events.rules.encounters import close_pairs
-from harborwatch.events.schema import IDS, PAIRS, POINTS, RECEPTION
+from harborwatch.events.schema import EVENTS, IDS, PAIRS, POINTS, RECEPTION
 from harborwatch.events.spill import PointSpill, slot_edges
 from harborwatch.events.stages import finalize, vessel_stage
 from harborwatch.store.store import Store
@@ -103,14 +103,18 @@ def _is_sorted(a: np.ndarray) -> bool:
 
 
 def run_local(store: Store, req: Request, workers: int | None = None,
-              progress: Callable[[str, int, int], None] | None = None, chunk_rows: int | None = None) -> pa.Table:
+              progress: Callable[[str, int, int], None] | None = None, chunk_rows: int | None = None,
+              sink: Callable[[pa.Table], None] | None = None) -> pa.Table:
     """Detect events with local threads; returns the :data:`~harborwatch.events.schema.EVENTS` table.
 
     Up to ``chunk_rows`` positions (default :data:`CHUNK_ROWS`) are read at once. A larger
     window is read out of core: in MMSI ranges of about that many positions, each through the
-    vessel stage in turn. Only the encounter slots, the (IMO, MMSI) summaries, the reception counts
-    and the raw events stay in memory, and they join at the end as they do in memory. The events
-    are the same either way (no vessel is split between ranges)."""
+    vessel stage in turn, with the encounter points spilled to disk (:mod:`~harborwatch.events.spill`).
+    The events are the same either way (no vessel is split between ranges).
+
+    With ``sink``, events are handed to it as they are final, in tables, and an empty table is
+    returned: each range's events as soon as the range is done, except the :data:`GLOBAL_TYPES`,
+    which need every range and come last. Then no more than one range's events are ever in memory."""
     say = progress or (lambda stage, done, total: None)
     chunk_rows = chunk_rows or CHUNK_ROWS
     n = count_positions(store, req)
@@ -118,7 +122,11 @@ def run_local(store: Store, req: Request, workers: int | None = None,
         say("read", 0, 1)
         positions, static = read_inputs(store, req)
         say("read", 1, 1)
-        return detect(positions, static, req, workers=workers, progress=progress)
+        ev = detect(positions, static, req, workers=workers, progress=progress)
+        if sink is None:
+            return ev
+        sink(ev)
+        return EVENTS.empty_table()
     ctx = req.context()
     cuts = store_cuts(store, req, -(-n // chunk_rows))
     outs: list[dict[str, pa.Table]] = []
@@ -128,6 +136,8 @@ def run_local(store: Store, req: Request, workers: int | None = None,
             positions, static = read_inputs(store, req, (lo, int(hi)), (POSITION_COLUMNS, STATIC_COLUMNS))
             for o in vessel_outs(positions, static, ctx, workers):
                 spill.add(o.pop("points"))
+                if sink is not None:
+                    o["events"] = _hand_on(o["events"], ctx, sink)
                 outs.append(o)
             del positions, static
             say("ranges", k + 1, len(cuts))
@@ -136,7 +146,26 @@ def run_local(store: Store, req: Request, workers: int | None = None,
         if "encounter" in ctx.types:
             say("encounters", 0, 1)
             pairs = [close_pairs(ctx.cfg.encounters, w, workers or os.cpu_count() or 1) for w in spill.windows()]
-    return combine(outs, ctx, workers, say, ctx.cfg.encounters.pairs(_concat(pairs, PAIRS), ctx))
+    ev = combine(outs, ctx, workers, say, ctx.cfg.encounters.pairs(_concat(pairs, PAIRS), ctx))
+    if sink is None:
+        return ev
+    sink(ev)
+    return EVENTS.empty_table()
+
+
+#: Event types that are final only when every MMSI range is done: gaps (the reception around them
+#: is counted over all vessels), on-land events (dropped where other vessels are on land too) and
+#: encounters (pairs across ranges). Identity links across MMSIs also come at the end.
+GLOBAL_TYPES = ("gap", "on_land", "encounter")
+
+
+def _hand_on(raw: pa.Table, ctx: Context, sink: Callable[[pa.Table], None]) -> pa.Table:
+    """Finalize and hand on a range's events that need no other range; return the others."""
+    glob = pc.is_in(raw["type"], pa.array(GLOBAL_TYPES))
+    now = raw.filter(pc.invert(glob))
+    if now.num_rows:
+        sink(finalize([now], IDS.empty_table(), RECEPTION.empty_table(), ctx))
+    return raw.filter(glob)
 
 
 def _slot_edges(store: Store, req: Request, ctx: Context, windows: int) -> np.ndarray:
@@ -228,11 +257,18 @@ def _concat(tables: Iterable[pa.Table], schema: pa.Schema) -> pa.Table:
 
 
 def run(store: Store, req: Request, engine: str = "local", workers: int | None = None,
-        progress: Callable[[str, int, int], None] | None = None) -> pa.Table:
+        progress: Callable[[str, int, int], None] | None = None,
+        sink: Callable[[pa.Table], None] | None = None) -> pa.Table:
+    """The events of the request with the named engine; with ``sink``, handed to it in tables (the
+    local engine as each MMSI range is done, see :func:`run_local`) and an empty table returned."""
     if engine == "local":
-        return run_local(store, req, workers=workers, progress=progress)
+        return run_local(store, req, workers=workers, progress=progress, sink=sink)
     if engine == "spark":
         from harborwatch.events.spark import run_spark
 
-        return run_spark(store, req, workers=workers, progress=progress)
+        ev = run_spark(store, req, workers=workers, progress=progress)
+        if sink is None:
+            return ev
+        sink(ev)
+        return EVENTS.empty_table()
     raise HarborwatchError(f"unknown engine {engine!r}; expected local or spark")
