@@ -7,15 +7,13 @@ duplicates``, where a record is one NMEA message (a sentence group) or one CSV r
 from __future__ import annotations
 
 import hashlib
-import queue
-import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from harborwatch.core.errors import FormatError
 from harborwatch.ingest.checks import time_bounds
@@ -23,13 +21,11 @@ from harborwatch.ingest.counts import read_counts
 from harborwatch.ingest.csv.mapping import Mapping, builtin_mappings, load_mapping
 from harborwatch.ingest.csv.reader import read_csv
 from harborwatch.ingest.nmea.reader import read_nmea
+from harborwatch.ingest.prefetch import prefetch
 from harborwatch.ingest.records import NormalizedBatch, NormalizeOptions, normalize
 from harborwatch.ingest.sources import Member, detect_format, list_members, open_member, sniff
 from harborwatch.ingest.trade import read_comtrade, read_deliveries
 from harborwatch.store.store import Store
-
-T = TypeVar("T")
-U = TypeVar("U")
 
 
 class Progress(Protocol):
@@ -108,47 +104,6 @@ def ingest_files(
 
 def _ms(t: datetime | None) -> int | None:
     return None if t is None else int(t.timestamp() * 1000)
-
-
-def prefetch(items: Iterable[T], fn: Callable[[T], U], depth: int = 2) -> Iterator[tuple[T, U]]:
-    """``(item, fn(item))`` for each item, in order, the iteration and ``fn`` running in a worker
-    thread up to ``depth`` items ahead (so memory stays bounded). An exception there is raised
-    here, at the item it happened on; closing this generator stops the worker."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(x: object) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(x, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for it in items:
-                if not put((it, fn(it))):
-                    return
-            put(done)
-        except BaseException as e:  # handed to the consumer, raised there
-            put(e)
-
-    t = threading.Thread(target=work, name="harborwatch-prefetch", daemon=True)
-    t.start()
-    try:
-        while True:
-            x = q.get()
-            if x is done:
-                return
-            if isinstance(x, BaseException):
-                raise x
-            yield x
-    finally:
-        stop.set()
-        t.join()
 
 
 def _write(store: Store, run_id: str, name: str, nb: NormalizedBatch) -> None:

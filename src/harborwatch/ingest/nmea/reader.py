@@ -16,8 +16,6 @@ chunk, so results do not depend on where chunks end.
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from typing import IO
 
@@ -27,6 +25,7 @@ import pyarrow as pa
 
 from harborwatch.ingest.nmea import kernels as K
 from harborwatch.ingest.nmea.explain import explain
+from harborwatch.ingest.prefetch import prefetch
 from harborwatch.ingest.records import FLOAT_MATRIX, INT_MATRIX, POSITION_TYPES, STATIC_TYPES, Decoded
 
 CHUNK_BYTES = 8 << 20
@@ -54,8 +53,6 @@ def read_nmea(
     gen = _read(stream, on_progress, chunk_bytes)
     return _prefetched(gen) if prefetch else gen
 
-
-_END = object()
 
 
 class IncrementalReader:
@@ -89,37 +86,13 @@ class IncrementalReader:
 
 
 def _prefetched(gen: Iterator[Decoded]) -> Iterator[Decoded]:
-    q: queue.Queue = queue.Queue(maxsize=1)
-    stop = threading.Event()
+    """The batches, decoded one ahead in a worker thread."""
+    for d, _ in prefetch(gen, _nothing, depth=1):
+        yield d
 
-    def produce() -> None:
-        try:
-            for item in gen:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(_END)
-        except BaseException as e:
-            q.put(e)
 
-    t = threading.Thread(target=produce, name="harborwatch-nmea-prefetch", daemon=True)
-    t.start()
-    try:
-        while True:
-            item = q.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        t.join(timeout=5)
+def _nothing(d: Decoded) -> None:
+    return None
 
 
 def _read(stream: IO[bytes], on_progress: Callable[[int], None] | None, chunk_bytes: int) -> Iterator[Decoded]:

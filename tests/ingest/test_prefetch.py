@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from harborwatch.core.errors import DataError
-from harborwatch.store.ingest import prefetch
+from harborwatch.ingest.prefetch import prefetch
 
 
 def test_items_come_in_order_with_their_results():
