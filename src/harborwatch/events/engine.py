@@ -130,14 +130,16 @@ def run_local(store: Store, req: Request, workers: int | None = None,
     ctx = req.context()
     cuts = store_cuts(store, req, -(-n // chunk_rows))
     outs: list[dict[str, pa.Table]] = []
-    with PointSpill(_slot_edges(store, req, ctx, -(-n // chunk_rows))) as spill:
+    # the ranges are read through a cursor of their own, so a sink may write the store meanwhile
+    reader = Store(store.path, store.con.cursor())
+    with PointSpill(_slot_edges(store, req, ctx, -(-n // chunk_rows))) as spill, _Behind(sink) as behind:
         lo = -1
         for k, hi in enumerate(cuts):
-            positions, static = read_inputs(store, req, (lo, int(hi)), (POSITION_COLUMNS, STATIC_COLUMNS))
+            positions, static = read_inputs(reader, req, (lo, int(hi)), (POSITION_COLUMNS, STATIC_COLUMNS))
             for o in vessel_outs(positions, static, ctx, workers):
                 spill.add(o.pop("points"))
                 if sink is not None:
-                    o["events"] = _hand_on(o["events"], ctx, sink)
+                    o["events"] = _hand_on(o["events"], ctx, behind)
                 outs.append(o)
             del positions, static
             say("ranges", k + 1, len(cuts))
@@ -146,11 +148,38 @@ def run_local(store: Store, req: Request, workers: int | None = None,
         if "encounter" in ctx.types:
             say("encounters", 0, 1)
             pairs = [close_pairs(ctx.cfg.encounters, w, workers or os.cpu_count() or 1) for w in spill.windows()]
-    ev = combine(outs, ctx, workers, say, ctx.cfg.encounters.pairs(_concat(pairs, PAIRS), ctx))
-    if sink is None:
-        return ev
-    sink(ev)
+        ev = combine(outs, ctx, workers, say, ctx.cfg.encounters.pairs(_concat(pairs, PAIRS), ctx))
+        if sink is None:
+            return ev
+        behind(ev)
     return EVENTS.empty_table()
+
+
+class _Behind:
+    """A sink run in a worker thread, one table at a time, at most two tables behind the caller
+    (so memory stays bounded); its first error is raised in the caller, at the latest on exit."""
+
+    def __init__(self, sink: Callable[[pa.Table], None] | None) -> None:
+        self.sink = sink
+        self.pending: list = []
+
+    def __enter__(self) -> _Behind:
+        self.ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="harborwatch-sink")
+        return self
+
+    def __call__(self, t: pa.Table) -> None:
+        if self.sink is None:
+            return
+        while len(self.pending) >= 2:
+            self.pending.pop(0).result()
+        self.pending.append(self.ex.submit(self.sink, t))
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            for f in self.pending:
+                f.result()
+        finally:
+            self.ex.shutdown(wait=True)
 
 
 #: Event types that are final only when every MMSI range is done: gaps (the reception around them

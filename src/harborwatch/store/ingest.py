@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Protocol
+
+import pyarrow as pa
 
 from harborwatch.core.errors import FormatError
 from harborwatch.ingest.checks import time_bounds
@@ -26,6 +29,11 @@ from harborwatch.ingest.records import NormalizedBatch, NormalizeOptions, normal
 from harborwatch.ingest.sources import Member, detect_format, list_members, open_member, sniff
 from harborwatch.ingest.trade import read_comtrade, read_deliveries
 from harborwatch.store.store import Store
+
+#: Positions written per transaction at least (with the static rows that come with them): a
+#: DuckDB row group (122,880 rows) or more goes straight to the database file, a smaller insert
+#: through the write-ahead log, which costs a commit's flush per batch.
+WRITE_ROWS = 122_880
 
 
 class Progress(Protocol):
@@ -92,10 +100,17 @@ def ingest_files(
                 batches = read_nmea(stream)
             else:
                 batches = read_csv(stream, mapping, m.name)
-            # the next batches are read and normalised in a thread while this one is written
-            for decoded, nb in prefetch(batches, partial(normalize, opt=nopt)):
-                _write(store, run_id, m.name, nb)
+            # the next batch is read and normalised in a thread while the ones before are written;
+            # they are written together once they hold a DuckDB row group's worth of positions
+            pending: list[NormalizedBatch] = []
+            for decoded, nb in prefetch(batches, partial(normalize, opt=nopt), depth=1):
+                pending.append(nb)
+                if sum(b.positions.num_rows for b in pending) >= WRITE_ROWS:
+                    _write(store, run_id, m.name, pending)
+                    pending = []
                 progress.advance(counter.consumed, len(decoded))
+            if pending:
+                _write(store, run_id, m.name, pending)
             sha = counter.sha256.hexdigest()
         report = store.finish_file(run_id, m.name, sha)
         progress.end_file(report)
@@ -106,14 +121,20 @@ def _ms(t: datetime | None) -> int | None:
     return None if t is None else int(t.timestamp() * 1000)
 
 
-def _write(store: Store, run_id: str, name: str, nb: NormalizedBatch) -> None:
-    account = {
-        "run_id": run_id,
-        "file": name,
-        "records_in": nb.records_in,
-        "mmsi_classes": dict(nb.mmsi_classes),
-    }
-    store.write_batch(nb.primary_tables(), {"static": nb.static_secondary, "field_issues": nb.field_issues}, account)
+def _write(store: Store, run_id: str, name: str, nbs: list[NormalizedBatch]) -> None:
+    """Normalised batches in one transaction, with their accounting."""
+    classes: Counter = Counter()
+    for nb in nbs:
+        classes.update(nb.mmsi_classes)
+    account = {"run_id": run_id, "file": name, "records_in": sum(nb.records_in for nb in nbs),
+               "mmsi_classes": dict(classes)}
+
+    def joined(tables: list[pa.Table]) -> pa.Table:
+        return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+    primary = {k: joined([nb.primary_tables()[k] for nb in nbs]) for k in nbs[0].primary_tables()}
+    store.write_batch(primary, {"static": joined([nb.static_secondary for nb in nbs]),
+                                "field_issues": joined([nb.field_issues for nb in nbs])}, account)
 
 
 def _table_file(store: Store, run_id: str, path: str | Path, fmt: str, tables: dict, records_in: int) -> dict:

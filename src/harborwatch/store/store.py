@@ -40,6 +40,10 @@ DB_NAME = "harborwatch.duckdb"
 SCHEMA_VERSION = 1
 #: DuckDB buffer pool limit; with the streaming readers this bounds ingest memory (see DESIGN.md).
 MEMORY_LIMIT = os.environ.get("HARBORWATCH_DUCKDB_MEMORY", "256MB")
+#: Write-ahead log size at which DuckDB folds it into the database file. DuckDB's 16 MB default
+#: made a batch's commit rewrite the tables' new row groups every few batches; a store writer
+#: checkpoints once when it closes instead (and whenever the log passes this size).
+CHECKPOINT_THRESHOLD = "128MB"
 #: Seconds :meth:`Store.open` waits while another process holds the store.
 LOCK_WAIT_S = float(os.environ.get("HARBORWATCH_LOCK_WAIT_S", "30"))
 #: Tables whose inserted rows the accounting reads back (the columns it counts).
@@ -166,13 +170,15 @@ class Store:
         con = _connect(db, read_only, LOCK_WAIT_S if wait_s is None else wait_s)
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute("SET enable_progress_bar = false")  # harborwatch shows its own progress
         store = cls(d, con)
         if not read_only:
+            con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
             store._init_schema()
         return store
 
     def close(self) -> None:
-        self.con.close()
+        self.con.close()  # a writer's close checkpoints the log into the file
 
     def __enter__(self) -> Store:
         return self
@@ -262,19 +268,23 @@ class Store:
         _, first = np.unique(h, return_index=True)
         if len(first) != len(h):
             table = table.take(pa.array(np.sort(first)))
-        batch = table  # noqa: F841  (referenced by name in SQL)
+        batch = table  # referenced by name in the SQL below
+        # the stored hashes among the batch's: the batch is the hash join's build side, the table
+        # (within the batch's time span) only probes it, so a batch costs the same late in a big
+        # ingest as early (a NOT IN over the table built its hashes again for every batch)
+        where, params = "", []
         if "timestamp" in table.column_names:
             ts = table.column("timestamp")
-            lo, hi = pa.compute.min(ts).as_py(), pa.compute.max(ts).as_py()
-            sql = (
-                f"INSERT INTO {name} BY NAME SELECT * FROM batch b WHERE b.record_hash NOT IN "
-                f"(SELECT record_hash FROM {name} WHERE timestamp BETWEEN ? AND ?)"
-            )
-            params: list = [lo, hi]
-        else:
-            sql = (f"INSERT INTO {name} BY NAME SELECT * FROM batch b "
-                   f"WHERE b.record_hash NOT IN (SELECT record_hash FROM {name})")
-            params = []
+            where = "timestamp BETWEEN ? AND ? AND "
+            params = [pa.compute.min(ts).as_py(), pa.compute.max(ts).as_py()]
+        seen = self.con.sql(f"SELECT record_hash FROM {name} WHERE {where}record_hash IN "
+                            "(SELECT record_hash FROM batch)", params=params).to_arrow_table()
+        if seen.num_rows:
+            batch = table.filter(pa.compute.invert(pa.compute.is_in(table["record_hash"], seen["record_hash"])))
+        if batch.num_rows == 0:
+            return 0
+        sql = f"INSERT INTO {name} BY NAME SELECT * FROM batch"
+        params = []
         if name in _RETURNING:
             # the accounting counts the reasons of the rows actually inserted
             self._returned = self.con.execute(sql + f" RETURNING {_RETURNING[name]}", params).fetchall()
