@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from harborwatch.cli.main import app
@@ -75,3 +77,27 @@ def test_events_of_a_large_store_go_in_range_by_range(tmp_path, monkeypatch):
             return st.sql("SELECT event_id FROM events ORDER BY event_id")["event_id"].to_pylist()
 
     assert ids(big) == ids(small) and out["new_in_store"] == len(ids(big)) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
+def test_events_from_a_lake_with_spark(tmp_path):
+    """`store export --lake` then `events --lake`: the same events as the local engine on the store."""
+    pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    from harborwatch.store import Store
+
+    r = CliRunner()
+    store, other = str(tmp_path / "s"), str(tmp_path / "o")
+    assert r.invoke(app, ["ingest", str(REPO_SAMPLE), "--store", store, "--json"]).exit_code == 0
+    assert r.invoke(app, ["events", "--store", store, "--json"]).exit_code == 0
+    res = r.invoke(app, ["store", "export", str(tmp_path / "lake"), "--store", store, "--lake", "--buckets", "4"])
+    assert res.exit_code == 0 and "positions" in res.output, res.output
+    res = r.invoke(app, ["events", "--lake", str(tmp_path / "lake"), "--store", other, "--json", "--workers", "2"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output.strip().splitlines()[-1])
+
+    def ids(s: str) -> list[str]:
+        with Store.open(s, read_only=True) as st:
+            return st.sql("SELECT event_id FROM events ORDER BY event_id")["event_id"].to_pylist()
+
+    assert ids(other) == ids(store) and out["events"] == len(ids(store)) > 0

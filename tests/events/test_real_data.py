@@ -189,3 +189,19 @@ def test_out_of_core_into_a_sink_hands_on_the_same_events(real):
     assert all(t not in engine.GLOBAL_TYPES for g in got[:-1] for t in g["type"].to_pylist())
     assert last & set(engine.GLOBAL_TYPES)
     assert pa.concat_tables(got).sort_by(order).equals(ev)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
+def test_spark_on_the_lake_gives_the_local_events(real, tmp_path):
+    """`store export --lake` then the Spark engine on the lake: the local engine's events, byte for byte."""
+    pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    from harborwatch.events.spark import run_spark_lake
+    from harborwatch.store.lake import export_lake
+
+    st, req, ev = real
+    export_lake(st, tmp_path / "lake", buckets=3)
+    lake_ev = run_spark_lake(tmp_path / "lake", req, workers=2)
+    a = write_events(ev, tmp_path / "local.parquet")
+    b = write_events(lake_ev, tmp_path / "lake.parquet")
+    assert filecmp.cmp(a, b, shallow=False)

@@ -43,6 +43,11 @@ def events(
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="write events to .csv, .geojson or "
                                                      ".parquet (GeoParquet)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print counts per event type as JSON")] = False,
+    lake: Annotated[str | None, typer.Option("--lake", help="read positions from this lake (store export --lake; "
+                                                            "a path or a URI Spark reads) with the Spark engine")]
+    = None,
+    master: Annotated[str | None, typer.Option("--master", help="Spark master URL for --lake (default: local; "
+                                                                "spark-submit sets its own)")] = None,
 ) -> None:
     """Detect events (port visits, voyages, gaps, encounters, loitering, identity, spoofing) and store them."""
     from harborwatch.events import EVENT_TYPES, EventsConfig, Request, run, write_events
@@ -66,14 +71,26 @@ def events(
         for k in t["type"].to_pylist():
             counts[k] = counts.get(k, 0) + 1
 
-    with Store.open(store, create=False) as st, progress:
-        if out_path is None:
-            run(st, req, engine=engine, workers=workers, progress=say, sink=keep)
-        else:  # the file is written whole, in order
-            table = run(st, req, engine=engine, workers=workers, progress=say)
+    if lake is not None:
+        from harborwatch.events.spark import run_spark_lake
+
+        engine = "spark"
+        with progress:
+            table = run_spark_lake(lake, req, workers, master, say)
+        with Store.open(store) as st:
             keep(table)
+            remember(st, req)
+        if out_path is not None:
             write_events(table, out_path)
-        remember(st, req)
+    else:
+        with Store.open(store, create=False) as st, progress:
+            if out_path is None:
+                run(st, req, engine=engine, workers=workers, progress=say, sink=keep)
+            else:  # the file is written whole, in order
+                table = run(st, req, engine=engine, workers=workers, progress=say)
+                keep(table)
+                write_events(table, out_path)
+            remember(st, req)
     total = sum(counts.values())
     if as_json:
         print(json.dumps({"events": total, "new_in_store": added,

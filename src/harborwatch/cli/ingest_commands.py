@@ -176,11 +176,21 @@ def store_info(
 def store_export(
     dest: Annotated[Path, typer.Argument(help="output directory")],
     store: StoreOpt = Path("hw-store"),
+    lake: Annotated[bool, typer.Option("--lake", help="GeoParquet partitioned by day and MMSI bucket, for "
+                                                      "harborwatch events --lake (Spark)")] = False,
+    buckets: Annotated[int, typer.Option("--buckets", help="MMSI buckets of the lake (mmsi % buckets)")] = 16,
 ) -> None:
-    """Export positions, static reports and stations as Parquet partitioned by UTC day."""
+    """Export positions, static reports and stations as Parquet partitioned by UTC day (with --lake:
+    GeoParquet by day and MMSI bucket)."""
     from harborwatch.store import Store
 
     with Store.open(store, create=False, read_only=True) as st:
+        if lake:
+            from harborwatch.store.lake import export_lake
+
+            for name, n in export_lake(st, dest, buckets).items():
+                out.print(f"wrote {dest / name}: {n:,} rows", highlight=False)
+            return
         for p in st.export_parquet(dest):
             out.print(f"wrote {p}")
 

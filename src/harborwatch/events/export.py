@@ -12,20 +12,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from harborwatch.core.errors import HarborwatchError
+from harborwatch.core.geoparquet import with_points
 
 FORMATS = (".parquet", ".geoparquet", ".geojson", ".json", ".csv")
-
-
-def _wkb_points(lat: list, lon: list) -> pa.Array:
-    import struct
-
-    out: list[bytes | None] = []
-    for la, lo in zip(lat, lon, strict=True):
-        if la is None or lo is None:
-            out.append(None)
-        else:  # little-endian WKB Point
-            out.append(struct.pack("<BIdd", 1, 1, lo, la))
-    return pa.array(out, pa.binary())
 
 
 def write_events(events: pa.Table, path: str | Path) -> Path:
@@ -35,12 +24,7 @@ def write_events(events: pa.Table, path: str | Path) -> Path:
         raise HarborwatchError(f"{p}: event files are {', '.join(FORMATS)}")
     p.parent.mkdir(parents=True, exist_ok=True)
     if suffix in (".parquet", ".geoparquet"):
-        t = events.append_column("geometry", _wkb_points(events["lat"].to_pylist(), events["lon"].to_pylist()))
-        meta = {"version": "1.1.0", "primary_column": "geometry",
-                "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"]}}}
-        md = dict(t.schema.metadata or {})
-        md[b"geo"] = json.dumps(meta, sort_keys=True).encode()
-        pq.write_table(t.replace_schema_metadata(md), p, compression="zstd")
+        pq.write_table(with_points(events), p, compression="zstd")
     elif suffix in (".geojson", ".json"):
         feats = []
         for r in events.to_pylist():

@@ -25,14 +25,19 @@ from harborwatch.events.stages import finalize, vessel_stage
 from harborwatch.store.store import Store
 
 
-def _session(workers: int | None):
+def _session(workers: int | None, master: str | None = None):
     SparkSession = require("pyspark.sql", "spark", "the Spark engine").SparkSession
     import sys
 
     cores = workers or os.cpu_count() or 1
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter, with harborwatch
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    return (SparkSession.builder.master(f"local[{cores}]").appName("harborwatch-events")
+    builder = SparkSession.builder
+    if master:
+        builder = builder.master(master)
+    elif not require("pyspark", "spark", "the Spark engine").SparkConf().contains("spark.master"):
+        builder = builder.master(f"local[{cores}]")  # spark-submit sets its own master
+    return (builder.appName("harborwatch-events")
             .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.ui.enabled", "false")
@@ -47,11 +52,13 @@ def events_from_parquet(spark, positions_path: str, static_path: str | None, ctx
     """Run every stage on Parquet datasets; returns the finished events table."""
     from pyspark.sql import functions as F
 
-    pos = spark.read.parquet(positions_path).drop("day")
+    # a lake's partition columns and geometry are not the stages' input
+    extra = ("day", "mmsi_bucket", "geometry")
+    pos = spark.read.parquet(positions_path).drop(*extra)
     pos = pos.withColumn("_bucket", F.col("mmsi") % partitions)
     stat = None
     if static_path:
-        stat = spark.read.parquet(static_path).drop("day").withColumn("_bucket", F.col("mmsi") % partitions)
+        stat = spark.read.parquet(static_path).drop(*extra).withColumn("_bucket", F.col("mmsi") % partitions)
 
     def strip(t: pa.Table, schema: pa.Schema) -> pa.Table:
         """Back from Spark's types (no unsigned integers, microsecond times) to the store's."""
@@ -183,4 +190,25 @@ def run_spark(store: Store, req: Request, workers: int | None = None,
         parts = max(2, (workers or os.cpu_count() or 1) * 2)
         out = events_from_parquet(spark, str(pp), str(sp) if static.num_rows else None, ctx, parts)
         say("spark", 1, 1)
+    return out
+
+
+def run_spark_lake(lake: str | Path, req: Request, workers: int | None = None, master: str | None = None,
+                   progress: Callable[[str, int, int], None] | None = None) -> pa.Table:
+    """Events from a lake (``store export --lake``; local paths or any URI Spark reads, such as
+    ``gs://`` or ``s3a://``) on ``master`` (default local Spark; ``spark-submit`` sets its own).
+    The request's window is not applied here: the lake is read whole."""
+    if req.since is not None or req.until is not None:
+        raise HarborwatchError("--since/--until are not supported with --lake",
+                               hint="export the window you want, or filter the lake's day= folders")
+    ctx = req.context()
+    say = progress or (lambda stage, done, total: None)
+    spark = _session(workers, master)
+    root = str(lake).rstrip("/")
+    parts = max(2, (workers or os.cpu_count() or 1) * 2)
+    say("spark", 0, 1)
+    local = "://" not in root
+    static = f"{root}/static" if not local or Path(root, "static").exists() else None
+    out = events_from_parquet(spark, f"{root}/positions", static, ctx, parts)
+    say("spark", 1, 1)
     return out
