@@ -11,6 +11,14 @@ from typer.testing import CliRunner
 
 from harborwatch.cli.main import app
 
+
+def _ids(store: str) -> list[str]:
+    from harborwatch.store import Store
+
+    with Store.open(store, read_only=True) as st:
+        return st.sql("SELECT event_id FROM events ORDER BY event_id")["event_id"].to_pylist()
+
+
 REPO_SAMPLE = __import__("pathlib").Path(__file__).resolve().parents[2] / "examples" / "simulated_rason_sample.nmea"
 
 
@@ -60,8 +68,6 @@ def test_events_of_a_large_store_go_in_range_by_range(tmp_path, monkeypatch):
     """Above the engine's chunk size the CLI stores each MMSI range's events as they come: the
     store ends with the events of an in-memory run."""
     from harborwatch.events import engine
-    from harborwatch.store import Store
-
     r = CliRunner()
     big, small = str(tmp_path / "big"), str(tmp_path / "small")
     for s in (big, small):
@@ -72,11 +78,7 @@ def test_events_of_a_large_store_go_in_range_by_range(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     out = json.loads(res.output.strip().splitlines()[-1])
 
-    def ids(s: str) -> list[str]:
-        with Store.open(s, read_only=True) as st:
-            return st.sql("SELECT event_id FROM events ORDER BY event_id")["event_id"].to_pylist()
-
-    assert ids(big) == ids(small) and out["new_in_store"] == len(ids(big)) > 0
+    assert _ids(big) == _ids(small) and out["new_in_store"] == len(_ids(big)) > 0
 
 
 @pytest.mark.slow
@@ -84,8 +86,6 @@ def test_events_of_a_large_store_go_in_range_by_range(tmp_path, monkeypatch):
 def test_events_from_a_lake_with_spark(tmp_path):
     """`store export --lake` then `events --lake`: the same events as the local engine on the store."""
     pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
-    from harborwatch.store import Store
-
     r = CliRunner()
     store, other = str(tmp_path / "s"), str(tmp_path / "o")
     assert r.invoke(app, ["ingest", str(REPO_SAMPLE), "--store", store, "--json"]).exit_code == 0
@@ -96,8 +96,4 @@ def test_events_from_a_lake_with_spark(tmp_path):
     assert res.exit_code == 0, res.output
     out = json.loads(res.output.strip().splitlines()[-1])
 
-    def ids(s: str) -> list[str]:
-        with Store.open(s, read_only=True) as st:
-            return st.sql("SELECT event_id FROM events ORDER BY event_id")["event_id"].to_pylist()
-
-    assert ids(other) == ids(store) and out["events"] == len(ids(store)) > 0
+    assert _ids(other) == _ids(store) and out["events"] == len(_ids(store)) > 0
