@@ -122,11 +122,7 @@ def run_local(store: Store, req: Request, workers: int | None = None,
         say("read", 0, 1)
         positions, static = read_inputs(store, req)
         say("read", 1, 1)
-        ev = detect(positions, static, req, workers=workers, progress=progress)
-        if sink is None:
-            return ev
-        sink(ev)
-        return EVENTS.empty_table()
+        return _deliver(detect(positions, static, req, workers=workers, progress=progress), sink)
     ctx = req.context()
     cuts = store_cuts(store, req, -(-n // chunk_rows))
     outs: list[dict[str, pa.Table]] = []
@@ -148,10 +144,15 @@ def run_local(store: Store, req: Request, workers: int | None = None,
         if "encounter" in ctx.types:
             say("encounters", 0, 1)
             pairs = [close_pairs(ctx.cfg.encounters, w, workers or os.cpu_count() or 1) for w in spill.windows()]
-        ev = combine(outs, ctx, workers, say, ctx.cfg.encounters.pairs(_concat(pairs, PAIRS), ctx))
-        if sink is None:
-            return ev
-        behind(ev)
+        return _deliver(combine(outs, ctx, workers, say, ctx.cfg.encounters.pairs(_concat(pairs, PAIRS), ctx)),
+                        behind if sink is not None else None)
+
+
+def _deliver(ev: pa.Table, sink: Callable[[pa.Table], None] | None) -> pa.Table:
+    """``ev`` itself without a sink; else handed to the sink, and an empty table returned."""
+    if sink is None:
+        return ev
+    sink(ev)
     return EVENTS.empty_table()
 
 
@@ -295,9 +296,5 @@ def run(store: Store, req: Request, engine: str = "local", workers: int | None =
     if engine == "spark":
         from harborwatch.events.spark import run_spark
 
-        ev = run_spark(store, req, workers=workers, progress=progress)
-        if sink is None:
-            return ev
-        sink(ev)
-        return EVENTS.empty_table()
+        return _deliver(run_spark(store, req, workers=workers, progress=progress), sink)
     raise HarborwatchError(f"unknown engine {engine!r}; expected local or spark")

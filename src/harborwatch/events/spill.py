@@ -30,7 +30,6 @@ class PointSpill:
         self._tmp = tempfile.TemporaryDirectory(prefix="harborwatch-spill-", dir=directory)
         self.dir = Path(self._tmp.name)
         self._writers: dict[int, ipc.RecordBatchStreamWriter] = {}
-        self.rows = 0
         self._closed = False
 
     def add(self, points: pa.Table) -> None:
@@ -46,7 +45,6 @@ class PointSpill:
             if k not in self._writers:
                 self._writers[k] = ipc.new_stream(str(self.dir / f"w{k:05d}.arrows"), POINTS)
             self._writers[k].write_table(points.take(pa.array(order[a:b])))
-        self.rows += points.num_rows
 
     def windows(self) -> Iterator[pa.Table]:
         """Each window's points (in no particular order), one window in memory at a time."""

@@ -284,12 +284,11 @@ class Store:
         if batch.num_rows == 0:
             return 0
         sql = f"INSERT INTO {name} BY NAME SELECT * FROM batch"
-        params = []
         if name in _RETURNING:
             # the accounting counts the reasons of the rows actually inserted
-            self._returned = self.con.execute(sql + f" RETURNING {_RETURNING[name]}", params).fetchall()
+            self._returned = self.con.execute(sql + f" RETURNING {_RETURNING[name]}").fetchall()
             return len(self._returned)
-        return int(self.con.execute(sql, params).fetchall()[0][0])
+        return int(self.con.execute(sql).fetchall()[0][0])
 
     def start_file(self, run_id: str, file: str, fmt: str) -> None:
         self.con.execute(
