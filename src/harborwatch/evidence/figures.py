@@ -16,14 +16,13 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from harborwatch.analysis.periods import Period
 from harborwatch.estimates.run import Estimates
 from harborwatch.events.schema import EVENTS
 from harborwatch.evidence.bundle import Bundling, build_bundle, find_events
-from harborwatch.evidence.measurements import measure
+from harborwatch.evidence.measurements import COUNT_REF, measure
 from harborwatch.sites import SiteCatalogue
 from harborwatch.store import Store
 
@@ -32,22 +31,17 @@ def _day(s: int | None) -> datetime | None:
     return None if s is None else datetime.fromtimestamp(s, UTC)
 
 
-def _count_rows(store: Store, site: str, p: Period) -> pa.Table:
-    t0 = -(2**40) if p.start_s is None else p.start_s
-    t1 = 2**40 if p.end_s is None else p.end_s
-    return store.sql("SELECT * FROM counts WHERE site_id = ? AND epoch(observed_at) >= ? AND epoch(observed_at) < ? "
-                     "ORDER BY observed_at, record_hash", [site, t0, t1])
-
-
 def figure_evidence(store: Store, est: Estimates, row: dict, period: Period) -> dict:
     """The events and count rows one figure row (``site``, ``period``, ``quantity``, ``estimate``,
     ``low``, ``high``) rests on."""
     site, q = row["site"], row["quantity"]
     out = {k: row.get(k) for k in ("site", "period", "quantity", "estimate", "low", "high")}
     if q.startswith("rail"):
-        c = _count_rows(store, site, period)
-        out.update(events=[], count_rows=[f"{f}#line {r}" for f, r in zip(c["source_file"].to_pylist(),
-                                                                     c["source_ref"].to_pylist())])
+        t0 = -(2**40) if period.start_s is None else period.start_s
+        t1 = 2**40 if period.end_s is None else period.end_s
+        c = store.sql(f"SELECT {COUNT_REF} AS ref FROM counts WHERE site_id = ? AND epoch(observed_at) >= ? AND "
+                      "epoch(observed_at) < ? ORDER BY observed_at, record_hash", [site, t0, t1])
+        out.update(events=[], count_rows=c["ref"].to_pylist())
         return out
     spec = {"site": site, "period": {"start": _day(period.start_s), "end": _day(period.end_s)}}
     events = measure(store, est, {**spec, "quantity": "port_calls"}).evidence
@@ -72,10 +66,11 @@ def figure_bundles(store: Store, est: Estimates, rows: list[dict], periods: tupl
         ids = list(dict.fromkeys(e for f in figs for e in f["events"]))
         events = find_events(store, ids[: params.max_events]) if ids else EVENTS.empty_table()
         extra = {"figures.json": (json.dumps(figs, indent=1, default=str) + "\n").encode()}
-        counts = [_count_rows(store, site, by_name[f["period"]]) for f in figs if f["count_rows"]]
-        if counts:
+        refs = sorted({c for f in figs for c in f["count_rows"]})
+        if refs:  # each count row once, however many figures rest on it
             buf = io.BytesIO()
-            pacsv.write_csv(pa.concat_tables(counts).group_by(counts[0].column_names).aggregate([]), buf)
+            pacsv.write_csv(store.sql(f"SELECT * FROM counts WHERE site_id = ? AND {COUNT_REF} IN (SELECT unnest(?)) "
+                                      "ORDER BY observed_at, record_hash", [site, refs]), buf)
             extra["counts.csv"] = buf.getvalue()
         subject = {"kind": "figures", "site": site, "figures": len(figs), "evidence_bundled": min(len(ids),
                    params.max_events), "evidence_total": len(ids)}

@@ -28,6 +28,8 @@ from harborwatch.estimates.run import Estimates
 from harborwatch.store.store import Store
 
 MEASUREMENTS = ("port_calls", "dark_calls", "change", "new_structures", *QUANTITIES)
+#: A count row's evidence reference, ``<source file>#line <n>`` (SQL over the counts table).
+COUNT_REF = "source_file || '#line ' || source_ref"
 #: Coverage of the intervals computed here.
 LEVEL = 0.9
 
@@ -96,7 +98,7 @@ def _change(store: Store, est: Estimates, claim: dict, site: str) -> Measured:
         return Measured(None, None, None, note=f"no change test of {series} at {site} for {event}")
     c = rows[0]
     if series.startswith("rail"):
-        ev = store.sql("SELECT source_file || '#line ' || source_ref AS ref FROM counts WHERE site_id = ? "
+        ev = store.sql(f"SELECT {COUNT_REF} AS ref FROM counts WHERE site_id = ? "
                        "ORDER BY observed_at", [site])["ref"].to_pylist()
     else:
         ev = store.sql("SELECT event_id FROM events WHERE type = 'port_visit' AND site_id = ? ORDER BY start",
@@ -132,4 +134,4 @@ def measure(store: Store, est: Estimates, claim: dict, seed: int = 0) -> Measure
     raise DataError(f"unknown quantity {q!r}; expected one of {', '.join(MEASUREMENTS)}", field="quantity")
 
 
-__all__ = ["LEVEL", "MEASUREMENTS", "Measured", "measure"]
+__all__ = ["COUNT_REF", "LEVEL", "MEASUREMENTS", "Measured", "measure"]
