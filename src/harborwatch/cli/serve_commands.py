@@ -45,11 +45,11 @@ def serve(
 
     opts = ServeOptions(store=store, estimates=estimates, reviews=reviews, token_file=token_file, calendar=calendar,
                         report=report)
-    ServerState.open(opts).close()  # fail here, with the CLI's message, on a missing store or token file
+    state = ServerState.open(opts)  # fails here, with the CLI's message, on a missing store or token file
     if not _loopback(host):
         err.print(f"warning: listening on {host}: anyone who can reach this machine can read the store"
                   + ("" if token_file else "; reviews stay read-only without --token-file"), highlight=False)
     shown = f"[{host}]" if ":" in host else host
     out.print(f"harborwatch serve: http://{shown}:{port}/  (store {store}; API docs at http://{shown}:{port}/docs; "
               "Ctrl+C stops)", highlight=False, soft_wrap=True)
-    uvicorn.run(create_app(opts), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(opts, state), host=host, port=port, log_level="warning")

@@ -94,13 +94,14 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return w, s, e, n
 
 
-def create_app(opts: ServeOptions) -> FastAPI:
-    """The application over the store in ``opts`` (opened when the app starts)."""
+def create_app(opts: ServeOptions, state: ServerState | None = None) -> FastAPI:
+    """The application over the store in ``opts``, opened when the app starts (or ``state``, opened
+    already: the CLI opens it first, so a missing store or token file is its one-line error)."""
     holder: dict[str, ServerState] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        holder["s"] = ServerState.open(opts)
+        holder["s"] = state or ServerState.open(opts)
         yield
         holder.pop("s").close()
 

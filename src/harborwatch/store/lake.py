@@ -9,6 +9,7 @@ metadata. The export goes a day at a time, so memory stays bounded by one day of
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -36,8 +37,6 @@ def export_lake(store: Store, out_dir: str | Path, buckets: int = 16, tables: Se
     for name in tables:
         target = out / name
         if target.exists():
-            import shutil
-
             shutil.rmtree(target)
         days = [r[0] for r in store.con.execute(
             f"SELECT DISTINCT CAST(timestamp AS DATE) FROM {name} WHERE timestamp IS NOT NULL ORDER BY 1").fetchall()]
