@@ -39,7 +39,7 @@ def export_lake(store: Store, out_dir: str | Path, buckets: int = 16, tables: Se
         if target.exists():
             shutil.rmtree(target)
         days = [r[0] for r in store.con.execute(
-            f"SELECT DISTINCT CAST(timestamp AS DATE) FROM {name} WHERE timestamp IS NOT NULL ORDER BY 1").fetchall()]
+            f"SELECT DISTINCT CAST(timestamp AS DATE) FROM {name} ORDER BY 1").fetchall()]
         n = 0
         for k, day in enumerate(days):
             t = store.sql(f"SELECT * FROM {name} WHERE timestamp >= ? AND timestamp < ? ORDER BY mmsi, timestamp",
