@@ -9,7 +9,9 @@ loitering, identity, spoofing) on all rows with the local engine. Both are timed
 process, best of ``--repeat`` (harborwatch after one untimed run of the same work, which
 compiles and dispatches the numba kernels and fills the memory pools). The last line is
 ``ratio=<harborwatch positions/s / MovingPandas positions/s>``.
-``--spark N`` also times the Spark engine on local[1] and local[2] (4 buckets) on N positions.
+``--spark N`` also times the Spark engine on a lake (local[1] and local[2]) against the local engine on a
+store, both from data at rest, on N positions; it prints ``spark_vs_local=<Spark local[2] time / local
+engine time on 2 workers>``.
 By default harborwatch's rows are ordered by (mmsi, timestamp, record_hash), the order in which
 ``Store.positions()`` hands them to ``harborwatch events`` and in which MovingPandas gets its rows
 here (the real sample as stored); the sort is not timed. ``--interleaved`` leaves the copies one
@@ -164,34 +166,55 @@ def _out_of_core(n: int, workers: int) -> None:
     print(f"peak RSS {peak:,.0f} MB (before the run {before:,.0f} MB)")
 
 
-def _spark(pos: pa.Table, sta: pa.Table, req, repeat: int, local_events: pa.Table | None) -> None:
-    """Time the Spark engine on local[1] and local[2] (session start not counted)."""
+def _spark(pos: pa.Table, sta: pa.Table, req, repeat: int) -> None:
+    """The Spark engine on a lake against the local engine on a store, both from data at rest.
+
+    The rows go into a fresh store (``harborwatch events --store``: the local engine reads the
+    store and runs) and, by ``store export --lake --period month``, into a lake of 4 MMSI buckets
+    per core (``harborwatch events --lake``: Spark tasks read the lake's files and run). Each engine
+    is timed on local[1] / 1 worker and local[2] / 2 workers, best of ``repeat`` after an untimed
+    run (Spark's session start and Python workers, numba's dispatch); the in-memory local engine
+    (``detect`` on tables already read) is printed beside them."""
     import tempfile
 
-    import pyarrow.parquet as pq
-
-    from harborwatch.events.spark import _session, events_from_parquet
+    from harborwatch.events.engine import detect, run
+    from harborwatch.events.spark import _session, events_from_lake
+    from harborwatch.store.lake import export_lake
+    from harborwatch.store.store import Store
 
     ctx = req.context()
-    times = {}
+    sta = sta.filter(pc.is_in(sta["mmsi"], pc.unique(pos["mmsi"])))
+
+    def best(f) -> tuple[float, pa.Table]:
+        out = f()
+        t = 1e30
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            out = f()
+            t = min(t, time.perf_counter() - t0)
+        return t, out
+
+    local, spark_t, memory = {}, {}, {}
     with tempfile.TemporaryDirectory() as tmp:
-        pp, sp = f"{tmp}/positions.parquet", f"{tmp}/static.parquet"
-        pq.write_table(pos, pp)
-        pq.write_table(sta.filter(pc.is_in(sta["mmsi"], pc.unique(pos["mmsi"]))), sp)
+        st = Store.open(f"{tmp}/store")
+        st.con.execute("INSERT INTO positions BY NAME SELECT * FROM pos")
+        st.con.execute("INSERT INTO static BY NAME SELECT * FROM sta")
         for cores in (1, 2):
+            local[cores], ev = best(lambda c=cores: run(st, req, workers=c))
+            memory[cores], _ = best(lambda c=cores: detect(pos, sta, req, workers=c))
+            lake = f"{tmp}/lake{cores}"
+            export_lake(st, lake, buckets=4 * cores, period="month", tables=("positions", "static"))
             spark = _session(cores)
-            events_from_parquet(spark, pp, sp, ctx, 4)  # start the Python workers
-            best = 1e30
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                ev = events_from_parquet(spark, pp, sp, ctx, 4)
-                best = min(best, time.perf_counter() - t0)
+            spark.sparkContext.setLogLevel("ERROR")
+            spark_t[cores], sev = best(lambda c=cores, lk=lake, sp=spark: events_from_lake(sp, lk, ctx, 2 * c, 2 * c))
             spark.stop()
-            times[cores] = best
-            same = "" if local_events is None else f"; same events as the local engine: {ev.equals(local_events)}"
-            print(f"Spark local[{cores}]: {pos.num_rows:,} positions: {best:.2f} s = "
-                  f"{pos.num_rows / best:,.0f} positions/s{same}")
-    print(f"Spark local[2] / local[1] speed-up: {times[1] / times[2]:.2f}")
+            print(f"{cores} core(s), {pos.num_rows:,} positions: local engine from the store {local[cores]:.2f} s "
+                  f"(in memory {memory[cores]:.2f} s); Spark local[{cores}] from the lake {spark_t[cores]:.2f} s; "
+                  f"same events: {sev.equals(ev)}")
+        st.close()
+    print(f"Spark local[2] / local[1] speed-up: {spark_t[1] / spark_t[2]:.2f}")
+    print(f"spark_vs_local (in memory)={spark_t[2] / memory[2]:.2f}")
+    print(f"spark_vs_local={spark_t[2] / local[2]:.2f}")
 
 
 def main() -> None:
@@ -241,7 +264,7 @@ def main() -> None:
           f"{best_hw:.2f} s = {pos.num_rows / best_hw:,.0f} positions/s; events {counts}")
 
     if a.spark:
-        _spark(pos.slice(0, a.spark), sta, req, a.repeat, ev if a.spark >= pos.num_rows else None)
+        _spark(pos.slice(0, a.spark), sta, req, a.repeat)
 
     import geopandas as gpd
     import movingpandas as mpd

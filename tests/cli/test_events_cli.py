@@ -89,11 +89,17 @@ def test_events_from_a_lake_with_spark(tmp_path):
     r = CliRunner()
     store, other = str(tmp_path / "s"), str(tmp_path / "o")
     assert r.invoke(app, ["ingest", str(REPO_SAMPLE), "--store", store, "--json"]).exit_code == 0
-    assert r.invoke(app, ["events", "--store", store, "--json"]).exit_code == 0
+    local_out, lake_out = tmp_path / "local-events", tmp_path / "lake-events"
+    assert r.invoke(app, ["events", "--store", store, "--json", "--out", str(local_out)]).exit_code == 0
     res = r.invoke(app, ["store", "export", str(tmp_path / "lake"), "--store", store, "--lake", "--buckets", "4"])
     assert res.exit_code == 0 and "positions" in res.output, res.output
-    res = r.invoke(app, ["events", "--lake", str(tmp_path / "lake"), "--store", other, "--json", "--workers", "2"])
+    res = r.invoke(app, ["events", "--engine", "spark", "--lake", str(tmp_path / "lake"), "--store", other, "--json",
+                         "--workers", "2", "--out", str(lake_out)])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output.strip().splitlines()[-1])
+    # both write the partitioned GeoParquet dataset, byte for byte the same
+    files = sorted(p.relative_to(local_out) for p in local_out.rglob("*.parquet"))
+    assert files and files == sorted(p.relative_to(lake_out) for p in lake_out.rglob("*.parquet"))
+    assert all((local_out / f).read_bytes() == (lake_out / f).read_bytes() for f in files)
 
     assert _ids(other) == _ids(store) and out["events"] == len(_ids(store)) > 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from numba.typed import List
@@ -11,6 +12,7 @@ from numba.typed import List
 from harborwatch.events import kernels as EK
 from harborwatch.events.context import Context
 from harborwatch.events.params import EventsConfig
+from harborwatch.events.rules.encounters import close_pairs
 from harborwatch.events.schema import PAIRS, POINTS
 from harborwatch.geo.distance import haversine_m
 from harborwatch.sites.catalogue import SiteCatalogue
@@ -35,13 +37,14 @@ def _points(fixes: list[tuple]) -> pa.Table:
     }, schema=POINTS)
 
 
-def _brute_pairs(t: pa.Table) -> pa.Table:
-    """Every pair of rows in one (slot, cell) of different vessels: the Spark engine's SQL join."""
+def _brute_pairs(t: pa.Table, max_distance_m: float = 500.0) -> pa.Table:
+    """Every pair of rows of different vessels in one slot within the distance, by brute force."""
     r = t.to_pylist()
     out = []
     for a in r:
         for b in r:
-            if a["slot"] == b["slot"] and a["cell"] == b["cell"] and a["mmsi"] < b["mmsi"]:
+            if a["slot"] == b["slot"] and a["mmsi"] < b["mmsi"] and \
+                    haversine_m(a["lat"], a["lon"], b["lat"], b["lon"]) <= max_distance_m:
                 out.append({**{f"{k}_a": a[k] for k in ("mmsi", "hull", "lat", "lon", "ref0", "ref1")},
                             **{f"{k}_b": b[k] for k in ("mmsi", "hull", "lat", "lon", "ref0", "ref1")},
                             "slot": a["slot"], "speed_a": a["speed_kn"], "speed_b": b["speed_kn"]})
@@ -50,13 +53,20 @@ def _brute_pairs(t: pa.Table) -> pa.Table:
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(fix, min_size=0, max_size=60), st.integers(1, 3))
-def test_bucket_pairs_is_the_close_part_of_the_equality_join(fixes, workers):
+def test_every_join_gives_the_encounters_of_the_brute_force_pairs(fixes, workers):
+    """The local engine's join, and the per-pair stage on close_pairs (out-of-core and Spark
+    engines), against the pair stage on every close pair found by brute force."""
     t = _points(fixes)
     ctx = Context(EventsConfig(), SiteCatalogue.default())
     enc = ctx.cfg.encounters
-    slots = enc.explode(t)
-    # the local engine's encounters equal the Spark engine's on the whole equality join
-    assert enc.join(t, ctx, workers=workers).equals(enc.pairs(_brute_pairs(slots), ctx))
+    want = enc.pairs(_brute_pairs(t), ctx)
+    assert enc.join(t, ctx, workers=workers).equals(want)
+    assert enc.pairs(close_pairs(enc, t, workers), ctx).equals(want)
+    # slots are independent: the pairs of any grouping of slots together are the pairs of all
+    if t.num_rows:
+        odd = pc.equal(pc.bit_wise_and(t["slot"], 1), 1)
+        parts = pa.concat_tables([close_pairs(enc, t.filter(odd)), close_pairs(enc, t.filter(pc.invert(odd)))])
+        assert enc.pairs(parts, ctx).equals(want)
 
 
 @settings(max_examples=60, deadline=None)
@@ -97,7 +107,7 @@ def test_encounter_found_by_both_joins():
     t = _points(fixes)
     ctx = Context(EventsConfig(), SiteCatalogue.default())
     enc = ctx.cfg.encounters
-    local, spark = enc.join(t, ctx), enc.pairs(_brute_pairs(enc.explode(t)), ctx)
+    local, spark = enc.join(t, ctx), enc.pairs(close_pairs(enc, t), ctx)
     assert local.num_rows == 1 and local.equals(spark)
     assert local["type"].to_pylist() == ["encounter"]
 

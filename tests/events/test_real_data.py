@@ -193,15 +193,24 @@ def test_out_of_core_into_a_sink_hands_on_the_same_events(real):
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
-def test_spark_on_the_lake_gives_the_local_events(real, tmp_path):
-    """`store export --lake` then the Spark engine on the lake: the local engine's events, byte for byte."""
+def test_local_out_of_core_and_spark_write_the_same_dataset(real, tmp_path):
+    """The three engines on the same real samples: in memory, out of core (the store read in MMSI
+    ranges of about 5,000 positions) and Spark on the `store export --lake` lake write the same
+    partitioned GeoParquet dataset, byte for byte."""
     pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    from harborwatch.events import engine
+    from harborwatch.events.export import write_event_dataset
     from harborwatch.events.spark import run_spark_lake
     from harborwatch.store.lake import export_lake
 
     st, req, ev = real
     export_lake(st, tmp_path / "lake", buckets=3)
-    lake_ev = run_spark_lake(tmp_path / "lake", req, workers=2)
-    a = write_events(ev, tmp_path / "local.parquet")
-    b = write_events(lake_ev, tmp_path / "lake.parquet")
-    assert filecmp.cmp(a, b, shallow=False)
+    runs = {"local": ev, "out_of_core": engine.run_local(st, req, workers=2, chunk_rows=5_000),
+            "spark": run_spark_lake(tmp_path / "lake", req, workers=2)}
+    parts = {k: write_event_dataset(t, tmp_path / k) for k, t in runs.items()}
+    assert parts["local"] == parts["out_of_core"] == parts["spark"]
+    assert sum(parts["local"].values()) == ev.num_rows and len(parts["local"]) >= 5
+    files = sorted(str(p.relative_to(tmp_path / "local")) for p in (tmp_path / "local").rglob("*.parquet"))
+    assert len(files) == len(parts["local"])
+    for k in ("out_of_core", "spark"):
+        assert filecmp.cmpfiles(tmp_path / "local", tmp_path / k, files, shallow=False)[0] == files, k

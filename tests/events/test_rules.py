@@ -270,6 +270,6 @@ def test_config_file_errors_name_the_key(tmp_path):
     p.write_text("[gapz]\n")
     with pytest.raises(DataError, match="gapz"):
         EventsConfig.from_toml(p)
-    p.write_text("[encounters]\ncell_m = 800.0\n")  # cubes smaller than twice the 500 m distance
-    with pytest.raises(DataError, match="encounters.cell_m"):
+    p.write_text("[encounters]\nmax_distance_m = 0.0\n")
+    with pytest.raises(DataError, match="encounters.max_distance_m"):
         EventsConfig.from_toml(p)

@@ -84,20 +84,6 @@ def test_collection_iterates_vessels():
     assert tc.to_geopandas().crs.to_epsg() == 4326
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.floats(-80, 80), st.floats(-180, 180), st.floats(0, 2 * np.pi), st.floats(0, 499))
-def test_close_points_always_share_a_bucket(lat, lon, bearing, dist):
-    """Two points under 500 m apart share a join key: nothing close is missed (poles, antimeridian)."""
-    dlat = dist * np.cos(bearing) / 111_195.0
-    dlon = dist * np.sin(bearing) / (111_195.0 * max(np.cos(np.radians(lat)), 1e-6))
-    lat2, lon2 = lat + dlat, (lon + dlon + 180.0) % 360.0 - 180.0
-    if haversine_m(lat, lon, lat2, lon2) > 500.0:
-        return
-    _, ka = K.ball_cells(np.array([lat]), np.array([lon]), 250.0, 2000.0)
-    _, kb = K.ball_cells(np.array([lat2]), np.array([lon2]), 250.0, 2000.0)
-    assert set(ka) & set(kb)
-
-
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.floats(-89.9, 89.9), st.floats(-180.0, 180.0)), min_size=0, max_size=20),
        st.integers(0, 20))

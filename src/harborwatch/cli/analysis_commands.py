@@ -40,8 +40,9 @@ def events(
     engine: Annotated[str, typer.Option("--engine", help="local or spark")] = "local",
     workers: Annotated[int | None, typer.Option("--workers", help="threads (local) or cores (spark)")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="TOML file overriding rule parameters")] = None,
-    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="write events to .csv, .geojson or "
-                                                     ".parquet (GeoParquet)")] = None,
+    out_path: Annotated[str | None, typer.Option("--out", "-o", help="write events to .csv, .geojson or "
+                                                    ".parquet (GeoParquet), or to a folder or URI (no suffix): "
+                                                    "GeoParquet partitioned by type and month")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print counts per event type as JSON")] = False,
     lake: Annotated[str | None, typer.Option("--lake", help="read positions from this lake (store export --lake; "
                                                             "a path or a URI Spark reads) with the Spark engine")]

@@ -179,16 +179,18 @@ def store_export(
     lake: Annotated[bool, typer.Option("--lake", help="GeoParquet partitioned by day and MMSI bucket, for "
                                                       "harborwatch events --lake (Spark)")] = False,
     buckets: Annotated[int, typer.Option("--buckets", help="MMSI buckets of the lake (mmsi % buckets)")] = 16,
+    period: Annotated[str, typer.Option("--period", help="time partitions of the lake: day or month (regional "
+                                                         "feeds: month, so files are not tiny)")] = "day",
 ) -> None:
     """Export positions, static reports and stations as Parquet partitioned by UTC day (with --lake:
-    GeoParquet by day and MMSI bucket)."""
+    GeoParquet by day or month and MMSI bucket)."""
     from harborwatch.store import Store
 
     with Store.open(store, create=False, read_only=True) as st:
         if lake:
             from harborwatch.store.lake import export_lake
 
-            for name, n in export_lake(st, dest, buckets).items():
+            for name, n in export_lake(st, dest, buckets, period=period).items():
                 out.print(f"wrote {dest / name}: {n:,} rows", highlight=False)
             return
         for p in st.export_parquet(dest):

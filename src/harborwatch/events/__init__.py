@@ -1,7 +1,7 @@
 """Events an analyst can cite: port visits, voyages, gaps, encounters, loitering, identity, spoofing."""
 
 from harborwatch.events.engine import run
-from harborwatch.events.export import write_events
+from harborwatch.events.export import write_event_dataset, write_events
 from harborwatch.events.params import (
     EVENT_TYPES,
     Encounters,
@@ -29,5 +29,6 @@ __all__ = [
     "Spoofing",
     "Voyages",
     "run",
+    "write_event_dataset",
     "write_events",
 ]

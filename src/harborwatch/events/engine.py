@@ -2,8 +2,8 @@
 
 ``local`` partitions vessels over threads (the kernels release the GIL) and joins encounter
 points in one numba sweep per slot (:func:`~harborwatch.events.kernels.bucket_pairs`);
-``spark`` (:mod:`harborwatch.events.spark`) runs the same stage functions in
-``applyInArrow`` and the same join in Spark SQL. Both return the same table.
+``spark`` (:mod:`harborwatch.events.spark`) runs the same stage functions in Spark tasks on a
+lake, and the same sweep a group of slots at a time. Both return the same table.
 """
 
 from __future__ import annotations

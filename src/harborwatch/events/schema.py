@@ -48,11 +48,7 @@ POINTS = pa.schema([
     pa.field("ref1", pa.uint64()),
 ])
 
-#: :data:`POINTS` exploded over the space buckets (``cell``) of an equality join (Spark).
-SLOTS = pa.schema([POINTS.field("slot"), pa.field("cell", pa.int64(), nullable=False)]
-                  + [f for f in POINTS if f.name != "slot"])
-
-#: Joined candidate pairs (one row per slot and pair).
+#: Close pairs (one row per slot and pair of tracks within the encounter distance).
 PAIRS = pa.schema([
     pa.field("mmsi_a", pa.uint32(), nullable=False),
     pa.field("hull_a", pa.int32(), nullable=False),

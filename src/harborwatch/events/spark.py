@@ -1,28 +1,57 @@
-"""The Spark engine: the same stage functions inside ``applyInArrow``, the same bucket join in Spark SQL.
+"""The Spark engine: the same stage functions as the local engine, in three Spark stages over a lake.
 
-Positions and static reports are read from Parquet (the store's day-partitioned export, or
-any dataset with the positions/static schemas), so a cluster reads them where they lie.
-Vessels are grouped into ``mmsi % partitions`` buckets; within a bucket the stage functions
-see whole vessels, so their output does not depend on the bucketing. The driver collects
-only events, reception counts and the (IMO, MMSI) summary, and runs :func:`finalize`.
+The input is a lake (``store export --lake``): GeoParquet by UTC day and MMSI bucket. A vessel
+lies whole in one bucket, so the driver only lists the files and deals the buckets out to tasks
+of about equal bytes (buckets sized to the work); positions never pass through the JVM:
+
+1. one task per group of buckets reads its files (pyarrow, from a folder or any URI pyarrow
+   opens) and runs :func:`~harborwatch.events.stages.vessel_stage`. It emits its events,
+   reception counts and IMO summary, and its encounter points keyed by ``slot % groups``;
+2. per slot group, :func:`~harborwatch.events.rules.encounters.close_pairs` (the out-of-core
+   engine's join: pairs form within one slot, so any grouping of slots gives the same pairs),
+   emitted keyed by vessel pair;
+3. per pair group, :meth:`~harborwatch.events.rules.encounters.Encounters.pairs`: encounters.
+
+Between stages only Arrow IPC blobs travel (no conversion to Spark rows and back: Spark has no
+unsigned integers, and its row format would cost more than the kernels). The driver collects the
+events, reception counts and IMO summaries and runs :func:`~harborwatch.events.stages.finalize`,
+so the events are the local engine's, byte for byte.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
 
 from harborwatch.core.errors import HarborwatchError, require
+from harborwatch.core.filesystems import filesystem, parquet_files
 from harborwatch.core.schema import POSITIONS, STATIC
 from harborwatch.events.context import Context
 from harborwatch.events.request import Request, read_inputs
-from harborwatch.events.schema import IDS, PAIRS, RAW, RECEPTION, SLOTS
+from harborwatch.events.rules.encounters import close_pairs
+from harborwatch.events.schema import IDS, PAIRS, POINTS, RAW, RECEPTION
 from harborwatch.events.stages import finalize, vessel_stage
+from harborwatch.store.lake import write_lake_table
 from harborwatch.store.store import Store
+
+#: What travels between the stages: a key (slot or pair group; -1 for the driver's parts), the
+#: part it holds and an Arrow IPC stream of that part's rows.
+BLOB = pa.schema([pa.field("key", pa.int64(), False), pa.field("part", pa.large_string(), False),
+                  pa.field("blob", pa.large_binary(), False)])
+_BLOB_DDL = "key long, part string, blob binary"
+#: IPC streams are cut to about this many bytes (a Spark binary value holds at most 2 GB).
+BLOB_BYTES = 64 << 20
+#: Parts of the vessel stage the driver collects, with their schemas.
+_DRIVER_PARTS = {"events": RAW, "ids": IDS, "reception": RECEPTION}
 
 
 def _session(workers: int | None, master: str | None = None):
@@ -39,7 +68,8 @@ def _session(workers: int | None, master: str | None = None):
         builder = builder.master(f"local[{cores}]")  # spark-submit sets its own master
     return (builder.appName("harborwatch-events")
             .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.sql.execution.arrow.useLargeVarTypes", "true")
+            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")  # blobs: few rows, many bytes
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
@@ -47,168 +77,163 @@ def _session(workers: int | None, master: str | None = None):
             .getOrCreate())
 
 
-def events_from_parquet(spark, positions_path: str, static_path: str | None, ctx: Context,
-                        partitions: int) -> pa.Table:
-    """Run every stage on Parquet datasets; returns the finished events table."""
+def _to_blobs(t: pa.Table, part: str, key: int) -> list[tuple[int, str, bytes]]:
+    """``t`` as (key, part, IPC stream) rows of at most about :data:`BLOB_BYTES` each."""
+    if t.num_rows == 0:
+        return []
+    rows = max(1, int(BLOB_BYTES * t.num_rows / max(t.nbytes, 1)))
+    out = []
+    for start in range(0, t.num_rows, rows):
+        sink = pa.BufferOutputStream()
+        piece = t.slice(start, rows)
+        with ipc.new_stream(sink, piece.schema) as w:
+            w.write_table(piece)
+        out.append((key, part, sink.getvalue().to_pybytes()))
+    return out
+
+
+def _blob_table(rows: list[tuple[int, str, bytes]]) -> pa.Table:
+    return pa.table({"key": pa.array([r[0] for r in rows], pa.int64()),
+                     "part": pa.array([r[1] for r in rows], pa.large_string()),
+                     "blob": pa.array([r[2] for r in rows], pa.large_binary())}, schema=BLOB)
+
+
+def _from_blobs(blobs: Iterable, schema: pa.Schema) -> pa.Table:
+    tables = [ipc.open_stream(b.as_buffer() if hasattr(b, "as_buffer") else b).read_all() for b in blobs]
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def _keyed(t: pa.Table, key: np.ndarray, part: str) -> list[tuple[int, str, bytes]]:
+    """``t``'s rows as blobs, one group of rows per distinct ``key``."""
+    if t.num_rows == 0:
+        return []
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    cuts = np.flatnonzero(np.diff(ks)) + 1
+    out = []
+    for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(ks)]]), strict=True):
+        out += _to_blobs(t.take(pa.array(order[a:b])), part, int(ks[a]))
+    return out
+
+
+def lake_tasks(lake: str | Path, tasks: int) -> list[dict[str, list[str]]]:
+    """The lake's positions and static files, dealt out to at most ``tasks`` tasks by MMSI bucket:
+    each bucket whole to one task, the largest first to the task with the fewest bytes."""
+    root = str(lake).rstrip("/")
+    files: dict[int, dict[str, list[str]]] = {}
+    size: dict[int, int] = {}
+    for table in ("positions", "static"):
+        for f in parquet_files(f"{root}/{table}"):
+            m = re.search(r"mmsi_bucket=(\d+)", f.path)
+            if m is None:
+                raise HarborwatchError(f"{f.path}: not in a mmsi_bucket= folder",
+                                       hint="write the lake with harborwatch store export --lake")
+            k = int(m.group(1))
+            files.setdefault(k, {"positions": [], "static": []})[table].append(f.path)
+            size[k] = size.get(k, 0) + (f.size or 0)
+    if not any(b["positions"] for b in files.values()):
+        raise HarborwatchError(f"{lake}: no positions files (positions/day=.../mmsi_bucket=.../*.parquet)",
+                               hint="write the lake with harborwatch store export --lake")
+    plan: list[dict[str, list[str]]] = [{"positions": [], "static": []} for _ in range(min(tasks, len(files)))]
+    load = [0] * len(plan)
+    for k in sorted(files, key=lambda k: (-size[k], k)):
+        i = int(np.argmin(load))
+        plan[i]["positions"] += files[k]["positions"]
+        plan[i]["static"] += files[k]["static"]
+        load[i] += size[k]
+    return [p for p in plan if p["positions"] or p["static"]]
+
+
+def _read(lake: str, files: list[str], schema: pa.Schema) -> pa.Table | None:
+    """A task's files of one table, as the store's schema (a lake's geometry column dropped)."""
+    if not files:
+        return None
+    fs, _ = filesystem(lake)
+    t = pq.read_table(files, filesystem=fs, columns=schema.names, partitioning=None)
+    # in the stores' order, which the stage then need not sort (Arrow's sort uses every core)
+    return t.cast(schema).sort_by([("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
+
+
+def events_from_lake(spark, lake: str | Path, ctx: Context, tasks: int, groups: int) -> pa.Table:
+    """Every stage on a lake's files, in ``tasks`` vessel tasks and ``groups`` slot and pair
+    groups; returns the finished events table."""
     from pyspark.sql import functions as F
 
-    # a lake's partition columns and geometry are not the stages' input
-    extra = ("day", "mmsi_bucket", "geometry")
-    pos = spark.read.parquet(positions_path).drop(*extra)
-    pos = pos.withColumn("_bucket", F.col("mmsi") % partitions)
-    stat = None
-    if static_path:
-        stat = spark.read.parquet(static_path).drop(*extra).withColumn("_bucket", F.col("mmsi") % partitions)
+    root = str(lake).rstrip("/")
+    plan = lake_tasks(root, tasks)
+    enc = ctx.cfg.encounters
 
-    def strip(t: pa.Table, schema: pa.Schema) -> pa.Table:
-        """Back from Spark's types (no unsigned integers, microsecond times) to the store's."""
-        t = t.drop_columns([c for c in ("_bucket", "_pair") if c in t.column_names])
-        return t.cast(pa.schema([schema.field(n) if n in schema.names else t.schema.field(n)
-                                 for n in t.column_names]))
+    def stage1(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for b in batches:
+            for i in b.column("id").to_pylist():
+                pos = _read(root, plan[i]["positions"], POSITIONS)
+                out = vessel_stage(POSITIONS.empty_table() if pos is None else pos,
+                                   _read(root, plan[i]["static"], STATIC), ctx)
+                rows = [r for k in _DRIVER_PARTS for r in _to_blobs(out[k], k, -1)]
+                pts = out["points"]
+                rows += _keyed(pts, pc.remainder(pts["slot"], groups).to_numpy(), "points")
+                if rows:
+                    yield from _blob_table(rows).to_batches()
 
-    def vessel(p: pa.Table, s: pa.Table | None) -> pa.Table:
-        out = vessel_stage(strip(p, POSITIONS), None if s is None else strip(s, STATIC), ctx)
-        out["slots"] = ctx.cfg.encounters.explode(out.pop("points"))
-        return _to_spark(_combine(out))
+    def stage2(t: pa.Table) -> pa.Table:
+        pairs = close_pairs(enc, _from_blobs(t["blob"], POINTS).cast(POINTS))
+        a = pairs["mmsi_a"].to_numpy().astype(np.int64)
+        b = pairs["mmsi_b"].to_numpy().astype(np.int64)
+        return _blob_table(_keyed(pairs, (a * 31 + b) % groups, "pairs"))
 
-    def pairs(t: pa.Table) -> pa.Table:
-        return _to_spark(ctx.cfg.encounters.pairs(strip(t, PAIRS), ctx))
+    def stage3(t: pa.Table) -> pa.Table:
+        return _blob_table(_to_blobs(enc.pairs(_from_blobs(t["blob"], PAIRS).cast(PAIRS), ctx), "events", -1))
 
-    # one pass of the vessel stage per bucket; its four outputs travel in one wide table
-    g = pos.groupBy("_bucket")
-    if stat is not None:
-        out = g.cogroup(stat.groupBy("_bucket")).applyInArrow(vessel, schema=_ddl(COMBINED))
-    else:
-        out = g.applyInArrow(lambda p: vessel(p, None), schema=_ddl(COMBINED))
-    out = out.persist()
-
-    def part(name: str):
-        return out.filter(F.col("part") == name).select(
-            *[F.col(f"{name}__{f.name}").alias(f.name) for f in _PARTS[name]])
-
-    raw, id_rows, rec, sl = part("events"), part("ids"), part("reception"), part("slots")
-    a = sl.alias("a")
-    b = sl.alias("b")
-    cols = [F.col("a.mmsi").alias("mmsi_a"), F.col("a.hull").alias("hull_a"), F.col("b.mmsi").alias("mmsi_b"),
-            F.col("b.hull").alias("hull_b"), F.col("a.slot").alias("slot"),
-            F.col("a.lat").alias("lat_a"), F.col("a.lon").alias("lon_a"), F.col("a.speed_kn").alias("speed_a"),
-            F.col("a.ref0").alias("ref0_a"), F.col("a.ref1").alias("ref1_a"),
-            F.col("b.lat").alias("lat_b"), F.col("b.lon").alias("lon_b"), F.col("b.speed_kn").alias("speed_b"),
-            F.col("b.ref0").alias("ref0_b"), F.col("b.ref1").alias("ref1_b")]
-    joined = (a.join(b, (F.col("a.slot") == F.col("b.slot")) & (F.col("a.cell") == F.col("b.cell"))
-                     & (F.col("a.mmsi") < F.col("b.mmsi"))).select(*cols)
-              .dropDuplicates(["mmsi_a", "hull_a", "mmsi_b", "hull_b", "slot"])
-              .withColumn("_pair", (F.col("mmsi_a") * F.lit(31) + F.col("mmsi_b")) % partitions))
-    enc = joined.groupBy("_pair").applyInArrow(pairs, schema=_ddl(RAW))
-    raw_t = raw.unionByName(enc).toArrow().cast(RAW)
-    ids_t = id_rows.toArrow().cast(IDS)
-    rec_t = rec.toArrow().cast(RECEPTION)
-    out.unpersist()
-    return finalize([raw_t], ids_t, rec_t, ctx)
+    s1 = spark.range(len(plan), numPartitions=len(plan)).mapInArrow(stage1, schema=_BLOB_DDL).persist()
+    try:
+        s2 = s1.filter(F.col("part") == "points").groupBy("key").applyInArrow(stage2, schema=_BLOB_DDL)
+        s3 = s2.groupBy("key").applyInArrow(stage3, schema=_BLOB_DDL)
+        got = s1.filter(F.col("part") != "points").unionByName(s3).toArrow()
+    finally:
+        s1.unpersist()
+    part = got["part"].to_pylist()
+    blobs = got["blob"]
+    tables = {k: _from_blobs([blobs[i] for i, p in enumerate(part) if p == k], s).cast(s)
+              for k, s in _DRIVER_PARTS.items()}
+    return finalize([tables["events"]], tables["ids"], tables["reception"], ctx)
 
 
-#: The vessel stage's outputs, by name.
-_PARTS = {"events": RAW, "slots": SLOTS, "reception": RECEPTION, "ids": IDS}
-#: All of them in one table: ``part`` names the output, ``<part>__<column>`` holds its columns.
-COMBINED = pa.schema([pa.field("part", pa.string(), False)]
-                     + [pa.field(f"{k}__{f.name}", f.type) for k, sch in _PARTS.items() for f in sch])
-
-
-def _combine(out: dict[str, pa.Table]) -> pa.Table:
-    tables = []
-    for k in _PARTS:
-        t = out[k]
-        n = t.num_rows
-        cols = [pa.array([k] * n, pa.string())]
-        for kk, sch in _PARTS.items():
-            cols += [t[f.name] if kk == k else pa.nulls(n, f.type) for f in sch]
-        tables.append(pa.Table.from_arrays(cols, schema=COMBINED))
-    return pa.concat_tables(tables)
-
-
-def _spark_type(t: pa.DataType) -> pa.DataType:
-    if pa.types.is_uint32(t):
-        return pa.int64()
-    if pa.types.is_uint64(t):
-        return pa.decimal128(20, 0)
-    if pa.types.is_timestamp(t):
-        return pa.timestamp("us", tz="UTC")
-    if pa.types.is_list(t):
-        return pa.list_(_spark_type(t.value_type))
-    return t
-
-
-def _to_spark(t: pa.Table) -> pa.Table:
-    """Arrow types Spark accepts back from applyInArrow for the schema :func:`_ddl` declares."""
-    return t.cast(pa.schema([pa.field(f.name, _spark_type(f.type), f.nullable) for f in t.schema]))
-
-
-def _ddl(schema: pa.Schema):
-    """The Spark schema of an Arrow schema (unsigned integers widen: Spark has none)."""
-    from pyspark.sql import types as T
-
-    def conv(t: pa.DataType):
-        if pa.types.is_uint32(t) or pa.types.is_int64(t):
-            return T.LongType()
-        if pa.types.is_uint64(t):
-            return T.DecimalType(20, 0)
-        if pa.types.is_int32(t):
-            return T.IntegerType()
-        if pa.types.is_int8(t):
-            return T.ByteType()
-        if pa.types.is_float64(t):
-            return T.DoubleType()
-        if pa.types.is_string(t):
-            return T.StringType()
-        if pa.types.is_timestamp(t):
-            return T.TimestampType()
-        if pa.types.is_boolean(t):
-            return T.BooleanType()
-        if pa.types.is_list(t):
-            return T.ArrayType(conv(t.value_type))
-        raise HarborwatchError(f"no Spark type for the Arrow type {t}")
-
-    return T.StructType([T.StructField(f.name, conv(f.type), f.nullable) for f in schema])
+def _cores(spark, workers: int | None) -> int:
+    return workers or spark.sparkContext.defaultParallelism or os.cpu_count() or 1
 
 
 def run_spark(store: Store, req: Request, workers: int | None = None,
               progress: Callable[[str, int, int], None] | None = None) -> pa.Table:
-    """Export the store's window to Parquet, then run :func:`events_from_parquet` on local Spark."""
-    import pyarrow.parquet as pq
-
+    """The store's window as a lake in a temporary folder, then :func:`events_from_lake` on local Spark."""
     ctx = req.context()
     say = progress or (lambda stage, done, total: None)
     say("read", 0, 1)
     positions, static = read_inputs(store, req)
     spark = _session(workers)
+    cores = _cores(spark, workers)
     with tempfile.TemporaryDirectory(prefix="hw-spark-") as tmp:
-        pp, sp = Path(tmp) / "positions.parquet", Path(tmp) / "static.parquet"
-        pq.write_table(positions, pp)
-        pq.write_table(static, sp)
+        write_lake_table(positions, Path(tmp) / "positions", cores * 4)
+        write_lake_table(static, Path(tmp) / "static", cores * 4)
         say("read", 1, 1)
         say("spark", 0, 1)
-        parts = max(2, (workers or os.cpu_count() or 1) * 2)
-        out = events_from_parquet(spark, str(pp), str(sp) if static.num_rows else None, ctx, parts)
+        out = events_from_lake(spark, tmp, ctx, cores * 2, cores * 2)
         say("spark", 1, 1)
     return out
 
 
 def run_spark_lake(lake: str | Path, req: Request, workers: int | None = None, master: str | None = None,
                    progress: Callable[[str, int, int], None] | None = None) -> pa.Table:
-    """Events from a lake (``store export --lake``; local paths or any URI Spark reads, such as
-    ``gs://`` or ``s3a://``) on ``master`` (default local Spark; ``spark-submit`` sets its own).
-    The request's window is not applied here: the lake is read whole."""
+    """Events from a lake (``store export --lake``; local paths or any URI pyarrow opens on the
+    executors, such as ``gs://`` or ``s3://``) on ``master`` (default local Spark; ``spark-submit``
+    sets its own). The request's window is not applied here: the lake is read whole."""
     if req.since is not None or req.until is not None:
         raise HarborwatchError("--since/--until are not supported with --lake",
                                hint="export the window you want, or filter the lake's day= folders")
     ctx = req.context()
     say = progress or (lambda stage, done, total: None)
     spark = _session(workers, master)
-    root = str(lake).rstrip("/")
-    parts = max(2, (workers or os.cpu_count() or 1) * 2)
+    cores = _cores(spark, workers)
     say("spark", 0, 1)
-    local = "://" not in root
-    static = f"{root}/static" if not local or Path(root, "static").exists() else None
-    out = events_from_parquet(spark, f"{root}/positions", static, ctx, parts)
+    out = events_from_lake(spark, lake, ctx, cores * 2, cores * 2)
     say("spark", 1, 1)
     return out

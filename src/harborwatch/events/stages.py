@@ -1,7 +1,7 @@
 """The engine-independent stages of event detection: a short composition of the rules.
 
 Both engines call exactly these functions: the local engine over vessel partitions in
-threads, the Spark engine inside ``applyInArrow``. Each function's output for a
+threads, the Spark engine in its tasks (``mapInArrow``, ``applyInArrow``). Each function's output for a
 vessel depends only on that vessel's rows, and the driver-side functions sort what they
 produce, so any partitioning gives the same events.
 
@@ -12,9 +12,9 @@ Stages:
    :mod:`harborwatch.events.rules` (port visits, voyages, gaps, loitering, second hulls,
    teleports, positions on land, identity changes); plus the resampled points for the encounter
    join, reception counts and the (IMO, MMSI) summary.
-2. the space-time join of points (engine-specific: a numba sweep per slot in
-   :meth:`~harborwatch.events.rules.encounters.Encounters.join`, or Spark SQL on
-   :meth:`~harborwatch.events.rules.encounters.Encounters.explode`), giving vessel pairs;
+2. the space-time join of points (a numba sweep per slot: all slots at once in
+   :meth:`~harborwatch.events.rules.encounters.Encounters.join`, or a group of slots at a time
+   in :func:`~harborwatch.events.rules.encounters.close_pairs`), giving vessel pairs;
 3. the pair kernel (:mod:`harborwatch.events.rules.encounters`): encounters;
 4. :func:`finalize` (driver): identity links across MMSIs, gap reception, event ids, order.
 """

@@ -1,10 +1,15 @@
 """The store as a Parquet lake for Spark (or DuckDB, pandas, QGIS): GeoParquet files partitioned
-Hive-style by UTC day and MMSI bucket, ``<dir>/<table>/day=YYYY-MM-DD/mmsi_bucket=K/*.parquet``.
+Hive-style by UTC day (or month) and MMSI bucket,
+``<dir>/<table>/day=YYYY-MM-DD/mmsi_bucket=K/*.parquet`` (``month=YYYY-MM`` with ``period="month"``).
 
 A cluster reads a day or a bucket without opening the rest, and the Spark engine groups vessels
 by the same bucket (``mmsi % buckets``), so a bucket's files feed one task. Each file holds the
 table's columns (times in UTC), a WKB ``geometry`` point column and the GeoParquet ``geo``
-metadata. The export goes a day at a time, so memory stays bounded by one day of the table.
+metadata. The export goes a period at a time, so memory stays bounded by one period of the table.
+
+Size the partitions to the data: a file costs its reader a few milliseconds whatever its size, so
+a regional feed (thousands of positions a day) wants months and few buckets, a global one (hundreds
+of millions a day) days and many.
 """
 
 from __future__ import annotations
@@ -24,43 +29,69 @@ from harborwatch.store.store import Store
 
 #: Tables a lake holds, with positions (``lat``/``lon``) for the geometry column.
 LAKE_TABLES = ("positions", "static", "stations")
+#: Time partitions: the folder key and the strftime format of its value.
+PERIODS = {"day": "%Y-%m-%d", "month": "%Y-%m"}
 
 
 def export_lake(store: Store, out_dir: str | Path, buckets: int = 16, tables: Sequence[str] = LAKE_TABLES,
-                progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+                progress: Callable[[str, int, int], None] | None = None, period: str = "day") -> dict[str, int]:
     """Write the lake; returns rows written per table. An existing folder of a table is replaced."""
-    if buckets < 1:
-        raise StoreError(f"buckets must be at least 1, not {buckets}")
+    _check(buckets, period)
     say = progress or (lambda stage, done, total: None)
     out = Path(out_dir)
     written = {}
+    trunc = "day" if period == "day" else "month"
     for name in tables:
         target = out / name
         if target.exists():
             shutil.rmtree(target)
-        days = [r[0] for r in store.con.execute(
-            f"SELECT DISTINCT CAST(timestamp AS DATE) FROM {name} ORDER BY 1").fetchall()]
+        starts = [r[0] for r in store.con.execute(
+            f"SELECT DISTINCT CAST(date_trunc('{trunc}', timestamp) AS DATE) FROM {name} ORDER BY 1").fetchall()]
         n = 0
-        for k, day in enumerate(days):
+        for k, start in enumerate(starts):
+            end = start + timedelta(days=1) if period == "day" else (start.replace(day=28) + timedelta(days=4)
+                                                                     ).replace(day=1)
             t = store.sql(f"SELECT * FROM {name} WHERE timestamp >= ? AND timestamp < ? ORDER BY mmsi, timestamp",
-                          [day, day + timedelta(days=1)])
-            n += _write_day(t, target, day.isoformat(), buckets)
-            say(f"export {name}", k + 1, len(days))
+                          [start, end])
+            n += _write_period(t, target, period, start.strftime(PERIODS[period]), buckets)
+            say(f"export {name}", k + 1, len(starts))
         written[name] = n
     return written
 
 
-def _write_day(t: pa.Table, target: Path, day: str, buckets: int) -> int:
+def _check(buckets: int, period: str) -> None:
+    if buckets < 1:
+        raise StoreError(f"buckets must be at least 1, not {buckets}")
+    if period not in PERIODS:
+        raise StoreError(f"unknown lake period {period!r}", hint="day or month")
+
+
+def write_lake_table(t: pa.Table, target: str | Path, buckets: int, period: str = "day") -> int:
+    """One table (in memory) as a lake folder, by UTC day (or month) and MMSI bucket, as
+    :func:`export_lake` writes a stored table; returns the rows written. The folder is replaced."""
+    _check(buckets, period)
+    target = Path(target)
+    if target.exists():
+        shutil.rmtree(target)
+    if t.num_rows == 0:
+        return 0
+    key = pc.strftime(t["timestamp"], PERIODS[period])
+    order = [("mmsi", "ascending"), ("timestamp", "ascending")]
+    return sum(_write_period(t.filter(pc.equal(key, v)).sort_by(order), target, period, v, buckets)
+               for v in pc.unique(key).sort().to_pylist())
+
+
+def _write_period(t: pa.Table, target: Path, period: str, value: str, buckets: int) -> int:
     if t.num_rows == 0:
         return 0
     if "lat" in t.column_names and "lon" in t.column_names:
         t = with_points(t)
-    t = t.append_column("day", pa.array([day] * t.num_rows, pa.string()))
+    t = t.append_column(period, pa.array([value] * t.num_rows, pa.string()))
     t = t.append_column("mmsi_bucket", pc.cast(pc.remainder(pc.cast(t["mmsi"], pa.int64()), buckets), pa.int32()))
-    ds.write_dataset(t, target, format="parquet", partitioning=["day", "mmsi_bucket"], partitioning_flavor="hive",
-                     basename_template=f"part-{day}-{{i}}.parquet", existing_data_behavior="overwrite_or_ignore",
+    ds.write_dataset(t, target, format="parquet", partitioning=[period, "mmsi_bucket"], partitioning_flavor="hive",
+                     basename_template=f"part-{value}-{{i}}.parquet", existing_data_behavior="overwrite_or_ignore",
                      file_options=ds.ParquetFileFormat().make_write_options(compression="zstd"))
     return t.num_rows
 
 
-__all__ = ["LAKE_TABLES", "export_lake"]
+__all__ = ["LAKE_TABLES", "PERIODS", "export_lake", "write_lake_table"]

@@ -16,8 +16,6 @@ import numpy as np
 from numba import njit
 
 from harborwatch.geo.distance import (
-    EARTH_RADIUS_M,
-    ecef_m,
     haversine_cos_m,
     haversine_m,
     interpolate,
@@ -268,58 +266,6 @@ def resample_fill(offsets, t, lat, lon, step_ms, max_gap_ms, min_dt_s, keep):
                 m += 1
             k += 1
     return trk[:m], slot[:m], olat[:m], olon[:m], ospd[:m], oi0[:m], oj[:m]
-
-
-@njit(cache=True, inline="always")
-def _cell_key(cx, cy, cz, cell_m):
-    """One integer per cubic cell: the cell's indices, offset to be non-negative, in base
-    ``n`` (the cells across the Earth's diameter, plus margin). Below ``2**63`` for
-    ``cell_m`` >= 10 m, below ``2**39`` for the default 2 km."""
-    off = int(EARTH_RADIUS_M / cell_m) + 2
-    n = 2 * off + 1
-    return ((cx + off) * n + (cy + off)) * n + (cz + off)
-
-
-@njit(cache=True, nogil=True)
-def point_cells(lat, lon, radius_m, cell_m, out):
-    """Keys of the cubic Earth-centred cells (edge ``cell_m``) that a ball of ``radius_m`` around
-    one point touches, written to ``out`` (room for 8); returns how many.
-
-    Two points less than ``2 * radius_m`` apart always share at least one key (a point where
-    their balls meet lies in a cell both touch), so an equality join on the key finds every
-    close pair, across the antimeridian and at the poles alike. ``cell_m`` must be at least
-    ``2 * radius_m`` (at most 8 keys per point) and 10 m."""
-    x, y, z = ecef_m(lat, lon)
-    x0 = int(math.floor((x - radius_m) / cell_m))
-    x1 = int(math.floor((x + radius_m) / cell_m))
-    y0 = int(math.floor((y - radius_m) / cell_m))
-    y1 = int(math.floor((y + radius_m) / cell_m))
-    z0 = int(math.floor((z - radius_m) / cell_m))
-    z1 = int(math.floor((z + radius_m) / cell_m))
-    m = 0
-    for cx in range(x0, x1 + 1):
-        for cy in range(y0, y1 + 1):
-            for cz in range(z0, z1 + 1):
-                out[m] = _cell_key(cx, cy, cz, cell_m)
-                m += 1
-    return m
-
-
-@njit(cache=True, nogil=True)
-def ball_cells(lat, lon, radius_m, cell_m):
-    """:func:`point_cells` of every point, as (row index, cell key) pairs."""
-    n = lat.shape[0]
-    rows = np.empty(n * 8, np.int64)
-    keys = np.empty(n * 8, np.int64)
-    buf = np.empty(8, np.int64)
-    m = 0
-    for i in range(n):
-        k = point_cells(lat[i], lon[i], radius_m, cell_m, buf)
-        for j in range(k):
-            rows[m] = i
-            keys[m] = buf[j]
-            m += 1
-    return rows[:m], keys[:m]
 
 
 @njit(cache=True, nogil=True)

