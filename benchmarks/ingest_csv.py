@@ -7,7 +7,10 @@ de-duplication, accounting); DuckDB runs ``CREATE TABLE t AS SELECT * FROM read_
 fresh database file. Each is timed in a fresh process, best of ``--repeat``. The last line is
 ``ratio=<duckdb time / harborwatch time>``.
 
-    python benchmarks/ingest_csv.py [--copies 5] [--repeat 3]
+``--files`` writes the copies as one file per day instead (what MarineCadastre publishes);
+harborwatch ingests them with ``--jobs`` worker processes, DuckDB reads the list of files.
+
+    python benchmarks/ingest_csv.py [--copies 5] [--repeat 3] [--files --jobs 2]
 """
 
 from __future__ import annotations
@@ -30,48 +33,55 @@ import sys, time
 from harborwatch.store import Store
 from harborwatch.store.ingest import IngestOptions, ingest_files
 import harborwatch.ingest.csv.reader  # imports and numba's cache load are not the ingest
+files, jobs = sys.argv[1].split(","), int(sys.argv[3])
 with Store.open(sys.argv[2]) as st:
     t = time.perf_counter()
-    r = list(ingest_files(st, [sys.argv[1]], IngestOptions()))[0]
-    print(time.perf_counter() - t, r["records_in"], r["stored"], r["quarantined"], r["duplicates"])
+    rs = list(ingest_files(st, files, IngestOptions(), jobs=jobs))
+    print(time.perf_counter() - t, *(sum(r[k] for r in rs) for k in ("records_in", "stored", "quarantined",
+                                                                       "duplicates")))
 """
 
 DUCK = """
 import sys, time, duckdb
+files = sys.argv[1].split(",")
 con = duckdb.connect(sys.argv[2])
 t = time.perf_counter()
-con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{sys.argv[1]}')")
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [files])
 con.close()
-print(time.perf_counter() - t, duckdb.sql(f"SELECT count(*) FROM read_csv('{sys.argv[1]}')").fetchall()[0][0])
+print(time.perf_counter() - t, duckdb.execute("SELECT count(*) FROM read_csv(?)", [files]).fetchall()[0][0])
 """
 
 
-def build(copies: int) -> Path:
-    out = work_dir() / f"noaa_x{copies}.csv"
-    if out.exists():
-        return out
+def build(copies: int, files: bool = False) -> list[Path]:
+    """The copies in one file, or in one file per day (``files``); made once, reused."""
+    outs = ([work_dir() / f"noaa_x{copies}_day{k}.csv" for k in range(copies)] if files
+            else [work_dir() / f"noaa_x{copies}.csv"])
+    if all(o.exists() for o in outs):
+        return outs
     src = ais_dir() / "noaa_2020-01-01_uswestcoast.csv.gz"
     with gzip.open(src, "rt") as f:
         header, *rows = f.read().splitlines()
-    tmp = out.with_suffix(".partial")
-    with open(tmp, "w") as w:
-        w.write(header + "\n")
-        for k in range(copies):
-            for line in rows:
-                mmsi, ts, rest = line.split(",", 2)
-                t = datetime.fromisoformat(ts) + timedelta(days=k)
-                w.write(f"{mmsi},{t:%Y-%m-%dT%H:%M:%S},{rest}\n")
-    tmp.rename(out)
-    return out
+    groups = [[k] for k in range(copies)] if files else [list(range(copies))]
+    for out, days in zip(outs, groups, strict=True):
+        with open(out.with_suffix(".partial"), "w") as w:
+            w.write(header + "\n")
+            for k in days:
+                for line in rows:
+                    mmsi, ts, rest = line.split(",", 2)
+                    t = datetime.fromisoformat(ts) + timedelta(days=k)
+                    w.write(f"{mmsi},{t:%Y-%m-%dT%H:%M:%S},{rest}\n")
+    for o in outs:
+        o.with_suffix(".partial").rename(o)
+    return outs
 
 
-def timed(code: str, path: Path, repeat: int) -> tuple[float, list[str]]:
+def timed(code: str, paths: list[Path], repeat: int, *extra: str) -> tuple[float, list[str]]:
     best, last = 1e30, []
     for _ in range(repeat):
         d = Path(tempfile.mkdtemp())
         try:
-            r = subprocess.run([sys.executable, "-c", code, str(path), str(d / "db")], capture_output=True, text=True,
-                               check=True)
+            r = subprocess.run([sys.executable, "-c", code, ",".join(map(str, paths)), str(d / "db"), *extra],
+                               capture_output=True, text=True, check=True)
             last = r.stdout.split()
             best = min(best, float(last[0]))
         finally:
@@ -83,14 +93,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--copies", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--files", action="store_true", help="one file per day instead of one file")
+    ap.add_argument("--jobs", type=int, default=1, help="harborwatch's worker processes (with --files)")
     a = ap.parse_args()
     t0 = time.perf_counter()
-    path = build(a.copies)
-    print(f"file: {path.name}, {path.stat().st_size / 1e6:,.0f} MB (made in {time.perf_counter() - t0:.0f} s)")
-    hw, acc = timed(HW, path, a.repeat)
-    print(f"harborwatch ingest: {hw:.2f} s; records in {int(acc[0]):,} = stored {int(acc[1]):,} + quarantined "
-          f"{int(acc[2]):,} + duplicates {int(acc[3]):,}; {int(acc[0]) / hw:,.0f} rows/s")
-    duck, rows = timed(DUCK, path, a.repeat)
+    paths = build(a.copies, a.files)
+    size = sum(p.stat().st_size for p in paths) / 1e6
+    print(f"{len(paths)} file(s): {paths[0].name}..., {size:,.0f} MB (made in {time.perf_counter() - t0:.0f} s)")
+    hw, acc = timed(HW, paths, a.repeat, str(a.jobs))
+    print(f"harborwatch ingest (jobs={a.jobs}): {hw:.2f} s; records in {int(acc[0]):,} = stored {int(acc[1]):,} + "
+          f"quarantined {int(acc[2]):,} + duplicates {int(acc[3]):,}; {int(acc[0]) / hw:,.0f} rows/s")
+    duck, rows = timed(DUCK, paths, a.repeat)
     print(f"duckdb {__import__('duckdb').__version__} CREATE TABLE AS read_csv: {duck:.2f} s, {int(rows[0]):,} rows")
     print(f"ratio={duck / hw:.2f}")
 

@@ -43,6 +43,19 @@ def test_ingest_json_lines_and_reingest(tmp_path: Path):
     assert s.stdout.splitlines() == ["n", "7"]
 
 
+def test_ingest_with_worker_processes(tmp_path: Path):
+    """`--jobs 2`: the files are read side by side, with the same accounting and rows."""
+    files = [str(FIX / "marinetraffic_export.csv"), str(FIX / "dma_aisdk_sample.csv")]
+    r = hw("ingest", *files, "--store", str(tmp_path / "s"), "--json", "--jobs", "2")
+    assert r.returncode == 0, r.stderr
+    lines = {Path(x["file"]).name: x for x in map(json.loads, r.stdout.splitlines())}
+    assert sorted(lines) == ["dma_aisdk_sample.csv", "marinetraffic_export.csv"]
+    assert lines["marinetraffic_export.csv"]["quarantine_reasons"]["wrong_column_count"] == 1
+    assert all(x["records_in"] == x["stored"] + x["quarantined"] + x["duplicates"] for x in lines.values())
+    s = hw("sql", "SELECT count(*) AS n FROM positions", "--store", str(tmp_path / "s"), "--format", "csv")
+    assert s.stdout.splitlines() == ["n", "7"]
+
+
 def test_errors_are_one_line_without_traceback(tmp_path: Path):
     r = hw("ingest", str(tmp_path / "missing.nmea"), "--store", str(tmp_path / "s"))
     assert r.returncode == 2

@@ -65,29 +65,30 @@ def _main(
 
 
 class _RichProgress:
-    """Per-file progress: bytes read (of the file on disk), records, rate."""
+    """Per-file progress: bytes read (of the file on disk), records, rate; one bar per file, so
+    files ingested side by side (``--jobs``) each have theirs."""
 
     def __init__(self, progress: Progress | None, json_lines: bool) -> None:
         self.p = progress
         self.json_lines = json_lines
-        self.task: TaskID | None = None
-        self.records = 0
+        self.tasks: dict[str, TaskID] = {}
+        self.records: dict[str, int] = {}
 
     def start_file(self, name: str, total_bytes: int, fmt: str) -> None:
-        self.records = 0
+        self.records[name] = 0
         if self.p is not None:
             label = Path(name.split("!")[-1]).name
-            self.task = self.p.add_task(f"{label} [{fmt}]", total=max(total_bytes, 1), records=0)
+            self.tasks[name] = self.p.add_task(f"{label} [{fmt}]", total=max(total_bytes, 1), records=0)
 
-    def advance(self, bytes_done: int, records: int) -> None:
-        self.records += records
-        if self.p is not None and self.task is not None:
-            self.p.update(self.task, completed=bytes_done, records=self.records)
+    def advance(self, bytes_done: int, records: int, name: str) -> None:
+        self.records[name] = self.records.get(name, 0) + records
+        if self.p is not None and name in self.tasks:
+            self.p.update(self.tasks[name], completed=bytes_done, records=self.records[name])
 
     def end_file(self, report: dict) -> None:
-        if self.p is not None and self.task is not None:
-            task = self.p.tasks[self.task]
-            self.p.update(self.task, completed=task.total)
+        task = self.tasks.get(report["file"])
+        if self.p is not None and task is not None:
+            self.p.update(task, completed=self.p.tasks[task].total)
 
 
 def to_pandas(t: pa.Table) -> pd.DataFrame:

@@ -54,6 +54,8 @@ def ingest(
         str | None, typer.Option("--max-time", help="later times are implausible (default: a day after now)")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file on stdout")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="worker processes reading files side by side "
+                                                                   "(one file each; this process writes)")] = 1,
 ) -> None:
     """Ingest AIS files into the store (idempotent; bad records are quarantined, unusable optional
     fields are stored as null and counted as field issues)."""
@@ -72,7 +74,7 @@ def ingest(
     totals = {"records_in": 0, "stored": 0, "quarantined": 0, "duplicates": 0}
     reports = []
     with Store.open(store) as st, progress:
-        for rep in ingest_files(st, paths, opt, _RichProgress(progress, as_json)):
+        for rep in ingest_files(st, paths, opt, _RichProgress(progress, as_json), jobs=jobs):
             reports.append(rep)
             for k in totals:
                 totals[k] += rep[k]

@@ -7,6 +7,9 @@ duplicates``, where a record is one NMEA message (a sentence group) or one CSV r
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
+import pickle
+import queue
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -14,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import pyarrow as pa
 
-from harborwatch.core.errors import FormatError
+from harborwatch.core.errors import FormatError, HarborwatchError
 from harborwatch.ingest.checks import time_bounds
 from harborwatch.ingest.counts import read_counts
 from harborwatch.ingest.csv.mapping import Mapping, builtin_mappings, load_mapping
@@ -37,8 +40,10 @@ WRITE_ROWS = 122_880
 
 
 class Progress(Protocol):
+    """Per-file progress; with ``jobs`` > 1 several files are under way at once (``name`` says which)."""
+
     def start_file(self, name: str, total_bytes: int, fmt: str) -> None: ...
-    def advance(self, bytes_done: int, records: int) -> None: ...
+    def advance(self, bytes_done: int, records: int, name: str) -> None: ...
     def end_file(self, report: dict) -> None: ...
 
 
@@ -46,7 +51,7 @@ class _NoProgress:
     def start_file(self, name: str, total_bytes: int, fmt: str) -> None:
         pass
 
-    def advance(self, bytes_done: int, records: int) -> None:
+    def advance(self, bytes_done: int, records: int, name: str) -> None:
         pass
 
     def end_file(self, report: dict) -> None:
@@ -80,41 +85,138 @@ def _resolve(m: Member, opt: IngestOptions) -> tuple[str, Mapping | None]:
 
 
 def ingest_files(
-    store: Store, paths: Iterable[str | Path], opt: IngestOptions = IngestOptions(), progress: Progress | None = None
+    store: Store, paths: Iterable[str | Path], opt: IngestOptions = IngestOptions(), progress: Progress | None = None,
+    jobs: int = 1,
 ) -> Iterator[dict]:
-    """Ingest each path; yield one accounting report (dict) per file or archive member."""
+    """Ingest each path; yield one accounting report (dict) per file or archive member.
+
+    With ``jobs`` > 1, that many worker processes read and normalise files (one file each at a
+    time) while this process writes; reports then come in the order files finish. Identical
+    records in two files are stored once either way, but which file counts them as duplicates
+    then depends on which was written first."""
     progress = progress or _NoProgress()
     run_id = uuid.uuid4().hex[:12]
     assume_ms = int(opt.assume_time.timestamp() * 1000) if opt.assume_time else None
     lo, hi = time_bounds(_ms(opt.min_time), _ms(opt.max_time))  # one clock reading per ingest
     members = [m for p in paths for m in list_members(p)]
+    args = (opt, assume_ms, lo, hi)
+    if jobs > 1 and len(members) > 1:
+        yield from _parallel(store, run_id, members, args, progress, min(jobs, len(members)))
+        return
     for m in members:
-        fmt, mapping = _resolve(m, opt)
-        receiver = opt.receiver or (mapping.receiver if mapping else "unknown")
-        nopt = NormalizeOptions(source_file=m.name, strict=opt.strict, receiver=receiver, assume_time_ms=assume_ms,
-                                min_time_ms=lo, max_time_ms=hi)
-        store.start_file(run_id, m.name, fmt)
-        progress.start_file(m.name, m.size, fmt)
-        with open_member(m) as (stream, counter):
-            if mapping is None:
-                batches = read_nmea(stream)
-            else:
-                batches = read_csv(stream, mapping, m.name)
-            # the next batch is read and normalised in a thread while the ones before are written;
-            # they are written together once they hold a DuckDB row group's worth of positions
-            pending: list[NormalizedBatch] = []
-            for decoded, nb in prefetch(batches, partial(normalize, opt=nopt), depth=1):
-                pending.append(nb)
-                if sum(b.positions.num_rows for b in pending) >= WRITE_ROWS:
-                    _write(store, run_id, m.name, pending)
-                    pending = []
-                progress.advance(counter.consumed, len(decoded))
-            if pending:
-                _write(store, run_id, m.name, pending)
-            sha = counter.sha256.hexdigest()
-        report = store.finish_file(run_id, m.name, sha)
-        progress.end_file(report)
-        yield report
+        w = _FileWriter(store, run_id, m, progress)
+        for kind, payload in _member_batches(m, *args):
+            if (report := w.on(kind, payload)) is not None:
+                yield report
+
+
+def _member_batches(m: Member, opt: IngestOptions, assume_ms: int | None, lo: int, hi: int
+                    ) -> Iterator[tuple[str, object]]:
+    """One file's work short of the store: ``("start", format)``, then ``("batch", (normalised
+    batch, bytes consumed, records))`` for each batch, then ``("done", sha256)``."""
+    fmt, mapping = _resolve(m, opt)
+    receiver = opt.receiver or (mapping.receiver if mapping else "unknown")
+    nopt = NormalizeOptions(source_file=m.name, strict=opt.strict, receiver=receiver, assume_time_ms=assume_ms,
+                            min_time_ms=lo, max_time_ms=hi)
+    yield "start", fmt
+    with open_member(m) as (stream, counter):
+        batches = read_nmea(stream) if mapping is None else read_csv(stream, mapping, m.name)
+        # the next batch is read and normalised in a thread while the ones before are handed on
+        for decoded, nb in prefetch(batches, partial(normalize, opt=nopt), depth=1):
+            yield "batch", (nb, counter.consumed, len(decoded))
+        yield "done", counter.sha256.hexdigest()
+
+
+class _FileWriter:
+    """One file's side of the store: its accounting row, and its batches written together once
+    they hold a DuckDB row group's worth of positions."""
+
+    def __init__(self, store: Store, run_id: str, m: Member, progress: Progress) -> None:
+        self.store, self.run_id, self.m, self.progress = store, run_id, m, progress
+        self.pending: list[NormalizedBatch] = []
+
+    def on(self, kind: str, payload: object) -> dict | None:
+        """Handle one message of :func:`_member_batches`; the file's report once it is done."""
+        if kind == "start":
+            self.start(str(payload))
+        elif kind == "batch":
+            nb, consumed, records = cast(tuple[NormalizedBatch, int, int], payload)
+            self.batch(nb, consumed, records)
+        else:
+            return self.done(str(payload))
+        return None
+
+    def start(self, fmt: str) -> None:
+        self.store.start_file(self.run_id, self.m.name, fmt)
+        self.progress.start_file(self.m.name, self.m.size, fmt)
+
+    def batch(self, nb: NormalizedBatch, consumed: int, records: int) -> None:
+        self.pending.append(nb)
+        if sum(b.positions.num_rows for b in self.pending) >= WRITE_ROWS:
+            _write(self.store, self.run_id, self.m.name, self.pending)
+            self.pending = []
+        self.progress.advance(consumed, records, self.m.name)
+
+    def done(self, sha: str) -> dict:
+        if self.pending:
+            _write(self.store, self.run_id, self.m.name, self.pending)
+            self.pending = []
+        report = self.store.finish_file(self.run_id, self.m.name, sha)
+        self.progress.end_file(report)
+        return report
+
+
+def _worker(members: list[Member], args: tuple, tasks, results) -> None:
+    """A worker process: read and normalise the files it is given, hand every message on."""
+    while (i := tasks.get()) is not None:
+        try:
+            for kind, payload in _member_batches(members[i], *args):
+                results.put((i, kind, payload))
+        except BaseException as e:  # raised in the writing process, as it would be without workers
+            try:
+                pickle.dumps(e)
+            except Exception:
+                e = HarborwatchError(f"{members[i].name}: {type(e).__name__}: {e}")
+            results.put((i, "error", e))
+            return
+
+
+def _parallel(store: Store, run_id: str, members: list[Member], args: tuple, progress: Progress,
+              jobs: int) -> Iterator[dict]:
+    """:func:`ingest_files` with ``jobs`` worker processes reading and normalising files."""
+    ctx = mp.get_context("spawn")  # not fork: this process holds DuckDB's threads
+    tasks, results = ctx.Queue(), ctx.Queue(maxsize=4 * jobs)  # bounded: memory stays bounded
+    for i in range(len(members)):
+        tasks.put(i)
+    for _ in range(jobs):
+        tasks.put(None)
+    procs = [ctx.Process(target=_worker, args=(members, args, tasks, results), daemon=True,
+                         name=f"harborwatch-ingest-{k}") for k in range(jobs)]
+    for p in procs:
+        p.start()
+    writers: dict[int, _FileWriter] = {}
+    finished = 0
+    try:
+        while finished < len(members):
+            try:
+                i, kind, payload = results.get(timeout=1.0)
+            except queue.Empty:
+                dead = [p for p in procs if p.exitcode not in (None, 0)]
+                if dead:
+                    raise HarborwatchError(f"an ingest worker died (exit code {dead[0].exitcode})",
+                                           hint="run with --jobs 1 to see the error") from None
+                continue
+            if kind == "error":
+                raise payload
+            w = writers.setdefault(i, _FileWriter(store, run_id, members[i], progress))
+            if (report := w.on(kind, payload)) is not None:
+                finished += 1
+                yield report
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+            p.join(timeout=5)
 
 
 def _ms(t: datetime | None) -> int | None:

@@ -1,0 +1,71 @@
+"""Ingest with worker processes (``jobs``): the same store and accounting as one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harborwatch.core.errors import DataError
+from harborwatch.store import IngestOptions, Store, ingest_files
+
+FILES = ("aisdb_test_data_noaa_20230111.csv", "aisdb_test_data_20210701_spire_decoded.csv",
+         "baltic_april_2018_20k_sample.csv", "aisdb_test_data_20211101.nm4", "pyais_nmea_data_sample.txt")
+TABLES = ("positions", "static", "stations", "other_messages", "quarantine", "field_issues")
+COUNTS = ("format", "records_in", "stored", "quarantined", "duplicates", "stored_by_table", "quarantine_reasons",
+          "sha256", "complete")
+
+
+class _Seen:
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.advanced: dict[str, int] = {}
+        self.ended: list[str] = []
+
+    def start_file(self, name: str, total_bytes: int, fmt: str) -> None:
+        self.started.append(name)
+
+    def advance(self, bytes_done: int, records: int, name: str) -> None:
+        assert name in self.started and name not in self.ended
+        self.advanced[name] = self.advanced.get(name, 0) + records
+
+    def end_file(self, report: dict) -> None:
+        self.ended.append(report["file"])
+
+
+def _run(store: Path, files: list[Path], jobs: int, **kw) -> tuple[dict[str, dict], dict[str, list], _Seen]:
+    seen = _Seen()
+    with Store.open(store) as st:
+        reports = {r["file"]: r for r in ingest_files(st, files, IngestOptions(**kw), seen, jobs=jobs)}
+        rows = {t: sorted(st.sql(f"SELECT record_hash FROM {t}")["record_hash"].to_pylist()) for t in TABLES}
+    return reports, rows, seen
+
+
+@pytest.mark.slow
+def test_workers_store_what_one_process_stores(tmp_path: Path, ais_dir: Path):
+    files = [ais_dir / f for f in FILES]
+    one, rows_one, _ = _run(tmp_path / "one", files, jobs=1)
+    two, rows_two, seen = _run(tmp_path / "two", files, jobs=3)
+    assert sorted(two) == sorted(one) == sorted(str(f) for f in files)
+    for f in one:  # these files share no records, so each file's accounting is the same too
+        assert {k: two[f][k] for k in COUNTS} == {k: one[f][k] for k in COUNTS}
+        assert two[f]["records_in"] == two[f]["stored"] + two[f]["quarantined"] + two[f]["duplicates"]
+    assert rows_two == rows_one and len(rows_one["positions"]) > 20_000
+    assert sorted(seen.started) == sorted(seen.ended) == sorted(one)
+    assert seen.advanced == {f: one[f]["records_in"] for f in one}
+    # again, with workers: every record is a duplicate now
+    again, rows_again, _ = _run(tmp_path / "two", files, jobs=2)
+    assert rows_again == rows_one and all(r["duplicates"] == r["records_in"] for r in again.values())
+
+
+def test_a_workers_error_is_raised_with_file_and_line(tmp_path: Path, ais_dir: Path):
+    """Strict mode: the first bad record, found in a worker, stops the ingest here."""
+    good = tmp_path / "good.nm4"  # the lines before the first bad record
+    good.write_text("\n".join((ais_dir / "aisdb_test_data_20211101.nm4").read_text().splitlines()[:140]) + "\n")
+    files = [good, ais_dir / "aisdb_test_data_20211101.nm4"]
+    with pytest.raises(DataError) as e:
+        _run(tmp_path / "s", files, jobs=2, strict=True)
+    assert "aisdb_test_data_20211101.nm4:147" in str(e.value) and e.value.reason == "mmsi_invalid"
+    with Store.open(tmp_path / "s") as st:  # what was written stays consistent: no half-written batch
+        info = st.sql("SELECT file, complete FROM ingest_files").to_pylist()
+    assert all(r["file"] in [str(f) for f in files] for r in info)
