@@ -9,15 +9,16 @@ loitering, identity, spoofing) on all rows with the local engine. Both are timed
 process, best of ``--repeat`` (harborwatch after one untimed run of the same work, which
 compiles and dispatches the numba kernels and fills the memory pools). The last line is
 ``ratio=<harborwatch positions/s / MovingPandas positions/s>``.
-``--spark N`` also times the Spark engine on a lake (local[1] and local[2]) against the local engine on a
-store, both from data at rest, on N positions; it prints ``spark_vs_local=<Spark local[2] time / local
-engine time on 2 workers>``.
+``--spark N`` instead times the Spark engine on a lake (local[1] and local[2]) against the local engine
+on a store, both from data at rest, each in a fresh process, on N positions; its last line is
+``spark_vs_local=<Spark local[2] time / local engine time on 2 workers>``.
 By default harborwatch's rows are ordered by (mmsi, timestamp, record_hash), the order in which
 ``Store.positions()`` hands them to ``harborwatch events`` and in which MovingPandas gets its rows
 here (the real sample as stored); the sort is not timed. ``--interleaved`` leaves the copies one
 after another and the static reports unsorted, so harborwatch's split and sort are timed too.
 
-    python benchmarks/events.py --positions 2000000 --repeat 3 [--spark 1000000]
+    python benchmarks/events.py --positions 2000000 --repeat 3
+    python benchmarks/events.py --spark 2000000 --repeat 3
 """
 
 from __future__ import annotations
@@ -166,81 +167,82 @@ def _out_of_core(n: int, workers: int) -> None:
     print(f"peak RSS {peak:,.0f} MB (before the run {before:,.0f} MB)")
 
 
-SPARK_CHILD = """
+CHILD = """
 import sys, time
 import pyarrow.parquet as pq
-sys.path.insert(0, sys.argv[5])
+sys.path.insert(0, sys.argv[6])
 from harborwatch.events.params import EventsConfig
 from harborwatch.events.request import Request
-from harborwatch.events.spark import _session, events_from_lake
 from harborwatch.sites.build import read_wpi
-cores, lake, wpi, repeat = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-ctx = Request(EventsConfig(), read_wpi(wpi)).context()
-spark = _session(cores)
-spark.sparkContext.setLogLevel("ERROR")
-ev = events_from_lake(spark, lake, ctx, 2 * cores, 2 * cores)  # Python workers, numba dispatch
+engine, cores, data, wpi, repeat = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+req = Request(EventsConfig(), read_wpi(wpi))
+if engine == "spark":
+    from harborwatch.events.spark import _session, events_from_lake
+    spark = _session(cores)
+    spark.sparkContext.setLogLevel("ERROR")
+    ctx = req.context()
+    go = lambda: events_from_lake(spark, data, ctx, 2 * cores, 2 * cores)
+else:
+    from harborwatch.events.engine import run
+    from harborwatch.store.store import Store
+    st = Store.open(data, read_only=True)
+    go = lambda: run(st, req, workers=cores)
+ev = go()  # untimed: Spark's Python workers, numba's dispatch
 best = 1e30
 for _ in range(repeat):
     t0 = time.perf_counter()
-    ev = events_from_lake(spark, lake, ctx, 2 * cores, 2 * cores)
+    ev = go()
     best = min(best, time.perf_counter() - t0)
-pq.write_table(ev, lake + "/events.parquet")
+pq.write_table(ev, sys.argv[7])
 print(best)
 """
 
 
-def _spark(pos: pa.Table, sta: pa.Table, req, repeat: int, wpi: Path) -> None:
-    """The Spark engine on a lake against the local engine on a store, both from data at rest.
+def _spark(n: int, repeat: int, wpi: Path) -> None:
+    """The Spark engine on a lake against the local engine on a store, from the same data at rest.
 
-    The rows go into a fresh store (``harborwatch events --store``: the local engine reads the
-    store and runs) and, by ``store export --lake --period month``, into a lake of 4 MMSI buckets
-    per core (``harborwatch events --lake``: Spark tasks read the lake's files and run). Each engine
-    is timed on local[1] / 1 worker and local[2] / 2 workers, best of ``repeat`` after an untimed
-    run (Spark's session start and Python workers, numba's dispatch). Spark runs in a fresh
-    process for each core count. The in-memory local engine (``detect`` on tables already read)
-    is printed beside them."""
+    ``n`` derived positions go into a fresh store (``harborwatch events --store``: the local engine
+    reads the store and runs) and, by ``store export --lake --period month``, into a lake of 4 MMSI
+    buckets per core (``harborwatch events --lake``: Spark tasks read the lake's files and run).
+    Each engine is timed in a fresh process (nothing else in its memory) on 1 and 2 cores, best of
+    ``repeat`` after an untimed run (Spark's session start and Python workers, numba's dispatch)."""
     import subprocess
     import tempfile
 
     import pyarrow.parquet as pq
 
-    from harborwatch.events.engine import detect, run
     from harborwatch.store.lake import export_lake
     from harborwatch.store.store import Store
 
-    sta = sta.filter(pc.is_in(sta["mmsi"], pc.unique(pos["mmsi"])))
+    src = str(Path(__file__).resolve().parents[1] / "src")
 
-    def best(f) -> tuple[float, pa.Table]:
-        out = f()
-        t = 1e30
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            out = f()
-            t = min(t, time.perf_counter() - t0)
-        return t, out
+    def child(engine: str, cores: int, data: str, out: str) -> float:
+        r = subprocess.run([sys.executable, "-c", CHILD, engine, str(cores), data, str(wpi), str(repeat), src, out],
+                           capture_output=True, text=True)
+        if r.returncode:
+            sys.exit(f"the {engine} run failed:\n{r.stderr[-3000:]}")
+        return float(r.stdout.split()[-1])
 
-    local, spark_t, memory = {}, {}, {}
     with tempfile.TemporaryDirectory() as tmp:
-        st = Store.open(f"{tmp}/store")
-        st.con.execute("INSERT INTO positions BY NAME SELECT * FROM pos")
-        st.con.execute("INSERT INTO static BY NAME SELECT * FROM sta")
+        pos, sta = derived(n, Path(tmp) / "s")
+        order = [("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")]
+        pos = pos.sort_by(order)
+        sta = sta.filter(pc.is_in(sta["mmsi"], pc.unique(pos["mmsi"]))).sort_by(order)
+        with Store.open(f"{tmp}/store") as st:
+            st.con.execute("INSERT INTO positions BY NAME SELECT * FROM pos")
+            st.con.execute("INSERT INTO static BY NAME SELECT * FROM sta")
+            for cores in (1, 2):
+                export_lake(st, f"{tmp}/lake{cores}", buckets=4 * cores, period="month", tables=("positions", "static"))
+        del pos, sta
+        local, spark = {}, {}
         for cores in (1, 2):
-            local[cores], ev = best(lambda c=cores: run(st, req, workers=c))
-            memory[cores], _ = best(lambda c=cores: detect(pos, sta, req, workers=c))
-            lake = f"{tmp}/lake{cores}"
-            export_lake(st, lake, buckets=4 * cores, period="month", tables=("positions", "static"))
-            src = str(Path(__file__).resolve().parents[1] / "src")
-            r = subprocess.run([sys.executable, "-c", SPARK_CHILD, str(cores), lake, str(wpi), str(repeat), src],
-                               capture_output=True, text=True, check=True)
-            spark_t[cores] = float(r.stdout.split()[-1])
-            same = pq.read_table(f"{lake}/events.parquet").equals(ev)
-            print(f"{cores} core(s), {pos.num_rows:,} positions: local engine from the store {local[cores]:.2f} s "
-                  f"(in memory {memory[cores]:.2f} s); Spark local[{cores}] from the lake {spark_t[cores]:.2f} s; "
-                  f"same events: {same}")
-        st.close()
-    print(f"Spark local[2] / local[1] speed-up: {spark_t[1] / spark_t[2]:.2f}")
-    print(f"spark_vs_local (in memory)={spark_t[2] / memory[2]:.2f}")
-    print(f"spark_vs_local={spark_t[2] / local[2]:.2f}")
+            local[cores] = child("local", cores, f"{tmp}/store", f"{tmp}/local{cores}.parquet")
+            spark[cores] = child("spark", cores, f"{tmp}/lake{cores}", f"{tmp}/spark{cores}.parquet")
+            same = pq.read_table(f"{tmp}/local{cores}.parquet").equals(pq.read_table(f"{tmp}/spark{cores}.parquet"))
+            print(f"{cores} core(s), {n:,} positions: local engine from the store {local[cores]:.2f} s; "
+                  f"Spark local[{cores}] from the lake {spark[cores]:.2f} s; same events: {same}")
+    print(f"Spark local[2] / local[1] speed-up: {spark[1] / spark[2]:.2f}")
+    print(f"spark_vs_local={spark[2] / local[2]:.2f}")
 
 
 def main() -> None:
@@ -252,13 +254,17 @@ def main() -> None:
     ap.add_argument("--interleaved", action="store_true",
                     help="time unsorted input: the copies one after another (harborwatch's sort is timed)")
     ap.add_argument("--spark", type=int, default=0, metavar="N",
-                    help="also time the Spark engine, local[1] against local[2], on the first N positions")
+                    help="time the Spark engine on a lake against the local engine on a store, N positions")
     ap.add_argument("--out-of-core", action="store_true",
                     help="build a store of --positions rows (in DuckDB) and run the local engine on it out of "
                          "core; implied above 18M positions")
     a = ap.parse_args()
     if a.out_of_core or a.positions > 18_000_000:
         _out_of_core(a.positions, a.workers)
+        return
+    wpi = Path(ais_dir()).parent / "ports" / "WPI_Pub150.csv"
+    if a.spark:
+        _spark(a.spark, a.repeat, wpi)
         return
     import tempfile
 
@@ -267,7 +273,6 @@ def main() -> None:
     from harborwatch.events.request import Request
     from harborwatch.sites.build import read_wpi
 
-    wpi = Path(ais_dir()).parent / "ports" / "WPI_Pub150.csv"
     with tempfile.TemporaryDirectory() as tmp:
         pos, sta = derived(a.positions, Path(tmp) / "s")
     mp_rows = pos.slice(0, a.mp_positions)  # MovingPandas gets the real sample, in store order, either way
@@ -289,8 +294,6 @@ def main() -> None:
     print(f"harborwatch: {pos.num_rows:,} positions ({order_name}), all event types, {a.workers} workers: "
           f"{best_hw:.2f} s = {pos.num_rows / best_hw:,.0f} positions/s; events {counts}")
 
-    if a.spark:
-        _spark(pos.slice(0, a.spark), sta, req, a.repeat, wpi)
 
     import geopandas as gpd
     import movingpandas as mpd

@@ -48,8 +48,11 @@ from harborwatch.store.store import Store
 BLOB = pa.schema([pa.field("key", pa.int64(), False), pa.field("part", pa.large_string(), False),
                   pa.field("blob", pa.large_binary(), False)])
 _BLOB_DDL = "key long, part string, blob binary"
-#: IPC streams are cut to about this many bytes (a Spark binary value holds at most 2 GB).
-BLOB_BYTES = 64 << 20
+#: IPC streams are cut to about this many bytes (a Spark binary value holds at most 2 GB; every
+#: value is copied whole into Spark's row buffers).
+BLOB_BYTES = 16 << 20
+#: The driver's heap in local mode (``HARBORWATCH_SPARK_MEMORY`` overrides it).
+LOCAL_MEMORY = "4g"
 #: Parts of the vessel stage the driver collects, with their schemas.
 _DRIVER_PARTS = {"events": RAW, "ids": IDS, "reception": RECEPTION}
 
@@ -65,7 +68,10 @@ def _session(workers: int | None, master: str | None = None):
     if master:
         builder = builder.master(master)
     elif not require("pyspark", "spark", "the Spark engine").SparkConf().contains("spark.master"):
-        builder = builder.master(f"local[{cores}]")  # spark-submit sets its own master
+        # spark-submit sets its own master and memory; local Spark runs its tasks in the driver's
+        # JVM, whose default heap (1 GB) the cached stage outputs outgrow at about 10M positions
+        builder = (builder.master(f"local[{cores}]")
+                   .config("spark.driver.memory", os.environ.get("HARBORWATCH_SPARK_MEMORY", LOCAL_MEMORY)))
     return (builder.appName("harborwatch-events")
             .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
             .config("spark.sql.execution.arrow.useLargeVarTypes", "true")
@@ -212,8 +218,9 @@ def run_spark(store: Store, req: Request, workers: int | None = None,
     spark = _session(workers)
     cores = _cores(spark, workers)
     with tempfile.TemporaryDirectory(prefix="hw-spark-") as tmp:
-        write_lake_table(positions, Path(tmp) / "positions", cores * 4)
-        write_lake_table(static, Path(tmp) / "static", cores * 4)
+        # by month: a store's window is a region's feed, whose days would make tiny files
+        write_lake_table(positions, Path(tmp) / "positions", cores * 4, period="month")
+        write_lake_table(static, Path(tmp) / "static", cores * 4, period="month")
         say("read", 1, 1)
         say("spark", 0, 1)
         out = events_from_lake(spark, tmp, ctx, cores * 2, cores * 2)
