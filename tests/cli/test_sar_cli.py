@@ -55,3 +55,23 @@ def test_detect_eval_json(tmp_path):
     res = json.loads(r.output)
     assert res["images"] == 2 and res["centre_in_box"]["truth"] == 4
     assert res["centre_in_box"]["f1"] == 1.0 and res["iou_0_5"]["recall"] >= 0.5
+
+
+def test_detect_splits_rafted_hulls_on_request(tmp_path):
+    """`--split-side-by-side` on the scenario's quay chip: more detections, each in a hull."""
+    import pyarrow.parquet as pq
+
+    from harborwatch.scenario.quay import match_ships, quay_chip
+
+    p = quay_chip(tmp_path, seed=2)
+    truth = pq.read_table(p["truth"]).to_pylist()
+    found = {}
+    for flag in ([], ["--split-side-by-side"]):
+        out = tmp_path / f"d{len(flag)}.geojson"
+        res = CliRunner().invoke(app, ["detect", str(p["scene"]), "--land-buffer-m", "-1", "--out", str(out),
+                                       *flag])
+        assert res.exit_code == 0, res.output
+        feats = json.loads(out.read_text())["features"]
+        found[len(flag)] = match_ships(truth, [{"row": f["properties"]["row"], "col": f["properties"]["col"]}
+                                              for f in feats])
+    assert found[1]["tp"] > found[0]["tp"] and found[1]["fp"] <= 1

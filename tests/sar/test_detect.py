@@ -85,3 +85,48 @@ def test_gamma_cfar_finds_the_ships_and_no_clutter(scene_maker):
     assert sorted((round(d["row"] / 10), round(d["col"] / 10)) for d in t) == [(10, 10), (30, 25)]
     assert detect(from_array(scene_maker(ships=()), pixel_m=10.0), Detector(method="gamma", pfa=1e-9,
                                                                               use_filter=False)).num_rows == 0
+
+
+def _bars(widths: list[int], gap: int, length: int = 30, bright: float = 10.0):
+    """Pixels of parallel bars (hulls) along the columns, ``gap`` dark rows between them."""
+    import numpy as np
+
+    rows, cols = [], []
+    r = 0
+    for w in widths:
+        for dr in range(w):
+            rows += [r + dr] * length
+            cols += list(range(length))
+        r += w + gap
+    rr, cc = np.array(rows), np.array(cols)
+    return rr, cc, np.full(len(rr), bright)
+
+
+@pytest.mark.parametrize(("widths", "gap", "parts"), [([5], 0, 1), ([4, 4], 1, 2), ([5, 3, 4], 2, 3), ([6, 6], 0, 1)])
+def test_side_by_side_cuts_at_the_dark_strips_between_hulls(widths, gap, parts):
+    """A gap of water between hulls is a valley of the profile across them; touching hulls
+    (no gap) and one hull are not split."""
+    import numpy as np
+
+    from harborwatch.sar.detect import side_by_side
+
+    rr, cc, w = _bars(widths, gap)
+    got = side_by_side(rr, cc, w, 0.5)
+    assert len(got) == parts
+    # every part is one hull, whole: the parts' row sets are the bars' rows
+    assert sorted(len(np.unique(rr[g])) for g in got) == sorted(widths if parts > 1 else [sum(widths)])
+
+
+def test_side_by_side_keeps_a_hull_with_a_brighter_keel():
+    """A hull whose middle is brighter (or whose sides are dimmer) is one ship."""
+    import numpy as np
+
+    from harborwatch.sar.detect import side_by_side
+
+    rr, cc, w = _bars([7], 0)
+    w = w * np.array([0.6, 0.8, 1.0, 1.4, 1.0, 0.8, 0.6])[rr]
+    assert len(side_by_side(rr, cc, w, 0.5)) == 1
+    # a strip at half the brightness of the weaker side is a valley; at 0.7 it is not
+    rr, cc, w = _bars([7], 0)
+    assert len(side_by_side(rr, cc, np.where(rr == 3, 0.5 * w, w), 0.5)) == 2
+    assert len(side_by_side(rr, cc, np.where(rr == 3, 0.7 * w, w), 0.5)) == 1

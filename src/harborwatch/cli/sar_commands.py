@@ -30,6 +30,8 @@ def detect(
         "--grey-db", help="plain images are dB-scaled quick-looks with this many dB per grey level")] = None,
     k: Annotated[float, typer.Option("--k", help="two-parameter CFAR threshold (z)")] = 4.0,
     no_filter: Annotated[bool, typer.Option("--no-filter", help="keep every CFAR candidate")] = False,
+    split: Annotated[bool, typer.Option("--split-side-by-side", help="split objects whose profile across "
+                                                                     "them has dark valleys (rafted ships)")] = False,
 ) -> None:
     """Detect ships in radar images (CFAR, components, learned false-alarm filter)."""
     import pyarrow as pa
@@ -40,7 +42,7 @@ def detect(
     from harborwatch.sar.outputs import feature_collection, write_detections
     from harborwatch.sar.scene import open_scene
 
-    p = Detector(k=k, land_buffer_m=land_buffer_m, use_filter=not no_filter)
+    p = Detector(k=k, land_buffer_m=land_buffer_m, use_filter=not no_filter, split_side_by_side=split)
     user = read_polygons(mask, polygons_crs) if mask else None
     water_geom = read_polygons(water, polygons_crs) if water else None
     tables = []

@@ -71,6 +71,8 @@ class Detector:
     tile_px: int = 2048
     use_filter: bool = True
     min_score: float = 0.5  # detections the filter scores below this are dropped
+    split_side_by_side: bool = False  # split objects whose profile across them has dark valleys
+    split_valley: float = 0.5  # a valley: a strip at most this fraction of the weaker peak beside it
 
     def windows_px(self, pixel_m: float) -> tuple[int, int, int]:
         ht = max(0, int(round(self.target_m / pixel_m / 2)))
@@ -96,12 +98,12 @@ def _rect(rows: np.ndarray, cols: np.ndarray) -> tuple[float, float, float]:
     return max(l1, l2, 1.0), max(min(l1, l2), 1.0), ang
 
 
-def _components(cand, z, ratio, cv, inten, core, read, join_px, min_pixels):
+def _components(cand, z, ratio, cv, inten, core, read, join_px, min_pixels, split_valley=None):
     """Component measurements of the candidate mask of one read window (kept when the
-    centroid lies in the core)."""
+    centroid lies in the core); with ``split_valley``, components of ships moored side by side
+    are split first (:func:`side_by_side`)."""
     from scipy.ndimage import binary_dilation, find_objects, label
 
-    r0, c0 = read[0], read[2]
     grown = binary_dilation(cand, iterations=join_px) if join_px > 0 else cand
     lab, _ = label(grown, structure=np.ones((3, 3), bool))
     lab = np.where(cand, lab, 0)
@@ -109,27 +111,70 @@ def _components(cand, z, ratio, cv, inten, core, read, join_px, min_pixels):
     for k, sl in enumerate(find_objects(lab), 1):
         if sl is None:
             continue
-        sub = lab[sl] == k
-        rr, cc = np.nonzero(sub)
+        rr, cc = np.nonzero(lab[sl] == k)
         if len(rr) < min_pixels:
             continue
         rr = rr + sl[0].start
         cc = cc + sl[1].start
-        w = inten[rr, cc].astype(np.float64)
-        w = w - w.min() + 1e-9 if w.sum() <= 0 else w
-        rowc = float((rr * w).sum() / w.sum()) + 0.5 + r0
-        colc = float((cc * w).sum() / w.sum()) + 0.5 + c0
-        if not (core[0] <= rowc < core[1] and core[2] <= colc < core[3]):
-            continue
-        peak = int(np.argmax(z[rr, cc]))
-        length, width, ang = _rect(rr.astype(np.float64), cc.astype(np.float64))
-        rp = ratio[rr[peak], cc[peak]]
-        out.append({"row": rowc, "col": colc,
-                    "bbox_px": [int(cc.min() + c0), int(rr.min() + r0), int(cc.max() + c0), int(rr.max() + r0)],
-                    "area_px": len(rr), "length_px": length, "width_px": width, "orientation_deg": ang,
-                    "peak_z": float(z[rr, cc].max()), "mean_z": float(z[rr, cc].mean()),
-                    "contrast_db": float(10 * np.log10(max(float(rp), 1e-6))),
-                    "background_cv": float(cv[rr[peak], cc[peak]])})
+        parts = [np.arange(len(rr))] if split_valley is None else side_by_side(
+            rr, cc, inten[rr, cc].astype(np.float64), split_valley)
+        for idx in parts:
+            if len(idx) >= min_pixels and (d := _measure(rr[idx], cc[idx], z, ratio, cv, inten, core, read)):
+                out.append(d)
+    return out
+
+
+def _measure(rr, cc, z, ratio, cv, inten, core, read) -> dict | None:
+    """One object's measurements from its pixels (window coordinates); None when its centroid
+    lies outside the core."""
+    r0, c0 = read[0], read[2]
+    w = inten[rr, cc].astype(np.float64)
+    w = w - w.min() + 1e-9 if w.sum() <= 0 else w
+    rowc = float((rr * w).sum() / w.sum()) + 0.5 + r0
+    colc = float((cc * w).sum() / w.sum()) + 0.5 + c0
+    if not (core[0] <= rowc < core[1] and core[2] <= colc < core[3]):
+        return None
+    peak = int(np.argmax(z[rr, cc]))
+    length, width, ang = _rect(rr.astype(np.float64), cc.astype(np.float64))
+    rp = ratio[rr[peak], cc[peak]]
+    return {"row": rowc, "col": colc,
+            "bbox_px": [int(cc.min() + c0), int(rr.min() + r0), int(cc.max() + c0), int(rr.max() + r0)],
+            "area_px": len(rr), "length_px": length, "width_px": width, "orientation_deg": ang,
+            "peak_z": float(z[rr, cc].max()), "mean_z": float(z[rr, cc].mean()),
+            "contrast_db": float(10 * np.log10(max(float(rp), 1e-6))),
+            "background_cv": float(cv[rr[peak], cc[peak]])}
+
+
+def side_by_side(rr: np.ndarray, cc: np.ndarray, w: np.ndarray, valley: float) -> list[np.ndarray]:
+    """Indices of the pixels of each ship in one object, split where ships lie side by side.
+
+    The pixels' intensities are summed in strips one pixel wide along the object's long axis
+    (from the minimum-area rectangle; a raft of up to three hulls is still longer than wide).
+    Ships moored side by side give one peak per hull with a dark strip between them (water,
+    fenders); one hull gives a plateau. The object is cut at the deepest interior strip whose
+    sum is at most ``valley`` times the smaller of the highest strips on either side (that
+    strip belongs to neither part), and each part is split again the same way. Strips across
+    the long axis would be short, so speckle alone would make valleys there: they are not used."""
+    if len(rr) < 4:
+        return [np.arange(len(rr))]
+    _, width, ang = _rect(rr.astype(np.float64), cc.astype(np.float64))
+    if width < 3:
+        return [np.arange(len(rr))]
+    t = np.radians(ang)
+    across = (cc + 0.5) * np.cos(t) + (rr + 0.5) * np.sin(t)
+    strip = np.floor(across - across.min()).astype(np.int64)
+    prof = np.bincount(strip, weights=w)
+    best, cut = valley, -1
+    for i in range(1, len(prof) - 1):
+        side = min(prof[:i].max(), prof[i + 1:].max())
+        if side > 0 and prof[i] / side <= best:
+            best, cut = prof[i] / side, i
+    if cut < 0:
+        return [np.arange(len(rr))]
+    out = []
+    for sel in (np.flatnonzero(strip < cut), np.flatnonzero(strip > cut)):
+        if len(sel):
+            out += [sel[i] for i in side_by_side(rr[sel], cc[sel], w[sel], valley)]
     return out
 
 
@@ -171,7 +216,8 @@ def candidates(scene: Scene, p: Detector = Detector(), user_mask=None, progress=
             cand = (ratio > thr_ratio) if thr_ratio is not None else (z > p.k)
             cand &= valid
             if cand.any():
-                out += _components(cand, z, ratio, cv, x, core, read, join_px, p.min_pixels)
+                out += _components(cand, z, ratio, cv, x, core, read, join_px, p.min_pixels,
+                                   p.split_valley if p.split_side_by_side else None)
         if progress:
             progress(i + 1, len(tiles))
     max_len_px = p.max_length_m / px
@@ -205,4 +251,4 @@ def detect(scene: Scene, p: Detector = Detector(), user_mask=None, progress=None
     return pa.Table.from_pylist(rows, schema=DETECTIONS)
 
 
-__all__ = ["DETECTIONS", "Detector", "candidates", "detect"]
+__all__ = ["DETECTIONS", "Detector", "candidates", "detect", "side_by_side"]
