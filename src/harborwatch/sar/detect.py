@@ -12,6 +12,11 @@ minimum-area rectangle of the component's pixels (metres when the pixel size is 
 orientation of the long side (degrees clockwise from image up, 0-180), CFAR statistics, and
 ``score``: the false-alarm filter's probability that it is a ship (see
 :mod:`harborwatch.sar.filter`), or, with the filter off, a logistic of the CFAR excess.
+
+``Detector(method="learned")`` runs the packaged network instead of the CFAR
+(:mod:`harborwatch.sar.learned`), tile by tile, each box kept by the tile holding its centre and
+dropped when that lies on land; its boxes are axis-aligned, its score is the network's, and the
+CFAR statistics are NaN.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ class Detector:
     """Detection parameters. Window sizes are full widths in metres, converted with the scene's
     pixel size (or ``assume_pixel_m`` for images that have none)."""
 
-    method: str = "two_parameter"  # or "gamma"
+    method: str = "two_parameter"  # or "gamma" (CFAR), or "learned" (harborwatch.sar.learned)
     target_m: float = 20.0
     guard_m: float = 300.0
     background_m: float = 800.0
@@ -178,6 +183,56 @@ def side_by_side(rr: np.ndarray, cc: np.ndarray, w: np.ndarray, valley: float) -
     return out
 
 
+def learned_candidates(scene: Scene, p: Detector = Detector(), user_mask=None, progress=None,
+                       water=None) -> list[dict]:
+    """The learned detector's boxes (:mod:`harborwatch.sar.learned`) over the scene's tiles, each
+    kept by the tile holding its centre, without those whose centre is on (buffered) land."""
+    from harborwatch.sar.learned import LearnedDetector
+    from harborwatch.sar.masks import land_mask
+
+    net = LearnedDetector()
+    margin = 96  # pixels of context around a tile's core (the network's view is about 60 px)
+    tiles = list(scene.tiles(p.tile_px, margin))
+    out: list[dict] = []
+    for i, (core, read) in enumerate(tiles):
+        a = scene.read(*read)
+        land = (land_mask(scene, read, p.land_buffer_m, user_mask, water=water)
+                if scene.georeferenced and p.land_buffer_m >= 0 else None)
+        for d in net.apply(a):
+            r, c = d["row"] + read[0], d["col"] + read[2]
+            if not (core[0] <= r < core[1] and core[2] <= c < core[3]):
+                continue
+            if land is not None and land[min(int(d["row"]), land.shape[0] - 1), min(int(d["col"]), land.shape[1] - 1)]:
+                continue
+            b = d["bbox_px"]
+            bbox = [b[0] + read[2], b[1] + read[0], b[2] + read[2], b[3] + read[0]]
+            out.append({"row": r, "col": c, "bbox_px": bbox,
+                        "area_px": int((bbox[2] - bbox[0] + 1) * (bbox[3] - bbox[1] + 1)),
+                        "length_px": d["length_px"], "width_px": d["width_px"],
+                        "orientation_deg": 0.0 if bbox[3] - bbox[1] >= bbox[2] - bbox[0] else 90.0,
+                        "peak_z": float("nan"), "mean_z": float("nan"), "contrast_db": float("nan"),
+                        "background_cv": float("nan"), "score": d["score"]})
+        if progress:
+            progress(i + 1, len(tiles))
+    return _suppress(out) if len(tiles) > 1 else out
+
+
+def _suppress(dets: list[dict], cell_px: int = 64) -> list[dict]:
+    """Best first, without the boxes whose centre lies in a better box: the same ship seen by two
+    tiles (each with its own context) is one detection. Kept boxes are looked up by grid cell."""
+    kept: list[dict] = []
+    grid: dict[tuple[int, int], list[dict]] = {}
+    for d in sorted(dets, key=lambda d: -d["score"]):
+        gr, gc = int(d["row"] // cell_px), int(d["col"] // cell_px)
+        near = [k for dr in (-2, -1, 0, 1, 2) for dc in (-2, -1, 0, 1, 2) for k in grid.get((gr + dr, gc + dc), [])]
+        if any(k["bbox_px"][0] <= d["col"] <= k["bbox_px"][2] + 1 and k["bbox_px"][1] <= d["row"] <= k["bbox_px"][3] + 1
+               for k in near):
+            continue
+        kept.append(d)
+        grid.setdefault((gr, gc), []).append(d)
+    return kept
+
+
 def candidates(scene: Scene, p: Detector = Detector(), user_mask=None, progress=None, water=None) -> list[dict]:
     """CFAR candidates of a scene, before the false-alarm filter (see the module docstring)."""
     from harborwatch.sar.masks import land_mask
@@ -185,7 +240,7 @@ def candidates(scene: Scene, p: Detector = Detector(), user_mask=None, progress=
     if p.method not in ("two_parameter", "gamma"):
         from harborwatch.core.errors import DataError
 
-        raise DataError(f"unknown CFAR method {p.method!r}", hint="two_parameter or gamma")
+        raise DataError(f"unknown CFAR method {p.method!r}", hint="two_parameter, gamma or learned")
     px = scene.pixel_m or p.assume_pixel_m
     ht, hg, hb = p.windows_px(px)
     ring = (2 * hb + 1) ** 2 - (2 * hg + 1) ** 2
@@ -229,12 +284,16 @@ def detect(scene: Scene, p: Detector = Detector(), user_mask=None, progress=None
     ``user_mask`` / ``water``: shapely geometries (lon / lat) masked / forced to water."""
     from harborwatch.sar.filter import FalseAlarmFilter
 
-    cands = candidates(scene, p, user_mask, progress, water)
-    if p.use_filter and cands:
-        scores = FalseAlarmFilter.packaged().predict(cands)
+    if p.method == "learned":
+        cands = learned_candidates(scene, p, user_mask, progress, water)
+        keep = [(c, c.pop("score")) for c in cands]
     else:
-        scores = [float(1 / (1 + np.exp(-(c["peak_z"] - p.k)))) for c in cands]
-    keep = [(c, s) for c, s in zip(cands, scores, strict=True) if not p.use_filter or s >= p.min_score]
+        cands = candidates(scene, p, user_mask, progress, water)
+        if p.use_filter and cands:
+            scores = FalseAlarmFilter.packaged().predict(cands)
+        else:
+            scores = [float(1 / (1 + np.exp(-(c["peak_z"] - p.k)))) for c in cands]
+        keep = [(c, s) for c, s in zip(cands, scores, strict=True) if not p.use_filter or s >= p.min_score]
     px = scene.pixel_m
     rows = []
     lon = lat = None
@@ -251,4 +310,4 @@ def detect(scene: Scene, p: Detector = Detector(), user_mask=None, progress=None
     return pa.Table.from_pylist(rows, schema=DETECTIONS)
 
 
-__all__ = ["DETECTIONS", "Detector", "candidates", "detect", "side_by_side"]
+__all__ = ["DETECTIONS", "Detector", "candidates", "detect", "learned_candidates", "side_by_side"]
