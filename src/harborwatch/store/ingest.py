@@ -93,7 +93,8 @@ def ingest_files(
     With ``jobs`` > 1, that many worker processes read and normalise files (one file each at a
     time) while this process writes; reports then come in the order files finish. Identical
     records in two files are stored once either way, but which file counts them as duplicates
-    then depends on which was written first."""
+    then depends on which was written first. The workers are spawned, so a script that calls
+    this with ``jobs`` > 1 needs the usual ``if __name__ == "__main__":`` guard."""
     progress = progress or _NoProgress()
     run_id = uuid.uuid4().hex[:12]
     assume_ms = int(opt.assume_time.timestamp() * 1000) if opt.assume_time else None
