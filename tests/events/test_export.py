@@ -72,3 +72,11 @@ def test_a_path_without_suffix_or_a_uri_is_a_dataset(tmp_path):
         write_event_dataset(_two_months(), "nosuchscheme://bucket/events")
     with pytest.raises(HarborwatchError, match="event files are"):
         write_events(_two_months(), tmp_path / "events.txt")
+
+
+def test_a_folder_holding_other_files_is_refused(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(HarborwatchError, match="not part of an event dataset"):
+        write_event_dataset(_two_months(), tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from harborwatch.core.errors import HarborwatchError
@@ -65,7 +66,8 @@ def write_events(events: pa.Table, path: str | Path) -> Path:
 def write_event_dataset(events: pa.Table, dest: str | Path) -> dict[str, int]:
     """Events as GeoParquet partitioned Hive-style by type and UTC month of their start,
     ``<dest>/type=<type>/month=<YYYY-MM>/events.parquet``, each file sorted by (start, event_id).
-    What ``dest`` held is replaced. Returns the rows written per partition folder.
+    An earlier event dataset in ``dest`` is replaced; a folder holding anything else is refused.
+    Returns the rows written per partition folder.
 
     Spark, DuckDB (``read_parquet('<dest>/**/*.parquet', hive_partitioning = true)``), pandas
     and QGIS read it; both engines write it through here, so the same events give the same bytes.
@@ -75,7 +77,14 @@ def write_event_dataset(events: pa.Table, dest: str | Path) -> dict[str, int]:
     except HarborwatchError as e:
         raise HarborwatchError(f"cannot write events to {dest}: {e}", hint=e.hint) from e
     fs.create_dir(root, recursive=True)
-    fs.delete_dir_contents(root, missing_dir_ok=True)
+    # what an earlier dataset left is replaced; anything else there is the user's, and kept
+    held = fs.get_file_info(pafs.FileSelector(root))
+    foreign = [f.base_name for f in held if not (f.type == pafs.FileType.Directory and f.base_name.startswith("type="))]
+    if foreign:
+        raise HarborwatchError(f"{dest} holds {foreign[0]!r}, which is not part of an event dataset",
+                               hint="give an empty or new folder (an earlier event dataset there is replaced)")
+    for f in held:
+        fs.delete_dir(f.path)
     if events.num_rows == 0:
         return {}
     month = pc.strftime(events["start"], "%Y-%m")
