@@ -90,3 +90,18 @@ def test_the_network_ships_with_its_training_record():
     rec = json.loads(packaged_model().with_suffix(".json").read_text())
     assert rec["seed"] == 0 and rec["training_chips"] + rec["validation_chips"] == 928
     assert packaged_model().stat().st_size < 2_000_000
+
+
+def test_learned_detections_are_valid_geojson(tmp_path):
+    """The CFAR statistics the network has not are NaN in the table and null in GeoJSON."""
+    import json
+
+    from harborwatch.sar.outputs import write_detections
+
+    t = detect(from_array(ship_scene((200, 200), ((100.0, 100.0, 30, 6, 0.0),), rcs=40.0), name="c"),
+               Detector(method="learned"))
+    assert t.num_rows >= 1
+    text = write_detections(t, tmp_path / "d.geojson").read_text()
+    assert "NaN" not in text
+    props = json.loads(text)["features"][0]["properties"]
+    assert props["peak_z"] is None and 0 < props["score"] <= 1
