@@ -93,7 +93,8 @@ def test_the_network_ships_with_its_training_record():
 
 
 def test_learned_detections_are_valid_geojson(tmp_path):
-    """The CFAR statistics the network has not are NaN in the table and null in GeoJSON."""
+    """The CFAR statistics the network has not are null, in the table and in GeoJSON, and the
+    file reads back."""
     import json
 
     from harborwatch.sar.outputs import write_detections
@@ -105,3 +106,7 @@ def test_learned_detections_are_valid_geojson(tmp_path):
     assert "NaN" not in text
     props = json.loads(text)["features"][0]["properties"]
     assert props["peak_z"] is None and 0 < props["score"] <= 1
+    from harborwatch.sar.outputs import read_detections
+
+    back, _ = read_detections(tmp_path / "d.geojson")
+    assert back.num_rows == t.num_rows and back["peak_z"].null_count == t.num_rows

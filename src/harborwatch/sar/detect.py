@@ -16,7 +16,7 @@ orientation of the long side (degrees clockwise from image up, 0-180), CFAR stat
 ``Detector(method="learned")`` runs the packaged network instead of the CFAR
 (:mod:`harborwatch.sar.learned`), tile by tile, each box kept by the tile holding its centre and
 dropped when that lies on land; its boxes are axis-aligned, its score is the network's, and the
-CFAR statistics are NaN.
+CFAR statistics are null.
 """
 
 from __future__ import annotations
@@ -45,10 +45,11 @@ DETECTIONS = pa.schema([
     pa.field("length_m", pa.float64()),
     pa.field("width_m", pa.float64()),
     pa.field("orientation_deg", pa.float64(), False),
-    pa.field("peak_z", pa.float64(), False),
-    pa.field("mean_z", pa.float64(), False),
-    pa.field("contrast_db", pa.float64(), False),
-    pa.field("background_cv", pa.float64(), False),
+    # the CFAR statistics: null for the learned detector
+    pa.field("peak_z", pa.float64()),
+    pa.field("mean_z", pa.float64()),
+    pa.field("contrast_db", pa.float64()),
+    pa.field("background_cv", pa.float64()),
     pa.field("score", pa.float64(), False),
     pa.field("time", pa.timestamp("ms", tz="UTC")),
 ])
@@ -210,8 +211,8 @@ def learned_candidates(scene: Scene, p: Detector = Detector(), user_mask=None, p
                         "area_px": int((bbox[2] - bbox[0] + 1) * (bbox[3] - bbox[1] + 1)),
                         "length_px": d["length_px"], "width_px": d["width_px"],
                         "orientation_deg": 0.0 if bbox[3] - bbox[1] >= bbox[2] - bbox[0] else 90.0,
-                        "peak_z": float("nan"), "mean_z": float("nan"), "contrast_db": float("nan"),
-                        "background_cv": float("nan"), "score": d["score"]})
+                        "peak_z": None, "mean_z": None, "contrast_db": None, "background_cv": None,
+                        "score": d["score"]})
         if progress:
             progress(i + 1, len(tiles))
     return _suppress(out) if len(tiles) > 1 else out

@@ -15,8 +15,7 @@ PROPERTIES = ("image", "detection_id", "bbox_px", "row", "col", "score", "length
 
 
 def _jsonable(v):
-    """Times as ISO 8601 (Z); NaN (a statistic the learned detector does not have) as null, since
-    JSON has no NaN."""
+    """Times as ISO 8601 (Z); NaN as null, since JSON has no NaN."""
     if isinstance(v, float) and v != v:
         return None
     return v.isoformat().replace("+00:00", "Z") if hasattr(v, "isoformat") else v
