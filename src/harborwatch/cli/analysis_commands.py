@@ -45,7 +45,8 @@ def events(
                                                     "GeoParquet partitioned by type and month")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print counts per event type as JSON")] = False,
     lake: Annotated[str | None, typer.Option("--lake", help="read positions from this lake (store export --lake; "
-                                                            "a path or a URI Spark reads) with the Spark engine")]
+                                                            "a path, or a URI pyarrow opens: s3://, gs://, "
+                                                            "hdfs://) with the Spark engine")]
     = None,
     master: Annotated[str | None, typer.Option("--master", help="Spark master URL for --lake (default: local; "
                                                                 "spark-submit sets its own)")] = None,
