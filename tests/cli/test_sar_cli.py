@@ -61,7 +61,8 @@ def test_detect_splits_rafted_hulls_on_request(tmp_path):
     """`--split-side-by-side` on the scenario's quay chip: more detections, each in a hull."""
     import pyarrow.parquet as pq
 
-    from harborwatch.scenario.quay import match_ships, quay_chip
+    from harborwatch.evaluation.radar import hulls_found
+    from harborwatch.scenario.quay import quay_chip
 
     p = quay_chip(tmp_path, seed=2)
     truth = pq.read_table(p["truth"]).to_pylist()
@@ -72,6 +73,5 @@ def test_detect_splits_rafted_hulls_on_request(tmp_path):
                                        *flag])
         assert res.exit_code == 0, res.output
         feats = json.loads(out.read_text())["features"]
-        found[len(flag)] = match_ships(truth, [{"row": f["properties"]["row"], "col": f["properties"]["col"]}
-                                              for f in feats])
+        found[len(flag)] = hulls_found(truth, [f["properties"] for f in feats])
     assert found[1]["tp"] > found[0]["tp"] and found[1]["fp"] <= 1

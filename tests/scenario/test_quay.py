@@ -7,9 +7,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from harborwatch.evaluation.radar import hulls_found
 from harborwatch.sar.detect import Detector, detect
 from harborwatch.sar.scene import open_scene
-from harborwatch.scenario.quay import match_ships, quay_chip
+from harborwatch.scenario.quay import quay_chip
 
 
 def test_the_chip_is_reproducible_and_its_rafts_touch_only_through_fenders(tmp_path: Path):
@@ -31,8 +32,8 @@ def test_splitting_finds_the_hulls_of_rafts(tmp_path: Path, seed: int):
     p = quay_chip(tmp_path, seed=seed)
     truth = pq.read_table(p["truth"]).to_pylist()
     scene = open_scene(p["scene"])
-    whole = match_ships(truth, detect(scene, Detector(land_buffer_m=-1)).to_pylist())
-    split = match_ships(truth, detect(scene, Detector(land_buffer_m=-1, split_side_by_side=True)).to_pylist())
+    whole = hulls_found(truth, detect(scene, Detector(land_buffer_m=-1)).to_pylist())
+    split = hulls_found(truth, detect(scene, Detector(land_buffer_m=-1, split_side_by_side=True)).to_pylist())
     rafted = sum(1 for s in truth if s["raft_size"] > 1)
     assert rafted >= 3
     assert split["tp"] >= whole["tp"] + 2 and split["fp"] <= 1

@@ -49,3 +49,21 @@ def evaluate_radar(fused: pa.Table, truth_vessels: pa.Table, tol_m: float = 300.
 
 
 __all__ = ["evaluate_radar"]
+
+
+def hulls_found(hulls: list[dict], detections: list[dict], slack_px: float = 1.0) -> dict[str, int]:
+    """Detections against hulls lying east-west (the quay chip's truth: ``row``, ``col`` of the
+    centre, ``length_m``, ``beam_m``, ``pixel_m``): a detection whose centroid lies in a hull's
+    rectangle (plus ``slack_px``) finds it, one to one, best score first
+    (:func:`harborwatch.sar.labels.match`, centre rule). True positives, false positives and
+    false negatives."""
+    from harborwatch.sar.labels import match
+
+    boxes: list[tuple[float, ...]] = []
+    for h in hulls:
+        half_l = h["length_m"] / h["pixel_m"] / 2 + slack_px
+        half_b = h["beam_m"] / h["pixel_m"] / 2 + slack_px
+        # inclusive pixel boxes: the centre rule reaches half a pixel past them
+        boxes.append((h["col"] - half_l, h["row"] - half_b, h["col"] + half_l - 1, h["row"] + half_b - 1))
+    tp = match(detections, boxes, "centre")
+    return {"tp": tp, "fp": len(detections) - tp, "fn": len(hulls) - tp}

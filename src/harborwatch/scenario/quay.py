@@ -11,8 +11,9 @@ quay line just north of the chip, each holding a raft of 1-3 hulls parallel to t
 rafted hulls), drawn as the scenario's scenes draw ships (sigma0 0.15 + 0.35 * length / 100 m,
 sub-pixel coverage) on water of sigma0 0.02, with Gamma speckle of 3 looks. The layout comes
 from ``seed``. Truth: one row per hull (pixel row / col of its centre, length, beam, berth, raft
-size). The quay itself (concrete, brighter than ships) lies outside the chip: this is a test of
-splitting rafts, not of telling ships from quays. Berths are farther apart than at a real quay:
+size; :func:`harborwatch.evaluation.radar.hulls_found` scores detections against it). The quay
+itself (concrete, brighter than ships) lies outside the chip: this is a test of splitting rafts,
+not of telling ships from quays. Berths are farther apart than at a real quay:
 at 230 m the CFAR's background window holds the neighbouring rafts and misses hulls whatever the
 splitting (see README).
 """
@@ -69,21 +70,4 @@ def quay_chip(out_dir: Path, seed: int = 2023, pixel_m: float = 3.0, berths: int
     return {"scene": scene, "truth": truth}
 
 
-def match_ships(truth: list[dict], detections: list[dict], slack_px: float = 1.0) -> dict[str, int]:
-    """Detections against the chip's hulls: a detection whose centroid lies inside a hull's
-    rectangle (plus ``slack_px``) finds it; each hull is found at most once. Returns true
-    positives, false positives, false negatives."""
-    found: set[int] = set()
-    fp = 0
-    for d in detections:
-        hit = next((i for i, s in enumerate(truth) if i not in found
-                    and abs(d["row"] - s["row"]) <= s["beam_m"] / s["pixel_m"] / 2 + slack_px
-                    and abs(d["col"] - s["col"]) <= s["length_m"] / s["pixel_m"] / 2 + slack_px), None)
-        if hit is None:
-            fp += 1
-        else:
-            found.add(hit)
-    return {"tp": len(found), "fp": fp, "fn": len(truth) - len(found)}
-
-
-__all__ = ["match_ships", "quay_chip"]
+__all__ = ["quay_chip"]
