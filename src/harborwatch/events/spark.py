@@ -39,6 +39,7 @@ from harborwatch.events.context import Context
 from harborwatch.events.request import Request, read_inputs
 from harborwatch.events.rules.encounters import close_pairs
 from harborwatch.events.schema import IDS, PAIRS, POINTS, RAW, RECEPTION
+from harborwatch.events.spill import groups
 from harborwatch.events.stages import finalize, vessel_stage
 from harborwatch.store.lake import write_lake_table
 from harborwatch.store.store import Store
@@ -113,13 +114,7 @@ def _keyed(t: pa.Table, key: np.ndarray, part: str) -> list[tuple[int, str, byte
     """``t``'s rows as blobs, one group of rows per distinct ``key``."""
     if t.num_rows == 0:
         return []
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
-    cuts = np.flatnonzero(np.diff(ks)) + 1
-    out = []
-    for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(ks)]]), strict=True):
-        out += _to_blobs(t.take(pa.array(order[a:b])), part, int(ks[a]))
-    return out
+    return [r for k, rows in groups(key) for r in _to_blobs(t.take(pa.array(rows)), part, k)]
 
 
 def lake_tasks(lake: str | Path, tasks: int) -> list[dict[str, list[str]]]:

@@ -37,14 +37,10 @@ class PointSpill:
             return
         points = points.cast(POINTS)
         w = np.searchsorted(self.edges, points["slot"].to_numpy(zero_copy_only=False), side="right")
-        order = np.argsort(w, kind="stable")
-        ws = w[order]
-        bounds = np.flatnonzero(np.diff(ws)) + 1
-        for a, b in zip(np.concatenate([[0], bounds]), np.concatenate([bounds, [len(ws)]])):
-            k = int(ws[a])
+        for k, rows in groups(w):
             if k not in self._writers:
                 self._writers[k] = ipc.new_stream(str(self.dir / f"w{k:05d}.arrows"), POINTS)
-            self._writers[k].write_table(points.take(pa.array(order[a:b])))
+            self._writers[k].write_table(points.take(pa.array(rows)))
 
     def windows(self) -> Iterator[pa.Table]:
         """Each window's points (in no particular order), one window in memory at a time."""
@@ -70,6 +66,16 @@ class PointSpill:
         self.close()
 
 
+def groups(key: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """``(value, rows)`` for each distinct value of an integer key, ascending; rows in their
+    order (a stable sort, no hashing)."""
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    cuts = np.flatnonzero(np.diff(ks)) + 1
+    for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(ks)]]), strict=True):
+        yield int(ks[a]), order[a:b]
+
+
 def slot_edges(first_ms: int, last_ms: int, step_ms: int, windows: int) -> np.ndarray:
     """Inner edges of ``windows`` windows of equal length over the slots from ``first_ms`` to
     ``last_ms`` (slot = time // step)."""
@@ -77,4 +83,4 @@ def slot_edges(first_ms: int, last_ms: int, step_ms: int, windows: int) -> np.nd
     return np.unique(np.linspace(lo, hi, max(windows, 1) + 1).astype(np.int64)[1:-1])
 
 
-__all__ = ["PointSpill", "slot_edges"]
+__all__ = ["PointSpill", "groups", "slot_edges"]
