@@ -79,6 +79,19 @@ def test_radar_calls_use_the_sites_share_of_deadweight():
     assert per_call["tonnes"][2].as_py() == pytest.approx(share * 0.0057 * 80 ** 3, rel=1e-3)
 
 
+def test_radar_calls_draw_the_share_of_one_ais_call_per_site():
+    # two of three AIS calls moved nothing: the radar-only calls may well have moved nothing too
+    ais = [_call(0, arr=4.0, dep=5.0), _call(1, arr=4.0, dep=4.0), _call(2, arr=4.0, dep=4.0)]
+    radar = [_call(3 + k, source="radar", arr=None, dep=None, length=80.0) for k in range(5)]
+    _, sums = estimate_calls([*ais, *radar])
+    sel = np.array([False] * 3 + [True] * 5)
+    got = {r["quantity"]: r for r in sums.rows(sel)}["tonnes_loaded"]
+    one = RHO_T_M3 * 0.72 * 100 * 16 / 5700.0 * 0.0057 * 80 ** 3  # one radar call at the full share
+    assert got["estimate"] == pytest.approx(5 * one / 3, rel=0.05)  # the mean share
+    assert got["low"] == 0.0  # all five at a share of 0 together (one draw per site, not per call)
+    assert got["high"] > 4 * one
+
+
 def test_sums_split_loading_from_unloading_and_convert():
     rows = [_call(0, arr=4.0, dep=5.0), _call(1, arr=5.0, dep=4.5), _call(2, ship_type=80, arr=6.0, dep=5.0)]
     _, sums = estimate_calls(rows)

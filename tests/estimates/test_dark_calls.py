@@ -5,10 +5,22 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pyarrow as pa
+import pytest
 
+from harborwatch.core.errors import DataError
 from harborwatch.core.ids import canonical_json
-from harborwatch.estimates.dark_calls import DarkCalls, candidate_gaps, dark_calls, names_site, site_words
+from harborwatch.estimates.dark_calls import (
+    DarkCalls,
+    candidate_gaps,
+    dark_calls,
+    expected_by_site,
+    names_site,
+    posterior,
+    site_weights,
+    site_words,
+)
 from harborwatch.events.schema import events_from_rows
 
 # the silence starts and ends at sea; one port about 80 km west of there, one about 80 km north,
@@ -29,8 +41,11 @@ def _gap(hours: float, site_off=None, likely=True) -> dict:
 
 
 def _probs(hours: float, cog_out: float, cog_back: float, dest: str | None = None) -> dict[str, float]:
-    gaps = candidate_gaps(events_from_rows([_gap(hours)]), DarkCalls())
-    t = dark_calls(gaps, {1: cog_out, 2: cog_back}, PORTS, DarkCalls(), {f"g{hours}": dest})
+    """One silence judged alone (uniform site prior: with one silence the fitted prior would
+    simply sharpen its own evidence)."""
+    p = DarkCalls(site_prior="uniform")
+    gaps = candidate_gaps(events_from_rows([_gap(hours)]), p)
+    t = dark_calls(gaps, {1: cog_out, 2: cog_back}, PORTS, p, {f"g{hours}": dest})
     return dict(zip(t["site_id"].to_pylist(), t["probability"].to_pylist(), strict=True))
 
 
@@ -68,3 +83,39 @@ def test_destination_words():
     assert names_site("HOME", words[2]) and not names_site("PORT", words[2])  # generic words do not name a site
     assert not names_site(None, words[0]) and not names_site("RAJINSKY", words[0])
     assert json.dumps(sorted(words[1])) == '["NORTHPORT"]'
+
+
+def _many(west: int, north: int, p: DarkCalls) -> dict[str, float]:
+    """Expected dark calls per site from silences that lean weakly west or north (courses 60
+    degrees off the bearing, so each one alone is ambiguous)."""
+    rows, courses = [], {}
+    for i in range(west + north):
+        g = _gap(60) | {"event_id": f"g{i}", "evidence": [2 * i + 1, 2 * i + 2]}
+        out, back = (270.0 + 60, 90.0 - 60) if i < west else (0.0 + 60, 180.0 - 60)
+        courses.update({2 * i + 1: out, 2 * i + 2: back})
+        rows.append(g)
+    gaps = candidate_gaps(events_from_rows(rows), p)
+    return expected_by_site(dark_calls(gaps, courses, PORTS, p))
+
+
+def test_the_fitted_site_prior_lets_the_other_silences_count():
+    uniform = _many(20, 0, DarkCalls(site_prior="uniform"))
+    fitted = _many(20, 0, DarkCalls())
+    assert fitted["kp-west"] > uniform["kp-west"] + 3  # twenty silences leaning west make west likelier
+    assert fitted["kp-west"] <= 20 and sum(fitted.values()) <= 20  # never more calls than silences
+    # two directions: the weights follow the evidence of each group, not one winner for all
+    mixed = _many(20, 10, DarkCalls())
+    assert mixed["kp-west"] > 18 and mixed["ru-north"] > 6  # uniform: 15.6 and 8.7 of the true 20 and 10
+    assert mixed["kp-west"] + mixed["ru-north"] + mixed.get("ru-home", 0.0) <= 30
+
+
+def test_site_weights_are_equal_when_uniform_and_a_fixed_point_when_fitted():
+    lik = np.array([[2.0, 1.0, 0.0], [2.0, 1.0, 1.0], [0.0, 3.0, 1.0]])
+    p = DarkCalls()
+    assert site_weights(lik, DarkCalls(site_prior="uniform")).tolist() == pytest.approx([1 / 3] * 3)
+    w = site_weights(lik, p)
+    calls = posterior(lik, w, p).sum(axis=0)
+    assert w == pytest.approx(calls / calls.sum(), abs=1e-5)
+    assert (posterior(lik, w, p)[lik == 0] == 0).all()  # a site the time rules out stays at 0
+    with pytest.raises(DataError, match="dark_calls.site_prior"):
+        DarkCalls(site_prior="learned")

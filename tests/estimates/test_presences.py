@@ -83,6 +83,15 @@ def test_a_dark_call_in_port_at_the_scene_time_explains_a_detection():
     assert w[("S0", "kp-a")] == pytest.approx(0.25 * 120 / 24)
 
 
+def test_scenes_with_nobody_unexplained_leave_room_above_zero():
+    # five scenes, no dark detection: the estimate is 0, but a hull away at each pass is possible
+    ev = _events({0: 0}, [24.0] * 5)
+    p = presences(ev, _scenes([0, 7, 14, 21, 28]), NO_DARK, SITES)
+    r = rate(p, mean_stays_h(ev)["kp-a"], Presences(), np.random.default_rng(0))
+    assert r is not None and r["per_week"] == 0.0 and r["low"] == pytest.approx(0.0, abs=0.05)
+    assert 1.0 < r["high"] < 4.0  # Jeffreys: Gamma(1/2) 95th percentile 1.92 / 5 scenes / (1/7 week)
+
+
 def test_too_few_scenes_or_stays_give_no_estimate():
     ev = _events({0: 1, 7: 1}, [24.0])
     p = presences(ev, _scenes([0, 7]), NO_DARK, SITES)

@@ -83,14 +83,20 @@ def calls_per_period(events: pa.Table, site_id: str = "kp-rajin",
 
 
 def truth_calls_per_period(truth: pa.Table, site_id: str = "kp-rajin",
-                           spans: tuple[Period, ...] = RASON_PERIODS, all_hulls: bool = False) -> dict:
+                           spans: tuple[Period, ...] = RASON_PERIODS, all_hulls: bool = False,
+                           twin_on_ais: bool = False) -> dict:
     """The same figures from a simulated scenario's ground truth, with the calls made with AIS
     off (``dark_calls``). Unless ``all_hulls``, the second hull that borrows an MMSI is left out
-    (what AIS alone can count: it is the shared-MMSI story); with it, every call any hull made
-    (what AIS, dark-call and radar-only estimates together aim at)."""
+    (the shared-MMSI story), or with ``twin_on_ais`` only its calls made with AIS off (what AIS
+    and dark calls can count: the calls it made while broadcasting show on AIS); with
+    ``all_hulls``, every call any hull made (what AIS, dark-call and radar-only estimates
+    together aim at)."""
     ev = site_visits(truth, site_id)
     if not all_hulls:
-        ev = ev.filter(pc.invert(pc.match_substring(ev["attributes"], '"role": "twin"')))
+        twin = pc.match_substring(ev["attributes"], '"role": "twin"')
+        if twin_on_ais:
+            twin = pc.and_(twin, pc.match_substring(ev["attributes"], '"ais": "off"'))
+        ev = ev.filter(pc.invert(twin))
     dark = np.array(['"ais": "off"' in a for a in ev["attributes"].to_pylist()], bool)
     return per_period(ev, truth, spans, dark)
 

@@ -56,6 +56,11 @@ class Params:
             if not 0.5 <= getattr(self, n) < 1:
                 self._fail(n, "in [0.5, 1)")
 
+    def one_of(self, name: str, choices: tuple[str, ...]) -> None:
+        """The named field is one of ``choices``."""
+        if getattr(self, name) not in choices:
+            self._fail(name, "one of " + ", ".join(repr(c) for c in choices))
+
     def at_least(self, name: str, low: float, what: str | None = None) -> None:
         """The named field is at least ``low``."""
         if not getattr(self, name) >= low:

@@ -28,8 +28,9 @@ Calls:
   after it; the call counts with its probability;
 * **radar-only** (:mod:`~harborwatch.estimates.presences`): no draught; the deadweight from a
   length prior (``deadweight_per_l3`` * L^3, log-normal) times the mean share of deadweight
-  handled by the calls seen on AIS at the site; each detection stands for ``revisit / mean stay``
-  calls (drawn as a Poisson count).
+  handled by the calls seen on AIS at the site (in the draws: the share of one of those calls,
+  drawn at random per draw and site, so that moving nothing is as likely as it was on AIS); each detection
+  stands for ``revisit / mean stay`` calls (drawn as a Poisson count).
 
 Intervals are Monte Carlo (``n_sim`` draws, fixed ``seed``): the block coefficient per vessel
 (normal around its type's value), each draught within its 0.1 m AIS resolution, one tonnes per
@@ -144,9 +145,9 @@ def _cap(calls: pa.Table, dwt: np.ndarray, p: Cargo) -> np.ndarray:
     return np.where(rep, dwt, dwt * np.exp(1.645 * p.deadweight_sd))
 
 
-def draw(calls: pa.Table, p: Cargo, share: dict[str, float] | None = None, made_only: bool = False) -> Draws:
+def draw(calls: pa.Table, p: Cargo, share: dict[str, np.ndarray] | None = None, made_only: bool = False) -> Draws:
     """Draws of the net tonnes of every call of ``calls`` (:data:`CALL_CARGO` without the results).
-    ``share``: the mean share of deadweight handled per call at each site (radar-only calls);
+    ``share``: the shares of deadweight handled by the AIS calls at each site (radar-only calls);
     ``made_only``: draw each row's cargo given that its call was made (no count drawn)."""
     rng = np.random.default_rng(p.seed)
     n, m = p.n_sim, calls.num_rows
@@ -168,8 +169,7 @@ def draw(calls: pa.Table, p: Cargo, share: dict[str, float] | None = None, made_
     tonnes = np.clip(tonnes, -cap, cap)
     radar = np.array([s == "radar" for s in calls["source"].to_pylist()])
     if radar.any():
-        sites = calls["site_id"].to_pylist()
-        sh = np.array([(share or {}).get(s, np.nan) for s in sites])
+        sh = _drawn_shares(calls["site_id"].to_pylist(), radar, share or {}, rng, n)
         dwt = p.deadweight_per_l3 * col["length_m"] ** 3 * np.exp(p.deadweight_sd * rng.standard_normal((n, m)))
         tonnes = np.where(radar, sh * dwt, tonnes)
     if not made_only:
@@ -181,7 +181,22 @@ def draw(calls: pa.Table, p: Cargo, share: dict[str, float] | None = None, made_
     return Draws(tonnes, tpt, bpt)
 
 
-def point(calls: pa.Table, p: Cargo, share: dict[str, float] | None = None) -> np.ndarray:
+def _drawn_shares(sites: list[str], radar: np.ndarray, share: dict[str, np.ndarray], rng: np.random.Generator,
+                  n: int) -> np.ndarray:
+    """(draws, calls): for the radar-only calls, the share of an AIS call at their site drawn at
+    random, one per draw and site (NaN where the site has none; 0 for the other calls, which do not
+    use it). One per site, not per call: the radar-only calls at a site are often the same few
+    hulls again, whose loads go together (a hull that comes and goes empty does so every time)."""
+    out = np.zeros((n, len(sites)))
+    names = np.array(sites, dtype=object)
+    for site in sorted({sites[k] for k in np.flatnonzero(radar)}):
+        cols = np.flatnonzero(radar & (names == site))
+        pool = share.get(site)
+        out[:, cols] = (rng.choice(pool, n) if pool is not None and len(pool) else np.full(n, np.nan))[:, None]
+    return out
+
+
+def point(calls: pa.Table, p: Cargo, share: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Net tonnes of each call at the central values, if the call was made (NaN: no estimate)."""
     g = {k: np.asarray(calls[k].to_numpy(zero_copy_only=False), np.float64)
          for k in ("length_m", "beam_m", "deadweight_t", "arrival_draught_m", "departure_draught_m")}
@@ -191,13 +206,14 @@ def point(calls: pa.Table, p: Cargo, share: dict[str, float] | None = None) -> n
     t = np.clip(t, -cap, cap)
     radar = np.array([s == "radar" for s in calls["source"].to_pylist()])
     if radar.any():
-        sh = np.array([(share or {}).get(s, np.nan) for s in calls["site_id"].to_pylist()])
+        pools = share or {}
+        sh = np.array([float(np.mean(pools[s])) if s in pools else np.nan for s in calls["site_id"].to_pylist()])
         dwt = p.deadweight_per_l3 * g["length_m"] ** 3
         t = np.where(radar, sh * dwt, t)
     return t
 
 
-def with_results(calls: pa.Table, p: Cargo, share: dict[str, float] | None = None) -> pa.Table:
+def with_results(calls: pa.Table, p: Cargo, share: dict[str, np.ndarray] | None = None) -> pa.Table:
     """``calls`` with net tonnes, their interval (given the call was made), TEU and barrels."""
     if calls.num_rows == 0:
         return CALL_CARGO.empty_table()

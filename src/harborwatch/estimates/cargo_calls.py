@@ -120,9 +120,10 @@ def calls_table(rows: list[dict]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=CALL_CARGO)
 
 
-def handled_share(calls: pa.Table, p: Cargo) -> dict[str, float]:
-    """Per site: the mean share of deadweight handled (|net tonnes| / deadweight) by the calls
-    seen on AIS whose vessel's deadweight is known or follows from its length."""
+def handled_share(calls: pa.Table, p: Cargo) -> dict[str, np.ndarray]:
+    """Per site: the shares of deadweight handled (|net tonnes| / deadweight) by the calls seen on
+    AIS whose vessel's deadweight is known or follows from its length (radar-only calls draw from
+    them: a call that moved nothing is as possible for them as it was for these)."""
     ais = calls.filter(pc.equal(calls["source"], "ais"))
     if ais.num_rows == 0:
         return {}
@@ -132,8 +133,8 @@ def handled_share(calls: pa.Table, p: Cargo) -> dict[str, float]:
     dwt = np.where(np.isnan(dwt), p.deadweight_per_l3 * length ** 3, dwt)
     share = t / dwt
     sites = np.array(ais["site_id"].to_pylist())
-    return {s: float(np.nanmean(share[sites == s])) for s in np.unique(sites)
-            if np.isfinite(share[sites == s]).any()}
+    out = {str(x): share[(sites == x) & np.isfinite(share)] for x in np.unique(sites)}
+    return {k: v for k, v in out.items() if len(v)}
 
 
 def estimate_calls(rows: list[dict], p: Cargo | None = None) -> tuple[pa.Table, Sums]:

@@ -20,9 +20,19 @@ silence was a call at S combines:
   ratio, not a certainty);
 
 against the **null** that the silence was no call at all (uniform in time over the longest
-silence considered, and in heading). With prior ``null_prior`` on the null and the rest shared
-equally by the sites the time allows, Bayes' rule gives each site's probability; the expected
-number of dark calls at a site is the sum of its probabilities.
+silence considered, and in heading). With prior ``null_prior`` on the null and the rest shared by
+the sites the time allows, Bayes' rule gives each site's probability; the expected number of dark
+calls at a site is the sum of its probabilities.
+
+How the rest is shared (``site_prior``): ``"fitted"`` (default) estimates from all the silences
+together where silences go, the mixture weights of an EM: start equal, then repeatedly set each
+site's weight to its share of the expected dark calls and recompute every silence's probabilities
+with those weights (renormalised over the sites its time allows), until they settle. One silence
+on a bearing shared by several ports is ambiguous; thirty silences that all lean the same way are
+not, and the weights let the evidence of the others count. ``"uniform"`` shares equally (each
+silence judged alone, as if no other silence existed). The fitted weights can only sharpen what
+the silences' own evidence favours: a port that few silences favour keeps a small share, which is
+wrong where two ports on one bearing both take dark calls (README: limits).
 
 The parameters are physical assumptions, set before looking at any result (small cargo ships sail
 at 6-14 kn and stay 2-96 h), not fitted: see README for how they do on the scenario's seeds.
@@ -72,6 +82,9 @@ class DarkCalls(Params):
             names (a ship reporting it is assumed about ten times likelier to go there than a
             ship going elsewhere is to report it). 10.
         destination_window_h: only destinations reported this long before the silence count. 48 h.
+        site_prior: how the prior of a call is shared by the sites: "fitted" (EM over all the
+            silences) or "uniform". "fitted".
+        max_iterations, tolerance: of the EM (the largest change of a weight). 500, 1e-6.
     """
 
     section = "dark_calls"
@@ -87,6 +100,9 @@ class DarkCalls(Params):
     min_probability: float = 0.01
     destination_lr: float = 10.0
     destination_window_h: float = 48.0
+    site_prior: str = "fitted"
+    max_iterations: int = 500
+    tolerance: float = 1e-6
 
     def validate(self) -> None:
         self.positive("min_speed_kn", "max_gap_h", "destination_lr")
@@ -95,6 +111,9 @@ class DarkCalls(Params):
         self.non_negative("min_stay_h", "heading_kappa", "min_probability")
         self.at_least("max_stay_h", self.min_stay_h, "at least min_stay_h")
         self.fraction("null_prior")
+        self.one_of("site_prior", ("fitted", "uniform"))
+        self.at_least("max_iterations", 1)
+        self.positive("tolerance")
 
 
 def _vonmises(delta_deg: np.ndarray, kappa: float) -> np.ndarray:
@@ -144,6 +163,65 @@ def names_site(destination: str | None, words: set[str]) -> bool:
     return bool(tokens & words) or any(" " in w and w in dest for w in words)
 
 
+def likelihoods(gaps: pa.Table, courses: dict[int, float], ports: pa.Table, p: DarkCalls,
+                destinations: dict[str, str | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per candidate gap and port site: the likelihood of a call there (time, heading and
+    destination; 0 where the time rules the site out), and the distances out and back (m)."""
+    plat = ports["lat"].to_numpy(zero_copy_only=False).astype(float)
+    plon = ports["lon"].to_numpy(zero_copy_only=False).astype(float)
+    prad = np.nan_to_num(ports["radius_m"].to_numpy(zero_copy_only=False).astype(float))
+    words = site_words(ports)
+    n, m = gaps.num_rows, ports.num_rows
+    lik, out_m, back_m = np.zeros((n, m)), np.zeros((n, m)), np.zeros((n, m))
+    for i, g in enumerate(gaps.to_pylist()):
+        a = json.loads(g["attributes"])
+        la0, lo0, la1, lo1 = g["lat"], g["lon"], a["end_lat"], a["end_lon"]
+        ev = g["evidence"] or []
+        cog0 = courses.get(int(ev[0]), math.nan) if len(ev) > 0 else math.nan
+        cog1 = courses.get(int(ev[-1]), math.nan) if len(ev) > 1 else math.nan
+        out_m[i] = np.maximum(haversine_m_array(la0, lo0, plat, plon) - prad, 0.0)
+        back_m[i] = np.maximum(haversine_m_array(plat, plon, la1, lo1) - prad, 0.0)
+        sail = (out_m[i] + back_m[i]) / KN_M_H
+        t_min = sail / p.max_speed_kn + p.min_stay_h
+        t_max = sail / p.min_speed_kn + p.max_stay_h
+        feasible = (a["duration_h"] >= t_min) & (a["duration_h"] <= t_max)
+        l_time = np.where(feasible, 1.0 / np.maximum(t_max - t_min, 1e-9), 0.0)
+        l_head = (_vonmises(cog0 - bearing_deg_array(la0, lo0, plat, plon), p.heading_kappa)
+                  * _vonmises(cog1 - bearing_deg_array(plat, plon, la1, lo1), p.heading_kappa))
+        dest = destinations.get(g["event_id"])
+        l_dest = np.array([p.destination_lr if names_site(dest, w) else 1.0 for w in words])
+        lik[i] = l_time * l_head * l_dest
+    return lik, out_m, back_m
+
+
+def posterior(lik: np.ndarray, weights: np.ndarray, p: DarkCalls) -> np.ndarray:
+    """Per gap and site, the probability that the silence was a call there: the prior
+    ``1 - null_prior`` shared by the sites the time allows in proportion to ``weights``."""
+    feasible = lik > 0
+    w = np.where(feasible, weights[None, :], 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    prior = (1 - p.null_prior) * np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+    num = prior * lik
+    null = p.null_prior * (1.0 / p.max_gap_h) / (2 * math.pi) ** 2
+    return num / (null + num.sum(axis=1, keepdims=True))
+
+
+def site_weights(lik: np.ndarray, p: DarkCalls) -> np.ndarray:
+    """The sites' shares of the dark calls: equal (``uniform``), or the fixed point of the EM
+    (``fitted``) that sets each weight to the site's share of the expected dark calls."""
+    w = np.ones(lik.shape[1]) / max(lik.shape[1], 1)
+    if p.site_prior == "uniform" or lik.shape[0] == 0:
+        return w
+    for _ in range(p.max_iterations):
+        calls = posterior(lik, w, p).sum(axis=0)
+        new = calls / calls.sum() if calls.sum() > 0 else w
+        done = float(np.abs(new - w).max()) < p.tolerance
+        w = new
+        if done:
+            break
+    return w
+
+
 def dark_calls(gaps: pa.Table, courses: dict[int, float], ports: pa.Table, p: DarkCalls | None = None,
                destinations: dict[str, str | None] | None = None) -> pa.Table:
     """Site probabilities of every candidate gap (:func:`candidate_gaps`). ``courses``: course
@@ -153,41 +231,15 @@ def dark_calls(gaps: pa.Table, courses: dict[int, float], ports: pa.Table, p: Da
     p = p or DarkCalls()
     if gaps.num_rows == 0 or ports.num_rows == 0:
         return DARK_CALLS.empty_table()
-    plat = ports["lat"].to_numpy(zero_copy_only=False).astype(float)
-    plon = ports["lon"].to_numpy(zero_copy_only=False).astype(float)
-    prad = np.nan_to_num(ports["radius_m"].to_numpy(zero_copy_only=False).astype(float))
+    lik, out_m, back_m = likelihoods(gaps, courses, ports, p, destinations or {})
+    prob = posterior(lik, site_weights(lik, p), p)
     pid = ports["site_id"].to_pylist()
-    words = site_words(ports)
-    destinations = destinations or {}
     rows = []
-    for g in gaps.to_pylist():
-        a = json.loads(g["attributes"])
-        la0, lo0, la1, lo1 = g["lat"], g["lon"], a["end_lat"], a["end_lon"]
-        t_h = a["duration_h"]
-        ev = g["evidence"] or []
-        cog0 = courses.get(int(ev[0]), math.nan) if len(ev) > 0 else math.nan
-        cog1 = courses.get(int(ev[-1]), math.nan) if len(ev) > 1 else math.nan
-        d_out = np.maximum(haversine_m_array(la0, lo0, plat, plon) - prad, 0.0)
-        d_back = np.maximum(haversine_m_array(plat, plon, la1, lo1) - prad, 0.0)
-        sail = (d_out + d_back) / KN_M_H
-        t_min = sail / p.max_speed_kn + p.min_stay_h
-        t_max = sail / p.min_speed_kn + p.max_stay_h
-        feasible = (t_h >= t_min) & (t_h <= t_max)
-        if not feasible.any():
-            continue
-        l_time = np.where(feasible, 1.0 / np.maximum(t_max - t_min, 1e-9), 0.0)
-        l_head = (_vonmises(cog0 - bearing_deg_array(la0, lo0, plat, plon), p.heading_kappa)
-                  * _vonmises(cog1 - bearing_deg_array(plat, plon, la1, lo1), p.heading_kappa))
-        dest = destinations.get(g["event_id"])
-        l_dest = np.array([p.destination_lr if names_site(dest, w) else 1.0 for w in words])
-        prior = (1 - p.null_prior) / int(feasible.sum())
-        num = prior * l_time * l_head * l_dest
-        null = p.null_prior * (1.0 / p.max_gap_h) / (2 * math.pi) ** 2
-        prob = num / (null + num.sum())
-        for k in np.flatnonzero(prob >= p.min_probability):
+    for i, g in enumerate(gaps.select(["event_id", "mmsi", "start", "end"]).to_pylist()):
+        for k in np.flatnonzero(prob[i] >= p.min_probability):
             rows.append({"gap_event_id": g["event_id"], "mmsi": g["mmsi"], "start": g["start"], "end": g["end"],
-                         "site_id": pid[k], "probability": float(prob[k]), "distance_out_m": float(d_out[k]),
-                         "distance_back_m": float(d_back[k])})
+                         "site_id": pid[k], "probability": float(prob[i, k]), "distance_out_m": float(out_m[i, k]),
+                         "distance_back_m": float(back_m[i, k])})
     return pa.Table.from_pylist(rows, schema=DARK_CALLS) if rows else DARK_CALLS.empty_table()
 
 
@@ -224,4 +276,5 @@ def expected_by_site(dark: pa.Table) -> dict[str, float]:
 
 
 __all__ = ["DARK_CALLS", "DarkCalls", "candidate_gaps", "courses_from_store", "dark_calls", "destinations_from_store",
-           "expected_by_site", "names_site", "site_words"]
+           "expected_by_site", "likelihoods", "names_site", "posterior",
+           "site_weights", "site_words"]

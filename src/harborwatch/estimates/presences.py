@@ -14,7 +14,11 @@ less the sailing time back (at ``speed_kn``); each such dark call explains its p
 worth of a detection. What is left (never below 0) is radar-only.
 
 The scenes come from the store's ``scenes`` table (written by fusion), so that scenes in which
-no dark vessel was seen count too. Intervals: bootstrap over the scenes and over the AIS stays.
+no dark vessel was seen count too. Intervals: the unexplained presences of a period's scenes are
+a Poisson count (their mean per scene drawn from its Jeffreys posterior, Gamma(sum + 1/2) / scenes,
+so that five scenes with nobody unexplained still leave room for a hull that happened to be away
+at each pass; a bootstrap over so few scenes gives an interval of width zero), and the mean stay
+is bootstrapped over the AIS stays.
 Each unexplained detection stands for ``revisit / mean stay`` calls, where ``revisit`` is the time
 its scene represents (half-way to the scenes before and after); cargo uses that weight.
 """
@@ -53,7 +57,7 @@ class Presences(Params):
         min_scenes: fewer scenes of a site in a period give no estimate. 3.
         min_visits: fewer AIS stays at a site give no mean stay (no estimate). 3.
         level: coverage of the intervals. 0.9.
-        n_boot: bootstrap draws. 2000.
+        n_boot: draws for the intervals. 2000.
         seed: of the draws. 0.
     """
 
@@ -142,12 +146,13 @@ def mean_stays_h(events: pa.Table) -> dict[str, np.ndarray]:
 
 
 def rate(pres: pa.Table, stays: np.ndarray, p: Presences, rng: np.random.Generator) -> dict | None:
-    """Radar-only calls per week from these scene rows and AIS stays, with a bootstrap interval."""
+    """Radar-only calls per week from these scene rows and AIS stays, with an interval (the
+    presences' Jeffreys posterior, the stays bootstrapped)."""
     u = pres["unexplained"].to_numpy(zero_copy_only=False)
     if len(u) < p.min_scenes or len(stays) < p.min_visits:
         return None
     w = stays.mean() / H_PER_WEEK
-    bu = rng.choice(u, size=(p.n_boot, len(u))).mean(axis=1)
+    bu = rng.gamma(u.sum() + 0.5, 1.0, p.n_boot) / len(u)
     bw = rng.choice(stays, size=(p.n_boot, len(stays))).mean(axis=1) / H_PER_WEEK
     a = (1 - p.level) / 2
     draws = bu / bw

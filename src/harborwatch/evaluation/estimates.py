@@ -120,10 +120,11 @@ def evaluate_estimates(est, truth: pa.Table, cargo: pa.Table | None = None, rail
     for r in est.periods:
         # where radar scenes cover the site the estimate aims at every hull's calls; elsewhere a
         # hull that never transmits is invisible, so it aims at the calls of hulls on AIS
-        tr = by_site.setdefault(r["site"], truth_calls_per_period(truth, r["site"], all_hulls=r["site"] in seen))
+        tr = by_site.setdefault(r["site"], truth_calls_per_period(truth, r["site"], all_hulls=r["site"] in seen,
+                                                                  twin_on_ais=True))
         t = tr[r["period"]]
         rows.append({k: r[k] for k in ("quantity", "site", "period", "estimate", "low", "high")}
-                    | {"truth": t["per_week"], "truth_of": "every hull" if r["site"] in seen else "hulls on AIS",
+                    | {"truth": t["per_week"], "truth_of": "every hull" if r["site"] in seen else "on AIS or dark",
                        "ais_calls": r["ais_calls"],
                        "dark_calls_expected": r["dark_calls_expected"],
                        "radar_only_per_week": r.get("radar_only_per_week"), "truth_dark_calls": t["dark_calls"],
