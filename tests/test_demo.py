@@ -176,6 +176,11 @@ def test_rail_cars_are_counted_on_the_simulated_yard_scenes(default_run):
     assert ev["rail_imagery"]["exact"] == ri["exact"]
     html_text = (out / "report" / "report.html").read_text()
     assert "harborwatch railcars" in html_text and "sequential omnibus test" in html_text
+    ro = f["rail"]["optical"]  # and on the optical images, shadows and all
+    assert ro["images"] >= 20 and ro["exact"] >= ro["images"] - 1 and ro["max_abs_error_cars"] <= 2
+    assert ev["rail_imagery_optical"]["exact"] == ro["exact"]
+    assert (out / "rail_counts_optical.csv").read_text().count("\n") == ro["images"] + 1
+    assert "optical images of the yard" in html_text
 
 
 def test_the_example_claims_are_checked_bundled_and_shown(default_run):

@@ -107,3 +107,33 @@ def test_railcars_command_writes_counts_that_counts_imports(tmp_path):
     r = CliRunner().invoke(app, ["counts", str(out), "--store", str(tmp_path / "s"), "--json"])
     rep = json.loads(r.output.strip().splitlines()[-1])
     assert rep["stored"] == 1 and rep["quarantined"] == 0
+
+
+def test_railcars_command_counts_optical_images_and_takes_the_sun(tmp_path):
+    pytest.importorskip("rasterio", reason="GeoTIFF images need the sat extra (rasterio)")
+    pytest.importorskip("astral")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from harborwatch.scenario.optical import rail_yard_optical
+
+    d = tmp_path / "scenario"
+    d.mkdir()
+    pq.write_table(pa.table({"date": ["2023-01-01", "2023-01-02"], "site_id": ["kp-ru-tumangang-khasan"] * 2,
+                             "rail_cars": [30, 30]}), d / "truth_rail.parquet")
+    paths = rail_yard_optical(d, every_days=1, clear_share=0.999)
+    truth = pq.read_table(paths["truth"]).to_pylist()
+    img = sorted(paths["scenes"].glob("*.tif"))[0]
+    out = tmp_path / "cars.csv"
+    r = CliRunner().invoke(app, ["railcars", str(img), "--tracks", str(paths["tracks"]), "--site",
+                                 "kp-ru-tumangang-khasan", "--out", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.output.strip().splitlines()[0])
+    assert got["kind"] == "optical" and got["rail_cars"] == truth[0]["cars"] == 30
+    # a January sun at 21 degrees: without it the shadows on the next siding read as cars
+    r = CliRunner().invoke(app, ["railcars", str(img), "--tracks", str(paths["tracks"]), "--site", "kp-x",
+                                 "--sun-elevation", "89", "--sun-azimuth", "180", "--json"])
+    assert json.loads(r.output.strip().splitlines()[0])["rail_cars"] > 30
+    r = CliRunner().invoke(app, ["railcars", str(img), "--tracks", str(paths["tracks"]), "--site", "kp-x",
+                                 "--kind", "sonar"])
+    assert r.exit_code != 0 and "--kind 'sonar'" in str(r.exception)

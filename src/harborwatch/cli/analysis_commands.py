@@ -287,6 +287,10 @@ def demo(
         if ri:
             out.print(f"  rail cars counted on {ri['scenes']} SIMULATED yard scenes: {ri['exact']} exact, mean error "
                       f"{ri['mean_abs_error_cars']} cars; imported beside the analyst's counts", highlight=False)
+        ro = (f.get("rail") or {}).get("optical")
+        if ro:
+            out.print(f"  rail cars counted on {ro['images']} SIMULATED optical images (0.5 m, shadows told apart): "
+                      f"{ro['exact']} exact, mean error {ro['mean_abs_error_cars']} cars", highlight=False)
         ns = rd.get("new_structures")
         if ns:
             out.print(f"  new structures in the radar stack: {ns['found']} found, {ns['truth']} in the truth; F1 "

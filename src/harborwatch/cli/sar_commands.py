@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from harborwatch.cli.common import _load_sites, _stage_progress, app, check_table_path, err, out, write_table
+from harborwatch.core.errors import DataError
 
 
 @app.command()
@@ -286,31 +287,50 @@ def structures(
 
 @app.command()
 def railcars(
-    images: Annotated[list[Path], typer.Argument(help="georeferenced scenes of a rail yard (GeoTIFF, SAFE)")],
+    images: Annotated[list[Path], typer.Argument(help="georeferenced images of a rail yard: radar (GeoTIFF, SAFE) "
+                                                      "or optical (GeoTIFF of 3+ bands)")],
     tracks: Annotated[Path, typer.Option("--tracks", help="GeoJSON LineStrings of the sidings (lon / lat)")],
     site: Annotated[str, typer.Option("--site", help="site id the counts are for")],
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="counts CSV for `harborwatch counts`")] = None,
-    threshold: Annotated[float, typer.Option("--threshold", help="occupied = this times the background")] = 4.0,
+    kind: Annotated[str, typer.Option("--kind", help="auto (3+ bands: optical), radar or optical")] = "auto",
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", help="radar: occupied = this times the background (4); optical: colour this many spreads "
+                            "from the ballast's (6)")] = None,
     car_m: Annotated[float, typer.Option("--car-m", help="track length a car takes (m)")] = 15.0,
+    sun_azimuth: Annotated[float | None, typer.Option(
+        "--sun-azimuth", help="optical: the sun's azimuth (degrees), if the image's tags lack SUN_AZIMUTH")] = None,
+    sun_elevation: Annotated[float | None, typer.Option(
+        "--sun-elevation", help="optical: the sun's elevation (degrees), if the tags lack SUN_ELEVATION")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per image")] = False,
 ) -> None:
-    """Count rail cars standing on the sidings of a rail yard in radar images, along the track
-    polylines; writes the counts as a CSV that `harborwatch counts` imports."""
+    """Count rail cars standing on the sidings of a rail yard, along the track polylines: bright
+    returns in radar images, a colour other than the ballast's in optical ones (shadows across the
+    next siding are told apart with the sun's position); writes the counts as a CSV that
+    `harborwatch counts` imports."""
     from harborwatch.ingest.counts import write_counts
     from harborwatch.sar.railcars import RailCars, count_row, read_tracks
+    from harborwatch.sar.railcars_optical import OpticalRailCars, image_kind, optical_count_row
     from harborwatch.sar.scene import open_scene
 
+    if kind not in ("auto", "radar", "optical"):
+        raise DataError(f"--kind {kind!r}: use auto, radar or optical")
     lines = read_tracks(tracks)
-    p = RailCars(threshold=threshold, car_m=car_m)
+    radar = RailCars(car_m=car_m) if threshold is None else RailCars(threshold=threshold, car_m=car_m)
+    optical = OpticalRailCars(car_m=car_m, sun_azimuth_deg=sun_azimuth, sun_elevation_deg=sun_elevation,
+                              **({} if threshold is None else {"threshold": threshold}))
     rows = []
     for img in images:
-        row, c = count_row(open_scene(img), lines, site, "harborwatch railcars", p)
+        k = image_kind(img) if kind == "auto" else kind
+        if k == "optical":
+            row, c = optical_count_row(img, lines, site, "harborwatch railcars (optical)", optical)
+        else:
+            row, c = count_row(open_scene(img), lines, site, "harborwatch railcars", radar)
         rows.append(row)
         if as_json:
-            print(json.dumps({**row, "tracks": c["tracks"]}), flush=True)
+            print(json.dumps({**row, "kind": k, "tracks": c["tracks"]}), flush=True)
         else:
             trains = sum(t["trains"] for t in c["tracks"])
-            out.print(f"  {row['note']}: {c['cars']} cars in {trains} trains", highlight=False)
+            out.print(f"  {row['note']} ({k}): {c['cars']} cars in {trains} trains", highlight=False)
     if out_path is not None:
         write_counts(rows, out_path)
         if not as_json:

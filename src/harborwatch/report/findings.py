@@ -138,7 +138,8 @@ def _cargo_rail_html(f: dict) -> str:
             "<th>interval</th><th>truth</th><th>truth in interval</th><th>evidence</th></tr></thead><tbody>" + body
             + "</tbody></table>"
             "<p>Cargo from a draught change shows only the net of what a call loads and unloads; the truth column "
-            "is that net (the gross is in evaluation.json).</p>" + _yard_html((f.get("rail") or {}).get("imagery")))
+            "is that net (the gross is in evaluation.json).</p>" + _yard_html((f.get("rail") or {}).get("imagery"))
+            + _optical_html((f.get("rail") or {}).get("optical")))
 
 
 def _yard_html(ri: dict | None) -> str:
@@ -148,6 +149,15 @@ def _yard_html(ri: dict | None) -> str:
     return (f"<p>Rail cars were also counted on {ri['scenes']} SIMULATED radar chips of the Tumangang - Khasan "
             f"yard (<code>harborwatch railcars</code>): {ri['exact']} exact, mean error {ri['mean_abs_error_cars']} "
             "cars; these counts sit beside the analyst's in the rail estimates.</p>")
+
+
+def _optical_html(ro: dict | None) -> str:
+    """One paragraph on the rail cars counted on the yard's optical images."""
+    if not ro:
+        return ""
+    return (f"<p>And on {ro['images']} SIMULATED optical images of the yard (0.5 m, cloud-free, the sun's position "
+            f"from their tags to tell shadows on the next siding from cars): {ro['exact']} exact, mean error "
+            f"{ro['mean_abs_error_cars']} cars (written to <code>rail_counts_optical.csv</code>, not imported).</p>")
 
 
 def _calendar_html(calendar: list[dict]) -> str:

@@ -205,10 +205,6 @@ def rail_yard(scenario_dir: Path, out_dir: Path | None = None, size_m: float = 2
     of 8-25 (14 m steel cars, sigma0 about 1.5, on a track bed of 0.06 and land of 0.1; Gamma speckle
     of 4.4 looks). Writes ``scenes/`` (GeoTIFFs), ``rail_tracks.geojson`` (the sidings) and
     ``truth_yard.parquet`` (cars standing per scene); skipped when already rendered."""
-    from pyproj import Transformer
-
-    from harborwatch.scenario.config import scenario_sites
-
     out_dir = out_dir or scenario_dir / "rail_yard"
     manifest = out_dir / "manifest.json"
     params = {"version": RENDER_VERSION, "size_m": size_m, "pixel_m": pixel_m, "tracks": YARD_TRACKS_M}
@@ -217,18 +213,9 @@ def rail_yard(scenario_dir: Path, out_dir: Path | None = None, size_m: float = 2
     if manifest.exists() and json.loads(manifest.read_text()) == params:
         return result
     (out_dir / "scenes").mkdir(parents=True, exist_ok=True)
-    site = next(s for s in scenario_sites().table.to_pylist() if s["site_id"] == "kp-ru-tumangang-khasan")
-    fwd = Transformer.from_crs("EPSG:4326", "EPSG:32652", always_xy=True)
-    inv = Transformer.from_crs("EPSG:32652", "EPSG:4326", always_xy=True)
-    cx, cy = fwd.transform(site["lon"], site["lat"])
+    site, (cx, cy), ys, x0, x1 = yard_layout(result["tracks"])
     n = int(round(size_m / pixel_m))
     gt = (cx - size_m / 2, pixel_m, 0.0, cy + size_m / 2, 0.0, -pixel_m)
-    ys = cy + (np.arange(YARD_TRACKS_M) - (YARD_TRACKS_M - 1) / 2) * YARD_SPACING_M
-    x0, x1 = cx - YARD_LENGTH_M / 2, cx + YARD_LENGTH_M / 2
-    lines = [[list(inv.transform(x, y)) for x in (x0, x1)] for y in ys]
-    result["tracks"].write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"site_id": site["site_id"], "track": k, "simulated": True},
-         "geometry": {"type": "LineString", "coordinates": line}} for k, line in enumerate(lines)]}) + "\n")
     daily = {r["date"]: r["rail_cars"] for r in pq.read_table(scenario_dir / "truth_rail.parquet").to_pylist()}
     scenes = [o for o in pq.read_table(scenario_dir / "truth_overpasses.parquet").to_pylist()
               if o["footprint"] == "rason"]
@@ -258,6 +245,27 @@ def rail_yard(scenario_dir: Path, out_dir: Path | None = None, size_m: float = 2
     return result
 
 
+def yard_layout(tracks_path: Path) -> tuple[dict, tuple[float, float], np.ndarray, float, float]:
+    """The simulated yard at the Tumangang - Khasan site: (the site, its point in UTM 52N metres,
+    the sidings' northings, their west and east ends); writes the sidings as GeoJSON LineStrings
+    (lon / lat) to ``tracks_path``."""
+    from pyproj import Transformer
+
+    from harborwatch.scenario.config import scenario_sites
+
+    site = next(s for s in scenario_sites().table.to_pylist() if s["site_id"] == "kp-ru-tumangang-khasan")
+    fwd = Transformer.from_crs("EPSG:4326", "EPSG:32652", always_xy=True)
+    inv = Transformer.from_crs("EPSG:32652", "EPSG:4326", always_xy=True)
+    cx, cy = fwd.transform(site["lon"], site["lat"])
+    ys = cy + (np.arange(YARD_TRACKS_M) - (YARD_TRACKS_M - 1) / 2) * YARD_SPACING_M
+    x0, x1 = cx - YARD_LENGTH_M / 2, cx + YARD_LENGTH_M / 2
+    lines = [[list(inv.transform(x, y)) for x in (x0, x1)] for y in ys]
+    tracks_path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"site_id": site["site_id"], "track": k, "simulated": True},
+         "geometry": {"type": "LineString", "coordinates": line}} for k, line in enumerate(lines)]}) + "\n")
+    return site, (cx, cy), ys, x0, x1
+
+
 def _place_trains(rng: np.random.Generator, cars: int, ys: np.ndarray, x0: float, x1: float) -> list[tuple]:
     """(track y, x from, x to) of each standing car: trains of 8-25 cars, 15 m a car (14 m and a
     coupling), at least 40 m apart, filling the sidings from a random offset."""
@@ -275,4 +283,4 @@ def _place_trains(rng: np.random.Generator, cars: int, ys: np.ndarray, x0: float
     return out
 
 
-__all__ = ["RENDER_VERSION", "harbour_water", "rail_yard", "render"]
+__all__ = ["RENDER_VERSION", "harbour_water", "rail_yard", "render", "yard_layout"]
