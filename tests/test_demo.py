@@ -164,6 +164,10 @@ def test_the_new_structure_is_found_in_the_radar_stack(default_run):
     assert (ns["found"], ns["truth"], ns["f1"]) == (1, 1, 1.0) and ns["median_date_error_days"] <= 14
     g = json.loads((out / "new_structures.geojson").read_text())
     assert g["features"][0]["properties"]["first_seen"].startswith("2023-05")
+    no = ev["new_structures_optical"]  # and in the optical stacks around it
+    assert (no["found"], no["truth"], no["f1"]) == (1, 1, 1.0) and no["median_date_error_days"] <= 30
+    assert json.loads((out / "new_structures_optical.geojson").read_text())["features"]
+    assert "optical images around each structure" in (out / "report" / "report.html").read_text()
 
 
 def test_rail_cars_are_counted_on_the_simulated_yard_scenes(default_run):

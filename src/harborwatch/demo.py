@@ -97,7 +97,7 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
             events = pa.concat_tables([events, radar["events"]]).sort_by(ORDER)
         say("estimates", 0, 1)
         rail_report = next(ingest_counts(st, [sdir / "rail_counts.csv"]))
-        yard, optical = (_rail_yard(st, sdir, out, say), _rail_yard_optical(sdir, out, say)) if radar else (None, None)
+        yard, optical = (_rail_yard(st, sdir, out, say), _optical(sdir, out, say)) if radar else (None, None)
         est = estimate(st, sites, RASON_2023, RASON_PERIODS, [RAJIN, CHONGJIN], [RAJIN])
         say("estimates", 1, 1)
         claims = _claims(st, est, sites, out, say)
@@ -118,7 +118,9 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
                                   pq.read_table(sdir / "truth_rail.parquet"))
     say("evaluate", 1, 1)
     structures = {"new_structures": radar["new_structures"]} if radar is not None and "new_structures" in radar else {}
-    structures.update({k: v for k, v in (("rail_imagery", yard), ("rail_imagery_optical", optical)) if v is not None})
+    structures.update({"rail_imagery": yard, **optical} if yard is not None and optical is not None else {})
+    if radar is not None and optical is not None:
+        radar["new_structures_optical"] = optical["new_structures_optical"]
     (out / "evaluation.json").write_text(json.dumps({**scores, **est_eval, **structures}, indent=1) + "\n")
     findings = _findings(cfg, sdir, ingest_reports, events, hits, wev, radar, truth, scores, files)
     bundles = _figures(store_dir, est, est_eval["estimates"], sites, out, say)
@@ -136,7 +138,7 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
     findings["estimates_figure"] = bool(estimates_figure(out / "report" / "figures", est.activity, est.rail_weekly,
                                                          RAJIN, RASON_2023, est.changes, "Rajin"))
     findings["rail"] = {"counts": {k: rail_report[k] for k in ("records_in", "stored", "quarantined", "duplicates")},
-                        "imagery": yard, "optical": optical,
+                        "imagery": yard, "optical": (optical or {}).get("rail_imagery_optical"),
                         "weekly_rows": est.rail_weekly.num_rows if est.rail_weekly is not None else 0}
     say("report", 0, 1)
     rep = build_report(store_dir, out / "report", sites, title="harborwatch demo: the Rason 2023 scenario (SIMULATED)",
@@ -345,6 +347,25 @@ def _rail_yard(st, sdir: Path, out: Path, say: Say) -> dict:
     return {"scenes": len(rows), "stored": rep["stored"], "duplicates": rep["duplicates"],
             "mean_abs_error_cars": round(float(err.mean()), 2) if len(err) else None,
             "exact": int((err == 0).sum()), "file": str(path)}
+
+
+def _optical(sdir: Path, out: Path, say: Say) -> dict:
+    """The SIMULATED optical images: rail cars on the yard's (``rail_imagery_optical``) and new
+    structures in the stacks around the scenario's structures (``new_structures_optical``)."""
+    from harborwatch.sar.railcars_optical import open_optical
+    from harborwatch.sar.structures_optical import find_structures_optical
+    from harborwatch.scenario.optical import facilities_optical
+
+    feats: list[dict] = []
+    for folder in facilities_optical(sdir, progress=lambda i, n: say("optical images of structures", i, n)).values():
+        files = sorted(folder.glob("*.tif"))
+        if len(files) >= 3:  # a stack needs three images at least (a short scenario may have fewer)
+            feats += find_structures_optical([open_optical(f) for f in files])["features"]
+    found = {"type": "FeatureCollection", "features": feats}
+    (out / "new_structures_optical.geojson").write_text(json.dumps(found) + "\n")
+    return {"rail_imagery_optical": _rail_yard_optical(sdir, out, say),
+            "new_structures_optical": evaluate_structures(found, json.loads((sdir / "truth_facilities.geojson")
+                                                                             .read_text()))}
 
 
 def _rail_yard_optical(sdir: Path, out: Path, say: Say) -> dict:

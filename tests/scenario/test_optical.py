@@ -77,3 +77,50 @@ def test_the_counter_matches_the_truth(yard):
     errors = [abs(got[k] - truth[k]) for k in truth]
     assert sum(e == 0 for e in errors) >= len(errors) - 1
     assert max(errors) <= 2
+
+
+@pytest.fixture(scope="module")
+def facility(tmp_path_factory):
+    import json
+
+    d = tmp_path_factory.mktemp("scenario-facility")
+    days = [date(2023, 1, 1) + timedelta(days=k) for k in range(365)]
+    pq.write_table(pa.table({"date": [x.isoformat() for x in days], "site_id": ["kp-ru-tumangang-khasan"] * 365,
+                             "rail_cars": [20] * 365}), d / "truth_rail.parquet")
+    ring = [[130.2935, 42.246], [130.2985, 42.246], [130.2985, 42.249], [130.2935, 42.249], [130.2935, 42.246]]
+    truth = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
+        "type": "Polygon", "coordinates": [ring]}, "properties": {"id": "new-quay", "site_id": "kp-rajin",
+                                                                  "appears": "2023-05-10"}}]}
+    (d / "truth_facilities.geojson").write_text(json.dumps(truth))
+    from harborwatch.scenario.optical import facilities_optical
+
+    return d, truth, facilities_optical(d)
+
+
+def test_optical_stacks_show_the_structure_from_the_day_it_appears(facility):
+    from harborwatch.evaluation.structures import evaluate_structures
+    from harborwatch.sar.structures_optical import find_structures_optical
+
+    _, truth, paths = facility
+    files = sorted(paths["new-quay"].glob("*.tif"))
+    assert 25 <= len(files) <= 50  # every five days, about half lost to cloud
+    g = find_structures_optical([open_optical(f) for f in files])
+    ev = evaluate_structures(g, truth)
+    assert (ev["found"], ev["f1"]) == (1, 1.0)
+    assert 0 <= ev["date_errors_days"][0] <= 30  # the first clear image after it appeared
+
+
+def test_structures_command_takes_optical_geotiffs(facility, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from harborwatch.cli.main import app
+
+    _, _, paths = facility
+    out = tmp_path / "found.geojson"
+    r = CliRunner().invoke(app, ["structures", *map(str, sorted(paths["new-quay"].glob("*.tif"))), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "colour changed by" in r.output
+    g = json.loads(out.read_text())
+    assert len(g["features"]) == 1 and g["features"][0]["properties"]["first_seen"] >= "2023-05-10"

@@ -295,6 +295,10 @@ def demo(
         if ns:
             out.print(f"  new structures in the radar stack: {ns['found']} found, {ns['truth']} in the truth; F1 "
                       f"{ns['f1']}, date error {ns['median_date_error_days']} days", highlight=False)
+        no = rd.get("new_structures_optical")
+        if no:
+            out.print(f"  new structures in the optical stacks: {no['found']} found, {no['truth']} in the truth; F1 "
+                      f"{no['f1']}, date error {no['median_date_error_days']} days", highlight=False)
     for c in f.get("claims", []):
         m = "-" if c["measured"] is None else f"{c['measured']:,.2f} [{c['low']:,.2f}, {c['high']:,.2f}]"
         out.print(f"  claim {c['claim_id']} (checked against the SIMULATED scenario): {c['status']}, measured {m}; "

@@ -253,21 +253,35 @@ def structures(
     min_area_m2: Annotated[float, typer.Option("--min-area-m2", help="least area of a structure")] = 5_000.0,
     normalize: Annotated[bool, typer.Option(
         "--normalize", help="divide each scene by its median (quick-looks stretched scene by scene)")] = False,
+    kind: Annotated[str, typer.Option("--kind", help="auto (GeoTIFFs of 3+ bands: optical), radar or optical "
+                                                     "(say so for PNG / JPEG colour images)")] = "auto",
+    min_change: Annotated[float, typer.Option("--min-change", help="optical: least relative change of a "
+                                                                   "band")] = 0.25,
     as_json: Annotated[bool, typer.Option("--json", help="print the GeoJSON")] = False,
     store: Annotated[Path | None, typer.Option("--store", "-s", help="also add them to this store as "
                                                                       "new_structure events")] = None,
     sites: Annotated[Path | None, typer.Option("--sites", help="site catalogue naming their sites (with --store)")]
     = None,
 ) -> None:
-    """New structures in a stack of radar scenes: places that brightened and stayed bright
-    (sequential omnibus test), as polygons with the date first seen and the area."""
+    """New structures in a stack of radar scenes (places that brightened and stayed bright:
+    sequential omnibus test) or of optical images (places whose colour changed once and stayed
+    changed), as polygons with the date first seen and the area."""
+    from harborwatch.sar.railcars_optical import image_kind, open_optical
     from harborwatch.sar.scene import open_scene
     from harborwatch.sar.structures import Structures, find_structures
+    from harborwatch.sar.structures_optical import OpticalStructures, find_structures_optical
 
-    p = Structures(looks=looks, multilook=multilook, alpha=alpha, min_ratio_db=min_ratio_db,
-                   min_area_m2=min_area_m2, normalize=normalize)
-    scenes = [open_scene(i, grid=grid, pixel_m=pixel_m, grey_db=grey_db) for i in images]
-    g = find_structures(scenes, p)
+    if kind not in ("auto", "radar", "optical"):
+        raise DataError(f"--kind {kind!r}: use auto, radar or optical")
+    optical = kind == "optical" or (kind == "auto" and image_kind(images[0]) == "optical")
+    if optical:
+        g = find_structures_optical([open_optical(i, grid=grid, pixel_m=pixel_m) for i in images],
+                                    OpticalStructures(multilook=multilook, alpha=alpha, min_change=min_change,
+                                                      min_area_m2=min_area_m2))
+    else:
+        p = Structures(looks=looks, multilook=multilook, alpha=alpha, min_ratio_db=min_ratio_db,
+                       min_area_m2=min_area_m2, normalize=normalize)
+        g = find_structures([open_scene(i, grid=grid, pixel_m=pixel_m, grey_db=grey_db) for i in images], p)
     out_path.write_text(json.dumps(g) + "\n")
     if store is not None:
         from harborwatch.fusion import structure_events
@@ -278,11 +292,12 @@ def structures(
     if as_json:
         print(json.dumps(g))
         return
-    out.print(f"{len(g['features'])} new structures in {len(scenes)} scenes -> {out_path}", highlight=False)
+    out.print(f"{len(g['features'])} new structures in {len(images)} scenes -> {out_path}", highlight=False)
     for f in g["features"]:
         q = f["properties"]
+        how = f"+{q['brightening_db']} dB" if "brightening_db" in q else f"colour changed by {q['change']:.0%}"
         out.print(f"  {q['id']}: first seen {q['first_seen']} (not yet on {q['last_before']}), "
-                  f"{q['area_m2']} m2, +{q['brightening_db']} dB", highlight=False)
+                  f"{q['area_m2']} m2, {how}", highlight=False)
 
 
 @app.command()

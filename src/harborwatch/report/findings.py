@@ -37,17 +37,20 @@ def radar_html(r: dict | None) -> str:
             "<th>time (UTC)</th><th>seen at Rajin</th><th>on AIS</th><th>both</th><th>dark</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></div>"
             + (f"<p>Detections not on AIS (64 x 64 px chips of the scenes, log scale):</p><div>{gallery}</div>"
-               if gallery else "") + _structures_html(r.get("new_structures")))
+               if gallery else "") + _structures_html(r.get("new_structures"))
+            + _structures_html(r.get("new_structures_optical"), "optical images around each structure (largest "
+                               "persistent step in colour)", "new_structures_optical.geojson"))
 
 
-def _structures_html(ns: dict | None) -> str:
-    """One paragraph on the new structures found in the radar stack, against the truth."""
+def _structures_html(ns: dict | None, stack: str = "stack of scenes (sequential omnibus test)",
+                     file: str = "new_structures.geojson") -> str:
+    """One paragraph on the new structures found in a stack, against the truth."""
     if not ns:
         return ""
-    return (f"<p>New structures in the stack of scenes (sequential omnibus test): {ns['found']} found, "
+    return (f"<p>New structures in the {stack}: {ns['found']} found, "
             f"{ns['truth']} in the scenario's truth; precision {ns['precision']}, recall {ns['recall']}, F1 "
             f"{ns['f1']}; dated {ns['median_date_error_days']} days from the truth (median). Polygons: "
-            "<code>new_structures.geojson</code>.</p>")
+            f"<code>{file}</code>.</p>")
 
 
 def findings_html(f: dict) -> str:

@@ -39,7 +39,7 @@ import numpy as np
 from harborwatch.core.errors import DataError, InputFileError, require
 from harborwatch.core.params import Params
 from harborwatch.sar.railcars import _bilinear, _line_pixels, runs
-from harborwatch.sar.scene import Scene, open_geotiff
+from harborwatch.sar.scene import IMAGE_SUFFIXES, Scene, open_geotiff, open_image, read_grid
 
 
 @dataclass(frozen=True)
@@ -93,10 +93,13 @@ class OpticalImage:
     sun_elevation_deg: float | None = None
 
 
-def open_optical(path: Path | str) -> OpticalImage:
-    """A GeoTIFF of two or more bands (RGB, or more), read whole."""
-    rasterio = require("rasterio", "sat", "reading GeoTIFFs")
+def open_optical(path: Path | str, grid: dict | Path | None = None, pixel_m: float | None = None) -> OpticalImage:
+    """A GeoTIFF of two or more bands (RGB, or more), read whole; or a PNG / JPEG colour image,
+    placed with ``grid`` (a grid JSON, as for radar quick-looks) and dated from its path."""
     path = Path(path)
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return _open_plain(path, grid, pixel_m)
+    rasterio = require("rasterio", "sat", "reading GeoTIFFs")
     scene = open_geotiff(path)
     with rasterio.open(path) as ds:
         if ds.count < 2:
@@ -109,11 +112,24 @@ def open_optical(path: Path | str) -> OpticalImage:
     return OpticalImage(scene, bands, _tag_float(tags, "SUN_AZIMUTH"), _tag_float(tags, "SUN_ELEVATION"))
 
 
+def _open_plain(path: Path, grid: dict | Path | None, pixel_m: float | None) -> OpticalImage:
+    from PIL import Image
+
+    scene = open_image(path, read_grid(grid) if isinstance(grid, (str, Path)) else grid, pixel_m)
+    try:
+        with Image.open(path) as im:
+            bands = np.moveaxis(np.asarray(im.convert("RGB"), dtype=np.float32), 2, 0)
+    except (OSError, ValueError) as e:
+        raise InputFileError(f"{path}: cannot read the image ({e})") from e
+    return OpticalImage(scene, bands)
+
+
 def image_kind(path: Path | str) -> str:
-    """``"optical"`` for a GeoTIFF of three or more bands (RGB, or more), else ``"radar"``."""
+    """``"optical"`` for a GeoTIFF of three or more bands (RGB, or more), else ``"radar"`` (also for
+    PNG / JPEG, which are often colour-mapped radar quick-looks)."""
     path = Path(path)
     if path.suffix.lower() not in (".tif", ".tiff"):
-        return "radar"
+        return "radar"  # plain colour images may be colour-mapped radar quick-looks: say --kind optical
     rasterio = require("rasterio", "sat", "reading GeoTIFFs")
     try:
         with rasterio.open(path) as ds:

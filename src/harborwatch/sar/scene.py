@@ -188,7 +188,7 @@ def open_image(path: Path, grid: dict | None = None, pixel_m: float | None = Non
                             f"({grid['width']}x{grid['height']})", source=str(path))
         gt = (t[0], t[1] * sx, t[2] * sy, t[3], t[4] * sx, t[5] * sy)
         kw.update(geotransform=gt, crs=f"EPSG:{int(grid['epsg'])}", pixel_m=abs(gt[1]))
-    name = path.parent.name if path.stem in ("vv_original", "vv", "image") else path.stem
+    name = path.parent.name if path.stem in ("vv_original", "vv", "image", "rgb") else path.stem
     return _array_scene(name, a, **kw)
 
 

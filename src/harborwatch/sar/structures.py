@@ -169,8 +169,6 @@ def find_structures(scenes: list, p: Structures | None = None) -> dict:
     (lon / lat polygons when the scenes are georeferenced, else pixel coordinates) with
     ``first_seen`` (date), ``last_before`` (the scene before it), ``area_m2``, ``pixels``,
     ``brightening_db`` and the number of scenes."""
-    from scipy import ndimage
-
     p = p or Structures()
     x, times = stack(scenes)
     # a pixel without data (0: outside a scene's swath) in any scene cannot be tested
@@ -181,27 +179,41 @@ def find_structures(scenes: list, p: Structures | None = None) -> dict:
     ok, change = new_structure_pixels(x, p)
     ok &= valid
     ref = sorted(scenes, key=lambda s: s.time)[0]
-    px_m = (ref.pixel_m or 0.0) * p.multilook
+
+    def props(rr: np.ndarray, cc: np.ndarray, j: int) -> dict:
+        before, after = x[:j, rr, cc].mean(), x[j:, rr, cc].mean()
+        return {"brightening_db": round(float(10 * np.log10(after / before)), 2)}
+
+    return features(ok, change, times, ref, p.multilook, p.min_area_m2, props,
+                    {"method": "sequential omnibus test (Conradsen et al. 2016), persistent brightening",
+                     "parameters": {k: getattr(p, k) for k in p.__dataclass_fields__}})
+
+
+def features(ok: np.ndarray, change: np.ndarray, times: list[datetime], ref, m: int, min_area_m2: float,
+             props, properties: dict) -> dict:
+    """The GeoJSON FeatureCollection of the 8-connected components of ``ok`` (on the grid of
+    ``m`` x ``m`` blocks of ``ref``'s pixels) of at least ``min_area_m2``: each with its first-seen
+    date (the median of ``change``, an index into ``times``), area, pixel count and what
+    ``props(rows, cols, index)`` adds; ``properties`` (method, parameters) and the span go to the
+    collection."""
+    from scipy import ndimage
+
+    px_m = (ref.pixel_m or 0.0) * m
     labels, n = ndimage.label(ok, structure=np.ones((3, 3)))
     feats: list[dict] = []
     for k in range(1, n + 1):
         rr, cc = np.nonzero(labels == k)
         area = len(rr) * px_m ** 2 if px_m else None
-        if area is not None and area < p.min_area_m2:
+        if area is not None and area < min_area_m2:
             continue
         j = int(np.median(change[rr, cc]))
-        before = x[:j, rr, cc].mean()
-        after = x[j:, rr, cc].mean()
-        feats.append({"type": "Feature", "geometry": _polygon(rr, cc, ref, p.multilook),
+        feats.append({"type": "Feature", "geometry": _polygon(rr, cc, ref, m),
                       "properties": {"id": f"structure-{len(feats) + 1}", "first_seen": times[j].date().isoformat(),
                                      "last_before": times[j - 1].date().isoformat(),
                                      "area_m2": None if area is None else round(area, 1), "pixels": int(len(rr)),
-                                     "brightening_db": round(float(10 * np.log10(after / before)), 2),
-                                     "scenes": len(times)}})
+                                     **props(rr, cc, j), "scenes": len(times)}})
     return {"type": "FeatureCollection", "features": feats,
-            "properties": {"method": "sequential omnibus test (Conradsen et al. 2016), persistent brightening",
-                           "parameters": {k: getattr(p, k) for k in p.__dataclass_fields__},
-                           "first_scene": times[0].isoformat(), "last_scene": times[-1].isoformat()}}
+            "properties": {**properties, "first_scene": times[0].isoformat(), "last_scene": times[-1].isoformat()}}
 
 
 def _polygon(rr: np.ndarray, cc: np.ndarray, ref, m: int) -> dict:
@@ -221,5 +233,5 @@ def _polygon(rr: np.ndarray, cc: np.ndarray, ref, m: int) -> dict:
     return mapping(shapely.transform(shape, to_lonlat))
 
 
-__all__ = ["Structures", "find_structures", "first_changes", "multilook", "new_structure_pixels", "sequential_p",
-           "stack"]
+__all__ = ["Structures", "features", "find_structures", "first_changes", "multilook", "new_structure_pixels",
+           "sequential_p", "stack"]

@@ -153,4 +153,126 @@ def rail_yard_optical(scenario_dir: Path, out_dir: Path | None = None, pixel_m: 
     return result
 
 
-__all__ = ["OPTICAL_VERSION", "rail_yard_optical"]
+#: RGB of the scene around a new structure: fields (bare, and green in summer), concrete, water.
+FIELD_BARE = (128.0, 112.0, 88.0)
+FIELD_GREEN = (78.0, 118.0, 62.0)
+CONCRETE = (186.0, 184.0, 178.0)
+WATER = (34.0, 52.0, 70.0)
+HEAP = (52.0, 48.0, 46.0)  # a coal heap
+
+
+def _facility_scene(rng: np.random.Generator, size_px: int, pixel_m: float, still: dict, built: list[np.ndarray],
+                    heaps: list[np.ndarray], summer: bool) -> np.ndarray:
+    """(3, n, n) float of one image: fixed land cover, the seasons' fields, the structures built
+    by then (``built`` masks), the heaps standing (``heaps``), one light and haze per band, and
+    sometimes a cloud with its shadow."""
+    img = np.where(still["water"][None], np.array(WATER)[:, None, None],
+                   np.array(FIELD_BARE)[:, None, None] * still["tone"][None])
+    img = np.where(still["fields"][None] & summer, np.array(FIELD_GREEN)[:, None, None] * still["tone"][None], img)
+    img = np.where(still["paved"][None], np.array(CONCRETE)[:, None, None] * 0.8, img)
+    for m in built:
+        img = np.where(m[None], np.array(CONCRETE)[:, None, None] * still["tone"][None], img)
+    for m in heaps:
+        img = np.where(m[None], np.array(HEAP)[:, None, None], img)
+    img = img * rng.uniform(0.85, 1.15, 3)[:, None, None] + rng.uniform(0, 15) + rng.normal(0, 3.0, img.shape)
+    if rng.random() < 0.3:  # a cumulus and its shadow
+        rr, cc = np.mgrid[0:size_px, 0:size_px]
+        r0, c0, rad = rng.uniform(0, size_px), rng.uniform(0, size_px), rng.uniform(8, 40)
+        cloud = (rr - r0) ** 2 + (cc - c0) ** 2 < rad ** 2
+        shadow = (rr - r0 - rad * 0.8) ** 2 + (cc - c0 + rad * 0.5) ** 2 < rad ** 2
+        img = np.where(shadow[None] & ~cloud[None], img * 0.55, img)
+        img = np.where(cloud[None], 235.0 + rng.normal(0, 4, img.shape), img)
+    return img
+
+
+def facilities_optical(scenario_dir: Path, out_dir: Path | None = None, pixel_m: float = 10.0, size_m: float = 3_000.0,
+                       every_days: int = 5, clear_share: float = 0.5, progress=None) -> dict[str, Path]:
+    """Render Sentinel-2-like optical images (``pixel_m``; SIMULATED) around each new structure of
+    the scenario (``truth_facilities.geojson``): a ``size_m`` square centred on it, every
+    ``every_days`` at 10:30 local solar time with half lost to cloud and some of the rest
+    carrying a cloud; fields that green in summer, a coal heap that stands for a few weeks, light and
+    haze per image; the structure in concrete from the day it appears. Writes
+    ``<facility>/`` folders of RGB GeoTIFFs; skipped when already rendered."""
+    import rasterio
+    import shapely
+    from pyproj import Transformer
+    from rasterio.transform import Affine
+    from shapely.geometry import shape
+
+    out_dir = out_dir or scenario_dir / "facilities_optical"
+    manifest = out_dir / "manifest.json"
+    params = {"version": OPTICAL_VERSION, "pixel_m": pixel_m, "size_m": size_m, "every_days": every_days,
+              "clear_share": clear_share}
+    truth = json.loads((scenario_dir / "truth_facilities.geojson").read_text())["features"]
+    result = {f["properties"]["id"]: out_dir / f["properties"]["id"] for f in truth}
+    if manifest.exists() and json.loads(manifest.read_text()) == params:
+        return result
+    fwd = Transformer.from_crs("EPSG:4326", "EPSG:32652", always_xy=True)
+    rail = pq.read_table(scenario_dir / "truth_rail.parquet")["date"].to_pylist()
+    t0 = datetime.fromisoformat(min(rail)).replace(tzinfo=UTC)
+    t1 = datetime.fromisoformat(max(rail)).replace(tzinfo=UTC) + timedelta(days=1)
+    n = int(round(size_m / pixel_m))
+    for f in truth:
+        fid = f["properties"]["id"]
+        poly = shapely.transform(shape(f["geometry"]), lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
+        cx, cy = poly.centroid.x, poly.centroid.y
+        gt = (cx - size_m / 2, pixel_m, 0.0, cy + size_m / 2, 0.0, -pixel_m)
+        rr, cc = np.mgrid[0:n, 0:n]
+        px, py = gt[0] + (cc + 0.5) * pixel_m, gt[3] - (rr + 0.5) * pixel_m
+        seed = int(hashlib.sha256(f"facility|{scenario_dir.name}|{fid}".encode()).hexdigest()[:8], 16)
+        rng = np.random.default_rng(seed)
+        still = _land_cover(rng, n, px, py, poly)
+        site = shapely.contains_xy(poly, px, py)
+        heaps = _heap_plan(rng, n, t0, t1, site)
+        appears = datetime.fromisoformat(f["properties"]["appears"]).replace(tzinfo=UTC)
+        folder = out_dir / fid
+        folder.mkdir(parents=True, exist_ok=True)
+        times = _acquisitions(t0, t1, shape(f["geometry"]).centroid.x, every_days, clear_share, rng)
+        for k, t in enumerate(times):
+            standing = [m for m, a, b in heaps if a <= t < b]
+            img = _facility_scene(rng, n, pixel_m, still, [site] if t >= appears else [], standing,
+                                  4 <= t.month <= 9)
+            with rasterio.open(folder / f"SIM-S2-{t:%Y%m%dT%H%M%S}-{fid}.tif", "w", driver="GTiff", width=n, height=n,
+                               count=3, dtype="uint8", crs="EPSG:32652", transform=Affine.from_gdal(*gt),
+                               compress="deflate", photometric="RGB") as ds:
+                ds.write(np.clip(np.round(img), 1, 255).astype(np.uint8))
+                ds.update_tags(TIFFTAG_DATETIME=t.strftime("%Y:%m:%d %H:%M:%S"), SIMULATED="true")
+            if progress:
+                progress(k + 1, len(times))
+    manifest.write_text(json.dumps(params) + "\n")
+    return result
+
+
+def _land_cover(rng: np.random.Generator, n: int, px: np.ndarray, py: np.ndarray, poly) -> dict:
+    """Fixed land cover around a structure: water east of the quay line (200 m east of the
+    structure), fields in blocks of 150-400 m (a third of them green in summer), a paved strip."""
+    tone = np.exp(rng.normal(0, 0.08, (n, n)))
+    water = px > poly.bounds[2] + 200.0
+    fields = np.zeros((n, n), bool)
+    for _ in range(12):
+        x0, y0 = rng.uniform(px.min(), px.max()), rng.uniform(py.min(), py.max())
+        w, h = rng.uniform(150, 400, 2)
+        fields |= (px >= x0) & (px < x0 + w) & (py >= y0) & (py < y0 + h)
+    paved = (np.abs(py - (poly.bounds[1] - 60.0)) < 15.0) & ~water
+    import shapely
+
+    inside = shapely.contains_xy(poly.buffer(30.0), px, py)
+    return {"tone": tone, "water": water, "fields": fields & ~water & ~inside, "paved": paved & ~inside}
+
+
+def _heap_plan(rng: np.random.Generator, n: int, t0: datetime, t1: datetime, site: np.ndarray) -> list[tuple]:
+    """(mask, from, to) of coal heaps that stand for 15-40 days somewhere near the structure."""
+    out = []
+    rows, cols = np.nonzero(site)
+    r0, c0 = (int(rows.mean()), int(cols.mean())) if len(rows) else (n // 2, n // 2)
+    for _ in range(2):
+        span = max((t1 - t0).days, 1)
+        a = t0 + timedelta(days=float(rng.uniform(0.05 * span, 0.8 * span)))  # any scenario length
+        dr, dc = rng.integers(-60, 60, 2)
+        rr, cc = np.mgrid[0:n, 0:n]
+        mask = (np.abs(rr - (r0 + dr)) < 6) & (np.abs(cc - (c0 + dc)) < 9) & ~site
+        out.append((mask, a, a + timedelta(days=float(rng.uniform(15, 40)))))
+    return out
+
+
+__all__ = ["OPTICAL_VERSION", "facilities_optical", "rail_yard_optical"]
