@@ -187,19 +187,32 @@ def side_by_side(rr: np.ndarray, cc: np.ndarray, w: np.ndarray, valley: float) -
 def learned_candidates(scene: Scene, p: Detector = Detector(), user_mask=None, progress=None,
                        water=None) -> list[dict]:
     """The learned detector's boxes (:mod:`harborwatch.sar.learned`) over the scene's tiles, each
-    kept by the tile holding its centre, without those whose centre is on (buffered) land."""
-    from harborwatch.sar.learned import LearnedDetector
+    kept by the tile holding its centre, without those whose centre is on (buffered) land. A
+    worker thread reads the next tile, masks its land and scales it while the network runs on
+    this one (onnxruntime and numpy release the GIL)."""
+    from harborwatch.ingest.prefetch import prefetch
+    from harborwatch.sar.learned import LearnedDetector, decode, prepare, run_network
     from harborwatch.sar.masks import land_mask
 
     net = LearnedDetector()
-    margin = 96  # pixels of context around a tile's core (the network's view is about 60 px)
+    margin = 64  # pixels of context around a tile's core (the network's view is about 60 px)
     tiles = list(scene.tiles(p.tile_px, margin))
-    out: list[dict] = []
-    for i, (core, read) in enumerate(tiles):
+
+    def tile_input(t: tuple) -> tuple:
+        read = t[1]
         a = scene.read(*read)
         land = (land_mask(scene, read, p.land_buffer_m, user_mask, water=water)
                 if scene.georeferenced and p.land_buffer_m >= 0 else None)
-        for d in net.apply(a):
+        return prepare(a), a.shape[:2], land
+
+    out: list[dict] = []
+    for i, ((core, read), (x, shape, land)) in enumerate(prefetch(tiles, tile_input, depth=1)):
+        inner = (slice(core[0] - read[0], core[1] - read[0]), slice(core[2] - read[2], core[3] - read[2]))
+        if land is not None and land[inner].all():  # nothing on this tile's core can be kept
+            if progress:
+                progress(i + 1, len(tiles))
+            continue
+        for d in decode(*run_network(x), net, shape):
             r, c = d["row"] + read[0], d["col"] + read[2]
             if not (core[0] <= r < core[1] and core[2] <= c < core[3]):
                 continue

@@ -101,6 +101,9 @@ def _session(model: str | None):
     ort = require("onnxruntime", "sar", "the learned ship detector")
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 0  # all cores
+    # no busy-waiting between operators: the thread that reads and scales the next tile needs the
+    # cores in those gaps (a 2,176 px tile: 0.56 s against 0.60 s with spinning, alone)
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(model or str(packaged_model()), opts, providers=["CPUExecutionProvider"])
 
 
