@@ -88,6 +88,11 @@ def test_destination_words():
 def _many(west: int, north: int, p: DarkCalls) -> dict[str, float]:
     """Expected dark calls per site from silences that lean weakly west or north (courses 60
     degrees off the bearing, so each one alone is ambiguous)."""
+    return expected_by_site(pa.Table.from_pylist(_rows(west, north, p)))
+
+
+def _rows(west: int, north: int, p: DarkCalls) -> list[dict]:
+    """The dark-call rows of :func:`_many`'s silences."""
     rows, courses = [], {}
     for i in range(west + north):
         g = _gap(60) | {"event_id": f"g{i}", "evidence": [2 * i + 1, 2 * i + 2]}
@@ -95,7 +100,7 @@ def _many(west: int, north: int, p: DarkCalls) -> dict[str, float]:
         courses.update({2 * i + 1: out, 2 * i + 2: back})
         rows.append(g)
     gaps = candidate_gaps(events_from_rows(rows), p)
-    return expected_by_site(dark_calls(gaps, courses, PORTS, p))
+    return dark_calls(gaps, courses, PORTS, p).to_pylist()
 
 
 def test_the_fitted_site_prior_lets_the_other_silences_count():
@@ -104,6 +109,9 @@ def test_the_fitted_site_prior_lets_the_other_silences_count():
     assert fitted["kp-west"] > uniform["kp-west"] + 3  # twenty silences leaning west make west likelier
     assert fitted["kp-west"] <= 20 and sum(fitted.values()) <= 20  # never more calls than silences
     # two directions: the weights follow the evidence of each group, not one winner for all
+    rows = _rows(20, 10, DarkCalls())  # each row records the share its site was given
+    shares = {r["site_id"]: r["site_share"] for r in rows}
+    assert shares["kp-west"] > shares["ru-north"] > 0 and sum(shares.values()) <= 1 + 1e-9
     mixed = _many(20, 10, DarkCalls())
     assert mixed["kp-west"] > 18 and mixed["ru-north"] > 6  # uniform: 15.6 and 8.7 of the true 20 and 10
     assert mixed["kp-west"] + mixed["ru-north"] + mixed.get("ru-home", 0.0) <= 30

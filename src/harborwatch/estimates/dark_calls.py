@@ -65,6 +65,9 @@ DARK_CALLS = pa.schema([
     pa.field("probability", pa.float64(), False, metadata={"doc": "that the silence was a call at the site"}),
     pa.field("distance_out_m", pa.float64(), metadata={"doc": "from where it went silent to the site"}),
     pa.field("distance_back_m", pa.float64(), metadata={"doc": "from the site to where it reappeared"}),
+    pa.field("site_share", pa.float64(), metadata={"doc": "the site's share of the prior (site_prior: fitted from "
+                                                          "all the silences, or equal), so that the row can be "
+                                                          "recomputed from its gap and the shares alone"}),
 ])
 
 
@@ -232,14 +235,15 @@ def dark_calls(gaps: pa.Table, courses: dict[int, float], ports: pa.Table, p: Da
     if gaps.num_rows == 0 or ports.num_rows == 0:
         return DARK_CALLS.empty_table()
     lik, out_m, back_m = likelihoods(gaps, courses, ports, p, destinations or {})
-    prob = posterior(lik, site_weights(lik, p), p)
+    weights = site_weights(lik, p)
+    prob = posterior(lik, weights, p)
     pid = ports["site_id"].to_pylist()
     rows = []
     for i, g in enumerate(gaps.select(["event_id", "mmsi", "start", "end"]).to_pylist()):
         for k in np.flatnonzero(prob[i] >= p.min_probability):
             rows.append({"gap_event_id": g["event_id"], "mmsi": g["mmsi"], "start": g["start"], "end": g["end"],
                          "site_id": pid[k], "probability": float(prob[i, k]), "distance_out_m": float(out_m[i, k]),
-                         "distance_back_m": float(back_m[i, k])})
+                         "distance_back_m": float(back_m[i, k]), "site_share": float(weights[k])})
     return pa.Table.from_pylist(rows, schema=DARK_CALLS) if rows else DARK_CALLS.empty_table()
 
 
