@@ -60,7 +60,7 @@ def test_the_packaged_network_finds_ships_on_a_synthetic_chip():
 def test_a_ship_on_a_tile_edge_is_reported_once():
     a = ship_scene((300, 300), ((150.0, 128.0, 40, 8, 90.0),), rcs=40.0, seed=5)
     whole = detect(from_array(a, name="x"), Detector(method="learned")).to_pylist()
-    tiled = detect(from_array(a, name="x"), Detector(method="learned", tile_px=128)).to_pylist()
+    tiled = detect(from_array(a, name="x"), Detector(method="learned", learned_tile_px=128)).to_pylist()
     assert len(whole) == 1 and len(tiled) == 1
 
 

@@ -75,6 +75,7 @@ class Detector:
     land_buffer_m: float = 200.0  # the packaged 1 km land mask, buffered by this much (< 0: no land mask)
     assume_pixel_m: float = 10.0
     tile_px: int = 2048
+    learned_tile_px: int = 2048  # the learned detector's tiles, with 64 px of context each side (3,072: no faster)
     use_filter: bool = True
     min_score: float = 0.5  # detections the filter scores below this are dropped
     split_side_by_side: bool = False  # split objects whose profile across them has dark valleys
@@ -196,7 +197,7 @@ def learned_candidates(scene: Scene, p: Detector = Detector(), user_mask=None, p
 
     net = LearnedDetector()
     margin = 64  # pixels of context around a tile's core (the network's view is about 60 px)
-    tiles = list(scene.tiles(p.tile_px, margin))
+    tiles = list(scene.tiles(p.learned_tile_px, margin))
 
     def tile_input(t: tuple) -> tuple:
         read = t[1]
