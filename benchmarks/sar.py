@@ -12,7 +12,7 @@ Peer, on a crop: the same two-parameter CFAR statistic with the same windows com
 usual straightforward implementation. Its time per pixel is scaled to the full scene; the last
 line is ``ratio=<peer time for the scene / harborwatch time>``.
 
-    taskset -c 0,1 python benchmarks/sar.py [--method learned]
+    taskset -c 0,1 python benchmarks/sar.py [--method learned [--precision int8]]
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ def main() -> None:
     ap.add_argument("--ships", type=int, default=300)
     ap.add_argument("--crop", type=int, default=160, help="side of the crop the peer runs on")
     ap.add_argument("--method", default="two_parameter", help="Detector method: two_parameter, gamma or learned")
+    ap.add_argument("--precision", default="float", help="learned: float or int8 (the quantized network)")
     a = ap.parse_args()
     from harborwatch.sar import Detector, detect, open_scene
 
@@ -88,7 +89,7 @@ def main() -> None:
     print(f"scene {path.name}: {a.rows:,} x {a.cols:,} px uint16 ({path.stat().st_size / 1e9:.2f} GB), "
           f"{len(ships)} ships; ready in {time.perf_counter() - t0:.1f} s (not timed)")
     scene = open_scene(path)
-    p = Detector(method=a.method)
+    p = Detector(method=a.method, learned_precision=a.precision)
     from dataclasses import replace
 
     detect(replace(scene, shape=(512, 512)), p)  # numba compiles once (cached on disk after)
@@ -99,8 +100,8 @@ def main() -> None:
     rows = det["row"].to_numpy()
     cols = det["col"].to_numpy()
     found = sum(bool(np.any((np.abs(rows - r) < 10) & (np.abs(cols - c) < 10))) for r, c in ships)
-    print(f"harborwatch ({a.method}): {ours:.1f} s on {os.cpu_count()} visible cores, peak RSS {rss_gb:.2f} GB; "
-          f"{det.num_rows} detections, {found}/{len(ships)} ships found")
+    print(f"harborwatch ({a.method}, {a.precision}): {ours:.1f} s on {os.cpu_count()} visible cores, "
+          f"peak RSS {rss_gb:.2f} GB; {det.num_rows} detections, {found}/{len(ships)} ships found")
     ht, hg, hb = p.windows_px(scene.pixel_m)
     c0 = a.cols // 2  # open sea, away from the coast at the west edge
     crop = scene.read(0, a.crop, c0, c0 + a.crop)

@@ -75,3 +75,18 @@ def test_detect_splits_rafted_hulls_on_request(tmp_path):
         feats = json.loads(out.read_text())["features"]
         found[len(flag)] = hulls_found(truth, [f["properties"] for f in feats])
     assert found[1]["tp"] > found[0]["tp"] and found[1]["fp"] <= 1
+
+
+def test_detect_eval_takes_the_learned_networks_precision(tmp_path):
+    imgs, labels = _chips(tmp_path)
+    got = {}
+    for precision in ("float", "int8"):
+        r = CliRunner().invoke(app, ["detect-eval", "--images", str(imgs), "--labels", str(labels), "--method",
+                                     "learned", "--precision", precision, "--json"])
+        assert r.exit_code == 0, r.output
+        got[precision] = json.loads(r.output)["centre_in_box"]
+    assert got["float"]["truth"] == got["int8"]["truth"] == 4
+    assert abs(got["float"]["tp"] - got["int8"]["tp"]) <= 1  # the same ships, give or take one
+    r = CliRunner().invoke(app, ["detect-eval", "--images", str(imgs), "--labels", str(labels), "--method",
+                                 "learned", "--precision", "int4", "--json"])
+    assert r.exit_code != 0 and "int4" in str(r.exception)

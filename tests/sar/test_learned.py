@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harborwatch.core.errors import DataError
 from harborwatch.sar.detect import DETECTIONS, Detector, detect
 from harborwatch.sar.learned import STRIDE, LearnedDetector, decode, packaged_model, prepare
 from harborwatch.sar.scene import from_array
@@ -55,6 +56,21 @@ def test_the_packaged_network_finds_ships_on_a_synthetic_chip():
     assert len(rows) <= len(ships) + 1
     assert detect(from_array(ship_scene((280, 300), (), seed=4), name="sea"), Detector(method="learned")
                   ).num_rows <= 1
+
+
+def test_the_quantized_network_finds_the_same_ships():
+    ships = ((60.0, 70.0, 30, 6, 0.0), (150.0, 200.0, 40, 8, 90.0), (220.0, 90.0, 24, 6, 45.0))
+    a = ship_scene((280, 300), ships, rcs=40.0, seed=3)
+    f32, i8 = LearnedDetector().apply(a), LearnedDetector(precision="int8").apply(a)
+    assert packaged_model("int8").stat().st_size < packaged_model().stat().st_size / 2
+    for r, c, *_ in ships:
+        near = [d for d in i8 if abs(d["row"] - r) < 8 and abs(d["col"] - c) < 8]
+        assert near and any(abs(d["row"] - near[0]["row"]) < 4 and abs(d["col"] - near[0]["col"]) < 4 for d in f32)
+    assert len(i8) <= len(ships) + 1
+    t = detect(from_array(a, name="chip"), Detector(method="learned", learned_precision="int8"))
+    assert t.num_rows == len(i8)
+    with pytest.raises(DataError, match="precision 'int4'"):
+        LearnedDetector(precision="int4")
 
 
 def test_a_ship_on_a_tile_edge_is_reported_once():

@@ -35,6 +35,8 @@ def detect(
                                                                      "them has dark valleys (rafted ships)")] = False,
     method: Annotated[str, typer.Option("--method", help="two_parameter or gamma (CFAR), or learned (the "
                                                          "packaged network, for chips)")] = "two_parameter",
+    precision: Annotated[str, typer.Option("--precision", help="learned: float, or int8 (the quantized network, "
+                                                               "faster, a little less accurate)")] = "float",
 ) -> None:
     """Detect ships in radar images (CFAR, components, learned false-alarm filter)."""
     import pyarrow as pa
@@ -45,7 +47,8 @@ def detect(
     from harborwatch.sar.outputs import feature_collection, write_detections
     from harborwatch.sar.scene import open_scene
 
-    p = Detector(k=k, land_buffer_m=land_buffer_m, use_filter=not no_filter, split_side_by_side=split, method=method)
+    p = Detector(k=k, land_buffer_m=land_buffer_m, use_filter=not no_filter, split_side_by_side=split, method=method,
+                 learned_precision=precision)
     user = read_polygons(mask, polygons_crs) if mask else None
     water_geom = read_polygons(water, polygons_crs) if water else None
     tables = []
@@ -76,6 +79,7 @@ def detect_eval(
     subset: Annotated[str, typer.Option("--split", help="all, or the tune / test half (by sorted name)")] = "all",
     k: Annotated[float, typer.Option("--k", help="two-parameter CFAR threshold (z)")] = 4.0,
     method: Annotated[str, typer.Option("--method", help="two_parameter, gamma or learned")] = "two_parameter",
+    precision: Annotated[str, typer.Option("--precision", help="learned: float or int8")] = "float",
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Precision, recall and F1 of the detector on labelled images (centre-in-box and IoU >= 0.5)."""
@@ -88,7 +92,8 @@ def detect_eval(
     only = None if subset == "all" else set(split([f.stem for f in image_files(images)])[subset])
     progress, say = _stage_progress(as_json)
     with progress:
-        r = evaluate_folder(images, labels, Detector(k=k, method=method), pixel_m=pixel_m, only=only,
+        r = evaluate_folder(images, labels, Detector(k=k, method=method, learned_precision=precision), pixel_m=pixel_m,
+                            only=only,
                             progress=lambda i, n: say("detect-eval", i, n))
     r["split"] = subset
     if as_json:

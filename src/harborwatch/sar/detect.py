@@ -76,6 +76,7 @@ class Detector:
     assume_pixel_m: float = 10.0
     tile_px: int = 2048
     learned_tile_px: int = 2048  # the learned detector's tiles, with 64 px of context each side (3,072: no faster)
+    learned_precision: str = "float"  # or "int8": the quantized network, about 2.5x faster (README)
     use_filter: bool = True
     min_score: float = 0.5  # detections the filter scores below this are dropped
     split_side_by_side: bool = False  # split objects whose profile across them has dark valleys
@@ -195,7 +196,7 @@ def learned_candidates(scene: Scene, p: Detector = Detector(), user_mask=None, p
     from harborwatch.sar.learned import LearnedDetector, decode, prepare, run_network
     from harborwatch.sar.masks import land_mask
 
-    net = LearnedDetector()
+    net = LearnedDetector(precision=p.learned_precision)
     margin = 64  # pixels of context around a tile's core (the network's view is about 60 px)
     tiles = list(scene.tiles(p.learned_tile_px, margin))
 
@@ -213,7 +214,7 @@ def learned_candidates(scene: Scene, p: Detector = Detector(), user_mask=None, p
             if progress:
                 progress(i + 1, len(tiles))
             continue
-        for d in decode(*run_network(x), net, shape):
+        for d in decode(*run_network(x, net.model), net, shape):
             r, c = d["row"] + read[0], d["col"] + read[2]
             if not (core[0] <= r < core[1] and core[2] <= c < core[3]):
                 continue
