@@ -56,11 +56,16 @@ def main() -> None:
             return {"image": np.pad(x, ((0, -h % MULTIPLE), (0, -w % MULTIPLE)), mode="edge")[None, None]}
 
     out = packaged_model("int8")
+    here = Path.cwd()
     with tempfile.TemporaryDirectory() as tmp:
-        pre = Path(tmp) / "pre.onnx"
-        quant_pre_process(str(packaged_model()), str(pre), skip_symbolic_shape=True)
-        quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        os.chdir(tmp)  # the pre-processing leaves temporary files in the working folder
+        try:
+            pre = Path(tmp) / "pre.onnx"
+            quant_pre_process(str(packaged_model()), str(pre), skip_symbolic_shape=True)
+            quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        finally:
+            os.chdir(here)
     record = {"data": str(a.data), "calibration_chips": len(fit), "format": "QDQ, int8 weights per channel, uint8 "
               "activations, min-max calibration", "validation": _score([c for i, c in enumerate(chips) if i % 5 == 4],
                                                                         a.data)}
