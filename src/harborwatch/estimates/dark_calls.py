@@ -27,7 +27,9 @@ calls at a site is the sum of its probabilities.
 How the rest is shared (``site_prior``): ``"fitted"`` (default) estimates from all the silences
 together where silences go, the mixture weights of an EM: start equal, then repeatedly set each
 site's weight to its share of the expected dark calls and recompute every silence's probabilities
-with those weights (renormalised over the sites its time allows), until they settle. One silence
+with those weights (renormalised over the sites its time allows), until they settle; every site
+starts with ``site_pseudo_calls`` (1) calls of its own (MAP with a Dirichlet prior), so that ten
+silences along a coast of fifty ports do not pile onto the one each leans to slightly. One silence
 on a bearing shared by several ports is ambiguous; thirty silences that all lean the same way are
 not, and the weights let the evidence of the others count. ``"uniform"`` shares equally (each
 silence judged alone, as if no other silence existed). The fitted weights can only sharpen what
@@ -87,6 +89,9 @@ class DarkCalls(Params):
         destination_window_h: only destinations reported this long before the silence count. 48 h.
         site_prior: how the prior of a call is shared by the sites: "fitted" (EM over all the
             silences) or "uniform". "fitted".
+        site_pseudo_calls: each site starts the EM's count with this many calls (a Dirichlet
+            prior; MAP instead of maximum likelihood), so that a few silences spread over many
+            ports cannot pile onto one of them. 1.
         max_iterations, tolerance: of the EM (the largest change of a weight). 500, 1e-6.
     """
 
@@ -104,6 +109,7 @@ class DarkCalls(Params):
     destination_lr: float = 10.0
     destination_window_h: float = 48.0
     site_prior: str = "fitted"
+    site_pseudo_calls: float = 1.0
     max_iterations: int = 500
     tolerance: float = 1e-6
 
@@ -117,6 +123,7 @@ class DarkCalls(Params):
         self.one_of("site_prior", ("fitted", "uniform"))
         self.at_least("max_iterations", 1)
         self.positive("tolerance")
+        self.non_negative("site_pseudo_calls")
 
 
 def _vonmises(delta_deg: np.ndarray, kappa: float) -> np.ndarray:
@@ -216,8 +223,8 @@ def site_weights(lik: np.ndarray, p: DarkCalls) -> np.ndarray:
     if p.site_prior == "uniform" or lik.shape[0] == 0:
         return w
     for _ in range(p.max_iterations):
-        calls = posterior(lik, w, p).sum(axis=0)
-        new = calls / calls.sum() if calls.sum() > 0 else w
+        calls = posterior(lik, w, p).sum(axis=0) + p.site_pseudo_calls
+        new = calls / calls.sum()
         done = float(np.abs(new - w).max()) < p.tolerance
         w = new
         if done:
