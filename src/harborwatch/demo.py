@@ -352,7 +352,7 @@ def _rail_yard(st, sdir: Path, out: Path, say: Say) -> dict:
 def _optical(sdir: Path, out: Path, say: Say) -> dict:
     """The SIMULATED optical images: rail cars on the yard's (``rail_imagery_optical``) and new
     structures in the stacks around the scenario's structures (``new_structures_optical``)."""
-    from harborwatch.sar.railcars_optical import open_optical
+    from harborwatch.sar.optical import open_optical
     from harborwatch.sar.structures_optical import find_structures_optical
     from harborwatch.scenario.optical import facilities_optical
 

@@ -11,13 +11,8 @@ import pytest
 pytest.importorskip("rasterio")
 
 from harborwatch.core.errors import InputFileError
-from harborwatch.sar.railcars_optical import (
-    OpticalImage,
-    OpticalRailCars,
-    ballast_colour,
-    count_cars_optical,
-    open_optical,
-)
+from harborwatch.sar.optical import OpticalImage, open_optical
+from harborwatch.sar.railcars_optical import OpticalRailCars, ballast_colour, count_cars_optical
 
 PIXEL = 0.5
 X0, Y0 = 500_000.0, 4_700_000.0  # UTM 52N, top left

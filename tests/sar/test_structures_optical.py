@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from harborwatch.core.errors import DataError
-from harborwatch.sar.railcars_optical import OpticalImage
+from harborwatch.sar.optical import OpticalImage
 from harborwatch.sar.scene import from_array
 from harborwatch.sar.structures_optical import OpticalStructures, find_structures_optical, step
 

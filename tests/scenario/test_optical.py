@@ -13,8 +13,9 @@ import pytest
 pytest.importorskip("rasterio")
 pytest.importorskip("astral")
 
+from harborwatch.sar.optical import open_optical
 from harborwatch.sar.railcars import read_tracks
-from harborwatch.sar.railcars_optical import count_cars_optical, open_optical
+from harborwatch.sar.railcars_optical import count_cars_optical
 from harborwatch.scenario.optical import rail_yard_optical
 
 

@@ -271,7 +271,7 @@ def structures(
     """New structures in a stack of radar scenes (places that brightened and stayed bright:
     sequential omnibus test) or of optical images (places whose colour changed once and stayed
     changed), as polygons with the date first seen and the area."""
-    from harborwatch.sar.railcars_optical import image_kind, open_optical
+    from harborwatch.sar.optical import image_kind, open_optical
     from harborwatch.sar.scene import open_scene
     from harborwatch.sar.structures import Structures, find_structures
     from harborwatch.sar.structures_optical import OpticalStructures, find_structures_optical
@@ -328,8 +328,9 @@ def railcars(
     next siding are told apart with the sun's position); writes the counts as a CSV that
     `harborwatch counts` imports."""
     from harborwatch.ingest.counts import write_counts
+    from harborwatch.sar.optical import image_kind
     from harborwatch.sar.railcars import RailCars, count_row, read_tracks
-    from harborwatch.sar.railcars_optical import OpticalRailCars, image_kind, optical_count_row
+    from harborwatch.sar.railcars_optical import OpticalRailCars, optical_count_row
     from harborwatch.sar.scene import open_scene
 
     if kind not in ("auto", "radar", "optical"):

@@ -131,11 +131,17 @@ def count_row(scene, tracks: list[np.ndarray], site_id: str, source: str,
               p: RailCars | None = None) -> tuple[dict, dict]:
     """The count of a scene as a row of the counts layout (``time``, ``site_id``, ``rail_cars``,
     ``source``, ``note``: the scene), and :func:`count_cars`'s result."""
+    c = count_cars(scene, tracks, p)
+    return counts_row(scene, c["cars"], site_id, source), c
+
+
+def counts_row(scene, cars: int, site_id: str, source: str) -> dict:
+    """A scene's count as a row of the counts layout (``time``, ``site_id``, ``rail_cars``,
+    ``source``, ``note``: the scene); a scene without an acquisition time cannot give one."""
     if scene.time is None:
         raise DataError(f"{scene.name}: the scene has no acquisition time", source=scene.source)
-    c = count_cars(scene, tracks, p)
-    return ({"time": scene.time.isoformat(), "site_id": site_id, "rail_cars": c["cars"], "source": source,
-             "note": scene.name}, c)
+    return {"time": scene.time.isoformat(), "site_id": site_id, "rail_cars": cars, "source": source,
+            "note": scene.name}
 
 
-__all__ = ["RailCars", "count_cars", "count_row", "read_tracks", "runs"]
+__all__ = ["RailCars", "count_cars", "count_row", "counts_row", "read_tracks", "runs"]

@@ -36,10 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
-from harborwatch.core.errors import DataError, InputFileError, require
+from harborwatch.core.errors import DataError
 from harborwatch.core.params import Params
-from harborwatch.sar.railcars import _bilinear, _line_pixels, runs
-from harborwatch.sar.scene import IMAGE_SUFFIXES, Scene, open_geotiff, open_image, read_grid
+from harborwatch.sar.optical import OpticalImage, open_optical
+from harborwatch.sar.railcars import _bilinear, _line_pixels, counts_row, runs
+from harborwatch.sar.scene import Scene
 
 
 @dataclass(frozen=True)
@@ -82,79 +83,13 @@ class OpticalRailCars(Params):
             self._fail("sun_elevation_deg", "in (0, 90]")
 
 
-@dataclass(frozen=True)
-class OpticalImage:
-    """A multi-band image: its georeference (a :class:`~harborwatch.sar.scene.Scene` of band 1),
-    all its bands as (bands, rows, cols) float32, and the sun's position from its tags."""
-
-    scene: Scene
-    bands: np.ndarray
-    sun_azimuth_deg: float | None = None
-    sun_elevation_deg: float | None = None
-
-
-def open_optical(path: Path | str, grid: dict | Path | None = None, pixel_m: float | None = None) -> OpticalImage:
-    """A GeoTIFF of two or more bands (RGB, or more), read whole; or a PNG / JPEG colour image,
-    placed with ``grid`` (a grid JSON, as for radar quick-looks) and dated from its path."""
-    path = Path(path)
-    if path.suffix.lower() in IMAGE_SUFFIXES:
-        return _open_plain(path, grid, pixel_m)
-    rasterio = require("rasterio", "sat", "reading GeoTIFFs")
-    scene = open_geotiff(path)
-    with rasterio.open(path) as ds:
-        if ds.count < 2:
-            raise InputFileError(f"{path}: {ds.count} band; an optical image for counting has 2 or more",
-                                 hint="radar scenes are counted with `harborwatch railcars --kind radar`")
-        bands = ds.read().astype(np.float32)
-        if ds.nodata is not None:
-            bands[bands == ds.nodata] = np.nan
-        tags = ds.tags()
-    return OpticalImage(scene, bands, _tag_float(tags, "SUN_AZIMUTH"), _tag_float(tags, "SUN_ELEVATION"))
-
-
-def _open_plain(path: Path, grid: dict | Path | None, pixel_m: float | None) -> OpticalImage:
-    from PIL import Image
-
-    scene = open_image(path, read_grid(grid) if isinstance(grid, (str, Path)) else grid, pixel_m)
-    try:
-        with Image.open(path) as im:
-            bands = np.moveaxis(np.asarray(im.convert("RGB"), dtype=np.float32), 2, 0)
-    except (OSError, ValueError) as e:
-        raise InputFileError(f"{path}: cannot read the image ({e})") from e
-    return OpticalImage(scene, bands)
-
-
-def image_kind(path: Path | str) -> str:
-    """``"optical"`` for a GeoTIFF of three or more bands (RGB, or more), else ``"radar"`` (also for
-    PNG / JPEG, which are often colour-mapped radar quick-looks)."""
-    path = Path(path)
-    if path.suffix.lower() not in (".tif", ".tiff"):
-        return "radar"  # plain colour images may be colour-mapped radar quick-looks: say --kind optical
-    rasterio = require("rasterio", "sat", "reading GeoTIFFs")
-    try:
-        with rasterio.open(path) as ds:
-            return "optical" if ds.count >= 3 else "radar"
-    except rasterio.errors.RasterioIOError as e:
-        raise InputFileError(f"{path}: cannot open ({e})") from e
-
-
 def optical_count_row(path: Path | str, tracks: list[np.ndarray], site_id: str, source: str,
                       p: OpticalRailCars | None = None) -> tuple[dict, dict]:
     """The count of an optical image as a row of the counts layout (as
     :func:`harborwatch.sar.railcars.count_row`), and :func:`count_cars_optical`'s result."""
     img = open_optical(path)
-    if img.scene.time is None:
-        raise DataError(f"{img.scene.name}: the image has no acquisition time", source=img.scene.source)
     c = count_cars_optical(img, tracks, p)
-    return ({"time": img.scene.time.isoformat(), "site_id": site_id, "rail_cars": c["cars"], "source": source,
-             "note": img.scene.name}, c)
-
-
-def _tag_float(tags: dict, key: str) -> float | None:
-    try:
-        return float(tags[key]) if key in tags else None
-    except ValueError:
-        return None
+    return counts_row(img.scene, c["cars"], site_id, source), c
 
 
 def ballast_colour(samples: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]:
@@ -226,13 +161,16 @@ def count_cars_optical(img: OpticalImage, tracks: list[np.ndarray], p: OpticalRa
     shading = _shading(np.array([g[:4] for g in geo]), az, el, p, step)
     occ: dict[int, np.ndarray] = {}
     shaded: dict[int, np.ndarray] = {}
-    while len(occ) < len(samples):  # a track after the track that shades it (shadows do not cast shadows)
+    for _ in range(len(samples)):  # a track after the track that shades it (shadows do not cast shadows)
         for k, v in enumerate(samples):
             j, along = shading[k]
             if k in occ or (j >= 0 and j not in occ):
                 continue
             occ[k], shaded[k] = _occupied(v, away[k], occ.get(j), along + geo[j][4] - geo[k][4] if j >= 0 else 0.0,
                                           step, colour, spread, p)
+    for k, v in enumerate(samples):  # tracks shading each other in a ring (sidings far from parallel): no rule
+        if k not in occ:
+            occ[k], shaded[k] = _occupied(v, away[k], None, 0.0, step, colour, spread, p)
     out = []
     for k, v in enumerate(samples):
         trains = runs(occ[k], int(round(p.max_gap_m / step)), max(1, int(round(p.min_run_m / step))))
@@ -273,12 +211,11 @@ def _track_frame(scene: Scene, rows: np.ndarray, cols: np.ndarray) -> tuple[floa
 
 def _darkened_ballast(v: np.ndarray, colour: np.ndarray, spread: np.ndarray, p: OpticalRailCars) -> np.ndarray:
     """Samples whose colour is the ballast's darkened by one factor in [shadow_low, shadow_high]."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f = np.clip((v @ colour) / float(colour @ colour), p.shadow_low, p.shadow_high)
-        resid = np.linalg.norm((v - f[:, None] * colour) / (f[:, None] * spread), axis=1)
-        ratio = (v @ colour) / float(colour @ colour)
-    return (ratio >= p.shadow_low) & (ratio <= p.shadow_high) & (resid <= p.threshold)
+    ratio = (v @ colour) / float(colour @ colour)
+    with np.errstate(invalid="ignore"):
+        f = np.clip(ratio, p.shadow_low, p.shadow_high)[:, None]
+        resid = np.linalg.norm((v - f * colour) / (f * spread), axis=1)
+        return (ratio >= p.shadow_low) & (ratio <= p.shadow_high) & (resid <= p.threshold)
 
 
-__all__ = ["OpticalImage", "OpticalRailCars", "ballast_colour", "count_cars_optical", "image_kind", "open_optical",
-           "optical_count_row"]
+__all__ = ["OpticalRailCars", "ballast_colour", "count_cars_optical", "optical_count_row"]
