@@ -161,11 +161,11 @@ WATER = (34.0, 52.0, 70.0)
 HEAP = (52.0, 48.0, 46.0)  # a coal heap
 
 
-def _facility_scene(rng: np.random.Generator, size_px: int, pixel_m: float, still: dict, built: list[np.ndarray],
-                    heaps: list[np.ndarray], summer: bool) -> np.ndarray:
+def _facility_scene(rng: np.random.Generator, grid: tuple[np.ndarray, np.ndarray], still: dict,
+                    built: list[np.ndarray], heaps: list[np.ndarray], summer: bool) -> np.ndarray:
     """(3, n, n) float of one image: fixed land cover, the seasons' fields, the structures built
     by then (``built`` masks), the heaps standing (``heaps``), one light and haze per band, and
-    sometimes a cloud with its shadow."""
+    sometimes a cloud with its shadow; ``grid``: the pixels' rows and columns."""
     img = np.where(still["water"][None], np.array(WATER)[:, None, None],
                    np.array(FIELD_BARE)[:, None, None] * still["tone"][None])
     img = np.where(still["fields"][None] & summer, np.array(FIELD_GREEN)[:, None, None] * still["tone"][None], img)
@@ -176,8 +176,8 @@ def _facility_scene(rng: np.random.Generator, size_px: int, pixel_m: float, stil
         img = np.where(m[None], np.array(HEAP)[:, None, None], img)
     img = img * rng.uniform(0.85, 1.15, 3)[:, None, None] + rng.uniform(0, 15) + rng.normal(0, 3.0, img.shape)
     if rng.random() < 0.3:  # a cumulus and its shadow
-        rr, cc = np.mgrid[0:size_px, 0:size_px]
-        r0, c0, rad = rng.uniform(0, size_px), rng.uniform(0, size_px), rng.uniform(8, 40)
+        rr, cc = grid
+        r0, c0, rad = rng.uniform(0, len(rr)), rng.uniform(0, len(rr)), rng.uniform(8, 40)
         cloud = (rr - r0) ** 2 + (cc - c0) ** 2 < rad ** 2
         shadow = (rr - r0 - rad * 0.8) ** 2 + (cc - c0 + rad * 0.5) ** 2 < rad ** 2
         img = np.where(shadow[None] & ~cloud[None], img * 0.55, img)
@@ -223,15 +223,14 @@ def facilities_optical(scenario_dir: Path, out_dir: Path | None = None, pixel_m:
         rng = np.random.default_rng(seed)
         still = _land_cover(rng, n, px, py, poly)
         site = shapely.contains_xy(poly, px, py)
-        heaps = _heap_plan(rng, n, t0, t1, site)
+        heaps = _heap_plan(rng, (rr, cc), t0, t1, site)
         appears = datetime.fromisoformat(f["properties"]["appears"]).replace(tzinfo=UTC)
         folder = out_dir / fid
         folder.mkdir(parents=True, exist_ok=True)
         times = _acquisitions(t0, t1, shape(f["geometry"]).centroid.x, every_days, clear_share, rng)
         for k, t in enumerate(times):
             standing = [m for m, a, b in heaps if a <= t < b]
-            img = _facility_scene(rng, n, pixel_m, still, [site] if t >= appears else [], standing,
-                                  4 <= t.month <= 9)
+            img = _facility_scene(rng, (rr, cc), still, [site] if t >= appears else [], standing, 4 <= t.month <= 9)
             with rasterio.open(folder / f"SIM-S2-{t:%Y%m%dT%H%M%S}-{fid}.tif", "w", driver="GTiff", width=n, height=n,
                                count=3, dtype="uint8", crs="EPSG:32652", transform=Affine.from_gdal(*gt),
                                compress="deflate", photometric="RGB") as ds:
@@ -260,16 +259,17 @@ def _land_cover(rng: np.random.Generator, n: int, px: np.ndarray, py: np.ndarray
     return {"tone": tone, "water": water, "fields": fields & ~water & ~inside, "paved": paved & ~inside}
 
 
-def _heap_plan(rng: np.random.Generator, n: int, t0: datetime, t1: datetime, site: np.ndarray) -> list[tuple]:
+def _heap_plan(rng: np.random.Generator, grid: tuple[np.ndarray, np.ndarray], t0: datetime, t1: datetime,
+               site: np.ndarray) -> list[tuple]:
     """(mask, from, to) of coal heaps that stand for 15-40 days somewhere near the structure."""
     out = []
+    rr, cc = grid
     rows, cols = np.nonzero(site)
-    r0, c0 = (int(rows.mean()), int(cols.mean())) if len(rows) else (n // 2, n // 2)
+    r0, c0 = (int(rows.mean()), int(cols.mean())) if len(rows) else (len(rr) // 2, len(rr) // 2)
+    span = max((t1 - t0).days, 1)
     for _ in range(2):
-        span = max((t1 - t0).days, 1)
         a = t0 + timedelta(days=float(rng.uniform(0.05 * span, 0.8 * span)))  # any scenario length
         dr, dc = rng.integers(-60, 60, 2)
-        rr, cc = np.mgrid[0:n, 0:n]
         mask = (np.abs(rr - (r0 + dr)) < 6) & (np.abs(cc - (c0 + dc)) < 9) & ~site
         out.append((mask, a, a + timedelta(days=float(rng.uniform(15, 40)))))
     return out
