@@ -238,6 +238,22 @@ def test_identity_changes_need_repeated_values():
     assert (a["field"], a["old"], a["new"]) == ("name", "OLD NAME", "NEW NAME")
 
 
+def test_identity_changes_count_the_reports_a_row_stands_for():
+    # a CSV run of 4 equal names is stored as two rows (3 + 1 reports): it passes min_reports 3;
+    # two single reports do not
+    st = statics(A, [{"minute": 0, "name": "OLD NAME", "reports": 5}, {"minute": 40, "name": "OLD NAME"},
+                     {"minute": 50, "name": "NEW NAME", "reports": 3}, {"minute": 80, "name": "NEW NAME"}])
+    cfg = EventsConfig.from_dict({"identity": {"min_reports": 4}})
+    ch = of_type(events([], [st], cfg=cfg), "identity_change")
+    assert [json.loads(e["attributes"])["new"] for e in ch] == ["NEW NAME"]
+    single = statics(A, [{"minute": 0, "name": "OLD NAME"}, {"minute": 40, "name": "NEW NAME"},
+                         {"minute": 50, "name": "NEW NAME"}, {"minute": 60, "name": "NEW NAME"}])
+    assert of_type(events([], [single], cfg=cfg), "identity_change") == []
+    bad = statics(A, [{"minute": 0, "imo": 1234567, "imo_valid": False, "reports": 6},
+                      {"minute": 60, "imo": 1234567, "imo_valid": False}])
+    assert [json.loads(e["attributes"])["reports"] for e in of_type(events([], [bad]), "invalid_imo")] == [7]
+
+
 def test_invalid_and_shared_imo_and_mmsi_change():
     bad = statics(A, [{"minute": 0, "imo": 1234567, "imo_valid": False}])
     assert len(of_type(events([], [bad]), "invalid_imo")) == 1

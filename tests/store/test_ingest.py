@@ -69,3 +69,29 @@ def test_a_workers_error_is_raised_with_file_and_line(tmp_path: Path, ais_dir: P
     with Store.open(tmp_path / "s") as st:  # what was written stays consistent: no half-written batch
         info = st.sql("SELECT file, complete FROM ingest_files").to_pylist()
     assert all(r["file"] in [str(f) for f in files] for r in info)
+
+
+def test_csv_static_runs_leave_the_identity_view_as_every_row_would(tmp_path: Path, ais_dir: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch):
+    """The attributes a CSV repeats on every row are stored as runs (first and last row); the
+    identity view (periods, first and last times, report counts) is what storing every row gives."""
+    import numpy as np
+
+    from harborwatch.ingest import records
+
+    files = [ais_dir / "aisdb_test_data_noaa_20230111.csv", ais_dir / "baltic_april_2018_20k_sample.csv"]
+    cols = "mmsi, valid_from, valid_to, n_reports, name, imo, callsign, ship_type, length_m, beam_m, flag"
+
+    def ingest(name: str) -> tuple[list, int, int]:
+        with Store.open(tmp_path / name) as st:
+            reports = list(ingest_files(st, files))
+            ident = st.sql(f"SELECT {cols} FROM identity ORDER BY mmsi, valid_from").to_pylist()
+            rows = st.sql("SELECT count(*) AS n, sum(reports) AS r FROM static").to_pylist()[0]
+        assert all(r["records_in"] == r["stored"] + r["quarantined"] + r["duplicates"] for r in reports)
+        return ident, rows["n"], rows["r"]
+
+    runs, n_runs, r_runs = ingest("runs")
+    monkeypatch.setattr(records, "static_runs", lambda m, t, c: (np.arange(len(m)), np.ones(len(m), np.int32)))
+    every, n_every, r_every = ingest("every")
+    assert runs == every and len(runs) > 100
+    assert r_runs == r_every == n_every and n_runs < n_every / 5

@@ -72,6 +72,9 @@ STATIC = pa.schema(
         _f("receiver", pa.string(), "terrestrial | satellite | unknown"),
         _f("station", pa.string(), "receiving station"),
         *_PROVENANCE,
+        _f("reports", pa.int32(), "reports this row stands for: 1 for a static message; CSV rows repeat the "
+           "attributes on every position, and a run of equal ones is stored as its first row (the run's length "
+           "less one) and its last (1). Null in stores made before 0.9: read as 1"),
     ]
 )
 

@@ -23,7 +23,8 @@ from harborwatch.tracks.track import TrackCollection, is_ordered, kernel_arrays
 #: Position columns the stages read (others are dropped before sorting, to move less data).
 POSITION_COLUMNS = ("mmsi", "timestamp", "lat", "lon", "sog_kn", "cog_deg", "receiver", "record_hash")
 #: Static-report columns the stages read.
-STATIC_COLUMNS = ("mmsi", "timestamp", "record_hash", "imo", "imo_valid", "name", "callsign", "flag", "draught_m")
+STATIC_COLUMNS = ("mmsi", "timestamp", "record_hash", "imo", "imo_valid", "name", "callsign", "flag", "draught_m",
+                  "reports")
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def receiver_codes(col: pa.ChunkedArray) -> tuple[np.ndarray, tuple[str, ...]]:
 def prepare_static(static: pa.Table | None, empty: bool = False) -> pa.Table | None:
     """The static columns the stages read, with the store's types (DuckDB and Spark hand back
     microsecond times), ordered by (mmsi, timestamp, record_hash); None when there are none
-    (an empty table when ``empty``)."""
+    (an empty table when ``empty``). ``reports`` is never null."""
     if static is None or static.num_rows == 0:
         return pa.schema([STATIC.field(n) for n in STATIC_COLUMNS]).empty_table() if empty else None
     s = static
@@ -121,6 +122,8 @@ def prepare_static(static: pa.Table | None, empty: bool = False) -> pa.Table | N
             s = s.append_column(c, pa.nulls(s.num_rows, STATIC.field(c).type))
     s = s.select(list(STATIC_COLUMNS))
     s = s.cast(pa.schema([STATIC.field(n) for n in STATIC_COLUMNS]))
+    if s["reports"].null_count:  # a store made before the column: one report a row
+        s = s.set_column(s.column_names.index("reports"), "reports", pc.fill_null(s["reports"], 1))
     if not is_ordered(s):
         s = s.sort_by([("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
     return s

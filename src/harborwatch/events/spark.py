@@ -150,7 +150,12 @@ def _read(lake: str, files: list[str], schema: pa.Schema) -> pa.Table | None:
     if not files:
         return None
     fs, _ = filesystem(lake)
-    t = pq.read_table(files, filesystem=fs, columns=schema.names, partitioning=None)
+    have = set(pq.read_schema(files[0], filesystem=fs).names)
+    t = pq.read_table(files, filesystem=fs, columns=[n for n in schema.names if n in have], partitioning=None)
+    for f in schema:  # a lake written before a column was added: null there
+        if f.name not in have:
+            t = t.append_column(f.name, pa.nulls(t.num_rows, f.type))
+    t = t.select(schema.names)
     # in the stores' order, which the stage then need not sort (Arrow's sort uses every core)
     return t.cast(schema).sort_by([("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")])
 

@@ -203,7 +203,15 @@ def _text(values: np.ndarray) -> pa.Array:
 
 
 def _repeat(value: str | None, n: int) -> pa.Array:
-    return pa.repeat(pa.scalar(value, pa.string()), n)
+    """``n`` copies of one text value, built from its offsets and bytes directly (``pa.repeat``
+    of a string scalar costs about 7 us a row)."""
+    if value is None:
+        return pa.nulls(n, pa.string())
+    b = value.encode()
+    if not b or len(b) * n >= 2**31:
+        return pa.repeat(pa.scalar(value, pa.string()), n)
+    offsets = np.arange(0, (n + 1) * len(b), len(b), dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(b * n)])
 
 
 def _station_array(d: Decoded, idx: np.ndarray) -> pa.Array:
@@ -338,7 +346,7 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
         records_in=n,
         positions=_positions(d, pidx, ts, pos_hash[pidx], opt),
         static=_static(d, sidx, ts, opt),
-        static_secondary=_static(d, np.flatnonzero(secondary_rows), ts, opt),
+        static_secondary=_static(d, np.flatnonzero(secondary_rows), ts, opt, runs=True),
         stations=_stations(d, stidx, ts, mclass, opt),
         other_messages=_other(d, np.flatnonzero(other_rows), ts, opt),
         quarantine=_quarantine(d, rej_idx, rej_raw, reasons, rfields, details, opt),
@@ -447,20 +455,33 @@ def _text_col(d: Decoded, name: str, idx: np.ndarray) -> tuple[pa.Array, np.ndar
     return arr, V.hash_text(arr.fill_null("\x00"))
 
 
-def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) -> pa.Table:
+def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions, runs: bool = False) -> pa.Table:
+    """Static rows ``idx``. ``runs``: the attributes CSV position rows carry, which repeat on
+    every row; each run of one vessel's equal attributes (in time order) keeps its first and
+    last row (:func:`static_runs`)."""
     if not len(idx):
         return S.STATIC.empty_table()
     num = {k: d.take(k, idx) for k in ("imo", "ship_type", "length_m", "beam_m", "draught_m", "eta_ms",
                                        "deadweight_t")}
     text = {k: _text_col(d, k, idx) for k in ("name", "callsign", "ship_type_text", "destination", "flag")}
+    content = [num["imo"].astype(np.uint64), text["name"][1], text["callsign"][1], num["ship_type"].astype(np.uint64),
+               text["ship_type_text"][1], _q(num["length_m"], 10), _q(num["beam_m"], 10), _q(num["draught_m"], 10),
+               text["destination"][1], num["eta_ms"].view(np.uint64), _q(num["deadweight_t"], 1), text["flag"][1]]
+    reports = np.ones(len(idx), np.int32)
+    if runs:
+        c = np.zeros(len(idx), dtype=np.uint64)
+        for x in content:
+            c = V.mix_array(c, x)
+        keep, reports = static_runs(d.mmsi[idx].astype(np.int64), ts[idx], c)
+        if len(keep) < len(idx):
+            idx, content = idx[keep], [x[keep] for x in content]
+            num = {k: v[keep] for k, v in num.items()}
+            sel = pa.array(keep)
+            text = {k: (a.take(sel), h[keep]) for k, (a, h) in text.items()}
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
     h = V.mix_array(h, np.full(len(idx), 0x5747, dtype=np.uint64))  # domain: static
-    for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), num["imo"].astype(np.uint64),
-              text["name"][1], text["callsign"][1], num["ship_type"].astype(np.uint64),
-              text["ship_type_text"][1], _q(num["length_m"], 10), _q(num["beam_m"], 10),
-              _q(num["draught_m"], 10), text["destination"][1], num["eta_ms"].view(np.uint64),
-              _q(num["deadweight_t"], 1), text["flag"][1]):
+    for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), *content):
         h = V.mix_array(h, x)
     imo = num["imo"]
     arrays = [
@@ -483,8 +504,35 @@ def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) 
         _repeat(opt.receiver, len(idx)),
         _station_array(d, idx),
         *_provenance(d, idx, h, opt),
+        pa.array(reports, pa.int32()),
     ]
     return pa.Table.from_arrays(arrays, schema=S.STATIC)
+
+
+def static_runs(mmsi: np.ndarray, ts: np.ndarray, content: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows to keep of a batch's repeated static attributes, and the reports each stands for.
+
+    A run is a vessel's consecutive rows (by time; equal times in input order) with one
+    ``content`` hash. Its first row stands for all but the last report, its last row for itself,
+    so the first and last times of every value, and the count of reports, are kept. Returns
+    (kept rows in input order, reports of each)."""
+    n = len(mmsi)
+    o = np.lexsort((ts, mmsi))  # stable: equal (mmsi, time) keep their input order
+    m, c = mmsi[o], content[o]
+    brk = np.ones(n, dtype=bool)
+    brk[1:] = (m[1:] != m[:-1]) | (c[1:] != c[:-1])
+    start = np.flatnonzero(brk)
+    end = np.append(start[1:], n) - 1
+    long = end > start
+    rep = np.zeros(n, dtype=np.int32)
+    rep[start] = np.where(long, end - start, 1)
+    rep[end[long]] = 1
+    keep = np.zeros(n, dtype=bool)
+    keep[o] = rep > 0
+    reports = np.zeros(n, dtype=np.int32)
+    reports[o] = rep
+    rows = np.flatnonzero(keep)
+    return rows, reports[rows]
 
 
 def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, opt: NormalizeOptions) -> pa.Table:

@@ -77,7 +77,7 @@ IDENTITY_VIEW = """
 CREATE OR REPLACE VIEW identity AS
 WITH filled AS (
     SELECT
-        mmsi, timestamp,
+        mmsi, timestamp, coalesce(reports, 1) AS reports,
         last_value(name IGNORE NULLS) OVER w AS name,
         last_value(CASE WHEN imo_valid THEN imo END IGNORE NULLS) OVER w AS imo,
         last_value(CASE WHEN NOT imo_valid THEN imo END IGNORE NULLS) OVER w AS imo_invalid_reported,
@@ -111,7 +111,7 @@ SELECT
     p.mmsi,
     min(p.timestamp) AS valid_from,
     max(p.timestamp) AS valid_to,
-    count(*) AS n_reports,
+    sum(p.reports) AS n_reports,
     any_value(p.name) AS name,
     any_value(p.imo) AS imo,
     any_value(p.imo_invalid_reported) AS imo_invalid_reported,

@@ -18,7 +18,8 @@ from harborwatch.events.schema import IDS
 
 # few vessels and IMOs, mostly valid: a vessel often switches between IMOs and back
 rows = st.lists(st.tuples(st.sampled_from([211000001, 273000003]), st.integers(0, 50),
-                          st.sampled_from([9074729, 9176187, None]), st.sampled_from([True, True, True, False, None])),
+                          st.sampled_from([9074729, 9176187, None]), st.sampled_from([True, True, True, False, None]),
+                          st.sampled_from([1, 1, 3, None])),  # reports a row stands for (None: an older store)
                 max_size=40)
 
 
@@ -31,6 +32,7 @@ def test_ids_summary_is_the_group_by_of_valid_imos(data):
         "record_hash": pa.array(range(1000, 1000 + len(data)), pa.uint64()),
         "imo": pa.array([r[2] for r in data], pa.uint32()),
         "imo_valid": pa.array([r[3] for r in data], pa.bool_()),
+        "reports": pa.array([r[4] for r in data], pa.int32()),
     }))
     got = [] if static is None else ids_summary(static).to_pylist()
     want: dict[tuple[int, int], dict] = {}
@@ -39,7 +41,7 @@ def test_ids_summary_is_the_group_by_of_valid_imos(data):
             continue
         w = want.setdefault((r["imo"], r["mmsi"]), {"imo": r["imo"], "mmsi": r["mmsi"], "first": r["timestamp"],
                                                     "reports": 0, "ref_first": r["record_hash"]})
-        w.update(last=r["timestamp"], ref_last=r["record_hash"], reports=w["reports"] + 1)
+        w.update(last=r["timestamp"], ref_last=r["record_hash"], reports=w["reports"] + r["reports"])
     assert sorted(got, key=lambda x: (x["imo"], x["mmsi"])) == [want[k] for k in sorted(want)]
 
 

@@ -136,6 +136,8 @@ def _static_events(p: Identity, static: pa.Table, ctx: Scope, ev: EventRows) -> 
     ts = pc.cast(s["timestamp"], pa.int64()).to_numpy(zero_copy_only=False)
     mm = s["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
     refs = s["record_hash"].to_numpy(zero_copy_only=False)
+    # reports before each row: a row may stand for a run of equal reports (see the schema)
+    before = np.concatenate([[0], np.cumsum(s["reports"].to_numpy(zero_copy_only=False), dtype=np.int64)])
     if want_change:
         for f in _ID_FIELDS:
             r0, r1, vals = _value_runs(mm, s[f])
@@ -148,7 +150,7 @@ def _static_events(p: Identity, static: pa.Table, ctx: Scope, ev: EventRows) -> 
             cur_m = -1
             for k in np.flatnonzero(several).tolist():
                 m, x = int(mm[r0[k]]), vals[k]
-                n = int(r1[k] - r0[k] + 1)
+                n = int(before[r1[k] + 1] - before[r0[k]])
                 if m != cur_m:  # a vessel's first value
                     cur_m, cur, cur_ref, cand, cand_n, cand_first = m, x, int(r1[k]), None, 0, -1
                     continue
@@ -178,13 +180,14 @@ def _static_events(p: Identity, static: pa.Table, ctx: Scope, ev: EventRows) -> 
         last = np.append(first[1:], len(rows)) - 1
         ev.extend("invalid_imo", gm[first], ts[rows[first]], ts[rows[last]], np.full(len(first), np.nan),
                   np.full(len(first), np.nan), ranges(refs[rows], first, last),
-                  {"imo": gi[first], "reports": last - first + 1}, confidence=np.full(len(first), 2, np.int8))
+                  {"imo": gi[first], "reports": np.add.reduceat(np.diff(before)[rows], first)},
+                  confidence=np.full(len(first), 2, np.int8))
 
 
 def ids_summary(static: pa.Table) -> pa.Table:
     """Per (IMO, MMSI) with a valid IMO: first and last report times, number of reports, and
     the first and last report's record. ``static`` is ordered by (mmsi, timestamp, record_hash)."""
-    s = static.select(["mmsi", "imo", "timestamp", "record_hash", "imo_valid"])  # the text columns stay behind
+    s = static.select(["mmsi", "imo", "timestamp", "record_hash", "imo_valid", "reports"])  # not the text columns
     s = s.filter(pc.and_(pc.is_valid(s["imo"]), pc.fill_null(s["imo_valid"], False)))
     if s.num_rows == 0:
         return empty_table(IDS)
@@ -203,7 +206,8 @@ def ids_summary(static: pa.Table) -> pa.Table:
     g0 = np.flatnonzero(head)
     g1 = np.append(g0[1:], len(r0)) - 1
     first, last = r0[g0], r1[g1]  # rows of each pair's first and last report
-    reports = np.add.reduceat(r1 - r0 + 1, g0)
+    before = np.concatenate([[0], np.cumsum(s["reports"].to_numpy(zero_copy_only=False), dtype=np.int64)])
+    reports = np.add.reduceat(before[r1 + 1] - before[r0], g0)
     ts, refs = s["timestamp"].combine_chunks(), s["record_hash"].combine_chunks()
     return pa.table({"imo": pa.array(gi[g0], pa.uint32()), "mmsi": pa.array(gm[g0], pa.uint32()),
                      "first": ts.take(pa.array(first)), "last": ts.take(pa.array(last)),
