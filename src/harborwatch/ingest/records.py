@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,8 +59,9 @@ class Decoded:
     has_pos: np.ndarray
     has_static: np.ndarray
     raw: Callable[[np.ndarray], Sequence[str] | pa.Array]
-    cols: dict[str, np.ndarray] = field(default_factory=dict)
-    station: np.ndarray | pd.Categorical | None = None  # str per record (None = unknown)
+    #: numeric columns as NumPy; text columns as NumPy object arrays or Arrow string arrays
+    cols: dict[str, Any] = field(default_factory=dict)
+    station: np.ndarray | pd.Categorical | pa.Array | None = None  # str per record (None = unknown)
     reject: np.ndarray | None = None  # object array of reason codes / None
     reject_mask: np.ndarray | None = None  # bool, reject != None (readers that have it pass it)
     #: (float matrix, int matrix) whose rows are the columns FLOAT_MATRIX / INT_MATRIX, if the reader has them
@@ -144,12 +146,6 @@ def _q(values: np.ndarray, scale: float) -> np.ndarray:
     return out.astype(np.int64).view(np.uint64)
 
 
-def _hash_text(values: np.ndarray) -> np.ndarray:
-    """Hash of each text value; missing values hash like the NUL character (distinct from "")."""
-    arr = pa.array(values, pa.string(), from_pandas=True).fill_null("\x00")
-    return V.hash_text(arr)
-
-
 # ---------------------------------------------------------------------------
 # normalisation
 # ---------------------------------------------------------------------------
@@ -218,6 +214,8 @@ def _station_array(d: Decoded, idx: np.ndarray) -> pa.Array:
     """Stations may be an object array or a pandas Categorical (codes into few names)."""
     if d.station is None:
         return pa.nulls(len(idx), pa.string())
+    if isinstance(d.station, pa.Array):
+        return d.station.take(pa.array(idx))
     if isinstance(d.station, pd.Categorical):
         codes = d.station.codes[idx]
         return pa.DictionaryArray.from_arrays(
@@ -448,11 +446,18 @@ def _positions(d: Decoded, idx: np.ndarray, ts: np.ndarray, h: np.ndarray, opt: 
 
 def _text_col(d: Decoded, name: str, idx: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """A text column at rows ``idx`` as Arrow (converted once) and its hash (null hashes like NUL)."""
-    if name not in d.cols:
-        arr = pa.nulls(len(idx), pa.string())
-    else:
-        arr = pa.array(d.cols[name][idx], type=pa.string(), from_pandas=True)
+    arr = _text_take(d, name, idx)
     return arr, V.hash_text(arr.fill_null("\x00"))
+
+
+def _text_take(d: Decoded, name: str, idx: np.ndarray) -> pa.Array:
+    """Text column ``name`` at rows ``idx`` as Arrow (nulls when the reader has none)."""
+    col = d.cols.get(name)
+    if col is None:
+        return pa.nulls(len(idx), pa.string())
+    if isinstance(col, pa.Array):
+        return col.take(pa.array(idx))
+    return pa.array(col[idx], type=pa.string(), from_pandas=True)
 
 
 def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions, runs: bool = False) -> pa.Table:
@@ -538,7 +543,7 @@ def static_runs(mmsi: np.ndarray, ts: np.ndarray, content: np.ndarray) -> tuple[
 def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, opt: NormalizeOptions) -> pa.Table:
     if not len(idx):
         return S.STATIONS.empty_table()
-    lat, lon, name = d.take("lat", idx), d.take("lon", idx), d.take("name", idx)
+    lat, lon, name = d.take("lat", idx), d.take("lon", idx), _text_take(d, "name", idx)
     sar = d.msg_type[idx] == 9  # speed, course and altitude only from SAR aircraft reports
     sog = np.where(sar, d.take("sog_kn", idx), np.nan)
     cog = np.where(sar, d.take("cog_deg", idx), np.nan)
@@ -547,7 +552,7 @@ def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, o
     h = np.zeros(len(idx), dtype=np.uint64)
     h = V.mix_array(h, np.full(len(idx), 0x5354, dtype=np.uint64))  # domain: stations
     for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), _q(lat, 1e6), _q(lon, 1e6),
-              _hash_text(name)):
+              V.hash_text(name.fill_null("\x00"))):
         h = V.mix_array(h, x)
     names = np.array([MMSI_CLASS_NAMES[int(c)] for c in range(12)], dtype=object)
     arrays = [
@@ -557,7 +562,7 @@ def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, o
         _num(mt, pa.int8()),
         _num(lat, pa.float64()),
         _num(lon, pa.float64()),
-        _text(name),
+        name,
         _repeat(opt.receiver, len(idx)),
         _station_array(d, idx),
         *_provenance(d, idx, h, opt),

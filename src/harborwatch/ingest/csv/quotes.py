@@ -60,33 +60,40 @@ def spans_lines(sample: bytes, delimiter: str) -> bool:
 
 
 class QuoteGuard(io.RawIOBase):
-    """A byte stream with the quotes of odd-quote lines replaced by :data:`STAND_IN`."""
+    """A byte stream with the quotes of odd-quote lines replaced by :data:`STAND_IN`.
 
-    def __init__(self, raw, head: bytes = b"") -> None:
+    It reads whole lines (at least ``block`` bytes at a time) and hands out views of them, so
+    each byte is copied once on its way to the parser."""
+
+    def __init__(self, raw, head: bytes = b"", block: int = 4 << 20) -> None:
         self._raw = raw
         self._pending = head  # bytes read ahead (the sample), not yet processed
-        self._out = b""
+        self._out = memoryview(b"")
+        self._pos = 0
         self._eof = False
+        self._block = block
         #: whether any quote was replaced (the reader then restores them in values)
         self.replaced = False
 
     def readable(self) -> bool:
         return True
 
-    def _fill(self, want: int) -> None:
-        while len(self._out) < want and not self._eof:
-            data = self._raw.read(max(want, 1 << 20))
+    def _next(self, want: int) -> None:
+        """The next whole lines (or the rest of the stream) into ``_out``."""
+        while not self._eof:
+            data = self._raw.read(max(want, self._block))
             if not data:
                 self._eof = True
                 block, self._pending = self._pending, b""
             else:
-                block = self._pending + data
+                block = self._pending + data if self._pending else data
                 cut = block.rfind(b"\n")
                 if cut < 0:
                     self._pending = block
                     continue
                 block, self._pending = block[:cut + 1], block[cut + 1:]
-            self._out += self._guard(block)
+            self._out, self._pos = memoryview(self._guard(block)), 0
+            return
 
     def _guard(self, block: bytes) -> bytes:
         if b'"' not in block:
@@ -101,10 +108,11 @@ class QuoteGuard(io.RawIOBase):
         return b.tobytes()
 
     def readinto(self, buf) -> int:
-        self._fill(len(buf))
-        n = min(len(buf), len(self._out))
-        buf[:n] = self._out[:n]
-        self._out = self._out[n:]
+        if self._pos >= len(self._out):
+            self._next(len(buf))
+        n = min(len(buf), len(self._out) - self._pos)
+        buf[:n] = self._out[self._pos:self._pos + n]
+        self._pos += n
         return n
 
 

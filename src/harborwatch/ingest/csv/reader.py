@@ -265,7 +265,7 @@ def _bad(rej: _Rejects, issues: list[FieldIssue], bad: np.ndarray, pad: int, nam
 
 
 def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects,
-            issues: list[FieldIssue]) -> tuple[dict, np.ndarray, np.ndarray]:
+            issues: list[FieldIssue]) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Every mapped field as a column of ``n`` rows (the parsed rows first): (other columns,
     MMSI, message type); values that do not parse reject their row (essential fields, naming the
     field) or become null with a field issue."""
@@ -299,17 +299,12 @@ def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects,
                 msg_type = arr
             else:
                 cols[name] = arr
-        elif name in TEXT_FIELDS:
-            arr = np.full(n, None, dtype=object)
+        elif name in TEXT_FIELDS:  # kept as Arrow text: trimmed, empty -> null, some upper case
             text = pc.utf8_trim_whitespace(get[spec.columns[0]])
-            vals = text.to_numpy(zero_copy_only=False).astype(object)
-            vals[vals == ""] = None
-            arr[:n_ok] = vals
             if name in ("name", "callsign", "destination"):
-                upper = pc.utf8_upper(text).to_numpy(zero_copy_only=False).astype(object)
-                upper[upper == ""] = None
-                arr[:n_ok] = upper
-            cols[name] = arr
+                text = pc.utf8_upper(text)
+            text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+            cols[name] = pa.concat_arrays([text, pa.nulls(pad, pa.string())]) if pad else text
         elif name == "eta":
             eta_col, eta_fmt = get[spec.columns[0]], spec.format or m.time_format
             e, ebad = _parse_time(eta_col, eta_fmt, m.timezone)
@@ -347,7 +342,9 @@ def _has_static(cols: dict, n: int) -> np.ndarray:
         if key not in cols:
             continue
         a = cols[key]
-        if a.dtype == object:
+        if isinstance(a, pa.Array):
+            has_static |= a.is_valid().to_numpy(zero_copy_only=False)
+        elif a.dtype == object:
             has_static |= a != None  # noqa: E711
         elif a.dtype.kind == "f":
             has_static |= ~np.isnan(a)
@@ -390,7 +387,7 @@ def _decode(
     rej = _Rejects(n)
     issues: list[FieldIssue] = []
     ref = np.concatenate([lines, np.array([b[0] for b in bad_rows], dtype=np.int64)])
-    cols: dict[str, np.ndarray] = {}
+    cols: dict[str, Any] = {}
     ts = np.full(n, TS_MISSING, dtype=np.int64)
     mmsi = np.full(n, -1, dtype=np.int64)
     msg_type = np.full(n, -1, dtype=np.int64)
