@@ -95,3 +95,37 @@ def test_csv_static_runs_leave_the_identity_view_as_every_row_would(tmp_path: Pa
     every, n_every, r_every = ingest("every")
     assert runs == every and len(runs) > 100
     assert r_runs == r_every == n_every and n_runs < n_every / 5
+
+
+def test_whole_row_group_writes_store_and_count_what_single_writes_do(tmp_path: Path, ais_dir: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch):
+    """Positions are written in whole row groups, the rest carried to the next write with its
+    records, several writes to a transaction: the store and every count are as with the defaults
+    (which never carry on these small files)."""
+    from functools import partial
+
+    from harborwatch.store import ingest as I
+
+    files = [ais_dir / "baltic_april_2018_20k_sample.csv", ais_dir / "aisdb_test_data_noaa_20230111.csv",
+             ais_dir / "aisdb_test_data_20211101.nm4"]
+    monkeypatch.setattr(I, "read_csv", partial(I.read_csv, block_bytes=64 << 10))  # many batches a file
+    want_reports, want_rows, _ = _run(tmp_path / "one", files, 1)
+    monkeypatch.setattr(I, "ROW_GROUP", 1000)
+    monkeypatch.setattr(I, "COMMIT_EVERY", 3)
+    writes: list[int] = []
+    real = I._write
+
+    def spy(store, run_id, name, nbs, whole_row_groups=False, commit=True):
+        carried = real(store, run_id, name, nbs, whole_row_groups, commit)
+        if whole_row_groups:
+            n = sum(nb.positions.num_rows for nb in nbs) - (carried.positions.num_rows if carried else 0)
+            writes.append(n)
+        return carried
+
+    monkeypatch.setattr(I, "_write", spy)
+    got_reports, got_rows, _ = _run(tmp_path / "carry", files, 1)
+    assert got_rows == want_rows
+    for f, r in want_reports.items():
+        assert {k: got_reports[f][k] for k in COUNTS} == {k: r[k] for k in COUNTS}
+        assert got_reports[f]["mmsi_classes"] == r["mmsi_classes"]
+    assert len(writes) > 10 and all(n % 1000 == 0 for n in writes)

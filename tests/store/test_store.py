@@ -13,6 +13,8 @@ import time
 import zipfile
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
 import pytest
 
 from harborwatch.store import IngestOptions, Store, ingest_files
@@ -194,3 +196,30 @@ def test_a_store_from_an_earlier_version_opens_and_gains_the_new_columns(tmp_pat
         cols = {r[0] for r in st.con.execute("SELECT column_name FROM information_schema.columns "
                                              "WHERE table_name = 'stations'").fetchall()}
         assert "altitude_m" in cols
+
+
+def test_batches_left_open_commit_together_or_roll_back_together(tmp_path: Path, ais_dir: Path):
+    from harborwatch.ingest.csv.mapping import builtin_mappings
+    from harborwatch.ingest.csv.reader import read_csv
+    from harborwatch.ingest.records import NormalizeOptions, normalize
+
+    src = ais_dir / "aisdb_test_data_noaa_20230111.csv"
+    with open(src, "rb") as f:
+        nb = normalize(next(read_csv(f, builtin_mappings()["noaa"], str(src))), NormalizeOptions(str(src)))
+    half = nb.positions.num_rows // 2
+    first, second = nb.positions.slice(0, half), nb.positions.slice(half)
+
+    def write(st: Store, t: pa.Table, commit: bool) -> None:
+        st.write_batch({"positions": t}, {}, {"run_id": "r", "file": "f", "records_in": t.num_rows}, commit=commit)
+
+    with Store.open(tmp_path / "s") as st:
+        st.start_file("r", "f", "noaa")
+        write(st, first, commit=False)
+        with pytest.raises(duckdb.Error):  # the second batch fails: neither is kept
+            write(st, second.append_column("no_such_column", pa.nulls(second.num_rows)), commit=True)
+        assert st.sql("SELECT count(*) AS n FROM positions")["n"][0].as_py() == 0
+        write(st, first, commit=False)
+        write(st, second, commit=False)
+        st.commit_batches()
+        rep = st.finish_file("r", "f", None)
+    assert rep["stored"] == nb.positions.num_rows == rep["records_in"]

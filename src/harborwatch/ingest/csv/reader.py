@@ -23,6 +23,7 @@ from harborwatch.core.errors import FormatError
 from harborwatch.ingest.checks import BAD_TIME, NOT_A_NUMBER, NOT_AN_INTEGER, OUT_OF_RANGE, FieldIssue
 from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, TEXT_FIELDS, Mapping, split_header
 from harborwatch.ingest.csv.quotes import SAMPLE_BYTES, STAND_IN, QuoteGuard, restore, spans_lines
+from harborwatch.ingest.prefetch import prefetch
 from harborwatch.ingest.records import POSITION_TYPES, TS_MISSING, Decoded
 
 BLOCK_BYTES = 4 << 20
@@ -126,20 +127,34 @@ def _open(stream, header, mapping, on_invalid, block_bytes, multiline: bool = Fa
     )
 
 
-def _batches(reader, invalid, mapping, source_name, header, on_progress,
-             quotes_replaced: Callable[[], bool]) -> Iterator[Decoded]:
-    next_line = 2  # physical line of the next data row (header is line 1)
+def _parsed(reader, invalid: list) -> Iterator[tuple[pa.RecordBatch | None, list, Exception | None]]:
+    """(batch, the rows Arrow skipped while parsing it, parse error) until the end (batch None)."""
     while True:
         try:
             batch = reader.read_next_batch()
         except StopIteration:
             batch = None
         except pa.ArrowInvalid as e:
-            raise FormatError(f"{source_name}: CSV parse error near line {next_line}: {e}") from e
+            yield None, [], e
+            return
+        skipped = list(invalid)
+        invalid.clear()
+        yield batch, skipped, None
+        if batch is None:
+            return
+
+
+def _batches(reader, invalid, mapping, source_name, header, on_progress,
+             quotes_replaced: Callable[[], bool]) -> Iterator[Decoded]:
+    next_line = 2  # physical line of the next data row (header is line 1)
+    # Arrow parses the next blocks in a thread of its own (it lets go of the GIL), while this
+    # thread converts the ones before
+    for (batch, skipped, error), _ in prefetch(_parsed(reader, invalid), lambda x: None, depth=2):
+        if error is not None:
+            raise FormatError(f"{source_name}: CSV parse error near line {next_line}: {error}") from error
         # rows Arrow skipped (wrong column count); their numbers are physical lines (1-based)
         # counted from the start of the stream *after* the header we consumed
-        bad = [(n + 1, t) for n, t in invalid]
-        invalid.clear()
+        bad = [(n + 1, t) for n, t in skipped]
         nrows = batch.num_rows if batch is not None else 0
         bad_lines = {n for n, _ in bad}
         lines = _assign_lines(next_line, nrows, bad_lines)
