@@ -223,3 +223,24 @@ def test_batches_left_open_commit_together_or_roll_back_together(tmp_path: Path,
         st.commit_batches()
         rep = st.finish_file("r", "f", None)
     assert rep["stored"] == nb.positions.num_rows == rep["records_in"]
+
+
+def test_a_batch_overlapping_the_stored_rows_in_time_stores_only_the_new_ones(tmp_path: Path, ais_dir: Path):
+    from harborwatch.ingest.csv.mapping import builtin_mappings
+    from harborwatch.ingest.csv.reader import read_csv
+    from harborwatch.ingest.records import NormalizeOptions, normalize
+
+    src = ais_dir / "aisdb_test_data_noaa_20230111.csv"
+    with open(src, "rb") as f:
+        nb = normalize(next(read_csv(f, builtin_mappings()["noaa"], str(src))), NormalizeOptions(str(src)))
+    pos = nb.positions.sort_by("timestamp")
+    n = pos.num_rows
+    a, b = pos.slice(0, 6 * n // 10), pos.slice(4 * n // 10)  # b repeats the last third of a, in time
+    with Store.open(tmp_path / "s") as st:
+        st.start_file("r", "f", "noaa")
+        got = [st.write_batch({"positions": t}, {}, {"run_id": "r", "file": "f", "records_in": t.num_rows})
+               for t in (a, b, pos.slice(n // 2, 10))]
+        rep = st.finish_file("r", "f", None)
+        stored = st.sql("SELECT count(*) AS n FROM positions")["n"][0].as_py()
+    assert [g["positions"] for g in got] == [a.num_rows, n - a.num_rows, 0]
+    assert stored == n and rep["duplicates"] == b.num_rows - (n - a.num_rows) + 10

@@ -30,6 +30,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from harborwatch import __version__
 from harborwatch.core import schema as S
@@ -46,6 +47,9 @@ MEMORY_LIMIT = os.environ.get("HARBORWATCH_DUCKDB_MEMORY", "256MB")
 CHECKPOINT_THRESHOLD = "128MB"
 #: Seconds :meth:`Store.open` waits while another process holds the store.
 LOCK_WAIT_S = float(os.environ.get("HARBORWATCH_LOCK_WAIT_S", "30"))
+#: DuckDB's row group (rows). An insert of whole row groups goes straight to the database file;
+#: a partial row group left by an insert is rewritten when the store closes.
+ROW_GROUP = 122_880
 #: Tables whose inserted rows the accounting reads back (the columns it counts).
 _RETURNING = {"quarantine": "reason", "field_issues": "field, reason"}
 
@@ -287,19 +291,16 @@ class Store:
         # the stored hashes among the batch's: the batch is the hash join's build side, the table
         # (within the batch's time span) only probes it, so a batch costs the same late in a big
         # ingest as early (a NOT IN over the table built its hashes again for every batch)
-        where, params = "", []
-        if "timestamp" in table.column_names:
-            ts = table.column("timestamp")
-            where = "timestamp BETWEEN ? AND ? AND "
-            params = [pa.compute.min(ts).as_py(), pa.compute.max(ts).as_py()]
-        seen = self.con.sql(f"SELECT record_hash FROM {name} WHERE {where}record_hash IN "
-                            "(SELECT record_hash FROM batch)", params=params).to_arrow_table()
-        if seen.num_rows:
-            batch = table.filter(pa.compute.invert(pa.compute.is_in(table["record_hash"], seen["record_hash"])))
+        seen = self._stored_hashes(name, table)
+        if seen is not None and len(seen):
+            batch = table.filter(pc.invert(pc.is_in(table["record_hash"], seen)))
         if batch.num_rows == 0:
             return 0
-        # one chunk: DuckDB scans several chunks in parallel, and each thread leaves a partial row
-        # group that the store's close must rewrite (for 2.4M positions, that doubled the cost)
+        # one chunk: DuckDB inserts several chunks in parallel, and each thread leaves a partial
+        # row group that the store's close must rewrite (for 2.4M positions, that doubled the
+        # cost). Whole row groups in parallel (one chunk each, insertion order not kept) were
+        # tried: no faster on 2 cores, where the readers use the other core, and the rows'
+        # order then depends on the threads.
         batch = batch.combine_chunks()
         sql = f"INSERT INTO {name} BY NAME SELECT * FROM batch"
         if name in _RETURNING:
@@ -307,6 +308,28 @@ class Store:
             self._returned = self.con.execute(sql + f" RETURNING {_RETURNING[name]}").fetchall()
             return len(self._returned)
         return int(self.con.execute(sql).fetchall()[0][0])
+
+    def _stored_hashes(self, name: str, table: pa.Table) -> pa.Array | None:
+        """The hashes of ``table`` already in table ``name`` (None: none can be).
+
+        The stored rows are looked up only within the time span where the table and the batch
+        overlap (the zone maps skip the rest, and a batch of a time-ordered file overlaps the rows
+        before it by a second at most); within it the batch is the hash join's build side, so a
+        batch costs the same late in a big ingest as early."""
+        batch = table
+        if "timestamp" not in table.column_names:
+            return self.con.sql(f"SELECT record_hash FROM {name} WHERE record_hash IN "
+                                "(SELECT record_hash FROM batch)").to_arrow_table()["record_hash"]
+        ts = table.column("timestamp")
+        lo, hi = self.con.execute(f"SELECT min(timestamp), max(timestamp) FROM {name} WHERE timestamp BETWEEN ? AND ?",
+                                  [pc.min(ts).as_py(), pc.max(ts).as_py()]).fetchall()[0]
+        if lo is None:
+            return None
+        # hashes cover the time: only the batch's rows within the stored span can be stored
+        batch = table.filter(pc.and_(pc.greater_equal(ts, pa.scalar(lo, ts.type)),  # noqa: F841  (used in the SQL)
+                                     pc.less_equal(ts, pa.scalar(hi, ts.type)))).select(["record_hash"])
+        return self.con.sql(f"SELECT record_hash FROM {name} WHERE timestamp BETWEEN ? AND ? AND record_hash IN "
+                            "(SELECT record_hash FROM batch)", params=[lo, hi]).to_arrow_table()["record_hash"]
 
     def start_file(self, run_id: str, file: str, fmt: str) -> None:
         self.con.execute(
