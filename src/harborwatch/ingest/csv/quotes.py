@@ -10,6 +10,7 @@ offsets stay), and the reader turns the stand-in back into a quote in the values
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -78,30 +79,44 @@ class QuoteGuard(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def _next(self, want: int) -> None:
-        """The next whole lines (or the rest of the stream) into ``_out``."""
+    def _read_block(self, want: int) -> bytes | memoryview | None:
+        """The next whole lines (or the rest of the stream), guarded; None at the end. A view of
+        the bytes read (the pending part of a line is the only copy)."""
         while not self._eof:
             data = self._raw.read(max(want, self._block))
             if not data:
                 self._eof = True
                 block, self._pending = self._pending, b""
-            else:
-                block = self._pending + data if self._pending else data
-                cut = block.rfind(b"\n")
-                if cut < 0:
-                    self._pending = block
-                    continue
-                block, self._pending = block[:cut + 1], block[cut + 1:]
-            self._out, self._pos = memoryview(self._guard(block)), 0
-            return
+                return self._guard(block, len(block))
+            buf = self._pending + data if self._pending else data
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                self._pending = buf
+                continue
+            self._pending = buf[cut + 1:]
+            return self._guard(buf, cut + 1)
+        return None
 
-    def _guard(self, block: bytes) -> bytes:
-        if b'"' not in block:
-            return block
-        a = np.frombuffer(block, np.uint8)
+    def _next(self, want: int) -> None:
+        block = self._read_block(want)
+        if block is not None:
+            self._out, self._pos = memoryview(block), 0
+
+    def blocks(self) -> Iterator[bytes | memoryview]:
+        """The stream as guarded blocks of whole lines, about ``block`` bytes each (the last may
+        lack its newline); instead of reading it as a stream."""
+        while (block := self._read_block(self._block)) is not None:
+            if block:
+                yield block
+
+    def _guard(self, buf: bytes, end: int) -> bytes | memoryview:
+        """``buf[:end]`` with the quotes of odd-quote lines replaced (a copy only then)."""
+        if buf.find(b'"', 0, end) < 0:
+            return memoryview(buf)[:end] if end < len(buf) else buf
+        a = np.frombuffer(buf, np.uint8, count=end)
         odd = odd_quote_lines(a)
         if not len(odd):
-            return block
+            return memoryview(buf)[:end] if end < len(buf) else buf
         b = a.copy()
         b[odd] = STAND_IN
         self.replaced = True

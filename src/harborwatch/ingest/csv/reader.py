@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 
 from harborwatch.core.errors import FormatError
 from harborwatch.ingest.checks import BAD_TIME, NOT_A_NUMBER, NOT_AN_INTEGER, OUT_OF_RANGE, FieldIssue
+from harborwatch.ingest.csv.blocks import Parsed, lines_of, parse_block, parsed_blocks
 from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, TEXT_FIELDS, Mapping, split_header
 from harborwatch.ingest.csv.quotes import SAMPLE_BYTES, STAND_IN, QuoteGuard, restore, spans_lines
 from harborwatch.ingest.prefetch import prefetch
@@ -65,7 +66,11 @@ def read_csv(
 
     sample = stream.read(SAMPLE_BYTES)
     multiline = spans_lines(sample, mapping.delimiter)
-    guarded = None if multiline else QuoteGuard(stream, sample)
+    if not multiline:  # records are lines: blocks of lines, parsed in parallel, numbers typed
+        yield from _block_batches(QuoteGuard(stream, sample, block=block_bytes), header, mapping, source_name,
+                                  on_progress)
+        return
+    guarded = None
     body = io.BufferedReader(guarded, buffer_size=1 << 20) if guarded is not None else _Chain(sample, stream)
     try:
         reader = _open(body, header, mapping, on_invalid, block_bytes, multiline)
@@ -80,6 +85,49 @@ def read_csv(
         if guarded is not None and guarded.replaced:
             d.raw = _restoring(d.raw)
         yield d
+
+
+def _block_batches(guard: QuoteGuard, header: list[str], m: Mapping, source_name: str,
+                   on_progress: Callable[[int], None] | None) -> Iterator[Decoded]:
+    include = sorted(m.required_columns())
+    for p in parsed_blocks(guard.blocks(), header, m, include, source_name):
+        nrows = p.batch.num_rows if p.batch is not None else 0
+        bad_lines = {n for n, _ in p.skipped}
+        lines = _assign_lines(p.line0, nrows, bad_lines)
+        real_bad = [(n, t) for n, t in p.skipped if t.strip() != ""]  # blank lines are not records
+        if nrows or real_bad:
+            replaced = guard.replaced  # only ever turns true; a block parsed ahead may set it early
+            d = _decode(p.batch, lines, real_bad, m, source_name, header, replaced)
+            if p.typed and (d.issues or (d.reject is not None and (d.reject[:nrows] != None).any())):  # noqa: E711
+                # the text path names a bad value as it was written, and decides its fate
+                p = parse_block(p.block, p.line0, header, m, include, None)
+                d = _decode(p.batch, lines, real_bad, m, source_name, header, replaced)
+            elif p.typed:
+                d.raw = _raw_from_block(p, lines, real_bad, m, header, include)
+            if replaced:
+                d.raw = _restoring(d.raw)
+            yield d
+        if on_progress:
+            on_progress(nrows + len(p.skipped))
+
+
+def _raw_from_block(p: Parsed, lines: np.ndarray, bad_rows: list[tuple[int, str]], m: Mapping, header: list[str],
+                    include: list[str]) -> Callable[[np.ndarray], list[str]]:
+    """The raw-text function of a typed block: the rows asked for are parsed again as text from
+    their lines (so they read as the text path writes them)."""
+    n_ok = p.batch.num_rows if p.batch is not None else 0
+    bad_text = [t for _, t in bad_rows]
+
+    def raw(idx: np.ndarray) -> list[str]:
+        rows = [int(i) for i in idx]
+        ok = [i for i in rows if i < n_ok]
+        texts: dict[int, str] = {}
+        if ok:
+            sub = parse_block(lines_of(p.block, p.line0, [int(lines[i]) for i in ok]), 2, header, m, include, None)
+            texts = dict(zip(ok, _raw_texts(sub.batch, [], m, header)(np.arange(len(ok))), strict=True))
+        return [texts[i] if i < n_ok else bad_text[i - n_ok] for i in rows]
+
+    return raw
 
 
 class _Chain(io.RawIOBase):
@@ -198,9 +246,12 @@ def _parse_time(col: pa.Array, fmt: str, tz: str | None) -> tuple[np.ndarray, np
         ms = vals * (1000.0 if fmt == "unix_s" else 1.0)
         out = np.where(np.isnan(ms), TS_MISSING, np.round(np.nan_to_num(ms))).astype(np.int64)
         return out, bad
-    parsed = pc.strptime(col, format=fmt, unit="ms", error_is_null=True)
-    unparsed = (parsed.is_null() if n else pa.array([], pa.bool_())).to_numpy(zero_copy_only=False)
-    bad = unparsed & ~col.is_null().to_numpy(zero_copy_only=False)
+    if pa.types.is_timestamp(col.type):  # parsed by Arrow's CSV reader with the same format
+        parsed, bad = col, np.zeros(n, dtype=bool)
+    else:
+        parsed = pc.strptime(col, format=fmt, unit="ms", error_is_null=True)
+        unparsed = (parsed.is_null() if n else pa.array([], pa.bool_())).to_numpy(zero_copy_only=False)
+        bad = unparsed & ~col.is_null().to_numpy(zero_copy_only=False)
     ms = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
     ms = np.where(pd.isna(ms), TS_MISSING, ms).astype(np.int64) if parsed.null_count else ms.astype(np.int64)
     if tz and tz.upper() != "UTC" and "%z" not in fmt:
@@ -231,7 +282,7 @@ class _Rejects:
 
 def _restored(col: pa.Array) -> pa.Array:
     """A column with stray quotes (read as :data:`~harborwatch.ingest.csv.quotes.STAND_IN`) back."""
-    if col.null_count == len(col):
+    if col.null_count == len(col) or not pa.types.is_string(col.type):
         return col
     return restore(col) if pc.any(pc.match_substring(col, chr(STAND_IN))).as_py() else col
 

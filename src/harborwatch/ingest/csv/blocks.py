@@ -1,0 +1,189 @@
+"""CSV blocks parsed in worker threads, numeric columns typed by Arrow's parser, text as fallback.
+
+A file whose records are single lines (the usual export; see :mod:`.quotes`) is cut into blocks
+of whole lines. Each block is parsed on its own by ``pyarrow.csv.read_csv`` in a small thread
+pool (Arrow lets go of the GIL), so blocks are parsed in parallel and ahead of decoding.
+
+The mapping's plain numeric columns (no prefix to strip, no text codes) and its time column are
+parsed straight to float64 and timestamps by Arrow's converters; the reader then has nothing to
+convert. A block where any such value does not convert (a typo, a stray space) is parsed again
+with every column as text, which is the reader's exact path: it rejects or nulls the one bad
+value and names it. Typed and text parsing give the same values wherever both succeed (tested on
+every sample), so a record's content, hash and fate do not depend on the path its block took.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from numba import njit
+
+from harborwatch.core.errors import FormatError
+from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, Mapping
+from harborwatch.ingest.prefetch import prefetch
+
+#: Blocks parsed ahead of the one being decoded (each about BLOCK_BYTES of text).
+AHEAD = 3
+#: Parsing threads.
+THREADS = 2
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One parsed block: its bytes, the physical line of its first line, the rows (None: none
+    parsed), the lines Arrow skipped (physical line, text) and whether numbers came typed."""
+
+    block: bytes | memoryview
+    line0: int
+    batch: pa.RecordBatch | None
+    skipped: list[tuple[int, str]]
+    typed: bool
+
+
+def typed_columns(header: list[str], m: Mapping) -> dict[str, pa.DataType]:
+    """Columns Arrow may parse to numbers or times: used only by plain numeric fields (float64),
+    or the time column (timestamp, or float64 for epoch formats) and the milliseconds column."""
+    uses: dict[str, set[pa.DataType | None]] = {}
+    for name, spec in m.columns.items():
+        plain = name in NUMERIC_FIELDS and not spec.strip_prefix and not spec.values
+        for c in spec.columns:
+            uses.setdefault(c, set()).add(pa.float64() if plain else None)
+    epoch = m.time_format in ("unix_s", "unix_ms")
+    if not epoch and "%z" in m.time_format:
+        uses.setdefault(m.time_column, set()).add(None)  # offsets: the text path's own handling
+    else:
+        uses.setdefault(m.time_column, set()).add(pa.float64() if epoch else pa.timestamp("ms"))
+    if m.ms_column:
+        uses.setdefault(m.ms_column, set()).add(pa.float64())
+    return {c: next(iter(u)) for c, u in uses.items() if c in header and len(u) == 1 and None not in u}
+
+
+def parse_block(block: bytes | memoryview, line0: int, header: list[str], m: Mapping, include: list[str],
+                typed: dict[str, pa.DataType] | None) -> Parsed:
+    """Parse one block (``typed``: these columns as numbers and times, falling back to text for
+    the whole block when any value does not convert)."""
+    if typed:
+        try:
+            return _parse(block, line0, header, m, include, typed)
+        except pa.ArrowInvalid:
+            pass
+    return _parse(block, line0, header, m, include, {})
+
+
+def _parse(block: bytes | memoryview, line0: int, header: list[str], m: Mapping, include: list[str],
+           typed: dict[str, pa.DataType]) -> Parsed:
+    skipped: list[tuple[int, str]] = []
+
+    def on_invalid(row) -> str:
+        # the row's number is its line within the block, from 1
+        skipped.append((line0 + int(row.number) - 1, row.text))
+        return "skip"
+
+    types = {c: pa.string() for c in header} | typed
+    time_type = typed.get(m.time_column)
+    convert = pacsv.ConvertOptions(
+        column_types=types, include_columns=include, null_values=list(m.null_values), strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+        timestamp_parsers=[m.time_format] if time_type is not None and pa.types.is_timestamp(time_type) else None)
+    try:
+        t = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(block)),
+            read_options=pacsv.ReadOptions(column_names=header, block_size=len(block) + 1, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=m.delimiter, invalid_row_handler=on_invalid,
+                                             ignore_empty_lines=False),
+            convert_options=convert)
+    except pa.ArrowInvalid as e:
+        if typed or "Empty CSV" not in str(e):
+            raise
+        t = None
+    batch = None
+    if t is not None and t.num_rows:
+        batches = t.combine_chunks().to_batches()
+        batch = batches[0] if len(batches) == 1 else pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
+    return Parsed(block, line0, batch, skipped, bool(typed))
+
+
+def parsed_blocks(blocks: Iterable[bytes | memoryview], header: list[str], m: Mapping, include: list[str],
+                  source_name: str) -> Iterator[Parsed]:
+    """Each block parsed, in order: the blocks are read (and the file hashed) a thread ahead, and
+    parsed by :data:`THREADS` threads, :data:`AHEAD` blocks ahead."""
+    typed = typed_columns(header, m)
+    pending: deque[Future] = deque()
+    line = 2  # the header is line 1
+    it = iter(prefetch(blocks, newlines, depth=2))
+    more = True
+    with ThreadPoolExecutor(THREADS, thread_name_prefix="harborwatch-csv") as pool:
+        try:
+            while True:
+                while more and len(pending) < AHEAD:
+                    nxt = next(it, None)
+                    if nxt is None:
+                        more = False
+                        break
+                    block, n_lines = nxt
+                    pending.append(pool.submit(parse_block, block, line, header, m, include, typed))
+                    line += n_lines
+                if not pending:
+                    return
+                try:
+                    yield pending.popleft().result()
+                except pa.ArrowInvalid as e:
+                    raise FormatError(f"{source_name}: CSV parse error near line {line}: {e}") from e
+        finally:
+            for f in pending:
+                f.cancel()
+
+
+def newlines(block: bytes | memoryview) -> int:
+    """The newline bytes of a block."""
+    return _count(np.frombuffer(block, np.uint8), np.uint8(10))
+
+
+@njit(cache=True, nogil=True)
+def _count(a: np.ndarray, byte: np.uint8) -> int:
+    n = 0
+    for x in a:
+        n += x == byte
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _spans(a: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (past the newline) of lines ``wanted`` (0-based, ascending) of bytes ``a``."""
+    starts = np.empty(len(wanted), np.int64)
+    ends = np.empty(len(wanted), np.int64)
+    k, line, start = 0, 0, 0
+    for i in range(len(a)):
+        if k == len(wanted):
+            break
+        if a[i] == 10:
+            while k < len(wanted) and wanted[k] == line:
+                starts[k], ends[k] = start, i + 1
+                k += 1
+            line += 1
+            start = i + 1
+    while k < len(wanted):  # the last line, without its newline
+        starts[k], ends[k] = start, len(a)
+        k += 1
+    return starts, ends
+
+
+def lines_of(block: bytes | memoryview, line0: int, wanted: list[int]) -> bytes:
+    """The lines ``wanted`` (physical numbers within the block, ascending) of a block, in that
+    order, each ending in a newline."""
+    a = np.frombuffer(block, np.uint8)
+    starts, ends = _spans(a, np.asarray(wanted, np.int64) - line0)
+    out = []
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        text = a[s:e].tobytes()
+        out.append(text if text.endswith(b"\n") else text + b"\n")
+    return b"".join(out)
+
+
+__all__ = ["AHEAD", "THREADS", "Parsed", "lines_of", "newlines", "parse_block", "parsed_blocks", "typed_columns"]
