@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -283,25 +284,20 @@ class Store:
         self._returned: list[tuple] = []
         if table.num_rows == 0:
             return 0
-        # the batch's own repeats: the first of each hash stays (a hash table, not a sort)
-        again = pd.Series(table.column("record_hash").to_numpy()).duplicated().to_numpy()
-        if again.any():
-            table = table.filter(pa.array(~again))
-        batch = table  # referenced by name in the SQL below
-        # the stored hashes among the batch's: the batch is the hash join's build side, the table
-        # (within the batch's time span) only probes it, so a batch costs the same late in a big
-        # ingest as early (a NOT IN over the table built its hashes again for every batch)
+        # the batch's own repeats (the first of each hash stays; a hash table, not a sort), and
+        # the hashes already stored
+        keep = ~pd.Series(table.column("record_hash").to_numpy()).duplicated().to_numpy()
         seen = self._stored_hashes(name, table)
         if seen is not None and len(seen):
-            batch = table.filter(pc.invert(pc.is_in(table["record_hash"], seen)))
-        if batch.num_rows == 0:
+            keep &= ~pc.is_in(table["record_hash"], seen).to_numpy(zero_copy_only=False)
+        if not keep.any():
             return 0
-        # one chunk: DuckDB inserts several chunks in parallel, and each thread leaves a partial
-        # row group that the store's close must rewrite (for 2.4M positions, that doubled the
-        # cost). Whole row groups in parallel (one chunk each, insertion order not kept) were
-        # tried: no faster on 2 cores, where the readers use the other core, and the rows'
-        # order then depends on the threads.
-        batch = batch.combine_chunks()
+        # one chunk, copied once: DuckDB inserts several chunks in parallel, and each thread
+        # leaves a partial row group that the store's close must rewrite (for 2.4M positions, that
+        # doubled the cost). Whole row groups in parallel (one chunk each, insertion order not
+        # kept) were tried: no faster on 2 cores, where the readers use the other core, and the
+        # rows' order then depends on the threads.
+        batch = table.combine_chunks() if keep.all() else table.take(pa.array(np.flatnonzero(keep)))  # noqa: F841
         sql = f"INSERT INTO {name} BY NAME SELECT * FROM batch"
         if name in _RETURNING:
             # the accounting counts the reasons of the rows actually inserted

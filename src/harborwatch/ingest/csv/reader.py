@@ -431,14 +431,18 @@ def _raw_texts(batch: pa.RecordBatch | None, bad_rows: list[tuple[int, str]], m:
     bad_text = [t for _, t in bad_rows]
 
     def raw(idx: np.ndarray) -> list[str]:
-        out = []
-        for i in idx:
-            i = int(i)
-            if i >= n_ok or batch is None:
-                out.append(bad_text[i - n_ok])
-            else:
-                row = batch.slice(i, 1).to_pylist()[0]
-                out.append(delim.join(f"{c}={'' if row[c] is None else row[c]}" for c in names))
+        rows = np.asarray(idx, dtype=np.int64)
+        parsed = rows < n_ok
+        out: list[str] = [""] * len(rows)
+        if batch is not None and parsed.any():
+            sub = batch.take(pa.array(rows[parsed]))
+            cells = [pc.binary_join_element_wise(f"{c}=", pc.fill_null(pc.cast(sub.column(c), pa.string()), ""), "")
+                     for c in names]
+            texts = pc.binary_join_element_wise(*cells, delim).to_pylist() if cells else [""] * len(sub)
+            for k, t in zip(np.flatnonzero(parsed).tolist(), texts, strict=True):
+                out[k] = t
+        for k in np.flatnonzero(~parsed).tolist():
+            out[k] = bad_text[int(rows[k]) - n_ok]
         return out
 
     return raw
