@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -447,13 +448,16 @@ def _positions(d: Decoded, idx: np.ndarray, ts: np.ndarray, h: np.ndarray, opt: 
 def _text_col(d: Decoded, name: str, idx: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """A text column at rows ``idx`` as Arrow (converted once) and its hash (null hashes like NUL)."""
     if d.cols.get(name) is None:  # the reader has no such column: every value null
-        return pa.nulls(len(idx), pa.string()), np.full(len(idx), _NULL_TEXT_HASH, np.uint64)
+        return pa.nulls(len(idx), pa.string()), np.full(len(idx), _null_text_hash(), np.uint64)
     arr = _text_take(d, name, idx)
     return arr, V.hash_text(arr.fill_null("\x00"))
 
 
-#: The hash of a null text value (hashed like the NUL character).
-_NULL_TEXT_HASH = V.hash_text(pa.array(["\x00"]))[0]
+@cache
+def _null_text_hash() -> np.uint64:
+    """The hash of a null text value (hashed like the NUL character); on first use, not at
+    import (the kernel would load then)."""
+    return V.hash_text(pa.array(["\x00"]))[0]
 
 
 def _text_take(d: Decoded, name: str, idx: np.ndarray) -> pa.Array:
