@@ -42,7 +42,7 @@ from harborwatch.store.store import ROW_GROUP, Store
 #: positions written 131,072 rows at a time).
 #: Writes per transaction: a commit costs 30-70 ms (the log's flush), a sixth of a row group's
 #: write. A killed ingest keeps what was committed (see DESIGN.md, "Store").
-COMMIT_EVERY = 4
+COMMIT_EVERY = 8
 
 
 class Progress(Protocol):
