@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -32,8 +31,17 @@ from harborwatch.core.errors import DataError
 from harborwatch.core.identifiers import MMSI_CLASS_NAMES, MMSI_VESSEL, imo_is_valid, mid_known
 from harborwatch.ingest import validate as V
 from harborwatch.ingest.checks import FieldIssue, implausible, issues_table, range_issues, time_bounds, time_detail
-
-TS_MISSING = np.iinfo(np.int64).min
+from harborwatch.ingest.columns import (
+    TS_MISSING,
+    arrow,
+    null_text_hash,
+    nullable,
+    quantize,
+    repeat,
+    static_runs,
+    text_array,
+    ts_array,
+)
 
 POSITION_TYPES = (1, 2, 3, 18, 19, 27)
 STATION_POSITION_TYPES = (4, 9, 21)
@@ -141,12 +149,6 @@ class NormalizeOptions:
 # ---------------------------------------------------------------------------
 # hashing
 # ---------------------------------------------------------------------------
-def _q(values: np.ndarray, scale: float) -> np.ndarray:
-    """Quantise floats for hashing; NaN -> a fixed code."""
-    out = np.where(np.isnan(values), -(2**62), np.round(values * scale))
-    return out.astype(np.int64).view(np.uint64)
-
-
 # ---------------------------------------------------------------------------
 # normalisation
 # ---------------------------------------------------------------------------
@@ -182,35 +184,6 @@ def _eta_ms(d: Decoded, ts_ms: np.ndarray) -> None:
     d.cols["eta_ms"] = eta
 
 
-def _ts_array(ms: np.ndarray) -> pa.Array:
-    mask = ms == TS_MISSING
-    return pa.array(np.where(mask, 0, ms), type=pa.int64(), mask=mask).cast(S.TIMESTAMP)
-
-
-def _num(values: np.ndarray, typ: pa.DataType, missing: int = -1) -> pa.Array:
-    if values.dtype.kind == "f":
-        mask = np.isnan(values)
-        return pa.array(np.where(mask, 0, values), mask=mask).cast(typ, safe=False)
-    mask = values == missing
-    return pa.array(np.where(mask, 0, values), mask=mask).cast(typ, safe=False)
-
-
-def _text(values: np.ndarray) -> pa.Array:
-    return pa.array(values, type=pa.string(), from_pandas=True)
-
-
-def _repeat(value: str | None, n: int) -> pa.Array:
-    """``n`` copies of one text value, built from its offsets and bytes directly (``pa.repeat``
-    of a string scalar costs about 7 us a row)."""
-    if value is None:
-        return pa.nulls(n, pa.string())
-    b = value.encode()
-    if not b or len(b) * n >= 2**31:
-        return pa.repeat(pa.scalar(value, pa.string()), n)
-    offsets = np.arange(0, (n + 1) * len(b), len(b), dtype=np.int32)
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(b * n)])
-
-
 def _station_array(d: Decoded, idx: np.ndarray) -> pa.Array:
     """Stations may be an object array or a pandas Categorical (codes into few names)."""
     if d.station is None:
@@ -222,7 +195,7 @@ def _station_array(d: Decoded, idx: np.ndarray) -> pa.Array:
         return pa.DictionaryArray.from_arrays(
             pa.array(codes, mask=codes < 0), pa.array(list(d.station.categories), pa.string())
         ).cast(pa.string())
-    return _text(d.station[idx])
+    return text_array(d.station[idx])
 
 
 FLOAT_MATRIX = ("lat", "lon", "sog_kn", "cog_deg", "length_m", "beam_m", "draught_m")
@@ -398,22 +371,7 @@ def _raise_first(d: Decoded, opt: NormalizeOptions, rejected: np.ndarray, reason
 
 
 def _provenance(d: Decoded, idx: np.ndarray, h: np.ndarray, opt: NormalizeOptions) -> list[pa.Array]:
-    return [_repeat(opt.source_file, len(idx)), pa.array(d.ref[idx], pa.int64()), pa.array(h, pa.uint64())]
-
-
-def _arrow(values: np.ndarray, typ: pa.DataType, valid: np.ndarray | None = None) -> pa.Array:
-    """Wrap a NumPy column (and a validity mask) as an Arrow array without copying the values."""
-    bitmap = None
-    nulls = 0
-    if valid is not None:
-        nulls = int(len(valid) - np.count_nonzero(valid))
-        if nulls:
-            bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    if typ == pa.bool_():
-        data = pa.py_buffer(np.packbits(values, bitorder="little"))
-    else:
-        data = pa.py_buffer(np.ascontiguousarray(values))
-    return pa.Array.from_buffers(typ, len(values), [bitmap, data], null_count=nulls)
+    return [repeat(opt.source_file, len(idx)), pa.array(d.ref[idx], pa.int64()), pa.array(h, pa.uint64())]
 
 
 def _positions(d: Decoded, idx: np.ndarray, ts: np.ndarray, h: np.ndarray, opt: NormalizeOptions) -> pa.Table:
@@ -427,18 +385,18 @@ def _positions(d: Decoded, idx: np.ndarray, ts: np.ndarray, h: np.ndarray, opt: 
     V.gather_positions(idx, d.mmsi.astype(np.int64, copy=False), ts, fl, it, d.col("rot_deg_min"), d.col("accuracy"),
                        d.msg_type.astype(np.int64, copy=False), *cols.values(), valid)
     arrays = [
-        _arrow(cols["mmsi"], pa.uint32()),
-        _arrow(cols["ts"], S.TIMESTAMP),  # positions always have a time (else quarantined)
-        _arrow(cols["lat"], pa.float64(), valid[0]),
-        _arrow(cols["lon"], pa.float64(), valid[1]),
-        _arrow(cols["sog"], pa.float32(), valid[2]),
-        _arrow(cols["cog"], pa.float32(), valid[3]),
-        _arrow(cols["hdg"], pa.int16(), valid[4]),
-        _arrow(cols["rot"], pa.float32(), valid[5]),
-        _arrow(cols["nav"], pa.int8(), valid[6]),
-        _arrow(cols["acc"], pa.bool_(), valid[7]),
-        _arrow(cols["mt"], pa.int8(), valid[8]),
-        _repeat(opt.receiver, n),
+        arrow(cols["mmsi"], pa.uint32()),
+        arrow(cols["ts"], S.TIMESTAMP),  # positions always have a time (else quarantined)
+        arrow(cols["lat"], pa.float64(), valid[0]),
+        arrow(cols["lon"], pa.float64(), valid[1]),
+        arrow(cols["sog"], pa.float32(), valid[2]),
+        arrow(cols["cog"], pa.float32(), valid[3]),
+        arrow(cols["hdg"], pa.int16(), valid[4]),
+        arrow(cols["rot"], pa.float32(), valid[5]),
+        arrow(cols["nav"], pa.int8(), valid[6]),
+        arrow(cols["acc"], pa.bool_(), valid[7]),
+        arrow(cols["mt"], pa.int8(), valid[8]),
+        repeat(opt.receiver, n),
         _station_array(d, idx),
         *_provenance(d, idx, h, opt),
     ]
@@ -448,16 +406,9 @@ def _positions(d: Decoded, idx: np.ndarray, ts: np.ndarray, h: np.ndarray, opt: 
 def _text_col(d: Decoded, name: str, idx: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """A text column at rows ``idx`` as Arrow (converted once) and its hash (null hashes like NUL)."""
     if d.cols.get(name) is None:  # the reader has no such column: every value null
-        return pa.nulls(len(idx), pa.string()), np.full(len(idx), _null_text_hash(), np.uint64)
+        return pa.nulls(len(idx), pa.string()), np.full(len(idx), null_text_hash(), np.uint64)
     arr = _text_take(d, name, idx)
     return arr, V.hash_text(arr.fill_null("\x00"))
-
-
-@cache
-def _null_text_hash() -> np.uint64:
-    """The hash of a null text value (hashed like the NUL character); on first use, not at
-    import (the kernel would load then)."""
-    return V.hash_text(pa.array(["\x00"]))[0]
 
 
 def _text_take(d: Decoded, name: str, idx: np.ndarray) -> pa.Array:
@@ -480,8 +431,9 @@ def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions, 
                                        "deadweight_t")}
     text = {k: _text_col(d, k, idx) for k in ("name", "callsign", "ship_type_text", "destination", "flag")}
     content = [num["imo"].astype(np.uint64), text["name"][1], text["callsign"][1], num["ship_type"].astype(np.uint64),
-               text["ship_type_text"][1], _q(num["length_m"], 10), _q(num["beam_m"], 10), _q(num["draught_m"], 10),
-               text["destination"][1], num["eta_ms"].view(np.uint64), _q(num["deadweight_t"], 1), text["flag"][1]]
+               text["ship_type_text"][1], quantize(num["length_m"], 10), quantize(num["beam_m"], 10),
+               quantize(num["draught_m"], 10), text["destination"][1], num["eta_ms"].view(np.uint64),
+               quantize(num["deadweight_t"], 1), text["flag"][1]]
     reports = np.ones(len(idx), np.int32)
     if runs:
         c = np.zeros(len(idx), dtype=np.uint64)
@@ -501,59 +453,27 @@ def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions, 
     imo = num["imo"]
     arrays = [
         pa.array(mmsi, pa.uint32()),
-        _ts_array(t),
-        _num(mt, pa.int8()),
-        _num(imo, pa.uint32()),
+        ts_array(t),
+        nullable(mt, pa.int8()),
+        nullable(imo, pa.uint32()),
         pa.array(imo_is_valid(imo), mask=imo == -1),
         text["name"][0],
         text["callsign"][0],
-        _num(num["ship_type"], pa.int16()),
+        nullable(num["ship_type"], pa.int16()),
         text["ship_type_text"][0],
-        _num(num["length_m"], pa.float32()),
-        _num(num["beam_m"], pa.float32()),
-        _num(num["draught_m"], pa.float32()),
+        nullable(num["length_m"], pa.float32()),
+        nullable(num["beam_m"], pa.float32()),
+        nullable(num["draught_m"], pa.float32()),
         text["destination"][0],
-        _ts_array(num["eta_ms"]),
-        _num(num["deadweight_t"], pa.float32()),
+        ts_array(num["eta_ms"]),
+        nullable(num["deadweight_t"], pa.float32()),
         text["flag"][0],
-        _repeat(opt.receiver, len(idx)),
+        repeat(opt.receiver, len(idx)),
         _station_array(d, idx),
         *_provenance(d, idx, h, opt),
         pa.array(reports, pa.int32()),
     ]
     return pa.Table.from_arrays(arrays, schema=S.STATIC)
-
-
-def static_runs(mmsi: np.ndarray, ts: np.ndarray, content: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows to keep of a batch's repeated static attributes, and the reports each stands for.
-
-    A run is a vessel's consecutive rows (by time; equal times in input order) with one
-    ``content`` hash. Its first row stands for all but the last report, its last row for itself,
-    so the first and last times of every value, and the count of reports, are kept. Returns
-    (kept rows in input order, reports of each)."""
-    n = len(mmsi)
-    # stable: equal (mmsi, time) keep their input order; rows already in time order (exports
-    # usually are) need the vessel key only
-    if (np.diff(ts) >= 0).all():
-        codes = pd.factorize(mmsi)[0]  # a few thousand vessels: a radix sort of 16-bit codes
-        o = np.argsort(codes.astype(np.int16) if len(codes) and codes.max() < 2**15 else codes, kind="stable")
-    else:
-        o = np.lexsort((ts, mmsi))
-    m, c = mmsi[o], content[o]
-    brk = np.ones(n, dtype=bool)
-    brk[1:] = (m[1:] != m[:-1]) | (c[1:] != c[:-1])
-    start = np.flatnonzero(brk)
-    end = np.append(start[1:], n) - 1
-    long = end > start
-    rep = np.zeros(n, dtype=np.int32)
-    rep[start] = np.where(long, end - start, 1)
-    rep[end[long]] = 1
-    keep = np.zeros(n, dtype=bool)
-    keep[o] = rep > 0
-    reports = np.zeros(n, dtype=np.int32)
-    reports[o] = rep
-    rows = np.flatnonzero(keep)
-    return rows, reports[rows]
 
 
 def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, opt: NormalizeOptions) -> pa.Table:
@@ -567,24 +487,24 @@ def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, o
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
     h = V.mix_array(h, np.full(len(idx), 0x5354, dtype=np.uint64))  # domain: stations
-    for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), _q(lat, 1e6), _q(lon, 1e6),
+    for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), quantize(lat, 1e6), quantize(lon, 1e6),
               V.hash_text(name.fill_null("\x00"))):
         h = V.mix_array(h, x)
     names = np.array([MMSI_CLASS_NAMES[int(c)] for c in range(12)], dtype=object)
     arrays = [
         pa.array(mmsi, pa.uint32()),
-        _ts_array(t),
+        ts_array(t),
         pa.array(names[mclass[idx]], pa.string()),
-        _num(mt, pa.int8()),
-        _num(lat, pa.float64()),
-        _num(lon, pa.float64()),
+        nullable(mt, pa.int8()),
+        nullable(lat, pa.float64()),
+        nullable(lon, pa.float64()),
         name,
-        _repeat(opt.receiver, len(idx)),
+        repeat(opt.receiver, len(idx)),
         _station_array(d, idx),
         *_provenance(d, idx, h, opt),
-        _num(sog, pa.float32()),
-        _num(cog, pa.float32()),
-        _num(alt, pa.int16()),
+        nullable(sog, pa.float32()),
+        nullable(cog, pa.float32()),
+        nullable(alt, pa.int16()),
     ]
     return pa.Table.from_arrays(arrays, schema=S.STATIONS)
 
@@ -601,9 +521,9 @@ def _other(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions) -
     content = d.content_hash(idx) if d.content_hash is not None else V.hash_text(raw)
     h = V.mix_array(V.mix_array(h, t.view(np.uint64)), content)
     arrays = [
-        _num(mmsi, pa.uint32()),
-        _ts_array(t),
-        _num(mt, pa.int8()),
+        nullable(mmsi, pa.uint32()),
+        ts_array(t),
+        nullable(mt, pa.int8()),
         raw,
         _station_array(d, idx),
         *_provenance(d, idx, h, opt),
@@ -620,11 +540,11 @@ def _quarantine(
     rs = pa.array(reasons[idx].astype(object), pa.string())
     h = V.mix_array(V.mix_array(np.zeros(len(idx), np.uint64), V.hash_text(raw)), V.hash_text(rs))
     arrays = [
-        _repeat(opt.source_file, len(idx)),
+        repeat(opt.source_file, len(idx)),
         pa.array(d.ref[idx], pa.int64()),
         rs,
-        _text(rfields[idx]),
-        _text(details[idx]),
+        text_array(rfields[idx]),
+        text_array(details[idx]),
         raw,
         pa.array(h, pa.uint64()),
     ]

@@ -21,11 +21,12 @@ import pyarrow.csv as pacsv
 
 from harborwatch.core.errors import FormatError
 from harborwatch.ingest.checks import BAD_TIME, NOT_A_NUMBER, NOT_AN_INTEGER, OUT_OF_RANGE, FieldIssue
+from harborwatch.ingest.columns import TS_MISSING
 from harborwatch.ingest.csv.blocks import Parsed, lines_of, parse_block, parsed_blocks
 from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, TEXT_FIELDS, Mapping, split_header
 from harborwatch.ingest.csv.quotes import SAMPLE_BYTES, STAND_IN, QuoteGuard, restore, spans_lines
 from harborwatch.ingest.prefetch import prefetch
-from harborwatch.ingest.records import POSITION_TYPES, TS_MISSING, Decoded
+from harborwatch.ingest.records import POSITION_TYPES, Decoded
 
 BLOCK_BYTES = 4 << 20
 STATIC_FIELDS = ("imo", "name", "callsign", "ship_type", "ship_type_text", "length_m", "beam_m", "draught_m",

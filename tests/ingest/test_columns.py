@@ -1,4 +1,4 @@
-"""Normalisation details: the runs of repeated static attributes CSV rows carry."""
+"""Column helpers: the runs of repeated static attributes CSV rows carry."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harborwatch.ingest.records import static_runs
+from harborwatch.ingest.columns import static_runs
 
 
 def test_a_run_keeps_its_first_and_last_row():
