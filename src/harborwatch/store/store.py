@@ -132,6 +132,12 @@ GROUP BY p.mmsi, p.period
 """
 
 
+def _ms_bounds(ts: pa.ChunkedArray | pa.Array) -> tuple[int, int]:
+    """(min, max) of a timestamp column as epoch milliseconds."""
+    mm = pc.min_max(pc.cast(ts, pa.int64()))
+    return int(mm["min"].as_py()), int(mm["max"].as_py())
+
+
 def _connect(db: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection, waiting (polling) while another process holds the file's lock."""
     deadline = time.monotonic() + wait_s
@@ -158,6 +164,10 @@ class Store:
         self.path = path
         self.con = con
         self._open_batches = False  # a write_batch transaction left open (commit=False)
+        #: per table, epoch ms bounds that hold every stored row's time (None: no rows), widened
+        #: by each insert; read from the table on first use. One writer holds a store at a time,
+        #: and a rolled-back insert only leaves the bounds wider than they need be.
+        self._spans: dict[str, tuple[int, int] | None] = {}
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -297,8 +307,9 @@ class Store:
         # doubled the cost). Whole row groups in parallel (one chunk each, insertion order not
         # kept) were tried: no faster on 2 cores, where the readers use the other core, and the
         # rows' order then depends on the threads.
-        batch = table.combine_chunks() if keep.all() else table.take(pa.array(np.flatnonzero(keep)))  # noqa: F841
+        batch = table.combine_chunks() if keep.all() else table.take(pa.array(np.flatnonzero(keep)))
         sql = f"INSERT INTO {name} BY NAME SELECT * FROM batch"
+        self._widen(name, batch)  # before the insert: a failed insert leaves the bounds wider only
         if name in _RETURNING:
             # the accounting counts the reasons of the rows actually inserted
             self._returned = self.con.execute(sql + f" RETURNING {_RETURNING[name]}").fetchall()
@@ -308,24 +319,41 @@ class Store:
     def _stored_hashes(self, name: str, table: pa.Table) -> pa.Array | None:
         """The hashes of ``table`` already in table ``name`` (None: none can be).
 
-        The stored rows are looked up only within the time span where the table and the batch
-        overlap (the zone maps skip the rest, and a batch of a time-ordered file overlaps the rows
-        before it by a second at most); within it the batch is the hash join's build side, so a
-        batch costs the same late in a big ingest as early."""
+        Equal hashes mean equal times, so only the batch's rows within the stored rows' time
+        bounds can be stored: a batch outside them (a time-ordered file's next batch, bar the
+        second it shares with the last) needs no lookup, and otherwise the lookup is restricted
+        to the overlap, where DuckDB's zone maps skip the rest of the table and the batch is the
+        hash join's small build side."""
         batch = table
         if "timestamp" not in table.column_names:
             return self.con.sql(f"SELECT record_hash FROM {name} WHERE record_hash IN "
                                 "(SELECT record_hash FROM batch)").to_arrow_table()["record_hash"]
-        ts = table.column("timestamp")
-        lo, hi = self.con.execute(f"SELECT min(timestamp), max(timestamp) FROM {name} WHERE timestamp BETWEEN ? AND ?",
-                                  [pc.min(ts).as_py(), pc.max(ts).as_py()]).fetchall()[0]
-        if lo is None:
+        b_lo, b_hi = _ms_bounds(table.column("timestamp"))
+        span = self._span(name)
+        if span is None or b_hi < span[0] or b_lo > span[1]:
             return None
-        # hashes cover the time: only the batch's rows within the stored span can be stored
-        batch = table.filter(pc.and_(pc.greater_equal(ts, pa.scalar(lo, ts.type)),  # noqa: F841  (used in the SQL)
-                                     pc.less_equal(ts, pa.scalar(hi, ts.type)))).select(["record_hash"])
-        return self.con.sql(f"SELECT record_hash FROM {name} WHERE timestamp BETWEEN ? AND ? AND record_hash IN "
-                            "(SELECT record_hash FROM batch)", params=[lo, hi]).to_arrow_table()["record_hash"]
+        lo, hi = max(b_lo, span[0]), min(b_hi, span[1])
+        ms = pc.cast(table.column("timestamp"), pa.int64())
+        batch = table.filter(pc.and_(pc.greater_equal(ms, lo), pc.less_equal(ms, hi)))  # noqa: F841  (in the SQL)
+        got = self.con.sql(f"SELECT record_hash FROM {name} WHERE timestamp BETWEEN "
+                           "make_timestamptz(?::BIGINT * 1000) AND make_timestamptz(?::BIGINT * 1000) "
+                           "AND record_hash IN (SELECT record_hash FROM batch)", params=[lo, hi]).to_arrow_table()
+        return got["record_hash"]
+
+    def _span(self, name: str) -> tuple[int, int] | None:
+        """Epoch ms bounds of table ``name``'s times (see ``_spans``)."""
+        if name not in self._spans:
+            lo, hi = self.con.execute(f"SELECT epoch_ms(min(timestamp)), epoch_ms(max(timestamp)) FROM {name}"
+                                      ).fetchall()[0]
+            self._spans[name] = None if lo is None else (int(lo), int(hi))
+        return self._spans[name]
+
+    def _widen(self, name: str, table: pa.Table) -> None:
+        """Widen table ``name``'s time bounds by the rows of ``table`` (being inserted)."""
+        if "timestamp" in table.column_names and table.num_rows:
+            b_lo, b_hi = _ms_bounds(table.column("timestamp"))
+            span = self._span(name)
+            self._spans[name] = (b_lo, b_hi) if span is None else (min(span[0], b_lo), max(span[1], b_hi))
 
     def start_file(self, run_id: str, file: str, fmt: str) -> None:
         self.con.execute(
