@@ -222,6 +222,8 @@ def test_batches_left_open_commit_together_or_roll_back_together(tmp_path: Path,
         write(st, second, commit=False)
         st.commit_batches()
         rep = st.finish_file("r", "f", None)
+        write(st, first, commit=False)  # all stored already; put_rows commits what is left open first
+        assert st.put_rows("notes", pa.table({"k": [1]}), "k") == 1
     assert rep["stored"] == nb.positions.num_rows == rep["records_in"]
 
 

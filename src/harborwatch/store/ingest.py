@@ -35,11 +35,12 @@ from harborwatch.ingest.sources import Member, detect_format, list_members, open
 from harborwatch.ingest.trade import read_comtrade, read_deliveries
 from harborwatch.store.store import ROW_GROUP, Store
 
-#: Positions are written a whole number of DuckDB row groups (:data:`ROW_GROUP`) per insert, with
-#: the static rows that come with them: a row group or more goes straight to the database file (a
-#: smaller insert goes through the write-ahead log, a commit's flush per batch), and a partial row
-#: group left at the end of an insert is rewritten when the store closes (0.6 s of 1.7 s for 2.4M
-#: positions written 131,072 rows at a time).
+# Positions are written a whole number of DuckDB row groups (store.ROW_GROUP) per insert, with
+# the rows that came with them: a row group or more goes straight to the database file (a
+# smaller insert goes through the write-ahead log, a commit's flush per batch), and a partial row
+# group left at the end of an insert is rewritten when the store closes (0.6 s of 1.7 s for 2.4M
+# positions written 131,072 rows at a time).
+
 #: Writes per transaction: a commit costs 30-70 ms (the log's flush), a sixth of a row group's
 #: write. A killed ingest keeps what was committed (see DESIGN.md, "Store").
 COMMIT_EVERY = 8

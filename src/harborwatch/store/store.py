@@ -515,6 +515,8 @@ class Store:
         if not name.isidentifier() or not key.isidentifier():
             raise StoreError(f"bad table or key name {name!r}/{key!r}")
         c = self.con
+        self.commit_batches()  # its own transaction, after any batches an ingest left open
+        self._spans.pop(name, None)  # the time bounds the ingest keeps are read again on next use
         c.register("_incoming", table)
         try:
             c.execute("BEGIN")
