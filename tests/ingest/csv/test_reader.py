@@ -145,3 +145,21 @@ def test_unparsable_eta_is_a_field_issue_and_milliseconds_are_quarantined(tmp_pa
     q = b.quarantine.to_pandas()
     assert list(q.source_ref) == [3] and q.reason[0] == "bad_timestamp" and q.field[0] == "Millisecond"
     assert str(b.positions.column("timestamp")[0].as_py()) == "2021-07-01 18:51:51.680000+00:00"
+
+
+def test_quoted_values_spanning_lines_are_read_whole(tmp_path: Path):
+    """A file whose quoted values hold newlines is read by the streaming reader, record by record
+    (not line by line); there a record's reference is its row number + 1 (the header is row 1),
+    since the streaming parser does not report physical lines."""
+    header = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType\n"
+    rows = ['211000001,2023-01-01T00:00:00,54.1,10.2,1.0,2.0,3,"TWO\nLINES",IMO9074729,X,70\n',
+            "211000002,2023-01-01T00:00:01,54.2,10.3,1.0,2.0,3,PLAIN,,Y,70\n",
+            "211000003,2023-01-01T00:00:02,95.0,10.3,1.0,2.0,3,BAD LAT,,Z,70\n"]
+    p = tmp_path / "multiline.csv"
+    p.write_text(header + "".join(rows))
+    (b,) = _normalized(p, "noaa")
+    assert b.positions["source_ref"].to_pylist() == [2, 3]
+    names = sorted(b.static_secondary["name"].to_pylist())
+    assert names == ["PLAIN", "TWO\nLINES"]
+    assert b.quarantine["source_ref"].to_pylist() == [4] and b.quarantine["reason"].to_pylist() == ["lat_out_of_range"]
+    assert b.quarantine["raw"][0].as_py().startswith("MMSI=211000003,")

@@ -1,8 +1,12 @@
-"""Streaming CSV reader: pyarrow's incremental CSV parser + a :class:`Mapping` -> Decoded.
+"""CSV reader: pyarrow's CSV parser + a :class:`Mapping` -> Decoded.
 
-Every column is read as text and converted here, so that a bad value rejects one row
-(with the field named) instead of failing a whole block. ``source_ref`` is the physical
-line in the file (the header is line 1), the number a text editor shows.
+A file of one-line records is parsed in blocks of lines by :mod:`.blocks` (numbers typed by
+Arrow where every value of the block converts); otherwise, and for any block where a value does
+not convert, every column is read as text and converted here, so that a bad value rejects one
+row (with the field named) or is nulled as a field issue, instead of failing a whole block.
+``source_ref`` is the physical line in the file (the header is line 1), the number a text editor
+shows; in a file whose quoted values span lines (read by Arrow's streaming reader, which does not
+report lines) it is the record's row number + 1.
 """
 
 from __future__ import annotations
@@ -59,33 +63,25 @@ def read_csv(
     mapping = replace(
         mapping, columns={k: v for k, v in mapping.columns.items() if all(c in present for c in v.columns)}
     )
+    sample = stream.read(SAMPLE_BYTES)
+    if not spans_lines(sample, mapping.delimiter):  # records are lines: blocks, parsed in parallel
+        yield from _block_batches(QuoteGuard(stream, sample, block=block_bytes), header, mapping, source_name,
+                                  on_progress)
+        return
+    # quoted values span lines, so a record may be several: Arrow's streaming reader, all text
     invalid: list[tuple[int, str]] = []
 
     def on_invalid(row) -> str:
         invalid.append((int(row.number) if row.number is not None else -1, row.text))
         return "skip"
 
-    sample = stream.read(SAMPLE_BYTES)
-    multiline = spans_lines(sample, mapping.delimiter)
-    if not multiline:  # records are lines: blocks of lines, parsed in parallel, numbers typed
-        yield from _block_batches(QuoteGuard(stream, sample, block=block_bytes), header, mapping, source_name,
-                                  on_progress)
-        return
-    guarded = None
-    body = io.BufferedReader(guarded, buffer_size=1 << 20) if guarded is not None else _Chain(sample, stream)
     try:
-        reader = _open(body, header, mapping, on_invalid, block_bytes, multiline)
+        reader = _open(_Chain(sample, stream), header, mapping, on_invalid, block_bytes, multiline=True)
     except pa.ArrowInvalid as e:
         if "Empty CSV" in str(e):
             return  # a header and no rows: no records
         raise FormatError(f"{source_name}: cannot parse as CSV ({e})") from e
-    def quotes_replaced() -> bool:
-        return guarded is not None and guarded.replaced
-
-    for d in _batches(reader, invalid, mapping, source_name, header, on_progress, quotes_replaced):
-        if guarded is not None and guarded.replaced:
-            d.raw = _restoring(d.raw)
-        yield d
+    yield from _batches(reader, invalid, mapping, source_name, header, on_progress)
 
 
 def _block_batches(guard: QuoteGuard, header: list[str], m: Mapping, source_name: str,
@@ -193,8 +189,7 @@ def _parsed(reader, invalid: list) -> Iterator[tuple[pa.RecordBatch | None, list
             return
 
 
-def _batches(reader, invalid, mapping, source_name, header, on_progress,
-             quotes_replaced: Callable[[], bool]) -> Iterator[Decoded]:
+def _batches(reader, invalid, mapping, source_name, header, on_progress) -> Iterator[Decoded]:
     next_line = 2  # physical line of the next data row (header is line 1)
     # Arrow parses the next blocks in a thread of its own (it lets go of the GIL), while this
     # thread converts the ones before
@@ -213,7 +208,7 @@ def _batches(reader, invalid, mapping, source_name, header, on_progress,
         if bad:
             next_line = max(next_line, max(bad_lines) + 1)
         if nrows or real_bad:
-            yield _decode(batch, lines, real_bad, mapping, source_name, header, quotes_replaced())
+            yield _decode(batch, lines, real_bad, mapping, source_name, header)
         if on_progress:
             on_progress(nrows + len(bad))
         if batch is None:
