@@ -60,30 +60,23 @@ def spans_lines(sample: bytes, delimiter: str) -> bool:
     return any(pa.types.is_string(col.type) and pc.any(pc.match_substring(col, "\n")).as_py() for col in t.columns)
 
 
-class QuoteGuard(io.RawIOBase):
-    """A byte stream with the quotes of odd-quote lines replaced by :data:`STAND_IN`.
-
-    It reads whole lines (at least ``block`` bytes at a time) and hands out views of them, so
-    each byte is copied once on its way to the parser."""
+class QuoteGuard:
+    """A byte stream as blocks of whole lines, with the quotes of odd-quote lines replaced by
+    :data:`STAND_IN` (:meth:`blocks`). A block is a view of the bytes read: the pending part of a
+    line is the only copy, unless quotes are replaced."""
 
     def __init__(self, raw, head: bytes = b"", block: int = 4 << 20) -> None:
         self._raw = raw
         self._pending = head  # bytes read ahead (the sample), not yet processed
-        self._out = memoryview(b"")
-        self._pos = 0
         self._eof = False
         self._block = block
         #: whether any quote was replaced (the reader then restores them in values)
         self.replaced = False
 
-    def readable(self) -> bool:
-        return True
-
-    def _read_block(self, want: int) -> bytes | memoryview | None:
-        """The next whole lines (or the rest of the stream), guarded; None at the end. A view of
-        the bytes read (the pending part of a line is the only copy)."""
+    def _read_block(self) -> bytes | memoryview | None:
+        """The next whole lines (or the rest of the stream), guarded; None at the end."""
         while not self._eof:
-            data = self._raw.read(max(want, self._block))
+            data = self._raw.read(self._block)
             if not data:
                 self._eof = True
                 block, self._pending = self._pending, b""
@@ -97,15 +90,10 @@ class QuoteGuard(io.RawIOBase):
             return self._guard(buf, cut + 1)
         return None
 
-    def _next(self, want: int) -> None:
-        block = self._read_block(want)
-        if block is not None:
-            self._out, self._pos = memoryview(block), 0
-
     def blocks(self) -> Iterator[bytes | memoryview]:
         """The stream as guarded blocks of whole lines, about ``block`` bytes each (the last may
-        lack its newline); instead of reading it as a stream."""
-        while (block := self._read_block(self._block)) is not None:
+        lack its newline)."""
+        while (block := self._read_block()) is not None:
             if block:
                 yield block
 
@@ -121,14 +109,6 @@ class QuoteGuard(io.RawIOBase):
         b[odd] = STAND_IN
         self.replaced = True
         return b.tobytes()
-
-    def readinto(self, buf) -> int:
-        if self._pos >= len(self._out):
-            self._next(len(buf))
-        n = min(len(buf), len(self._out) - self._pos)
-        buf[:n] = self._out[self._pos:self._pos + n]
-        self._pos += n
-        return n
 
 
 def restore(col: pa.Array) -> pa.Array:
