@@ -74,7 +74,7 @@ STATIC = pa.schema(
         *_PROVENANCE,
         _f("reports", pa.int32(), "reports this row stands for: 1 for a static message; CSV rows repeat the "
            "attributes on every position, and a run of equal ones is stored as its first row (the run's length "
-           "less one) and its last (1). Null in stores made before 0.9: read as 1"),
+           "less one) and its last (1). Null in stores made before the column: read as 1"),
     ]
 )
 
