@@ -104,6 +104,20 @@ def test_one_stray_quote_costs_at_most_its_line():
     assert sum(b.positions.num_rows for b in bs) >= 999
 
 
+def test_bytes_that_are_not_utf8_cost_their_field_not_the_file(tmp_path):
+    rows = [_mt_row(k).encode() for k in range(5)]
+    rows[1] = rows[1].replace(b"SIMULATED SHUTTLE 1", b"SIMULATED \xff\xfe 1")  # a name: nulled, counted
+    rows[3] = rows[3].replace(b";42.2403;", b";4\xff.2403;")  # a latitude: the record is quarantined
+    rep = _ingest(tmp_path, "latin.csv", MT_HEADER.encode() + b"".join(rows))
+    assert rep["records_in"] == 5 and rep["stored"] == 4 and rep["quarantined"] == 1
+    assert rep["field_issues"] == {"name": {"not_utf8": 1}} and rep["quarantine_reasons"] == {"bad_value": 1}
+    with Store.open(tmp_path / "store") as st:
+        issue = st.sql("SELECT source_ref, value FROM field_issues").to_pylist()
+        q = st.sql("SELECT source_ref, field, raw FROM quarantine").to_pylist()
+    assert issue == [{"source_ref": 3, "value": "SIMULATED \ufffd\ufffd 1"}]
+    assert q[0]["source_ref"] == 5 and q[0]["field"] == "lat" and "LAT=4\ufffd.2403" in q[0]["raw"]
+
+
 # 4. implausible times --------------------------------------------------------------------------
 
 def test_times_before_2000_or_in_the_future_are_quarantined():

@@ -26,6 +26,8 @@ MAX_FUTURE_MS = 86_400_000
 
 #: Reasons of field issues.
 NOT_A_NUMBER, NOT_AN_INTEGER, BAD_TIME, OUT_OF_RANGE = "not_a_number", "not_an_integer", "bad_time", "out_of_range"
+#: A text field with bytes that are not UTF-8 (read with U+FFFD in their place, then nulled).
+NOT_UTF8 = "not_utf8"
 
 
 @dataclass

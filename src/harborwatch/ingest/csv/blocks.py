@@ -48,6 +48,8 @@ class Parsed:
     batch: pa.RecordBatch | None
     skipped: list[tuple[int, str]]
     typed: bool
+    #: bytes that are not UTF-8 were read as U+FFFD (text parsing only; the reader nulls such text)
+    utf8_replaced: bool = False
 
 
 def typed_columns(header: list[str], m: Mapping) -> dict[str, pa.DataType]:
@@ -77,7 +79,16 @@ def parse_block(block: bytes | memoryview, line0: int, header: list[str], m: Map
             return _parse(block, line0, header, m, include, typed)
         except pa.ArrowInvalid:
             pass
-    return _parse(block, line0, header, m, include, {})
+    try:
+        return _parse(block, line0, header, m, include, {})
+    except pa.ArrowInvalid as e:
+        if "UTF8" not in str(e):
+            raise
+    # bytes that are not UTF-8 would fail the block: they are read as U+FFFD (newlines are ASCII,
+    # so the lines stay where they were)
+    fixed = bytes(block).decode("utf-8", errors="replace").encode("utf-8")
+    p = _parse(fixed, line0, header, m, include, {})
+    return Parsed(block, line0, p.batch, p.skipped, False, utf8_replaced=True)
 
 
 def _parse(block: bytes | memoryview, line0: int, header: list[str], m: Mapping, include: list[str],
@@ -118,7 +129,7 @@ def parsed_blocks(blocks: Iterable[bytes | memoryview], header: list[str], m: Ma
     """Each block parsed, in order: the blocks are read (and the file hashed) a thread ahead, and
     parsed by :data:`THREADS` threads, :data:`AHEAD` blocks ahead."""
     typed = typed_columns(header, m)
-    pending: deque[Future] = deque()
+    pending: deque[tuple[int, Future]] = deque()
     line = 2  # the header is line 1
     it = iter(prefetch(blocks, newlines, depth=2))
     more = True
@@ -131,16 +142,17 @@ def parsed_blocks(blocks: Iterable[bytes | memoryview], header: list[str], m: Ma
                         more = False
                         break
                     block, n_lines = nxt
-                    pending.append(pool.submit(parse_block, block, line, header, m, include, typed))
+                    pending.append((line, pool.submit(parse_block, block, line, header, m, include, typed)))
                     line += n_lines
                 if not pending:
                     return
+                line0, fut = pending.popleft()
                 try:
-                    yield pending.popleft().result()
+                    yield fut.result()
                 except pa.ArrowInvalid as e:
-                    raise FormatError(f"{source_name}: CSV parse error near line {line}: {e}") from e
+                    raise FormatError(f"{source_name}: CSV parse error in the block from line {line0}: {e}") from e
         finally:
-            for f in pending:
+            for _, f in pending:
                 f.cancel()
 
 

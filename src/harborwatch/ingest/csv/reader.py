@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from harborwatch.core.errors import FormatError
-from harborwatch.ingest.checks import BAD_TIME, NOT_A_NUMBER, NOT_AN_INTEGER, OUT_OF_RANGE, FieldIssue
+from harborwatch.ingest.checks import BAD_TIME, NOT_A_NUMBER, NOT_AN_INTEGER, NOT_UTF8, OUT_OF_RANGE, FieldIssue
 from harborwatch.ingest.columns import TS_MISSING
 from harborwatch.ingest.csv.blocks import Parsed, lines_of, parse_block, parsed_blocks
 from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, TEXT_FIELDS, Mapping, split_header
@@ -94,11 +94,11 @@ def _block_batches(guard: QuoteGuard, header: list[str], m: Mapping, source_name
         real_bad = [(n, t) for n, t in p.skipped if t.strip() != ""]  # blank lines are not records
         if nrows or real_bad:
             replaced = guard.replaced  # only ever turns true; a block parsed ahead may set it early
-            d = _decode(p.batch, lines, real_bad, m, source_name, header, replaced)
+            d = _decode(p.batch, lines, real_bad, m, source_name, header, replaced, p.utf8_replaced)
             if p.typed and (d.issues or (d.reject is not None and (d.reject[:nrows] != None).any())):  # noqa: E711
                 # the text path names a bad value as it was written, and decides its fate
                 p = parse_block(p.block, p.line0, header, m, include, None)
-                d = _decode(p.batch, lines, real_bad, m, source_name, header, replaced)
+                d = _decode(p.batch, lines, real_bad, m, source_name, header, replaced, p.utf8_replaced)
             elif p.typed:
                 d.raw = _raw_from_block(p, lines, real_bad, m, header, include)
             if replaced:
@@ -326,8 +326,8 @@ def _bad(rej: _Rejects, issues: list[FieldIssue], bad: np.ndarray, pad: int, nam
         issues.append(FieldIssue(rows, name, reason, [str(col[int(i)].as_py()) for i in rows]))
 
 
-def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects,
-            issues: list[FieldIssue]) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects, issues: list[FieldIssue],
+            utf8_replaced: bool = False) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Every mapped field as a column of ``n`` rows (the parsed rows first): (other columns,
     MMSI, message type); values that do not parse reject their row (essential fields, naming the
     field) or become null with a field issue."""
@@ -366,6 +366,12 @@ def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects,
             if name in ("name", "callsign", "destination"):
                 text = pc.utf8_upper(text)
             text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+            if utf8_replaced:  # bytes that were not UTF-8: the field is null, and counted
+                bad = pc.fill_null(pc.match_substring(text, "\ufffd"), False).to_numpy(zero_copy_only=False)
+                if bad.any():
+                    rows = np.flatnonzero(bad)
+                    issues.append(FieldIssue(rows, name, NOT_UTF8, [text[int(i)].as_py() for i in rows]))
+                    text = pc.if_else(pa.array(bad), pa.scalar(None, pa.string()), text)
             cols[name] = pa.concat_arrays([text, pa.nulls(pad, pa.string())]) if pad else text
         elif name == "eta":
             eta_col, eta_fmt = get[spec.columns[0]], spec.format or m.time_format
@@ -446,7 +452,7 @@ def _raw_texts(batch: pa.RecordBatch | None, bad_rows: list[tuple[int, str]], m:
 
 def _decode(
     batch: pa.RecordBatch | None, lines: np.ndarray, bad_rows: list[tuple[int, str]], m: Mapping, source: str,
-    header: list[str], quotes_replaced: bool = False,
+    header: list[str], quotes_replaced: bool = False, utf8_replaced: bool = False,
 ) -> Decoded:
     n_ok = batch.num_rows if batch is not None else 0
     n = n_ok + len(bad_rows)
@@ -461,7 +467,7 @@ def _decode(
         get = {name: _restored(batch.column(name)) if quotes_replaced else batch.column(name)
                for name in batch.schema.names}
         ts = _times(get, m, n, n_ok, rej)
-        cols, mmsi, msg_type = _fields(get, m, n, n_ok, rej, issues)
+        cols, mmsi, msg_type = _fields(get, m, n, n_ok, rej, issues, utf8_replaced)
         mmsi_col = get[m.columns["mmsi"].columns[0]]
         rej.mark(np.pad(mmsi[:n_ok] < 0, (0, len(bad_rows))) & (np.arange(n) < n_ok) & (rej.reason == None),  # noqa: E711
                  "missing_mmsi", "mmsi", lambda i: f"MMSI={mmsi_col[i].as_py()!r}")
