@@ -118,6 +118,12 @@ def test_bytes_that_are_not_utf8_cost_their_field_not_the_file(tmp_path):
     assert q[0]["source_ref"] == 5 and q[0]["field"] == "lat" and "LAT=4\ufffd.2403" in q[0]["raw"]
 
 
+def test_a_row_repeated_exactly_is_one_static_report():
+    rows = [_mt_row(1), _mt_row(1), _mt_row(2), _mt_row(3)]  # row 1 twice: one record, one report
+    (b,) = _normalized_csv(MT_HEADER + "".join(rows))
+    assert sum(b.static_secondary["reports"].to_pylist()) == 3
+
+
 # 4. implausible times --------------------------------------------------------------------------
 
 def test_times_before_2000_or_in_the_future_are_quarantined():

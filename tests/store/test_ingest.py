@@ -79,7 +79,10 @@ def test_csv_static_runs_leave_the_identity_view_as_every_row_would(tmp_path: Pa
 
     from harborwatch.ingest import records
 
-    files = [ais_dir / "aisdb_test_data_noaa_20230111.csv", ais_dir / "baltic_april_2018_20k_sample.csv"]
+    baltic = (ais_dir / "baltic_april_2018_20k_sample.csv").read_text().splitlines(keepends=True)
+    repeated = tmp_path / "baltic_with_repeats.csv"  # every tenth row twice: a repeat is not a report
+    repeated.write_text("".join([baltic[0]] + [r for k, r in enumerate(baltic[1:]) for _ in range(1 + (k % 10 == 0))]))
+    files = [ais_dir / "aisdb_test_data_noaa_20230111.csv", repeated]
     cols = "mmsi, valid_from, valid_to, n_reports, name, imo, callsign, ship_type, length_m, beam_m, flag"
 
     def ingest(name: str) -> tuple[list, int, int]:

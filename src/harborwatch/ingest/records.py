@@ -436,7 +436,14 @@ def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions, 
         c = np.zeros(len(idx), dtype=np.uint64)
         for x in content:
             c = V.mix_array(c, x)
-        keep, reports = static_runs(d.mmsi[idx].astype(np.int64), ts[idx], c)
+        mm, tt = d.mmsi[idx].astype(np.int64), ts[idx]
+        # a row repeated exactly (vessel, time, type and attributes) is one report, as its record
+        # hash makes it one record
+        key = V.mix_array(V.mix_array(V.mix_array(c, tt.view(np.uint64)), mm.astype(np.uint64)),
+                          d.msg_type[idx].astype(np.uint64))
+        u = np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
+        keep, reports = static_runs(mm[u], tt[u], c[u])
+        keep = u[keep]
         if len(keep) < len(idx):
             idx, content = idx[keep], [x[keep] for x in content]
             num = {k: v[keep] for k, v in num.items()}
