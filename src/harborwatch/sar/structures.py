@@ -28,7 +28,7 @@ coarser pixels).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import numpy as np
@@ -186,7 +186,7 @@ def find_structures(scenes: list, p: Structures | None = None) -> dict:
 
     return features(ok, change, times, ref, p.multilook, p.min_area_m2, props,
                     {"method": "sequential omnibus test (Conradsen et al. 2016), persistent brightening",
-                     "parameters": {k: getattr(p, k) for k in p.__dataclass_fields__}})
+                     "parameters": asdict(p)})
 
 
 def features(ok: np.ndarray, change: np.ndarray, times: list[datetime], ref, m: int, min_area_m2: float,

@@ -32,7 +32,7 @@ first to show it), area and change, as the radar method writes them.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import numpy as np
@@ -79,7 +79,7 @@ class OpticalStructures(Params):
 
 def optical_stack(images: list) -> tuple[np.ndarray, list[datetime]]:
     """(images, bands, rows, cols) float32 of co-registered optical images sorted by time (``images``:
-    :class:`~harborwatch.sar.railcars_optical.OpticalImage`), with 0 as no data turned into NaN."""
+    :class:`~harborwatch.sar.optical.OpticalImage`), with 0 as no data turned into NaN."""
     if len(images) < 3:
         raise DataError(f"a stack needs at least 3 images, got {len(images)}")
     images = sorted(images, key=lambda i: (i.scene.time is None, i.scene.time))
@@ -217,7 +217,7 @@ def find_structures_optical(images: list, p: OpticalStructures | None = None) ->
 
     return features(found, np.where(found, split, -1), times, ref, p.multilook, p.min_area_m2, props,
                     {"method": "largest step in colour per pixel (two-sample T2 over time), persistent",
-                     "parameters": {f: getattr(p, f) for f in p.__dataclass_fields__}})
+                     "parameters": asdict(p)})
 
 
 __all__ = ["OpticalStructures", "find_structures_optical", "optical_stack", "step"]
