@@ -21,9 +21,8 @@ TS_MISSING = np.iinfo(np.int64).min
 
 
 def quantize(values: np.ndarray, scale: float) -> np.ndarray:
-    """Quantise floats for hashing; NaN -> a fixed code."""
-    out = np.where(np.isnan(values), -(2**62), np.round(values * scale))
-    return out.astype(np.int64).view(np.uint64)
+    """Quantise floats for hashing; NaN -> a fixed code (the kernel's :func:`~harborwatch.ingest.validate.qf`)."""
+    return V.quantize(values, scale)
 
 
 def ts_array(ms: np.ndarray) -> pa.Array:

@@ -94,11 +94,43 @@ _NAN_CODE = np.uint64(0xC000000000000000)
 
 
 def mix_array(h: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """:func:`mix` over arrays: splitmix64 step of (h ^ x), wrapping uint64 arithmetic."""
-    z = (h ^ x.astype(np.uint64)) + _GOLD
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+    """:func:`mix` over arrays: splitmix64 step of (h ^ x), wrapping uint64 arithmetic (``x`` as
+    NumPy's ``astype(np.uint64)`` reads it). One compiled pass, without NumPy's temporaries, and
+    without the GIL."""
+    h, x = np.broadcast_arrays(np.asarray(h, np.uint64), _as_u64(np.asarray(x)))
+    return _mix_arrays(np.ascontiguousarray(h), np.ascontiguousarray(x))
+
+
+def _as_u64(x: np.ndarray) -> np.ndarray:
+    if x.dtype == np.uint64:
+        return x
+    if x.dtype == np.int64:
+        return x.view(np.uint64)  # the bits astype gives
+    return x.astype(np.uint64)
+
+
+@njit(cache=True, nogil=True)
+def _mix_arrays(h, x):
+    out = np.empty(h.shape[0], np.uint64)
+    for i in range(h.shape[0]):
+        out[i] = mix(h[i], x[i])
+    return out
+
+
+def quantize(values: np.ndarray, scale: float) -> np.ndarray:
+    """Quantised floats for hashing, as uint64 (NaN -> a fixed code): :func:`qf` over an array."""
+    values = np.asarray(values)
+    if values.dtype != np.float64:  # scaled in the array's own type first, as NumPy would
+        values, scale = values * scale, 1.0
+    return _quantize(np.ascontiguousarray(values, np.float64), float(scale))
+
+
+@njit(cache=True, nogil=True)
+def _quantize(values, scale):
+    out = np.empty(values.shape[0], np.uint64)
+    for i in range(values.shape[0]):
+        out[i] = qf(values[i], scale)
+    return out
 
 
 @njit(cache=True, inline="always")

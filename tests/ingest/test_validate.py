@@ -1,0 +1,50 @@
+"""The array hashing helpers: compiled, and bit for bit the NumPy formulas stored hashes were made with."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from harborwatch.ingest.validate import mix_array, quantize
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLD = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix_numpy(h: np.ndarray, x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        z = (h ^ x.astype(np.uint64)) + _GOLD
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+        return z ^ (z >> np.uint64(31))
+
+
+def _quantize_numpy(values: np.ndarray, scale: float) -> np.ndarray:
+    out = np.where(np.isnan(values), -(2**62), np.round(values * scale))
+    return out.astype(np.int64).view(np.uint64)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), st.sampled_from([np.int8, np.int16, np.int32, np.int64, np.uint32, np.uint64]))
+def test_mix_array_is_the_numpy_formula(data, dtype):
+    n = data.draw(st.integers(0, 50))
+    h = data.draw(hnp.arrays(np.uint64, n))
+    x = data.draw(hnp.arrays(dtype, n))
+    assert mix_array(h, x).tolist() == _mix_numpy(h, x).tolist()
+
+
+def test_mix_array_takes_a_scalar_side():
+    h = np.arange(5, dtype=np.uint64)
+    assert mix_array(h, np.uint64(7)).tolist() == _mix_numpy(h, np.full(5, 7, np.uint64)).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), st.sampled_from([1.0, 10.0, 1e6]), st.sampled_from([np.float64, np.float32]))
+def test_quantize_is_the_numpy_formula(data, scale, dtype):
+    finite = st.floats(-1e6, 1e6, allow_nan=False, width=32 if dtype == np.float32 else 64)
+    halves = st.integers(-2000, 2000).map(lambda k: k / 2 / scale)  # ties round to even, as NumPy does
+    values = np.array(data.draw(st.lists(st.one_of(finite, halves, st.just(float("nan"))), max_size=40)), dtype)
+    assert quantize(values, scale).tolist() == _quantize_numpy(values, scale).tolist()
