@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from harborwatch.ingest.validate import mix_array, quantize
+from harborwatch.ingest.validate import hash_text, mix_array, quantize
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -48,3 +49,13 @@ def test_quantize_is_the_numpy_formula(data, scale, dtype):
     halves = st.integers(-2000, 2000).map(lambda k: k / 2 / scale)  # ties round to even, as NumPy does
     values = np.array(data.draw(st.lists(st.one_of(finite, halves, st.just(float("nan"))), max_size=40)), dtype)
     assert quantize(values, scale).tolist() == _quantize_numpy(values, scale).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=8)), max_size=30), st.integers(0, 5),
+       st.sampled_from(["", "\x00"]))
+def test_hash_text_hashes_a_null_as_the_text_given(values, start, null):
+    arr = pa.array(values, pa.string()).slice(min(start, len(values)))  # an offset into the buffers, too
+    assert hash_text(arr, null=null).tolist() == hash_text(arr.fill_null(null)).tolist()
+    filled = arr.fill_null(null)
+    assert hash_text(filled).tolist() == [hash_text(pa.array([v]))[0] for v in filled.to_pylist()]

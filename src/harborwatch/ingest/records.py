@@ -400,12 +400,15 @@ def _positions(d: Decoded, idx: np.ndarray, ts: np.ndarray, h: np.ndarray, opt: 
     return pa.Table.from_arrays(arrays, schema=S.POSITIONS)
 
 
-def _text_col(d: Decoded, name: str, idx: np.ndarray) -> tuple[pa.Array, np.ndarray]:
-    """A text column at rows ``idx`` as Arrow (converted once) and its hash (null hashes like NUL)."""
-    if d.cols.get(name) is None:  # the reader has no such column: every value null
-        return pa.nulls(len(idx), pa.string()), np.full(len(idx), null_text_hash(), np.uint64)
-    arr = _text_take(d, name, idx)
-    return arr, V.hash_text(arr.fill_null("\x00"))
+def _text_hash(d: Decoded, name: str, idx: np.ndarray) -> np.ndarray:
+    """The hash of text column ``name`` at rows ``idx`` (null hashes like NUL). An Arrow column
+    that most rows are taken from is hashed whole, without a copy of its text."""
+    col = d.cols.get(name)
+    if col is None:  # the reader has no such column: every value null
+        return np.full(len(idx), null_text_hash(), np.uint64)
+    if isinstance(col, pa.Array) and 4 * len(idx) >= len(col):
+        return V.hash_text(col, null="\x00")[idx]
+    return V.hash_text(_text_take(d, name, idx), null="\x00")
 
 
 def _text_take(d: Decoded, name: str, idx: np.ndarray) -> pa.Array:
@@ -418,6 +421,9 @@ def _text_take(d: Decoded, name: str, idx: np.ndarray) -> pa.Array:
     return pa.array(col[idx], type=pa.string(), from_pandas=True)
 
 
+_STATIC_TEXT = ("name", "callsign", "ship_type_text", "destination", "flag")
+
+
 def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions, runs: bool = False) -> pa.Table:
     """Static rows ``idx``. ``runs``: the attributes CSV position rows carry, which repeat on
     every row; each run of one vessel's equal attributes (in time order) keeps its first and
@@ -426,11 +432,11 @@ def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions, 
         return S.STATIC.empty_table()
     num = {k: d.take(k, idx) for k in ("imo", "ship_type", "length_m", "beam_m", "draught_m", "eta_ms",
                                        "deadweight_t")}
-    text = {k: _text_col(d, k, idx) for k in ("name", "callsign", "ship_type_text", "destination", "flag")}
-    content = [num["imo"].astype(np.uint64), text["name"][1], text["callsign"][1], num["ship_type"].astype(np.uint64),
-               text["ship_type_text"][1], quantize(num["length_m"], 10), quantize(num["beam_m"], 10),
-               quantize(num["draught_m"], 10), text["destination"][1], num["eta_ms"].view(np.uint64),
-               quantize(num["deadweight_t"], 1), text["flag"][1]]
+    th = {k: _text_hash(d, k, idx) for k in _STATIC_TEXT}
+    content = [num["imo"].astype(np.uint64), th["name"], th["callsign"], num["ship_type"].astype(np.uint64),
+               th["ship_type_text"], quantize(num["length_m"], 10), quantize(num["beam_m"], 10),
+               quantize(num["draught_m"], 10), th["destination"], num["eta_ms"].view(np.uint64),
+               quantize(num["deadweight_t"], 1), th["flag"]]
     reports = np.ones(len(idx), np.int32)
     if runs:
         c = np.zeros(len(idx), dtype=np.uint64)
@@ -447,8 +453,7 @@ def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions, 
         if len(keep) < len(idx):
             idx, content = idx[keep], [x[keep] for x in content]
             num = {k: v[keep] for k, v in num.items()}
-            sel = pa.array(keep)
-            text = {k: (a.take(sel), h[keep]) for k, (a, h) in text.items()}
+    text = {k: _text_take(d, k, idx) for k in _STATIC_TEXT}  # the rows kept only
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
     h = V.mix_array(h, np.full(len(idx), 0x5747, dtype=np.uint64))  # domain: static
@@ -461,17 +466,17 @@ def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions, 
         nullable(mt, pa.int8()),
         nullable(imo, pa.uint32()),
         pa.array(imo_is_valid(imo), mask=imo == -1),
-        text["name"][0],
-        text["callsign"][0],
+        text["name"],
+        text["callsign"],
         nullable(num["ship_type"], pa.int16()),
-        text["ship_type_text"][0],
+        text["ship_type_text"],
         nullable(num["length_m"], pa.float32()),
         nullable(num["beam_m"], pa.float32()),
         nullable(num["draught_m"], pa.float32()),
-        text["destination"][0],
+        text["destination"],
         ts_array(num["eta_ms"]),
         nullable(num["deadweight_t"], pa.float32()),
-        text["flag"][0],
+        text["flag"],
         repeat(opt.receiver, len(idx)),
         _station_array(d, idx),
         *_provenance(d, idx, h, opt),
@@ -492,7 +497,7 @@ def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, o
     h = np.zeros(len(idx), dtype=np.uint64)
     h = V.mix_array(h, np.full(len(idx), 0x5354, dtype=np.uint64))  # domain: stations
     for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), quantize(lat, 1e6), quantize(lon, 1e6),
-              V.hash_text(name.fill_null("\x00"))):
+              V.hash_text(name, null="\x00")):
         h = V.mix_array(h, x)
     names = np.array([MMSI_CLASS_NAMES[int(c)] for c in range(12)], dtype=object)
     arrays = [

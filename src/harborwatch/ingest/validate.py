@@ -236,19 +236,24 @@ def _hash_utf8(offsets, data, start):
     return out
 
 
-def hash_text(arr) -> np.ndarray:
-    """64-bit hash of each value of an Arrow string array (FNV-1a of the UTF-8 bytes, then splitmix)."""
+def hash_text(arr, null: str = "") -> np.ndarray:
+    """64-bit hash of each value of an Arrow string array (FNV-1a of the UTF-8 bytes, then
+    splitmix); a null hashes as the text ``null``. Read from the array's buffers, not copied."""
     if not isinstance(arr, pa.Array):
         arr = pa.array(arr, pa.string())
     if arr.type != pa.string():
         arr = arr.cast(pa.string())
     if len(arr) == 0:
         return np.zeros(0, np.uint64)
-    arr = arr.fill_null("")
+    if arr.null_count == len(arr):
+        return np.full(len(arr), hash_text(pa.array([null]))[0], np.uint64)
     _, off_buf, data_buf = arr.buffers()
     offsets = np.frombuffer(off_buf, dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    return _hash_utf8(offsets.astype(np.int64), data, 0)
+    out = _hash_utf8(offsets.astype(np.int64), data, 0)
+    if arr.null_count:  # a null slot's bytes are unspecified: its hash is set here
+        out[~arr.is_valid().to_numpy(zero_copy_only=False)] = hash_text(pa.array([null]))[0]
+    return out
 
 
 @njit(cache=True, inline="always")
