@@ -242,7 +242,7 @@ def _parse_time(col: pa.Array, fmt: str, tz: str | None) -> tuple[np.ndarray, np
         ms = vals * (1000.0 if fmt == "unix_s" else 1.0)
         out = np.where(np.isnan(ms), TS_MISSING, np.round(np.nan_to_num(ms))).astype(np.int64)
         return out, bad
-    if pa.types.is_timestamp(col.type):  # parsed by Arrow's CSV reader with the same format
+    if pa.types.is_timestamp(col.type):  # converted by the block parser, with the same format
         parsed, bad = col, np.zeros(n, dtype=bool)
     else:
         parsed = pc.strptime(col, format=fmt, unit="ms", error_is_null=True)
