@@ -7,10 +7,11 @@ are cores to spare.
 
 The mapping's plain numeric columns (no prefix to strip, no text codes) are parsed straight to
 float64 by Arrow's converters, and its time column is converted to timestamps in the same thread
-(by the text path's ``strptime``); the reader then has nothing to convert. A block where any such value does not convert (a typo, a stray space) is parsed again
-with every column as text, which is the reader's exact path: it rejects or nulls the one bad
-value and names it. Typed and text parsing give the same values wherever both succeed (tested on
-every sample), so a record's content, hash and fate do not depend on the path its block took.
+(by the text path's ``strptime``); the reader then has nothing to convert. A block where any
+such value does not convert (a typo, a stray space) is parsed again with every column as text,
+which is the reader's exact path: it rejects or nulls the one bad value and names it. Typed and
+text parsing give the same values wherever both succeed (tested on every sample), so a record's
+content, hash and fate do not depend on the path its block took.
 """
 
 from __future__ import annotations
