@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from harborwatch.ingest.validate import hash_text, mix_array, quantize
+from harborwatch.ingest.validate import hash_text, mix_array, quantize, static_content
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -59,3 +59,23 @@ def test_hash_text_hashes_a_null_as_the_text_given(values, start, null):
     assert hash_text(arr, null=null).tolist() == hash_text(arr.fill_null(null)).tolist()
     filled = arr.fill_null(null)
     assert hash_text(filled).tolist() == [hash_text(pa.array([v]))[0] for v in filled.to_pylist()]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_static_content_mixes_the_attributes_in_order(data):
+    n = data.draw(st.integers(0, 20))
+    ints = hnp.arrays(np.int64, n, elements=st.integers(-1, 2**40))
+    floats = hnp.arrays(np.float64, n, elements=st.one_of(st.floats(0, 500, allow_nan=False), st.just(np.nan)))
+    hashes = hnp.arrays(np.uint64, n)
+    imo, ship_type, eta, ts, mmsi, mt = (data.draw(ints) for _ in range(6))
+    length, beam, draught, dwt = (data.draw(floats) for _ in range(4))
+    name, callsign, stt, dest, flag = (data.draw(hashes) for _ in range(5))
+    content, key = static_content(imo, name, callsign, ship_type, stt, length, beam, draught, dest, eta, dwt, flag,
+                                  ts, mmsi, mt)
+    c = np.zeros(n, np.uint64)
+    for x in (imo, name, callsign, ship_type, stt, quantize(length, 10), quantize(beam, 10), quantize(draught, 10),
+              dest, eta, quantize(dwt, 1), flag):
+        c = _mix_numpy(c, x)
+    assert content.tolist() == c.tolist()
+    assert key.tolist() == _mix_numpy(_mix_numpy(_mix_numpy(c, ts), mmsi), mt).tolist()

@@ -433,26 +433,25 @@ def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions, 
     num = {k: d.take(k, idx) for k in ("imo", "ship_type", "length_m", "beam_m", "draught_m", "eta_ms",
                                        "deadweight_t")}
     th = {k: _text_hash(d, k, idx) for k in _STATIC_TEXT}
-    content = [num["imo"].astype(np.uint64), th["name"], th["callsign"], num["ship_type"].astype(np.uint64),
-               th["ship_type_text"], quantize(num["length_m"], 10), quantize(num["beam_m"], 10),
-               quantize(num["draught_m"], 10), th["destination"], num["eta_ms"].view(np.uint64),
-               quantize(num["deadweight_t"], 1), th["flag"]]
     reports = np.ones(len(idx), np.int32)
     if runs:
-        c = np.zeros(len(idx), dtype=np.uint64)
-        for x in content:
-            c = V.mix_array(c, x)
         mm, tt = d.mmsi[idx].astype(np.int64), ts[idx]
-        # a row repeated exactly (vessel, time, type and attributes) is one report, as its record
-        # hash makes it one record
-        key = V.mix_array(V.mix_array(V.mix_array(c, tt.view(np.uint64)), mm.astype(np.uint64)),
-                          d.msg_type[idx].astype(np.uint64))
+        # the attributes' hash, and the key of a row repeated exactly (vessel, time, type and
+        # attributes), which is one report, as its record hash makes it one record
+        c, key = V.static_content(num["imo"], th["name"], th["callsign"], num["ship_type"], th["ship_type_text"],
+                                  num["length_m"], num["beam_m"], num["draught_m"], th["destination"], num["eta_ms"],
+                                  num["deadweight_t"], th["flag"], tt, mm, d.msg_type[idx].astype(np.int64))
         u = np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
         keep, reports = static_runs(mm[u], tt[u], c[u])
         keep = u[keep]
         if len(keep) < len(idx):
-            idx, content = idx[keep], [x[keep] for x in content]
+            idx = idx[keep]
             num = {k: v[keep] for k, v in num.items()}
+            th = {k: v[keep] for k, v in th.items()}
+    content = [num["imo"].astype(np.uint64), th["name"], th["callsign"], num["ship_type"].astype(np.uint64),
+               th["ship_type_text"], quantize(num["length_m"], 10), quantize(num["beam_m"], 10),
+               quantize(num["draught_m"], 10), th["destination"], num["eta_ms"].view(np.uint64),
+               quantize(num["deadweight_t"], 1), th["flag"]]  # V.static_content mixes the same, in this order
     text = {k: _text_take(d, k, idx) for k in _STATIC_TEXT}  # the rows kept only
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)

@@ -117,6 +117,42 @@ def _mix_arrays(h, x):
     return out
 
 
+def static_content(imo, name, callsign, ship_type, ship_type_text, length_m, beam_m, draught_m, destination, eta_ms,
+                   deadweight_t, flag, ts, mmsi, msg_type) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the hash of its static attributes (the :func:`mix` of each, in this order: integers
+    and times as their uint64 bits, texts as their :func:`hash_text`, lengths quantised to 0.1 m
+    and deadweight to 1 t by :func:`qf`), and that hash mixed with the time, MMSI and message
+    type (the key of a row repeated exactly). One compiled pass over the columns."""
+    f = [np.ascontiguousarray(x, np.float64) for x in (length_m, beam_m, draught_m, deadweight_t)]
+    i = [np.ascontiguousarray(x, np.int64) for x in (imo, ship_type, eta_ms, ts, mmsi, msg_type)]
+    t = [np.ascontiguousarray(x, np.uint64) for x in (name, callsign, ship_type_text, destination, flag)]
+    return _static_content(i[0], t[0], t[1], i[1], t[2], f[0], f[1], f[2], t[3], i[2], f[3], t[4], i[3], i[4], i[5])
+
+
+@njit(cache=True, nogil=True)
+def _static_content(imo, name, callsign, ship_type, ship_type_text, length_m, beam_m, draught_m, destination, eta_ms,
+                    deadweight_t, flag, ts, mmsi, msg_type):
+    n = imo.shape[0]
+    content = np.empty(n, np.uint64)
+    key = np.empty(n, np.uint64)
+    for i in range(n):
+        h = mix(np.uint64(0), np.uint64(imo[i]))
+        h = mix(h, name[i])
+        h = mix(h, callsign[i])
+        h = mix(h, np.uint64(ship_type[i]))
+        h = mix(h, ship_type_text[i])
+        h = mix(h, qf(length_m[i], 10.0))
+        h = mix(h, qf(beam_m[i], 10.0))
+        h = mix(h, qf(draught_m[i], 10.0))
+        h = mix(h, destination[i])
+        h = mix(h, np.uint64(eta_ms[i]))
+        h = mix(h, qf(deadweight_t[i], 1.0))
+        h = mix(h, flag[i])
+        content[i] = h
+        key[i] = mix(mix(mix(h, np.uint64(ts[i])), np.uint64(mmsi[i])), np.uint64(msg_type[i]))
+    return content, key
+
+
 def quantize(values: np.ndarray, scale: float) -> np.ndarray:
     """Quantised floats for hashing, as uint64 (NaN -> a fixed code): :func:`qf` over an array."""
     values = np.asarray(values)
