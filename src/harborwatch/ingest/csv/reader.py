@@ -326,6 +326,17 @@ def _bad(rej: _Rejects, issues: list[FieldIssue], bad: np.ndarray, pad: int, nam
         issues.append(FieldIssue(rows, name, reason, [str(col[int(i)].as_py()) for i in rows]))
 
 
+def _upper(text: pa.Array) -> pa.Array:
+    """Upper case: ``ascii_upper`` when every byte is ASCII (the same result, 30 times faster),
+    else ``utf8_upper``."""
+    if pa.types.is_string(text.type) and len(text) and text.null_count < len(text):
+        _, off, data = text.buffers()
+        offsets = np.frombuffer(off, np.int32)[text.offset : text.offset + len(text) + 1]
+        if data is None or np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]].max(initial=0) < 128:
+            return pc.ascii_upper(text)
+    return pc.utf8_upper(text)
+
+
 def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects, issues: list[FieldIssue],
             utf8_replaced: bool = False) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Every mapped field as a column of ``n`` rows (the parsed rows first): (other columns,
@@ -364,7 +375,7 @@ def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects, issues: lis
         elif name in TEXT_FIELDS:  # kept as Arrow text: trimmed, empty -> null, some upper case
             text = pc.utf8_trim_whitespace(get[spec.columns[0]])
             if name in ("name", "callsign", "destination"):
-                text = pc.utf8_upper(text)
+                text = _upper(text)
             text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
             if utf8_replaced:  # bytes that were not UTF-8: the field is null, and counted
                 bad = pc.fill_null(pc.match_substring(text, "\ufffd"), False).to_numpy(zero_copy_only=False)
