@@ -84,3 +84,12 @@ def test_raw_text_of_a_typed_block_is_the_text_paths():
     assert q == dict(plain)["quarantine"] and len(q) == 1
     assert q[0]["raw"].startswith("MMSI=100,BaseDateTime=2023-01-01T00:00:00,LAT=91,")
     assert np.array_equal([r["source_ref"] for r in dict(typed)["positions"]], [2])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=20).map(lambda b: b.replace(b"\n", b"")), min_size=1, max_size=40), st.booleans(),
+       st.data())
+def test_lines_of_finds_every_line_the_word_at_a_time_count_skips_to(lines, last_newline, data):
+    block = b"\n".join(lines) + (b"\n" if last_newline else b"")
+    wanted = sorted(data.draw(st.sets(st.integers(0, len(lines) - 1), max_size=len(lines))))
+    assert B.lines_of(block, 5, [w + 5 for w in wanted]) == b"".join(lines[w] + b"\n" for w in wanted)

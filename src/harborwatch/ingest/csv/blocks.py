@@ -186,24 +186,47 @@ def _count(a: np.ndarray, byte: np.uint8) -> int:
     return n
 
 
+_LO7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_NL8 = np.uint64(0x0A0A0A0A0A0A0A0A)
+_ONES = np.uint64(0x0101010101010101)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _newlines_in(w):
+    """Newline bytes in a 64-bit word (exact: no borrow crosses bytes)."""
+    x = w ^ _NL8
+    y = ~(((x & _LO7) + _LO7) | x | _LO7)  # the high bit of each zero byte of x
+    return ((y >> np.uint64(7)) * _ONES) >> np.uint64(56)
+
+
 @njit(cache=True, nogil=True)
 def _spans(a: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (past the newline) of lines ``wanted`` (0-based, ascending) of bytes ``a``."""
+    """Start and end (past the newline) of lines ``wanted`` (0-based, ascending) of bytes ``a``.
+    Newlines are counted 8 bytes at a time up to the word holding a wanted line's start."""
+    n = len(a)
     starts = np.empty(len(wanted), np.int64)
     ends = np.empty(len(wanted), np.int64)
-    k, line, start = 0, 0, 0
-    for i in range(len(a)):
-        if k == len(wanted):
-            break
-        if a[i] == 10:
-            while k < len(wanted) and wanted[k] == line:
-                starts[k], ends[k] = start, i + 1
-                k += 1
-            line += 1
-            start = i + 1
-    while k < len(wanted):  # the last line, without its newline
-        starts[k], ends[k] = start, len(a)
-        k += 1
+    words = a[: n - n % 8].view(np.uint64)
+    i, line = 0, 0  # line: the line byte i is in
+    for k in range(len(wanted)):
+        target = wanted[k]
+        while line < target and i % 8 != 0 and i < n:  # up to a word boundary
+            line += a[i] == 10
+            i += 1
+        while line < target and i + 8 <= n:
+            c = np.int64(_newlines_in(words[i // 8]))
+            if line + c >= target:
+                break
+            line += c
+            i += 8
+        while line < target and i < n:
+            line += a[i] == 10
+            i += 1
+        starts[k] = i
+        j = i
+        while j < n and a[j] != 10:
+            j += 1
+        ends[k] = min(j + 1, n)
     return starts, ends
 
 
