@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from harborwatch.ingest.validate import hash_text, mix_array, quantize, static_content
+from harborwatch.ingest.validate import first_occurrences, hash_text, mix_array, quantize, static_content
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -79,3 +80,9 @@ def test_static_content_mixes_the_attributes_in_order(data):
         c = _mix_numpy(c, x)
     assert content.tolist() == c.tolist()
     assert key.tolist() == _mix_numpy(_mix_numpy(_mix_numpy(c, ts), mmsi), mt).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(hnp.arrays(np.uint64, st.integers(0, 300), elements=st.integers(0, 40) | st.integers(0, 2**64 - 1)))
+def test_first_occurrences_is_not_duplicated(values):
+    assert first_occurrences(values).tolist() == (~pd.Series(values).duplicated()).tolist()

@@ -441,7 +441,7 @@ def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions, 
         c, key = V.static_content(num["imo"], th["name"], th["callsign"], num["ship_type"], th["ship_type_text"],
                                   num["length_m"], num["beam_m"], num["draught_m"], th["destination"], num["eta_ms"],
                                   num["deadweight_t"], th["flag"], tt, mm, d.msg_type[idx].astype(np.int64))
-        u = np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
+        u = np.flatnonzero(V.first_occurrences(key))
         keep, reports = static_runs(mm[u], tt[u], c[u])
         keep = u[keep]
         if len(keep) < len(idx):

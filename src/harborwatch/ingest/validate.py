@@ -153,6 +153,39 @@ def _static_content(imo, name, callsign, ship_type, ship_type_text, length_m, be
     return content, key
 
 
+def first_occurrences(values: np.ndarray) -> np.ndarray:
+    """True where a value is seen for the first time (in order), as pandas' ``duplicated(keep=
+    "first")`` negated: a compiled open-addressing hash set, without the GIL."""
+    v = np.ascontiguousarray(values)
+    if v.dtype != np.uint64:
+        v = _as_u64(v)
+    return _first_occurrences(v)
+
+
+@njit(cache=True, nogil=True)
+def _first_occurrences(v):
+    n = v.shape[0]
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    mask = np.uint64(size - 1)
+    slots = np.zeros(size, np.uint64)  # 0: an empty slot (the value 0 is kept aside)
+    zero_seen = False
+    out = np.empty(n, np.bool_)
+    for i in range(n):
+        x = v[i]
+        if x == 0:
+            out[i] = not zero_seen
+            zero_seen = True
+            continue
+        j = mix(x, np.uint64(0)) & mask  # the values may be hashes or small integers: spread them
+        while slots[j] != 0 and slots[j] != x:
+            j = (j + np.uint64(1)) & mask
+        out[i] = slots[j] == 0
+        slots[j] = x
+    return out
+
+
 def quantize(values: np.ndarray, scale: float) -> np.ndarray:
     """Quantised floats for hashing, as uint64 (NaN -> a fixed code): :func:`qf` over an array."""
     values = np.asarray(values)

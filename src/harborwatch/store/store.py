@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -36,6 +35,7 @@ from harborwatch import __version__
 from harborwatch.core import schema as S
 from harborwatch.core.errors import StoreError
 from harborwatch.core.identifiers import mid_table
+from harborwatch.ingest.validate import first_occurrences
 
 DB_NAME = "harborwatch.duckdb"
 SCHEMA_VERSION = 1
@@ -295,7 +295,7 @@ class Store:
             return 0
         # the batch's own repeats (the first of each hash stays; a hash table, not a sort), and
         # the hashes already stored
-        keep = ~pd.Series(table.column("record_hash").to_numpy()).duplicated().to_numpy()
+        keep = first_occurrences(table.column("record_hash").to_numpy())
         seen = self._stored_hashes(name, table)
         if seen is not None and len(seen):
             keep &= ~pc.is_in(table["record_hash"], seen).to_numpy(zero_copy_only=False)

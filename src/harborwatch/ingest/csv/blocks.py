@@ -214,7 +214,7 @@ def _spans(a: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             line += a[i] == 10
             i += 1
         while line < target and i + 8 <= n:
-            c = np.int64(_newlines_in(words[i // 8]))
+            c = int(_newlines_in(words[i // 8]))
             if line + c >= target:
                 break
             line += c
