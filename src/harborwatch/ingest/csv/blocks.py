@@ -7,11 +7,11 @@ are cores to spare.
 
 The mapping's plain numeric columns (no prefix to strip, no text codes) are parsed straight to
 float64 by Arrow's converters, and its time column is converted to timestamps in the same thread
-(by the text path's ``strptime``); the reader then has nothing to convert. A block where any
-such value does not convert (a typo, a stray space) is parsed again with every column as text,
-which is the reader's exact path: it rejects or nulls the one bad value and names it. Typed and
-text parsing give the same values wherever both succeed (tested on every sample), so a record's
-content, hash and fate do not depend on the path its block took.
+(by the text path's :func:`.times.parse_times`); the reader then has nothing to convert. A block
+where any such value does not convert (a typo, a stray space) is parsed again with every column
+as text, which is the reader's exact path: it rejects or nulls the one bad value and names it.
+Typed and text parsing give the same values wherever both succeed (tested on every sample), so a
+record's content, hash and fate do not depend on the path its block took.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numba import njit
 
 from harborwatch.core.errors import FormatError
 from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, Mapping
+from harborwatch.ingest.csv.times import parse_times
 from harborwatch.ingest.prefetch import prefetch
 
 #: Blocks parsed ahead of the one being decoded (each about BLOCK_BYTES of text).
@@ -102,9 +102,9 @@ def _parse(block: bytes | memoryview, line0: int, header: list[str], m: Mapping,
         skipped.append((line0 + int(row.number) - 1, row.text))
         return "skip"
 
-    # times are read as text and converted after (pyarrow.compute.strptime, as the text path
-    # does): the CSV reader's own timestamp parser took twice as long (23.5 ms against 11.9 + 5.4
-    # for a 4 MB block of the US West Coast day)
+    # times are read as text and converted after (as the text path does: .times.parse_times):
+    # the CSV reader's own timestamp parser took twice as long (23.5 ms against 11.9 + 5.4 with
+    # strptime for a 4 MB block of the US West Coast day)
     time_type = typed.get(m.time_column)
     times = time_type is not None and pa.types.is_timestamp(time_type)
     types = {c: pa.string() for c in header} | {c: t for c, t in typed.items() if not (times and c == m.time_column)}
@@ -135,7 +135,7 @@ def _times_typed(t: pa.Table, column: str, fmt: str) -> pa.Table:
     """The time column converted with ``fmt``; a value that does not convert fails the typed
     parse (:class:`pyarrow.ArrowInvalid`), so the block takes the text path."""
     text = t.column(column)
-    ts = pc.strptime(text, format=fmt, unit="ms", error_is_null=True)
+    ts = parse_times(text, fmt)
     if ts.null_count != text.null_count:
         raise pa.ArrowInvalid(f"a value of {column} does not match {fmt!r}")
     return t.set_column(t.column_names.index(column), column, ts)

@@ -29,6 +29,7 @@ from harborwatch.ingest.columns import TS_MISSING
 from harborwatch.ingest.csv.blocks import Parsed, lines_of, parse_block, parsed_blocks
 from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, TEXT_FIELDS, Mapping, split_header
 from harborwatch.ingest.csv.quotes import SAMPLE_BYTES, STAND_IN, QuoteGuard, restore, spans_lines
+from harborwatch.ingest.csv.times import parse_times
 from harborwatch.ingest.prefetch import prefetch
 from harborwatch.ingest.records import POSITION_TYPES, Decoded
 
@@ -245,7 +246,7 @@ def _parse_time(col: pa.Array, fmt: str, tz: str | None) -> tuple[np.ndarray, np
     if pa.types.is_timestamp(col.type):  # converted by the block parser, with the same format
         parsed, bad = col, np.zeros(n, dtype=bool)
     else:
-        parsed = pc.strptime(col, format=fmt, unit="ms", error_is_null=True)
+        parsed = parse_times(col, fmt)
         unparsed = (parsed.is_null() if n else pa.array([], pa.bool_())).to_numpy(zero_copy_only=False)
         bad = unparsed & ~col.is_null().to_numpy(zero_copy_only=False)
     ms = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
