@@ -51,7 +51,7 @@ LOCK_WAIT_S = float(os.environ.get("HARBORWATCH_LOCK_WAIT_S", "30"))
 #: a partial row group left by an insert is rewritten when the store closes.
 ROW_GROUP = 122_880
 #: Tables whose inserted rows the accounting reads back (the columns it counts).
-_RETURNING = {"quarantine": "reason", "field_issues": "field, reason"}
+_RETURNING = {"quarantine": ["reason"], "field_issues": ["field", "reason"]}
 
 _ACCOUNTING_DDL = """
 CREATE TABLE IF NOT EXISTS ingest_files (
@@ -312,11 +312,13 @@ class Store:
             batch = batch.append_column("_hw_keep", pa.array(keep))
             sql = f"INSERT INTO {name} BY NAME SELECT * EXCLUDE (_hw_keep) FROM batch WHERE _hw_keep"
         self._widen(name, batch)  # before the insert: a failed insert leaves the bounds wider only
-        if name in _RETURNING:
-            # the accounting counts the reasons of the rows actually inserted
-            self._returned = self.con.execute(sql + f" RETURNING {_RETURNING[name]}").fetchall()
-            return len(self._returned)
-        return int(self.con.execute(sql).fetchall()[0][0])
+        inserted = int(self.con.execute(sql).fetchall()[0][0])
+        if name in _RETURNING:  # the accounting counts the reasons of the rows inserted: the kept ones
+            kept = table.select(_RETURNING[name]).filter(pa.array(keep))
+            self._returned = list(zip(*(kept.column(c).to_pylist() for c in _RETURNING[name]), strict=True))
+            if len(self._returned) != inserted:
+                raise StoreError(f"{name}: {inserted} rows inserted, {len(self._returned)} kept")
+        return inserted
 
     def _stored_hashes(self, name: str, table: pa.Table) -> pa.Array | None:
         """The hashes of ``table`` already in table ``name`` (None: none can be).
