@@ -246,3 +246,41 @@ def test_a_batch_overlapping_the_stored_rows_in_time_stores_only_the_new_ones(tm
         stored = st.sql("SELECT count(*) AS n FROM positions")["n"][0].as_py()
     assert [g["positions"] for g in got] == [a.num_rows, n - a.num_rows, 0]
     assert stored == n and rep["duplicates"] == b.num_rows - (n - a.num_rows) + 10
+
+
+def test_rows_at_the_latest_stored_time_are_found_with_or_without_the_writers_memory(tmp_path: Path, ais_dir: Path):
+    from harborwatch.ingest.csv.mapping import builtin_mappings
+    from harborwatch.ingest.csv.reader import read_csv
+    from harborwatch.ingest.records import NormalizeOptions, normalize
+
+    src = ais_dir / "aisdb_test_data_noaa_20230111.csv"
+    with open(src, "rb") as f:
+        nb = normalize(next(read_csv(f, builtin_mappings()["noaa"], str(src))), NormalizeOptions(str(src)))
+    pos = nb.positions.slice(0, 11)
+    times = [0, 0, 1, 1, 2, 2, 2, 3, 4, 5, 5]  # seconds; each row keeps its own hash
+    ts_type = pos.schema.field("timestamp").type
+    rows = pos.set_column(pos.column_names.index("timestamp"), "timestamp",
+                          pa.array([1_600_000_000_000 + 1000 * s for s in times], pa.int64()).cast(ts_type))
+
+    def write(st: Store, t: pa.Table, commit: bool = True) -> int:
+        got = st.write_batch({"positions": t}, {}, {"run_id": "r", "file": "f", "records_in": t.num_rows},
+                             commit=commit)
+        return got["positions"]
+
+    with Store.open(tmp_path / "s") as st:
+        st.start_file("r", "f", "noaa")
+        assert write(st, rows.slice(0, 6)) == 6
+        # the next batch shares only the latest time (2 s) with the table: the writer's memory
+        # of the rows at that time finds the repeated one
+        assert write(st, pa.concat_tables([rows.slice(5, 1), rows.slice(6, 2)])) == 2
+        assert st._edges["positions"][0] == 1_600_000_003_000
+    with Store.open(tmp_path / "s") as st:  # a new writer has no memory: the table is asked
+        st.start_file("r", "f", "noaa")
+        assert write(st, rows.slice(7, 2)) == 1
+        assert write(st, rows.slice(9, 2), commit=False) == 2
+        with pytest.raises(duckdb.Error):  # rolls back the two rows at 5 s, which the writer remembered
+            bad = rows.slice(0, 1).set_column(rows.column_names.index("record_hash"), "record_hash",
+                                              pa.array([12345], pa.uint64()))
+            write(st, bad.append_column("no_such_column", pa.nulls(1)))
+        assert write(st, rows.slice(9, 2)) == 2
+        assert st.sql("SELECT count(*) AS n FROM positions")["n"][0].as_py() == 11

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -167,6 +168,11 @@ class Store:
         #: by each insert; read from the table on first use. One writer holds a store at a time,
         #: and a rolled-back insert only leaves the bounds wider than they need be.
         self._spans: dict[str, tuple[int, int] | None] = {}
+        #: per table, the hashes of the rows stored at its latest time (the upper bound of its
+        #: span), when this writer inserted them all: the table had no row that late before. A
+        #: time-ordered file's next batch shares only that time with the table, so its lookup needs
+        #: no query. Dropped on rollback, and wherever ``_spans`` is.
+        self._edges: dict[str, tuple[int, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -279,6 +285,7 @@ class Store:
                 self.commit_batches()
         except BaseException:
             self._open_batches = False
+            self._edges.clear()  # they may hold rows rolled back
             c.execute("ROLLBACK")
             raise
         return new
@@ -286,8 +293,12 @@ class Store:
     def commit_batches(self) -> None:
         """Commit the batches :meth:`write_batch` left open, if any."""
         if self._open_batches:
-            self.con.execute("COMMIT")
             self._open_batches = False
+            try:
+                self.con.execute("COMMIT")
+            except BaseException:
+                self._edges.clear()  # they may hold rows not committed
+                raise
 
     def _insert_dedup(self, name: str, table: pa.Table) -> int:
         self._returned: list[tuple] = []
@@ -311,8 +322,11 @@ class Store:
         if not keep.all():  # DuckDB drops the rows as it reads them (an Arrow take cost 4x more)
             batch = batch.append_column("_hw_keep", pa.array(keep))
             sql = f"INSERT INTO {name} BY NAME SELECT * EXCLUDE (_hw_keep) FROM batch WHERE _hw_keep"
+        before = self._span(name) if "timestamp" in table.column_names else None
         self._widen(name, batch)  # before the insert: a failed insert leaves the bounds wider only
         inserted = int(self.con.execute(sql).fetchall()[0][0])
+        if "timestamp" in table.column_names:
+            self._move_edge(name, table, keep, before)
         if name in _RETURNING:  # the accounting counts the reasons of the rows inserted: the kept ones
             kept = table.select(_RETURNING[name]).filter(pa.array(keep))
             self._returned = list(zip(*(kept.column(c).to_pylist() for c in _RETURNING[name]), strict=True))
@@ -338,11 +352,27 @@ class Store:
             return None
         lo, hi = max(b_lo, span[0]), min(b_hi, span[1])
         ms = pc.cast(table.column("timestamp"), pa.int64())
+        edge = self._edges.get(name)
+        if lo == hi == span[1] and edge is not None and edge[0] == lo:  # only the latest time is shared
+            at = table.column("record_hash").to_numpy()[pc.equal(ms, lo).to_numpy(zero_copy_only=False)]
+            return pa.array(at[np.isin(at, edge[1])], pa.uint64())
         batch = table.filter(pc.and_(pc.greater_equal(ms, lo), pc.less_equal(ms, hi)))  # noqa: F841  (in the SQL)
         got = self.con.sql(f"SELECT record_hash FROM {name} WHERE timestamp BETWEEN "
                            "make_timestamptz(?::BIGINT * 1000) AND make_timestamptz(?::BIGINT * 1000) "
                            "AND record_hash IN (SELECT record_hash FROM batch)", params=[lo, hi]).to_arrow_table()
         return got["record_hash"]
+
+    def _move_edge(self, name: str, table: pa.Table, keep: np.ndarray, before: tuple[int, int] | None) -> None:
+        """After an insert of ``table``'s rows ``keep``: the hashes at the table's latest time
+        (``_edges``), when this writer knows them all. ``before``: the span before the insert."""
+        ms = pc.cast(table.column("timestamp"), pa.int64()).to_numpy(zero_copy_only=False)
+        hi = int(ms.max())
+        new = table.column("record_hash").to_numpy()[keep & (ms == hi)]
+        edge = self._edges.get(name)
+        if before is None or hi > before[1]:  # no row was as late before: all at hi are these
+            self._edges[name] = (hi, new)
+        elif hi == before[1] and edge is not None and edge[0] == hi:
+            self._edges[name] = (hi, np.concatenate([edge[1], new]))
 
     def _span(self, name: str) -> tuple[int, int] | None:
         """Epoch ms bounds of table ``name``'s times (see ``_spans``)."""
@@ -521,6 +551,7 @@ class Store:
         c = self.con
         self.commit_batches()  # its own transaction, after any batches an ingest left open
         self._spans.pop(name, None)  # the time bounds the ingest keeps are read again on next use
+        self._edges.pop(name, None)
         c.register("_incoming", table)
         try:
             c.execute("BEGIN")
