@@ -28,6 +28,7 @@ from harborwatch.ingest.checks import BAD_TIME, NOT_A_NUMBER, NOT_AN_INTEGER, NO
 from harborwatch.ingest.columns import TS_MISSING
 from harborwatch.ingest.csv.blocks import Parsed, lines_of, parse_block, parsed_blocks
 from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, TEXT_FIELDS, Mapping, split_header
+from harborwatch.ingest.csv.numbers import prefixed_integers
 from harborwatch.ingest.csv.quotes import SAMPLE_BYTES, STAND_IN, QuoteGuard, restore, spans_lines
 from harborwatch.ingest.csv.times import parse_times
 from harborwatch.ingest.prefetch import prefetch
@@ -290,6 +291,11 @@ def _numeric(spec, get: dict, n_ok: int) -> tuple[np.ndarray, np.ndarray]:
     anybad = np.zeros(n_ok, dtype=bool)
     for c in spec.columns:
         col = get[c]
+        if spec.strip_prefix and not spec.values:
+            fast = prefixed_integers(col, spec.strip_prefix)
+            if fast is not None:  # plain digits behind the prefix: what the general path reads
+                total = total + fast
+                continue
         if spec.strip_prefix:
             col = pc.replace_substring_regex(col, f"^{spec.strip_prefix}", "")
         if spec.values:
