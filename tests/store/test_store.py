@@ -284,3 +284,28 @@ def test_rows_at_the_latest_stored_time_are_found_with_or_without_the_writers_me
             write(st, bad.append_column("no_such_column", pa.nulls(1)))
         assert write(st, rows.slice(9, 2)) == 2
         assert st.sql("SELECT count(*) AS n FROM positions")["n"][0].as_py() == 11
+
+
+@pytest.mark.parametrize("known_max", [1_000_000, 3])
+def test_quarantine_repeats_are_found_from_memory_or_by_query(tmp_path: Path, ais_dir: Path, monkeypatch,
+                                                              known_max: int):
+    from harborwatch.store import store as store_module
+
+    monkeypatch.setattr(store_module, "KNOWN_MAX", known_max)  # 3: the writer forgets, and asks the table
+    src = ais_dir / "aisdb_test_data_20211101.nm4"
+    copy = tmp_path / "copy.nm4"
+    copy.write_bytes(src.read_bytes())
+    reps = _ingest(tmp_path / "s", [src, copy])
+    assert reps[0]["quarantined"] == 13 and reps[1]["quarantined"] == 0
+    with Store.open(tmp_path / "s") as st:
+        q = st.sql("SELECT * FROM quarantine LIMIT 2")
+    with Store.open(tmp_path / "t") as st:  # an empty store: this writer knows its quarantine
+        fresh = q.set_column(q.column_names.index("record_hash"), "record_hash", pa.array([1, 2], pa.uint64()))
+        acc = {"run_id": "r", "file": "f", "records_in": 2}
+        st.start_file("r", "f", "nmea")
+        assert st.write_batch({"quarantine": fresh}, {}, acc, commit=False)["quarantine"] == 2
+        with pytest.raises(duckdb.Error):  # rolls the two back: neither may count as stored
+            bad = fresh.slice(0, 1).set_column(fresh.column_names.index("record_hash"), "record_hash",
+                                               pa.array([3], pa.uint64()))
+            st.write_batch({"quarantine": bad.append_column("no_such_column", pa.nulls(1))}, {}, acc)
+        assert st.write_batch({"quarantine": fresh}, {}, acc)["quarantine"] == 2

@@ -46,6 +46,8 @@ MEMORY_LIMIT = os.environ.get("HARBORWATCH_DUCKDB_MEMORY", "256MB")
 #: made a batch's commit rewrite the tables' new row groups every few batches; a store writer
 #: checkpoints once when it closes instead (and whenever the log passes this size).
 CHECKPOINT_THRESHOLD = "128MB"
+#: The most hashes a writer keeps of a table without times (see ``Store._known``): 8 MB.
+KNOWN_MAX = 1_000_000
 #: Seconds :meth:`Store.open` waits while another process holds the store.
 LOCK_WAIT_S = float(os.environ.get("HARBORWATCH_LOCK_WAIT_S", "30"))
 #: DuckDB's row group (rows). An insert of whole row groups goes straight to the database file;
@@ -173,6 +175,10 @@ class Store:
         #: time-ordered file's next batch shares only that time with the table, so its lookup needs
         #: no query. Dropped on rollback, and wherever ``_spans`` is.
         self._edges: dict[str, tuple[int, np.ndarray]] = {}
+        #: per table without times (quarantine), every stored hash, sorted, when this writer
+        #: stored them all (the table was empty when it first looked), up to KNOWN_MAX; the
+        #: lookup then needs no query. Dropped on rollback, and wherever ``_spans`` is.
+        self._known: dict[str, np.ndarray | None] = {}
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -286,6 +292,7 @@ class Store:
         except BaseException:
             self._open_batches = False
             self._edges.clear()  # they may hold rows rolled back
+            self._known = dict.fromkeys(self._known)
             c.execute("ROLLBACK")
             raise
         return new
@@ -298,6 +305,7 @@ class Store:
                 self.con.execute("COMMIT")
             except BaseException:
                 self._edges.clear()  # they may hold rows not committed
+                self._known = dict.fromkeys(self._known)
                 raise
 
     def _insert_dedup(self, name: str, table: pa.Table) -> int:
@@ -327,6 +335,9 @@ class Store:
         inserted = int(self.con.execute(sql).fetchall()[0][0])
         if "timestamp" in table.column_names:
             self._move_edge(name, table, keep, before)
+        elif self._known.get(name) is not None:
+            known = np.union1d(self._known[name], table.column("record_hash").to_numpy()[keep])
+            self._known[name] = known if len(known) <= KNOWN_MAX else None
         if name in _RETURNING:  # the accounting counts the reasons of the rows inserted: the kept ones
             kept = table.select(_RETURNING[name]).filter(pa.array(keep))
             self._returned = list(zip(*(kept.column(c).to_pylist() for c in _RETURNING[name]), strict=True))
@@ -344,6 +355,13 @@ class Store:
         hash join's small build side."""
         batch = table
         if "timestamp" not in table.column_names:
+            if name not in self._known:  # first look: an empty table's hashes are all this writer's
+                empty = not self.con.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchall()
+                self._known[name] = np.zeros(0, np.uint64) if empty else None
+            known = self._known[name]
+            if known is not None:
+                h = table.column("record_hash").to_numpy()
+                return pa.array(h[np.isin(h, known)], pa.uint64())
             return self.con.sql(f"SELECT record_hash FROM {name} WHERE record_hash IN "
                                 "(SELECT record_hash FROM batch)").to_arrow_table()["record_hash"]
         b_lo, b_hi = _ms_bounds(table.column("timestamp"))
@@ -552,6 +570,7 @@ class Store:
         self.commit_batches()  # its own transaction, after any batches an ingest left open
         self._spans.pop(name, None)  # the time bounds the ingest keeps are read again on next use
         self._edges.pop(name, None)
+        self._known[name] = None
         c.register("_incoming", table)
         try:
             c.execute("BEGIN")
