@@ -335,8 +335,8 @@ class Store:
         inserted = int(self.con.execute(sql).fetchall()[0][0])
         if "timestamp" in table.column_names:
             self._move_edge(name, table, keep, before)
-        elif self._known.get(name) is not None:
-            known = np.union1d(self._known[name], table.column("record_hash").to_numpy()[keep])
+        elif (had := self._known.get(name)) is not None:
+            known = np.union1d(had, table.column("record_hash").to_numpy()[keep])
             self._known[name] = known if len(known) <= KNOWN_MAX else None
         if name in _RETURNING:  # the accounting counts the reasons of the rows inserted: the kept ones
             kept = table.select(_RETURNING[name]).filter(pa.array(keep))
