@@ -57,6 +57,7 @@ ROW_GROUP = 122_880
 #: Tables whose inserted rows the accounting reads back (the columns it counts).
 _RETURNING = {"quarantine": ["reason"], "field_issues": ["field", "reason"]}
 
+
 def _ms_bounds(ts: pa.ChunkedArray | pa.Array) -> tuple[int, int]:
     """(min, max) of a timestamp column as epoch milliseconds."""
     mm = pc.min_max(pc.cast(ts, pa.int64()))
@@ -100,7 +101,8 @@ class Store:
         self._edges: dict[str, tuple[int, np.ndarray]] = {}
         #: per table without times (quarantine), every stored hash, sorted, when this writer
         #: stored them all (the table was empty when it first looked), up to KNOWN_MAX; the
-        #: lookup then needs no query. Dropped on rollback, and wherever ``_spans`` is.
+        #: lookup then needs no query. Forgotten (None) on rollback, and wherever ``_spans`` is
+        #: dropped; a table not yet looked at is looked at afresh.
         self._known: dict[str, np.ndarray | None] = {}
 
     # ------------------------------------------------------------------ lifecycle
