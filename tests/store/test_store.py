@@ -309,3 +309,13 @@ def test_quarantine_repeats_are_found_from_memory_or_by_query(tmp_path: Path, ai
                                                pa.array([3], pa.uint64()))
             st.write_batch({"quarantine": bad.append_column("no_such_column", pa.nulls(1))}, {}, acc)
         assert st.write_batch({"quarantine": fresh}, {}, acc)["quarantine"] == 2
+
+
+def test_running_out_of_duckdbs_memory_names_the_setting_that_raises_it(tmp_path: Path):
+    from harborwatch.core.errors import HarborwatchError
+
+    with Store.open(tmp_path / "s") as st:
+        st.con.execute("SET memory_limit = '8MB'")
+        with pytest.raises(HarborwatchError) as err:
+            st.sql("SELECT list(i) AS l FROM range(50000000) t(i)")
+    assert "Out of Memory" in str(err.value) and "HARBORWATCH_DUCKDB_MEMORY" in err.value.hint

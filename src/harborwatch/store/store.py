@@ -408,8 +408,11 @@ class Store:
         except duckdb.Error as e:
             from harborwatch.core.errors import HarborwatchError
 
-            raise HarborwatchError(f"SQL error: {str(e).splitlines()[0]}",
-                                   hint="tables: " + ", ".join(self.tables())) from e
+            hint = "tables: " + ", ".join(self.tables())
+            if isinstance(e, duckdb.OutOfMemoryException):
+                hint = (f"DuckDB's memory is capped at {MEMORY_LIMIT} for this store; set "
+                        "HARBORWATCH_DUCKDB_MEMORY (e.g. 1GB) to raise the cap")
+            raise HarborwatchError(f"SQL error: {str(e).splitlines()[0]}", hint=hint) from e
 
     def tables(self) -> list[str]:
         rows = self.con.execute(
