@@ -1,8 +1,8 @@
 """Arrow columns from NumPy ones, and the content helpers normalisation shares.
 
-Pure functions over arrays (no I/O): quantising floats for hashing, wrapping NumPy columns and
-validity masks as Arrow arrays without copying, repeated text, and the runs of repeated static
-attributes (:func:`static_runs`).
+Pure functions over arrays (no I/O): wrapping NumPy columns and validity masks as Arrow arrays
+without copying, repeated text, and the runs of repeated static attributes
+(:func:`static_runs`).
 """
 
 from __future__ import annotations
@@ -18,11 +18,6 @@ from harborwatch.ingest import validate as V
 
 #: The int64 stand-in for a missing time.
 TS_MISSING = np.iinfo(np.int64).min
-
-
-def quantize(values: np.ndarray, scale: float) -> np.ndarray:
-    """Quantise floats for hashing; NaN -> a fixed code (the kernel's :func:`~harborwatch.ingest.validate.qf`)."""
-    return V.quantize(values, scale)
 
 
 def ts_array(ms: np.ndarray) -> pa.Array:
@@ -108,5 +103,5 @@ def static_runs(mmsi: np.ndarray, ts: np.ndarray, content: np.ndarray) -> tuple[
     return rows, reports[rows]
 
 
-__all__ = ["TS_MISSING", "arrow", "null_text_hash", "nullable", "quantize", "repeat", "static_runs", "text_array",
+__all__ = ["TS_MISSING", "arrow", "null_text_hash", "nullable", "repeat", "static_runs", "text_array",
            "ts_array"]

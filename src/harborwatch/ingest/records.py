@@ -36,7 +36,6 @@ from harborwatch.ingest.columns import (
     arrow,
     null_text_hash,
     nullable,
-    quantize,
     repeat,
     static_runs,
     text_array,
@@ -449,9 +448,9 @@ def _static(d: Decoded, idx: np.ndarray, ts: np.ndarray, opt: NormalizeOptions, 
             num = {k: v[keep] for k, v in num.items()}
             th = {k: v[keep] for k, v in th.items()}
     content = [num["imo"].astype(np.uint64), th["name"], th["callsign"], num["ship_type"].astype(np.uint64),
-               th["ship_type_text"], quantize(num["length_m"], 10), quantize(num["beam_m"], 10),
-               quantize(num["draught_m"], 10), th["destination"], num["eta_ms"].view(np.uint64),
-               quantize(num["deadweight_t"], 1), th["flag"]]  # V.static_content mixes the same, in this order
+               th["ship_type_text"], V.quantize(num["length_m"], 10), V.quantize(num["beam_m"], 10),
+               V.quantize(num["draught_m"], 10), th["destination"], num["eta_ms"].view(np.uint64),
+               V.quantize(num["deadweight_t"], 1), th["flag"]]  # V.static_content mixes the same, in this order
     text = {k: _text_take(d, k, idx) for k in _STATIC_TEXT}  # the rows kept only
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
@@ -495,8 +494,8 @@ def _stations(d: Decoded, idx: np.ndarray, ts: np.ndarray, mclass: np.ndarray, o
     mmsi, t, mt = d.mmsi[idx], ts[idx], d.msg_type[idx]
     h = np.zeros(len(idx), dtype=np.uint64)
     h = V.mix_array(h, np.full(len(idx), 0x5354, dtype=np.uint64))  # domain: stations
-    for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), quantize(lat, 1e6), quantize(lon, 1e6),
-              V.hash_text(name, null="\x00")):
+    for x in (mmsi.astype(np.uint64), t.view(np.uint64), mt.astype(np.uint64), V.quantize(lat, 1e6),
+              V.quantize(lon, 1e6), V.hash_text(name, null="\x00")):
         h = V.mix_array(h, x)
     names = np.array([MMSI_CLASS_NAMES[int(c)] for c in range(12)], dtype=object)
     arrays = [
