@@ -305,6 +305,15 @@ def _hash_utf8(offsets, data, start):
     return out
 
 
+def string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's value offsets (int64, ``len(arr) + 1``, into the bytes) and its bytes
+    (uint8), views of its buffers for the compiled passes over text. A null slot's bytes are
+    unspecified: callers mask them with the array's validity."""
+    _, off, data = arr.buffers()
+    offsets = np.frombuffer(off, np.int32)[arr.offset : arr.offset + len(arr) + 1].astype(np.int64)
+    return offsets, (np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8))
+
+
 def hash_text(arr, null: str = "") -> np.ndarray:
     """64-bit hash of each value of an Arrow string array (FNV-1a of the UTF-8 bytes, then
     splitmix); a null hashes as the text ``null``. Read from the array's buffers, not copied."""
@@ -316,10 +325,7 @@ def hash_text(arr, null: str = "") -> np.ndarray:
         return np.zeros(0, np.uint64)
     if arr.null_count == len(arr):
         return np.full(len(arr), hash_text(pa.array([null]))[0], np.uint64)
-    _, off_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(off_buf, dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    out = _hash_utf8(offsets.astype(np.int64), data, 0)
+    out = _hash_utf8(*string_buffers(arr), 0)
     if arr.null_count:  # a null slot's bytes are unspecified: its hash is set here
         out[~arr.is_valid().to_numpy(zero_copy_only=False)] = hash_text(pa.array([null]))[0]
     return out

@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
+from harborwatch.ingest.validate import string_buffers
+
 
 def prefixed_integers(col: pa.Array | pa.ChunkedArray, prefix: str) -> np.ndarray | None:
     """The values as float64 (null: NaN), or None when the prefix or a value does not qualify."""
@@ -22,12 +24,8 @@ def prefixed_integers(col: pa.Array | pa.ChunkedArray, prefix: str) -> np.ndarra
     p = prefix.encode()
     if re.escape(prefix) != prefix or not p or not pa.types.is_string(col.type) or not len(col):
         return None
-    _, off, data = col.buffers()
-    if data is None:
-        return None
-    offsets = np.frombuffer(off, np.int32)[col.offset : col.offset + len(col) + 1].astype(np.int64)
     valid = col.is_valid().to_numpy(zero_copy_only=False)
-    values, ok = _parse(offsets, np.frombuffer(data, np.uint8), valid, np.frombuffer(p, np.uint8))
+    values, ok = _parse(*string_buffers(col), valid, np.frombuffer(p, np.uint8))
     return values if ok else None
 
 

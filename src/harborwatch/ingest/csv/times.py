@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit
 
+from harborwatch.ingest.validate import string_buffers
+
 _WIDTH = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
 
 
@@ -52,11 +54,9 @@ def parse_times(text: pa.Array | pa.ChunkedArray, fmt: str) -> pa.Array:
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
     layout = fixed_layout(fmt) if pa.types.is_string(text.type) and len(text) else None
-    if layout is not None and text.null_count < len(text) and text.buffers()[2] is not None:
-        _, off, data = text.buffers()
-        offsets = np.frombuffer(off, np.int32)[text.offset : text.offset + len(text) + 1].astype(np.int64)
+    if layout is not None and text.null_count < len(text):
         valid = text.is_valid().to_numpy(zero_copy_only=False)
-        ms, ok = _parse(offsets, np.frombuffer(data, np.uint8), valid, layout[0], layout[1])
+        ms, ok = _parse(*string_buffers(text), valid, layout[0], layout[1])
         if ok:
             return pa.array(ms, pa.int64(), mask=~valid).cast(pa.timestamp("ms"))
     return pc.strptime(text, format=fmt, unit="ms", error_is_null=True)
