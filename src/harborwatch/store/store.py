@@ -58,10 +58,11 @@ ROW_GROUP = 122_880
 _RETURNING = {"quarantine": ["reason"], "field_issues": ["field", "reason"]}
 
 
-def _ms_bounds(ts: pa.ChunkedArray | pa.Array) -> tuple[int, int]:
-    """(min, max) of a timestamp column as epoch milliseconds."""
-    mm = pc.min_max(pc.cast(ts, pa.int64()))
-    return int(mm["min"].as_py()), int(mm["max"].as_py())
+def _epoch_ms(table: pa.Table) -> np.ndarray | None:
+    """A table's times as epoch milliseconds (None: it has no times)."""
+    if "timestamp" not in table.column_names:
+        return None
+    return pc.cast(table.column("timestamp"), pa.int64()).to_numpy(zero_copy_only=False)
 
 
 def _connect(db: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
@@ -216,11 +217,16 @@ class Store:
                 self.commit_batches()
         except BaseException:
             self._open_batches = False
-            self._edges.clear()  # they may hold rows rolled back
-            self._known = dict.fromkeys(self._known)
+            self._forget_written()
             c.execute("ROLLBACK")
             raise
         return new
+
+    def _forget_written(self) -> None:
+        """Forget what this writer remembers of the rows it wrote (``_edges``, ``_known``): after a
+        rollback or a failed commit it may hold rows that were not kept."""
+        self._edges.clear()
+        self._known = dict.fromkeys(self._known)
 
     def commit_batches(self) -> None:
         """Commit the batches :meth:`write_batch` left open, if any."""
@@ -229,8 +235,7 @@ class Store:
             try:
                 self.con.execute("COMMIT")
             except BaseException:
-                self._edges.clear()  # they may hold rows not committed
-                self._known = dict.fromkeys(self._known)
+                self._forget_written()
                 raise
 
     def _insert_dedup(self, name: str, table: pa.Table) -> int:
@@ -240,7 +245,8 @@ class Store:
         # the batch's own repeats (the first of each hash stays; a hash table, not a sort), and
         # the hashes already stored
         keep = first_occurrences(table.column("record_hash").to_numpy())
-        seen = self._stored_hashes(name, table)
+        ms = _epoch_ms(table)  # the batch's times, once for the lookup and the writer's memory
+        seen = self._stored_hashes(name, table, ms)
         if seen is not None and len(seen):
             keep &= ~pc.is_in(table["record_hash"], seen).to_numpy(zero_copy_only=False)
         if not keep.any():
@@ -255,11 +261,11 @@ class Store:
         if not keep.all():  # DuckDB drops the rows as it reads them (an Arrow take cost 4x more)
             batch = batch.append_column("_hw_keep", pa.array(keep))
             sql = f"INSERT INTO {name} BY NAME SELECT * EXCLUDE (_hw_keep) FROM batch WHERE _hw_keep"
-        before = self._span(name) if "timestamp" in table.column_names else None
-        self._widen(name, batch)  # before the insert: a failed insert leaves the bounds wider only
+        before = self._span(name) if ms is not None else None
+        self._widen(name, ms)  # before the insert: a failed insert leaves the bounds wider only
         inserted = int(self.con.execute(sql).fetchall()[0][0])
-        if "timestamp" in table.column_names:
-            self._move_edge(name, table, keep, before)
+        if ms is not None:
+            self._move_edge(name, table, keep, before, ms)
         elif (had := self._known.get(name)) is not None:
             known = np.union1d(had, table.column("record_hash").to_numpy()[keep])
             self._known[name] = known if len(known) <= KNOWN_MAX else None
@@ -270,16 +276,16 @@ class Store:
                 raise StoreError(f"{name}: {inserted} rows inserted, {len(self._returned)} kept")
         return inserted
 
-    def _stored_hashes(self, name: str, table: pa.Table) -> pa.Array | None:
+    def _stored_hashes(self, name: str, table: pa.Table, ms: np.ndarray | None) -> pa.Array | None:
         """The hashes of ``table`` already in table ``name`` (None: none can be).
 
         Equal hashes mean equal times, so only the batch's rows within the stored rows' time
         bounds can be stored: a batch outside them (a time-ordered file's next batch, bar the
         second it shares with the last) needs no lookup, and otherwise the lookup is restricted
         to the overlap, where DuckDB's zone maps skip the rest of the table and the batch is the
-        hash join's small build side."""
+        hash join's small build side. ``ms``: the batch's times (:func:`_epoch_ms`)."""
         batch = table
-        if "timestamp" not in table.column_names:
+        if ms is None:
             if name not in self._known:  # first look: an empty table's hashes are all this writer's
                 empty = not self.con.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchall()
                 self._known[name] = np.zeros(0, np.uint64) if empty else None
@@ -289,26 +295,25 @@ class Store:
                 return pa.array(h[np.isin(h, known)], pa.uint64())
             return self.con.sql(f"SELECT record_hash FROM {name} WHERE record_hash IN "
                                 "(SELECT record_hash FROM batch)").to_arrow_table()["record_hash"]
-        b_lo, b_hi = _ms_bounds(table.column("timestamp"))
         span = self._span(name)
-        if span is None or b_hi < span[0] or b_lo > span[1]:
+        if span is None or int(ms.max()) < span[0] or int(ms.min()) > span[1]:
             return None
-        lo, hi = max(b_lo, span[0]), min(b_hi, span[1])
-        ms = pc.cast(table.column("timestamp"), pa.int64())
+        lo, hi = max(int(ms.min()), span[0]), min(int(ms.max()), span[1])
         edge = self._edges.get(name)
         if lo == hi == span[1] and edge is not None and edge[0] == lo:  # only the latest time is shared
-            at = table.column("record_hash").to_numpy()[pc.equal(ms, lo).to_numpy(zero_copy_only=False)]
+            at = table.column("record_hash").to_numpy()[ms == lo]
             return pa.array(at[np.isin(at, edge[1])], pa.uint64())
-        batch = table.filter(pc.and_(pc.greater_equal(ms, lo), pc.less_equal(ms, hi)))  # noqa: F841  (in the SQL)
+        batch = table.filter(pa.array((ms >= lo) & (ms <= hi)))  # noqa: F841  (in the SQL)
         got = self.con.sql(f"SELECT record_hash FROM {name} WHERE timestamp BETWEEN "
                            "make_timestamptz(?::BIGINT * 1000) AND make_timestamptz(?::BIGINT * 1000) "
                            "AND record_hash IN (SELECT record_hash FROM batch)", params=[lo, hi]).to_arrow_table()
         return got["record_hash"]
 
-    def _move_edge(self, name: str, table: pa.Table, keep: np.ndarray, before: tuple[int, int] | None) -> None:
-        """After an insert of ``table``'s rows ``keep``: the hashes at the table's latest time
-        (``_edges``), when this writer knows them all. ``before``: the span before the insert."""
-        ms = pc.cast(table.column("timestamp"), pa.int64()).to_numpy(zero_copy_only=False)
+    def _move_edge(self, name: str, table: pa.Table, keep: np.ndarray, before: tuple[int, int] | None,
+                   ms: np.ndarray) -> None:
+        """After an insert of ``table``'s rows ``keep`` (times ``ms``): the hashes at the table's
+        latest time (``_edges``), when this writer knows them all. ``before``: the span before the
+        insert."""
         hi = int(ms.max())
         new = table.column("record_hash").to_numpy()[keep & (ms == hi)]
         edge = self._edges.get(name)
@@ -325,10 +330,10 @@ class Store:
             self._spans[name] = None if lo is None else (int(lo), int(hi))
         return self._spans[name]
 
-    def _widen(self, name: str, table: pa.Table) -> None:
-        """Widen table ``name``'s time bounds by the rows of ``table`` (being inserted)."""
-        if "timestamp" in table.column_names and table.num_rows:
-            b_lo, b_hi = _ms_bounds(table.column("timestamp"))
+    def _widen(self, name: str, ms: np.ndarray | None) -> None:
+        """Widen table ``name``'s time bounds by the times ``ms`` of rows being inserted."""
+        if ms is not None and len(ms):
+            b_lo, b_hi = int(ms.min()), int(ms.max())
             span = self._span(name)
             self._spans[name] = (b_lo, b_hi) if span is None else (min(span[0], b_lo), max(span[1], b_hi))
 
