@@ -54,8 +54,8 @@ LOCK_WAIT_S = float(os.environ.get("HARBORWATCH_LOCK_WAIT_S", "30"))
 #: DuckDB's row group (rows). An insert of whole row groups goes straight to the database file;
 #: a partial row group left by an insert is rewritten when the store closes.
 ROW_GROUP = 122_880
-#: Tables whose inserted rows the accounting reads back (the columns it counts).
-_RETURNING = {"quarantine": ["reason"], "field_issues": ["field", "reason"]}
+#: Tables whose inserted rows the accounting counts, and the columns it counts them by.
+_COUNTED_BY = {"quarantine": ["reason"], "field_issues": ["field", "reason"]}
 
 
 def _epoch_ms(table: pa.Table) -> np.ndarray | None:
@@ -269,9 +269,9 @@ class Store:
         elif (had := self._known.get(name)) is not None:
             known = np.union1d(had, table.column("record_hash").to_numpy()[keep])
             self._known[name] = known if len(known) <= KNOWN_MAX else None
-        if name in _RETURNING:  # the accounting counts the reasons of the rows inserted: the kept ones
-            kept = table.select(_RETURNING[name]).filter(pa.array(keep))
-            self._returned = list(zip(*(kept.column(c).to_pylist() for c in _RETURNING[name]), strict=True))
+        if name in _COUNTED_BY:  # the accounting counts the reasons of the rows inserted: the kept ones
+            kept = table.select(_COUNTED_BY[name]).filter(pa.array(keep))
+            self._returned = list(zip(*(kept.column(c).to_pylist() for c in _COUNTED_BY[name]), strict=True))
             if len(self._returned) != inserted:
                 raise StoreError(f"{name}: {inserted} rows inserted, {len(self._returned)} kept")
         return inserted
