@@ -103,8 +103,8 @@ def _parse(block: bytes | memoryview, line0: int, header: list[str], m: Mapping,
         return "skip"
 
     # times are read as text and converted after (as the text path does: .times.parse_times):
-    # the CSV reader's own timestamp parser took twice as long (23.5 ms against 11.9 + 5.4 with
-    # strptime for a 4 MB block of the US West Coast day)
+    # the CSV reader's own timestamp parser took twice as long (23.5 ms against 11.9 + 2.8-5.4
+    # with strptime, in runs on this VM, for a 4 MB block of the US West Coast day)
     time_type = typed.get(m.time_column)
     times = time_type is not None and pa.types.is_timestamp(time_type)
     types = {c: pa.string() for c in header} | {c: t for c, t in typed.items() if not (times and c == m.time_column)}

@@ -1,13 +1,14 @@
 """Times of a fixed layout (``%Y-%m-%dT%H:%M:%S`` and the like) parsed by one compiled pass.
 
-``pyarrow.compute.strptime`` is the reference: this module gives its result, faster (0.3 against
-5.4 ms for a block of 45k times), for the values it is sure of, and hands the whole column to
-``strptime`` otherwise. A format qualifies when it holds each of ``%Y %m %d %H %M %S`` once and
-otherwise literal characters; a value qualifies when it has exactly the format's length, digits
-where the fields are (four for the year, two for the others), the literal characters where they
-are, and a real calendar date and time of day (no 24:00, no leap second, no 30 February). For such
-a value ``strptime`` reads the same date and time; any other value (a missing zero, a stray
-space, an impossible date) sends the column to ``strptime``, which decides.
+``pyarrow.compute.strptime`` is the reference: this module gives its result, faster (1.5-1.7
+against 2.8 ms for a block of 45k times, with the conversion to Arrow), for the values it is
+sure of, and hands the whole column to ``strptime`` otherwise. A format qualifies when it holds
+each of ``%Y %m %d %H %M %S`` once and otherwise literal characters; a value qualifies when it
+has exactly the format's length, digits where the fields are (four for the year, two for the
+others), the literal characters where they are, and a real calendar date and time of day (no
+24:00, no leap second, no 30 February). For such a value ``strptime`` reads the same date and
+time; any other value (a missing zero, a stray space, an impossible date) sends the column to
+``strptime``, which decides.
 """
 
 from __future__ import annotations
