@@ -95,6 +95,37 @@ def test_rows_in_any_order_give_the_same_events(real, monkeypatch):
     assert engine.detect(pos, static, req, workers=3).equals(ev)
 
 
+def test_out_of_core_never_reads_while_the_sink_writes(real, monkeypatch):
+    """The sink runs in a thread of its own, but never while the next range is read: both use the
+    store's one memory cap (a sort or a commit's checkpoint may take most of it)."""
+    import time
+
+    from harborwatch.events import engine
+
+    st, req, ev = real
+    spans: dict[str, list[tuple[float, float]]] = {"read": [], "sink": []}
+    read = engine.read_inputs
+
+    def timed(kind, f):
+        def run(*a, **k):
+            t0 = time.perf_counter()
+            time.sleep(0.01)  # widens each span, so that overlapping calls would overlap here
+            try:
+                return f(*a, **k)
+            finally:
+                spans[kind].append((t0, time.perf_counter()))
+        return run
+
+    monkeypatch.setattr(engine, "read_inputs", timed("read", read))
+    got: list = []
+    engine.run_local(st, req, workers=2, chunk_rows=5_000, sink=timed("sink", got.append))
+    assert len(spans["read"]) >= 4 and len(spans["sink"]) >= 4
+    assert sum(g.num_rows for g in got) == ev.num_rows
+    for a0, a1 in spans["read"]:
+        for b0, b1 in spans["sink"]:
+            assert a1 <= b0 or b1 <= a0, "a range was read while the sink wrote"
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
 def test_spark_and_local_write_byte_identical_files(real, tmp_path):

@@ -9,6 +9,7 @@ lake, and the same sweep a group of slots at a time. Both return the same table.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -126,12 +127,15 @@ def run_local(store: Store, req: Request, workers: int | None = None,
     ctx = req.context()
     cuts = store_cuts(store, req, -(-n // chunk_rows))
     outs: list[dict[str, pa.Table]] = []
-    # the ranges are read through a cursor of their own, so a sink may write the store meanwhile
+    # the ranges are read through a cursor of their own, so a sink may write the store from its
+    # thread; never at the same time, though: both share the store's memory cap
     reader = Store(store.path, store.con.cursor())
     with PointSpill(_slot_edges(store, req, ctx, -(-n // chunk_rows))) as spill, _Behind(sink) as behind:
         lo = -1
         for k, hi in enumerate(cuts):
-            positions, static = read_inputs(reader, req, (lo, int(hi)), (POSITION_COLUMNS, STATIC_COLUMNS))
+            with behind.lock:  # unsorted: the partitions' threads sort their rows
+                positions, static = read_inputs(reader, req, (lo, int(hi)), (POSITION_COLUMNS, STATIC_COLUMNS),
+                                                ordered=False)
             for o in vessel_outs(positions, static, ctx, workers):
                 spill.add(o.pop("points"))
                 if sink is not None:
@@ -158,11 +162,15 @@ def _deliver(ev: pa.Table, sink: Callable[[pa.Table], None] | None) -> pa.Table:
 
 class _Behind:
     """A sink run in a worker thread, one table at a time, at most two tables behind the caller
-    (so memory stays bounded); its first error is raised in the caller, at the latest on exit."""
+    (so memory stays bounded); its first error is raised in the caller, at the latest on exit.
+    The sink holds ``lock`` while it runs; the caller holds it while it reads the store, so the
+    two never run DuckDB at once (each may take most of the store's memory cap: a sort, a commit's
+    checkpoint)."""
 
     def __init__(self, sink: Callable[[pa.Table], None] | None) -> None:
         self.sink = sink
         self.pending: list = []
+        self.lock = threading.Lock()
 
     def __enter__(self) -> _Behind:
         self.ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="harborwatch-sink")
@@ -173,7 +181,11 @@ class _Behind:
             return
         while len(self.pending) >= 2:
             self.pending.pop(0).result()
-        self.pending.append(self.ex.submit(self.sink, t))
+        self.pending.append(self.ex.submit(self._run, self.sink, t))
+
+    def _run(self, sink: Callable[[pa.Table], None], t: pa.Table) -> None:
+        with self.lock:
+            sink(t)
 
     def __exit__(self, *exc: object) -> None:
         try:

@@ -35,10 +35,13 @@ class Request:
 
 
 def read_inputs(store: Store, req: Request, mmsi_range: tuple[int, int] | None = None,
-                columns: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> tuple[pa.Table, pa.Table]:
+                columns: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+                ordered: bool = True) -> tuple[pa.Table, pa.Table]:
     """Positions in the window, and static reports of those vessels (from a draught window
-    earlier), ordered by (mmsi, timestamp, record_hash). ``mmsi_range`` (lo, hi]: only those
-    vessels; ``columns``: only these position and static columns."""
+    earlier), ordered by (mmsi, timestamp, record_hash) unless not ``ordered`` (then in no set
+    order: DuckDB's sort takes its whole memory cap for a few million rows, while the engine's
+    threads sort their own partitions). ``mmsi_range`` (lo, hi]: only those vessels;
+    ``columns``: only these position and static columns."""
     pos_where: list[str] = []
     st_where: list[str] = []
     pos_params: list = []
@@ -57,7 +60,7 @@ def read_inputs(store: Store, req: Request, mmsi_range: tuple[int, int] | None =
             w.append("mmsi > ? AND mmsi <= ?")
             p += list(mmsi_range)
     pos_cols, st_cols = ("*", "*") if columns is None else (", ".join(columns[0]), ", ".join(columns[1]))
-    order = "ORDER BY mmsi, timestamp, record_hash"
+    order = "ORDER BY mmsi, timestamp, record_hash" if ordered else ""
 
     def clause(w: list[str]) -> str:
         return ("WHERE " + " AND ".join(w)) if w else ""
