@@ -7,11 +7,14 @@ import re
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harborwatch.core.errors import HarborwatchError
 from harborwatch.events import spark as S
 from harborwatch.events.schema import POINTS
 from harborwatch.store.lake import write_lake_table
+from harborwatch.tracks.track import is_ordered
 
 from .helpers import fixes
 
@@ -33,10 +36,48 @@ def test_tasks_take_whole_buckets_and_every_file_once(tmp_path):
         assert got == files  # every file once
         buckets = [{re.search(r"mmsi_bucket=(\d+)", f).group(1) for f in p["positions"]} for p in plan]
         assert sum(len(b) for b in buckets) == len(set().union(*buckets)) == 5  # a bucket in one task
-        rows = [S._read(str(tmp_path / "lake"), p["positions"], pos.schema).num_rows for p in plan]
-        assert sum(rows) == pos.num_rows
+        read = [S._read(str(tmp_path / "lake"), p["positions"], pos.schema, tuple(pos.column_names)) for p in plan]
+        assert sum(t.num_rows for t in read) == pos.num_rows
+        assert all(is_ordered(t) for t in read)
     with pytest.raises(HarborwatchError, match="no positions files"):
         S.lake_tasks(tmp_path / "nothing", 2)
+
+
+def test_lake_files_hold_their_rows_in_store_order(tmp_path):
+    """Each file of a period and bucket keeps the store's order (so a task's read needs a stable
+    sort by MMSI only, not a sort of every column by three keys). Arrow writes a dataset's batches
+    in any order unless told not to; 300k rows are several batches."""
+    import pyarrow.parquet as pq
+
+    n = 300_000
+    rng = np.random.default_rng(3)
+    t = pa.table({"mmsi": pa.array(rng.integers(211_000_000, 211_000_500, n), pa.uint32()),
+                  "timestamp": pa.array(rng.integers(0, 2 * 86_400, n) * 1_000_000, pa.timestamp("us", "UTC")),
+                  "record_hash": pa.array(rng.integers(0, 2**63, n), pa.uint64()),
+                  "lat": rng.uniform(40, 41, n), "lon": rng.uniform(10, 11, n)})
+    write_lake_table(t, tmp_path / "positions", 2, period="day")
+    files = list((tmp_path / "positions").rglob("*.parquet"))
+    assert len(files) == 4
+    assert all(is_ordered(pq.read_table(f)) for f in files)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(0, 5), st.integers(0, 3)), min_size=0, max_size=60),
+       st.booleans())
+def test_store_order_equals_a_sort_by_the_three_keys(rows, periods):
+    """Any rows (ties, unsorted, or one period after another as a task reads them): the same
+    table as Arrow's sort by (mmsi, timestamp, record_hash)."""
+    if periods:  # each "period" (time block) sorted, blocks in time order: the lake's files
+        rows = sorted(rows, key=lambda r: (r[1] // 3, r[0], r[1], r[2]))
+    t = pa.table({"mmsi": pa.array([r[0] for r in rows], pa.uint32()),
+                  "timestamp": pa.array([r[1] * 1_000_000 for r in rows], pa.timestamp("us", "UTC")),
+                  "record_hash": pa.array([r[2] for r in rows], pa.uint64()),
+                  "row": pa.array(range(len(rows)), pa.int64())})
+    keys = [("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")]
+    got = S.store_order(t)
+    assert is_ordered(got)
+    assert got.drop_columns(["row"]).equals(t.sort_by(keys).drop_columns(["row"]))
+    assert sorted(got["row"].to_pylist()) == list(range(len(rows)))
 
 
 def test_blobs_carry_tables_whole_in_pieces_and_by_key(monkeypatch):

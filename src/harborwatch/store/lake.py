@@ -51,7 +51,8 @@ def export_lake(store: Store, out_dir: str | Path, buckets: int = 16, tables: Se
         for k, start in enumerate(starts):
             end = start + timedelta(days=1) if period == "day" else (start.replace(day=28) + timedelta(days=4)
                                                                      ).replace(day=1)
-            t = store.sql(f"SELECT * FROM {name} WHERE timestamp >= ? AND timestamp < ? ORDER BY mmsi, timestamp",
+            t = store.sql(f"SELECT * FROM {name} WHERE timestamp >= ? AND timestamp < ? "
+                          "ORDER BY mmsi, timestamp, record_hash",
                           [start, end])
             n += _write_period(t, target, period, start.strftime(PERIODS[period]), buckets)
             say(f"export {name}", k + 1, len(starts))
@@ -76,7 +77,7 @@ def write_lake_table(t: pa.Table, target: str | Path, buckets: int, period: str 
     if t.num_rows == 0:
         return 0
     key = pc.strftime(t["timestamp"], PERIODS[period])
-    order = [("mmsi", "ascending"), ("timestamp", "ascending")]
+    order = [("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")]
     return sum(_write_period(t.filter(pc.equal(key, v)).sort_by(order), target, period, v, buckets)
                for v in pc.unique(key).sort().to_pylist())
 
@@ -90,6 +91,7 @@ def _write_period(t: pa.Table, target: Path, period: str, value: str, buckets: i
     t = t.append_column("mmsi_bucket", pc.cast(pc.remainder(pc.cast(t["mmsi"], pa.int64()), buckets), pa.int32()))
     ds.write_dataset(t, target, format="parquet", partitioning=[period, "mmsi_bucket"], partitioning_flavor="hive",
                      basename_template=f"part-{value}-{{i}}.parquet", existing_data_behavior="overwrite_or_ignore",
+                     preserve_order=True,  # each file in the store's order, which the Spark engine reads
                      file_options=ds.ParquetFileFormat().make_write_options(compression="zstd"))
     return t.num_rows
 
