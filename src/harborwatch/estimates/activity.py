@@ -27,6 +27,8 @@ from harborwatch.core.weeks import WEEK_S, week_dates, week_index, week_start
 ACTIVITY = pa.schema([
     pa.field("site_id", pa.string(), False),
     pa.field("week", pa.date32(), False, metadata={"doc": "first day of the week (Monday, UTC)"}),
+    pa.field("days", pa.int8(), False,
+             metadata={"doc": "days of the week (UTC dates) inside the events' span: under 7 at its ends"}),
     pa.field("ais_calls", pa.int64(), False, metadata={"doc": "port visits seen on AIS starting that week"}),
     pa.field("low", pa.float64(), metadata={"doc": "lower end of the interval of the week's AIS call rate"}),
     pa.field("high", pa.float64(), metadata={"doc": "upper end"}),
@@ -66,10 +68,18 @@ def poisson_interval(n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarra
     return low, high
 
 
+def _days_covered(w0_s: int, nweeks: int, t0_s: int, t1_s: int) -> np.ndarray:
+    """UTC dates of each week from ``w0_s`` that fall within the span ``[t0_s, t1_s]`` (int8)."""
+    first = (w0_s + np.arange(nweeks) * WEEK_S) // 86_400  # each week's first day, days since 1970
+    d0, d1 = t0_s // 86_400, t1_s // 86_400
+    return (np.minimum(first + 6, d1) - np.maximum(first, d0) + 1).clip(0, 7).astype(np.int8)
+
+
 def weekly_calls(events: pa.Table, p: Activity | None = None, dark: pa.Table | None = None,
                  radar: Callable[[str, np.ndarray], np.ndarray] | None = None) -> pa.Table:
     """Calls seen on AIS per site and week over the events' whole span (weeks without calls
-    are rows with 0), with intervals, the expected dark calls (``dark``:
+    are rows with 0; ``days``: the week's days inside the span, under 7 at its ends), with
+    intervals, the expected dark calls (``dark``:
     :data:`~harborwatch.estimates.dark_calls.DARK_CALLS`) and the radar-only calls
     (``radar(site, week starts in seconds)``) (:data:`ACTIVITY`)."""
     p = p or Activity()
@@ -78,6 +88,8 @@ def weekly_calls(events: pa.Table, p: Activity | None = None, dark: pa.Table | N
     start = pc.cast(events["start"], pa.int64()).to_numpy(zero_copy_only=False)
     w0 = week_start(int(start.min()) // 1000)
     nweeks = int(week_index(np.array([start.max()]), w0)[0]) + 1
+    covered = _days_covered(w0, nweeks, int(start.min()) // 1000,
+                            int(pc.cast(pc.max(events["end"]), pa.int64()).as_py()) // 1000)
     visits = events.filter(pc.equal(events["type"], "port_visit"))
     sites = visits["site_id"].drop_null().to_numpy(zero_copy_only=False)
     vt = pc.cast(visits.filter(pc.is_valid(visits["site_id"]))["start"], pa.int64()).to_numpy(zero_copy_only=False)
@@ -95,7 +107,7 @@ def weekly_calls(events: pa.Table, p: Activity | None = None, dark: pa.Table | N
             continue
         low, high = poisson_interval(counts, p.level)
         rd = radar(s, w0 + np.arange(nweeks) * WEEK_S) if radar is not None else np.zeros(nweeks)
-        parts.append(pa.table({"site_id": [s] * nweeks, "week": pa.array(days, pa.date32()),
+        parts.append(pa.table({"site_id": [s] * nweeks, "week": pa.array(days, pa.date32()), "days": covered,
                                "ais_calls": counts.astype(np.int64), "low": low, "high": high,
                                "dark_calls": dk.astype(np.float64), "radar_calls": rd, "calls": counts + dk + rd},
                               schema=ACTIVITY))

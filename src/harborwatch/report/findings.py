@@ -96,8 +96,9 @@ def estimates_html(f: dict) -> str:
                       + (f" Evidence: <a href='../{html.escape(c['bundle'])}'>bundle</a>." if c.get("bundle") else "")
                       + "</li>" for c in f.get("changes") or [])
     pl = f.get("placebo") or {}
+    sites = f" over {len(pl['by_site'])} sites' series" if pl.get("by_site") else ""
     placebo = (f"<p>Away from the calendar's dates the change test fired at {pl['false_positive_rate']:.0%} of "
-               f"{pl['n_dates']} dates (p &lt;= 0.05).</p>" if pl.get("n_dates") else "")
+               f"{pl['n_dates']} dates{sites} (p &lt;= 0.05).</p>" if pl.get("n_dates") else "")
     fig = ("<figure><img src='figures/estimates.svg' alt='estimated series with intervals' style='width:100%'>"
            "<figcaption>Estimated series with 90 % intervals; dashed lines: the event calendar; triangles: change "
            "points found." + _figure_evidence(rows) + "</figcaption></figure>" if f.get("estimates_figure") else "")
