@@ -166,9 +166,10 @@ def _read(lake: str, files: list[str], schema: pa.Schema, columns: tuple[str, ..
 
 def store_order(t: pa.Table) -> pa.Table:
     """``t`` ordered by (mmsi, timestamp, record_hash), the stores' order, which the stages then
-    need not sort. A task's files are one period after another, each in (mmsi, timestamp) order
-    (:func:`~harborwatch.store.lake.export_lake`), so a stable sort by MMSI alone (a radix sort of
-    one column) usually gives that order; it is checked, and anything else is sorted by all three."""
+    need not sort. A task's files are one period after another, each in that order
+    (:func:`~harborwatch.store.lake.export_lake` writes them so), so a stable sort by MMSI alone (a
+    radix sort of one column) gives it; that is checked, and anything else (a lake written by an
+    older version) is sorted by all three keys."""
     if is_ordered(t):
         return t
     keys = [("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")]
