@@ -30,6 +30,18 @@ def full_weeks(activity: pa.Table) -> pa.Table:
     return activity.filter(pc.equal(activity["days"], 7))
 
 
+def site_series(activity: pa.Table) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(week starts in seconds, each site's :func:`tested_series`), over the whole weeks
+    (:func:`full_weeks`); every site of an activity table has the same weeks."""
+    weeks_s = np.zeros(0, np.int64)
+    by_site: dict[str, np.ndarray] = {}
+    for s in sorted(set(activity["site_id"].to_pylist())):
+        t = full_weeks(activity.filter(pc.equal(activity["site_id"], s)))
+        by_site[s] = tested_series(t)
+        weeks_s = pc.cast(pc.cast(t["week"], pa.timestamp("s")), pa.int64()).to_numpy()
+    return weeks_s, by_site
+
+
 def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], sites: list[str] | None = None,
                      p: StepTest | None = None, names: dict[str, str] | None = None) -> list[dict]:
     """One row per (site, calendar entry) with enough weeks on both sides: the step test of the
@@ -41,14 +53,7 @@ def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], si
     names = names or {}
     if activity.num_rows == 0:
         return []
-    by_site: dict[str, np.ndarray] = {}
-    weeks_s = None
-    for s in sorted(set(activity["site_id"].to_pylist())):
-        t = full_weeks(activity.filter(pc.equal(activity["site_id"], s)))
-        by_site[s] = tested_series(t)
-        if weeks_s is None:
-            weeks_s = pc.cast(pc.cast(t["week"], pa.timestamp("s")), pa.int64()).to_numpy()
-    assert weeks_s is not None
+    weeks_s, by_site = site_series(activity)
     rows = []
     for s in sites or sorted(by_site):
         if s not in by_site:
@@ -66,4 +71,4 @@ def activity_changes(activity: pa.Table, calendar: tuple[CalendarEntry, ...], si
     return rows
 
 
-__all__ = ["activity_changes", "full_weeks", "tested_series"]
+__all__ = ["activity_changes", "full_weeks", "site_series", "tested_series"]

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from harborwatch.analysis.calendar import RASON_2023
 from harborwatch.analysis.changes import placebo_rate
 from harborwatch.analysis.periods import RASON_PERIODS, month_periods, periods, truth_calls_per_period
-from harborwatch.estimates.changes import full_weeks, tested_series
+from harborwatch.estimates.changes import site_series
 
 
 def _truth_effect(truth: pa.Table, site: str, date: str, all_hulls: bool = True) -> float | None:
@@ -111,18 +111,15 @@ def goals(rows: list[dict]) -> dict:
 def placebo_rates(activity: pa.Table) -> dict:
     """The change test's false-positive rate away from the calendar's dates
     (:func:`~harborwatch.analysis.changes.placebo_rate`), on every site's tested weekly series
-    (whole weeks),
-    pooled: ``{n_dates, false_positive_rate, by_site: {site: {n_dates, fired, false_positive_rate}}}``.
+    (:func:`~harborwatch.estimates.changes.site_series`), pooled: ``{n_dates,
+    false_positive_rate, by_site: {site: {n_dates, fired, false_positive_rate}}}``.
 
     One site's series gives about 20 dates, too few to tell the test's rate: a calibrated test at
     p <= 0.05 (5 % of dates) fires on more than 10 % of them for about one series in seven (0.153
     of 300 simulated Poisson series of 52 weeks). Every site is a null series once the calendar
     periods' means are taken out, so the rate is counted over all of them."""
-    by_site: dict[str, dict] = {}
-    for site in sorted(set(activity["site_id"].to_pylist())):
-        a = full_weeks(activity.filter(pc.equal(activity["site_id"], site)))
-        weeks = pc.cast(pc.cast(a["week"], pa.timestamp("s")), pa.int64()).to_numpy()
-        by_site[site] = placebo_rate(tested_series(a), weeks, [e.epoch_s for e in RASON_2023])
+    weeks_s, series = site_series(activity)
+    by_site = {site: placebo_rate(y, weeks_s, [e.epoch_s for e in RASON_2023]) for site, y in series.items()}
     n = sum(r["n_dates"] for r in by_site.values())
     fired = sum(r["fired"] for r in by_site.values())
     return {"n_dates": n, "false_positive_rate": fired / n if n else None, "by_site": by_site}
