@@ -156,10 +156,7 @@ def _static_content(imo, name, callsign, ship_type, ship_type_text, length_m, be
 def first_occurrences(values: np.ndarray) -> np.ndarray:
     """True where a value is seen for the first time (in order), as pandas' ``duplicated(keep=
     "first")`` negated: a compiled open-addressing hash set, without the GIL."""
-    v = np.ascontiguousarray(values)
-    if v.dtype != np.uint64:
-        v = _as_u64(v)
-    return _first_occurrences(v)
+    return _first_occurrences(_as_u64(np.ascontiguousarray(values)))
 
 
 @njit(cache=True, nogil=True)

@@ -413,10 +413,11 @@ class Store:
         except duckdb.Error as e:
             from harborwatch.core.errors import HarborwatchError
 
-            hint = "tables: " + ", ".join(self.tables())
-            if isinstance(e, duckdb.OutOfMemoryException):
+            if isinstance(e, duckdb.OutOfMemoryException):  # no query for the tables' names then
                 hint = (f"DuckDB's memory is capped at {MEMORY_LIMIT} for this store; set "
                         "HARBORWATCH_DUCKDB_MEMORY (e.g. 1GB) to raise the cap")
+            else:
+                hint = "tables: " + ", ".join(self.tables())
             raise HarborwatchError(f"SQL error: {str(e).splitlines()[0]}", hint=hint) from e
 
     def tables(self) -> list[str]:
