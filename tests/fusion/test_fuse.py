@@ -101,6 +101,28 @@ def test_lengths_must_agree():
     assert sorted(r["class"] for r in _run(pos, {7: 50.0}, [_det(0, LAT, LON, 300.0)])) == ["ais_only", "dark"]
 
 
+def test_two_hulls_sharing_an_mmsi_are_placed_apart():
+    """A second hull broadcasting the MMSI 80 km away: its fixes interleave with the first's.
+    Interpolating across the two would put the vessel in between, outside the swath, and leave
+    the detection of the first hull dark; each hull gets its own position instead."""
+    far = (LAT + 0.6, LON + 0.6)
+    pos = [(10, -1200, LAT, LON, 0.0), (10, -900, *far, 0.0), (10, -600, LAT, LON, 0.0), (10, -300, *far, 0.0),
+           (10, 300, LAT, LON, 0.0), (10, 600, *far, 0.0), (10, 900, LAT, LON, 0.0)]
+    rows = _run(pos, {10: 90.0}, [_det(0, LAT, LON, 76.0)])
+    got = sorted((r["class"], r["reason"] or "", r["mmsi"]) for r in rows)
+    assert got == [("ais_only", "outside_swath", 10), ("matched", "", 10)]
+
+
+def test_a_position_spike_is_not_a_second_hull():
+    spike = (LAT + 0.6, LON + 0.6)
+    pos = [(11, -1200, LAT, LON, 0.0), (11, -600, LAT, LON, 0.0), (11, -300, *spike, 0.0), (11, 300, LAT, LON, 0.0)]
+    rows = _run(pos, {}, [_det(0, LAT, LON)])
+    assert [(r["class"], r["mmsi"]) for r in rows] == [("matched", 11)]
+    # without the spike rule the spike would be a hull of its own, reported outside the swath
+    rows = _run(pos, {}, [_det(0, LAT, LON)], Fusion(max_spike_fixes=0))
+    assert sorted(r["class"] for r in rows) == ["ais_only", "matched"]
+
+
 def test_hungarian_pairs_one_to_one():
     pos = [(8, -60, LAT, LON, 0.0), (9, -60, LAT + 0.002, LON, 0.0)]
     dets = [_det(0, LAT + 0.0019, LON), _det(1, LAT + 0.0001, LON)]

@@ -1,8 +1,10 @@
 """Fusion of radar detections with AIS: which vessels a satellite saw were not on AIS ("dark").
 
 For each scene (time ``t``, footprint from ``Scene.info``), every vessel with an AIS position
-within ``max_dt_s`` of ``t`` near the footprint gets a position at ``t``: linear interpolation
-between the fixes either side, else the nearest fix. The distance a detection may lie from it
+within ``max_dt_s`` of ``t`` near the footprint gets a position at ``t`` per hull broadcasting
+its MMSI (fixes one hull could not join at ``max_hull_kn`` or less belong to another; nearly
+always there is one): linear interpolation between the hull's fixes either side, else its
+nearest fix. The distance a detection may lie from it
 grows with the time to the nearest fix: ``base_distance_m + speed * |dt|`` (the vessel's last
 reported speed, at least ``min_speed_kn``, or ``unknown_speed_kn`` when none). When both
 lengths are known (AIS static dimensions and the detection's minimum-area rectangle), they must

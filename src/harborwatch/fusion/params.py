@@ -40,6 +40,10 @@ class Fusion(Params):
         unknown_speed_kn: the speed assumed when none was reported. 20 kn.
         max_dt_s: AIS fixes further than this from the acquisition time are not used. 3 h.
         length_tolerance: radar and AIS lengths may differ by this share of the larger. 0.5.
+        max_hull_kn: fixes of one MMSI that only a faster vessel could join belong to different
+            hulls (a shared or spoofed identity; the track segmentation's 30 kn). 30 kn.
+        max_spike_fixes: a hull of at most this many fixes near the scene is a position spike,
+            not a second hull (the track segmentation's noise rule). 2.
     """
 
     section = "fusion"
@@ -49,9 +53,12 @@ class Fusion(Params):
     unknown_speed_kn: float = 20.0
     max_dt_s: float = 3 * 3600.0
     length_tolerance: float = 0.5
+    max_hull_kn: float = 30.0
+    max_spike_fixes: int = 2
 
     def validate(self) -> None:
-        self.positive("max_dt_s", "unknown_speed_kn", "length_tolerance")
+        self.positive("max_dt_s", "unknown_speed_kn", "length_tolerance", "max_hull_kn")
+        self.at_least("max_spike_fixes", 0)
         self.non_negative("base_distance_m", "min_speed_kn")
 
 
