@@ -12,7 +12,7 @@ import pytest
 from harborwatch.analysis.calendar import CalendarEntry
 from harborwatch.analysis.periods import periods
 from harborwatch.estimates import weekly_calls
-from harborwatch.estimates.activity import period_calls, poisson_interval
+from harborwatch.estimates.activity import calls_per_period, period_calls, poisson_interval
 from harborwatch.events.schema import events_from_rows
 
 DAY_MS = 86_400_000
@@ -78,3 +78,16 @@ def test_estimate_command_writes_activity_and_changes(tmp_path):
     assert rows["kp-rajin"]["did"]["low"] > 0  # net of the control port, which did not change
     assert rows["ru-vostochny"]["p_value"] > 0.05
     assert "rose from" in rows["kp-rajin"]["finding"]
+
+
+def test_a_period_interval_holds_its_estimate_when_dark_calls_are_near_certain():
+    """Forty dark calls of probability 0.999 are 39.96 expected but 40 in 96 % of draws: the
+    draws alone would put the interval above the estimate."""
+    ev = events_from_rows(_visits([2] * 4, "kp-rajin"))
+    ts = pa.timestamp("ms", tz="UTC")
+    dark = pa.table({"site_id": ["kp-rajin"] * 40, "probability": [0.999] * 40,
+                     "start": pa.array([T0 + k * DAY_MS // 2 for k in range(40)], pa.int64()).cast(ts)})
+    spans = periods([CalendarEntry("2023-01-30", "cut", "s", "cut")])
+    r = calls_per_period(ev, dark, "kp-rajin", spans)[0]
+    assert (r["dark_calls_expected"], r["estimate"]) == (39.96, 11.99)  # 8 AIS calls in 4 weeks
+    assert r["low"] <= r["estimate"] <= r["high"] == 12.0  # 48 calls in nearly every draw

@@ -122,7 +122,10 @@ def calls_per_period(events: pa.Table, dark: pa.Table, site_id: str, spans: tupl
     (``radar``: per period, :func:`harborwatch.estimates.presences.rate` or None). The interval
     is that of the number of calls made: the AIS calls, plus dark calls drawn as independent
     Bernoulli trials with their probabilities (Monte Carlo, ``n_sim`` draws, fixed ``seed``), plus
-    the radar-only rate's bootstrap draws times the period's weeks."""
+    the radar-only rate's bootstrap draws times the period's weeks. The estimate is an expected
+    value and the draws are whole calls, so when nearly every dark call is certain (nine calls
+    of probability 0.999 are 8.99 expected, and 9 in nearly every draw) the interval could
+    exclude its own estimate; it is widened to include it."""
     p = p or Activity()
     ais = per_period(site_visits(events, site_id), events, spans)
     d = dark.filter(pc.equal(dark["site_id"], site_id)) if dark.num_rows else dark
@@ -143,10 +146,10 @@ def calls_per_period(events: pa.Table, dark: pa.Table, site_id: str, spans: tupl
         if r is not None:
             draws += rng.choice(r["draws"], n_sim) * w
         total = v["calls"] + float(q.sum()) + (r["per_week"] * w if r is not None else 0.0)
+        low, high = min(float(np.quantile(draws, lo_q)), total), max(float(np.quantile(draws, hi_q)), total)
         out.append({"quantity": "calls_per_week", "site": site_id, "period": name,
                     "estimate": round(total / w, 2) if w else None,
-                    "low": round(float(np.quantile(draws, lo_q)) / w, 2) if w else None,
-                    "high": round(float(np.quantile(draws, hi_q)) / w, 2) if w else None,
+                    "low": round(low / w, 2) if w else None, "high": round(high / w, 2) if w else None,
                     "ais_calls": v["calls"], "dark_calls_expected": round(float(q.sum()), 2),
                     "radar_only_per_week": None if r is None else round(r["per_week"], 2),
                     "radar_scenes": 0 if r is None else r["scenes"], "weeks": v["weeks"]})
