@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from harborwatch.analysis import RASON_2023, RASON_PERIODS, calls_per_period, truth_calls_per_period
 from harborwatch.estimates.run import Estimates, estimate
-from harborwatch.evaluation import evaluate, evaluate_estimates, evaluate_radar, evaluate_structures
+from harborwatch.evaluation import evaluate, evaluate_estimates, evaluate_radar, evaluate_structures, sampling_floor
 from harborwatch.events import EventsConfig, Request, run, write_events
 from harborwatch.events.request import remember
 from harborwatch.events.rules.gaps import likely_disabling
@@ -106,16 +106,9 @@ def run_demo(out: Path, cfg: Scenario | None = None, say: Say | None = None, wor
     truth = pq.read_table(sdir / "truth_events.parquet")
     say("evaluate", 0, 1)
     scores = evaluate(truth, events)
-    if radar is not None:
-        radar.pop("events")
-        radar["evaluation"] = evaluate_radar(radar.pop("fused"), pq.read_table(radar["truth_scene_vessels"]))
-        files["detections.geojson"] = radar["detections"]
-        if radar["structures"]:
-            radar["new_structures"] = evaluate_structures(json.loads(Path(radar["structures"]).read_text()),
-                                                          json.loads((sdir / "truth_facilities.geojson").read_text()))
-            files["new_structures.geojson"] = radar["structures"]
+    floor = _score_radar(radar, sdir, truth, files)
     est_eval = evaluate_estimates(est, truth, pq.read_table(sdir / "truth_cargo.parquet"),
-                                  pq.read_table(sdir / "truth_rail.parquet"))
+                                  pq.read_table(sdir / "truth_rail.parquet")) | floor
     say("evaluate", 1, 1)
     structures = {"new_structures": radar["new_structures"]} if radar is not None and "new_structures" in radar else {}
     structures.update({"rail_imagery": yard, **optical} if yard is not None and optical is not None else {})
@@ -261,6 +254,22 @@ def _findings(cfg: Scenario, sdir: Path, ingest_reports: list[dict], events: pa.
         "evaluation": {k: {m: v.get(m) for m in ("precision", "recall", "f1")} for k, v in scores.items()},
         "files": files,
     }
+
+
+def _score_radar(radar: dict | None, sdir: Path, truth: pa.Table, files: dict) -> dict:
+    """Scores the radar run in place (detections and dark classes, new structures) and adds its
+    files; returns ``{"sampling_floor": ...}``, how close any estimator sampling presence at these
+    scene times could come to Rajin's calls (``{}`` without radar)."""
+    if radar is None:
+        return {}
+    radar.pop("events")
+    radar["evaluation"] = evaluate_radar(radar.pop("fused"), pq.read_table(radar["truth_scene_vessels"]))
+    files["detections.geojson"] = radar["detections"]
+    if radar["structures"]:
+        radar["new_structures"] = evaluate_structures(json.loads(Path(radar["structures"]).read_text()),
+                                                      json.loads((sdir / "truth_facilities.geojson").read_text()))
+        files["new_structures.geojson"] = radar["structures"]
+    return {"sampling_floor": sampling_floor(truth, pq.read_table(sdir / "truth_overpasses.parquet"))}
 
 
 def _radar(st, sdir: Path, out: Path, sites, say: Say) -> dict | None:
