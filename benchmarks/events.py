@@ -10,7 +10,8 @@ process, best of ``--repeat`` (harborwatch after one untimed run of the same wor
 compiles and dispatches the numba kernels and fills the memory pools). The last line is
 ``ratio=<harborwatch positions/s / MovingPandas positions/s>``.
 ``--spark N`` instead times the Spark engine on a lake (local[1] and local[2]) against the local engine
-on a store, both from data at rest, each in a fresh process, on N positions; its last line is
+on a store, both from data at rest, each in a fresh process bound to as many CPUs as it has
+cores (``--no-pin``: not bound), on N positions; its last line is
 ``spark_vs_local=<Spark local[2] time / local engine time on 2 workers>``.
 By default harborwatch's rows are ordered by (mmsi, timestamp, record_hash), the order in which
 ``Store.positions()`` hands them to ``harborwatch events`` and in which MovingPandas gets its rows
@@ -168,7 +169,9 @@ def _out_of_core(n: int, workers: int) -> None:
 
 
 CHILD = """
-import sys, time
+import os, sys, time
+if sys.argv[8] == "pin":  # before anything starts a thread: the JVM and Python workers inherit it
+    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:int(sys.argv[2])])
 import pyarrow.parquet as pq
 sys.path.insert(0, sys.argv[6])
 from harborwatch.events.params import EventsConfig
@@ -198,14 +201,19 @@ print(best)
 """
 
 
-def _spark(n: int, repeat: int, wpi: Path) -> None:
+def _spark(n: int, repeat: int, wpi: Path, pin: bool = True) -> None:
     """The Spark engine on a lake against the local engine on a store, from the same data at rest.
 
     ``n`` derived positions go into a fresh store (``harborwatch events --store``: the local engine
     reads the store and runs) and, by ``store export --lake --period month``, into a lake of 4 MMSI
     buckets per core (``harborwatch events --lake``: Spark tasks read the lake's files and run).
     Each engine is timed in a fresh process (nothing else in its memory) on 1 and 2 cores, best of
-    ``repeat`` after an untimed run (Spark's session start and Python workers, numba's dispatch)."""
+    ``repeat`` after an untimed run (Spark's session start and Python workers, numba's dispatch).
+    With ``pin`` each process is bound to as many CPUs as it has cores (``sched_setaffinity``,
+    inherited by the JVM, its threads and the Python workers): otherwise a "1 core" run still
+    has the machine's other CPUs for the JVM's garbage collector, compiler and shuffle threads,
+    DuckDB's and Arrow's thread pools, and the 1-to-2-core speed-up measures less than the second
+    core's worth."""
     import subprocess
     import tempfile
 
@@ -217,7 +225,8 @@ def _spark(n: int, repeat: int, wpi: Path) -> None:
     src = str(Path(__file__).resolve().parents[1] / "src")
 
     def child(engine: str, cores: int, data: str, out: str) -> float:
-        r = subprocess.run([sys.executable, "-c", CHILD, engine, str(cores), data, str(wpi), str(repeat), src, out],
+        r = subprocess.run([sys.executable, "-c", CHILD, engine, str(cores), data, str(wpi), str(repeat), src, out,
+                            "pin" if pin else "free"],
                            capture_output=True, text=True)
         if r.returncode:
             sys.exit(f"the {engine} run failed:\n{r.stderr[-3000:]}")
@@ -241,7 +250,9 @@ def _spark(n: int, repeat: int, wpi: Path) -> None:
             same = pq.read_table(f"{tmp}/local{cores}.parquet").equals(pq.read_table(f"{tmp}/spark{cores}.parquet"))
             print(f"{cores} core(s), {n:,} positions: local engine from the store {local[cores]:.2f} s; "
                   f"Spark local[{cores}] from the lake {spark[cores]:.2f} s; same events: {same}")
-    print(f"Spark local[2] / local[1] speed-up: {spark[1] / spark[2]:.2f}")
+    how = "each run pinned to its cores" if pin else "runs not pinned: a 1-core run has the other CPUs"
+    print(f"local engine 2 / 1 workers speed-up: {local[1] / local[2]:.2f} ({how})")
+    print(f"Spark local[2] / local[1] speed-up: {spark[1] / spark[2]:.2f} ({how})")
     print(f"spark_vs_local={spark[2] / local[2]:.2f}")
 
 
@@ -255,6 +266,8 @@ def main() -> None:
                     help="time unsorted input: the copies one after another (harborwatch's sort is timed)")
     ap.add_argument("--spark", type=int, default=0, metavar="N",
                     help="time the Spark engine on a lake against the local engine on a store, N positions")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="with --spark: do not bind each run to as many CPUs as it has cores")
     ap.add_argument("--out-of-core", action="store_true",
                     help="build a store of --positions rows (in DuckDB) and run the local engine on it out of "
                          "core; implied above 18M positions")
@@ -264,7 +277,7 @@ def main() -> None:
         return
     wpi = Path(ais_dir()).parent / "ports" / "WPI_Pub150.csv"
     if a.spark:
-        _spark(a.spark, a.repeat, wpi)
+        _spark(a.spark, a.repeat, wpi, pin=not a.no_pin)
         return
     import tempfile
 
