@@ -86,7 +86,7 @@ def scenes_from_store(store) -> pa.Table:
     return store.sql("SELECT scene_id, time, footprint FROM scenes ORDER BY time, scene_id")
 
 
-def _ms(col) -> np.ndarray:
+def epoch_ms(col) -> np.ndarray:
     """Milliseconds since the epoch of a timestamp column of any unit."""
     return pc.cast(pc.cast(col, pa.timestamp("ms", tz="UTC")), pa.int64()).to_numpy(zero_copy_only=False)
 
@@ -103,7 +103,7 @@ def presences(events: pa.Table, scenes: pa.Table, dark: pa.Table, sites: pa.Tabl
     det = events.filter(pc.equal(events["type"], "dark_vessel"))
     det_scene = [json.loads(a).get("scene") for a in det["attributes"].to_pylist()]
     det_site = det["site_id"].to_pylist()
-    st = _ms(scenes["time"])
+    st = epoch_ms(scenes["time"])
     order = np.argsort(st, kind="stable")
     rows = []
     for site, la, lo in zip(sites["site_id"].to_pylist(), sites["lat"].to_pylist(), sites["lon"].to_pylist(),
@@ -131,8 +131,8 @@ def _explained(dark: pa.Table, t_ms: int, p: Presences) -> float:
     if dark.num_rows == 0:
         return 0.0
     v = p.speed_kn * KN_M_H / 3.6e6  # metres per ms
-    a = _ms(dark["start"]) + np.nan_to_num(dark["distance_out_m"].to_numpy(zero_copy_only=False)) / v
-    b = _ms(dark["end"]) - np.nan_to_num(dark["distance_back_m"].to_numpy(zero_copy_only=False)) / v
+    a = epoch_ms(dark["start"]) + np.nan_to_num(dark["distance_out_m"].to_numpy(zero_copy_only=False)) / v
+    b = epoch_ms(dark["end"]) - np.nan_to_num(dark["distance_back_m"].to_numpy(zero_copy_only=False)) / v
     q = dark["probability"].to_numpy(zero_copy_only=False)
     return float(q[(a <= t_ms) & (t_ms <= b)].sum())
 
@@ -140,7 +140,7 @@ def _explained(dark: pa.Table, t_ms: int, p: Presences) -> float:
 def mean_stays_h(events: pa.Table) -> dict[str, np.ndarray]:
     """The AIS stays (hours) of each site's port visits."""
     v = events.filter(pc.and_(pc.equal(events["type"], "port_visit"), pc.is_valid(events["site_id"])))
-    h = (_ms(v["end"]) - _ms(v["start"])) / 3.6e6
+    h = (epoch_ms(v["end"]) - epoch_ms(v["start"])) / 3.6e6
     s = np.array(v["site_id"].to_pylist())
     return {x: h[s == x] for x in np.unique(s)}
 
@@ -167,7 +167,7 @@ def per_period(pres: pa.Table, stays: dict[str, np.ndarray], site: str, spans: t
     p = p or Presences()
     rng = np.random.default_rng(p.seed)
     sel = pres.filter(pc.equal(pres["site_id"], site)) if pres.num_rows else pres
-    t = _ms(sel["time"]) // 1000 if sel.num_rows else np.zeros(0, np.int64)
+    t = epoch_ms(sel["time"]) // 1000 if sel.num_rows else np.zeros(0, np.int64)
     out: dict[str, dict | None] = {}
     for name, a, b in spans:
         m = (t >= (t0 if a is None else a)) & (t < (t1 if b is None else b))
@@ -187,7 +187,7 @@ def weekly(pres: pa.Table, stays: dict[str, np.ndarray], site: str, weeks_s: np.
     st = stays.get(site, np.zeros(0))
     if sel.num_rows == 0 or len(st) < p.min_visits:
         return out
-    t = _ms(sel["time"]).astype(np.float64) / 1000
+    t = epoch_ms(sel["time"]).astype(np.float64) / 1000
     u = sel["unexplained"].to_numpy(zero_copy_only=False)
     mid = (t[1:] + t[:-1]) / 2
     lo, hi = np.insert(mid, 0, t[0]), np.append(mid, t[-1])
@@ -213,5 +213,5 @@ def detection_weights(pres: pa.Table, stays: dict[str, np.ndarray], p: Presences
     return out
 
 
-__all__ = ["PRESENCES", "Presences", "detection_weights", "mean_stays_h", "per_period", "presences", "rate",
-           "scenes_from_store", "weekly"]
+__all__ = ["H_PER_WEEK", "PRESENCES", "Presences", "detection_weights", "epoch_ms", "mean_stays_h", "per_period",
+           "presences", "rate", "scenes_from_store", "weekly"]

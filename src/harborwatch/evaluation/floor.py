@@ -28,13 +28,12 @@ import pyarrow.compute as pc
 
 from harborwatch.analysis.periods import RASON_PERIODS, Period, site_visits, truth_calls_per_period
 from harborwatch.analysis.series import weeks_between
-
-H_PER_WEEK = 168.0
+from harborwatch.estimates.presences import H_PER_WEEK, epoch_ms
 
 
 def _s(col) -> np.ndarray:
     """Seconds since the epoch (float) of a timestamp column of any unit."""
-    return pc.cast(pc.cast(col, pa.timestamp("ms", tz="UTC")), pa.int64()).to_numpy(zero_copy_only=False) / 1000
+    return epoch_ms(col) / 1000
 
 
 def radar_only(truth: pa.Table, site_id: str) -> np.ndarray:
