@@ -6,7 +6,11 @@ import numpy as np
 import pyarrow as pa
 
 from harborwatch.fusion.params import KN, Fusion
+from harborwatch.tracks.algorithms import Segment
 from harborwatch.tracks.kernels import segment_track
+
+#: The track segmentation's time-step floor and number of hulls followed at once.
+_SEGMENT = Segment()
 
 #: The positions fusion reads around a scene (ordered by mmsi, t).
 WINDOW = pa.schema([
@@ -51,8 +55,9 @@ def hulls(ts: np.ndarray, lat: np.ndarray, lon: np.ndarray, p: Fusion) -> list[n
     its own position at the scene time; interpolating between them would put a vessel in open
     water between the two. Chains of at most ``max_spike_fixes`` fixes are position spikes and are
     left out, unless there is no longer chain."""
-    seg = segment_track(ts, lat, lon, np.ones(len(ts), np.bool_), int(4 * p.max_dt_s * 1000), p.max_hull_kn,
-                        60.0, 8)
+    window_ms = int(2 * p.max_dt_s * 1000)  # the whole window around the scene: no chain ends by a gap
+    seg = segment_track(ts, lat, lon, np.ones(len(ts), np.bool_), window_ms, p.max_hull_kn, _SEGMENT.min_dt_s,
+                        _SEGMENT.max_open)
     chains = [np.flatnonzero(seg == s) for s in np.unique(seg[seg >= 0])]
     real = [c for c in chains if len(c) > p.max_spike_fixes]
     return real or [max(chains, key=len)]
