@@ -178,6 +178,7 @@ from harborwatch.events.params import EventsConfig
 from harborwatch.events.request import Request
 from harborwatch.sites.build import read_wpi
 engine, cores, data, wpi, repeat = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+warmup = int(sys.argv[9])
 req = Request(EventsConfig(), read_wpi(wpi))
 if engine == "spark":
     from harborwatch.events.spark import _session, events_from_lake
@@ -190,7 +191,8 @@ else:
     from harborwatch.store.store import Store
     st = Store.open(data, read_only=True)
     go = lambda: run(st, req, workers=cores)
-ev = go()  # untimed: Spark's Python workers, numba's dispatch
+for _ in range(warmup):  # untimed: Spark's Python workers and the JVM's compiler, numba's dispatch
+    ev = go()
 best = 1e30
 for _ in range(repeat):
     t0 = time.perf_counter()
@@ -201,14 +203,20 @@ print(best)
 """
 
 
-def _spark(n: int, repeat: int, wpi: Path, pin: bool = True) -> None:
+#: Untimed runs of each engine before the timed ones (``--warmup``).
+WARMUP = 6
+
+
+def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMUP) -> None:
     """The Spark engine on a lake against the local engine on a store, from the same data at rest.
 
     ``n`` derived positions go into a fresh store (``harborwatch events --store``: the local engine
     reads the store and runs) and, by ``store export --lake --period month``, into a lake of 4 MMSI
     buckets per core (``harborwatch events --lake``: Spark tasks read the lake's files and run).
     Each engine is timed in a fresh process (nothing else in its memory) on 1 and 2 cores, best of
-    ``repeat`` after an untimed run (Spark's session start and Python workers, numba's dispatch).
+    ``repeat`` after ``warmup`` untimed runs (Spark's session start and Python workers, the JVM's
+    compiler, numba's dispatch: a local[1] run at 2M positions kept getting faster for about six
+    runs, 4.4 s to 2.5-2.9 s, and local[2] for about five, 3.1 s to 1.6-1.8 s).
     With ``pin`` each process is bound to as many CPUs as it has cores (``sched_setaffinity``,
     inherited by the JVM, its threads and the Python workers): otherwise a "1 core" run still
     has the machine's other CPUs for the JVM's garbage collector, compiler and shuffle threads,
@@ -226,7 +234,7 @@ def _spark(n: int, repeat: int, wpi: Path, pin: bool = True) -> None:
 
     def child(engine: str, cores: int, data: str, out: str) -> float:
         r = subprocess.run([sys.executable, "-c", CHILD, engine, str(cores), data, str(wpi), str(repeat), src, out,
-                            "pin" if pin else "free"],
+                            "pin" if pin else "free", str(warmup)],
                            capture_output=True, text=True)
         if r.returncode:
             sys.exit(f"the {engine} run failed:\n{r.stderr[-3000:]}")
@@ -268,6 +276,8 @@ def main() -> None:
                     help="time the Spark engine on a lake against the local engine on a store, N positions")
     ap.add_argument("--no-pin", action="store_true",
                     help="with --spark: do not bind each run to as many CPUs as it has cores")
+    ap.add_argument("--warmup", type=int, default=WARMUP,
+                    help="with --spark: untimed runs of each engine before the timed ones (1: the earlier benchmark)")
     ap.add_argument("--out-of-core", action="store_true",
                     help="build a store of --positions rows (in DuckDB) and run the local engine on it out of "
                          "core; implied above 18M positions")
@@ -277,7 +287,7 @@ def main() -> None:
         return
     wpi = Path(ais_dir()).parent / "ports" / "WPI_Pub150.csv"
     if a.spark:
-        _spark(a.spark, a.repeat, wpi, pin=not a.no_pin)
+        _spark(a.spark, a.repeat, wpi, pin=not a.no_pin, warmup=a.warmup)
         return
     import tempfile
 
