@@ -45,6 +45,27 @@ BUSAN = (35.08, 129.06)
 #: The gate where long-haul legs join the regional grid.
 GATE = (42.30, 132.00)
 
+#: Distance between neighbouring berths at a port (m). The scenario's longest hulls (160 m and
+#: 126 m), moored bow to bow, keep 37 m of water between them: about two pixels of a 20 m radar
+#: scene. (Drawn anywhere in a disc, as before the sixth session of 2026-11-30, hulls overlapped
+#: at busy quays, which no port allows, and two or three of them showed as one radar blob.)
+BERTH_SPACING_M = 180.0
+#: How far off its berth a hull moors on a call (m), besides its wander while moored.
+BERTH_JITTER_M = 10.0
+
+
+def berth_slots(radius_m: float, spacing_m: float = BERTH_SPACING_M) -> list[tuple[float, float]]:
+    """A port's berths: the points of a hexagonal lattice of ``spacing_m`` within ``radius_m`` of
+    its centre, as (north, east) metres, nearest the centre first. Each vessel keeps one berth
+    at each port (shuttle and liner services use the same berth call after call); when a port
+    has more vessels than berths, they share them in turn."""
+    k = int(radius_m // spacing_m) + 1
+    pts = [((j * np.sqrt(3) / 2) * spacing_m, (i + j / 2) * spacing_m)
+           for j in range(-2 * k, 2 * k + 1) for i in range(-2 * k, 2 * k + 1)]
+    pts = [(float(n), float(e)) for n, e in pts if np.hypot(n, e) <= radius_m + 1e-6]
+    return sorted(pts, key=lambda p: (round(np.hypot(*p), 6), p))
+
+
 _MID = {"RU": 273, "KP": 445, "SL": 667, "CM": 613, "MN": 457, "TG": 671, "KR": 440, "PA": 352}
 _SYL = ["AN", "BO", "DA", "GOR", "KA", "LI", "MA", "NO", "PO", "RA", "SE", "TA", "VO", "YU", "ZA", "KHO", "MI",
         "SO", "PYO", "RYONG", "SONG", "HWA", "CHON", "KUM", "MYO", "BAEK"]
@@ -69,6 +90,7 @@ class Fleet:
         self._routes: dict[tuple, np.ndarray] = {}
         self._mmsis: set[int] = set()
         self._imos: set[int] = set()
+        self._berths: dict[str, dict[str, int]] = {}  # site -> vessel key -> its berth there
         self.cargo = Ledger()  # per call: what was loaded and unloaded
 
     # -- identities -----------------------------------------------------------------------------
@@ -111,12 +133,22 @@ class Fleet:
         return v
 
     # -- movements -----------------------------------------------------------------------------
-    def _berth(self, site: str) -> tuple[float, float]:
-        la, lo = self.sites.pos[site]
+    def _berth(self, site: str, v: Vessel) -> tuple[float, float]:
+        """Where ``v`` moors at ``site``: its own berth there (:func:`berth_slots`, given out in the
+        order vessels first come), a few metres off it each call."""
         r = min(400.0, self.sites.radius.get(site, 500.0))
         a = float(self.rng.uniform(0, 2 * np.pi))
-        d = float(self.rng.uniform(0, r))
-        return la + d * np.sin(a) / 111_195.0, lo + d * np.cos(a) / (111_195.0 * np.cos(np.radians(la)))
+        d = float(self.rng.uniform(0, r)) / r * BERTH_JITTER_M
+        return self.berth_point(site, v, d * np.sin(a), d * np.cos(a))
+
+    def berth_point(self, site: str, v: Vessel, north_m: float = 0.0, east_m: float = 0.0) -> tuple[float, float]:
+        """(lat, lon) of ``v``'s berth at ``site``, moved ``north_m`` and ``east_m``."""
+        la, lo = self.sites.pos[site]
+        slots = berth_slots(min(400.0, self.sites.radius.get(site, 500.0)))
+        mine = self._berths.setdefault(site, {})
+        north, east = slots[mine.setdefault(v.key, len(mine) % len(slots))]
+        return (la + (north + north_m) / 111_195.0,
+                lo + (east + east_m) / (111_195.0 * np.cos(np.radians(la))))
 
     def route(self, a: str | tuple, b: str | tuple) -> np.ndarray:
         key = (a, b)
@@ -128,7 +160,7 @@ class Fleet:
 
     def start_at(self, v: Vessel, site: str, t: int | None = None) -> None:
         t = self.t_start if t is None else t
-        la, lo = self._berth(site)
+        la, lo = self._berth(site, v)
         v.segments.append(Hold(t, t + 1, la, lo))
         v.site = site  # type: ignore[attr-defined]
 
@@ -143,7 +175,7 @@ class Fleet:
         pts = self.route(src, dest).copy()
         pts[0] = v.position()
         if isinstance(dest, str):
-            pts[-1] = self._berth(dest)
+            pts[-1] = self._berth(dest, v)
         s = Sail(v.now, pts, speed_kn, src_site=src if isinstance(src, str) else None,
                  dest_site=dest if isinstance(dest, str) else None)
         v.segments.append(s)
@@ -316,6 +348,7 @@ def _longhaul(f: Fleet, t_start: int) -> None:
     """Long haul: Busan -> Vostochny via searoute, then back, about monthly."""
     lh = f.vessel("longhaul", "KR", 70, 160)
     leg_in = np.concatenate([searoute_leg(BUSAN, GATE)[:-1], f.route(GATE, "ru-vostochny")])
+    leg_in[-1] = f.berth_point("ru-vostochny", lh)
     leg_out = leg_in[::-1].copy()
     lh.segments.append(Hold(t_start, t_start + int(f.rng.uniform(1, 10) * DAY), *BUSAN, status=5))
     lh.site = None  # type: ignore[attr-defined]
@@ -412,5 +445,5 @@ def facility_geojson(seed: int = 2023) -> dict:
                        "appears": datetime.fromtimestamp(appears, UTC).date().isoformat(), "note": "SIMULATED"}}]}
 
 
-__all__ = ["SUMMIT_2023_09_13", "VISIT_2023_07_26", "Fleet", "Sites", "analyst_counts", "build", "facility_geojson",
-           "rail_cars"]
+__all__ = ["BERTH_SPACING_M", "SUMMIT_2023_09_13", "VISIT_2023_07_26", "Fleet", "Sites", "analyst_counts",
+           "berth_slots", "build", "facility_geojson", "rail_cars"]
