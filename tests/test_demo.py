@@ -122,9 +122,9 @@ def test_estimates_are_evaluated_against_the_truth(default_run):
     barrels at Chongjin inside their intervals, rail cars inside theirs in at least two of the
     three periods, and the 26 July change found within 14 days at p <= 0.05 in calls and in rail
     cars. (Since the scenario's berths changed in the sixth session of 2026-11-30, the default
-    seed's rail truth after 13 September, 250.8 cars a week, lies 0.2 % above its interval's
-    250.2: the analyst misses 5 % of cars, which the interval does not carry; on held-out seeds
-    rail periods were covered 11 times in 12.)"""
+    seed's rail truth after 13 September, 250.8 cars a week, lies just above its interval's
+    250.4: the analyst misses 5 % of cars, and the two count sources' 3 % spread widens the
+    interval only a little; on held-out seeds rail periods were covered 11 times in 12.)"""
     from datetime import date
 
     out, f = default_run

@@ -38,10 +38,16 @@ def test_estimate_writes_cargo_and_rail_tables(tmp_path):
     counts.write_text("date,site_id,rail_cars\n" + "".join(
         f"{(datetime(2023, 1, 2) + timedelta(days=3 * k)).date()},kp-ru-tumangang-khasan,{20 + k % 5}\n"
         for k in range(90)))
+    # a second source counts every other of those days, and 2 more cars each time
+    other = tmp_path / "rail_imagery.csv"
+    other.write_text("date,site_id,rail_cars,source\n" + "".join(
+        f"{(datetime(2023, 1, 2) + timedelta(days=3 * k)).date()},kp-ru-tumangang-khasan,{22 + k % 5},imagery\n"
+        for k in range(0, 90, 2)))
     with Store.open(tmp_path / "s") as st:
         st.put_rows("events", events_from_rows(rows), "event_id")
     r = CliRunner()
     assert r.invoke(app, ["counts", str(counts), "--store", str(tmp_path / "s")]).exit_code == 0
+    assert r.invoke(app, ["counts", str(other), "--store", str(tmp_path / "s")]).exit_code == 0
     res = r.invoke(app, ["estimate", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "e"), "--site",
                          "kp-rajin"])
     assert res.exit_code == 0, res.output
@@ -49,7 +55,8 @@ def test_estimate_writes_cargo_and_rail_tables(tmp_path):
                  "cargo_periods.json", "rail_periods.json", "estimates.svg"):
         assert (tmp_path / "e" / name).exists(), name
     rail = json.loads((tmp_path / "e" / "rail_periods.json").read_text())
-    assert rail and all(130 < r["estimate"] < 170 for r in rail if r["estimate"])  # 22 a day
+    assert rail and all(130 < r["estimate"] < 170 for r in rail if r["estimate"])  # 22-23 a day
+    assert all(r["source_spread"] > 0.05 for r in rail) and "count sources run" in res.output
     cargo = [r for r in json.loads((tmp_path / "e" / "cargo_periods.json").read_text())
              if r["quantity"] == "tonnes_loaded"]
     # no static report gives the vessel's length and beam: every call is counted as without an estimate

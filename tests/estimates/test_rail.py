@@ -11,16 +11,16 @@ import pytest
 from harborwatch.analysis.calendar import CalendarEntry
 from harborwatch.analysis.changes import StepTest
 from harborwatch.analysis.periods import Period
-from harborwatch.estimates.rail import Rail, daily, dispersion, per_period, rail_changes, weekly
+from harborwatch.estimates.rail import Rail, daily, dispersion, per_period, rail_changes, source_spread, weekly
 
 SITE = "kp-ru-tumangang-khasan"
 MON = datetime(2023, 1, 2, tzinfo=UTC)  # a Monday
 
 
-def _counts(days: list[int], values: list[int], site: str = SITE) -> pa.Table:
+def _counts(days: list[int], values: list[int], site: str = SITE, source: str | None = None) -> pa.Table:
     return pa.table({"site_id": [site] * len(days),
                      "observed_at": pa.array([MON + timedelta(days=d) for d in days], pa.timestamp("ms", "UTC")),
-                     "count": pa.array(values, pa.int64())})
+                     "count": pa.array(values, pa.int64()), "source": pa.array([source] * len(days), pa.string())})
 
 
 def test_a_day_counted_twice_is_the_mean_of_its_counts():
@@ -62,3 +62,37 @@ def test_a_step_in_the_rail_series_is_found_at_the_calendar_date():
     assert len(rows) == 1 and rows[0]["series"] == "rail_cars_per_week"
     assert rows[0]["effect"] == pytest.approx(17 * 7, rel=0.3)
     assert rows[0]["p_value"] <= 0.05 and "Rail cars per week" in rows[0]["finding"]
+
+
+def _two_sources(shared: int) -> pa.Table:
+    """An analyst who misses a tenth of the cars every day, and a counter that gets them all on
+    ``shared`` of the analyst's days and on days of its own."""
+    rng = np.random.default_rng(5)
+    days = list(range(0, 120, 2))
+    truth = [int(rng.poisson(30)) for _ in days]
+    analyst = _counts(days, [round(0.9 * t) for t in truth], source="analyst")
+    own = list(range(1, 120, 6))
+    counter = _counts(days[:shared] + own, truth[:shared] + [int(rng.poisson(30)) for _ in own], source="imagery")
+    return pa.concat_tables([analyst, counter])
+
+
+def test_the_spread_of_two_sources_is_measured_on_the_days_they_share():
+    assert source_spread(_two_sources(6))[SITE] == pytest.approx(np.log(1 / 0.9), abs=0.02)
+    assert source_spread(_two_sources(2), min_shared_days=3)[SITE] == 0.0  # too few days to tell
+    one = _counts([0, 1, 2, 3], [10, 12, 11, 9], source="analyst")
+    assert source_spread(one) == {} and source_spread(one.drop_columns(["source"])) == {}
+
+
+def test_the_sources_spread_widens_the_intervals_not_the_estimate():
+    c = _two_sources(6)
+    spread = source_spread(c)
+    days = daily(c, "rail_cars")
+    spans = (Period("all", None, None),)
+    plain, wide = per_period(days, SITE, spans, Rail()), per_period(days, SITE, spans, Rail(), spread[SITE])
+    assert wide[0]["estimate"] == plain[0]["estimate"] and wide[0]["source_spread"] > 0.1
+    assert wide[0]["low"] < plain[0]["low"] and wide[0]["high"] > plain[0]["high"]
+    assert plain[0]["source_spread"] == 0.0
+    w0, w1 = weekly(days), weekly(days, spread=spread)
+    assert w1["estimate"].equals(w0["estimate"])
+    k = w0["low"].to_pylist().index(next(x for x in w0["low"].to_pylist() if x))
+    assert w1["low"][k].as_py() < w0["low"][k].as_py() and w1["high"][k].as_py() > w0["high"][k].as_py()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -165,8 +166,9 @@ def estimate(
             out.print(f"  {r['site']} {r['period']}: {r['quantity']} {r['estimate']:,.0f} [{r['low']:,.0f}, "
                       f"{r['high']:,.0f}] over {r['calls']} calls", highlight=False)
     for r in res.rail_periods:
+        apart = f"; its count sources run {math.expm1(r['source_spread']):.1%} apart" if r.get("source_spread") else ""
         out.print(f"  {r['site']} {r['period']}: {r['quantity']} {r['estimate']} [{r['low']}, {r['high']}] "
-                  f"from {r['days_observed']} counted days", highlight=False)
+                  f"from {r['days_observed']} counted days{apart}", highlight=False)
     for r in res.changes:
         if r["p_value"] <= 0.05:
             out.print(f"  {r['finding']}", highlight=False)

@@ -32,7 +32,15 @@ from harborwatch.estimates.dark_calls import (
 from harborwatch.estimates.presences import Presences, detection_weights, mean_stays_h, presences, scenes_from_store
 from harborwatch.estimates.presences import per_period as radar_per_period
 from harborwatch.estimates.presences import weekly as radar_weekly
-from harborwatch.estimates.rail import Rail, counts_from_store, daily, per_period, rail_changes, weekly
+from harborwatch.estimates.rail import (
+    Rail,
+    counts_from_store,
+    daily,
+    per_period,
+    rail_changes,
+    source_spread,
+    weekly,
+)
 from harborwatch.events.schema import EVENTS
 from harborwatch.sites.catalogue import PORT_KINDS, SiteCatalogue
 
@@ -107,9 +115,11 @@ def estimate(store, sites: SiteCatalogue, calendar: tuple[CalendarEntry, ...], s
     cargo_periods = [r for s in period_sites for r in sums.per_period(s, spans, t0, t1)]
     cargo_months = [r for s in period_sites for r in sums.per_period(s, month_periods(t0, t1), t0, t1)]
     rp = rail or Rail()
-    days = daily(counts_from_store(store, rp.quantity), rp.quantity)
-    weeks = weekly(days, rp)
-    rail_periods = [r for s in sorted(set(days["site_id"].to_pylist())) for r in per_period(days, s, spans, rp)]
+    counts = counts_from_store(store, rp.quantity)
+    days, spread = daily(counts, rp.quantity), source_spread(counts, rp.min_shared_days)
+    weeks = weekly(days, rp, spread)
+    rail_periods = [r for s in sorted(set(days["site_id"].to_pylist()))
+                    for r in per_period(days, s, spans, rp, spread.get(s, 0.0))]
     changes += rail_changes(weeks, calendar, test, names)
     return Estimates(act, dk, periods, changes, per_call, sums.weekly(), cargo_periods, cargo_months, days, weeks,
                      rail_periods, pres, sums)
