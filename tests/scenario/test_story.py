@@ -22,7 +22,7 @@ def test_berths_are_a_lattice_inside_the_port_nearest_first():
     assert max(r) <= 400.0 and r == sorted(r) and slots[0] == (0.0, 0.0)
     gaps = [np.hypot(a[0] - b[0], a[1] - b[1]) for a, b in itertools.combinations(slots, 2)]
     assert min(gaps) == pytest.approx(BERTH_SPACING_M)
-    assert berth_slots(100.0) == [(0.0, 0.0)]  # a port smaller than the spacing has one berth
+    assert berth_slots(100.0) == ((0.0, 0.0),)  # a port smaller than the spacing has one berth
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -54,7 +55,8 @@ BERTH_SPACING_M = 180.0
 BERTH_JITTER_M = 10.0
 
 
-def berth_slots(radius_m: float, spacing_m: float = BERTH_SPACING_M) -> list[tuple[float, float]]:
+@lru_cache(maxsize=64)
+def berth_slots(radius_m: float, spacing_m: float = BERTH_SPACING_M) -> tuple[tuple[float, float], ...]:
     """A port's berths: the points of a hexagonal lattice of ``spacing_m`` within ``radius_m`` of
     its centre, as (north, east) metres, nearest the centre first. Each vessel keeps one berth
     at each port (shuttle and liner services use the same berth call after call); when a port
@@ -63,7 +65,7 @@ def berth_slots(radius_m: float, spacing_m: float = BERTH_SPACING_M) -> list[tup
     pts = [((j * np.sqrt(3) / 2) * spacing_m, (i + j / 2) * spacing_m)
            for j in range(-2 * k, 2 * k + 1) for i in range(-2 * k, 2 * k + 1)]
     pts = [(float(n), float(e)) for n, e in pts if np.hypot(n, e) <= radius_m + 1e-6]
-    return sorted(pts, key=lambda p: (round(np.hypot(*p), 6), p))
+    return tuple(sorted(pts, key=lambda p: (round(np.hypot(*p), 6), p)))
 
 
 _MID = {"RU": 273, "KP": 445, "SL": 667, "CM": 613, "MN": 457, "TG": 671, "KR": 440, "PA": 352}
