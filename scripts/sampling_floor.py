@@ -15,6 +15,7 @@ many seeds every period is.
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -34,7 +35,8 @@ def _seeds(text: str) -> list[int]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="200-229", help="seeds: 200-229 or 5,7,11")
-    ap.add_argument("--work", type=Path, default=Path("sampling-floor"), help="where the scenarios are written")
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "harborwatch-sampling-floor",
+                    help="where the scenarios are written (about 150 MB a seed; a seed's folder is reused if there)")
     a = ap.parse_args()
     within = rows = every = 0
     seeds = _seeds(a.seeds)
