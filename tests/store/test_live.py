@@ -55,11 +55,22 @@ class DroppingServer:
                     time.sleep(0.002)
                 conn.sendall(_line(self.cut)[:25])  # the connection drops in the middle of a line
             conn, _ = self.sock.accept()  # the listener reconnects
-            with conn:
-                for k in range(self.cut, self.n):
-                    conn.sendall(_line(k))
-                    time.sleep(0.002)
+        # The server stops listening before it sends the rest: a listening socket left open while the
+        # second connection closes would let the kernel accept the listener's next reconnection into its
+        # backlog, a third connection that a test run in CI once counted.
+        with conn:
+            for k in range(self.cut, self.n):
+                conn.sendall(_line(k))
+                time.sleep(0.002)
         self.done.set()
+
+
+def _wait(cond, timeout_s: float = 20.0) -> None:
+    """Waits for ``cond`` (a slow CI machine gets time; a fast one does not wait)."""
+    deadline = time.monotonic() + timeout_s
+    while not cond() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert cond()
 
 
 def _run(lis: Listener) -> tuple[threading.Thread, dict]:
@@ -112,11 +123,11 @@ def test_udp_datagrams(tmp_path: Path):
     probe.close()
     lis = Listener(tmp_path / "s", f"udp://127.0.0.1:{port}", ListenOptions(batch_s=0.1))
     t, rep = _run(lis)
-    time.sleep(0.3)
+    _wait(lambda: lis.status.connected)  # bound: a datagram sent before would be lost, as UDP loses it
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
         for k in range(5):
             tx.sendto(_line(k).rstrip(b"\n"), ("127.0.0.1", port))
-    time.sleep(0.5)
+    _wait(lambda: lis.status.lines >= 5)
     lis.stop()
     t.join(10)
     assert rep["stored"] == 5

@@ -244,13 +244,15 @@ class Listener:
                 except TimeoutError:
                     yield b""
                     continue
-                self._count(data)
-                yield data if data.endswith(b"\n") else data + b"\n"  # a datagram holds whole sentences
+                whole = data if data.endswith(b"\n") else data + b"\n"  # a datagram holds whole sentences
+                self._count(data, whole.count(b"\n"))
+                yield whole
 
-    def _count(self, data: bytes) -> None:
+    def _count(self, data: bytes, lines: int | None = None) -> None:
+        """Hashes the bytes as received; ``lines`` where they end in a line the bytes do not close."""
         self._sha.update(data)
         self.status.bytes += len(data)
-        self.status.lines += data.count(b"\n")
+        self.status.lines += data.count(b"\n") if lines is None else lines
 
 
 __all__ = ["ListenOptions", "ListenStatus", "Listener", "parse_url", "stamp_lines"]
