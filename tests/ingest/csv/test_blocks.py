@@ -42,6 +42,22 @@ def test_a_value_that_does_not_convert_sends_the_block_to_text():
     assert not q.typed and q.batch.schema.field("LAT").type == pa.string() and q.batch.num_rows == 2
 
 
+def test_nan_and_infinity_mean_the_same_on_every_path():
+    """"nan" is a missing number (null) and "inf" an out-of-range one, whether the block is parsed
+    with typed numbers, as text that casts whole, or as text that does not (a padded " 54.1" sends
+    the column to the per-value parser, which had called "nan" not a number: found by the property
+    below in CI)."""
+    good = "211000001,2023-01-01T00:00:00,54.1,10.2,1.0,2.0,3,A,IMO9074729,X,70\n"
+    for bad, lat, detail in (("nan", [54.1, None], []), ("NaN", [54.1, None], []),
+                             ("inf", [54.1], ["lat=inf not in [-90.0, 90.0]"])):
+        for other in ("54.1", " 54.1"):
+            text = (HEADER + "\n" + good.replace("54.1", other) + good.replace("54.1", bad)).encode()
+            for typed in (True, False):
+                got = dict(_ingest(text, typed))
+                assert [r["lat"] for r in got["positions"]] == lat
+                assert [q["detail"] for q in got["quarantine"]] == detail
+
+
 def test_lines_of_a_block_with_and_without_a_last_newline():
     block = b"a\nbb\n\nccc"
     assert B.lines_of(block, 10, [10, 12, 13]) == b"a\n\nccc\n"

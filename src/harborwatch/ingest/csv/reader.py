@@ -226,15 +226,21 @@ def _assign_lines(start: int, nrows: int, skipped: set[int]) -> np.ndarray:
 
 
 def _to_float(col: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(values, bad) where bad marks non-null text that is not a number."""
+    """(values, bad) where bad marks non-null text that is not a number. "nan" (any case, as
+    Python and numpy print a missing float) is NaN, so null, on both paths, as the block parser's
+    typed numbers have it; "inf" is an infinity, which the range checks then reject."""
     try:
         vals = pc.cast(col, pa.float64())
         return vals.to_numpy(zero_copy_only=False), np.zeros(len(col), dtype=bool)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        s = pd.Series(col.to_numpy(zero_copy_only=False), dtype=object)
-        num = pd.to_numeric(s.str.strip(), errors="coerce").to_numpy(dtype=np.float64)
-        bad = np.isnan(num) & s.notna().to_numpy()
+        s = pd.Series(col.to_numpy(zero_copy_only=False), dtype=object).str.strip()
+        num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.isnan(num) & s.notna().to_numpy() & ~s.str.lower().isin(_NAN_TEXT).to_numpy()
         return num, bad
+
+
+#: Text a float cast reads as NaN (Arrow's and pandas' parsers agree on these).
+_NAN_TEXT = ("nan", "+nan", "-nan")
 
 
 def _parse_time(col: pa.Array, fmt: str, tz: str | None) -> tuple[np.ndarray, np.ndarray]:
