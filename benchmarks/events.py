@@ -185,7 +185,7 @@ if engine == "spark":
     spark = _session(cores)
     spark.sparkContext.setLogLevel("ERROR")
     ctx = req.context()
-    go = lambda: events_from_lake(spark, data, ctx, 2 * cores, 2 * cores)
+    go = lambda: events_from_lake(spark, data, ctx, cores)
 else:
     from harborwatch.events.engine import run
     from harborwatch.store.store import Store

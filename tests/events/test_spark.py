@@ -43,6 +43,19 @@ def test_tasks_take_whole_buckets_and_every_file_once(tmp_path):
         S.lake_tasks(tmp_path / "nothing", 2)
 
 
+def test_tasks_are_sized_to_the_work():
+    """One task a core for a small lake, up to two a core as it grows by TASK_BYTES a task."""
+    mb = S.TASK_BYTES
+    assert [S.task_count(b, 1) for b in (0, mb // 2, mb, mb + 1, 10 * mb)] == [1, 1, 1, 2, 2]
+    assert [S.task_count(b, 4) for b in (0, 3 * mb, 5 * mb + 1, 6 * mb, 100 * mb)] == [4, 4, 6, 6, 8]
+
+
+def test_a_small_lake_gets_a_task_a_core(tmp_path):
+    _lake(tmp_path)
+    assert len(S.lake_tasks(tmp_path / "lake", cores=2)) == 2
+    assert len(S.lake_tasks(tmp_path / "lake", cores=3)) == 3
+
+
 def test_lake_files_hold_their_rows_in_store_order(tmp_path):
     """Each file of a period and bucket keeps the store's order (so a task's read needs a stable
     sort by MMSI only, not a sort of every column by three keys). Arrow writes a dataset's batches

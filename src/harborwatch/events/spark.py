@@ -1,21 +1,24 @@
-"""The Spark engine: the same stage functions as the local engine, in three Spark stages over a lake.
+"""The Spark engine: the same stage functions as the local engine, in two Spark stages over a lake.
 
 The input is a lake (``store export --lake``): GeoParquet by UTC day and MMSI bucket. A vessel
 lies whole in one bucket, so the driver only lists the files and deals the buckets out to tasks
-of about equal bytes (buckets sized to the work); positions never pass through the JVM:
+of about equal bytes, as many as the lake's size calls for (:func:`task_count`: one to two a
+core); positions never pass through the JVM:
 
 1. one task per group of buckets reads its files (pyarrow, from a folder or any URI pyarrow
    opens) and runs :func:`~harborwatch.events.stages.vessel_stage`. It emits its events,
-   reception counts and IMO summary, and its encounter points keyed by ``slot % groups``;
+   reception counts and IMO summary, and its encounter points keyed by ``slot % groups`` (as
+   many groups as tasks);
 2. per slot group, :func:`~harborwatch.events.rules.encounters.close_pairs` (the out-of-core
-   engine's join: pairs form within one slot, so any grouping of slots gives the same pairs),
-   emitted keyed by vessel pair;
-3. per pair group, :meth:`~harborwatch.events.rules.encounters.Encounters.pairs`: encounters.
+   engine's join: pairs form within one slot, so any grouping of slots gives the same pairs).
 
 Between stages only Arrow IPC blobs travel (no conversion to Spark rows and back: Spark has no
 unsigned integers, and its row format would cost more than the kernels). The driver collects the
-events, reception counts and IMO summaries and runs :func:`~harborwatch.events.stages.finalize`,
-so the events are the local engine's, byte for byte.
+events, reception counts, IMO summaries and close pairs, runs
+:meth:`~harborwatch.events.rules.encounters.Encounters.pairs` on the pairs (fewer rows than the
+events it collects anyway: 37k at 2M positions, 15-30 ms; a third Spark stage for it cost a
+shuffle and 100-150 ms a task) and :func:`~harborwatch.events.stages.finalize`, so the events are
+the local engine's, byte for byte.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ _IPC = ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") els
 #: The driver's heap in local mode (``HARBORWATCH_SPARK_MEMORY`` overrides it).
 LOCAL_MEMORY = "4g"
 #: Parts of the vessel stage the driver collects, with their schemas.
-_DRIVER_PARTS = {"events": RAW, "ids": IDS, "reception": RECEPTION}
+_DRIVER_PARTS = {"events": RAW, "ids": IDS, "reception": RECEPTION, "pairs": PAIRS}
 
 
 def _session(workers: int | None, master: str | None = None):
@@ -122,9 +125,23 @@ def _keyed(t: pa.Table, key: np.ndarray, part: str) -> list[tuple[int, str, byte
     return [r for k, rows in groups(key) for r in _to_blobs(t.take(pa.array(rows)), part, k)]
 
 
-def lake_tasks(lake: str | Path, tasks: int) -> list[dict[str, list[str]]]:
-    """The lake's positions and static files, dealt out to at most ``tasks`` tasks by MMSI bucket:
-    each bucket whole to one task, the largest first to the task with the fewest bytes."""
+#: Lake bytes (Parquet, as written) that make a task worth a second wave of tasks: about 2.8M
+#: positions, 1.5-2 s of the vessel stage on one core, against 50-100 ms that a PySpark task costs
+#: besides its work (see :func:`task_count`).
+TASK_BYTES = 64 << 20
+
+
+def task_count(lake_bytes: int, cores: int) -> int:
+    """Tasks for a lake of ``lake_bytes`` on ``cores``: one per core, and up to two per core as
+    the lake grows by :data:`TASK_BYTES` a task. Two tasks a core even out unequal tasks (a core
+    that finishes early takes another), but each task costs its overhead: at 2M positions (46 MB)
+    one task a core took 2.25-2.53 s on local[1] and 1.43-1.49 s on local[2], two a core 2.39-2.49
+    and 1.61-1.67 s."""
+    return max(cores, min(2 * cores, -(-lake_bytes // TASK_BYTES)))
+
+
+def _lake_files(lake: str | Path) -> tuple[dict[int, dict[str, list[str]]], dict[int, int]]:
+    """The lake's positions and static files by MMSI bucket, and each bucket's bytes."""
     root = str(lake).rstrip("/")
     files: dict[int, dict[str, list[str]]] = {}
     size: dict[int, int] = {}
@@ -140,7 +157,16 @@ def lake_tasks(lake: str | Path, tasks: int) -> list[dict[str, list[str]]]:
     if not any(b["positions"] for b in files.values()):
         raise HarborwatchError(f"{lake}: no positions files (positions/day=.../mmsi_bucket=.../*.parquet)",
                                hint="write the lake with harborwatch store export --lake")
-    plan: list[dict[str, list[str]]] = [{"positions": [], "static": []} for _ in range(min(tasks, len(files)))]
+    return files, size
+
+
+def lake_tasks(lake: str | Path, tasks: int | None = None, cores: int = 1) -> list[dict[str, list[str]]]:
+    """The lake's positions and static files, dealt out to at most ``tasks`` tasks (default
+    :func:`task_count` for ``cores``) by MMSI bucket: each bucket whole to one task, the largest
+    first to the task with the fewest bytes."""
+    files, size = _lake_files(lake)
+    n = task_count(sum(size.values()), cores) if tasks is None else tasks
+    plan: list[dict[str, list[str]]] = [{"positions": [], "static": []} for _ in range(min(n, len(files)))]
     load = [0] * len(plan)
     for k in sorted(files, key=lambda k: (-size[k], k)):
         i = int(np.argmin(load))
@@ -179,13 +205,14 @@ def store_order(t: pa.Table) -> pa.Table:
     return by_mmsi if is_ordered(by_mmsi) else by_mmsi.sort_by(keys)
 
 
-def events_from_lake(spark, lake: str | Path, ctx: Context, tasks: int, groups: int) -> pa.Table:
-    """Every stage on a lake's files, in ``tasks`` vessel tasks and ``groups`` slot and pair
-    groups; returns the finished events table."""
+def events_from_lake(spark, lake: str | Path, ctx: Context, cores: int, tasks: int | None = None) -> pa.Table:
+    """Every stage on a lake's files for ``cores`` cores: ``tasks`` vessel tasks (default
+    :func:`task_count`) and as many slot groups; returns the finished events table."""
     from pyspark.sql import functions as F
 
     root = str(lake).rstrip("/")
-    plan = lake_tasks(root, tasks)
+    plan = lake_tasks(root, tasks, cores)
+    groups = len(plan)
     enc = ctx.cfg.encounters
 
     def stage1(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -194,33 +221,28 @@ def events_from_lake(spark, lake: str | Path, ctx: Context, tasks: int, groups: 
                 pos = _read(root, plan[i]["positions"], POSITIONS, POSITION_COLUMNS)
                 out = vessel_stage(POSITIONS.empty_table() if pos is None else pos,
                                    _read(root, plan[i]["static"], STATIC, STATIC_COLUMNS), ctx)
-                rows = [r for k in _DRIVER_PARTS for r in _to_blobs(out[k], k, -1)]
+                rows = [r for k in ("events", "ids", "reception") for r in _to_blobs(out[k], k, -1)]
                 pts = out["points"]
                 rows += _keyed(pts, pc.remainder(pts["slot"], groups).to_numpy(), "points")
                 if rows:
                     yield from _blob_table(rows).to_batches()
 
     def stage2(t: pa.Table) -> pa.Table:
-        pairs = close_pairs(enc, _from_blobs(t["blob"], POINTS).cast(POINTS))
-        a = pairs["mmsi_a"].to_numpy().astype(np.int64)
-        b = pairs["mmsi_b"].to_numpy().astype(np.int64)
-        return _blob_table(_keyed(pairs, (a * 31 + b) % groups, "pairs"))
-
-    def stage3(t: pa.Table) -> pa.Table:
-        return _blob_table(_to_blobs(enc.pairs(_from_blobs(t["blob"], PAIRS).cast(PAIRS), ctx), "events", -1))
+        return _blob_table(_to_blobs(close_pairs(enc, _from_blobs(t["blob"], POINTS).cast(POINTS)), "pairs", -1))
 
     s1 = spark.range(len(plan), numPartitions=len(plan)).mapInArrow(stage1, schema=_BLOB_DDL).persist()
     try:
-        s2 = s1.filter(F.col("part") == "points").groupBy("key").applyInArrow(stage2, schema=_BLOB_DDL)
-        s3 = s2.groupBy("key").applyInArrow(stage3, schema=_BLOB_DDL)
-        got = s1.filter(F.col("part") != "points").unionByName(s3).toArrow()
+        s2 = (s1.filter(F.col("part") == "points").repartition(groups, "key").groupBy("key")
+              .applyInArrow(stage2, schema=_BLOB_DDL))
+        got = s1.filter(F.col("part") != "points").unionByName(s2).toArrow()
     finally:
         s1.unpersist()
     part = got["part"].to_pylist()
     blobs = got["blob"]
     tables = {k: _from_blobs([blobs[i] for i, p in enumerate(part) if p == k], s).cast(s)
               for k, s in _DRIVER_PARTS.items()}
-    return finalize([tables["events"]], tables["ids"], tables["reception"], ctx)
+    encounters = enc.pairs(tables["pairs"], ctx)
+    return finalize([tables["events"], encounters], tables["ids"], tables["reception"], ctx)
 
 
 def _cores(spark, workers: int | None) -> int:
@@ -242,7 +264,7 @@ def run_spark(store: Store, req: Request, workers: int | None = None,
         write_lake_table(static, Path(tmp) / "static", cores * 4, period="month")
         say("read", 1, 1)
         say("spark", 0, 1)
-        out = events_from_lake(spark, tmp, ctx, cores * 2, cores * 2)
+        out = events_from_lake(spark, tmp, ctx, cores)
         say("spark", 1, 1)
     return out
 
@@ -260,6 +282,6 @@ def run_spark_lake(lake: str | Path, req: Request, workers: int | None = None, m
     spark = _session(workers, master)
     cores = _cores(spark, workers)
     say("spark", 0, 1)
-    out = events_from_lake(spark, lake, ctx, cores * 2, cores * 2)
+    out = events_from_lake(spark, lake, ctx, cores)
     say("spark", 1, 1)
     return out
