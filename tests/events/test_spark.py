@@ -111,3 +111,19 @@ def test_blobs_carry_tables_whole_in_pieces_and_by_key(monkeypatch):
         part = S._from_blobs([b for b, kk in zip(t["blob"], t["key"].to_pylist(), strict=True) if kk == k], POINTS)
         assert (part["slot"].to_numpy() % 4 == k).all()
     assert S._from_blobs([], POINTS).num_rows == 0 and S._to_blobs(pts.slice(0, 0), "points", 0) == []
+
+
+def test_partition_keys_land_each_group_in_a_partition_of_its_own():
+    """Checked against Spark itself: its hash of each key, and where repartition(n, key) puts it."""
+    pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    from pyspark.sql import functions as F
+
+    spark = S._session(2)
+    ks = list(range(-3, 40)) + [2**31, 2**40 + 7, -(2**50)]
+    got = spark.createDataFrame([(k,) for k in ks], "k long").select("k", F.hash("k").alias("h")).collect()
+    assert {r.k: r.h for r in got} == {k: S._spark_hash_long(k) for k in ks}
+    for n in (1, 2, 3, 4, 8):
+        keys = S.partition_keys(n)
+        df = spark.createDataFrame([(k,) for k in keys], "k long").repartition(n, "k")
+        parts = df.select(F.spark_partition_id().alias("p")).collect()
+        assert sorted(r.p for r in parts) == list(range(n))

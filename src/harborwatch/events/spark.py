@@ -7,8 +7,9 @@ core); positions never pass through the JVM:
 
 1. one task per group of buckets reads its files (pyarrow, from a folder or any URI pyarrow
    opens) and runs :func:`~harborwatch.events.stages.vessel_stage`. It emits its events,
-   reception counts and IMO summary, and its encounter points keyed by ``slot % groups`` (as
-   many groups as tasks);
+   reception counts and IMO summary, and its encounter points by slot group (``slot % groups``,
+   as many groups as tasks; each group's key hashes to a partition of its own,
+   :func:`partition_keys`);
 2. per slot group, :func:`~harborwatch.events.rules.encounters.close_pairs` (the out-of-core
    engine's join: pairs form within one slot, so any grouping of slots gives the same pairs).
 
@@ -125,6 +126,42 @@ def _keyed(t: pa.Table, key: np.ndarray, part: str) -> list[tuple[int, str, byte
     return [r for k, rows in groups(key) for r in _to_blobs(t.take(pa.array(rows)), part, k)]
 
 
+def _spark_hash_long(value: int) -> int:
+    """Spark's hash of a long column's value (Murmur3 x86 32-bit, seed 42, as
+    ``org.apache.spark.unsafe.hash.Murmur3_x86_32.hashLong``), as a signed 32-bit integer."""
+    m = 0xFFFFFFFF
+
+    def mix(h: int, k: int) -> int:
+        k = (k * 0xCC9E2D51) & m
+        k = ((k << 15) | (k >> 17)) & m
+        h ^= (k * 0x1B873593) & m
+        h = ((h << 13) | (h >> 19)) & m
+        return (h * 5 + 0xE6546B64) & m
+
+    h = mix(mix(42, value & m), (value >> 32) & m) ^ 8
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & m
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & m
+    h ^= h >> 16
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def partition_keys(n: int) -> list[int]:
+    """A key for each of ``n`` groups that Spark's hash partitioning into ``n`` partitions
+    (``repartition(n, key)``: the hash's non-negative remainder) sends to a partition of its
+    own. Keys 0..n-1 collide: at 2M positions two slot groups often shared one of two
+    partitions, so one core ran both (200 ms) while the other waited."""
+    keys: list[int | None] = [None] * n
+    k = 0
+    while None in keys:
+        p = _spark_hash_long(k) % n
+        if keys[p] is None:
+            keys[p] = k
+        k += 1
+    return [int(x) for x in keys if x is not None]
+
+
 #: Lake bytes (Parquet, as written) that make a task worth a second wave of tasks: about 2.8M
 #: positions, 1.5-2 s of the vessel stage on one core, against 50-100 ms that a PySpark task costs
 #: besides its work (see :func:`task_count`).
@@ -213,6 +250,7 @@ def events_from_lake(spark, lake: str | Path, ctx: Context, cores: int, tasks: i
     root = str(lake).rstrip("/")
     plan = lake_tasks(root, tasks, cores)
     groups = len(plan)
+    keys = np.array(partition_keys(groups), np.int64)  # slot group -> a key in a partition of its own
     enc = ctx.cfg.encounters
 
     def stage1(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -223,7 +261,7 @@ def events_from_lake(spark, lake: str | Path, ctx: Context, cores: int, tasks: i
                                    _read(root, plan[i]["static"], STATIC, STATIC_COLUMNS), ctx)
                 rows = [r for k in ("events", "ids", "reception") for r in _to_blobs(out[k], k, -1)]
                 pts = out["points"]
-                rows += _keyed(pts, pc.remainder(pts["slot"], groups).to_numpy(), "points")
+                rows += _keyed(pts, keys[pc.remainder(pts["slot"], groups).to_numpy()], "points")
                 if rows:
                     yield from _blob_table(rows).to_batches()
 
