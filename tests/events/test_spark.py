@@ -127,3 +127,25 @@ def test_partition_keys_land_each_group_in_a_partition_of_its_own():
         df = spark.createDataFrame([(k,) for k in keys], "k long").repartition(n, "k")
         parts = df.select(F.spark_partition_id().alias("p")).collect()
         assert sorted(r.p for r in parts) == list(range(n))
+
+
+def test_the_query_runs_without_adaptive_execution_and_restores_it(tmp_path):
+    """The engine turns adaptive execution off for its own query only, and finds the local
+    engine's events on a small lake."""
+    pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    from harborwatch.events.params import EventsConfig
+    from harborwatch.events.request import Request
+    from harborwatch.events.stages import finalize, vessel_stage
+
+    from .helpers import port
+
+    pos = _lake(tmp_path)
+    ctx = Request(EventsConfig(), port(lat=0.0, lon=10.0, radius_m=500.0)).context()
+    spark = S._session(2)
+    for before in ("true", "false"):
+        spark.conf.set("spark.sql.adaptive.enabled", before)
+        got = S.events_from_lake(spark, tmp_path / "lake", ctx, cores=2)
+        assert spark.conf.get("spark.sql.adaptive.enabled") == before
+    out = vessel_stage(S.store_order(pos), None, ctx)
+    want = finalize([out["events"], ctx.cfg.encounters.join(out["points"], ctx)], out["ids"], out["reception"], ctx)
+    assert got.num_rows > 0 and got.equals(want)

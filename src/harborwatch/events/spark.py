@@ -268,6 +268,11 @@ def events_from_lake(spark, lake: str | Path, ctx: Context, cores: int, tasks: i
     def stage2(t: pa.Table) -> pa.Table:
         return _blob_table(_to_blobs(close_pairs(enc, _from_blobs(t["blob"], POINTS).cast(POINTS)), "pairs", -1))
 
+    # The plan's partitions are set here (tasks, groups), so adaptive execution has nothing to
+    # coalesce; it would cut the query into a job per stage (cache, shuffle, result), 5-10 % of
+    # the time at 2M positions. It is turned off for this query only.
+    aqe = spark.conf.get("spark.sql.adaptive.enabled", "true")
+    spark.conf.set("spark.sql.adaptive.enabled", "false")
     s1 = spark.range(len(plan), numPartitions=len(plan)).mapInArrow(stage1, schema=_BLOB_DDL).persist()
     try:
         s2 = (s1.filter(F.col("part") == "points").repartition(groups, "key").groupBy("key")
@@ -275,6 +280,7 @@ def events_from_lake(spark, lake: str | Path, ctx: Context, cores: int, tasks: i
         got = s1.filter(F.col("part") != "points").unionByName(s2).toArrow()
     finally:
         s1.unpersist()
+        spark.conf.set("spark.sql.adaptive.enabled", aqe)
     part = got["part"].to_pylist()
     blobs = got["blob"]
     tables = {k: _from_blobs([blobs[i] for i, p in enumerate(part) if p == k], s).cast(s)
