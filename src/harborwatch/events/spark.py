@@ -50,7 +50,7 @@ from harborwatch.store.lake import write_lake_table
 from harborwatch.store.store import Store
 from harborwatch.tracks.track import is_ordered
 
-#: What travels between the stages: a key (slot or pair group; -1 for the driver's parts), the
+#: What travels between the stages: a key (a slot group's; -1 for the driver's parts), the
 #: part it holds and an Arrow IPC stream of that part's rows.
 BLOB = pa.schema([pa.field("key", pa.int64(), False), pa.field("part", pa.large_string(), False),
                   pa.field("blob", pa.large_binary(), False)])
