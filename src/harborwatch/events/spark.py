@@ -45,7 +45,7 @@ from harborwatch.events.request import Request, read_inputs
 from harborwatch.events.rules.encounters import close_pairs
 from harborwatch.events.schema import IDS, PAIRS, POINTS, RAW, RECEPTION
 from harborwatch.events.spill import groups
-from harborwatch.events.stages import finalize, vessel_stage
+from harborwatch.events.stages import finalize, vessel_stage_parts
 from harborwatch.store.lake import write_lake_table
 from harborwatch.store.store import Store
 from harborwatch.tracks.track import is_ordered
@@ -257,8 +257,8 @@ def events_from_lake(spark, lake: str | Path, ctx: Context, cores: int, tasks: i
         for b in batches:
             for i in b.column("id").to_pylist():
                 pos = _read(root, plan[i]["positions"], POSITIONS, POSITION_COLUMNS)
-                out = vessel_stage(POSITIONS.empty_table() if pos is None else pos,
-                                   _read(root, plan[i]["static"], STATIC, STATIC_COLUMNS), ctx)
+                out = vessel_stage_parts(POSITIONS.empty_table() if pos is None else pos,
+                                         _read(root, plan[i]["static"], STATIC, STATIC_COLUMNS), ctx)
                 rows = [r for k in ("events", "ids", "reception") for r in _to_blobs(out[k], k, -1)]
                 pts = out["points"]
                 rows += _keyed(pts, keys[pc.remainder(pts["slot"], groups).to_numpy()], "points")
