@@ -26,7 +26,7 @@ from harborwatch.events.request import Request, count_positions, read_inputs, wi
 from harborwatch.events.rules.encounters import close_pairs
 from harborwatch.events.schema import EVENTS, IDS, PAIRS, POINTS, RECEPTION
 from harborwatch.events.spill import PointSpill, slot_edges
-from harborwatch.events.stages import PART_ROWS, finalize, vessel_stage
+from harborwatch.events.stages import PART_ROWS, finalize, mmsi_cuts, vessel_stage
 from harborwatch.store.store import Store
 
 #: From this many positions on, the local engine splits vessels over threads (the kernels
@@ -35,22 +35,6 @@ THREAD_ROWS = 50_000
 #: The local engine reads at most about this many positions from the store at once; a larger
 #: window runs out of core, in MMSI ranges of about this size.
 CHUNK_ROWS = 4_000_000
-
-
-def mmsi_cuts(mmsi: np.ndarray, parts: int, ordered: bool | None = None) -> np.ndarray:
-    """Inclusive upper MMSI bounds of about ``parts`` MMSI ranges with similar numbers of rows
-    (increasing; the last is ``2**32 - 1``, so every MMSI falls in one range). ``ordered``:
-    whether ``mmsi`` ascends (checked when None)."""
-    n = len(mmsi)
-    top = np.array([2**32 - 1], np.int64)
-    if n == 0 or parts <= 1:
-        return top
-    k = [min(n - 1, j * n // parts) for j in range(1, parts)]
-    # the value at each row quantile: sorted input is read, other input partly sorted (O(n))
-    at = mmsi[k] if (_is_sorted(mmsi) if ordered is None else ordered) else np.partition(mmsi, k)[k]
-    # a range ends just below the quantile's MMSI, so no vessel is split
-    cuts = np.unique(at.astype(np.int64)) - 1
-    return np.concatenate([cuts[cuts >= 0], top])
 
 
 @dataclass(frozen=True)

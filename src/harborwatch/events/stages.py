@@ -70,6 +70,22 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
 PART_ROWS = 500_000
 
 
+def mmsi_cuts(mmsi: np.ndarray, parts: int, ordered: bool | None = None) -> np.ndarray:
+    """Inclusive upper MMSI bounds of about ``parts`` MMSI ranges with similar numbers of rows
+    (increasing; the last is ``2**32 - 1``, so every MMSI falls in one range). ``ordered``:
+    whether ``mmsi`` ascends (checked when None)."""
+    n = len(mmsi)
+    top = np.array([2**32 - 1], np.int64)
+    if n == 0 or parts <= 1:
+        return top
+    k = [min(n - 1, j * n // parts) for j in range(1, parts)]
+    # the value at each row quantile: sorted input is read, other input partly sorted (O(n))
+    at = mmsi[k] if (not np.any(mmsi[1:] < mmsi[:-1]) if ordered is None else ordered) else np.partition(mmsi, k)[k]
+    # a range ends just below the quantile's MMSI, so no vessel is split
+    cuts = np.unique(at.astype(np.int64)) - 1
+    return np.concatenate([cuts[cuts >= 0], top])
+
+
 def vessel_stage_parts(positions: pa.Table, static: pa.Table | None, ctx: Context,
                        part_rows: int = PART_ROWS) -> dict[str, pa.Table]:
     """:func:`vessel_stage` over MMSI ranges of about ``part_rows`` positions, outputs concatenated
@@ -80,16 +96,13 @@ def vessel_stage_parts(positions: pa.Table, static: pa.Table | None, ctx: Contex
     mm = positions["mmsi"].to_numpy(zero_copy_only=False) if n else np.zeros(0, np.uint32)
     if n <= part_rows or positions["mmsi"].null_count or bool(np.any(mm[1:] < mm[:-1])):
         return vessel_stage(positions, static, ctx)
-    parts = -(-n // part_rows)
-    # a range ends just below the MMSI at each row quantile, so no vessel is split
-    cuts = np.unique(mm[[j * n // parts for j in range(1, parts)]].astype(np.int64)) - 1
-    cuts = cuts[cuts >= 0]
-    ends = np.concatenate([np.searchsorted(mm, cuts.astype(mm.dtype), side="right"), [n]])
+    his = mmsi_cuts(mm, -(-n // part_rows), ordered=True)
+    ends = np.searchsorted(mm, his.astype(mm.dtype), side="right")
     starts = np.concatenate([[0], ends[:-1]])
     in_range = None
     if static is not None and static.num_rows:
         smm = static["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
-        in_range = np.searchsorted(cuts, smm, side="left")  # every static row in exactly one range
+        in_range = np.searchsorted(his, smm, side="left")  # every static row in exactly one range
     outs = []
     for k, (a, b) in enumerate(zip(starts, ends, strict=True)):
         st = static if static is None or in_range is None else static.filter(pa.array(in_range == k))
@@ -155,4 +168,4 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
     return pa.table({f.name: cols[f.name] for f in EVENTS}, schema=EVENTS)
 
 
-__all__ = ["PART_ROWS", "finalize", "vessel_stage", "vessel_stage_parts"]
+__all__ = ["PART_ROWS", "finalize", "mmsi_cuts", "vessel_stage", "vessel_stage_parts"]
