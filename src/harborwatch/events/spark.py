@@ -65,7 +65,9 @@ _IPC = ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") els
 #: The driver's heap in local mode (``HARBORWATCH_SPARK_MEMORY`` overrides it).
 LOCAL_MEMORY = "4g"
 #: Parts of the vessel stage the driver collects, with their schemas.
-_DRIVER_PARTS = {"events": RAW, "ids": IDS, "reception": RECEPTION, "pairs": PAIRS}
+_VESSEL_PARTS = {"events": RAW, "ids": IDS, "reception": RECEPTION}
+#: Everything the driver collects: those and the close-pair stage's pairs.
+_DRIVER_PARTS = {**_VESSEL_PARTS, "pairs": PAIRS}
 
 
 def _session(workers: int | None, master: str | None = None):
@@ -246,7 +248,7 @@ def events_from_lake(spark, lake: str | Path, ctx: Context, cores: int, tasks: i
                 pos = _read(root, plan[i]["positions"], POSITIONS, POSITION_COLUMNS)
                 out = vessel_stage_parts(POSITIONS.empty_table() if pos is None else pos,
                                          _read(root, plan[i]["static"], STATIC, STATIC_COLUMNS), ctx)
-                rows = [r for k in ("events", "ids", "reception") for r in _to_blobs(out[k], k, -1)]
+                rows = [r for k in _VESSEL_PARTS for r in _to_blobs(out[k], k, -1)]
                 pts = out["points"]
                 rows += _keyed(pts, keys[pc.remainder(pts["slot"], groups).to_numpy()], "points")
                 if rows:
