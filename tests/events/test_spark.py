@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -149,3 +150,28 @@ def test_the_query_runs_without_adaptive_execution_and_restores_it(tmp_path):
     out = vessel_stage(S.store_order(pos), None, ctx)
     want = finalize([out["events"], ctx.cfg.encounters.join(out["points"], ctx)], out["ids"], out["reception"], ctx)
     assert got.num_rows > 0 and got.equals(want)
+
+
+def test_a_partition_may_hold_any_slot_groups_and_empty_ones_give_nothing(tmp_path, monkeypatch):
+    """The second stage takes whatever rows its partition holds: with two slot groups' keys in one
+    partition (and another partition empty), or each in its own, the events are the same; the
+    vessel stage's other parts pass through it."""
+    pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    from harborwatch.events.params import EventsConfig
+    from harborwatch.events.request import Request
+
+    from .helpers import port
+
+    # pairs of vessels drifting together at sea for 5 h (encounters), on other days and places
+    pos = pa.concat_tables([fixes(211_000_000 + 2 * p + v, [(p * 1440 + m * 5, 1.0 + p * 0.1, 11.0 + v * 0.001, 0.5)
+                                                            for m in range(60)])
+                            for p in range(6) for v in (0, 1)])
+    write_lake_table(pos, tmp_path / "lake" / "positions", 5, period="day")
+    ctx = Request(EventsConfig(), port(lat=0.0, lon=10.0, radius_m=500.0)).context()
+    spark = S._session(2)
+    want = S.events_from_lake(spark, tmp_path / "lake", ctx, cores=2, tasks=3)
+    assert (pc.equal(want["type"], "encounter")).to_numpy(zero_copy_only=False).sum() == 6
+    shared = [k for k in range(100) if S._spark_hash_long(k) % 3 == 0][:2]  # both in partition 0
+    keys = shared + [next(k for k in range(100) if S._spark_hash_long(k) % 3 == 1)]
+    monkeypatch.setattr(S, "partition_keys", lambda n: keys)
+    assert S.events_from_lake(spark, tmp_path / "lake", ctx, cores=2, tasks=3).equals(want)

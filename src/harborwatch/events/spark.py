@@ -6,16 +6,19 @@ of about equal bytes, as many as the lake's size calls for (:func:`task_count`: 
 core); positions never pass through the JVM:
 
 1. one task per group of buckets reads its files (pyarrow, from a folder or any URI pyarrow
-   opens) and runs :func:`~harborwatch.events.stages.vessel_stage`. It emits its events,
-   reception counts and IMO summary, and its encounter points by slot group (``slot % groups``,
-   as many groups as tasks; each group's key hashes to a partition of its own,
-   :func:`partition_keys`);
+   opens) and runs :func:`~harborwatch.events.stages.vessel_stage`. It emits its encounter
+   points by slot group (``slot % groups``, as many groups as tasks; each group's key hashes to
+   a partition of its own, :func:`partition_keys`), and its events, reception counts and IMO
+   summary under its own group's key, so that they take the same one shuffle;
 2. per slot group, :func:`~harborwatch.events.rules.encounters.close_pairs` (the out-of-core
-   engine's join: pairs form within one slot, so any grouping of slots gives the same pairs).
+   engine's join: pairs form within one slot, so any grouping of slots gives the same pairs),
+   while the first stage's other parts pass through.
 
-Between stages only Arrow IPC blobs travel (no conversion to Spark rows and back: Spark has no
-unsigned integers, and its row format would cost more than the kernels). The driver collects the
-events, reception counts, IMO summaries and close pairs, runs
+One linear plan (map, one shuffle, map, collect): an earlier plan cached the first stage and
+collected its parts beside the second (a union), which cost the query two more tasks and the
+cache's copy. Between stages only Arrow IPC blobs travel (no conversion to Spark rows and back:
+Spark has no unsigned integers, and its row format would cost more than the kernels). The
+driver collects the events, reception counts, IMO summaries and close pairs, runs
 :meth:`~harborwatch.events.rules.encounters.Encounters.pairs` on the pairs (fewer rows than the
 events it collects anyway: 37k at 2M positions, 15-30 ms; a third Spark stage for it cost a
 shuffle and 100-150 ms a task) and :func:`~harborwatch.events.stages.finalize`, so the events are
@@ -55,7 +58,6 @@ from harborwatch.tracks.track import is_ordered
 #: part it holds and an Arrow IPC stream of that part's rows.
 BLOB = pa.schema([pa.field("key", pa.int64(), False), pa.field("part", pa.large_string(), False),
                   pa.field("blob", pa.large_binary(), False)])
-_BLOB_DDL = "key long, part string, blob binary"
 #: IPC streams are cut to about this many bytes before compression (a Spark binary value holds at
 #: most 2 GB; every value is copied whole into Spark's row buffers).
 BLOB_BYTES = 16 << 20
@@ -231,16 +233,29 @@ def store_order(t: pa.Table) -> pa.Table:
     return by_mmsi if is_ordered(by_mmsi) else by_mmsi.sort_by(keys)
 
 
+def _spark_blob_schema():
+    """:data:`BLOB` as a Spark schema (a DDL string would cost a parse in the JVM each query)."""
+    from pyspark.sql import types as T
+
+    return T.StructType([T.StructField("key", T.LongType(), False), T.StructField("part", T.StringType(), False),
+                         T.StructField("blob", T.BinaryType(), False)])
+
+
+def _batches_table(batches: Iterator[pa.RecordBatch]) -> pa.Table:
+    """A task's input batches as one :data:`BLOB` table."""
+    got = list(batches)
+    return pa.Table.from_batches(got).cast(BLOB) if got else BLOB.empty_table()
+
+
 def events_from_lake(spark, lake: str | Path, ctx: Context, cores: int, tasks: int | None = None) -> pa.Table:
     """Every stage on a lake's files for ``cores`` cores: ``tasks`` vessel tasks (default
     :func:`task_count`) and as many slot groups; returns the finished events table."""
-    from pyspark.sql import functions as F
-
     root = str(lake).rstrip("/")
     plan = lake_tasks(root, tasks, cores)
     groups = len(plan)
     keys = np.array(partition_keys(groups), np.int64)  # slot group -> a key in a partition of its own
     enc = ctx.cfg.encounters
+    schema = _spark_blob_schema()
 
     def stage1(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for b in batches:
@@ -248,27 +263,31 @@ def events_from_lake(spark, lake: str | Path, ctx: Context, cores: int, tasks: i
                 pos = _read(root, plan[i]["positions"], POSITIONS, POSITION_COLUMNS)
                 out = vessel_stage_parts(POSITIONS.empty_table() if pos is None else pos,
                                          _read(root, plan[i]["static"], STATIC, STATIC_COLUMNS), ctx)
-                rows = [r for k in _VESSEL_PARTS for r in _to_blobs(out[k], k, -1)]
+                own = int(keys[i % groups])  # the driver's parts ride with a slot group's points
+                rows = [r for k in _VESSEL_PARTS for r in _to_blobs(out[k], k, own)]
                 pts = out["points"]
                 rows += _keyed(pts, keys[pc.remainder(pts["slot"], groups).to_numpy()], "points")
                 if rows:
                     yield from _blob_table(rows).to_batches()
 
-    def stage2(t: pa.Table) -> pa.Table:
-        return _blob_table(_to_blobs(close_pairs(enc, _from_blobs(t["blob"], POINTS).cast(POINTS)), "pairs", -1))
+    def stage2(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        # a partition's rows, whatever slot groups they hold: pairs form within one slot
+        t = _batches_table(batches)
+        points = pc.equal(t["part"], "points")
+        yield from t.filter(pc.invert(points)).to_batches()
+        pts = t.filter(points)
+        if pts.num_rows:
+            pairs = close_pairs(enc, _from_blobs(pts["blob"], POINTS).cast(POINTS))
+            yield from _blob_table(_to_blobs(pairs, "pairs", -1)).to_batches()
 
     # The plan's partitions are set here (tasks, groups), so adaptive execution has nothing to
-    # coalesce; it would cut the query into a job per stage (cache, shuffle, result), 5-10 % of
-    # the time at 2M positions. It is turned off for this query only.
+    # coalesce; it would cut the query into a job per stage. It is turned off for this query only.
     aqe = spark.conf.get("spark.sql.adaptive.enabled", "true")
     spark.conf.set("spark.sql.adaptive.enabled", "false")
-    s1 = spark.range(len(plan), numPartitions=len(plan)).mapInArrow(stage1, schema=_BLOB_DDL).persist()
     try:
-        s2 = (s1.filter(F.col("part") == "points").repartition(groups, "key").groupBy("key")
-              .applyInArrow(stage2, schema=_BLOB_DDL))
-        got = s1.filter(F.col("part") != "points").unionByName(s2).toArrow()
+        got = (spark.range(len(plan), numPartitions=len(plan)).mapInArrow(stage1, schema=schema)
+               .repartition(groups, "key").mapInArrow(stage2, schema=schema).toArrow())
     finally:
-        s1.unpersist()
         spark.conf.set("spark.sql.adaptive.enabled", aqe)
     part = got["part"].to_pylist()
     blobs = got["blob"]
