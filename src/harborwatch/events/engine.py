@@ -26,7 +26,7 @@ from harborwatch.events.request import Request, count_positions, read_inputs, wi
 from harborwatch.events.rules.encounters import close_pairs
 from harborwatch.events.schema import EVENTS, IDS, PAIRS, POINTS, RECEPTION
 from harborwatch.events.spill import PointSpill, slot_edges
-from harborwatch.events.stages import PART_ROWS, finalize, mmsi_cuts, vessel_stage
+from harborwatch.events.stages import PART_ROWS, ascending, finalize, mmsi_cuts, vessel_stage
 from harborwatch.store.store import Store
 
 #: From this many positions on, the local engine splits vessels over threads (the kernels
@@ -79,10 +79,6 @@ def _split(t: pa.Table, mm: np.ndarray, his: np.ndarray, ordered: bool) -> list[
 
 def _mmsi(t: pa.Table) -> np.ndarray:
     return t["mmsi"].to_numpy(zero_copy_only=False) if t.num_rows else np.zeros(0, np.uint32)
-
-
-def _is_sorted(a: np.ndarray) -> bool:
-    return len(a) < 2 or not np.any(a[1:] < a[:-1])
 
 
 def run_local(store: Store, req: Request, workers: int | None = None,
@@ -238,11 +234,11 @@ def vessel_outs(positions: pa.Table, static: pa.Table | None, ctx: Context, work
     workers = workers or os.cpu_count() or 1
     threaded = workers > 1 and positions.num_rows >= THREAD_ROWS
     mm = _mmsi(positions)
-    ordered = _is_sorted(mm)
+    ordered = ascending(mm)
     his = mmsi_cuts(mm, max(-(-positions.num_rows // PART_ROWS), workers * 4 if threaded else 1), ordered)
     # every static row goes to exactly one partition, also for vessels with no positions
     smm = _mmsi(static)
-    jobs = list(zip(_split(positions, mm, his, ordered), _split(static, smm, his, _is_sorted(smm)), strict=True))
+    jobs = list(zip(_split(positions, mm, his, ordered), _split(static, smm, his, ascending(smm)), strict=True))
     jobs = [j for j in jobs if j[0].rows or j[1].rows] or jobs[:1]
 
     def run_part(job: tuple[_Part, _Part]) -> dict[str, pa.Table]:

@@ -70,6 +70,11 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
 PART_ROWS = 500_000
 
 
+def ascending(a: np.ndarray) -> bool:
+    """Whether ``a`` never decreases."""
+    return len(a) < 2 or not bool(np.any(a[1:] < a[:-1]))
+
+
 def mmsi_cuts(mmsi: np.ndarray, parts: int, ordered: bool | None = None) -> np.ndarray:
     """Inclusive upper MMSI bounds of about ``parts`` MMSI ranges with similar numbers of rows
     (increasing; the last is ``2**32 - 1``, so every MMSI falls in one range). ``ordered``:
@@ -80,7 +85,7 @@ def mmsi_cuts(mmsi: np.ndarray, parts: int, ordered: bool | None = None) -> np.n
         return top
     k = [min(n - 1, j * n // parts) for j in range(1, parts)]
     # the value at each row quantile: sorted input is read, other input partly sorted (O(n))
-    at = mmsi[k] if (not np.any(mmsi[1:] < mmsi[:-1]) if ordered is None else ordered) else np.partition(mmsi, k)[k]
+    at = mmsi[k] if (ascending(mmsi) if ordered is None else ordered) else np.partition(mmsi, k)[k]
     # a range ends just below the quantile's MMSI, so no vessel is split
     cuts = np.unique(at.astype(np.int64)) - 1
     return np.concatenate([cuts[cuts >= 0], top])
@@ -94,7 +99,7 @@ def vessel_stage_parts(positions: pa.Table, static: pa.Table | None, ctx: Contex
     MMSI, or no larger than ``part_rows``, is one call."""
     n = positions.num_rows
     mm = positions["mmsi"].to_numpy(zero_copy_only=False) if n else np.zeros(0, np.uint32)
-    if n <= part_rows or positions["mmsi"].null_count or bool(np.any(mm[1:] < mm[:-1])):
+    if n <= part_rows or positions["mmsi"].null_count or not ascending(mm):
         return vessel_stage(positions, static, ctx)
     his = mmsi_cuts(mm, -(-n // part_rows), ordered=True)
     ends = np.searchsorted(mm, his.astype(mm.dtype), side="right")
@@ -168,4 +173,4 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
     return pa.table({f.name: cols[f.name] for f in EVENTS}, schema=EVENTS)
 
 
-__all__ = ["PART_ROWS", "finalize", "mmsi_cuts", "vessel_stage", "vessel_stage_parts"]
+__all__ = ["PART_ROWS", "ascending", "finalize", "mmsi_cuts", "vessel_stage", "vessel_stage_parts"]
