@@ -54,8 +54,9 @@ from harborwatch.store.lake import write_lake_table
 from harborwatch.store.store import Store
 from harborwatch.tracks.track import is_ordered
 
-#: What travels between the stages: a key (a slot group's; -1 for the driver's parts), the
-#: part it holds and an Arrow IPC stream of that part's rows.
+#: What travels between the stages: a key (a slot group's, which the first stage's tasks also
+#: give their other parts; -1 for the close pairs the second stage emits), the part it holds and
+#: an Arrow IPC stream of that part's rows.
 BLOB = pa.schema([pa.field("key", pa.int64(), False), pa.field("part", pa.large_string(), False),
                   pa.field("blob", pa.large_binary(), False)])
 #: IPC streams are cut to about this many bytes before compression (a Spark binary value holds at
@@ -263,8 +264,8 @@ def events_from_lake(spark, lake: str | Path, ctx: Context, cores: int, tasks: i
                 pos = _read(root, plan[i]["positions"], POSITIONS, POSITION_COLUMNS)
                 out = vessel_stage_parts(POSITIONS.empty_table() if pos is None else pos,
                                          _read(root, plan[i]["static"], STATIC, STATIC_COLUMNS), ctx)
-                own = int(keys[i % groups])  # the driver's parts ride with a slot group's points
-                rows = [r for k in _VESSEL_PARTS for r in _to_blobs(out[k], k, own)]
+                # the driver's parts ride with slot group i's points (as many groups as tasks)
+                rows = [r for k in _VESSEL_PARTS for r in _to_blobs(out[k], k, int(keys[i]))]
                 pts = out["points"]
                 rows += _keyed(pts, keys[pc.remainder(pts["slot"], groups).to_numpy()], "points")
                 if rows:
