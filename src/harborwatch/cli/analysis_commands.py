@@ -75,11 +75,12 @@ def events(
             counts[k] = counts.get(k, 0) + 1
 
     if lake is not None:
-        from harborwatch.events.spark import run_spark_lake
+        from harborwatch.events.spark import run_spark_lake, session_master
 
         engine = "spark"
         with progress:
             table = run_spark_lake(lake, req, workers, master, say)
+        master = session_master()
         with Store.open(store) as st:
             keep(table)
             remember(st, req)
@@ -94,12 +95,21 @@ def events(
                 keep(table)
                 write_events(table, out_path)
             remember(st, req)
+    _report_events(counts, added, store, engine + (f" engine on {master}" if lake is not None else " engine"),
+                   out_path, as_json, {"engine": engine, **({"master": master} if lake is not None else {})})
+
+
+def _report_events(counts: dict[str, int], added: int, store: Path, how: str, out_path: str | None,
+                   as_json: bool, run: dict[str, str | None]) -> None:
+    """What ``events`` found, as a table or (``--json``) one line; ``run`` names the engine."""
+    from harborwatch.events import EVENT_TYPES
+
     total = sum(counts.values())
     if as_json:
-        print(json.dumps({"events": total, "new_in_store": added,
-                          "by_type": dict(sorted(counts.items())), "out": str(out_path) if out_path else None}))
+        print(json.dumps({"events": total, "new_in_store": added, "by_type": dict(sorted(counts.items())),
+                          "out": str(out_path) if out_path else None, **run}))
         return
-    t = Table(title=f"events in {store} ({engine} engine)")
+    t = Table(title=f"events in {store} ({how})")
     t.add_column("type")
     t.add_column("events", justify="right")
     for k in EVENT_TYPES:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import re
 import struct
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -73,29 +74,37 @@ _VESSEL_PARTS = {"events": RAW, "ids": IDS, "reception": RECEPTION}
 _DRIVER_PARTS = {**_VESSEL_PARTS, "pairs": PAIRS}
 
 
+def submitted() -> bool:
+    """Whether a JVM started this process (``spark-submit``, the ``pyspark`` shell): its master,
+    memory and Python are then the submission's. ``SparkConf()`` cannot tell: it stays empty until
+    the JVM gateway is up, which is why an earlier check of it put submitted runs on local Spark."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
 def _session(workers: int | None, master: str | None = None):
     SparkSession = require("pyspark.sql", "spark", "the Spark engine").SparkSession
-    import sys
-
     cores = workers or os.cpu_count() or 1
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter, with harborwatch
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder
+    if not submitted():
+        # workers run this interpreter, with harborwatch (a submission names its own Python:
+        # spark.pyspark.python, PYSPARK_PYTHON)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        builder = (builder.config("spark.pyspark.python", sys.executable)
+                   .config("spark.ui.enabled", "false")  # a cluster's users want theirs
+                   .config("spark.ui.showConsoleProgress", "false"))
     if master:
         builder = builder.master(master)
-    elif not require("pyspark", "spark", "the Spark engine").SparkConf().contains("spark.master"):
-        # spark-submit sets its own master and memory; local Spark runs its tasks in the driver's
-        # JVM, whose default heap (1 GB) the cached stage outputs outgrow at about 10M positions
+    elif not submitted():
+        # local Spark runs its tasks in the driver's JVM, whose default heap (1 GB) the stage
+        # outputs outgrow at about 10M positions
         builder = (builder.master(f"local[{cores}]")
                    .config("spark.driver.memory", os.environ.get("HARBORWATCH_SPARK_MEMORY", LOCAL_MEMORY)))
     return (builder.appName("harborwatch-events")
             .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
             .config("spark.sql.execution.arrow.useLargeVarTypes", "true")
             .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")  # blobs: few rows, many bytes
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.pyspark.python", sys.executable)
             .getOrCreate())
 
 
@@ -296,6 +305,17 @@ def events_from_lake(spark, lake: str | Path, ctx: Context, cores: int, tasks: i
               for k, s in _DRIVER_PARTS.items()}
     encounters = enc.pairs(tables["pairs"], ctx)
     return finalize([tables["events"], encounters], tables["ids"], tables["reception"], ctx)
+
+
+def session_master() -> str | None:
+    """The master URL of this process's Spark session (``local[2]``, ``spark://host:7077``,
+    ``yarn``...), or None without one: what a run's report names."""
+    if "pyspark" not in sys.modules:
+        return None
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    return None if active is None else active.sparkContext.master
 
 
 def _cores(spark, workers: int | None) -> int:
