@@ -80,7 +80,7 @@ def events(
         engine = "spark"
         with progress:
             table = run_spark_lake(lake, req, workers, master, say)
-        master = session_master()
+        ran_on = session_master()  # the submission's, under spark-submit
         with Store.open(store) as st:
             keep(table)
             remember(st, req)
@@ -95,8 +95,9 @@ def events(
                 keep(table)
                 write_events(table, out_path)
             remember(st, req)
-    _report_events(counts, added, store, engine + (f" engine on {master}" if lake is not None else " engine"),
-                   out_path, as_json, {"engine": engine, **({"master": master} if lake is not None else {})})
+    run_by = {"engine": engine, **({"master": ran_on} if lake is not None else {})}
+    _report_events(counts, added, store, engine + (f" engine on {ran_on}" if lake is not None else " engine"),
+                   out_path, as_json, run_by)
 
 
 def _report_events(counts: dict[str, int], added: int, store: Path, how: str, out_path: str | None,

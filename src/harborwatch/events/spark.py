@@ -91,7 +91,7 @@ def _session(workers: int | None, master: str | None = None):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         builder = (builder.config("spark.pyspark.python", sys.executable)
-                   .config("spark.ui.enabled", "false")  # a cluster's users want theirs
+                   .config("spark.ui.enabled", "false")  # a submission keeps its cluster's UI
                    .config("spark.ui.showConsoleProgress", "false"))
     if master:
         builder = builder.master(master)
