@@ -35,6 +35,25 @@ def ais_dir(shared: Path) -> Path:
     return d
 
 
+@pytest.fixture
+def s3(monkeypatch):
+    """An S3 API on localhost (moto's server) and the environment pyarrow (and a child process)
+    reaches it by: ``s3://`` URIs then go to it. Yields the environment; the bucket ``lake``
+    exists, empty."""
+    server = pytest.importorskip("moto.server", reason="the S3 tests need moto[server] (the dev extra)")
+    boto3 = pytest.importorskip("boto3")
+    srv = server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    srv.start()
+    host, port = srv.get_host_and_port()
+    env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}", "AWS_EC2_METADATA_DISABLED": "true"}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL_S3"]).create_bucket(Bucket="lake")
+    yield env
+    srv.stop()
+
+
 # --- a small store with events (evidence bundles, claims), from the repository's simulated NMEA sample
 # and a hand-made CSV
 

@@ -103,3 +103,35 @@ def test_events_from_a_lake_with_spark(tmp_path):
     assert all((local_out / f).read_bytes() == (lake_out / f).read_bytes() for f in files)
 
     assert _ids(other) == _ids(store) and out["events"] == len(_ids(store)) > 0
+
+
+def test_events_from_a_lake_on_s3_write_events_to_s3(tmp_path, s3):
+    """`store export s3://... --lake`, then `events --engine spark --lake s3://... --out s3://...` (an
+    S3 API on localhost; a child process, so that its JVM and Spark's Python workers, which read the
+    lake, have the S3 environment): the local engine's files, byte for byte."""
+    pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    import os
+    import subprocess
+    import sys
+
+    import pyarrow.fs as pafs
+
+    r = CliRunner()
+    store = str(tmp_path / "s")
+    assert r.invoke(app, ["ingest", str(REPO_SAMPLE), "--store", store, "--json"]).exit_code == 0
+    local = tmp_path / "local"
+    assert r.invoke(app, ["events", "--store", store, "--json", "--out", str(local)]).exit_code == 0
+    res = r.invoke(app, ["store", "export", "s3://lake/lake", "--store", store, "--lake", "--buckets", "4"])
+    assert res.exit_code == 0 and "s3://lake/lake/positions" in res.output, res.output
+    res = subprocess.run([sys.executable, "-m", "harborwatch", "events", "--engine", "spark", "--lake",
+                          "s3a://lake/lake", "--store", str(tmp_path / "o"), "--workers", "2", "--json",
+                          "--out", "s3://lake/events"], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, **s3})
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert json.loads(res.stdout.strip().splitlines()[-1])["events"] > 0
+    fs = pafs.S3FileSystem(endpoint_override=s3["AWS_ENDPOINT_URL_S3"])
+    found = fs.get_file_info(pafs.FileSelector("lake/events", recursive=True))
+    got = {f.path[len("lake/events/"):]: f.path for f in found if f.type == pafs.FileType.File}
+    want = {str(p.relative_to(local)): p for p in local.rglob("*.parquet")}
+    assert want and set(got) == set(want)
+    assert all(fs.open_input_file(got[k]).readall() == want[k].read_bytes() for k in want)

@@ -67,6 +67,9 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path):
     assert r.returncode == 2 and "unrecognised format" in r.stderr and "--format" in r.stderr
     r = hw("store", "info", "--store", str(tmp_path / "nowhere"))
     assert r.returncode == 2 and "no harborwatch store" in r.stderr
+    assert hw("ingest", str(FIX / "dma_aisdk_sample.csv"), "--store", str(tmp_path / "s")).returncode == 0
+    r = hw("store", "export", "s3://bucket/x", "--store", str(tmp_path / "s"))  # a URI takes --lake
+    assert r.returncode == 2 and "local folder" in r.stderr and "--lake" in r.stderr
 
 
 def test_strict_mode_names_file_and_line(tmp_path: Path):

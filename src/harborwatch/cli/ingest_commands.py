@@ -30,6 +30,7 @@ from harborwatch.cli.common import (
     to_pandas,
 )
 from harborwatch.core.errors import HarborwatchError
+from harborwatch.core.filesystems import is_uri
 
 
 @app.command()
@@ -176,7 +177,7 @@ def store_info(
 
 @store_app.command("export")
 def store_export(
-    dest: Annotated[Path, typer.Argument(help="output directory")],
+    dest: Annotated[str, typer.Argument(help="output directory; with --lake also a URI (s3://, gs://, hdfs://)")],
     store: StoreOpt = Path("hw-store"),
     lake: Annotated[bool, typer.Option("--lake", help="GeoParquet partitioned by day and MMSI bucket, for "
                                                       "harborwatch events --lake (Spark)")] = False,
@@ -193,9 +194,12 @@ def store_export(
             from harborwatch.store.lake import export_lake
 
             for name, n in export_lake(st, dest, buckets, period=period).items():
-                out.print(f"wrote {dest / name}: {n:,} rows", highlight=False)
+                out.print(f"wrote {dest.rstrip('/')}/{name}: {n:,} rows", highlight=False)
             return
-        for p in st.export_parquet(dest):
+        if is_uri(dest):
+            raise HarborwatchError(f"{dest}: a plain export goes to a local folder",
+                                   hint="export a lake (--lake) to a URI, or a folder here")
+        for p in st.export_parquet(Path(dest)):
             out.print(f"wrote {p}")
 
 

@@ -6,6 +6,8 @@ A cluster reads a day or a bucket without opening the rest, and the Spark engine
 by the same bucket (``mmsi % buckets``), so a bucket's files feed one task. Each file holds the
 table's columns (times in UTC), a WKB ``geometry`` point column and the GeoParquet ``geo``
 metadata. The export goes a period at a time, so memory stays bounded by one period of the table.
+It writes to a local folder or to any URI pyarrow opens (``s3://``, ``gs://``, ``hdfs://``), where
+a cluster's executors read it.
 
 Size the partitions to the data: a file costs its reader a few milliseconds whatever its size, so
 a regional feed (thousands of positions a day) wants months and few buckets, a global one (hundreds
@@ -14,7 +16,6 @@ of millions a day) days and many.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -22,8 +23,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 
 from harborwatch.core.errors import StoreError
+from harborwatch.core.filesystems import filesystem
 from harborwatch.core.geoparquet import with_points
 from harborwatch.store.store import Store
 
@@ -38,13 +41,12 @@ def export_lake(store: Store, out_dir: str | Path, buckets: int = 16, tables: Se
     """Write the lake; returns rows written per table. An existing folder of a table is replaced."""
     _check(buckets, period)
     say = progress or (lambda stage, done, total: None)
-    out = Path(out_dir)
+    fs, out = filesystem(out_dir)
     written = {}
     trunc = "day" if period == "day" else "month"
     for name in tables:
-        target = out / name
-        if target.exists():
-            shutil.rmtree(target)
+        target = f"{out.rstrip('/')}/{name}"
+        _clear(fs, target)
         starts = [r[0] for r in store.con.execute(
             f"SELECT DISTINCT CAST(date_trunc('{trunc}', timestamp) AS DATE) FROM {name} ORDER BY 1").fetchall()]
         n = 0
@@ -54,7 +56,7 @@ def export_lake(store: Store, out_dir: str | Path, buckets: int = 16, tables: Se
             t = store.sql(f"SELECT * FROM {name} WHERE timestamp >= ? AND timestamp < ? "
                           "ORDER BY mmsi, timestamp, record_hash",
                           [start, end])
-            n += _write_period(t, target, period, start.strftime(PERIODS[period]), buckets)
+            n += _write_period(t, fs, target, period, start.strftime(PERIODS[period]), buckets)
             say(f"export {name}", k + 1, len(starts))
         written[name] = n
     return written
@@ -67,29 +69,35 @@ def _check(buckets: int, period: str) -> None:
         raise StoreError(f"unknown lake period {period!r}", hint="day or month")
 
 
+def _clear(fs: pafs.FileSystem, target: str) -> None:
+    """Remove a table's folder before it is written again (an old period or bucket would stay)."""
+    if fs.get_file_info(target).type != pafs.FileType.NotFound:
+        fs.delete_dir(target)
+
+
 def write_lake_table(t: pa.Table, target: str | Path, buckets: int, period: str = "day") -> int:
     """One table (in memory) as a lake folder, by UTC day (or month) and MMSI bucket, as
     :func:`export_lake` writes a stored table; returns the rows written. The folder is replaced."""
     _check(buckets, period)
-    target = Path(target)
-    if target.exists():
-        shutil.rmtree(target)
+    fs, path = filesystem(target)
+    _clear(fs, path)
     if t.num_rows == 0:
         return 0
     key = pc.strftime(t["timestamp"], PERIODS[period])
     order = [("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")]
-    return sum(_write_period(t.filter(pc.equal(key, v)).sort_by(order), target, period, v, buckets)
+    return sum(_write_period(t.filter(pc.equal(key, v)).sort_by(order), fs, path, period, v, buckets)
                for v in pc.unique(key).sort().to_pylist())
 
 
-def _write_period(t: pa.Table, target: Path, period: str, value: str, buckets: int) -> int:
+def _write_period(t: pa.Table, fs: pafs.FileSystem, target: str, period: str, value: str, buckets: int) -> int:
     if t.num_rows == 0:
         return 0
     if "lat" in t.column_names and "lon" in t.column_names:
         t = with_points(t)
     t = t.append_column(period, pa.array([value] * t.num_rows, pa.string()))
     t = t.append_column("mmsi_bucket", pc.cast(pc.remainder(pc.cast(t["mmsi"], pa.int64()), buckets), pa.int32()))
-    ds.write_dataset(t, target, format="parquet", partitioning=[period, "mmsi_bucket"], partitioning_flavor="hive",
+    ds.write_dataset(t, target, filesystem=fs, format="parquet", partitioning=[period, "mmsi_bucket"],
+                     partitioning_flavor="hive",
                      basename_template=f"part-{value}-{{i}}.parquet", existing_data_behavior="overwrite_or_ignore",
                      preserve_order=True,  # each file in the store's order, which the Spark engine reads
                      file_options=ds.ParquetFileFormat().make_write_options(compression="zstd"))
