@@ -67,6 +67,7 @@ def events(
     progress, say = _stage_progress(as_json)
     counts: dict[str, int] = {}
     added = 0
+    run_by: dict[str, str | None] = {"engine": engine}  # what ran it: the report names it
 
     def keep(t: pa.Table) -> None:  # into the store as they come (a large store's ranges one by one)
         nonlocal added
@@ -77,10 +78,10 @@ def events(
     if lake is not None:
         from harborwatch.events.spark import run_spark_lake, session_master
 
-        engine = "spark"
+        run_by["engine"] = "spark"
         with progress:
             table = run_spark_lake(lake, req, workers, master, say)
-        ran_on = session_master()  # the submission's, under spark-submit
+        run_by["master"] = session_master()  # the submission's, under spark-submit
         with Store.open(store) as st:
             keep(table)
             remember(st, req)
@@ -95,14 +96,13 @@ def events(
                 keep(table)
                 write_events(table, out_path)
             remember(st, req)
-    run_by = {"engine": engine, **({"master": ran_on} if lake is not None else {})}
-    _report_events(counts, added, store, engine + (f" engine on {ran_on}" if lake is not None else " engine"),
-                   out_path, as_json, run_by)
+    _report_events(counts, added, store, out_path, as_json, run_by)
 
 
-def _report_events(counts: dict[str, int], added: int, store: Path, how: str, out_path: str | None,
-                   as_json: bool, run: dict[str, str | None]) -> None:
-    """What ``events`` found, as a table or (``--json``) one line; ``run`` names the engine."""
+def _report_events(counts: dict[str, int], added: int, store: Path, out_path: str | None, as_json: bool,
+                   run: dict[str, str | None]) -> None:
+    """What ``events`` found, as a table or (``--json``) one line; ``run`` names the engine (and
+    for a lake the Spark master)."""
     from harborwatch.events import EVENT_TYPES
 
     total = sum(counts.values())
@@ -110,6 +110,7 @@ def _report_events(counts: dict[str, int], added: int, store: Path, how: str, ou
         print(json.dumps({"events": total, "new_in_store": added, "by_type": dict(sorted(counts.items())),
                           "out": str(out_path) if out_path else None, **run}))
         return
+    how = f"{run['engine']} engine" + (f" on {run['master']}" if "master" in run else "")
     t = Table(title=f"events in {store} ({how})")
     t.add_column("type")
     t.add_column("events", justify="right")
