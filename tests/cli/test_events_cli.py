@@ -116,6 +116,8 @@ def test_events_from_a_lake_on_s3_write_events_to_s3(tmp_path, s3):
 
     import pyarrow.fs as pafs
 
+    from harborwatch.core.filesystems import filesystem
+
     r = CliRunner()
     store = str(tmp_path / "s")
     assert r.invoke(app, ["ingest", str(REPO_SAMPLE), "--store", store, "--json"]).exit_code == 0
@@ -129,7 +131,7 @@ def test_events_from_a_lake_on_s3_write_events_to_s3(tmp_path, s3):
                          env={**os.environ, **s3})
     assert res.returncode == 0, res.stderr[-3000:]
     assert json.loads(res.stdout.strip().splitlines()[-1])["events"] > 0
-    fs = pafs.S3FileSystem(endpoint_override=s3["AWS_ENDPOINT_URL_S3"])
+    fs, _ = filesystem("s3://lake")  # reaches the fixture's server by its environment
     found = fs.get_file_info(pafs.FileSelector("lake/events", recursive=True))
     got = {f.path[len("lake/events/"):]: f.path for f in found if f.type == pafs.FileType.File}
     want = {str(p.relative_to(local)): p for p in local.rglob("*.parquet")}

@@ -64,11 +64,13 @@ def test_a_lake_goes_to_s3_as_to_a_folder_and_replaces_what_was_there(small_stor
     folder, byte for byte; a second export replaces the first (no bucket of the first is left)."""
     import pyarrow.fs as pafs
 
+    from harborwatch.core.filesystems import filesystem
+
     with Store.open(small_store, read_only=True) as st:
         export_lake(st, tmp_path / "lake", buckets=4)
         export_lake(st, "s3://lake/a/", buckets=5)
         written = export_lake(st, "s3://lake/a", buckets=4)
-    fs = pafs.S3FileSystem(endpoint_override=s3["AWS_ENDPOINT_URL_S3"])
+    fs, _ = filesystem("s3://lake")  # reaches the fixture's server by its environment
     remote = {f.path[len("lake/a/"):]: f for f in fs.get_file_info(pafs.FileSelector("lake/a", recursive=True))
               if f.type == pafs.FileType.File}
     local = {str(p.relative_to(tmp_path / "lake")): p for p in (tmp_path / "lake").rglob("*.parquet")}
