@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import struct
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
 from harborwatch.core.errors import StoreError
-from harborwatch.store import Store
+from harborwatch.core.schema import POSITIONS
+from harborwatch.store import Store, lake
 from harborwatch.store.lake import export_lake, write_lake_table
 
 
@@ -78,3 +81,26 @@ def test_a_lake_goes_to_s3_as_to_a_folder_and_replaces_what_was_there(small_stor
     assert all(fs.open_input_file(remote[k].path).readall() == local[k].read_bytes() for k in local)
     assert written["positions"] == sum(pq.read_metadata(p).num_rows for k, p in local.items()
                                        if k.startswith("positions/")) > 0
+
+
+def test_lake_files_hold_full_row_groups(monkeypatch, tmp_path):
+    """Row groups of ``ROW_GROUP_ROWS`` rows, the last of a file holding the rest, in the store's
+    order. The dataset writer alone cuts its input into 32k-row batches and made each batch's share
+    of a bucket a row group (3-5k rows in a lake of 8 buckets)."""
+    monkeypatch.setattr(lake, "ROW_GROUP_ROWS", 50_000)
+    n = 120_000  # the writer cuts its input into batches of 32k rows
+    mmsi = np.repeat(np.array([211000002, 211000004], np.uint32), n // 2)  # both in bucket 0 of 2
+    ts = np.datetime64("2024-05-01T00:00:00", "ms") + np.tile(np.arange(n // 2), 2) * 1000
+    cols = {f.name: pa.nulls(n, f.type) for f in POSITIONS}
+    cols.update(mmsi=pa.array(mmsi), timestamp=pa.array(ts, POSITIONS.field("timestamp").type),
+                lat=pa.array(np.full(n, 50.0)), lon=pa.array(np.full(n, 1.0)),
+                source_file=pa.array(["hand-made"] * n), source_ref=pa.array(np.arange(n)),
+                record_hash=pa.array(np.arange(n, dtype=np.uint64)))
+    t = pa.table(cols, schema=POSITIONS)
+    assert lake.write_lake_table(t, tmp_path / "lake", buckets=2) == n
+    files = list((tmp_path / "lake").rglob("*.parquet"))
+    assert len(files) == 1
+    md = pq.ParquetFile(files[0]).metadata
+    assert [md.row_group(i).num_rows for i in range(md.num_row_groups)] == [50_000, 50_000, 20_000]
+    back = pq.read_table(files[0])
+    assert back["record_hash"].to_pylist() == list(range(n))

@@ -163,7 +163,7 @@ def partition_keys(n: int) -> list[int]:
     return [int(x) for x in keys if x is not None]
 
 
-#: Lake bytes (Parquet, as written) that make a task worth a second wave of tasks: about 2.8M
+#: Lake bytes (Parquet, as written) that make a task worth a second wave of tasks: about 3M
 #: positions, 1.5-2 s of the vessel stage on one core, against 50-100 ms that a PySpark task costs
 #: besides its work (see :func:`task_count`).
 TASK_BYTES = 64 << 20
