@@ -85,8 +85,8 @@ def test_a_lake_goes_to_s3_as_to_a_folder_and_replaces_what_was_there(small_stor
 
 def test_lake_files_hold_full_row_groups(monkeypatch, tmp_path):
     """Row groups of ``ROW_GROUP_ROWS`` rows, the last of a file holding the rest, in the store's
-    order. The dataset writer alone cuts its input into 32k-row batches and made each batch's share
-    of a bucket a row group (3-5k rows in a lake of 8 buckets)."""
+    order. pyarrow's dataset writer, used before, cut its input into 32k-row batches and made each
+    batch's share of a bucket a row group (3-5k rows in a lake of 8 buckets)."""
     monkeypatch.setattr(lake, "ROW_GROUP_ROWS", 50_000)
     n = 120_000  # the writer cuts its input into batches of 32k rows
     mmsi = np.repeat(np.array([211000002, 211000004], np.uint32), n // 2)  # both in bucket 0 of 2
