@@ -88,7 +88,7 @@ def test_lake_files_hold_full_row_groups(monkeypatch, tmp_path):
     order. pyarrow's dataset writer, used before, cut its input into 32k-row batches and made each
     batch's share of a bucket a row group (3-5k rows in a lake of 8 buckets)."""
     monkeypatch.setattr(lake, "ROW_GROUP_ROWS", 50_000)
-    n = 120_000  # the writer cuts its input into batches of 32k rows
+    n = 120_000  # more than the dataset writer's 32k-row batches, and three row groups
     mmsi = np.repeat(np.array([211000002, 211000004], np.uint32), n // 2)  # both in bucket 0 of 2
     ts = np.datetime64("2024-05-01T00:00:00", "ms") + np.tile(np.arange(n // 2), 2) * 1000
     cols = {f.name: pa.nulls(n, f.type) for f in POSITIONS}

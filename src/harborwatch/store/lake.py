@@ -96,7 +96,7 @@ def write_lake_table(t: pa.Table, target: str | Path, buckets: int, period: str 
 
 def _write_period(t: pa.Table, fs: pafs.FileSystem, target: str, period: str, value: str, buckets: int) -> int:
     """One period's rows (in the store's order) as a file per MMSI bucket,
-    ``<target>/<period>=<value>/mmsi_bucket=K/part-<value>-0.parquet``, in the store's order.
+    ``<target>/<period>=<value>/mmsi_bucket=K/part-<value>-0.parquet``, each in that order.
 
     A bucket at a time: the period's table and one bucket's copy of it are in memory. pyarrow's
     dataset writer, used before, wrote a row group per 32k-row input batch and bucket, or, told to
