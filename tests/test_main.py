@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ def test_python_m_harborwatch_is_the_command_line():
     assert res.returncode == 0 and "events" in res.stdout and "ingest" in res.stdout
 
 
+@pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
 def test_spark_submit_runs_events_on_the_submitted_cluster(tmp_path):
     """The README's recipe (``spark-submit .../harborwatch/__main__.py events --engine spark
     --lake ...``) runs on the master it was submitted to, not on a local Spark of its own, and

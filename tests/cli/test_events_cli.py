@@ -105,6 +105,7 @@ def test_events_from_a_lake_with_spark(tmp_path):
     assert _ids(other) == _ids(store) and out["events"] == len(_ids(store)) > 0
 
 
+@pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
 def test_events_from_a_lake_on_s3_write_events_to_s3(tmp_path, s3):
     """`store export s3://... --lake`, then `events --engine spark --lake s3://... --out s3://...` (an
     S3 API on localhost; a child process, so that its JVM and Spark's Python workers, which read the
