@@ -35,6 +35,21 @@ def ais_dir(shared: Path) -> Path:
     return d
 
 
+def _parquet_tree(location) -> dict[str, bytes]:
+    """Every ``.parquet`` file under a folder or URI, by its path below it, with its bytes."""
+    from harborwatch.core.filesystems import filesystem, parquet_files
+
+    fs, base = filesystem(location)
+    return {f.path[len(base.rstrip("/")) + 1:]: fs.open_input_file(f.path).readall() for f in parquet_files(location)}
+
+
+@pytest.fixture(scope="session")
+def parquet_tree():
+    """``parquet_tree(folder_or_uri)``: its Parquet files as {path below it: bytes}, to compare
+    outputs byte for byte wherever they were written (a folder, ``s3://``)."""
+    return _parquet_tree
+
+
 @pytest.fixture
 def s3(monkeypatch):
     """An S3 API on localhost (moto's server) and the environment pyarrow (and a child process)

@@ -27,7 +27,7 @@ def test_python_m_harborwatch_is_the_command_line():
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
-def test_spark_submit_runs_events_on_the_submitted_cluster(tmp_path):
+def test_spark_submit_runs_events_on_the_submitted_cluster(tmp_path, parquet_tree):
     """The README's recipe (``spark-submit .../harborwatch/__main__.py events --engine spark
     --lake ...``) runs on the master it was submitted to, not on a local Spark of its own, and
     writes the local engine's events byte for byte."""
@@ -50,7 +50,5 @@ def test_spark_submit_runs_events_on_the_submitted_cluster(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     got = json.loads(res.stdout.strip().splitlines()[-1])
     assert got["engine"] == "spark" and got["master"] == master and got["events"] > 0
-    local, submitted = tmp_path / "local", tmp_path / "submitted"
-    files = sorted(p.relative_to(local) for p in local.rglob("*.parquet"))
-    assert files and files == sorted(p.relative_to(submitted) for p in submitted.rglob("*.parquet"))
-    assert all((local / f).read_bytes() == (submitted / f).read_bytes() for f in files)
+    want = parquet_tree(tmp_path / "local")
+    assert want and parquet_tree(tmp_path / "submitted") == want

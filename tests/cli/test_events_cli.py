@@ -83,7 +83,7 @@ def test_events_of_a_large_store_go_in_range_by_range(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
-def test_events_from_a_lake_with_spark(tmp_path):
+def test_events_from_a_lake_with_spark(tmp_path, parquet_tree):
     """`store export --lake` then `events --lake`: the same events as the local engine on the store."""
     pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
     r = CliRunner()
@@ -98,15 +98,14 @@ def test_events_from_a_lake_with_spark(tmp_path):
     assert res.exit_code == 0, res.output
     out = json.loads(res.output.strip().splitlines()[-1])
     # both write the partitioned GeoParquet dataset, byte for byte the same
-    files = sorted(p.relative_to(local_out) for p in local_out.rglob("*.parquet"))
-    assert files and files == sorted(p.relative_to(lake_out) for p in lake_out.rglob("*.parquet"))
-    assert all((local_out / f).read_bytes() == (lake_out / f).read_bytes() for f in files)
+    want = parquet_tree(local_out)
+    assert want and parquet_tree(lake_out) == want
 
     assert _ids(other) == _ids(store) and out["events"] == len(_ids(store)) > 0
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
-def test_events_from_a_lake_on_s3_write_events_to_s3(tmp_path, s3):
+def test_events_from_a_lake_on_s3_write_events_to_s3(tmp_path, s3, parquet_tree):
     """`store export s3://... --lake`, then `events --engine spark --lake s3://... --out s3://...` (an
     S3 API on localhost; a child process, so that its JVM and Spark's Python workers, which read the
     lake, have the S3 environment): the local engine's files, byte for byte."""
@@ -114,10 +113,6 @@ def test_events_from_a_lake_on_s3_write_events_to_s3(tmp_path, s3):
     import os
     import subprocess
     import sys
-
-    import pyarrow.fs as pafs
-
-    from harborwatch.core.filesystems import filesystem
 
     r = CliRunner()
     store = str(tmp_path / "s")
@@ -132,9 +127,5 @@ def test_events_from_a_lake_on_s3_write_events_to_s3(tmp_path, s3):
                          env={**os.environ, **s3})
     assert res.returncode == 0, res.stderr[-3000:]
     assert json.loads(res.stdout.strip().splitlines()[-1])["events"] > 0
-    fs, _ = filesystem("s3://lake")  # reaches the fixture's server by its environment
-    found = fs.get_file_info(pafs.FileSelector("lake/events", recursive=True))
-    got = {f.path[len("lake/events/"):]: f.path for f in found if f.type == pafs.FileType.File}
-    want = {str(p.relative_to(local)): p for p in local.rglob("*.parquet")}
-    assert want and set(got) == set(want)
-    assert all(fs.open_input_file(got[k]).readall() == want[k].read_bytes() for k in want)
+    want = parquet_tree(local)
+    assert want and parquet_tree("s3://lake/events") == want  # the fixture's server, by its environment

@@ -62,24 +62,16 @@ def test_a_lake_by_month_holds_the_same_rows_as_by_day(small_store, tmp_path):
         write_lake_table(pos, tmp_path / "x", buckets=3, period="week")
 
 
-def test_a_lake_goes_to_s3_as_to_a_folder_and_replaces_what_was_there(small_store, tmp_path, s3):
+def test_a_lake_goes_to_s3_as_to_a_folder_and_replaces_what_was_there(small_store, tmp_path, s3, parquet_tree):
     """``export_lake`` to an ``s3://`` URI (an S3 API on localhost) writes the files it writes to a
     folder, byte for byte; a second export replaces the first (no bucket of the first is left)."""
-    import pyarrow.fs as pafs
-
-    from harborwatch.core.filesystems import filesystem
-
     with Store.open(small_store, read_only=True) as st:
         export_lake(st, tmp_path / "lake", buckets=4)
         export_lake(st, "s3://lake/a/", buckets=5)
         written = export_lake(st, "s3://lake/a", buckets=4)
-    fs, _ = filesystem("s3://lake")  # reaches the fixture's server by its environment
-    remote = {f.path[len("lake/a/"):]: f for f in fs.get_file_info(pafs.FileSelector("lake/a", recursive=True))
-              if f.type == pafs.FileType.File}
-    local = {str(p.relative_to(tmp_path / "lake")): p for p in (tmp_path / "lake").rglob("*.parquet")}
-    assert local and set(remote) == set(local)
-    assert all(fs.open_input_file(remote[k].path).readall() == local[k].read_bytes() for k in local)
-    assert written["positions"] == sum(pq.read_metadata(p).num_rows for k, p in local.items()
+    local = parquet_tree(tmp_path / "lake")
+    assert local and parquet_tree("s3://lake/a") == local
+    assert written["positions"] == sum(pq.read_metadata(tmp_path / "lake" / k).num_rows for k in local
                                        if k.startswith("positions/")) > 0
 
 
