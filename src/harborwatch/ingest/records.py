@@ -80,9 +80,10 @@ class Decoded:
     issues: list[FieldIssue] = field(default_factory=list)
     #: where the record's time was read, for messages about it
     time_source: str = "time"
-    #: (raw text, reason) -> (field, detail) of a record the reader rejected (NMEA); called only
-    #: for those records, on the raw text normalisation gathers anyway for the quarantine
-    explain: Callable[[str, str], tuple[str | None, str | None]] | None = None
+    #: (raw texts, reasons) -> (fields, details), object arrays, of records the reader rejected
+    #: (NMEA); called once a batch for those records, on the raw text normalisation gathers anyway
+    #: for the quarantine
+    explain: Callable[[pa.Array, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
     def __len__(self) -> int:
         return len(self.ref)
@@ -289,9 +290,10 @@ def normalize(d: Decoded, opt: NormalizeOptions) -> NormalizedBatch:
     rej_idx = np.flatnonzero(rejected)
     rej_raw = _raw_array(d, rej_idx)  # gathered once: for the reader's explanations and the quarantine rows
     if d.explain is not None:  # the reader's own reasons, explained from the raw text
-        for k, i in enumerate(rej_idx.tolist()):
-            if pre_mask[i] and details[i] is None:
-                rfields[i], details[i] = d.explain(rej_raw[k].as_py() or "", str(reasons[i]))
+        ask = pre_mask[rej_idx] & (details[rej_idx] == None)  # noqa: E711
+        if ask.any():
+            at = rej_idx[ask]
+            rfields[at], details[at] = d.explain(rej_raw.filter(pa.array(ask)), reasons[at])
     if opt.strict:
         _raise_first(d, opt, rejected, reasons, rfields, details, issues)
 

@@ -2,12 +2,20 @@
 
 The kernels give a reason code per line; only the few rejected lines are explained here, from
 their raw text, so a reader of the quarantine sees the expected and computed checksums, or what
-the line holds instead of a sentence.
+the line holds instead of a sentence. :func:`explain_all` explains a batch's rejected lines at
+once: it calls :func:`explain` once per distinct value of what the explanation reads, which for
+most reasons is a field or two of the sentence, not the whole line (a feed's rejected lines are
+mostly a few kinds: 53k empty payloads in the decode benchmark's 1M lines took 0.15 s one by one).
 """
 
 from __future__ import annotations
 
 import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _SENTENCE = re.compile(r"[!$][A-Z]{2}VD[MO],")
 
@@ -83,4 +91,65 @@ def explain(raw: str, reason: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-__all__ = ["explain"]
+#: What :func:`explain` reads of a line, by reason, besides the reason and the sentence's field
+#: count: the sentence's fields (by index) and whether the group's line count. Other reasons read
+#: the whole line.
+_READS: dict[str, tuple[tuple[int, ...], bool]] = {
+    "malformed_sentence": ((), False),
+    "bad_fill_bits": ((6,), False),
+    "bad_fragment_fields": ((1, 2), False),
+    "bad_payload_character": ((5,), False),
+    "empty_payload": ((5,), False),
+    "payload_too_short": ((5,), False),
+    "multipart_incomplete": ((1, 2), True),
+    "multipart_out_of_order": ((1, 2), True),
+}
+
+
+def explain_all(raw: pa.Array, reasons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``[explain(r or "", reason) for r, reason in zip(raw, reasons)]`` as two object arrays
+    (fields, details), with :func:`explain` called once per distinct key: the reason, the
+    sentence's field count, and what :data:`_READS` says that reason reads (the whole line and
+    the group's line count for any other reason). The fields are cut here as :func:`_fields`
+    cuts them (tested to agree)."""
+    n = len(raw)
+    fields, details = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+    if n == 0:
+        return fields, details
+    text = pc.fill_null(raw, "")
+    # the first line's sentence, to its checksum's '*' (null: none)
+    sentence = pc.struct_field(pc.extract_regex(text, "^[^\n]*?(?P<s>" + _SENTENCE.pattern + "[^*\n]*)"), [0])
+    split = pc.split_pattern(sentence, ",")
+    nf = pc.fill_null(pc.list_value_length(split), 0).to_numpy(zero_copy_only=False)
+    starts = np.asarray(split.offsets)[:-1]  # a null list's offset is where the next one starts
+    values = split.values if len(split.values) else pa.array([""])  # a fresh array: offsets from 0
+    kind, names = pd.factorize(reasons)
+    keys = [kind, nf]
+    for k in (1, 2, 5, 6):
+        used = np.isin(kind, [i for i, r in enumerate(names) if k in _READS.get(r, ((), False))[0]])
+        keys.append(_codes(values, np.where(used & (nf > k), starts + k, -1)))
+    whole = ~np.isin(names, list(_READS))[kind]
+    if whole.any():
+        line = pc.struct_field(pc.extract_regex(text, r"^(?P<l>[^\n]*)"), [0])
+        keys.append(_codes(line, np.where(whole, np.arange(n), -1)))
+    lines = whole | np.isin(names, [r for r, (_, g) in _READS.items() if g])[kind]
+    if lines.any():
+        keys.append(np.where(lines, pc.count_substring(text, "\n").to_numpy(zero_copy_only=False), -1))
+    # one code per distinct key, numbered as they first appear (each step keeps codes below n)
+    code = np.asarray(kind, np.int64)
+    for k in keys[1:]:
+        k = np.asarray(k, np.int64)
+        code = pd.factorize(code * (int(k.max()) + 2) + (k + 1))[0].astype(np.int64)
+    first = np.flatnonzero(code > np.concatenate([[-1], np.maximum.accumulate(code)[:-1]]))
+    table = np.array([explain(text[int(i)].as_py(), str(reasons[i])) for i in first], dtype=object)
+    fields[:], details[:] = table[code, 0], table[code, 1]
+    return fields, details
+
+
+def _codes(strings: pa.Array, at: np.ndarray) -> np.ndarray:
+    """A code per row for ``strings[at]`` (equal strings, equal codes), -1 where ``at`` is -1."""
+    got = pc.dictionary_encode(strings.take(pa.array(np.where(at >= 0, at, 0))))
+    return np.where(at >= 0, got.indices.to_numpy(zero_copy_only=False), -1)
+
+
+__all__ = ["explain", "explain_all"]

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from harborwatch.ingest.nmea import kernels as K
-from harborwatch.ingest.nmea.explain import explain
+from harborwatch.ingest.nmea.explain import explain_all
 from harborwatch.ingest.prefetch import prefetch
 from harborwatch.ingest.records import FLOAT_MATRIX, INT_MATRIX, POSITION_TYPES, STATIC_TYPES, Decoded
 
@@ -407,5 +407,5 @@ def _make_decoded(refs, ts, station, reject, dec, raw, rejected, text_row) -> De
         has_pos=has_pos, has_static=static_rows, raw=raw, cols=cols, station=station,
         reject=reject, reject_mask=rejected, matrices=f["_matrices"],
         time_source="the time (tag block c:, or the receiver's Unix time before or after the sentence)",
-        explain=explain,
+        explain=explain_all,
     )
