@@ -137,9 +137,9 @@ def explain_all(raw: pa.Array, reasons: np.ndarray) -> tuple[np.ndarray, np.ndar
         keys.append(np.where(lines, pc.count_substring(text, "\n").to_numpy(zero_copy_only=False), -1))
     # one code per distinct key, numbered as they first appear (each step keeps codes below n)
     code = np.asarray(kind, np.int64)
-    for k in keys[1:]:
-        k = np.asarray(k, np.int64)
-        code = pd.factorize(code * (int(k.max()) + 2) + (k + 1))[0].astype(np.int64)
+    for key in keys[1:]:
+        part = np.asarray(key, np.int64)
+        code = pd.factorize(code * (int(part.max()) + 2) + (part + 1))[0].astype(np.int64)
     first = np.flatnonzero(code > np.concatenate([[-1], np.maximum.accumulate(code)[:-1]]))
     table = np.array([explain(text[int(i)].as_py(), str(reasons[i])) for i in first], dtype=object)
     fields[:], details[:] = table[code, 0], table[code, 1]
