@@ -5,15 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from harborwatch.core.errors import FormatError
 from harborwatch.ingest.csv.mapping import builtin_mappings, detect_csv_format, load_mapping, parse_mapping
-from harborwatch.ingest.csv.reader import _upper, read_csv
+from harborwatch.ingest.csv.reader import read_csv
 from harborwatch.ingest.records import NormalizeOptions, normalize
 from harborwatch.ingest.sources import detect_format
 
@@ -167,11 +163,3 @@ def test_quoted_values_spanning_lines_are_read_whole(tmp_path: Path):
     assert names == ["PLAIN", "TWO\nLINES"]
     assert b.quarantine["source_ref"].to_pylist() == [4] and b.quarantine["reason"].to_pylist() == ["lat_out_of_range"]
     assert b.quarantine["raw"][0].as_py().startswith("MMSI=211000003,")
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(max_size=6), st.text(st.characters(max_codepoint=127), max_size=6)),
-                max_size=20), st.integers(0, 3))
-def test_upper_case_is_utf8_upper_whichever_way_it_is_taken(values, start):
-    arr = pa.array(values, pa.string()).slice(start)
-    assert _upper(arr).equals(pc.utf8_upper(arr))
