@@ -30,6 +30,7 @@ from numba import njit
 from harborwatch.core.errors import FormatError
 from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, Mapping
 from harborwatch.ingest.csv.times import parse_times
+from harborwatch.ingest.lines import newline_count, newlines_in
 from harborwatch.ingest.prefetch import prefetch
 
 #: Blocks parsed ahead of the one being decoded (each about BLOCK_BYTES of text).
@@ -175,28 +176,7 @@ def parsed_blocks(blocks: Iterable[bytes | memoryview], header: list[str], m: Ma
 
 def newlines(block: bytes | memoryview) -> int:
     """The newline bytes of a block."""
-    return _count(np.frombuffer(block, np.uint8), np.uint8(10))
-
-
-@njit(cache=True, nogil=True)
-def _count(a: np.ndarray, byte: np.uint8) -> int:
-    n = 0
-    for x in a:
-        n += x == byte
-    return n
-
-
-_LO7 = np.uint64(0x7F7F7F7F7F7F7F7F)
-_NL8 = np.uint64(0x0A0A0A0A0A0A0A0A)
-_ONES = np.uint64(0x0101010101010101)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _newlines_in(w):
-    """Newline bytes in a 64-bit word (exact: no borrow crosses bytes)."""
-    x = w ^ _NL8
-    y = ~(((x & _LO7) + _LO7) | x | _LO7)  # the high bit of each zero byte of x
-    return ((y >> np.uint64(7)) * _ONES) >> np.uint64(56)
+    return newline_count(block)
 
 
 @njit(cache=True, nogil=True)
@@ -214,7 +194,7 @@ def _spans(a: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             line += a[i] == 10
             i += 1
         while line < target and i + 8 <= n:
-            c = int(_newlines_in(words[i // 8]))
+            c = int(newlines_in(words[i // 8]))
             if line + c >= target:
                 break
             line += c

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from harborwatch.ingest.lines import line_bounds
 from harborwatch.ingest.nmea import kernels as K
 from harborwatch.ingest.nmea.explain import explain_all
 from harborwatch.ingest.prefetch import prefetch
@@ -116,11 +117,7 @@ class _Scan:
     """Per-line results of :func:`kernels.scan_lines` over one block."""
 
     def __init__(self, buf: np.ndarray) -> None:
-        nl = np.flatnonzero(buf == 10)  # numpy's vectorised search beats a scalar loop here
-        if len(nl) == 0 or nl[-1] != len(buf) - 1:
-            nl = np.append(nl, len(buf))
-        self.starts = np.concatenate(([0], nl[:-1] + 1)).astype(np.int64)
-        self.ends = nl.astype(np.int64)
+        self.starts, self.ends = line_bounds(buf)  # 8 bytes at a time: most words hold no newline
         self.next_line_start = np.append(self.starts[1:], len(buf))
         n = len(self.starts)
         i64 = lambda: np.empty(n, np.int64)  # noqa: E731
