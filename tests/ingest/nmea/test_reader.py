@@ -119,6 +119,15 @@ def test_bad_payload_character_and_not_nmea_and_blank():
     assert r[3]["reject"] == "not_nmea"
 
 
+def test_the_checksum_is_checked_before_the_field_count():
+    # the payload runs to the '*' (no fill field): a wrong checksum is what the line is rejected
+    # for; with the right checksum, the missing field
+    body = "AIVDM,1,1,,A,15M67FC000G?ufbE`FepT@3n00Sa"
+    r = rows(f"!{body}*{'00' if cs(body) != '00' else '01'}\n!{body}*{cs(body)}\n!{body},0*{cs(body + ',0')}\n")
+    assert [r[k]["reject"] for k in (1, 2)] == ["bad_checksum", "malformed_sentence"]
+    assert r[3]["reject"] is None
+
+
 STATIC = dict(type=5, mmsi=445123000, imo=9305609, callsign="HMAA", shipname="SIM SHUTTLE", ship_type=70,
               to_bow=100, to_stern=20, to_port=8, to_starboard=8, draught=5.8, destination="RAJIN",
               month=8, day=14, hour=6, minute=30)
