@@ -335,10 +335,11 @@ def _station_codes(buf: np.ndarray, sc: _Scan, n: int) -> tuple[np.ndarray, list
     has = keys != 0
     if not has.any():
         return codes, []
-    _, first, inv = np.unique(keys[has], return_index=True, return_inverse=True)
+    inv = pd.factorize(keys[has])[0]  # a hash table, numbered as the stations first appear
+    first = np.flatnonzero(inv > np.concatenate([[-1], np.maximum.accumulate(inv)[:-1]]))
     idx = np.flatnonzero(has)[first]
     names = [bytes(buf[sc.st_start[i] : sc.st_start[i] + sc.st_len[i]]).decode("utf-8", "replace") for i in idx]
-    codes[has] = inv.ravel()
+    codes[has] = inv
     return codes, names
 
 
