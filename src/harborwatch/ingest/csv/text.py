@@ -4,7 +4,7 @@ Arrow's UTF-8 kernels are the reference: ``utf8_trim_whitespace``, then ``utf8_u
 fields stored in upper case. For a column whose bytes are all ASCII, one compiled pass over its
 buffers decides whether either has anything to do: ASCII upper case is ``ascii_upper`` (the same
 result, 30 times faster), and trimming changes nothing when no value starts or ends with a byte
-that could be whitespace (a control character or a space), which is most exports' text (1.2 ms
+that could be whitespace (a control character or a space), which is most exports' text (about 1 ms
 a 45k-row block of vessel names, for nothing). Anything else takes the UTF-8 kernels.
 """
 

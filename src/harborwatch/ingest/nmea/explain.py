@@ -92,8 +92,8 @@ def explain(raw: str, reason: str) -> tuple[str | None, str | None]:
 
 
 #: What :func:`explain` reads of a line, by reason, besides the reason and the sentence's field
-#: count: the sentence's fields (by index) and whether the group's line count. Other reasons read
-#: the whole line.
+#: count: the sentence's fields (by index), and whether it reads the group's line count. Other
+#: reasons read the whole line.
 _READS: dict[str, tuple[tuple[int, ...], bool]] = {
     "malformed_sentence": ((), False),
     "bad_fill_bits": ((6,), False),
