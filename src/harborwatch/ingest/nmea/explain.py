@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harborwatch.ingest.validate import first_occurrences
+
 _SENTENCE = re.compile(r"[!$][A-Z]{2}VD[MO],")
 
 
@@ -140,7 +142,7 @@ def explain_all(raw: pa.Array, reasons: np.ndarray) -> tuple[np.ndarray, np.ndar
     for key in keys[1:]:
         part = np.asarray(key, np.int64)
         code = pd.factorize(code * (int(part.max()) + 2) + (part + 1))[0].astype(np.int64)
-    first = np.flatnonzero(code > np.concatenate([[-1], np.maximum.accumulate(code)[:-1]]))
+    first = np.flatnonzero(first_occurrences(code))
     table = np.array([explain(text[int(i)].as_py(), str(reasons[i])) for i in first], dtype=object)
     fields[:], details[:] = table[code, 0], table[code, 1]
     return fields, details

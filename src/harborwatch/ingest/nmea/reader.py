@@ -28,6 +28,7 @@ from harborwatch.ingest.nmea import kernels as K
 from harborwatch.ingest.nmea.explain import explain_all
 from harborwatch.ingest.prefetch import prefetch
 from harborwatch.ingest.records import FLOAT_MATRIX, INT_MATRIX, POSITION_TYPES, STATIC_TYPES, Decoded
+from harborwatch.ingest.validate import first_occurrences
 
 CHUNK_BYTES = 8 << 20
 _IS_POSITION = np.isin(np.arange(64), POSITION_TYPES)
@@ -336,7 +337,7 @@ def _station_codes(buf: np.ndarray, sc: _Scan, n: int) -> tuple[np.ndarray, list
     if not has.any():
         return codes, []
     inv = pd.factorize(keys[has])[0]  # a hash table, numbered as the stations first appear
-    first = np.flatnonzero(inv > np.concatenate([[-1], np.maximum.accumulate(inv)[:-1]]))
+    first = np.flatnonzero(first_occurrences(inv))
     idx = np.flatnonzero(has)[first]
     names = [bytes(buf[sc.st_start[i] : sc.st_start[i] + sc.st_len[i]]).decode("utf-8", "replace") for i in idx]
     codes[has] = inv
