@@ -30,7 +30,8 @@ from numba import njit
 from harborwatch.core.errors import FormatError
 from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, Mapping
 from harborwatch.ingest.csv.times import parse_times
-from harborwatch.ingest.lines import newline_count, newlines_in
+from harborwatch.ingest.lines import newline_count as newlines  # a block's lines, read ahead
+from harborwatch.ingest.lines import newlines_in
 from harborwatch.ingest.prefetch import prefetch
 
 #: Blocks parsed ahead of the one being decoded (each about BLOCK_BYTES of text).
@@ -172,11 +173,6 @@ def parsed_blocks(blocks: Iterable[bytes | memoryview], header: list[str], m: Ma
         finally:
             for _, f in pending:
                 f.cancel()
-
-
-def newlines(block: bytes | memoryview) -> int:
-    """The newline bytes of a block."""
-    return newline_count(block)
 
 
 @njit(cache=True, nogil=True)
