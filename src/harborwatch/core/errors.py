@@ -27,7 +27,7 @@ class HarborwatchError(Exception):
 class DataError(HarborwatchError, ValueError):
     """A record or value is invalid.
 
-    ``source`` is the file, ``ref`` the 1-based line (text formats) or data row (CSV),
+    ``source`` is the file, ``ref`` the 1-based physical line (a CSV header is line 1),
     ``reason`` a stable reason code (the same codes the quarantine table uses) and
     ``field`` the offending field when one is known.
     """

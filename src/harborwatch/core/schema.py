@@ -28,7 +28,7 @@ def _f(name: str, typ: pa.DataType, doc: str, nullable: bool = True) -> pa.Field
 
 _PROVENANCE = [
     _f("source_file", pa.string(), "input file (archive members as archive.zip!member)", False),
-    _f("source_ref", pa.int64(), "1-based line (text formats) or data row (CSV) in source_file", False),
+    _f("source_ref", pa.int64(), "1-based physical line in source_file (a CSV header is line 1)", False),
     _f("record_hash", pa.uint64(), "64-bit content hash; the record's identity for de-duplication", False),
 ]
 

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from harborwatch.core.errors import InputFileError, StoreError
+from harborwatch.ingest.endings import HEAD_BYTES, LineEnds
 from harborwatch.ingest.nmea.reader import read_nmea
 from harborwatch.ingest.sources import Member, list_members, open_member
 from harborwatch.store.store import Store
@@ -148,8 +149,8 @@ def read_source(source_file: str, fmt: str, sha256: str | None, refs: set[int],
                     raw = d.raw(idx)
                     texts = raw.to_pylist() if isinstance(raw, pa.Array) else list(raw)
                     rec.lines.update(zip(d.ref[idx].tolist(), texts))
-        else:
-            for n, line in enumerate(stream, start=1):
+        else:  # lines as the CSV reader counts them (a file whose lines end in CR alone: at each CR)
+            for n, line in enumerate(LineEnds(stream, stream.read(HEAD_BYTES), lone=False), start=1):
                 if n == 1:
                     rec.header = line.decode("utf-8", "replace").rstrip("\r\n")
                 elif n in refs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
 import pytest
 
 from harborwatch.core.errors import FormatError
@@ -148,18 +149,83 @@ def test_unparsable_eta_is_a_field_issue_and_milliseconds_are_quarantined(tmp_pa
 
 
 def test_quoted_values_spanning_lines_are_read_whole(tmp_path: Path):
-    """A file whose quoted values hold newlines is read by the streaming reader, record by record
-    (not line by line); there a record's reference is its row number + 1 (the header is row 1),
-    since the streaming parser does not report physical lines."""
-    header = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType\n"
-    rows = ['211000001,2023-01-01T00:00:00,54.1,10.2,1.0,2.0,3,"TWO\nLINES",IMO9074729,X,70\n',
-            "211000002,2023-01-01T00:00:01,54.2,10.3,1.0,2.0,3,PLAIN,,Y,70\n",
-            "211000003,2023-01-01T00:00:02,95.0,10.3,1.0,2.0,3,BAD LAT,,Z,70\n"]
+    """A file whose quoted values hold newlines is read by the streaming reader, record by record;
+    a record's reference is still the physical line it starts on (the header is line 1), counted
+    from the line feeds in its values and in the rows Arrow skipped, so that the evidence reader
+    finds it."""
+    header = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Remark\n"
+    rows = ['211000001,2023-01-01T00:00:00,54.1,10.2,1.0,2.0,3,"TWO\nLINES",IMO9074729,X,70,\n',  # lines 2-3
+            "211000002,2023-01-01T00:00:01,54.2,10.3,1.0,2.0,3,PLAIN,,Y,70,\n",  # 4
+            '211000004,2023-01-01T00:00:02,54.2,10.3,1.0,2.0,3,"CRLF\r\nNAME",,Y,70,"an\nunmapped\nnote"\n',  # 5-8
+            "\n",  # 9: a blank line (a record of nulls, quarantined, as in a file read by lines)
+            "211000003,2023-01-01T00:00:02,95.0,10.3,1.0,2.0,3,BAD LAT,,Z,70,\n"]  # 10
+    # past the first 64 KiB (which decide how the file is read): plain rows, a row with the wrong
+    # number of columns, and another record of two lines
+    rows += [f"2110{k:05d},2023-01-01T01:00:00,54.3,10.3,1.0,2.0,3,P{k},,Z,70,\n" for k in range(1200)]  # 11-1210
+    rows += ["1,2,3\n",  # 1211
+             '211000006,2023-01-01T00:00:03,54.3,10.3,1.0,2.0,3,"LATE\nTWO",,Z,70,\n',  # 1212-1213
+             "211000005,2023-01-01T00:00:03,54.3,10.3,1.0,2.0,3,LAST,,Z,70,\n"]  # 1214
     p = tmp_path / "multiline.csv"
     p.write_text(header + "".join(rows))
-    (b,) = _normalized(p, "noaa")
-    assert b.positions["source_ref"].to_pylist() == [2, 3]
-    names = sorted(b.static_secondary["name"].to_pylist())
-    assert names == ["PLAIN", "TWO\nLINES"]
-    assert b.quarantine["source_ref"].to_pylist() == [4] and b.quarantine["reason"].to_pylist() == ["lat_out_of_range"]
-    assert b.quarantine["raw"][0].as_py().startswith("MMSI=211000003,")
+    bs = _normalized(p, "noaa")
+    refs = [r for b in bs for r in b.positions["source_ref"].to_pylist()]
+    assert refs[:3] == [2, 4, 5] and refs[-2:] == [1212, 1214] and refs[3:-2] == list(range(11, 1211))
+    names = {n for b in bs for n in b.static_secondary["name"].to_pylist()}
+    assert {"CRLF\r\nNAME", "LAST", "PLAIN", "TWO\nLINES", "LATE\nTWO"} <= names
+    q = [(r, why) for b in bs for r, why in zip(b.quarantine["source_ref"].to_pylist(),
+                                                 b.quarantine["reason"].to_pylist(), strict=True)]
+    assert sorted(q) == [(9, "missing_mmsi"), (10, "lat_out_of_range"), (1211, "wrong_column_count")]
+    lines = p.read_bytes().split(b"\n")
+    mmsi = [m for b in bs for m in b.positions["mmsi"].to_pylist()]
+    for ref, m in zip(refs, mmsi, strict=True):
+        assert lines[ref - 1].startswith(str(m).encode())
+    assert sum(b.records_in for b in bs) == 1208
+
+
+def _noaa_rows(ais_dir: Path, n: int) -> tuple[str, list[str]]:
+    import gzip
+
+    with gzip.open(ais_dir / "noaa_2020-01-01_uswestcoast.csv.gz", "rt") as f:
+        return f.readline(), [f.readline().rstrip("\n") for _ in range(n)]
+
+
+def _tables(path: Path):
+    (b,) = _normalized(path, "noaa")
+    return b.records_in, {k: getattr(b, k).drop_columns(["source_file"]) if "source_file" in getattr(b, k).column_names
+                          else getattr(b, k) for k in ("positions", "static_secondary", "quarantine")}
+
+
+def test_a_file_whose_lines_end_in_cr_alone_reads_as_its_lf_twin(ais_dir: Path, tmp_path: Path):
+    """Excel for Mac's "CSV (Macintosh)" ends lines in CR alone: read as it was, the whole file was
+    one header line, and every record vanished."""
+    header, rows = _noaa_rows(ais_dir, 300)
+    (tmp_path / "lf.csv").write_text(header + "\n".join(rows) + "\n")
+    (tmp_path / "mac.csv").write_bytes((header + "\n".join(rows) + "\n").replace("\n", "\r").encode())
+    assert _tables(tmp_path / "mac.csv") == _tables(tmp_path / "lf.csv")
+    assert _tables(tmp_path / "mac.csv")[0] == 300
+
+
+@pytest.mark.parametrize("where", [0, 1, 7])  # in the MMSI, in the time, in the (text) vessel name
+def test_a_lone_cr_inside_a_line_keeps_the_line_one_record(ais_dir: Path, tmp_path: Path, where: int):
+    """Arrow ends a row at a lone CR: the line became two rows, and every later row of its block was
+    numbered a line too far (a quarantined row showed another row's text). The CR now stays in its
+    value, which is rejected or counted as the bad value it is, and in the raw text."""
+    header, rows = _noaa_rows(ais_dir, 40)
+    fields = rows[20].split(",")
+    fields[where] = fields[where][:3] + "\r" + fields[where][3:]
+    rows[20] = ",".join(fields)
+    p = tmp_path / "lone_cr.csv"
+    p.write_bytes((header + "\n".join(rows) + "\n").encode())
+    n, t = _tables(p)
+    assert n == 40
+    refs = sorted(t["positions"]["source_ref"].to_pylist() + t["quarantine"]["source_ref"].to_pylist())
+    assert refs == list(range(2, 42))  # one record a line, each at its own line
+    if where == 7:  # a name with a CR in it is stored as written
+        assert 22 in t["positions"]["source_ref"].to_pylist()
+        assert fields[7] in t["static_secondary"]["name"].to_pylist()
+    else:
+        (raw,) = t["quarantine"].filter(pc.equal(t["quarantine"]["source_ref"], 22))["raw"].to_pylist()
+        assert "\r" in raw and raw.startswith(f"MMSI={fields[0]},")
+    lines = p.read_bytes().split(b"\n")
+    for ref, mmsi in zip(t["positions"]["source_ref"].to_pylist(), t["positions"]["mmsi"].to_pylist(), strict=True):
+        assert lines[ref - 1].startswith(str(mmsi).encode())

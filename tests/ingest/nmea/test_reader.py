@@ -218,6 +218,18 @@ def test_chunk_boundaries_do_not_change_results():
     assert collect(977) == whole
 
 
+def test_a_file_whose_lines_end_in_cr_alone_reads_as_its_lf_twin(ais_dir):
+    """Lines ending in CR alone (the classic Mac convention) were one line, so one bad record."""
+    text = (ais_dir / "aisdb_test_data_20211101.nm4").read_bytes().replace(b"\r\n", b"\n")
+
+    def collect(data: bytes) -> list[tuple]:
+        return [(int(d.ref[i]), d.reject[i], int(d.mmsi[i])) for d in read_nmea(io.BytesIO(data), chunk_bytes=4099)
+                for i in range(len(d))]
+
+    lf = collect(text)
+    assert len(lf) > 500 and collect(text.replace(b"\n", b"\r")) == lf
+
+
 def test_station_names_decoded_once_per_distinct_value():
     p, f = payload_of(encode(**POS)[0])
     text = "".join(tag(c=str(T0 + i), s=f"st{i % 3}") + sentence(p, f) + "\n" for i in range(9))

@@ -5,8 +5,9 @@ Arrow where every value of the block converts); otherwise, and for any block whe
 not convert, every column is read as text and converted here, so that a bad value rejects one
 row (with the field named) or is nulled as a field issue, instead of failing a whole block.
 ``source_ref`` is the physical line in the file (the header is line 1), the number a text editor
-shows; in a file whose quoted values span lines (read by Arrow's streaming reader, which does not
-report lines) it is the record's row number + 1.
+shows, counted in line feeds (:mod:`harborwatch.ingest.endings`); in a file whose quoted values
+span lines (read by Arrow's streaming reader, which numbers records, not lines) it is the line
+the record starts on.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from harborwatch.ingest.csv.numbers import integer_values, prefixed_integers
 from harborwatch.ingest.csv.quotes import SAMPLE_BYTES, STAND_IN, QuoteGuard, restore, spans_lines
 from harborwatch.ingest.csv.text import cleaned
 from harborwatch.ingest.csv.times import parse_times
+from harborwatch.ingest.endings import CR_STAND_IN, HEAD_BYTES, LineEnds, restore_cr
 from harborwatch.ingest.prefetch import prefetch
 from harborwatch.ingest.records import POSITION_TYPES, Decoded
 
@@ -49,7 +51,8 @@ def read_csv(
     on_progress: Callable[[int], None] | None = None,
     block_bytes: int = BLOCK_BYTES,
 ) -> Iterator[Decoded]:
-    first = stream.readline()
+    ends = LineEnds(stream, stream.read(HEAD_BYTES))  # CR line ends, lone CRs
+    first = ends.readline()
     header_text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
     header = split_header(header_text, mapping.delimiter)
     # MMSI and time are required; any other mapped field whose column is absent reads as null
@@ -66,9 +69,9 @@ def read_csv(
     mapping = replace(
         mapping, columns={k: v for k, v in mapping.columns.items() if all(c in present for c in v.columns)}
     )
-    sample = stream.read(SAMPLE_BYTES)
+    sample = ends.read(SAMPLE_BYTES)
     if not spans_lines(sample, mapping.delimiter):  # records are lines: blocks, parsed in parallel
-        yield from _block_batches(QuoteGuard(stream, sample, block=block_bytes), header, mapping, source_name,
+        yield from _block_batches(QuoteGuard(ends, sample, block=block_bytes), ends, header, mapping, source_name,
                                   on_progress)
         return
     # quoted values span lines, so a record may be several: Arrow's streaming reader, all text
@@ -79,15 +82,15 @@ def read_csv(
         return "skip"
 
     try:
-        reader = _open(_Chain(sample, stream), header, mapping, on_invalid, block_bytes, multiline=True)
+        reader = _open(_Chain(sample, ends), header, mapping, on_invalid, block_bytes, multiline=True)
     except pa.ArrowInvalid as e:
         if "Empty CSV" in str(e):
             return  # a header and no rows: no records
         raise FormatError(f"{source_name}: cannot parse as CSV ({e})") from e
-    yield from _batches(reader, invalid, mapping, source_name, header, on_progress)
+    yield from _batches(reader, invalid, mapping, source_name, header, on_progress, ends)
 
 
-def _block_batches(guard: QuoteGuard, header: list[str], m: Mapping, source_name: str,
+def _block_batches(guard: QuoteGuard, ends: LineEnds, header: list[str], m: Mapping, source_name: str,
                    on_progress: Callable[[int], None] | None) -> Iterator[Decoded]:
     include = sorted(m.required_columns())
     for p in parsed_blocks(guard.blocks(), header, m, include, source_name):
@@ -96,7 +99,8 @@ def _block_batches(guard: QuoteGuard, header: list[str], m: Mapping, source_name
         lines = _assign_lines(p.line0, nrows, bad_lines)
         real_bad = [(n, t) for n, t in p.skipped if t.strip() != ""]  # blank lines are not records
         if nrows or real_bad:
-            replaced = guard.replaced  # only ever turns true; a block parsed ahead may set it early
+            # stand-ins were read (only ever turns true; a block parsed ahead may set it early)
+            replaced = guard.replaced or ends.replaced
             d = _decode(p.batch, lines, real_bad, m, source_name, header, replaced, p.utf8_replaced)
             if p.typed and (d.issues or (d.reject is not None and (d.reject[:nrows] != None).any())):  # noqa: E711
                 # the text path names a bad value as it was written, and decides its fate
@@ -151,9 +155,9 @@ class _Chain(io.RawIOBase):
 
 
 def _restoring(raw: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], list[str]]:
-    """The raw-text function of a batch, with stray quotes (read as the stand-in) restored."""
+    """The raw-text function of a batch, with stray quotes and lone CRs (read as stand-ins) restored."""
     def wrapped(idx: np.ndarray) -> list[str]:
-        return [t.replace(chr(STAND_IN), '"') for t in raw(idx)]
+        return [restore_cr(t.replace(chr(STAND_IN), '"')) for t in raw(idx)]
     return wrapped
 
 
@@ -167,7 +171,8 @@ def _open(stream, header, mapping, on_invalid, block_bytes, multiline: bool = Fa
         ),
         convert_options=pacsv.ConvertOptions(
             column_types={c: pa.string() for c in header},
-            include_columns=sorted(mapping.required_columns()),
+            # a file whose values span lines: every column, whose line feeds count (_physical_lines)
+            include_columns=list(dict.fromkeys(header)) if multiline else sorted(mapping.required_columns()),
             null_values=list(mapping.null_values),
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
@@ -192,30 +197,59 @@ def _parsed(reader, invalid: list) -> Iterator[tuple[pa.RecordBatch | None, list
             return
 
 
-def _batches(reader, invalid, mapping, source_name, header, on_progress) -> Iterator[Decoded]:
-    next_line = 2  # physical line of the next data row (header is line 1)
+def _batches(reader, invalid, mapping, source_name, header, on_progress, ends: LineEnds) -> Iterator[Decoded]:
+    next_record = 2  # Arrow's number of the next record (the header is record 1)
+    next_line = 2  # the physical line it starts on (the header is line 1)
+    keep = sorted(mapping.required_columns())
+    pending: dict[int, str] = {}  # skipped rows not yet placed: record number -> text
     # Arrow parses the next blocks in a thread of its own (it lets go of the GIL), while this
     # thread converts the ones before
     for (batch, skipped, error), _ in prefetch(_parsed(reader, invalid), lambda x: None, depth=2):
         if error is not None:
             raise FormatError(f"{source_name}: CSV parse error near line {next_line}: {error}") from error
-        # rows Arrow skipped (wrong column count); their numbers are physical lines (1-based)
-        # counted from the start of the stream *after* the header we consumed
-        bad = [(n + 1, t) for n, t in skipped]
+        # rows Arrow skipped (wrong column count), by record number, which Arrow counts from the
+        # start of the stream *after* the header we consumed. Arrow parses ahead, so a row may be
+        # reported before the batch it belongs to: it waits for the batch whose records pass it.
+        pending.update((n + 1, t) for n, t in skipped)
         nrows = batch.num_rows if batch is not None else 0
-        bad_lines = {n for n, _ in bad}
-        lines = _assign_lines(next_line, nrows, bad_lines)
-        real_bad = [(n, t) for n, t in bad if t.strip() != ""]  # blank lines are not records
-        if nrows:
-            next_line = int(lines[-1]) + 1
-        if bad:
-            next_line = max(next_line, max(bad_lines) + 1)
+        records = _assign_lines(next_record, nrows, set(pending))
+        upto = int(records[-1]) if nrows and batch is not None else max(pending, default=0)
+        bad = [(n, pending.pop(n)) for n in sorted(pending) if n <= upto]
+        lines, bad_lines, next_record, next_line = _physical_lines(batch, records, bad, next_record, next_line)
+        # a skipped blank line is not a record
+        real_bad = [(int(n), t) for n, (_, t) in zip(bad_lines, bad, strict=True) if t.strip() != ""]
         if nrows or real_bad:
-            yield _decode(batch, lines, real_bad, mapping, source_name, header)
+            d = _decode(None if batch is None else batch.select(keep), lines, real_bad, mapping, source_name, header,
+                        ends.replaced)
+            if ends.replaced:
+                d.raw = _restoring(d.raw)
+            yield d
         if on_progress:
             on_progress(nrows + len(bad))
         if batch is None:
             return
+
+
+def _physical_lines(batch: pa.RecordBatch | None, records: np.ndarray, bad: list[tuple[int, str]], next_record: int,
+                    next_line: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The first physical lines of a streamed batch's records (the parsed rows, numbered
+    ``records``, and the ``bad`` ones Arrow skipped, with their texts): a record spans one line
+    and one more for each LF in its values (every column is read) or text. Returns those of the
+    rows, those of the bad ones, and the next record's number and line."""
+    lfs = np.zeros(len(records), np.int64)
+    for col in batch.columns if batch is not None else []:
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            lfs += pc.fill_null(pc.count_substring(col, "\n"), 0).to_numpy(zero_copy_only=False)
+    rec = np.concatenate([records, np.array([n for n, _ in bad], np.int64)])
+    extra = np.concatenate([lfs, np.array([t.count("\n") for _, t in bad], np.int64)])
+    if not len(rec):
+        return records, rec, next_record, next_line
+    o = np.argsort(rec, kind="stable")
+    lines = np.empty_like(rec)
+    lines[o] = next_line + (rec[o] - next_record) + np.cumsum(extra[o]) - extra[o]
+    last = int(rec.max())
+    return (lines[:len(records)], lines[len(records):], last + 1,
+            next_line + last + 1 - next_record + int(extra.sum()))
 
 
 def _assign_lines(start: int, nrows: int, skipped: set[int]) -> np.ndarray:
@@ -286,10 +320,15 @@ class _Rejects:
 
 
 def _restored(col: pa.Array) -> pa.Array:
-    """A column with stray quotes (read as :data:`~harborwatch.ingest.csv.quotes.STAND_IN`) back."""
+    """A column with stray quotes and lone CRs (read as :data:`~harborwatch.ingest.csv.quotes.STAND_IN`
+    and :data:`~harborwatch.ingest.endings.CR_STAND_IN`) back."""
     if col.null_count == len(col) or not pa.types.is_string(col.type):
         return col
-    return restore(col) if pc.any(pc.match_substring(col, chr(STAND_IN))).as_py() else col
+    if pc.any(pc.match_substring(col, chr(STAND_IN))).as_py():
+        col = restore(col)
+    if pc.any(pc.match_substring(col, chr(CR_STAND_IN))).as_py():
+        col = pc.replace_substring(col, chr(CR_STAND_IN), "\r")
+    return col
 
 
 def _numeric(spec, get: dict, n_ok: int) -> tuple[np.ndarray, np.ndarray]:

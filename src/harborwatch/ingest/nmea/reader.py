@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from harborwatch.ingest.endings import HEAD_BYTES, LineEnds
 from harborwatch.ingest.lines import line_bounds
 from harborwatch.ingest.nmea import kernels as K
 from harborwatch.ingest.nmea.explain import explain_all
@@ -100,8 +101,9 @@ def _nothing(d: Decoded) -> None:
 def _read(stream: IO[bytes], on_progress: Callable[[int], None] | None, chunk_bytes: int) -> Iterator[Decoded]:
     reader = IncrementalReader()
     first = True
+    ends = LineEnds(stream, stream.read(HEAD_BYTES), lone=False)  # a file of CR line ends: CR as LF
     while True:
-        data = stream.read(chunk_bytes)
+        data = ends.read(chunk_bytes)
         if first and data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark is not part of line 1
             data = data[3:]
         first = False
