@@ -229,3 +229,19 @@ def test_a_lone_cr_inside_a_line_keeps_the_line_one_record(ais_dir: Path, tmp_pa
     lines = p.read_bytes().split(b"\n")
     for ref, mmsi in zip(t["positions"]["source_ref"].to_pylist(), t["positions"]["mmsi"].to_pylist(), strict=True):
         assert lines[ref - 1].startswith(str(mmsi).encode())
+
+
+@pytest.mark.parametrize("blank", ["", "\r", "   ", ",", ",,,,,,,,,,"])
+def test_blank_lines_are_not_records_and_keep_the_lines_after_them(ais_dir: Path, tmp_path: Path, blank: str):
+    """Arrow reads an empty line as a row of nulls; it was counted and quarantined as missing_mmsi.
+    A line of commas is a record (of the wrong width, or of empty values) and stays one."""
+    header, rows = _noaa_rows(ais_dir, 30)
+    p = tmp_path / "blanks.csv"
+    p.write_bytes((header + "\n".join(rows[:10] + [blank, blank] + rows[10:]) + "\n").encode())
+    n, t = _tables(p)
+    record = "," in blank
+    assert n == (32 if record else 30)
+    assert t["positions"]["source_ref"].to_pylist() == list(range(2, 12)) + list(range(14, 34))
+    assert t["quarantine"]["source_ref"].to_pylist() == ([12, 13] if record else [])
+    if blank == ",,,,,,,,,,":
+        assert t["quarantine"]["reason"].to_pylist() == ["missing_mmsi"] * 2

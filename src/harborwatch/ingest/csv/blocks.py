@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numba import njit
 
@@ -130,7 +131,44 @@ def _parse(block: bytes | memoryview, line0: int, header: list[str], m: Mapping,
             t = _times_typed(t, m.time_column, m.time_format)
         batches = t.combine_chunks().to_batches()
         batch = batches[0] if len(batches) == 1 else pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
+        batch, skipped = _without_empty_lines(block, line0, batch, skipped)
     return Parsed(block, line0, batch, skipped, bool(typed))
+
+
+def row_lines(start: int, nrows: int, skipped: set[int]) -> np.ndarray:
+    """The lines of ``nrows`` parsed rows: those from ``start`` on that are not ``skipped``."""
+    if not skipped:
+        return np.arange(start, start + nrows, dtype=np.int64)
+    cand = np.arange(start, start + nrows + len(skipped), dtype=np.int64)
+    return cand[~np.isin(cand, np.fromiter(skipped, dtype=np.int64))][:nrows]
+
+
+def _without_empty_lines(block: bytes | memoryview, line0: int, batch: pa.RecordBatch,
+                         skipped: list[tuple[int, str]]) -> tuple[pa.RecordBatch | None, list[tuple[int, str]]]:
+    """Arrow reads an empty line as a row of nulls (empty lines are kept, so that rows stay
+    lines): such rows leave the batch and join the skipped lines, with an empty text, which are
+    no records. A row of empty values (``,,,``) is a record, and stays. Costs nothing unless every
+    column has a null."""
+    if any(c.null_count == 0 for c in batch.columns):
+        return batch, skipped
+    null = np.ones(batch.num_rows, bool)
+    for c in batch.columns:
+        null &= pc.is_null(c).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(null)
+    if not len(rows):
+        return batch, skipped
+    lines = row_lines(line0, batch.num_rows, {n for n, _ in skipped})[rows]
+    a = np.frombuffer(block, np.uint8)
+    starts, ends = _spans(a, lines - line0)
+    size = ends - starts
+    empty = (size == 0) | ((size == 1) & (a[np.minimum(starts, len(a) - 1)] == 10)) | (
+        (size == 2) & (a[np.minimum(starts, len(a) - 1)] == 13))
+    if not empty.any():
+        return batch, skipped
+    drop = np.zeros(batch.num_rows, bool)
+    drop[rows[empty]] = True
+    kept = batch.filter(pa.array(~drop))
+    return (kept if kept.num_rows else None), sorted(skipped + [(int(n), "") for n in lines[empty]])
 
 
 def _times_typed(t: pa.Table, column: str, fmt: str) -> pa.Table:
@@ -218,4 +256,5 @@ def lines_of(block: bytes | memoryview, line0: int, wanted: list[int]) -> bytes:
     return b"".join(out)
 
 
-__all__ = ["AHEAD", "THREADS", "Parsed", "lines_of", "newlines", "parse_block", "parsed_blocks", "typed_columns"]
+__all__ = ["AHEAD", "THREADS", "Parsed", "lines_of", "newlines", "parse_block", "parsed_blocks", "row_lines",
+           "typed_columns"]

@@ -27,7 +27,7 @@ import pyarrow.csv as pacsv
 from harborwatch.core.errors import FormatError
 from harborwatch.ingest.checks import BAD_TIME, NOT_A_NUMBER, NOT_AN_INTEGER, NOT_UTF8, OUT_OF_RANGE, FieldIssue
 from harborwatch.ingest.columns import TS_MISSING
-from harborwatch.ingest.csv.blocks import Parsed, lines_of, parse_block, parsed_blocks
+from harborwatch.ingest.csv.blocks import Parsed, lines_of, parse_block, parsed_blocks, row_lines
 from harborwatch.ingest.csv.mapping import NUMERIC_FIELDS, TEXT_FIELDS, Mapping, split_header
 from harborwatch.ingest.csv.numbers import integer_values, prefixed_integers
 from harborwatch.ingest.csv.quotes import SAMPLE_BYTES, STAND_IN, QuoteGuard, restore, spans_lines
@@ -96,7 +96,7 @@ def _block_batches(guard: QuoteGuard, ends: LineEnds, header: list[str], m: Mapp
     for p in parsed_blocks(guard.blocks(), header, m, include, source_name):
         nrows = p.batch.num_rows if p.batch is not None else 0
         bad_lines = {n for n, _ in p.skipped}
-        lines = _assign_lines(p.line0, nrows, bad_lines)
+        lines = row_lines(p.line0, nrows, bad_lines)
         real_bad = [(n, t) for n, t in p.skipped if t.strip() != ""]  # blank lines are not records
         if nrows or real_bad:
             # stand-ins were read (only ever turns true; a block parsed ahead may set it early)
@@ -212,7 +212,7 @@ def _batches(reader, invalid, mapping, source_name, header, on_progress, ends: L
         # reported before the batch it belongs to: it waits for the batch whose records pass it.
         pending.update((n + 1, t) for n, t in skipped)
         nrows = batch.num_rows if batch is not None else 0
-        records = _assign_lines(next_record, nrows, set(pending))
+        records = row_lines(next_record, nrows, set(pending))
         upto = int(records[-1]) if nrows and batch is not None else max(pending, default=0)
         bad = [(n, pending.pop(n)) for n in sorted(pending) if n <= upto]
         lines, bad_lines, next_record, next_line = _physical_lines(batch, records, bad, next_record, next_line)
@@ -250,13 +250,6 @@ def _physical_lines(batch: pa.RecordBatch | None, records: np.ndarray, bad: list
     last = int(rec.max())
     return (lines[:len(records)], lines[len(records):], last + 1,
             next_line + last + 1 - next_record + int(extra.sum()))
-
-
-def _assign_lines(start: int, nrows: int, skipped: set[int]) -> np.ndarray:
-    if not skipped:
-        return np.arange(start, start + nrows, dtype=np.int64)
-    cand = np.arange(start, start + nrows + len(skipped), dtype=np.int64)
-    return cand[~np.isin(cand, np.fromiter(skipped, dtype=np.int64))][:nrows]
 
 
 def _to_float(col: pa.Array) -> tuple[np.ndarray, np.ndarray]:
