@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -245,3 +246,26 @@ def test_blank_lines_are_not_records_and_keep_the_lines_after_them(ais_dir: Path
     assert t["quarantine"]["source_ref"].to_pylist() == ([12, 13] if record else [])
     if blank == ",,,,,,,,,,":
         assert t["quarantine"]["reason"].to_pylist() == ["missing_mmsi"] * 2
+
+
+@pytest.mark.parametrize("block", [128, 512, 1 << 20])
+def test_streamed_rows_keep_their_lines_around_runs_of_skipped_rows(block: int):
+    """Arrow reports a skipped row while parsing ahead, and a block may hold skipped rows only:
+    each is placed by its record number, never by the batch it came with."""
+    header = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType\n"
+
+    def good(k: int) -> str:
+        return f"2110{k:05d},2023-01-01T00:00:00,54.1,10.2,1.0,2.0,3,N{k},,X,70\n"
+
+    rows = (['211000001,2023-01-01T00:00:00,54.1,10.2,1.0,2.0,3,"TWO\nLINES",IMO9074729,X,70\n']
+            + [good(k) for k in range(1200)] + ["1,2,3\n"] * 40 + [good(k) for k in range(1200, 1210)] + ["4,5\n"]
+            + [good(k) for k in range(1210, 1215)])
+    data = (header + "".join(rows)).encode()
+    opt = NormalizeOptions("x.csv", min_time_ms=0, max_time_ms=2**62)
+    noaa = builtin_mappings()["noaa"]
+    got = [normalize(d, opt) for d in read_csv(io.BytesIO(data), noaa, "x.csv", block_bytes=block)]
+    lines = data.split(b"\n")
+    refs = [(r, m) for b in got for r, m in zip(b.positions["source_ref"].to_pylist(), b.positions["mmsi"].to_pylist(),
+                                                  strict=True)]
+    assert len(refs) == 1216 and all(lines[r - 1].startswith(str(m).encode()) for r, m in refs)
+    assert sorted(r for b in got for r in b.quarantine["source_ref"].to_pylist()) == [*range(1204, 1244), 1254]

@@ -213,7 +213,7 @@ def _batches(reader, invalid, mapping, source_name, header, on_progress, ends: L
         pending.update((n + 1, t) for n, t in skipped)
         nrows = batch.num_rows if batch is not None else 0
         records = row_lines(next_record, nrows, set(pending))
-        upto = int(records[-1]) if nrows and batch is not None else max(pending, default=0)
+        upto = _placed_upto(records, batch, pending, next_record)
         bad = [(n, pending.pop(n)) for n in sorted(pending) if n <= upto]
         lines, bad_lines, next_record, next_line = _physical_lines(batch, records, bad, next_record, next_line)
         # a skipped blank line is not a record
@@ -228,6 +228,20 @@ def _batches(reader, invalid, mapping, source_name, header, on_progress, ends: L
             on_progress(nrows + len(bad))
         if batch is None:
             return
+
+
+def _placed_upto(records: np.ndarray, batch: pa.RecordBatch | None, pending: dict[int, str], next_record: int) -> int:
+    """The last record number a streamed batch accounts for: its last row's; at the end, every
+    skipped row's; for a batch of skipped rows only, the run of them from ``next_record`` (a row
+    past a gap belongs to a batch still to come)."""
+    if len(records):
+        return int(records[-1])
+    if batch is None:
+        return max(pending, default=0)
+    upto = next_record - 1
+    while upto + 1 in pending:
+        upto += 1
+    return upto
 
 
 def _physical_lines(batch: pa.RecordBatch | None, records: np.ndarray, bad: list[tuple[int, str]], next_record: int,
