@@ -105,9 +105,14 @@ class LineEnds:
     def read(self, n: int | None = -1) -> bytes:
         """Up to ``n`` bytes (all that are left when ``n`` is negative or None)."""
         if n is None or n < 0:
+            parts = [self._buf[self._pos:]]
+            self._buf, self._pos = b"", 0
             while self._more(1 << 20):
-                pass
-            n = len(self._buf) - self._pos
+                parts.append(self._buf)
+                self._buf = b""
+            parts.append(self._buf)  # what the end of the stream released (a held CR)
+            self._buf = b""
+            return b"".join(parts)
         while len(self._buf) - self._pos < n and self._more(n - (len(self._buf) - self._pos)):
             pass
         if self._pos == 0 and len(self._buf) <= n:  # the usual case: what was read, as it is
