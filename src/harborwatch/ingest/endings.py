@@ -49,8 +49,8 @@ def lone_crs(data: bytes) -> np.ndarray:
 class LineEnds:
     """A byte stream (``read``, ``readline``, iteration by line) read with CR-only line ends as
     LFs (when the head says so, :func:`cr_only`), or else with lone CRs as :data:`CR_STAND_IN`
-    (``lone=False`` leaves them: the evidence reader splits lines at LFs alone, as the count
-    does). ``head``: the bytes already read from ``raw``, which come first."""
+    (``lone=False`` leaves them, for the NMEA reader and the evidence reader, which split lines
+    at LFs alone). ``head``: the bytes already read from ``raw``, which come first."""
 
     def __init__(self, raw, head: bytes = b"", lone: bool = True) -> None:
         self._raw = raw

@@ -510,7 +510,7 @@ def _raw_texts(batch: pa.RecordBatch | None, bad_rows: list[tuple[int, str]], m:
 
 def _decode(
     batch: pa.RecordBatch | None, lines: np.ndarray, bad_rows: list[tuple[int, str]], m: Mapping, source: str,
-    header: list[str], quotes_replaced: bool = False, utf8_replaced: bool = False,
+    header: list[str], stand_ins: bool = False, utf8_replaced: bool = False,
 ) -> Decoded:
     n_ok = batch.num_rows if batch is not None else 0
     n = n_ok + len(bad_rows)
@@ -522,7 +522,7 @@ def _decode(
     mmsi = np.full(n, -1, dtype=np.int64)
     msg_type = np.full(n, -1, dtype=np.int64)
     if n_ok and batch is not None:
-        get = {name: _restored(batch.column(name)) if quotes_replaced else batch.column(name)
+        get = {name: _restored(batch.column(name)) if stand_ins else batch.column(name)
                for name in batch.schema.names}
         ts = _times(get, m, n, n_ok, rej)
         cols, mmsi, msg_type = _fields(get, m, n, n_ok, rej, issues, utf8_replaced)
