@@ -61,6 +61,21 @@ def test_dma_fixture_day_first_and_text_codes():
     assert str(st.eta.iloc[0]) == "2021-11-02 06:00:00+00:00" and st.imo.isna().all()
 
 
+def test_rate_of_turn_is_the_columns_value_in_degrees_a_minute(tmp_path: Path):
+    # CSV exports give the rate of turn in degrees a minute, not AIS's raw ROT: the raw row of the
+    # normaliser's matrix must say so for every row, or the value would be re-derived from it
+    dma = (FIX / "dma_aisdk_sample.csv").read_text().splitlines()
+    dma[1] = dma[1].replace(",Under way using engine,0.0,", ",Under way using engine,-7.5,")
+    p = tmp_path / "dma.csv"
+    p.write_text("\n".join(dma) + "\n")
+    (b,) = _normalized(p, "dma")
+    pos = b.positions.to_pandas().set_index("source_ref")
+    assert pos.loc[2, "rot_deg_min"] == -7.5 and pos.loc[3, "rot_deg_min"] == 0.0
+    assert pos.rot_deg_min.isna().sum() == len(pos) - 2  # rows without a ROT value: null
+    (mt,) = _normalized(FIX / "marinetraffic_export.csv", "marinetraffic")  # a layout without ROT
+    assert mt.positions.column("rot_deg_min").null_count == mt.positions.num_rows
+
+
 def test_user_mapping_with_units_and_local_time(tmp_path: Path):
     mapping = tmp_path / "m.toml"
     mapping.write_text(

@@ -35,7 +35,7 @@ from harborwatch.ingest.csv.text import cleaned
 from harborwatch.ingest.csv.times import parse_times
 from harborwatch.ingest.endings import CR_STAND_IN, HEAD_BYTES, LineEnds, restore_cr
 from harborwatch.ingest.prefetch import prefetch
-from harborwatch.ingest.records import POSITION_TYPES, Decoded
+from harborwatch.ingest.records import FLOAT_MATRIX, INT_MATRIX, POSITION_TYPES, Decoded
 
 BLOCK_BYTES = 4 << 20
 STATIC_FIELDS = ("imo", "name", "callsign", "ship_type", "ship_type_text", "length_m", "beam_m", "draught_m",
@@ -102,7 +102,7 @@ def _block_batches(guard: QuoteGuard, ends: LineEnds, header: list[str], m: Mapp
             # stand-ins were read (only ever turns true; a block parsed ahead may set it early)
             replaced = guard.replaced or ends.replaced
             d = _decode(p.batch, lines, real_bad, m, source_name, header, replaced, p.utf8_replaced)
-            if p.typed and (d.issues or (d.reject is not None and (d.reject[:nrows] != None).any())):  # noqa: E711
+            if p.typed and (d.issues or (d.reject_mask is not None and d.reject_mask[:nrows].any())):
                 # the text path names a bad value as it was written, and decides its fate
                 p = parse_block(p.block, p.line0, header, m, include, None)
                 d = _decode(p.batch, lines, real_bad, m, source_name, header, replaced, p.utf8_replaced)
@@ -316,14 +316,15 @@ class _Rejects:
         self.reason = np.full(n, None, dtype=object)
         self.field = np.full(n, None, dtype=object)
         self.detail = np.full(n, None, dtype=object)
+        self.mask = np.zeros(n, dtype=bool)  # rejected rows (reason is not None)
 
-    def mark(self, bad: np.ndarray, reason: str, field: str, detail: Callable[..., str]) -> None:
+    def mark(self, bad: np.ndarray, reason: str, field: str | None, detail: Callable[..., str]) -> None:
         """Reject the rows where ``bad`` (the first reason wins); ``detail(row)`` says why."""
-        for i in np.flatnonzero(bad):
-            if self.reason[i] is None:
-                self.reason[i] = reason
-                self.field[i] = field
-                self.detail[i] = detail(int(i))
+        for i in np.flatnonzero(bad & ~self.mask):
+            self.reason[i] = reason
+            self.field[i] = field
+            self.detail[i] = detail(int(i))
+            self.mask[i] = True
 
 
 def _restored(col: pa.Array) -> pa.Array:
@@ -389,12 +390,25 @@ def _bad(rej: _Rejects, issues: list[FieldIssue], bad: np.ndarray, pad: int, nam
         issues.append(FieldIssue(rows, name, reason, [str(col[int(i)].as_py()) for i in rows]))
 
 
+def _matrices(n: int) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, np.ndarray]]:
+    """The normaliser's two field matrices (:data:`FLOAT_MATRIX`, :data:`INT_MATRIX`) for ``n``
+    rows, all missing, and their rows by field: the fields are parsed into them, not stacked
+    there afterwards. CSV sources give the rate of turn in degrees a minute (``rot_raw`` -1000)."""
+    fl = np.full((len(FLOAT_MATRIX), n), np.nan)
+    it = np.full((len(INT_MATRIX), n), -1, dtype=np.int64)
+    it[INT_MATRIX.index("rot_raw")] = -1000
+    return (fl, it), {**{f: fl[k] for k, f in enumerate(FLOAT_MATRIX)}, **{f: it[k] for k, f in enumerate(INT_MATRIX)}}
+
+
 def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects, issues: list[FieldIssue],
-            utf8_replaced: bool = False) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+            utf8_replaced: bool = False, into: dict[str, np.ndarray] | None = None,
+            ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Every mapped field as a column of ``n`` rows (the parsed rows first): (other columns,
     MMSI, message type); values that do not parse reject their row (essential fields, naming the
-    field) or become null with a field issue."""
+    field) or become null with a field issue. A field with a row in ``into`` (see
+    :func:`_matrices`) is parsed into it."""
     pad = n - n_ok
+    into = into or {}
     cols: dict[str, np.ndarray] = {}
     mmsi = np.full(n, -1, dtype=np.int64)
     msg_type = np.full(n, -1, dtype=np.int64)
@@ -410,10 +424,10 @@ def _fields(get: dict, m: Mapping, n: int, n_ok: int, rej: _Rejects, issues: lis
                      "is not an integer")
                 _bad(rej, issues, huge, pad, name, OUT_OF_RANGE, "bad_value", col0, spec.columns[0],
                      f"is larger than {INT_MAX:,}")
-                arr = np.full(n, -1, dtype=np.int64)
+                arr = into[name] if name in into else np.full(n, -1, dtype=np.int64)
                 arr[:n_ok] = ints
             else:
-                arr = np.full(n, np.nan)
+                arr = into[name] if name in into else np.full(n, np.nan)
                 arr[:n_ok] = values
             if name == "mmsi":
                 mmsi = arr
@@ -521,19 +535,18 @@ def _decode(
     ts = np.full(n, TS_MISSING, dtype=np.int64)
     mmsi = np.full(n, -1, dtype=np.int64)
     msg_type = np.full(n, -1, dtype=np.int64)
+    matrices, into = _matrices(n)
     if n_ok and batch is not None:
         get = {name: _restored(batch.column(name)) if stand_ins else batch.column(name)
                for name in batch.schema.names}
         ts = _times(get, m, n, n_ok, rej)
-        cols, mmsi, msg_type = _fields(get, m, n, n_ok, rej, issues, utf8_replaced)
+        cols, mmsi, msg_type = _fields(get, m, n, n_ok, rej, issues, utf8_replaced, into)
         mmsi_col = get[m.columns["mmsi"].columns[0]]
-        rej.mark(np.pad(mmsi[:n_ok] < 0, (0, len(bad_rows))) & (np.arange(n) < n_ok) & (rej.reason == None),  # noqa: E711
-                 "missing_mmsi", "mmsi", lambda i: f"MMSI={mmsi_col[i].as_py()!r}")
-    for j, (_line, text) in enumerate(bad_rows):
-        i = n_ok + j
-        rej.reason[i] = "wrong_column_count"
-        got = len(text.split(m.delimiter))
-        rej.detail[i] = f"{got} columns, header has {len(header)}"
+        rej.mark(np.pad(mmsi[:n_ok] < 0, (0, len(bad_rows))), "missing_mmsi", "mmsi",
+                 lambda i: f"MMSI={mmsi_col[i].as_py()!r}")
+    texts = [text for _line, text in bad_rows]
+    rej.mark(np.arange(n) >= n_ok, "wrong_column_count", None,
+             lambda i: f"{len(texts[i - n_ok].split(m.delimiter))} columns, header has {len(header)}")
 
     lat = cols.get("lat", np.full(n, np.nan))
     lon = cols.get("lon", np.full(n, np.nan))
@@ -542,7 +555,7 @@ def _decode(
     else:
         has_pos = ~np.isnan(lat) | ~np.isnan(lon)
     has_static = _has_static(cols, n)
-    ok = rej.reason == None  # noqa: E711
+    ok = ~rej.mask
     has_pos &= ok
     has_static &= ok
     if "msg_type" in m.columns:
@@ -553,6 +566,6 @@ def _decode(
     station = cols.pop("station", None)
     return Decoded(
         ref=ref, ts_ms=ts, mmsi=mmsi, msg_type=msg_type, has_pos=has_pos, has_static=has_static,
-        raw=_raw_texts(batch, bad_rows, m, header), cols=cols, station=station, reject=rej.reason, issues=issues,
-        time_source=f"column {m.time_column}",
+        raw=_raw_texts(batch, bad_rows, m, header), cols=cols, station=station, reject=rej.reason,
+        reject_mask=rej.mask, issues=issues, time_source=f"column {m.time_column}", matrices=matrices,
     )
