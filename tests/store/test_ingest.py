@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -103,8 +104,9 @@ def test_csv_static_runs_leave_the_identity_view_as_every_row_would(tmp_path: Pa
 def test_whole_row_group_writes_store_and_count_what_single_writes_do(tmp_path: Path, ais_dir: Path,
                                                                        monkeypatch: pytest.MonkeyPatch):
     """Positions are written in whole row groups, the rest carried to the next write with its
-    records, several writes to a transaction: the store and every count are as with the defaults
-    (which never carry on these small files)."""
+    records, several writes to a transaction whose last write inserts the other tables' rows: the
+    store and every count are as with the defaults (which never carry on these small files), and
+    every commit leaves the rows stored equal to the accounting."""
     from functools import partial
 
     from harborwatch.store import ingest as I
@@ -113,10 +115,12 @@ def test_whole_row_group_writes_store_and_count_what_single_writes_do(tmp_path: 
              ais_dir / "aisdb_test_data_20211101.nm4"]
     monkeypatch.setattr(I, "read_csv", partial(I.read_csv, block_bytes=64 << 10))  # many batches a file
     want_reports, want_rows, _ = _run(tmp_path / "one", files, 1)
-    monkeypatch.setattr(I, "ROW_GROUP", 1000)
+    monkeypatch.setattr(I, "ROW_GROUP", 200)
     monkeypatch.setattr(I, "COMMIT_EVERY", 3)
     writes: list[int] = []
-    real = I._write
+    inserted: list[tuple[bool, set[str]]] = []  # per write: committed, tables given rows
+    exact: list[bool] = []  # after each commit: the rows stored are those the accounting counts
+    real, real_batch = I._write, Store.write_batch
 
     def spy(store, run_id, name, nbs, whole_row_groups=False, commit=True):
         carried = real(store, run_id, name, nbs, whole_row_groups, commit)
@@ -125,10 +129,27 @@ def test_whole_row_group_writes_store_and_count_what_single_writes_do(tmp_path: 
             writes.append(n)
         return carried
 
+    def batch_spy(self, tables, secondary, account, commit=True):
+        new = real_batch(self, tables, secondary, account, commit)
+        inserted.append((commit, {k for k, t in {**tables, **secondary}.items() if t.num_rows}))
+        if commit:
+            acc = self.sql("SELECT sum(quarantined) AS q, sum(stored) AS s FROM ingest_files")
+            rows = self.sql("SELECT (SELECT count(*) FROM quarantine) AS q, (SELECT count(*) FROM positions) + "
+                            "(SELECT count(*) FROM stations) + (SELECT count(*) FROM other_messages) AS s")
+            by_table = [json.loads(v) for v in self.sql("SELECT stored_by_table FROM ingest_files")[0].to_pylist()]
+            static = sum(b.get("static", 0) for b in by_table)
+            exact.append(acc["q"][0].as_py() == rows["q"][0].as_py()
+                         and acc["s"][0].as_py() - static == rows["s"][0].as_py())
+        return new
+
     monkeypatch.setattr(I, "_write", spy)
+    monkeypatch.setattr(Store, "write_batch", batch_spy)
     got_reports, got_rows, _ = _run(tmp_path / "carry", files, 1)
     assert got_rows == want_rows
     for f, r in want_reports.items():
         assert {k: got_reports[f][k] for k in COUNTS} == {k: r[k] for k in COUNTS}
         assert got_reports[f]["mmsi_classes"] == r["mmsi_classes"]
-    assert len(writes) > 10 and all(n % 1000 == 0 for n in writes)
+    assert len(writes) > 40 and all(n % 200 == 0 for n in writes)
+    assert all(tables <= {"positions"} for commit, tables in inserted if not commit)
+    assert sum(1 for commit, tables in inserted if commit and "static" in tables) >= 3
+    assert len(exact) > 15 and all(exact)

@@ -239,7 +239,9 @@ def _write(store: Store, run_id: str, name: str, nbs: list[NormalizedBatch], who
     """Normalised batches in one transaction (``commit=False``: left open for the next ones),
     with their accounting. ``whole_row_groups``: the positions beyond the last whole row group
     are not written but returned, as a batch of their own records, for the next write (so the
-    accounting of every transaction is exact)."""
+    accounting of every transaction is exact); with ``commit=False`` too, so are the other
+    tables' rows and the derived ones, which the transaction's last write then inserts together
+    (one insert a table a transaction, not one a write)."""
     classes: Counter = Counter()
     for nb in nbs:
         classes.update(nb.mmsi_classes)
@@ -249,23 +251,33 @@ def _write(store: Store, run_id: str, name: str, nbs: list[NormalizedBatch], who
         return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
     primary = {k: joined([nb.primary_tables()[k] for nb in nbs]) for k in nbs[0].primary_tables()}
+    secondary = {"static": joined([nb.static_secondary for nb in nbs]),
+                 "field_issues": joined([nb.field_issues for nb in nbs])}
     carried = None
     pos = primary["positions"]
     tail = pos.num_rows % ROW_GROUP if whole_row_groups else 0
-    if tail:
+    defer = whole_row_groups and not commit  # the rows other than whole row groups of positions wait
+    if tail or defer:
         keep = pos.num_rows - tail
-        primary["positions"] = pos.slice(0, keep)
-        # positions are vessel records; they count where they are written
+        # positions are vessel records (one each); they count where they are written, and the
+        # records of the rows carried count with them
+        vessels = Counter({MMSI_CLASS_NAMES[MMSI_VESSEL]: keep})
         carried = NormalizedBatch(
-            records_in=tail, positions=pos.slice(keep), static=S.STATIC.empty_table(),
-            static_secondary=S.STATIC.empty_table(), stations=S.STATIONS.empty_table(),
-            other_messages=S.OTHER_MESSAGES.empty_table(), quarantine=S.QUARANTINE.empty_table(),
-            mmsi_classes=Counter({MMSI_CLASS_NAMES[MMSI_VESSEL]: tail}))
-        records_in -= tail
+            records_in=records_in - keep if defer else tail, positions=pos.slice(keep),
+            static=primary["static"] if defer else S.STATIC.empty_table(),
+            static_secondary=secondary["static"] if defer else S.STATIC.empty_table(),
+            stations=primary["stations"] if defer else S.STATIONS.empty_table(),
+            other_messages=primary["other_messages"] if defer else S.OTHER_MESSAGES.empty_table(),
+            quarantine=primary["quarantine"] if defer else S.QUARANTINE.empty_table(),
+            mmsi_classes=+(classes - vessels) if defer else Counter({MMSI_CLASS_NAMES[MMSI_VESSEL]: tail}),
+            field_issues=secondary["field_issues"] if defer else S.FIELD_ISSUES.empty_table())
+        primary["positions"] = pos.slice(0, keep)
+        if defer:
+            primary, secondary = {"positions": primary["positions"]}, {}
+        records_in -= carried.records_in
         classes.subtract(carried.mmsi_classes)
     account = {"run_id": run_id, "file": name, "records_in": records_in, "mmsi_classes": dict(+classes)}
-    store.write_batch(primary, {"static": joined([nb.static_secondary for nb in nbs]),
-                                "field_issues": joined([nb.field_issues for nb in nbs])}, account, commit=commit)
+    store.write_batch(primary, secondary, account, commit=commit)
     return carried
 
 
