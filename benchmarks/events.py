@@ -142,6 +142,7 @@ def _out_of_core(n: int, workers: int) -> None:
     from harborwatch.events.params import EventsConfig
     from harborwatch.events.request import Request
     from harborwatch.sites.build import read_wpi
+    from harborwatch.store.appender import KeyedAppender
     from harborwatch.store.store import Store
 
     store = work_dir() / f"events-store-{n}"
@@ -154,7 +155,7 @@ def _out_of_core(n: int, workers: int) -> None:
     counts: dict[str, int] = {}
 
     def keep(t: pa.Table) -> None:  # what `harborwatch events --store` does: into the store, range by range
-        st.put_rows("events", t, "event_id")
+        put(t)
         for k in t["type"].to_pylist():
             counts[k] = counts.get(k, 0) + 1
 
@@ -162,7 +163,8 @@ def _out_of_core(n: int, workers: int) -> None:
         st.con.execute("DROP TABLE IF EXISTS events")
         n_rows = st.sql("SELECT count(*) AS n FROM positions")["n"][0].as_py()
         t0 = time.perf_counter()
-        run_local(st, req, workers=workers, sink=keep)
+        with KeyedAppender(st, "events", "event_id") as put:  # in whole row groups, as the command does
+            run_local(st, req, workers=workers, sink=keep)
         wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"out of core: {n_rows:,} positions from the store, events into it, {workers} workers: {wall:.1f} s = "

@@ -222,6 +222,33 @@ def test_out_of_core_into_a_sink_hands_on_the_same_events(real):
     assert pa.concat_tables(got).sort_by(order).equals(ev)
 
 
+def test_out_of_core_hands_on_a_ranges_events_after_reading_the_next(real, monkeypatch):
+    """A range's events go to the sink once, in one table, after the next range is read, so the
+    sink writes them while that range runs (it held the reader up before)."""
+    from harborwatch.events import engine
+
+    st, req, ev = real
+    reads, handed = [], []
+    read, hand_on = engine.read_inputs, engine._hand_on
+
+    def counting_read(*a, **k):
+        reads.append(1)
+        return read(*a, **k)
+
+    def counting_hand_on(raw, ctx, sink):
+        handed.append(len(reads))
+        return hand_on(raw, ctx, sink)
+
+    monkeypatch.setattr(engine, "read_inputs", counting_read)
+    monkeypatch.setattr(engine, "_hand_on", counting_hand_on)
+    got: list = []
+    engine.run_local(st, req, workers=2, chunk_rows=5_000, sink=got.append)
+    ranges = len(engine.store_cuts(st, req, -(-engine.count_positions(st, req) // 5_000)))
+    assert ranges >= 4 and len(reads) == ranges
+    assert handed == [min(k + 2, ranges) for k in range(ranges)]
+    assert sum(g.num_rows for g in got) == ev.num_rows
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
 def test_local_out_of_core_and_spark_write_the_same_dataset(real, tmp_path):

@@ -56,6 +56,7 @@ def events(
     from harborwatch.events import EVENT_TYPES, EventsConfig, Request, run, write_events
     from harborwatch.events.request import remember
     from harborwatch.store import Store
+    from harborwatch.store.appender import KeyedAppender
 
     cfg = EventsConfig.from_toml(config) if config else EventsConfig()
     wanted = tuple(t.strip() for t in types.split(",") if t.strip()) if types else EVENT_TYPES
@@ -66,12 +67,10 @@ def events(
                   _parse_time(until, "--until") if until else None)
     progress, say = _stage_progress(as_json)
     counts: dict[str, int] = {}
-    added = 0
     run_by: dict[str, str | None] = {"engine": engine}  # what ran it: the report names it
 
     def keep(t: pa.Table) -> None:  # into the store as they come (a large store's ranges one by one)
-        nonlocal added
-        added += st.put_rows("events", t, "event_id")
+        put(t)  # the KeyedAppender of the store opened below
         for k in t["type"].to_pylist():
             counts[k] = counts.get(k, 0) + 1
 
@@ -83,18 +82,23 @@ def events(
             table = run_spark_lake(lake, req, workers, master, say)
         run_by["master"] = session_master()  # the submission's, under spark-submit
         with Store.open(store) as st:
-            keep(table)
+            with KeyedAppender(st, "events", "event_id") as put:
+                keep(table)
+            added = put.added
             remember(st, req)
         if out_path is not None:
             write_events(table, out_path)
     else:
         with Store.open(store, create=False) as st, progress:
-            if out_path is None:
-                run(st, req, engine=engine, workers=workers, progress=say, sink=keep)
-            else:  # the file is written whole, in order
-                table = run(st, req, engine=engine, workers=workers, progress=say)
-                keep(table)
-                write_events(table, out_path)
+            # a large store's events come a few thousand at a time: they go in whole row groups
+            with KeyedAppender(st, "events", "event_id") as put:
+                if out_path is None:
+                    run(st, req, engine=engine, workers=workers, progress=say, sink=keep)
+                else:  # the file is written whole, in order
+                    table = run(st, req, engine=engine, workers=workers, progress=say)
+                    keep(table)
+                    write_events(table, out_path)
+            added = put.added
             remember(st, req)
     _report_events(counts, added, store, out_path, as_json, run_by)
 

@@ -24,7 +24,7 @@ from harborwatch.events.context import Context
 from harborwatch.events.fixes import POSITION_COLUMNS, STATIC_COLUMNS, prepare_static
 from harborwatch.events.request import Request, count_positions, read_inputs, window_clause
 from harborwatch.events.rules.encounters import close_pairs
-from harborwatch.events.schema import EVENTS, IDS, PAIRS, POINTS, RECEPTION
+from harborwatch.events.schema import EVENTS, IDS, PAIRS, POINTS, RAW, RECEPTION
 from harborwatch.events.spill import PointSpill, slot_edges
 from harborwatch.events.stages import PART_ROWS, ascending, finalize, mmsi_cuts, vessel_stage
 from harborwatch.store.store import Store
@@ -92,8 +92,10 @@ def run_local(store: Store, req: Request, workers: int | None = None,
     The events are the same either way (no vessel is split between ranges).
 
     With ``sink``, events are handed to it as they are final, in tables, and an empty table is
-    returned: each range's events as soon as the range is done, except the :data:`GLOBAL_TYPES`,
-    which need every range and come last. Then no more than one range's events are ever in memory."""
+    returned: each range's events in one table once the range is done and the next range read
+    (so the sink, in a thread of its own, writes them while that range runs), except the
+    :data:`GLOBAL_TYPES`, which need every range and come last. Then no more than two ranges'
+    events are ever in memory."""
     say = progress or (lambda stage, done, total: None)
     chunk_rows = chunk_rows or CHUNK_ROWS
     n = count_positions(store, req)
@@ -109,25 +111,40 @@ def run_local(store: Store, req: Request, workers: int | None = None,
     # thread; never at the same time, though: both share the store's memory cap
     reader = Store(store.path, store.con.cursor())
     with PointSpill(_slot_edges(store, req, ctx, -(-n // chunk_rows))) as spill, _Behind(sink) as behind:
-        lo = -1
-        for k, hi in enumerate(cuts):
+        def read(k: int) -> tuple[pa.Table, pa.Table]:
             with behind.lock:  # unsorted: the partitions' threads sort their rows
-                positions, static = read_inputs(reader, req, (lo, int(hi)), (POSITION_COLUMNS, STATIC_COLUMNS),
-                                                ordered=False)
-            for o in vessel_outs(positions, static, ctx, workers):
-                spill.add(o.pop("points"))
-                if sink is not None:
-                    o["events"] = _hand_on(o["events"], ctx, behind)
-                outs.append(o)
-            del positions, static
+                return read_inputs(reader, req, (int(cuts[k - 1]) if k else -1, int(cuts[k])),
+                                   (POSITION_COLUMNS, STATIC_COLUMNS), ordered=False)
+
+        ahead = [read(0)]  # the range read next
+        for k in range(len(cuts)):
+            range_outs = vessel_outs(*ahead.pop(), ctx, workers)
+            for part in range_outs:
+                spill.add(part.pop("points"))
+            # the next range is read before this one's events are handed on, so that the sink
+            # writes them while the next range runs, not while the reader waits for the store
+            if k + 1 < len(cuts):
+                ahead.append(read(k + 1))
+            o = _merge(range_outs)
+            if sink is not None:  # the range's events in one table: one finalize, one put
+                o["events"] = _hand_on(o["events"], ctx, behind)
+            outs.append(o)
             say("ranges", k + 1, len(cuts))
-            lo = int(hi)
         pairs = []
         if "encounter" in ctx.types:
             say("encounters", 0, 1)
             pairs = [close_pairs(ctx.cfg.encounters, w, workers or os.cpu_count() or 1) for w in spill.windows()]
         return _deliver(combine(outs, ctx, workers, say, ctx.cfg.encounters.pairs(_concat(pairs, PAIRS), ctx)),
                         behind if sink is not None else None)
+
+
+def _merge(outs: list[dict[str, pa.Table]]) -> dict[str, pa.Table]:
+    """The vessel stage's outputs of one MMSI range's partitions (their points spilled) as one
+    output; the events stay in their chunks (:func:`finalize` gathers them once)."""
+    events = [o["events"] for o in outs if o["events"].num_rows]
+    return {"events": pa.concat_tables(events) if events else RAW.empty_table(),
+            "ids": _concat([o["ids"] for o in outs], IDS),
+            "reception": _concat([o["reception"] for o in outs], RECEPTION)}
 
 
 def _deliver(ev: pa.Table, sink: Callable[[pa.Table], None] | None) -> pa.Table:
