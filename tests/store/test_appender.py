@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harborwatch.core.errors import StoreError
+from harborwatch.core.errors import HarborwatchError, StoreError
 from harborwatch.store.appender import KeyedAppender
 from harborwatch.store.store import Store
 
@@ -89,7 +89,7 @@ def test_a_failed_put_of_the_rest_goes_with_the_blocks_error(store, monkeypatch)
 
 
 def test_rows_must_be_positive(store):
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(HarborwatchError, match="at least 1"):
         KeyedAppender(store, "notes", "k", rows=0)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from harborwatch.core.errors import StoreError
+from harborwatch.core.errors import HarborwatchError, StoreError
 from harborwatch.store.store import ROW_GROUP, Store
 
 
@@ -29,7 +29,7 @@ class KeyedAppender:
 
     def __init__(self, store: Store, name: str, key: str, rows: int = ROW_GROUP) -> None:
         if rows < 1:
-            raise ValueError(f"rows must be at least 1, got {rows}")
+            raise HarborwatchError(f"KeyedAppender: rows must be at least 1, got {rows}")
         self.store, self.name, self.key, self.rows = store, name, key, rows
         self.added = 0
         self._held: list[pa.Table] = []
