@@ -70,7 +70,7 @@ def events(
     run_by: dict[str, str | None] = {"engine": engine}  # what ran it: the report names it
 
     def keep(t: pa.Table) -> None:  # into the store as they come (a large store's ranges one by one)
-        put(t)  # the KeyedAppender of the store opened below
+        put(t)  # the KeyedAppender of the store opened below: it writes whole row groups
         for k in t["type"].to_pylist():
             counts[k] = counts.get(k, 0) + 1
 
