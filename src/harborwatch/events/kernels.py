@@ -112,7 +112,9 @@ def port_visits(offsets, t, step, sog, dist, site, entry_m, exit_m, stop_begin_k
 def _grow(arr, m):
     """``arr`` with twice the rows, the first ``m`` copied (output buffers of unknown length)."""
     new = np.empty((arr.shape[0] * 2,) + arr.shape[1:], arr.dtype)
-    new[:m] = arr[:m]
+    dst, src = new.reshape(-1), arr.reshape(-1)
+    for i in range(m * (arr.size // arr.shape[0])):  # by element: a slice assignment compiles numba's shape errors
+        dst[i] = src[i]
     return new
 
 
@@ -435,10 +437,9 @@ def group_pairs(chunks_a, chunks_b, chunks_d, trk):
         for i in range(b - a):
             keys[i] = trk[rb[a + i]]
         o = np.argsort(keys, kind="mergesort")
-        ra[a:b] = ra[a:b][o]
-        rb[a:b] = rb[a:b][o]
-        rd[a:b] = rd[a:b][o]
-        for i in range(b - a):
+        sa, sb, sd = ra[a:b][o], rb[a:b][o], rd[a:b][o]
+        for i in range(b - a):  # by element: a slice assignment compiles numba's shape-error path (4 s)
+            ra[a + i], rb[a + i], rd[a + i] = sa[i], sb[i], sd[i]
             if i == 0 or keys[o[i]] != keys[o[i - 1]]:
                 poff[npairs] = a + i
                 npairs += 1

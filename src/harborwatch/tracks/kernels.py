@@ -186,8 +186,9 @@ def clean_segment_batch(offsets, t, lat, lon, sog, cog, sat, clock_offset_ms, ma
                     k += 1
                 s[i] = newid[x]
                 primary[a + i] = prim[x]
-        code[a:b] = c
-        seg[a:b] = s
+        for i in range(b - a):  # element by element: a slice assignment compiles numba's shape-error path (3 s)
+            code[a + i] = c[i]
+            seg[a + i] = s[i]
     return code, seg, primary
 
 

@@ -236,3 +236,30 @@ def test_station_names_decoded_once_per_distinct_value():
     d = read(text)[0]
     assert sorted(set(d.station)) == ["st0", "st1", "st2"]
     assert np.all(d.ts_ms == (T0 + np.arange(9)) * 1000)
+
+
+def test_the_decoder_compiles_once_for_every_message_type_and_buffer():
+    """Numba compiled ``_bits`` once per call site's literal offsets (102 versions, and the decoder
+    twice: once for a read-only buffer, once for the multi-part one), so a fresh install's first
+    ingest spent a minute compiling. The bit readers have fixed signatures and the decoder is
+    always given a read-only buffer: reading every message type, single and multi-part, adds no
+    compiled version."""
+    from harborwatch.ingest.nmea import decode
+
+    msgs = [POS, dict(type=18, mmsi=273312981, lat=42.1, lon=130.2, speed=1.0, course=2.0, heading=3),
+            dict(type=19, mmsi=273312982, lat=42.1, lon=130.2, shipname="B", ship_type=70),
+            dict(type=27, mmsi=273312983, lat=42.1, lon=130.2, speed=1, course=2, status=0),
+            dict(type=4, mmsi=2731100, lat=42.1, lon=130.2),
+            dict(type=9, mmsi=111273312, lat=42.1, lon=130.2, speed=100, course=2.0, alt=10),
+            dict(type=21, mmsi=992731001, lat=42.1, lon=130.2, name="BUOY NUMBER ONE AT RAJIN PORT"),
+            dict(type=24, mmsi=273312984, partno=0, shipname="C"),
+            dict(type=24, mmsi=273312984, partno=1, ship_type=70, callsign="ABC")]
+    text = "".join(s + "\n" for m in msgs for s in encode(**m))
+    lines = [tag(c=str(T0)) + sentence(*payload_of(s)) for s in encode(**POS)]
+    parts = _two_parts()
+    text += "\n".join(lines + parts) + "\n"
+    r = rows(text)
+    assert {v["msg_type"] for v in r.values()} == {1, 4, 5, 9, 18, 19, 21, 24, 27}
+    assert all(v["reject"] is None for v in r.values())
+    assert len(decode._bits.signatures) == len(decode._text.signatures) == len(decode._text_ext.signatures) == 2
+    assert len(decode.decode_payloads.signatures) == 1

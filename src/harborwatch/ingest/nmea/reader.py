@@ -310,6 +310,9 @@ def _decode_into(dec: tuple, at: int, buf: np.ndarray, p_start, p_len, fill, tex
         return
     sl = slice(at, at + n)
     status, msg_type, mmsi, f, i64, name, callsign, dest = dec
+    if buf.flags.writeable:  # one compiled kernel: numba types a read-only array apart from a writable one
+        buf = buf.view()
+        buf.flags.writeable = False
     K.decode_payloads(
         buf, p_start, p_len, fill, status[sl], msg_type[sl], mmsi[sl], f["lat"][sl], f["lon"][sl], f["sog_kn"][sl],
         f["cog_deg"][sl], i64["heading_deg"][sl], i64["rot_raw"][sl], i64["nav_status"][sl], i64["accuracy"][sl],
