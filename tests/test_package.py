@@ -1,4 +1,4 @@
-"""The package docstring's quick start runs as written."""
+"""The package: its docstring's quick start runs as written, and its distribution states its licence."""
 
 from __future__ import annotations
 
@@ -20,3 +20,14 @@ def test_quick_start_runs(tmp_path, monkeypatch):
     scope: dict = {}
     exec(code, scope)
     assert scope["reports"][0]["records_in"] > 0 and scope["events"].num_rows > 0 and len(scope["df"]) > 0
+
+
+def test_the_distribution_states_its_licence_and_ships_its_text():
+    """PEP 639: an SPDX expression and the licence file (setuptools deprecated the old table form)."""
+    from importlib.metadata import distribution
+
+    dist = distribution("harborwatch")
+    assert dist.metadata["License-Expression"] == "Apache-2.0"
+    assert dist.metadata.get_all("License-File") == ["LICENSE"]
+    text = (Path(__file__).resolve().parents[1] / "LICENSE").read_text()
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
