@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import pyarrow as pa
 import typer
+from numba.core import event as numba_event
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -62,6 +64,37 @@ def _main(
     ] = None,
 ) -> None:
     _state["debug"] = debug
+    if not _first_compile.registered:
+        numba_event.register("numba:compile", _first_compile)
+        _first_compile.registered = True
+
+
+class _FirstCompile(numba_event.Listener):
+    """Says once a process, on stderr when it is a terminal, that numba is compiling kernels.
+    numba reports a compile only when its disk cache has no copy, so this is a fresh install's
+    first runs (a minute or two before an ingest's progress moves), or a kernel's first use; later
+    runs load the cache. Piped or captured output (``--json`` into a pipeline) gets no note."""
+
+    def __init__(self) -> None:
+        self.registered = False
+        self.said = False
+        self._lock = threading.Lock()
+
+    def on_start(self, event: numba_event.Event) -> None:
+        if not err.is_terminal:
+            return
+        with self._lock:
+            if self.said:
+                return
+            self.said = True
+        err.print("compiling numba kernels on their first use after installing: this run takes a minute or two "
+                  "longer; later runs load them from numba's cache", highlight=False)
+
+    def on_end(self, event: numba_event.Event) -> None:
+        pass
+
+
+_first_compile = _FirstCompile()
 
 
 class _RichProgress:
