@@ -18,8 +18,8 @@ def test_a_compile_after_any_command_is_announced_once_on_stderr(monkeypatch):
     command line then says so once, so a long wait before the progress moves is explained."""
     buf = io.StringIO()
     monkeypatch.setattr(common, "err", Console(file=buf, width=200, force_terminal=True))
-    monkeypatch.setattr(common._first_compile, "said", False)
     assert CliRunner().invoke(app, ["sites", "list"]).exit_code == 0
+    monkeypatch.setattr(common._compile_note["listener"], "said", False)
     assert buf.getvalue() == ""  # nothing compiled: nothing said
 
     @njit(cache=False)
@@ -40,8 +40,8 @@ def test_no_note_when_stderr_is_not_a_terminal(monkeypatch):
     """Captured or piped output (a pipeline reading ``--json``) is left as the command wrote it."""
     buf = io.StringIO()
     monkeypatch.setattr(common, "err", Console(file=buf, width=200))
-    monkeypatch.setattr(common._first_compile, "said", False)
     assert CliRunner().invoke(app, ["sites", "list"]).exit_code == 0
+    monkeypatch.setattr(common._compile_note["listener"], "said", False)
 
     @njit(cache=False)
     def third(x):

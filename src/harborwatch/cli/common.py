@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import pyarrow as pa
 import typer
-from numba.core import event as numba_event
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -64,37 +63,45 @@ def _main(
     ] = None,
 ) -> None:
     _state["debug"] = debug
-    if not _first_compile.registered:
-        numba_event.register("numba:compile", _first_compile)
-        _first_compile.registered = True
+    _announce_compiles()
 
 
-class _FirstCompile(numba_event.Listener):
+#: The listener :func:`_announce_compiles` registered in this process (None before).
+_compile_note: dict = {"listener": None}
+
+
+def _announce_compiles() -> None:
     """Says once a process, on stderr when it is a terminal, that numba is compiling kernels.
+
     numba reports a compile only when its disk cache has no copy, so this is a fresh install's
     first runs (a minute or two before an ingest's progress moves), or a kernel's first use; later
-    runs load the cache. Piped or captured output (``--json`` into a pipeline) gets no note."""
+    runs load the cache. Piped or captured output (``--json`` into a pipeline) gets no note. numba
+    is imported here, when a command runs, so that ``harborwatch --help`` stays quick."""
+    if _compile_note["listener"] is not None:
+        return
+    from numba.core import event
 
-    def __init__(self) -> None:
-        self.registered = False
-        self.said = False
-        self._lock = threading.Lock()
+    class FirstCompile(event.Listener):
+        def __init__(self) -> None:
+            self.said = False
+            self._lock = threading.Lock()
 
-    def on_start(self, event: numba_event.Event) -> None:
-        if not err.is_terminal:
-            return
-        with self._lock:
-            if self.said:
+        def on_start(self, ev: event.Event) -> None:
+            if not err.is_terminal:
                 return
-            self.said = True
-        err.print("compiling numba kernels on their first use after installing: this run takes a minute or two "
-                  "longer; later runs load them from numba's cache", highlight=False)
+            with self._lock:
+                if self.said:
+                    return
+                self.said = True
+            err.print("compiling numba kernels on their first use after installing: this run takes a minute or two "
+                      "longer; later runs load them from numba's cache", highlight=False)
 
-    def on_end(self, event: numba_event.Event) -> None:
-        pass
+        def on_end(self, ev: event.Event) -> None:
+            pass
 
-
-_first_compile = _FirstCompile()
+    listener = FirstCompile()
+    event.register("numba:compile", listener)
+    _compile_note["listener"] = listener
 
 
 class _RichProgress:
