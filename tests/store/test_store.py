@@ -18,6 +18,7 @@ import pyarrow as pa
 import pytest
 
 from harborwatch.store import IngestOptions, Store, ingest_files
+from harborwatch.store.store import ROW_GROUP
 
 EXPECTED = {  # file: (records_in, vessels with positions) -- figures from the real files
     "aisdb_test_data_noaa_20230111.csv": (1000, 997),
@@ -133,10 +134,33 @@ def test_python_api_returns_arrow_and_pandas(tmp_path: Path, ais_dir: Path):
 
 CRASH_SCRIPT = textwrap.dedent(
     """
-    import sys
+    import sys, time
+    from pathlib import Path
+    import harborwatch.store.ingest as ingest
     from harborwatch.store import Store, ingest_files
+    from harborwatch.store.store import ROW_GROUP
+
+    ingest.COMMIT_EVERY = 2  # a commit every 2 row groups' writes (8 by default), so one lands early
+
+    class Stall:
+        # once 3 row groups' worth of records are read (2 writes committed, a third under way), say
+        # so and stall until killed: the kill lands mid-ingest whatever the machine's speed
+        records = 0
+
+        def start_file(self, name, total_bytes, fmt):
+            pass
+
+        def advance(self, bytes_done, records, name):
+            self.records += records
+            if self.records >= 3 * ROW_GROUP:
+                Path(sys.argv[3]).touch()
+                time.sleep(600)
+
+        def end_file(self, report):
+            pass
+
     with Store.open(sys.argv[1]) as st:
-        for rep in ingest_files(st, [sys.argv[2]]):
+        for rep in ingest_files(st, [sys.argv[2]], progress=Stall()):
             pass
     """
 )
@@ -156,27 +180,23 @@ def test_kill_during_ingest_leaves_store_consistent_and_rerun_completes(tmp_path
                 parts[1] = str(int(float(parts[1])) + k * 86_400_000)
                 f.write(";".join(parts) + "\n")
     store = tmp_path / "s"
-    proc = subprocess.Popen([sys.executable, "-c", CRASH_SCRIPT, str(store), str(big)])
-    deadline = time.time() + 120
-    db = store / "harborwatch.duckdb"
-    # kill once the first batches are committed
-    while time.time() < deadline and proc.poll() is None:
-        if db.exists() and (db.stat().st_size > 2_000_000 or Path(str(db) + ".wal").exists()):
-            time.sleep(1.0)
-            break
+    stalled = tmp_path / "stalled"
+    proc = subprocess.Popen([sys.executable, "-c", CRASH_SCRIPT, str(store), str(big), str(stalled)])
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and not stalled.exists():
         time.sleep(0.05)
-    assert proc.poll() is None, "ingest finished before it could be killed: make the input larger"
+    assert stalled.exists() and proc.poll() is None, "the ingest ended before it could be killed mid-way"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    killed = True
     with Store.open(store) as st:
         acct = st.sql("SELECT records_in, stored, quarantined, duplicates, complete FROM ingest_files").to_pylist()
         n_pos = st.sql("SELECT count(*) AS n FROM positions").column("n")[0].as_py()
         # no half batch: the rows visible are exactly those the committed accounting says
         assert n_pos == sum(a["stored"] for a in acct)
         assert all(a["records_in"] == a["stored"] + a["quarantined"] + a["duplicates"] for a in acct)
-        if killed:
-            assert not acct[0]["complete"]
+        # the committed row groups are there, the file is not complete, the open transaction is gone
+        assert len(acct) == 1 and not acct[0]["complete"]
+        assert 2 * ROW_GROUP <= n_pos < 3 * ROW_GROUP
         (rep,) = list(ingest_files(st, [big]))
         assert rep["complete"]
         assert rep["records_in"] == rep["stored"] + rep["duplicates"] + rep["quarantined"]
