@@ -10,9 +10,10 @@ process, best of ``--repeat`` (harborwatch after one untimed run of the same wor
 compiles and dispatches the numba kernels and fills the memory pools). The last line is
 ``ratio=<harborwatch positions/s / MovingPandas positions/s>``.
 ``--spark N`` instead times the Spark engine on a lake (local[1] and local[2]) against the local engine
-on a store, both from data at rest, each in a fresh process bound to as many CPUs as it has
-cores (``--no-pin``: not bound), on N positions. It prints every timed run, the speed-ups from the
-best runs and from the medians (runs on a shared VM vary by 10-15 %), and as its last line
+on a store, both from data at rest, each in a process of its own bound to as many CPUs as it has
+cores (``--no-pin``: not bound), on N positions, the four processes' timed runs taken in rounds, one
+run at a time. It prints every timed run, the speed-ups from the best runs, from the medians and as
+the median of the rounds' own ratios (runs on a shared VM vary by 10-15 %), and as its last line
 ``spark_vs_local=<Spark local[2] time / local engine time on 2 workers>`` (best runs).
 By default harborwatch's rows are ordered by (mmsi, timestamp, record_hash), the order in which
 ``Store.positions()`` hands them to ``harborwatch events`` and in which MovingPandas gets its rows
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 import warnings
@@ -174,15 +176,14 @@ def _out_of_core(n: int, workers: int) -> None:
 
 CHILD = """
 import os, sys, time
-if sys.argv[8] == "pin":  # before anything starts a thread: the JVM and Python workers inherit it
+if sys.argv[7] == "pin":  # before anything starts a thread: the JVM and Python workers inherit it
     os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:int(sys.argv[2])])
 import pyarrow.parquet as pq
-sys.path.insert(0, sys.argv[6])
+sys.path.insert(0, sys.argv[5])
 from harborwatch.events.params import EventsConfig
 from harborwatch.events.request import Request
 from harborwatch.sites.build import read_wpi
-engine, cores, data, wpi, repeat = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
-warmup = int(sys.argv[9])
+engine, cores, data, wpi = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 req = Request(EventsConfig(), read_wpi(wpi))
 if engine == "spark":
     from harborwatch.events.spark import _session, events_from_lake
@@ -195,15 +196,15 @@ else:
     from harborwatch.store.store import Store
     st = Store.open(data, read_only=True)
     go = lambda: run(st, req, workers=cores)
-for _ in range(warmup):  # untimed: Spark's Python workers and the JVM's compiler, numba's dispatch
-    ev = go()
-times = []
-for _ in range(repeat):
+print("ready", flush=True)
+ev = None
+for line in sys.stdin:  # the parent's orders, one a line: warm (untimed), time, end
+    if line.strip() == "end":
+        break
     t0 = time.perf_counter()
     ev = go()
-    times.append(time.perf_counter() - t0)
-pq.write_table(ev, sys.argv[7])
-print(*times)
+    print(time.perf_counter() - t0, flush=True)
+pq.write_table(ev, sys.argv[6])
 """
 
 
@@ -217,16 +218,21 @@ def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMU
     ``n`` derived positions go into a fresh store (``harborwatch events --store``: the local engine
     reads the store and runs) and, by ``store export --lake --period month``, into a lake of 4 MMSI
     buckets per core (``harborwatch events --lake``: Spark tasks read the lake's files and run).
-    Each engine is timed in a fresh process (nothing else in its memory) on 1 and 2 cores, best of
-    ``repeat`` after ``warmup`` untimed runs (Spark's session start and Python workers, the JVM's
-    compiler, numba's dispatch: a local[1] run at 2M positions kept getting faster for about six
-    runs, 4.4 s to 2.5-2.9 s, and local[2] for about five, 3.1 s to 1.6-1.8 s).
+    Each engine runs in a process of its own (nothing else in its memory) on 1 and 2 cores: four
+    processes, all started before any run is timed. Each first makes ``warmup`` untimed runs
+    (Spark's session start and Python workers, the JVM's compiler, numba's dispatch: a local[1]
+    run at 2M positions kept getting faster for about six runs, 4.4 s to 2.5-2.9 s, and local[2]
+    for about five, 3.1 s to 1.6-1.8 s), one process at a time. Then the timed runs go round the
+    four processes ``repeat`` times, one run at a time (the others wait), so that a slow spell of
+    a shared VM falls on every engine alike: when each process ran all its runs in turn, one slow
+    spell during the local[2] process's runs gave a speed-up of 1.21 against 1.65-2.00 in the other
+    runs of that session. The speed-ups are given by the best runs, by the medians, and as the
+    median of each round's own ratio.
     With ``pin`` each process is bound to as many CPUs as it has cores (``sched_setaffinity``,
     inherited by the JVM, its threads and the Python workers): otherwise a "1 core" run still
     has the machine's other CPUs for the JVM's garbage collector, compiler and shuffle threads,
     DuckDB's and Arrow's thread pools, and the 1-to-2-core speed-up measures less than the second
     core's worth."""
-    import subprocess
     import tempfile
 
     import pyarrow.parquet as pq
@@ -235,14 +241,17 @@ def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMU
     from harborwatch.store.store import Store
 
     src = str(Path(__file__).resolve().parents[1] / "src")
+    mid = statistics.median
 
-    def child(engine: str, cores: int, data: str, out: str) -> list[float]:
-        r = subprocess.run([sys.executable, "-c", CHILD, engine, str(cores), data, str(wpi), str(repeat), src, out,
-                            "pin" if pin else "free", str(warmup)],
-                           capture_output=True, text=True)
-        if r.returncode:
-            sys.exit(f"the {engine} run failed:\n{r.stderr[-3000:]}")
-        return sorted(float(x) for x in r.stdout.splitlines()[-1].split())
+    def start(engine: str, cores: int, data: str, out: str) -> subprocess.Popen:
+        # the child's log (Spark's warnings) goes to a file: a pipe nobody reads would fill and stall it
+        with open(f"{out}.log", "w") as log:
+            p = subprocess.Popen([sys.executable, "-c", CHILD, engine, str(cores), data, str(wpi), src, out,
+                                  "pin" if pin else "free"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+        p.log = f"{out}.log"  # type: ignore[attr-defined]
+        _answer(p, f"the {engine} process on {cores} core(s)")  # "ready": set up, before the next one starts
+        return p
 
     with tempfile.TemporaryDirectory() as tmp:
         pos, sta = derived(n, Path(tmp) / "s")
@@ -255,25 +264,57 @@ def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMU
             for cores in (1, 2):
                 export_lake(st, f"{tmp}/lake{cores}", buckets=4 * cores, period="month", tables=("positions", "static"))
         del pos, sta
-        local, spark = {}, {}
+        runs = [(e, c) for c in (1, 2) for e in ("local", "spark")]
+        data = {"local": lambda c: f"{tmp}/store", "spark": lambda c: f"{tmp}/lake{c}"}
+        procs = {(e, c): start(e, c, data[e](c), f"{tmp}/{e}{c}.parquet") for e, c in runs}
+        times: dict[tuple[str, int], list[float]] = {r: [] for r in runs}
+        try:
+            for r in runs:
+                for _ in range(warmup):
+                    _order(procs[r], r)
+            for k in range(repeat):
+                for r in runs if k % 2 == 0 else runs[::-1]:  # each process first and last by turns
+                    times[r].append(_order(procs[r], r))
+        finally:
+            for r, p in procs.items():
+                try:
+                    p.communicate("end\n", timeout=600)
+                except (OSError, ValueError):  # it died already (its log says why below)
+                    p.wait()
+                if p.returncode:
+                    sys.exit(f"the {r[0]} run on {r[1]} core(s) failed:\n{Path(p.log).read_text()[-3000:]}")
         for cores in (1, 2):
-            local[cores] = child("local", cores, f"{tmp}/store", f"{tmp}/local{cores}.parquet")
-            spark[cores] = child("spark", cores, f"{tmp}/lake{cores}", f"{tmp}/spark{cores}.parquet")
             same = pq.read_table(f"{tmp}/local{cores}.parquet").equals(pq.read_table(f"{tmp}/spark{cores}.parquet"))
-            print(f"{cores} core(s), {n:,} positions: local engine from the store {_runs(local[cores])}; "
-                  f"Spark local[{cores}] from the lake {_runs(spark[cores])}; same events: {same}")
+            print(f"{cores} core(s), {n:,} positions: local engine from the store {_runs(times['local', cores])}; "
+                  f"Spark local[{cores}] from the lake {_runs(times['spark', cores])}; same events: {same}")
     how = "each run pinned to its cores" if pin else "runs not pinned: a 1-core run has the other CPUs"
-    mid = statistics.median
-    print(f"local engine 2 / 1 workers speed-up: {local[1][0] / local[2][0]:.2f} "
-          f"(medians {mid(local[1]) / mid(local[2]):.2f}; {how})")
-    print(f"Spark local[2] / local[1] speed-up: {spark[1][0] / spark[2][0]:.2f} "
-          f"(medians {mid(spark[1]) / mid(spark[2]):.2f}; {how})")
-    print(f"spark_vs_local={spark[2][0] / local[2][0]:.2f}")
+    for name, engine in (("local engine 2 / 1 workers", "local"), ("Spark local[2] / local[1]", "spark")):
+        one, two = times[engine, 1], times[engine, 2]
+        print(f"{name} speed-up: {min(one) / min(two):.2f} (medians {mid(one) / mid(two):.2f}; median of the "
+              f"rounds' ratios {mid(a / b for a, b in zip(one, two, strict=True)):.2f}; {how})")
+    print(f"spark_vs_local={min(times['spark', 2]) / min(times['local', 2]):.2f}")
+
+
+def _answer(p: subprocess.Popen, what: str) -> str:
+    """A child's next line of output; its error output if it died instead."""
+    line = p.stdout.readline() if p.stdout else ""
+    if not line:
+        p.wait()
+        sys.exit(f"{what} failed:\n{Path(p.log).read_text()[-3000:]}")  # type: ignore[attr-defined]
+    return line.strip()
+
+
+def _order(p: subprocess.Popen, run: tuple[str, int]) -> float:
+    """One run of a child process, in its own time (seconds)."""
+    assert p.stdin is not None
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    return float(_answer(p, f"the {run[0]} run on {run[1]} core(s)"))
 
 
 def _runs(times: list[float]) -> str:
-    """A child's timed runs: the best (what the ratios use), and all of them when more than one."""
-    return f"{times[0]:.2f} s" + (f" (runs {', '.join(f'{t:.2f}' for t in times)})" if len(times) > 1 else "")
+    """A child's timed runs: the best (what the ratios use), and all of them in order when more than one."""
+    return f"{min(times):.2f} s" + (f" (runs {', '.join(f'{t:.2f}' for t in times)})" if len(times) > 1 else "")
 
 
 def main() -> None:
