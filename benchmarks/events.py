@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _shared import ais_dir, work_dir
+from _shared import ais_dir, machine_scaling, work_dir
 
 
 def derived(n: int, store_dir: Path) -> tuple[pa.Table, pa.Table]:
@@ -227,7 +227,9 @@ def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMU
     a shared VM falls on every engine alike: when each process ran all its runs in turn, one slow
     spell during the local[2] process's runs gave a speed-up of 1.21 against 1.65-2.00 in the other
     runs of that session. The speed-ups are given by the best runs, by the medians, and as the
-    median of each round's own ratio.
+    median of each round's own ratio. Last, the machine's own scaling from 1 to 2 CPUs, for a
+    compute-bound and a memory-bound loop (``_shared.machine_scaling``): a shared VM's second vCPU
+    is not always a whole core's worth, and no engine scales past its machine.
     With ``pin`` each process is bound to as many CPUs as it has cores (``sched_setaffinity``,
     inherited by the JVM, its threads and the Python workers): otherwise a "1 core" run still
     has the machine's other CPUs for the JVM's garbage collector, compiler and shuffle threads,
@@ -292,6 +294,9 @@ def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMU
         one, two = times[engine, 1], times[engine, 2]
         print(f"{name} speed-up: {min(one) / min(two):.2f} (medians {mid(one) / mid(two):.2f}; median of the "
               f"rounds' ratios {mid(a / b for a, b in zip(one, two, strict=True)):.2f}; {how})")
+    if pin and (m := machine_scaling()):
+        print(f"this machine, now: two processes on 2 CPUs do {m['compute']:.2f}x the work of one on 1 CPU in a "
+              f"compute-bound loop, {m['memory']:.2f}x in a memory-bound one")
     print(f"spark_vs_local={min(times['spark', 2]) / min(times['local', 2]):.2f}")
 
 
