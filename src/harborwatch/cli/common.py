@@ -42,8 +42,10 @@ sites_app = typer.Typer(help="Site catalogues: the default, anchorages from data
                         no_args_is_help=True)
 app.add_typer(sites_app, name="sites")
 
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: a line longer than the console (a long path, say) is left for the terminal to wrap,
+# never broken with a newline that would land in a pipe, a log or a copied path; tables still fit
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 _state = {"debug": False}
 
 StoreOpt = Annotated[Path, typer.Option("--store", "-s", help="store directory", envvar="HARBORWATCH_STORE")]
