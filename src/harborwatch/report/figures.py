@@ -49,6 +49,12 @@ def _save(fig, out: Path, stem: str) -> dict[str, Path]:
     return paths
 
 
+def _legend(ax, **kw) -> None:
+    """A legend on ``ax`` when it has labelled artists (none: no empty box, no matplotlib warning)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kw)
+
+
 def bbox(lats: np.ndarray, lons: np.ndarray, margin_deg: float = 0.3) -> tuple[float, float, float, float]:
     """A map extent holding the central 98 % of the points, with a margin."""
     ok = ~(np.isnan(lats) | np.isnan(lons))
@@ -109,7 +115,7 @@ def map_figure(out: Path, sites: pa.Table, tracks: pa.Table, events: pa.Table,
     ax.set_xlabel("longitude (degrees east, WGS 84)")
     ax.set_ylabel("latitude (degrees north)")
     ax.set_title("Sites (port visits in brackets), tracks and events")
-    ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
+    _legend(ax, loc="lower right", fontsize=7, framealpha=0.9)
     paths = _save(fig, out, "map")
     plt.close(fig)
     return paths
@@ -157,7 +163,7 @@ def weekly_figure(out: Path, events: pa.Table, catalogue, calendar: tuple[Calend
         axes[0].step(x, counts, where="post", label=site_names.get(s, s), linewidth=1.2)
         series["port_calls"][s] = counts.tolist()
     axes[0].set_ylabel("port calls per week")
-    axes[0].legend(fontsize=8, ncol=2)
+    _legend(axes[0], fontsize=8, ncol=2)
     groups = sorted({g or "at sea" for g in gsite})
     bottom = np.zeros(nweeks)
     for gname in groups:
@@ -167,8 +173,7 @@ def weekly_figure(out: Path, events: pa.Table, catalogue, calendar: tuple[Calend
         bottom += counts
         series["dark_gaps"][gname] = counts.tolist()
     axes[1].set_ylabel("gaps flagged likely\nAIS disabling, per week")
-    if groups:
-        axes[1].legend(fontsize=7, ncol=3, title="signal lost nearest to", title_fontsize=7)
+    _legend(axes[1], fontsize=7, ncol=3, title="signal lost nearest to", title_fontsize=7)
     lo, hi = x[0], x[-1]
     for c in calendar:
         d = datetime.fromtimestamp(c.epoch_s, UTC)
@@ -207,7 +212,7 @@ def estimates_figure(out: Path, activity: pa.Table, rail: pa.Table | None, site:
         ax.step(x, act["ais_calls"].to_numpy(), where="post", label="seen on AIS", linewidth=0.9, linestyle=":")
     ax.set_ylabel("calls per week")
     ax.set_title(f"Estimated calls per week at {label or site}" + (" and rail cars per week" if panels > 1 else ""))
-    ax.legend(fontsize=8)
+    _legend(ax, fontsize=8)
     if panels > 1 and rail is not None:
         rx = axes[1][0]
         for s in sorted(set(rail["site_id"].to_pylist())):
@@ -216,7 +221,7 @@ def estimates_figure(out: Path, activity: pa.Table, rail: pa.Table | None, site:
             rx.errorbar(x, y, yerr=[y - r["low"].to_numpy(), r["high"].to_numpy() - y], fmt="o", markersize=3,
                         linewidth=0.8, label=s)
         rx.set_ylabel("rail cars per week")
-        rx.legend(fontsize=8)
+        _legend(rx, fontsize=8)
     for a in (row[0] for row in axes):
         for c in calendar:
             a.axvline(datetime.fromtimestamp(c.epoch_s, UTC), color="#d62728", linestyle="--", linewidth=1)
