@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -11,6 +12,8 @@ from typer.testing import CliRunner
 
 from harborwatch.cli import common
 from harborwatch.cli.main import app
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "simulated_rason_sample.nmea"
 
 
 def test_a_compile_after_any_command_is_announced_once_on_stderr(monkeypatch):
@@ -53,11 +56,10 @@ def test_no_note_when_stderr_is_not_a_terminal(monkeypatch):
 def test_long_paths_are_printed_whole_on_one_line(tmp_path):
     """Output that goes to a pipe or a log (not a terminal: 80 columns to rich) keeps a path longer
     than the console on its line: a newline inside it broke scripts and copied paths."""
-    sample = common.__file__.rsplit("/src/", 1)[0] + "/examples/simulated_rason_sample.nmea"
     deep = tmp_path / ("a-folder-with-a-long-name-" * 4) / "lake"
     store = str(tmp_path / "s")
     r = CliRunner()
-    assert r.invoke(app, ["ingest", sample, "--store", store, "--json"]).exit_code == 0
+    assert r.invoke(app, ["ingest", str(SAMPLE), "--store", store, "--json"]).exit_code == 0
     res = r.invoke(app, ["store", "export", str(deep), "--store", store, "--lake", "--buckets", "2"])
     assert res.exit_code == 0, res.output
     assert len(str(deep)) > 100
