@@ -198,7 +198,7 @@ else:
     go = lambda: run(st, req, workers=cores)
 print("ready", flush=True)
 ev = None
-for line in sys.stdin:  # the parent's orders, one a line: warm (untimed), time, end
+for line in sys.stdin:  # the parent's orders, one a line: "go" (one run; its time is printed) or "end"
     if line.strip() == "end":
         break
     t0 = time.perf_counter()
@@ -251,8 +251,7 @@ def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMU
             p = subprocess.Popen([sys.executable, "-c", CHILD, engine, str(cores), data, str(wpi), src, out,
                                   "pin" if pin else "free"],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
-        p.log = f"{out}.log"  # type: ignore[attr-defined]
-        _answer(p, f"the {engine} process on {cores} core(s)")  # "ready": set up, before the next one starts
+        _answer(p, out)  # "ready": set up, before the next one starts
         return p
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -267,16 +266,17 @@ def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMU
                 export_lake(st, f"{tmp}/lake{cores}", buckets=4 * cores, period="month", tables=("positions", "static"))
         del pos, sta
         runs = [(e, c) for c in (1, 2) for e in ("local", "spark")]
-        data = {"local": lambda c: f"{tmp}/store", "spark": lambda c: f"{tmp}/lake{c}"}
-        procs = {(e, c): start(e, c, data[e](c), f"{tmp}/{e}{c}.parquet") for e, c in runs}
+        outs = {(e, c): f"{tmp}/{e}{c}.parquet" for e, c in runs}
+        procs = {(e, c): start(e, c, f"{tmp}/store" if e == "local" else f"{tmp}/lake{c}", outs[e, c])
+                 for e, c in runs}
         times: dict[tuple[str, int], list[float]] = {r: [] for r in runs}
         try:
             for r in runs:
                 for _ in range(warmup):
-                    _order(procs[r], r)
+                    _order(procs[r], outs[r])
             for k in range(repeat):
                 for r in runs if k % 2 == 0 else runs[::-1]:  # each process first and last by turns
-                    times[r].append(_order(procs[r], r))
+                    times[r].append(_order(procs[r], outs[r]))
         finally:
             for r, p in procs.items():
                 try:
@@ -284,7 +284,7 @@ def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMU
                 except (OSError, ValueError):  # it died already (its log says why below)
                     p.wait()
                 if p.returncode:
-                    sys.exit(f"the {r[0]} run on {r[1]} core(s) failed:\n{Path(p.log).read_text()[-3000:]}")
+                    sys.exit(f"the {r[0]} run on {r[1]} core(s) failed:\n{Path(outs[r] + '.log').read_text()[-3000:]}")
         for cores in (1, 2):
             same = pq.read_table(f"{tmp}/local{cores}.parquet").equals(pq.read_table(f"{tmp}/spark{cores}.parquet"))
             print(f"{cores} core(s), {n:,} positions: local engine from the store {_runs(times['local', cores])}; "
@@ -300,21 +300,21 @@ def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMU
     print(f"spark_vs_local={min(times['spark', 2]) / min(times['local', 2]):.2f}")
 
 
-def _answer(p: subprocess.Popen, what: str) -> str:
-    """A child's next line of output; its error output if it died instead."""
+def _answer(p: subprocess.Popen, out: str) -> str:
+    """The next line of the child writing ``out``; its log (``out``.log) if it died instead."""
     line = p.stdout.readline() if p.stdout else ""
     if not line:
         p.wait()
-        sys.exit(f"{what} failed:\n{Path(p.log).read_text()[-3000:]}")  # type: ignore[attr-defined]
+        sys.exit(f"the process writing {out} failed:\n{Path(out + '.log').read_text()[-3000:]}")
     return line.strip()
 
 
-def _order(p: subprocess.Popen, run: tuple[str, int]) -> float:
-    """One run of a child process, in its own time (seconds)."""
+def _order(p: subprocess.Popen, out: str) -> float:
+    """One run of the child writing ``out``, in its own time (seconds)."""
     assert p.stdin is not None
     p.stdin.write("go\n")
     p.stdin.flush()
-    return float(_answer(p, f"the {run[0]} run on {run[1]} core(s)"))
+    return float(_answer(p, out))
 
 
 def _runs(times: list[float]) -> str:
