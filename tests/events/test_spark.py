@@ -175,3 +175,32 @@ def test_a_partition_may_hold_any_slot_groups_and_empty_ones_give_nothing(tmp_pa
     keys = shared + [next(k for k in range(100) if S._spark_hash_long(k) % 3 == 1)]
     monkeypatch.setattr(S, "partition_keys", lambda n: keys)
     assert S.events_from_lake(spark, tmp_path / "lake", ctx, cores=2, tasks=3).equals(want)
+
+
+def test_the_stages_leave_their_workers_little_for_the_collector(tmp_path):
+    """PySpark's daemon runs a full ``gc.collect()`` after each task of a reused Python worker,
+    before it takes the next one. After the engine's query, its workers' long-lived objects
+    (imports, closures) are frozen, so that collection has next to nothing to walk."""
+    pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    from harborwatch.events.params import EventsConfig
+    from harborwatch.events.request import Request
+
+    from .helpers import port
+
+    _lake(tmp_path)
+    ctx = Request(EventsConfig(), port(lat=0.0, lon=10.0, radius_m=500.0)).context()
+    spark = S._session(2)
+    S.events_from_lake(spark, tmp_path / "lake", ctx, cores=2)
+
+    def probe(batches):
+        import gc
+        import os
+
+        for _ in batches:
+            pass
+        yield pa.record_batch({"pid": [os.getpid()], "frozen": [gc.get_freeze_count()],
+                               "tracked": [len(gc.get_objects())]})
+
+    got = (spark.range(2, numPartitions=2)
+           .mapInArrow(probe, schema="pid long, frozen long, tracked long").toArrow().to_pylist())
+    assert got and all(r["frozen"] > 50_000 and r["tracked"] < 5_000 for r in got), got
