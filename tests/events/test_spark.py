@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -201,6 +203,30 @@ def test_the_stages_leave_their_workers_little_for_the_collector(tmp_path):
         yield pa.record_batch({"pid": [os.getpid()], "frozen": [gc.get_freeze_count()],
                                "tracked": [len(gc.get_objects())]})
 
-    got = (spark.range(2, numPartitions=2)
-           .mapInArrow(probe, schema="pid long, frozen long, tracked long").toArrow().to_pylist())
+    with S._no_pandas_notice():
+        got = (spark.range(2, numPartitions=2)
+               .mapInArrow(probe, schema="pid long, frozen long, tracked long").toArrow().to_pylist())
     assert got and all(r["frozen"] > 50_000 and r["tracked"] < 5_000 for r in got), got
+
+
+
+def test_neither_the_session_nor_the_query_warns_about_pandas(tmp_path):
+    """PySpark 4 warns, when a session starts and at every ``mapInArrow``, that it does not fully
+    support pandas 3; the engine sends Arrow only, so that warning would only mislead a user. A
+    fresh process (the session-start warning comes once a process) shows every warning."""
+    pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    _lake(tmp_path)
+    script = f"""
+from harborwatch.events import spark as S
+from harborwatch.events.params import EventsConfig
+from harborwatch.events.request import Request
+from harborwatch.sites.catalogue import SiteCatalogue
+ctx = Request(EventsConfig(), SiteCatalogue.default()).context()
+spark = S._session(1)
+print("rows", S.events_from_lake(spark, {str(tmp_path / "lake")!r}, ctx, cores=1).num_rows)
+"""
+    done = subprocess.run([sys.executable, "-W", "always", "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "rows " in done.stdout
+    assert "support pandas" not in done.stderr, done.stderr[-2000:]

@@ -33,7 +33,9 @@ import re
 import struct
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +84,16 @@ def submitted() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
+@contextmanager
+def _no_pandas_notice() -> Iterator[None]:
+    """Without PySpark's warning that it does not fully support pandas 3 (raised when a session
+    starts and when ``mapInArrow`` builds its UDF, as a pandas UDF): the engine sends Arrow only
+    and never makes pandas data, so the warning would only mislead."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
+        yield
+
+
 def _session(workers: int | None, master: str | None = None):
     SparkSession = require("pyspark.sql", "spark", "the Spark engine").SparkSession
     cores = workers or os.cpu_count() or 1
@@ -101,12 +113,13 @@ def _session(workers: int | None, master: str | None = None):
         # outputs outgrow at about 10M positions
         builder = (builder.master(f"local[{cores}]")
                    .config("spark.driver.memory", os.environ.get("HARBORWATCH_SPARK_MEMORY", LOCAL_MEMORY)))
-    return (builder.appName("harborwatch-events")
-            .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
-            .config("spark.sql.execution.arrow.useLargeVarTypes", "true")
-            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")  # blobs: few rows, many bytes
-            .config("spark.sql.session.timeZone", "UTC")
-            .getOrCreate())
+    builder = (builder.appName("harborwatch-events")
+               .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
+               .config("spark.sql.execution.arrow.useLargeVarTypes", "true")
+               .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")  # blobs: few rows, many bytes
+               .config("spark.sql.session.timeZone", "UTC"))
+    with _no_pandas_notice():
+        return builder.getOrCreate()
 
 
 def _to_blobs(t: pa.Table, part: str, key: int) -> list[tuple[int, str, bytes]]:
@@ -308,8 +321,9 @@ def events_from_lake(spark, lake: str | Path, ctx: Context, cores: int, tasks: i
     aqe = spark.conf.get("spark.sql.adaptive.enabled", "true")
     spark.conf.set("spark.sql.adaptive.enabled", "false")
     try:
-        got = (spark.range(len(plan), numPartitions=len(plan)).mapInArrow(stage1, schema=schema)
-               .repartition(groups, "key").mapInArrow(stage2, schema=schema).toArrow())
+        with _no_pandas_notice():
+            got = (spark.range(len(plan), numPartitions=len(plan)).mapInArrow(stage1, schema=schema)
+                   .repartition(groups, "key").mapInArrow(stage2, schema=schema).toArrow())
     finally:
         spark.conf.set("spark.sql.adaptive.enabled", aqe)
     part = got["part"].to_pylist()
