@@ -22,7 +22,8 @@ driver collects the events, reception counts, IMO summaries and close pairs, run
 :meth:`~harborwatch.events.rules.encounters.Encounters.pairs` on the pairs (fewer rows than the
 events it collects anyway: 37k at 2M positions, 15-30 ms; a third Spark stage for it cost a
 shuffle and 100-150 ms a task) and :func:`~harborwatch.events.stages.finalize`, so the events are
-the local engine's, byte for byte.
+the local engine's, byte for byte. Each task first freezes its Python worker's long-lived objects
+(:func:`_settle_worker`), which PySpark's garbage collection after every task would otherwise walk.
 """
 
 from __future__ import annotations
