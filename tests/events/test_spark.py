@@ -29,6 +29,16 @@ def _lake(tmp_path, vessels: int = 12, buckets: int = 5):
     return pos
 
 
+def _ctx():
+    """The run's context: default rules, one port of 500 m radius at (0, 10)."""
+    from harborwatch.events.params import EventsConfig
+    from harborwatch.events.request import Request
+
+    from .helpers import port
+
+    return Request(EventsConfig(), port(lat=0.0, lon=10.0, radius_m=500.0)).context()
+
+
 def test_tasks_take_whole_buckets_and_every_file_once(tmp_path):
     pos = _lake(tmp_path)
     files = sorted(str(p) for p in (tmp_path / "lake" / "positions").rglob("*.parquet"))
@@ -136,14 +146,10 @@ def test_the_query_runs_without_adaptive_execution_and_restores_it(tmp_path):
     """The engine turns adaptive execution off for its own query only, and finds the local
     engine's events on a small lake."""
     pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
-    from harborwatch.events.params import EventsConfig
-    from harborwatch.events.request import Request
     from harborwatch.events.stages import finalize, vessel_stage
 
-    from .helpers import port
-
     pos = _lake(tmp_path)
-    ctx = Request(EventsConfig(), port(lat=0.0, lon=10.0, radius_m=500.0)).context()
+    ctx = _ctx()
     spark = S._session(2)
     for before in ("true", "false"):
         spark.conf.set("spark.sql.adaptive.enabled", before)
@@ -159,17 +165,13 @@ def test_a_partition_may_hold_any_slot_groups_and_empty_ones_give_nothing(tmp_pa
     partition (and another partition empty), or each in its own, the events are the same; the
     vessel stage's other parts pass through it."""
     pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
-    from harborwatch.events.params import EventsConfig
-    from harborwatch.events.request import Request
-
-    from .helpers import port
 
     # pairs of vessels drifting together at sea for 5 h (encounters), on other days and places
     pos = pa.concat_tables([fixes(211_000_000 + 2 * p + v, [(p * 1440 + m * 5, 1.0 + p * 0.1, 11.0 + v * 0.001, 0.5)
                                                             for m in range(60)])
                             for p in range(6) for v in (0, 1)])
     write_lake_table(pos, tmp_path / "lake" / "positions", 5, period="day")
-    ctx = Request(EventsConfig(), port(lat=0.0, lon=10.0, radius_m=500.0)).context()
+    ctx = _ctx()
     spark = S._session(2)
     want = S.events_from_lake(spark, tmp_path / "lake", ctx, cores=2, tasks=3)
     assert (pc.equal(want["type"], "encounter")).to_numpy(zero_copy_only=False).sum() == 6
@@ -184,13 +186,9 @@ def test_the_stages_leave_their_workers_little_for_the_collector(tmp_path):
     before it takes the next one. After the engine's query, its workers' long-lived objects
     (imports, closures) are frozen, so that collection has next to nothing to walk."""
     pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
-    from harborwatch.events.params import EventsConfig
-    from harborwatch.events.request import Request
-
-    from .helpers import port
 
     _lake(tmp_path)
-    ctx = Request(EventsConfig(), port(lat=0.0, lon=10.0, radius_m=500.0)).context()
+    ctx = _ctx()
     spark = S._session(2)
     S.events_from_lake(spark, tmp_path / "lake", ctx, cores=2)
 
@@ -207,7 +205,6 @@ def test_the_stages_leave_their_workers_little_for_the_collector(tmp_path):
         got = (spark.range(2, numPartitions=2)
                .mapInArrow(probe, schema="pid long, frozen long, tracked long").toArrow().to_pylist())
     assert got and all(r["frozen"] > 50_000 and r["tracked"] < 5_000 for r in got), got
-
 
 
 def test_neither_the_session_nor_the_query_warns_about_pandas(tmp_path):
