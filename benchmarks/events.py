@@ -1,7 +1,8 @@
 """Events benchmark: harborwatch (all event types) against MovingPandas (stop detection), same data.
 
-The data is derived from the real Baltic sample (../shared/data/ais): its 20k positions,
-replicated with shifted MMSIs and times to ``--positions`` rows. MovingPandas builds a
+The data is derived from a real sample in ../shared/data/ais (``--source``): by default the Baltic
+sample's 20k positions here, and the one-day US West Coast file's 472k with ``--spark`` and out of
+core, replicated as other vessels on other days to ``--positions`` rows. MovingPandas builds a
 TrajectoryCollection and runs TrajectoryStopDetector with the port-stop parameters (stops
 within 500 m for >= 1 h) on a ``--mp-positions`` slice (it is slow); harborwatch runs every
 event type (cleaning, segmentation, port visits at WPI sites, voyages, gaps, encounters,
@@ -22,6 +23,7 @@ after another and the static reports unsorted, so harborwatch's split and sort a
 
     python benchmarks/events.py --positions 2000000 --repeat 3
     python benchmarks/events.py --spark 2000000 --repeat 3
+    python benchmarks/events.py --positions 100000000
 """
 
 from __future__ import annotations
@@ -43,29 +45,65 @@ import pyarrow.compute as pc
 sys.path.insert(0, str(Path(__file__).parent))
 from _shared import ais_dir, machine_scaling, work_dir
 
+#: The real samples the derived data can start from (``--source``): the one-day US West Coast
+#: MarineCadastre file (472k positions of 1,160 vessels; issue 21's input for the Spark and
+#: out-of-core runs) and the Baltic sample (20k positions of 387 vessels; the MovingPandas
+#: comparison's input, and the Spark and out-of-core runs' up to the fourth session of 2026-12-02).
+#: ``scenario`` is the simulated Rason year (default parameters), simulated first.
+SOURCES = {"westcoast": "noaa_2020-01-01_uswestcoast.csv.gz", "baltic": "baltic_april_2018_20k_sample.csv"}
 
-def derived(n: int, store_dir: Path) -> tuple[pa.Table, pa.Table]:
-    """``n`` positions: copies of the Baltic sample as other vessels on other days.
 
-    Copy ``k`` gives every vessel a new MMSI, MID * 10^6 + k * 1000 + its rank in the sample
-    (the same MID, so the same flag; no copy takes another vessel's MMSI), moves it k days later
-    (the sample spans one day, so no copy meets another copy of itself) and gives it an IMO
-    number of its own (unique per copy and vessel; a valid check digit stays valid, an invalid
-    one invalid) and fresh record hashes. At most 900 copies (18M positions).
-    """
-    from harborwatch.core.identifiers import imo_check_digit
+def _source_store(source: str, store_dir: Path):
+    """A fresh store at ``store_dir`` holding ``source`` (a real sample, or the simulated scenario)."""
     from harborwatch.store.ingest import ingest_files
     from harborwatch.store.store import Store
 
+    if source == "scenario":
+        from harborwatch.scenario import Scenario, simulate
+
+        files = simulate(Scenario(), store_dir.parent / f"{store_dir.name}-scenario").files
+        inputs = [files["terrestrial"], files["satellite"]]
+    else:
+        inputs = [ais_dir() / SOURCES[source]]
     st = Store.open(store_dir)
-    list(ingest_files(st, [ais_dir() / "baltic_april_2018_20k_sample.csv"]))
+    list(ingest_files(st, inputs))
+    return st
+
+
+def _layout(vessels: int, first_us: int, last_us: int, imos: int = 0) -> dict[str, int]:
+    """How copies of a source are numbered and placed: each copy's vessels take an MMSI block of
+    ``stride`` (a power of ten above the vessel count), ``per_mid`` copies share one MID, each
+    copy starts ``span_days`` (the source's whole days) after the one before, and its IMO stems a
+    block of ``imo_stride``."""
+    stride = max(1_000, 10 ** len(str(vessels)))
+    span = max(1, -(-(last_us - first_us + 1) // (86_400 * 10**6)))
+    return {"stride": stride, "per_mid": 1_000_000 // stride, "span_days": span,
+            "imo_stride": max(1_000, 10 ** len(str(imos)))}
+
+
+def derived(n: int, store_dir: Path, source: str = "baltic") -> tuple[pa.Table, pa.Table]:
+    """``n`` positions: copies of ``source`` as other vessels on other days.
+
+    Copy ``k`` gives every vessel a new MMSI, (MID + 10 * (k div per_mid)) * 10^6 +
+    (k mod per_mid) * stride + its rank in the source (:func:`_layout`; the same MID, so the same
+    flag, for the first ``per_mid`` copies; no copy takes another vessel's MMSI), moves it
+    k * span_days later (no copy meets another copy of itself), gives it an IMO number of its own
+    (unique per copy and vessel; a valid check digit stays valid, an invalid one invalid) and
+    fresh record hashes. For the Baltic sample that is the earlier runs' data, row for row.
+    """
+    from harborwatch.core.identifiers import imo_check_digit
+
+    st = _source_store(source, store_dir)
     pos, sta = st.positions(), st.sql("SELECT * FROM static")
     st.close()
     reps = max(1, -(-n // pos.num_rows))
     imos = sorted({int(x) for x in sta["imo"].drop_null().to_pylist() if x})
     rank = {x: i for i, x in enumerate(imos)}
     mmsis = np.unique(pos["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64))
-    assert len(mmsis) < 1_000 and len(imos) < 1_000
+    ts = pc.cast(pos["timestamp"], pa.timestamp("us", "UTC")).cast(pa.int64())
+    lay = _layout(len(mmsis), pc.min(ts).as_py(), pc.max(ts).as_py(), len(imos))
+    if 100_000 + reps * lay["imo_stride"] > 999_999:
+        sys.exit(f"{n:,} positions need {reps} copies of {source}: too many for distinct IMO numbers")
 
     def shift(t: pa.Table, k: int) -> pa.Table:
         def put(name: str, arr: pa.Array) -> None:
@@ -73,15 +111,18 @@ def derived(n: int, store_dir: Path) -> tuple[pa.Table, pa.Table]:
             t = t.set_column(t.column_names.index(name), name, arr)
 
         m = t["mmsi"].to_numpy(zero_copy_only=False).astype(np.int64)
-        put("mmsi", pa.array(m // 1_000_000 * 1_000_000 + k * 1_000 + np.searchsorted(mmsis, m), pa.uint32()))
+        mid = m // 1_000_000 + 10 * (k // lay["per_mid"])
+        put("mmsi", pa.array(mid * 1_000_000 + k % lay["per_mid"] * lay["stride"] + np.searchsorted(mmsis, m),
+                             pa.uint32()))
         ty = t.schema.field("timestamp").type
-        put("timestamp", pc.cast(pc.add(pc.cast(t["timestamp"], pa.int64()), k * 86_400 * 10**6), ty)
-            if ty.unit == "us" else pc.cast(pc.add(pc.cast(t["timestamp"], pa.int64()), k * 86_400_000), ty))
+        days = k * lay["span_days"]
+        put("timestamp", pc.cast(pc.add(pc.cast(t["timestamp"], pa.int64()), days * 86_400 * 10**6), ty)
+            if ty.unit == "us" else pc.cast(pc.add(pc.cast(t["timestamp"], pa.int64()), days * 86_400_000), ty))
         put("record_hash", pc.bit_wise_xor(t["record_hash"], pa.scalar(k * 0x9E3779B97F4A7C15 % 2**64, pa.uint64())))
         if k and "imo" in t.column_names:
             # an invalid IMO stays invalid (wrong check digit), a valid one stays valid
             ok = t["imo_valid"].to_pylist()
-            stem = [None if not x else 100_000 + k * 1_000 + rank[x] for x in t["imo"].to_pylist()]
+            stem = [None if not x else 100_000 + k * lay["imo_stride"] + rank[x] for x in t["imo"].to_pylist()]
             put("imo", pa.array([None if s is None else s * 10 + (imo_check_digit(s) + (0 if v else 1)) % 10
                                  for s, v in zip(stem, ok, strict=True)], pa.uint32()))
         return t
@@ -91,29 +132,27 @@ def derived(n: int, store_dir: Path) -> tuple[pa.Table, pa.Table]:
     return pa.concat_tables(outs).slice(0, n), pa.concat_tables(stats)
 
 
-def derived_store(n: int, store_dir: Path) -> Path:
-    """A store of ``n`` positions for the out-of-core run, replicated from the Baltic sample in
-    DuckDB (never in memory). Copy ``k`` moves every vessel ``k`` days later, gives it the MMSI
-    (MID + 10 * (k div 1000)) * 10^6 + (k mod 1000) * 1000 + its rank (no two copies share an MMSI;
-    from the 1,000th copy on the MID, so the flag, is another) and fresh record hashes; copies
-    after the first carry no IMO (the same IMO on thousands of MMSIs would make every copy an
-    identity case). Made once, reused."""
-    from harborwatch.store.ingest import ingest_files
-    from harborwatch.store.store import Store
-
+def derived_store(n: int, store_dir: Path, source: str = "westcoast") -> Path:
+    """A store of ``n`` positions for the out-of-core run, replicated from ``source`` in DuckDB
+    (never in memory), numbered and placed as :func:`derived` does; copies after the first carry
+    no IMO (the same IMO on thousands of MMSIs would make every copy an identity case). Made once,
+    reused."""
     done = store_dir / "done"
     if done.exists():
         return store_dir
-    st = Store.open(store_dir)
-    list(ingest_files(st, [ais_dir() / "baltic_april_2018_20k_sample.csv"]))
-    base = st.sql("SELECT count(*) AS n FROM positions")["n"][0].as_py()
+    st = _source_store(source, store_dir)
+    base, vessels, first, last = st.sql(
+        "SELECT count(*) AS n, count(DISTINCT mmsi) AS v, epoch_us(min(timestamp)) AS a, epoch_us(max(timestamp)) AS b "
+        "FROM positions").to_pylist()[0].values()
+    lay = _layout(vessels, first, last)
     reps = -(-n // base)
     st.con.execute("SET memory_limit = '6GB'")
     t0 = time.perf_counter()
     for name, imo in (("positions", None), ("static", "CASE WHEN k = 0 THEN p.imo END")):
         cols = [r[0] for r in st.con.execute(f"DESCRIBE {name}").fetchall()]
-        over = {"mmsi": "CAST((p.mmsi // 1000000 + k // 1000 * 10) * 1000000 + (k % 1000) * 1000 + r.rank AS UINTEGER)",
-                "timestamp": "p.timestamp + to_days(CAST(k AS INTEGER))",
+        over = {"mmsi": f"CAST((p.mmsi // 1000000 + k // {lay['per_mid']} * 10) * 1000000 "
+                        f"+ (k % {lay['per_mid']}) * {lay['stride']} + r.rank AS UINTEGER)",
+                "timestamp": f"p.timestamp + to_days(CAST(k * {lay['span_days']} AS INTEGER))",
                 "record_hash": "xor(p.record_hash, CAST((k * 2654435761) % 18446744073709551615 AS UBIGINT))"}
         if imo:
             over["imo"] = imo
@@ -135,7 +174,7 @@ def derived_store(n: int, store_dir: Path) -> Path:
     return store_dir
 
 
-def _out_of_core(n: int, workers: int) -> None:
+def _out_of_core(n: int, workers: int, source: str) -> None:
     """The local engine on a store of ``n`` positions read out of core: time and peak RSS."""
     import multiprocessing
     import resource
@@ -147,9 +186,9 @@ def _out_of_core(n: int, workers: int) -> None:
     from harborwatch.store.appender import KeyedAppender
     from harborwatch.store.store import Store
 
-    store = work_dir() / f"events-store-{n}"
+    store = work_dir() / f"events-store-{source}-{n}"
     # built in a child process, so that this process's peak RSS is the engine's alone
-    child = multiprocessing.get_context("spawn").Process(target=derived_store, args=(n, store))
+    child = multiprocessing.get_context("spawn").Process(target=derived_store, args=(n, store, source))
     child.start()
     child.join()
     req = Request(EventsConfig(), read_wpi(Path(ais_dir()).parent / "ports" / "WPI_Pub150.csv"))
@@ -169,8 +208,8 @@ def _out_of_core(n: int, workers: int) -> None:
             run_local(st, req, workers=workers, sink=keep)
         wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"out of core: {n_rows:,} positions from the store, events into it, {workers} workers: {wall:.1f} s = "
-          f"{n_rows / wall:,.0f} positions/s; events {counts}")
+    print(f"out of core: {n_rows:,} positions ({source}) from the store, events into it, {workers} workers: "
+          f"{wall:.1f} s = {n_rows / wall:,.0f} positions/s; events {counts}")
     print(f"peak RSS {peak:,.0f} MB (before the run {before:,.0f} MB)")
 
 
@@ -212,7 +251,7 @@ pq.write_table(ev, sys.argv[6])
 WARMUP = 6
 
 
-def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMUP) -> None:
+def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMUP, source: str = "westcoast") -> None:
     """The Spark engine on a lake against the local engine on a store, from the same data at rest.
 
     ``n`` derived positions go into a fresh store (``harborwatch events --store``: the local engine
@@ -255,7 +294,7 @@ def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMU
         return p
 
     with tempfile.TemporaryDirectory() as tmp:
-        pos, sta = derived(n, Path(tmp) / "s")
+        pos, sta = derived(n, Path(tmp) / "s", source)
         order = [("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")]
         pos = pos.sort_by(order)
         sta = sta.filter(pc.is_in(sta["mmsi"], pc.unique(pos["mmsi"]))).sort_by(order)
@@ -287,8 +326,9 @@ def _spark(n: int, repeat: int, wpi: Path, pin: bool = True, warmup: int = WARMU
                     sys.exit(f"the {r[0]} run on {r[1]} core(s) failed:\n{Path(outs[r] + '.log').read_text()[-3000:]}")
         for cores in (1, 2):
             same = pq.read_table(f"{tmp}/local{cores}.parquet").equals(pq.read_table(f"{tmp}/spark{cores}.parquet"))
-            print(f"{cores} core(s), {n:,} positions: local engine from the store {_runs(times['local', cores])}; "
-                  f"Spark local[{cores}] from the lake {_runs(times['spark', cores])}; same events: {same}")
+            print(f"{cores} core(s), {n:,} positions ({source}): local engine from the store "
+                  f"{_runs(times['local', cores])}; Spark local[{cores}] from the lake {_runs(times['spark', cores])}; "
+                  f"same events: {same}")
     how = "each run pinned to its cores" if pin else "runs not pinned: a 1-core run has the other CPUs"
     for name, engine in (("local engine 2 / 1 workers", "local"), ("Spark local[2] / local[1]", "spark")):
         one, two = times[engine, 1], times[engine, 2]
@@ -339,13 +379,16 @@ def main() -> None:
     ap.add_argument("--out-of-core", action="store_true",
                     help="build a store of --positions rows (in DuckDB) and run the local engine on it out of "
                          "core; implied above 18M positions")
+    ap.add_argument("--source", choices=[*SOURCES, "scenario"],
+                    help="what the positions are copied from: default westcoast with --spark and out of core, "
+                         "baltic for the MovingPandas comparison")
     a = ap.parse_args()
     if a.out_of_core or a.positions > 18_000_000:
-        _out_of_core(a.positions, a.workers)
+        _out_of_core(a.positions, a.workers, a.source or "westcoast")
         return
     wpi = Path(ais_dir()).parent / "ports" / "WPI_Pub150.csv"
     if a.spark:
-        _spark(a.spark, a.repeat, wpi, pin=not a.no_pin, warmup=a.warmup)
+        _spark(a.spark, a.repeat, wpi, pin=not a.no_pin, warmup=a.warmup, source=a.source or "westcoast")
         return
     import tempfile
 
@@ -355,7 +398,7 @@ def main() -> None:
     from harborwatch.sites.build import read_wpi
 
     with tempfile.TemporaryDirectory() as tmp:
-        pos, sta = derived(a.positions, Path(tmp) / "s")
+        pos, sta = derived(a.positions, Path(tmp) / "s", a.source or "baltic")
     mp_rows = pos.slice(0, a.mp_positions)  # MovingPandas gets the real sample, in store order, either way
     if not a.interleaved:
         order = [("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")]

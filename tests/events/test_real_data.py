@@ -128,8 +128,15 @@ def test_out_of_core_never_reads_while_the_sink_writes(real, monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
-def test_spark_and_local_write_byte_identical_files(real, tmp_path):
+@pytest.mark.parametrize("plan", ["driver join", "second stage"])
+def test_spark_and_local_write_byte_identical_files(real, tmp_path, monkeypatch, plan):
+    """Spark's events equal the local engine's, with the encounter points joined on the driver
+    (the samples' lake is small) and in a second Spark stage."""
     pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    from harborwatch.events import spark
+
+    if plan == "second stage":
+        monkeypatch.setattr(spark, "DRIVER_JOIN_BYTES", 0)
     st, req, ev = real
     spark_ev = run(st, req, engine="spark", workers=2)
     for suffix in (".parquet", ".geojson", ".csv"):
@@ -251,12 +258,13 @@ def test_out_of_core_hands_on_a_ranges_events_after_reading_the_next(real, monke
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
-def test_local_out_of_core_and_spark_write_the_same_dataset(real, tmp_path):
+def test_local_out_of_core_and_spark_write_the_same_dataset(real, tmp_path, monkeypatch):
     """The three engines on the same real samples: in memory, out of core (the store read in MMSI
-    ranges of about 5,000 positions) and Spark on the `store export --lake` lake write the same
-    partitioned GeoParquet dataset, byte for byte."""
+    ranges of about 5,000 positions) and Spark on the `store export --lake` lake (the encounter
+    points joined on the driver, and in a second Spark stage) write the same partitioned
+    GeoParquet dataset, byte for byte."""
     pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
-    from harborwatch.events import engine
+    from harborwatch.events import engine, spark
     from harborwatch.events.export import write_event_dataset
     from harborwatch.events.spark import run_spark_lake
     from harborwatch.store.lake import export_lake
@@ -265,10 +273,38 @@ def test_local_out_of_core_and_spark_write_the_same_dataset(real, tmp_path):
     export_lake(st, tmp_path / "lake", buckets=3)
     runs = {"local": ev, "out_of_core": engine.run_local(st, req, workers=2, chunk_rows=5_000),
             "spark": run_spark_lake(tmp_path / "lake", req, workers=2)}
+    monkeypatch.setattr(spark, "DRIVER_JOIN_BYTES", 0)  # the encounter join in a second Spark stage
+    runs["spark_2"] = run_spark_lake(tmp_path / "lake", req, workers=2)
     parts = {k: write_event_dataset(t, tmp_path / k) for k, t in runs.items()}
-    assert parts["local"] == parts["out_of_core"] == parts["spark"]
+    assert parts["local"] == parts["out_of_core"] == parts["spark"] == parts["spark_2"]
     assert sum(parts["local"].values()) == ev.num_rows and len(parts["local"]) >= 5
     files = sorted(str(p.relative_to(tmp_path / "local")) for p in (tmp_path / "local").rglob("*.parquet"))
     assert len(files) == len(parts["local"])
-    for k in ("out_of_core", "spark"):
+    for k in ("out_of_core", "spark", "spark_2"):
         assert filecmp.cmpfiles(tmp_path / "local", tmp_path / k, files, shallow=False)[0] == files, k
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17 (java not on PATH)")
+def test_the_engines_agree_on_the_us_west_coast_day(ais_dir, shared, tmp_path, monkeypatch):
+    """The whole one-day US West Coast file (472k positions of 1,160 vessels; the Spark and
+    out-of-core benchmarks copy it): in memory, out of core (MMSI ranges of about 100k positions)
+    and Spark on its lake, with the encounter points joined on the driver and in a second stage,
+    find the same events."""
+    pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    from harborwatch.events import engine, spark
+    from harborwatch.store.lake import export_lake
+
+    with Store.open(tmp_path / "store") as st:
+        list(ingest_files(st, [ais_dir / "noaa_2020-01-01_uswestcoast.csv.gz"]))
+        req = Request(EventsConfig(), read_wpi(shared / "ports" / "WPI_Pub150.csv"))
+        ev = run(st, req, workers=2)
+        export_lake(st, tmp_path / "lake", buckets=4)
+        runs = {"out_of_core": engine.run_local(st, req, workers=2, chunk_rows=100_000),
+                "spark": spark.run_spark_lake(tmp_path / "lake", req, workers=2)}
+    monkeypatch.setattr(spark, "DRIVER_JOIN_BYTES", 0)
+    runs["spark_2"] = spark.run_spark_lake(tmp_path / "lake", req, workers=2)
+    kinds = set(ev["type"].to_pylist())
+    assert {"port_visit", "voyage", "gap", "encounter", "loitering"} <= kinds, kinds
+    for k, t in runs.items():
+        assert t.equals(ev), k

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
@@ -160,25 +161,69 @@ def test_the_query_runs_without_adaptive_execution_and_restores_it(tmp_path):
     assert got.num_rows > 0 and got.equals(want)
 
 
+def _drifting_pairs(tmp_path) -> None:
+    """A lake of six pairs of vessels drifting together at sea for 5 h (six encounters), on other
+    days and places."""
+    pos = pa.concat_tables([fixes(211_000_000 + 2 * p + v, [(p * 1440 + m * 5, 1.0 + p * 0.1, 11.0 + v * 0.001, 0.5)
+                                                            for m in range(60)])
+                            for p in range(6) for v in (0, 1)])
+    write_lake_table(pos, tmp_path / "lake" / "positions", 5, period="day")
+
+
+def _encounters(events: pa.Table) -> int:
+    return int(pc.equal(events["type"], "encounter").to_numpy(zero_copy_only=False).sum())
+
+
 def test_a_partition_may_hold_any_slot_groups_and_empty_ones_give_nothing(tmp_path, monkeypatch):
     """The second stage takes whatever rows its partition holds: with two slot groups' keys in one
     partition (and another partition empty), or each in its own, the events are the same; the
     vessel stage's other parts pass through it."""
     pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
-
-    # pairs of vessels drifting together at sea for 5 h (encounters), on other days and places
-    pos = pa.concat_tables([fixes(211_000_000 + 2 * p + v, [(p * 1440 + m * 5, 1.0 + p * 0.1, 11.0 + v * 0.001, 0.5)
-                                                            for m in range(60)])
-                            for p in range(6) for v in (0, 1)])
-    write_lake_table(pos, tmp_path / "lake" / "positions", 5, period="day")
+    _drifting_pairs(tmp_path)
     ctx = _ctx()
     spark = S._session(2)
-    want = S.events_from_lake(spark, tmp_path / "lake", ctx, cores=2, tasks=3)
-    assert (pc.equal(want["type"], "encounter")).to_numpy(zero_copy_only=False).sum() == 6
+    want = S.events_from_lake(spark, tmp_path / "lake", ctx, cores=2, tasks=3, driver_join=False)
+    assert _encounters(want) == 6
     shared = [k for k in range(100) if S._spark_hash_long(k) % 3 == 0][:2]  # both in partition 0
     keys = shared + [next(k for k in range(100) if S._spark_hash_long(k) % 3 == 1)]
     monkeypatch.setattr(S, "partition_keys", lambda n: keys)
-    assert S.events_from_lake(spark, tmp_path / "lake", ctx, cores=2, tasks=3).equals(want)
+    assert S.events_from_lake(spark, tmp_path / "lake", ctx, cores=2, tasks=3, driver_join=False).equals(want)
+
+
+_GROUPS = itertools.count()
+
+
+def _stages(spark, run) -> int:
+    """How many Spark stages ``run()``'s jobs ran."""
+    sc = spark.sparkContext
+    group = f"harborwatch-test-stages-{next(_GROUPS)}"
+    sc.setJobGroup(group, "counted")
+    try:
+        run()
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)
+    tracker = sc.statusTracker()
+    jobs = tracker.getJobIdsForGroup(group)
+    return sum(len(tracker.getJobInfo(j).stageIds) for j in jobs)
+
+
+def test_a_small_lake_joins_on_the_driver_a_large_one_in_a_second_stage(tmp_path, monkeypatch):
+    """Up to :data:`DRIVER_JOIN_BYTES` of lake the query is one Spark stage and the driver joins
+    the encounter points; above it a second stage joins them by slot group. Both find the same
+    events, with the encounters, on one core and on two."""
+    pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    _drifting_pairs(tmp_path)
+    ctx = _ctx()
+    spark = S._session(2)
+    got = {}
+    for limit in (S.DRIVER_JOIN_BYTES, 0):
+        monkeypatch.setattr(S, "DRIVER_JOIN_BYTES", limit)
+        stages = _stages(spark, lambda n=limit: got.setdefault(n, S.events_from_lake(spark, tmp_path / "lake", ctx, 2)))
+        assert stages == (1 if limit else 2), (limit, stages)
+    assert _encounters(got[0]) == 6 and got[0].equals(got[S.DRIVER_JOIN_BYTES])
+    for cores in (1, 2):
+        for join in (True, False):
+            assert S.events_from_lake(spark, tmp_path / "lake", ctx, cores, driver_join=join).equals(got[0])
 
 
 def test_the_stages_leave_their_workers_little_for_the_collector(tmp_path):

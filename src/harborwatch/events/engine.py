@@ -26,12 +26,9 @@ from harborwatch.events.request import Request, count_positions, read_inputs, wi
 from harborwatch.events.rules.encounters import close_pairs
 from harborwatch.events.schema import EVENTS, IDS, PAIRS, POINTS, RAW, RECEPTION
 from harborwatch.events.spill import PointSpill, slot_edges
-from harborwatch.events.stages import PART_ROWS, ascending, finalize, mmsi_cuts, vessel_stage
+from harborwatch.events.stages import PART_ROWS, THREAD_ROWS, ascending, finalize, mmsi_cuts, vessel_stage
 from harborwatch.store.store import Store
 
-#: From this many positions on, the local engine splits vessels over threads (the kernels
-#: release the GIL; below it the split costs more than it saves).
-THREAD_ROWS = 50_000
 #: The local engine reads at most about this many positions from the store at once; a larger
 #: window runs out of core, in MMSI ranges of about this size.
 CHUNK_ROWS = 4_000_000

@@ -65,6 +65,9 @@ def vessel_stage(positions: pa.Table, static: pa.Table | None, ctx: Context) -> 
     return out
 
 
+#: From this many rows on, the engines split work over threads (the kernels release the GIL;
+#: below it the split costs more than it saves).
+THREAD_ROWS = 50_000
 #: Vessel-stage partitions hold at most about this many positions (smaller ones stay in the CPU
 #: caches: 5M positions in one call took 2.4-3.0 s, in ten of 500k 2.0 s).
 PART_ROWS = 500_000
@@ -173,4 +176,4 @@ def finalize(raw: Iterable[pa.Table], ids: pa.Table, reception: pa.Table, ctx: C
     return pa.table({f.name: cols[f.name] for f in EVENTS}, schema=EVENTS)
 
 
-__all__ = ["PART_ROWS", "ascending", "finalize", "mmsi_cuts", "vessel_stage", "vessel_stage_parts"]
+__all__ = ["PART_ROWS", "THREAD_ROWS", "ascending", "finalize", "mmsi_cuts", "vessel_stage", "vessel_stage_parts"]
