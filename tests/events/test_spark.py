@@ -58,16 +58,17 @@ def test_tasks_take_whole_buckets_and_every_file_once(tmp_path):
 
 
 def test_tasks_are_sized_to_the_work():
-    """One task a core for a small lake, up to two a core as it grows by TASK_BYTES a task."""
+    """Two tasks a core for a small lake, and more as it grows, none reading over TASK_BYTES."""
     mb = S.TASK_BYTES
-    assert [S.task_count(b, 1) for b in (0, mb // 2, mb, mb + 1, 10 * mb)] == [1, 1, 1, 2, 2]
-    assert [S.task_count(b, 4) for b in (0, 3 * mb, 5 * mb + 1, 6 * mb, 100 * mb)] == [4, 4, 6, 6, 8]
+    assert [S.task_count(b, 1) for b in (0, mb // 2, 2 * mb, 2 * mb + 1, 10 * mb)] == [2, 2, 2, 3, 10]
+    assert [S.task_count(b, 4) for b in (0, 3 * mb, 8 * mb, 8 * mb + 1, 100 * mb)] == [8, 8, 8, 9, 100]
 
 
-def test_a_small_lake_gets_a_task_a_core(tmp_path):
-    _lake(tmp_path)
-    assert len(S.lake_tasks(tmp_path / "lake", cores=2)) == 2
-    assert len(S.lake_tasks(tmp_path / "lake", cores=3)) == 3
+def test_a_small_lake_gets_two_tasks_a_core_as_far_as_its_buckets_go(tmp_path):
+    _lake(tmp_path)  # five buckets
+    assert len(S.lake_tasks(tmp_path / "lake", cores=1)) == 2
+    assert len(S.lake_tasks(tmp_path / "lake", cores=2)) == 4
+    assert len(S.lake_tasks(tmp_path / "lake", cores=3)) == 5
 
 
 def test_lake_files_hold_their_rows_in_store_order(tmp_path):

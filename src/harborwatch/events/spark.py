@@ -2,8 +2,8 @@
 
 The input is a lake (``store export --lake``): GeoParquet by UTC day and MMSI bucket. A vessel
 lies whole in one bucket, so the driver only lists the files and deals the buckets out to tasks
-of about equal bytes, as many as the lake's size calls for (:func:`task_count`: one to two a
-core); positions never pass through the JVM:
+of about equal bytes, as many as the lake's size calls for (:func:`task_count`: two a core, more
+as the lake grows); positions never pass through the JVM:
 
 1. one task per group of buckets reads its files (pyarrow, from a folder or any URI pyarrow
    opens) and runs :func:`~harborwatch.events.stages.vessel_stage`. It emits its encounter
@@ -190,19 +190,21 @@ def partition_keys(n: int) -> list[int]:
     return [int(x) for x in keys if x is not None]
 
 
-#: Lake bytes (Parquet, as written) that make a task worth a second wave of tasks: about 3M
-#: positions, 1.5-2 s of the vessel stage on one core, against 50-100 ms that a PySpark task costs
-#: besides its work (see :func:`task_count`).
+#: The most lake bytes (Parquet, as written) a task reads: about 3M positions, 1.5-2 s of the
+#: vessel stage on one core and a bounded share of a Python worker's memory (see :func:`task_count`).
 TASK_BYTES = 64 << 20
 
 
 def task_count(lake_bytes: int, cores: int) -> int:
-    """Tasks for a lake of ``lake_bytes`` on ``cores``: one per core, and up to two per core as
-    the lake grows by :data:`TASK_BYTES` a task. Two tasks a core even out unequal tasks (a core
-    that finishes early takes another), but each task costs its overhead: at 2M positions (46 MB)
-    one task a core took 2.25-2.53 s on local[1] and 1.43-1.49 s on local[2], two a core 2.39-2.49
-    and 1.61-1.67 s."""
-    return max(cores, min(2 * cores, -(-lake_bytes // TASK_BYTES)))
+    """Tasks for a lake of ``lake_bytes`` on ``cores``: two per core, and more as the lake grows,
+    so that none reads more than :data:`TASK_BYTES`. Two tasks a core even out unequal tasks (a
+    core that finishes early takes another, where with one each the other core idled 0.1-0.15 s
+    of a 1 s run), at about 20-50 ms a task. West Coast 2M positions (46 MB), the plan of one
+    stage, best and median of 11 alternating runs: local[2] 0.89 / 1.15 s with four tasks against
+    0.96 / 1.24 s with two; local[1] 1.68 / 1.81 s with two against 1.69 / 1.90 s with one. (In
+    the plan of two stages, when tasks also set the second stage's groups, one a core had been
+    faster at 2M positions.)"""
+    return max(2 * cores, -(-lake_bytes // TASK_BYTES))
 
 
 def _lake_files(lake: str | Path) -> tuple[dict[int, dict[str, list[str]]], dict[int, int]]:
