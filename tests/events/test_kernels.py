@@ -67,6 +67,9 @@ def test_every_join_gives_the_encounters_of_the_brute_force_pairs(fixes, workers
         odd = pc.equal(pc.bit_wise_and(t["slot"], 1), 1)
         parts = pa.concat_tables([close_pairs(enc, t.filter(odd)), close_pairs(enc, t.filter(pc.invert(odd)))])
         assert enc.pairs(parts, ctx).equals(want)
+        # in groups of whole vessel pairs of a few rows: the same events, in another order
+        by_id = [("event_id", "ascending")]
+        assert enc.pairs(parts, ctx, rows_at_once=3).sort_by(by_id).equals(want.sort_by(by_id))
 
 
 @settings(max_examples=60, deadline=None)
@@ -110,6 +113,21 @@ def test_encounter_found_by_both_joins():
     local, spark = enc.join(t, ctx), enc.pairs(close_pairs(enc, t), ctx)
     assert local.num_rows == 1 and local.equals(spark)
     assert local["type"].to_pylist() == ["encounter"]
+
+
+def test_the_pair_stage_in_groups_keeps_each_vessel_pair_whole():
+    """Three pairs drifting 200 m apart for 3 h, the pair stage a few rows at a time: the same
+    three encounters as in one go (a pair cut between groups would lose its run)."""
+    fixes = [(m, 0, s, 0.01 * k, 0.0 + d, 0.5) for k, (m0, m1) in enumerate([(0, 1), (2, 3), (4, 5)])
+             for m, d in ((m0, 0.0), (m1, 0.0018)) for s in range(20)]
+    t = _points(fixes)
+    ctx = Context(EventsConfig(), SiteCatalogue.default())
+    enc = ctx.cfg.encounters
+    whole = enc.pairs(close_pairs(enc, t), ctx)
+    grouped = enc.pairs(close_pairs(enc, t), ctx, rows_at_once=7)
+    assert whole.num_rows == 3
+    by_id = [("event_id", "ascending")]
+    assert grouped.sort_by(by_id).equals(whole.sort_by(by_id))
 
 
 def test_range_argmin_asof_and_true_runs():

@@ -131,7 +131,10 @@ def run_local(store: Store, req: Request, workers: int | None = None,
         if "encounter" in ctx.types:
             say("encounters", 0, 1)
             pairs = [close_pairs(ctx.cfg.encounters, w, workers or os.cpu_count() or 1) for w in spill.windows()]
-        return _deliver(combine(outs, ctx, workers, say, ctx.cfg.encounters.pairs(_concat(pairs, PAIRS), ctx)),
+        # the windows' pairs as chunks of one table (no copy): the per-pair stage takes them in groups
+        found = [p for p in pairs if p.num_rows]
+        pairs_t = pa.concat_tables(found) if found else PAIRS.empty_table()
+        return _deliver(combine(outs, ctx, workers, say, ctx.cfg.encounters.pairs(pairs_t, ctx)),
                         behind if sink is not None else None)
 
 
