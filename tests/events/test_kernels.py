@@ -115,12 +115,36 @@ def test_encounter_found_by_both_joins():
     assert local["type"].to_pylist() == ["encounter"]
 
 
+#: Three pairs of vessels drifting 200 m apart for 3 h, each pair 1.1 km from the next; the
+#: first vessel's MMSI also has a second hull, 70 km away.
+_DRIFTING = [(m, 0, s, 0.01 * k, d, 0.5) for k, (m0, m1) in enumerate([(0, 1), (2, 3), (4, 5)])
+             for m, d in ((m0, 0.0), (m1, 0.0018)) for s in range(20)] + [(0, 1, s, 0.5, 0.5, 0.5) for s in range(20)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(fix, min_size=0, max_size=60), st.randoms(use_true_random=False))
+def test_the_join_orders_its_points_whatever_order_they_come_in(fixes, rnd):
+    """Whole vessels in any order (as the Spark engine's tasks send them: a stable sort by MMSI
+    orders them) and rows in any order (a sort by all keys): the events of ordered points."""
+    t = _points(_DRIFTING + [(m + 6, *rest) for m, *rest in fixes])  # three encounters, and any others
+    ctx = Context(EventsConfig(), SiteCatalogue.default())
+    enc = ctx.cfg.encounters
+    want = enc.join(t, ctx)
+    assert want.num_rows >= 3
+    mm = t["mmsi"].to_pylist()
+    vessels = sorted(set(mm))
+    rnd.shuffle(vessels)
+    blocks = [i for v in vessels for i in range(t.num_rows) if mm[i] == v]
+    rows = list(range(t.num_rows))
+    rnd.shuffle(rows)
+    for order in (blocks, rows):
+        assert enc.join(t.take(pa.array(order, pa.int64())), ctx).equals(want)
+
+
 def test_the_pair_stage_in_groups_keeps_each_vessel_pair_whole():
     """Three pairs drifting 200 m apart for 3 h, the pair stage a few rows at a time: the same
     three encounters as in one go (a pair cut between groups would lose its run)."""
-    fixes = [(m, 0, s, 0.01 * k, 0.0 + d, 0.5) for k, (m0, m1) in enumerate([(0, 1), (2, 3), (4, 5)])
-             for m, d in ((m0, 0.0), (m1, 0.0018)) for s in range(20)]
-    t = _points(fixes)
+    t = _points(_DRIFTING)
     ctx = Context(EventsConfig(), SiteCatalogue.default())
     enc = ctx.cfg.encounters
     whole = enc.pairs(close_pairs(enc, t), ctx)
