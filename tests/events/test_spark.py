@@ -218,13 +218,25 @@ def test_a_small_lake_joins_on_the_driver_a_large_one_in_a_second_stage(tmp_path
     spark = S._session(2)
     got = {}
     for limit in (S.DRIVER_JOIN_BYTES, 0):
-        monkeypatch.setattr(S, "DRIVER_JOIN_BYTES", limit)
+        monkeypatch.setenv("HARBORWATCH_SPARK_DRIVER_JOIN_MB", str(limit >> 20))
         stages = _stages(spark, lambda n=limit: got.setdefault(n, S.events_from_lake(spark, tmp_path / "lake", ctx, 2)))
         assert stages == (1 if limit else 2), (limit, stages)
     assert _encounters(got[0]) == 6 and got[0].equals(got[S.DRIVER_JOIN_BYTES])
     for cores in (1, 2):
         for join in (True, False):
             assert S.events_from_lake(spark, tmp_path / "lake", ctx, cores, driver_join=join).equals(got[0])
+
+
+def test_the_driver_join_limit_can_be_set_from_the_environment(monkeypatch):
+    monkeypatch.delenv("HARBORWATCH_SPARK_DRIVER_JOIN_MB", raising=False)
+    assert S.driver_join_bytes() == S.DRIVER_JOIN_BYTES
+    for raw, want in (("0", 0), ("1.5", 3 << 19), ("512", 512 << 20)):
+        monkeypatch.setenv("HARBORWATCH_SPARK_DRIVER_JOIN_MB", raw)
+        assert S.driver_join_bytes() == want
+    for raw in ("-1", "lots", "nan"):
+        monkeypatch.setenv("HARBORWATCH_SPARK_DRIVER_JOIN_MB", raw)
+        with pytest.raises(HarborwatchError, match="HARBORWATCH_SPARK_DRIVER_JOIN_MB"):
+            S.driver_join_bytes()
 
 
 def test_the_stages_leave_their_workers_little_for_the_collector(tmp_path):

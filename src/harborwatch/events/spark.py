@@ -86,8 +86,26 @@ _DRIVER_PARTS = {**_VESSEL_PARTS, "pairs": PAIRS, "points": POINTS}
 #: in a plan of one Spark stage (:func:`events_from_lake`). At 2M positions (46 MB) the driver's
 #: join of 110k points took 0.04-0.07 s, where the second stage cost 0.2-0.3 s: its shuffle and
 #: tasks, and the events' evidence lists (13 MB of record hashes) carried through both stages.
-#: A larger lake's points (about 5 % of its positions) are joined on the executors.
+#: A larger lake's points are joined on the executors. The points are 5-50 % as many rows as the
+#: positions (at 2M: 110k on the West Coast day, where most ships stay in port, 991k on the Baltic
+#: sample), about 1.3 times the lake's bytes at most. ``HARBORWATCH_SPARK_DRIVER_JOIN_MB`` overrides
+#: it (0: always two stages, for a driver with little memory).
 DRIVER_JOIN_BYTES = 128 << 20
+
+
+def driver_join_bytes() -> int:
+    """:data:`DRIVER_JOIN_BYTES`, or ``HARBORWATCH_SPARK_DRIVER_JOIN_MB`` megabytes where set."""
+    raw = os.environ.get("HARBORWATCH_SPARK_DRIVER_JOIN_MB")
+    if raw is None or not raw.strip():
+        return DRIVER_JOIN_BYTES
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = -1.0
+    if not mb >= 0:
+        raise HarborwatchError(f"HARBORWATCH_SPARK_DRIVER_JOIN_MB={raw!r}: not a number of megabytes >= 0",
+                               hint="e.g. HARBORWATCH_SPARK_DRIVER_JOIN_MB=0 to join on the executors always")
+    return int(mb * (1 << 20))
 
 
 def submitted() -> bool:
@@ -304,12 +322,12 @@ def events_from_lake(spark, lake: str | Path, ctx: Context, cores: int, tasks: i
                      driver_join: bool | None = None) -> pa.Table:
     """Every stage on a lake's files for ``cores`` cores: ``tasks`` vessel tasks (default
     :func:`task_count`), then the encounter join on the driver (``driver_join``; default: a lake
-    of at most :data:`DRIVER_JOIN_BYTES`) or in a second stage of as many slot groups; returns the
+    of at most :func:`driver_join_bytes`) or in a second stage of as many slot groups; returns the
     finished events table."""
     root = str(lake).rstrip("/")
     files, size = _lake_files(root)
     plan = _deal(files, size, tasks, cores)
-    one_stage = sum(size.values()) <= DRIVER_JOIN_BYTES if driver_join is None else driver_join
+    one_stage = sum(size.values()) <= driver_join_bytes() if driver_join is None else driver_join
     groups = len(plan)
     keys = np.array(partition_keys(groups), np.int64)  # slot group -> a key in a partition of its own
     enc = ctx.cfg.encounters
