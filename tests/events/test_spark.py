@@ -239,6 +239,12 @@ def test_the_driver_join_limit_can_be_set_from_the_environment(monkeypatch):
             S.driver_join_bytes()
 
 
+def test_local_spark_sends_task_results_with_their_status():
+    """A task's blobs (a few MB) go straight to the driver, not through the block manager."""
+    pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    assert S._session(2).sparkContext.getConf().get("spark.task.maxDirectResultSize") == "64m"
+
+
 def test_the_stages_leave_their_workers_little_for_the_collector(tmp_path):
     """PySpark's daemon runs a full ``gc.collect()`` after each task of a reused Python worker,
     before it takes the next one. After the engine's query, its workers' long-lived objects
