@@ -62,7 +62,7 @@ from harborwatch.events.spill import groups
 from harborwatch.events.stages import THREAD_ROWS, finalize, vessel_stage_parts
 from harborwatch.store.lake import write_lake_table
 from harborwatch.store.store import Store
-from harborwatch.tracks.track import is_ordered
+from harborwatch.tracks.track import in_order
 
 #: What travels between the stages: a key (a slot group's, which the first stage's tasks also
 #: give their other parts; -1 for the close pairs the second stage emits), the part it holds and
@@ -286,16 +286,9 @@ def _read(lake: str, files: list[str], schema: pa.Schema, columns: tuple[str, ..
 def store_order(t: pa.Table) -> pa.Table:
     """``t`` ordered by (mmsi, timestamp, record_hash), the stores' order, which the stages then
     need not sort. A task's files are one period after another, each in that order
-    (:func:`~harborwatch.store.lake.export_lake` writes them so), so a stable sort by MMSI alone (a
-    radix sort of one column) gives it; that is checked, and anything else (a lake written by an
-    older version) is sorted by all three keys."""
-    if is_ordered(t):
-        return t
-    keys = [("mmsi", "ascending"), ("timestamp", "ascending"), ("record_hash", "ascending")]
-    if t["mmsi"].null_count:
-        return t.sort_by(keys)
-    by_mmsi = t.take(pa.array(np.argsort(t["mmsi"].to_numpy(zero_copy_only=False), kind="stable")))
-    return by_mmsi if is_ordered(by_mmsi) else by_mmsi.sort_by(keys)
+    (:func:`~harborwatch.store.lake.export_lake` writes them so), so a stable sort by MMSI alone
+    gives it (:func:`~harborwatch.tracks.track.in_order`)."""
+    return in_order(t)
 
 
 def _spark_blob_schema():
