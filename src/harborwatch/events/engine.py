@@ -132,8 +132,7 @@ def run_local(store: Store, req: Request, workers: int | None = None,
             say("encounters", 0, 1)
             pairs = [close_pairs(ctx.cfg.encounters, w, workers or os.cpu_count() or 1) for w in spill.windows()]
         # the windows' pairs as chunks of one table (no copy): the per-pair stage takes them in groups
-        found = [p for p in pairs if p.num_rows]
-        pairs_t = pa.concat_tables(found) if found else PAIRS.empty_table()
+        pairs_t = _concat(pairs, PAIRS, combine=False)
         return _deliver(combine(outs, ctx, workers, say, ctx.cfg.encounters.pairs(pairs_t, ctx)),
                         behind if sink is not None else None)
 
@@ -288,9 +287,12 @@ def combine(outs: list[dict[str, pa.Table]], ctx: Context, workers: int | None =
                     _concat([o["reception"] for o in outs], RECEPTION), ctx)
 
 
-def _concat(tables: Iterable[pa.Table], schema: pa.Schema) -> pa.Table:
+def _concat(tables: Iterable[pa.Table], schema: pa.Schema, combine: bool = True) -> pa.Table:
     ts = [t for t in tables if t.num_rows]
-    return pa.concat_tables(ts).combine_chunks() if ts else schema.empty_table()
+    if not ts:
+        return schema.empty_table()
+    t = pa.concat_tables(ts)
+    return t.combine_chunks() if combine else t
 
 
 def run(store: Store, req: Request, engine: str = "local", workers: int | None = None,
